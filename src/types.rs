@@ -1,0 +1,321 @@
+//! Validated values that come from files we do not control (registries, pin
+//! files, the command line). Constructors check SPEC section 4; past them,
+//! nothing can be read by git as an option or used to escape the workspace.
+
+use std::fmt;
+
+/// A project name: `[A-Za-z0-9][A-Za-z0-9._-]*`, at most 100 bytes.
+///
+/// The first character rules out `.`, `..`, `.git`, absolute paths and names
+/// that git would read as an option; the character set rules out `/`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RepoName(String);
+
+/// The longest project name we accept; folder names beyond this are unusual
+/// enough to be a mistake or an attack on path limits.
+pub const MAX_NAME_LEN: usize = 100;
+
+impl RepoName {
+    /// Validates `s` as a project name, explaining what is wrong if it is not.
+    pub fn new(s: &str) -> Result<RepoName, String> {
+        if s.is_empty() {
+            return Err("a project name cannot be empty".into());
+        }
+        if s.len() > MAX_NAME_LEN {
+            return Err(format!(
+                "project name '{}…' is longer than {MAX_NAME_LEN} characters",
+                truncate_for_display(s, 40)
+            ));
+        }
+        let mut chars = s.chars();
+        let first = chars.next().unwrap_or(' ');
+        if !first.is_ascii_alphanumeric() {
+            return Err(format!(
+                "project name '{}' must start with an ASCII letter or digit",
+                s.escape_debug()
+            ));
+        }
+        if let Some(bad) = s
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        {
+            return Err(format!(
+                "project name '{}' contains '{}'; names use only ASCII letters, digits, '.', '_' and '-'",
+                s.escape_debug(),
+                bad.escape_debug()
+            ));
+        }
+        Ok(RepoName(s.to_string()))
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RepoName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A full commit id: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits, not the
+/// all-zero null id. Abbreviations, ref names and revision expressions are
+/// refused so that a pin always means exactly one commit.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CommitId(String);
+
+impl CommitId {
+    /// Validates `s` as a full commit id.
+    pub fn new(s: &str) -> Result<CommitId, String> {
+        let hex = s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if (s.len() == 40 || s.len() == 64) && hex {
+            if s.bytes().all(|b| b == b'0') {
+                return Err(format!("'{s}' is the null commit id, not a commit"));
+            }
+            return Ok(CommitId(s.to_string()));
+        }
+        let shown = truncate_for_display(s, 80).escape_debug().to_string();
+        if s.len() != s.trim().len() {
+            return Err(format!(
+                "commit '{shown}' has surrounding white space; expected 40 or 64 lowercase hex digits"
+            ));
+        }
+        if (s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!(
+                "commit '{shown}' has upper-case letters; expected 40 or 64 lowercase hex digits"
+            ));
+        }
+        Err(format!(
+            "'{shown}' is not a full commit id; expected 40 or 64 lowercase hex digits"
+        ))
+    }
+
+    /// The full hex id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first seven digits, as git abbreviates in messages.
+    pub fn short(&self) -> &str {
+        &self.0[..7]
+    }
+}
+
+impl fmt::Display for CommitId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A clone URL that git cannot read as an option and that does not use a
+/// transport able to run commands (`ext::`, `fd::`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RemoteUrl(String);
+
+impl RemoteUrl {
+    /// Validates `s` as a remote URL (https, ssh, scp-like, file or a path).
+    pub fn new(s: &str) -> Result<RemoteUrl, String> {
+        let shown = truncate_for_display(s, 120).escape_debug().to_string();
+        if s.is_empty() {
+            return Err("a URL cannot be empty".into());
+        }
+        if s.starts_with('-') {
+            return Err(format!(
+                "URL '{shown}' starts with '-', which git would read as an option"
+            ));
+        }
+        if let Some(c) = s.chars().find(|c| c.is_control() || c.is_whitespace()) {
+            return Err(format!(
+                "URL '{shown}' contains the character {:?}; URLs cannot hold white space or control characters",
+                c
+            ));
+        }
+        let lower = s.to_ascii_lowercase();
+        if lower.starts_with("ext::") || lower.starts_with("fd::") {
+            return Err(format!(
+                "URL '{shown}' uses a transport that runs commands; use https, ssh or file URLs"
+            ));
+        }
+        if let Some(pos) = s.find("://") {
+            // `ssh://-oProxyCommand=...`: a host or user that starts with '-'
+            // would reach ssh as an option.
+            let authority = &s[pos + 3..];
+            let authority = authority.split('/').next().unwrap_or("");
+            if authority.starts_with('-') || authority.split('@').any(|p| p.starts_with('-')) {
+                return Err(format!(
+                    "URL '{shown}' names a host or user starting with '-', which ssh would read as an option"
+                ));
+            }
+        } else if s.contains("::") {
+            return Err(format!(
+                "URL '{shown}' names a remote helper ('TRANSPORT::ADDRESS'); use https, ssh or file URLs"
+            ));
+        }
+        Ok(RemoteUrl(s.to_string()))
+    }
+
+    /// The URL as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The host part, used to serialise the first connection to each host so
+    /// that credential prompts never overlap. Local paths have no host.
+    pub fn host(&self) -> Option<&str> {
+        let s = self.0.as_str();
+        if let Some(pos) = s.find("://") {
+            let rest = &s[pos + 3..];
+            let authority = rest.split('/').next().unwrap_or("");
+            let host = authority.rsplit('@').next().unwrap_or(authority);
+            return if host.is_empty() { None } else { Some(host) };
+        }
+        // scp-like `user@host:path`: a ':' before any '/'.
+        let colon = s.find(':')?;
+        if s[..colon].contains('/') {
+            return None;
+        }
+        let host = &s[..colon];
+        Some(host.rsplit('@').next().unwrap_or(host))
+    }
+}
+
+impl fmt::Display for RemoteUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A branch name safe to pass to git: no leading '-', no `..`, no white
+/// space or control characters, none of git's forbidden ref characters.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BranchName(String);
+
+impl BranchName {
+    /// Validates `s` as a branch name (see `git check-ref-format`).
+    pub fn new(s: &str) -> Result<BranchName, String> {
+        let shown = truncate_for_display(s, 80).escape_debug().to_string();
+        let bad_char = s
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c));
+        if s.is_empty()
+            || s.starts_with('-')
+            || s.starts_with('/')
+            || s.ends_with('/')
+            || s.ends_with('.')
+            || s.ends_with(".lock")
+            || s.contains("..")
+            || s.contains("//")
+            || s.contains("@{")
+            || s.split('/').any(|part| part.starts_with('.'))
+            || bad_char
+        {
+            return Err(format!("'{shown}' is not a valid branch name"));
+        }
+        Ok(BranchName(s.to_string()))
+    }
+
+    /// The branch name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for BranchName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn truncate_for_display(s: &str, max_chars: usize) -> String {
+    s.chars().take(max_chars).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repo_names_accept_plain_names() {
+        for ok in ["iree", "openxla-pjrt-plugin", "a", "x.y_z-1", "A9"] {
+            assert!(RepoName::new(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn repo_names_refuse_paths_options_and_lookalikes() {
+        let long = "a".repeat(MAX_NAME_LEN + 1);
+        for bad in [
+            "", ".", "..", "../x", "a/b", "/abs", "-x", "--upload-pack", ".git", "ïree", "a b",
+            "a\nb", &long,
+        ] {
+            assert!(RepoName::new(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn commit_ids_are_full_lowercase_hex() {
+        let sha1 = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(CommitId::new(sha1).unwrap().short(), "0123456");
+        assert!(CommitId::new(&"ab".repeat(32)).is_ok());
+        for bad in [
+            "HEAD",
+            "main",
+            "--orphan",
+            "abc",
+            &"0".repeat(40),
+            &sha1.to_uppercase(),
+            &format!("{sha1}\n"),
+            &format!("{sha1} "),
+            &format!("{sha1}0"),
+        ] {
+            assert!(CommitId::new(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn urls_refuse_option_injection_and_command_transports() {
+        for ok in [
+            "https://github.com/openxla/xla.git",
+            "git@github.com:openxla/xla.git",
+            "ssh://git@host:22/x.git",
+            "file:///tmp/x.git",
+            "/tmp/x.git",
+        ] {
+            assert!(RemoteUrl::new(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "--upload-pack=touch PWNED",
+            "-oProxyCommand=touch PWNED",
+            "ext::sh -c touch% PWNED",
+            "EXT::sh",
+            "fd::3",
+            "ssh://-oProxyCommand=touch/x",
+            "ssh://-user@host/x",
+            "https://host/x\n.git",
+            "",
+        ] {
+            assert!(RemoteUrl::new(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn url_hosts() {
+        let host = |s: &str| RemoteUrl::new(s).unwrap().host().map(str::to_string);
+        assert_eq!(host("https://github.com/a/b").as_deref(), Some("github.com"));
+        assert_eq!(host("git@github.com:a/b").as_deref(), Some("github.com"));
+        assert_eq!(host("ssh://u@h:22/x").as_deref(), Some("h:22"));
+        assert_eq!(host("/tmp/x"), None);
+        assert_eq!(host("file:///tmp/x"), None);
+    }
+
+    #[test]
+    fn branch_names() {
+        assert!(BranchName::new("main").is_ok());
+        assert!(BranchName::new("release/1.2").is_ok());
+        for bad in ["", "-x", "a..b", "a b", "x.lock", ".hidden", "a/.b", "a:b", "HEAD@{1}"] {
+            assert!(BranchName::new(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}
