@@ -1,0 +1,197 @@
+//! Runs plans: every project's steps on a rayon pool of `--jobs` threads.
+//! One project's failure never stops the others; each yields its own
+//! `Result`, and the caller summarises them all.
+
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
+use std::path::Path;
+
+use anyhow::{anyhow, Context, Result};
+
+use crate::git::Git;
+use crate::plan::{ProjectPlan, Step};
+use crate::report::Reporter;
+use crate::types::RepoName;
+use crate::workspace::PARTIAL_PREFIX;
+
+/// Default number of git processes at a time. Cloning and fetching wait on
+/// the network far more than on the CPU, so this is well above the core
+/// count; `scripts/bench.sh` measures the choice.
+pub const DEFAULT_JOBS: usize = 8;
+
+/// A pool of worker threads sized by `--jobs`.
+pub struct Executor {
+    pool: rayon::ThreadPool,
+    jobs: usize,
+    /// On a terminal, the first network operation per host runs alone so
+    /// a credential helper can ask once and cache the answer.
+    one_first_per_host: bool,
+}
+
+impl Executor {
+    /// A pool of `jobs` workers.
+    pub fn new(jobs: usize) -> Result<Executor> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs)
+            .thread_name(|i| format!("openxla-workspace-{i}"))
+            .build()
+            .context("could not start the worker threads")?;
+        Ok(Executor {
+            pool,
+            jobs,
+            one_first_per_host: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        })
+    }
+
+    /// The number of workers.
+    pub fn jobs(&self) -> usize {
+        self.jobs
+    }
+
+    /// Runs `work` on every item, at most `jobs` at a time, and returns the
+    /// results in item order. `host` names the server an item first talks
+    /// to; on a terminal the first item for each host runs before the rest
+    /// fan out, so that at most one credential prompt is ever on screen.
+    pub fn map<T, R, H, W>(&self, items: &[T], host: H, work: W) -> Vec<R>
+    where
+        T: Sync,
+        R: Send,
+        H: Fn(&T) -> Option<String>,
+        W: Fn(&T) -> R + Sync + Send,
+    {
+        use rayon::prelude::*;
+        let mut results: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
+        let mut first: Vec<usize> = Vec::new();
+        if self.one_first_per_host {
+            let mut seen = BTreeSet::new();
+            for (i, item) in items.iter().enumerate() {
+                if let Some(h) = host(item) {
+                    if seen.insert(h) {
+                        first.push(i);
+                    }
+                }
+            }
+            for &i in &first {
+                results[i] = Some(work(&items[i]));
+            }
+        }
+        let rest: Vec<usize> = (0..items.len()).filter(|i| !first.contains(i)).collect();
+        let done: Vec<(usize, R)> = self
+            .pool
+            .install(|| rest.par_iter().map(|&i| (i, work(&items[i]))).collect());
+        for (i, r) in done {
+            results[i] = Some(r);
+        }
+        results
+            .into_iter()
+            .map(|r| r.expect("every item ran"))
+            .collect()
+    }
+}
+
+/// Runs one project's steps in order, stopping at the first failure. On a
+/// failed clone the temporary folder is removed, so no half-clone remains.
+pub fn run_project(git: &Git, reporter: &Reporter, jobs: usize, plan: &ProjectPlan) -> Result<()> {
+    let mut partial_to_clean: Option<&Path> = None;
+    let result = (|| {
+        for step in &plan.steps {
+            run_step(
+                git,
+                reporter,
+                jobs,
+                &plan.project,
+                step,
+                &mut partial_to_clean,
+            )?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        if let Some(partial) = partial_to_clean {
+            remove_partial(partial);
+        }
+    }
+    result
+}
+
+fn run_step<'a>(
+    git: &Git,
+    reporter: &Reporter,
+    jobs: usize,
+    project: &RepoName,
+    step: &'a Step,
+    partial_to_clean: &mut Option<&'a Path>,
+) -> Result<()> {
+    match step {
+        Step::Clone { url, partial } => {
+            // A folder left by an interrupted run is ours (the workspace lock
+            // rules out a concurrent one): start again from scratch.
+            remove_partial(partial);
+            *partial_to_clean = Some(partial);
+            reporter.event(project, &format!("cloning {url}"));
+            let parent = partial.parent().unwrap_or(Path::new("."));
+            git.clone(parent, url, partial, &Default::default())?;
+        }
+        Step::Submodules {
+            repo,
+            exclude,
+            depth,
+        } => {
+            let all = git.submodule_paths(repo)?;
+            let chosen: Vec<String> = all
+                .iter()
+                .filter(|path| {
+                    let key = format!("{project}:{path}");
+                    !exclude.iter().any(|re| re.is_match(&key))
+                })
+                .cloned()
+                .collect();
+            let left_out = all.len() - chosen.len();
+            if chosen.is_empty() {
+                if left_out > 0 {
+                    reporter.event(project, &format!("all {left_out} submodules excluded"));
+                }
+                return Ok(());
+            }
+            reporter.event(
+                project,
+                &format!(
+                    "updating {} submodule{}{}",
+                    chosen.len(),
+                    if chosen.len() == 1 { "" } else { "s" },
+                    if left_out > 0 {
+                        format!(" ({left_out} excluded)")
+                    } else {
+                        String::new()
+                    }
+                ),
+            );
+            git.submodule_update(repo, &chosen, *depth, jobs.min(chosen.len()))?;
+        }
+        Step::Rename { from, to } => {
+            if to.exists() {
+                return Err(anyhow!(
+                    "{} appeared while cloning; the new clone is left out (remove it, then run again)",
+                    to.display()
+                ));
+            }
+            std::fs::rename(from, to).with_context(|| {
+                format!("could not rename {} to {}", from.display(), to.display())
+            })?;
+            *partial_to_clean = None;
+        }
+    }
+    Ok(())
+}
+
+/// Removes a temporary clone folder; only ever called on our own
+/// `.openxla-partial-*` folders.
+fn remove_partial(path: &Path) {
+    let ours = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with(PARTIAL_PREFIX));
+    if ours && path.exists() {
+        let _ = std::fs::remove_dir_all(path);
+    }
+}

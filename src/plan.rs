@@ -1,0 +1,192 @@
+//! Plans as data: which projects, which git operations, in what order. A
+//! command computes its plan first; `--dry-run` prints it, the executor runs
+//! it, and summaries refer to it.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use regex::Regex;
+
+use crate::git::{CloneOptions, Git};
+use crate::registry::Registry;
+use crate::types::{RemoteUrl, RepoName};
+use crate::workspace::Workspace;
+
+/// Depth of submodule clones made by `checkout` (SPEC 2: shallow).
+pub const SUBMODULE_DEPTH: u32 = 1;
+
+/// One operation on one project.
+#[derive(Clone, Debug)]
+pub enum Step {
+    /// Clone `url` into the temporary folder `partial`.
+    Clone {
+        /// Where to clone from.
+        url: RemoteUrl,
+        /// The temporary sibling folder the clone is made in.
+        partial: PathBuf,
+    },
+    /// Initialise the submodules of the checkout in `repo` (shallow), except
+    /// those whose `PROJECT:PATH` matches one of `exclude`.
+    Submodules {
+        /// The checkout whose submodules to update.
+        repo: PathBuf,
+        /// Regexes matched against `PROJECT:PATH`.
+        exclude: Vec<Regex>,
+        /// `--depth` for the submodule clones, `None` for full history.
+        depth: Option<u32>,
+    },
+    /// Rename the finished clone into place.
+    Rename {
+        /// The temporary folder.
+        from: PathBuf,
+        /// The project folder.
+        to: PathBuf,
+    },
+}
+
+/// Everything one project needs, in order.
+#[derive(Clone, Debug)]
+pub struct ProjectPlan {
+    /// The project.
+    pub project: RepoName,
+    /// The steps, run in order; a failed step ends this project's plan.
+    pub steps: Vec<Step>,
+}
+
+/// What `checkout` will do.
+#[derive(Debug, Default)]
+pub struct CheckoutPlan {
+    /// Projects to clone, in closure order.
+    pub clones: Vec<ProjectPlan>,
+    /// Projects whose folder already holds a checkout.
+    pub existing: Vec<RepoName>,
+    /// Projects whose folder exists but is not a git checkout.
+    pub not_checkouts: Vec<(RepoName, PathBuf)>,
+}
+
+/// The choices `checkout` was given.
+#[derive(Debug, Default)]
+pub struct CheckoutOptions {
+    /// Also the transitive closure of registry deps.
+    pub with_deps: bool,
+    /// Clone from `ro_url`.
+    pub read_only: bool,
+    /// Initialise submodules of projects that have them.
+    pub submodules: bool,
+    /// Deps to leave out.
+    pub exclude_dep: Vec<Regex>,
+    /// Submodules (`PROJECT:PATH`) to leave out.
+    pub exclude_submodule: Vec<Regex>,
+}
+
+/// Plans a checkout of `roots` (already known to be in the registry).
+pub fn plan_checkout(
+    workspace: &Workspace,
+    registry: &Registry,
+    git: &Git,
+    roots: &[RepoName],
+    options: &CheckoutOptions,
+) -> CheckoutPlan {
+    let excluded = |name: &RepoName| {
+        options
+            .exclude_dep
+            .iter()
+            .any(|re| re.is_match(name.as_str()))
+    };
+    let mut plan = CheckoutPlan::default();
+    for name in registry.closure(roots, options.with_deps, excluded) {
+        let Some(project) = registry.get(&name) else {
+            continue;
+        };
+        let dest = workspace.project_dir(&name);
+        if dest.exists() || dest.is_symlink() {
+            if git.is_checkout_root(&dest) {
+                plan.existing.push(name);
+            } else {
+                plan.not_checkouts.push((name, dest));
+            }
+            continue;
+        }
+        let partial = workspace.partial_dir(&name);
+        let url = if options.read_only {
+            &project.ro_url
+        } else {
+            &project.rw_url
+        };
+        let mut steps = vec![Step::Clone {
+            url: url.clone(),
+            partial: partial.clone(),
+        }];
+        if project.submodules && options.submodules {
+            steps.push(Step::Submodules {
+                repo: partial.clone(),
+                exclude: options.exclude_submodule.clone(),
+                depth: Some(SUBMODULE_DEPTH),
+            });
+        }
+        steps.push(Step::Rename {
+            from: partial,
+            to: dest,
+        });
+        plan.clones.push(ProjectPlan {
+            project: name,
+            steps,
+        });
+    }
+    plan
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Clone { url, partial } => {
+                let parent = partial.parent().unwrap_or(partial);
+                write!(
+                    f,
+                    "{}",
+                    Git::clone_cmd(parent, url, partial, &CloneOptions::default())
+                )
+            }
+            Step::Submodules {
+                repo,
+                exclude,
+                depth,
+            } => {
+                let cmd = Git::submodule_update_cmd(repo, &["<PATH>...".to_string()], *depth, 1);
+                write!(f, "{cmd}")?;
+                if exclude.is_empty() {
+                    write!(f, "  (every submodule in .gitmodules)")
+                } else {
+                    let res: Vec<&str> = exclude.iter().map(|r| r.as_str()).collect();
+                    write!(
+                        f,
+                        "  (submodules in .gitmodules except PROJECT:PATH matching {})",
+                        res.join(", ")
+                    )
+                }
+            }
+            Step::Rename { from, to } => write!(f, "rename {} -> {}", from.display(), to.display()),
+        }
+    }
+}
+
+impl fmt::Display for CheckoutPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (name, dir) in &self.not_checkouts {
+            writeln!(
+                f,
+                "{name}: error: {} exists but is not a git checkout",
+                dir.display()
+            )?;
+        }
+        for name in &self.existing {
+            writeln!(f, "{name}: skip (already exists)")?;
+        }
+        for project in &self.clones {
+            for step in &project.steps {
+                writeln!(f, "{}: {step}", project.project)?;
+            }
+        }
+        Ok(())
+    }
+}
