@@ -24,16 +24,16 @@ pub fn render(registry: &Registry) -> String {
     let mut out = String::new();
     for project in registry.projects() {
         let _ = writeln!(out, "{}", project.name);
-        let _ = writeln!(out, "  ro_url:   {}", project.ro_url);
-        let _ = writeln!(out, "  rw_url:   {}", project.rw_url);
-        let _ = writeln!(out, "  branch:   {}", project.tracking_branch);
+        let _ = writeln!(out, "  ro_url:     {}", project.ro_url);
+        let _ = writeln!(out, "  rw_url:     {}", project.rw_url);
+        let _ = writeln!(out, "  branch:     {}", project.tracking_branch);
         let _ = writeln!(
             out,
             "  submodules: {}",
             if project.submodules { "yes" } else { "no" }
         );
         if project.deps.is_empty() {
-            let _ = writeln!(out, "  deps:     (none)");
+            let _ = writeln!(out, "  deps:       (none)");
         } else {
             let _ = writeln!(out, "  deps:");
             let mut path = BTreeSet::new();

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Offline quick start: builds openxla-workspace, makes a fixture organisation
+# of local repositories (scripts/fixture-org.sh), and walks through what a new
+# user does, printing each command and what it shows.
+#
+#   scripts/demo.sh            # in a fresh temporary folder, removed at exit
+#   scripts/demo.sh DIR        # in DIR (kept, to look around afterwards)
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd -P)"
+
+cargo build --quiet --manifest-path "$repo/Cargo.toml"
+bin="$repo/target/debug/openxla-workspace"
+
+if [[ $# -ge 1 ]]; then
+  mkdir -p "$1"
+  root="$(cd "$1" && pwd -P)"
+else
+  root="$(mktemp -d)"
+  trap 'rm -rf "$root"' EXIT
+fi
+
+# A hermetic git: no user or system config, and local file:// submodules
+# allowed for this demo only (through the environment, as a user would).
+export HOME="$root/home" GIT_CONFIG_NOSYSTEM=1
+export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=protocol.file.allow GIT_CONFIG_VALUE_0=always
+mkdir -p "$HOME"
+
+"$repo/scripts/fixture-org.sh" "$root/org"
+export OPENXLA_WORKSPACE_REGISTRY="$root/org/registry.toml"
+
+step() {
+  printf '\n$ %s\n' "$*"
+  "$@"
+}
+ow() { step openxla-workspace "$@"; }
+openxla-workspace() { "$bin" "$@"; }
+
+mkdir -p "$root/ws"
+cd "$root/ws"
+echo "Workspace: $root/ws   registry: \$OPENXLA_WORKSPACE_REGISTRY=$OPENXLA_WORKSPACE_REGISTRY"
+ow init
+ow checkout --ro app
+step ls "$root/ws"
+ow list
+echo
+echo "demo finished"

@@ -1,0 +1,191 @@
+//! Shared harness for the integration tests: a fixture organisation built by
+//! `scripts/fixture-org.sh` in a temporary folder, a workspace beside it, and
+//! a hermetic environment for both git and the binary under test.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_openxla-workspace");
+
+/// A fixture organisation plus an initialised workspace, all under one
+/// temporary folder that is removed when the test ends.
+pub struct Fixture {
+    pub tmp: tempfile::TempDir,
+    /// The organisation (bare repositories, registry.toml, fixture.env).
+    pub org: PathBuf,
+    /// An initialised, empty workspace.
+    pub ws: PathBuf,
+    /// The temporary HOME.
+    pub home: PathBuf,
+    /// Commit ids from fixture.env (`BASE_1`, `LIBA_2`, …).
+    pub ids: BTreeMap<String, String>,
+}
+
+impl Fixture {
+    /// Builds a fresh organisation and an initialised workspace.
+    pub fn new() -> Fixture {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path().canonicalize().unwrap();
+        let org = root.join("org");
+        let ws = root.join("ws");
+        let home = root.join("home");
+        std::fs::create_dir_all(&ws).unwrap();
+        std::fs::create_dir_all(&home).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fixture-org.sh");
+        let out = hermetic(Command::new("bash"), &home)
+            .arg(&script)
+            .arg(&org)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "fixture-org.sh failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ids = std::fs::read_to_string(org.join("fixture.env"))
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let fx = Fixture {
+            tmp,
+            org,
+            ws,
+            home,
+            ids,
+        };
+        let out = fx.run(&fx.ws, &["init"]);
+        assert!(out.status.success());
+        fx
+    }
+
+    /// A commit id from fixture.env.
+    pub fn id(&self, key: &str) -> &str {
+        self.ids
+            .get(key)
+            .unwrap_or_else(|| panic!("no {key} in fixture.env"))
+    }
+
+    /// The fixture registry.
+    pub fn registry(&self) -> PathBuf {
+        self.org.join("registry.toml")
+    }
+
+    /// A command for the binary, in `dir`, with the fixture registry.
+    pub fn cmd(&self, dir: &Path) -> Command {
+        let mut cmd = hermetic(Command::new(BIN), &self.home);
+        cmd.current_dir(dir)
+            .env("OPENXLA_WORKSPACE_REGISTRY", self.registry());
+        cmd
+    }
+
+    /// Runs the binary in `dir`.
+    pub fn run(&self, dir: &Path, args: &[&str]) -> Output {
+        self.cmd(dir).args(args).output().unwrap()
+    }
+
+    /// Runs the binary in the workspace and asserts success.
+    pub fn ok(&self, args: &[&str]) -> Output {
+        let out = self.run(&self.ws, args);
+        assert!(out.status.success(), "{args:?} failed:\n{}", text(&out));
+        out
+    }
+
+    /// Runs git in `dir` with the hermetic environment; returns trimmed stdout.
+    pub fn git(&self, dir: &Path, args: &[&str]) -> String {
+        let out = hermetic(Command::new("git"), &self.home)
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?} in {} failed: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// HEAD of project `name` in the workspace.
+    pub fn head(&self, name: &str) -> String {
+        self.git(&self.ws.join(name), &["rev-parse", "HEAD"])
+    }
+
+    /// A bare repository of the organisation.
+    pub fn remote(&self, name: &str) -> PathBuf {
+        self.org.join("git").join(format!("{name}.git"))
+    }
+
+    /// Every file and folder under the workspace with its size and mtime,
+    /// for asserting that a command changed nothing.
+    pub fn snapshot(&self) -> Vec<String> {
+        let mut entries = Vec::new();
+        walk(&self.ws, &self.ws, &mut entries);
+        entries.sort();
+        entries
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        let rel = path.strip_prefix(root).unwrap().display().to_string();
+        out.push(format!("{rel} {} {:?}", meta.len(), meta.modified().ok()));
+        if meta.is_dir() {
+            walk(root, &path, out);
+        }
+    }
+}
+
+/// The environment every test process gets: no system or user config, a
+/// temporary HOME, fixed identities and dates, and file:// submodules
+/// allowed through GIT_CONFIG_* (never by the tool itself).
+pub fn hermetic(mut cmd: Command, home: &Path) -> Command {
+    for (key, _) in std::env::vars() {
+        if key.starts_with("GIT_") || key.starts_with("OPENXLA_WORKSPACE") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Test Author")
+        .env("GIT_AUTHOR_EMAIL", "author@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Test Committer")
+        .env("GIT_COMMITTER_EMAIL", "committer@example.invalid")
+        .env("GIT_AUTHOR_DATE", "2025-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2025-01-01T00:00:00Z")
+        .env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "protocol.file.allow")
+        .env("GIT_CONFIG_VALUE_0", "always")
+        .env("NO_COLOR", "1")
+        .env_remove("OPENXLA_WORKSPACE_CACHE");
+    cmd
+}
+
+/// stdout and stderr of a finished command, for assertion messages.
+pub fn text(out: &Output) -> String {
+    format!(
+        "status: {:?}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// stdout as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// stderr as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
