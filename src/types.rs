@@ -69,7 +69,9 @@ pub struct CommitId(String);
 impl CommitId {
     /// Validates `s` as a full commit id.
     pub fn new(s: &str) -> Result<CommitId, String> {
-        let hex = s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let hex = s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if (s.len() == 40 || s.len() == 64) && hex {
             if s.bytes().all(|b| b == b'0') {
                 return Err(format!("'{s}' is the null commit id, not a commit"));
@@ -247,8 +249,19 @@ mod tests {
     fn repo_names_refuse_paths_options_and_lookalikes() {
         let long = "a".repeat(MAX_NAME_LEN + 1);
         for bad in [
-            "", ".", "..", "../x", "a/b", "/abs", "-x", "--upload-pack", ".git", "ïree", "a b",
-            "a\nb", &long,
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/b",
+            "/abs",
+            "-x",
+            "--upload-pack",
+            ".git",
+            "ïree",
+            "a b",
+            "a\nb",
+            &long,
         ] {
             assert!(RepoName::new(bad).is_err(), "{bad:?} accepted");
         }
@@ -303,7 +316,10 @@ mod tests {
     #[test]
     fn url_hosts() {
         let host = |s: &str| RemoteUrl::new(s).unwrap().host().map(str::to_string);
-        assert_eq!(host("https://github.com/a/b").as_deref(), Some("github.com"));
+        assert_eq!(
+            host("https://github.com/a/b").as_deref(),
+            Some("github.com")
+        );
         assert_eq!(host("git@github.com:a/b").as_deref(), Some("github.com"));
         assert_eq!(host("ssh://u@h:22/x").as_deref(), Some("h:22"));
         assert_eq!(host("/tmp/x"), None);
@@ -314,7 +330,9 @@ mod tests {
     fn branch_names() {
         assert!(BranchName::new("main").is_ok());
         assert!(BranchName::new("release/1.2").is_ok());
-        for bad in ["", "-x", "a..b", "a b", "x.lock", ".hidden", "a/.b", "a:b", "HEAD@{1}"] {
+        for bad in [
+            "", "-x", "a..b", "a b", "x.lock", ".hidden", "a/.b", "a:b", "HEAD@{1}",
+        ] {
             assert!(BranchName::new(bad).is_err(), "{bad:?} accepted");
         }
     }
