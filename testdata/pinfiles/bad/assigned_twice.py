@@ -1,0 +1,9 @@
+PINNED_VERSIONS = {
+  "iree": "a75b47c06cee4ad20a2f73ddd3af80d4a7e3b73b",
+}
+
+ORIGINS = {}
+
+PINNED_VERSIONS = {
+  "iree": "5bb0af57f42d7b5b142c660476eb538557084338",
+}

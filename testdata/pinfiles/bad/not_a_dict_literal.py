@@ -1,0 +1,3 @@
+import json
+
+PINNED_VERSIONS = json.load(open("pins.json"))

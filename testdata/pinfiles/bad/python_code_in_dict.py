@@ -1,0 +1,6 @@
+# A value that would run code if Python evaluated it.
+
+PINNED_VERSIONS = {
+  "iree": "a75b47c06cee4ad20a2f73ddd3af80d4a7e3b73b",
+  "xla": __import__("os").system("touch PWNED"),
+}
