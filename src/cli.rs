@@ -20,12 +20,7 @@ pub struct Cli {
     pub jobs: Option<u16>,
 
     /// A registry file layered over the default and the workspace's own.
-    #[arg(
-        long,
-        global = true,
-        value_name = "FILE",
-        env = "OPENXLA_WORKSPACE_REGISTRY"
-    )]
+    #[arg(long, global = true, value_name = "FILE", env = "OPENXLA_WORKSPACE_REGISTRY")]
     pub registry: Option<PathBuf>,
 
     /// Echo each git command with its folder.
@@ -57,6 +52,18 @@ pub enum Command {
     )]
     Checkout(CheckoutArgs),
 
+    /// Move each dependency to the commit this project pins, recursively.
+    #[command(
+        after_help = "Examples:\n  cd openxla-pjrt-plugin && openxla-workspace sync\n  openxla-workspace sync --repo openxla-pjrt-plugin --exclude-dep jax --depth 1"
+    )]
+    Sync(SyncArgs),
+
+    /// Rewrite this project's sync_deps.py from what its deps have checked out.
+    #[command(
+        after_help = "Examples:\n  cd openxla-pjrt-plugin && openxla-workspace pin\n  openxla-workspace pin --require-upstream --repo openxla-pjrt-plugin"
+    )]
+    Pin(PinArgs),
+
     /// Show the registry: projects, URLs, deps, schedules and where each is defined.
     #[command(after_help = "Example:\n  openxla-workspace list")]
     List,
@@ -85,9 +92,61 @@ pub struct CheckoutArgs {
     #[arg(long, value_name = "RE", value_parser = parse_regex)]
     pub exclude_submodule: Vec<Regex>,
 
+    /// Then sync each named project to its pins.
+    #[arg(long)]
+    pub sync: bool,
+
+    /// With --sync: fetch only the last N commits of each pinned commit's
+    /// history (0 = full history).
+    #[arg(long, value_name = "N", requires = "sync")]
+    pub depth: Option<u32>,
+
     /// Projects to check out.
     #[arg(required = true, value_name = "NAME")]
     pub names: Vec<String>,
+}
+
+/// Options of `sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Act on project NAME of the workspace instead of the one holding the
+    /// current folder.
+    #[arg(long, value_name = "NAME")]
+    pub repo: Option<String>,
+
+    /// Leave out deps whose name matches this regex, at every level (repeatable).
+    #[arg(long, value_name = "RE", value_parser = parse_regex)]
+    pub exclude_dep: Vec<Regex>,
+
+    /// Leave out submodules whose `DEP:PATH` matches this regex (repeatable).
+    #[arg(long, value_name = "RE", value_parser = parse_regex)]
+    pub exclude_submodule: Vec<Regex>,
+
+    /// Fetch (and clone) only the last N commits (0 = full history).
+    #[arg(long, value_name = "N")]
+    pub depth: Option<u32>,
+
+    /// Clone missing deps from their read-only URLs.
+    #[arg(long)]
+    pub ro: bool,
+
+    /// Move a detached HEAD even when no branch contains its commit.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Options of `pin`.
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// Act on project NAME of the workspace instead of the one holding the
+    /// current folder.
+    #[arg(long, value_name = "NAME")]
+    pub repo: Option<String>,
+
+    /// First check that each commit is on its dep's upstream tracking branch
+    /// (after fetching it); write nothing if any is not.
+    #[arg(long)]
+    pub require_upstream: bool,
 }
 
 fn parse_regex(s: &str) -> Result<Regex, String> {

@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::path::Path;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 
-use crate::git::Git;
+use crate::git::{Git, SubmoduleState};
 use crate::plan::{ProjectPlan, Step};
 use crate::report::Reporter;
 use crate::types::RepoName;
@@ -82,10 +82,7 @@ impl Executor {
         for (i, r) in done {
             results[i] = Some(r);
         }
-        results
-            .into_iter()
-            .map(|r| r.expect("every item ran"))
-            .collect()
+        results.into_iter().map(|r| r.expect("every item ran")).collect()
     }
 }
 
@@ -95,14 +92,7 @@ pub fn run_project(git: &Git, reporter: &Reporter, jobs: usize, plan: &ProjectPl
     let mut partial_to_clean: Option<&Path> = None;
     let result = (|| {
         for step in &plan.steps {
-            run_step(
-                git,
-                reporter,
-                jobs,
-                &plan.project,
-                step,
-                &mut partial_to_clean,
-            )?;
+            run_step(git, reporter, jobs, &plan.project, step, &mut partial_to_clean)?;
         }
         Ok(())
     })();
@@ -123,34 +113,67 @@ fn run_step<'a>(
     partial_to_clean: &mut Option<&'a Path>,
 ) -> Result<()> {
     match step {
-        Step::Clone { url, partial } => {
+        Step::Clone {
+            url,
+            partial,
+            options,
+        } => {
             // A folder left by an interrupted run is ours (the workspace lock
             // rules out a concurrent one): start again from scratch.
             remove_partial(partial);
             *partial_to_clean = Some(partial);
             reporter.event(project, &format!("cloning {url}"));
             let parent = partial.parent().unwrap_or(Path::new("."));
-            git.clone(parent, url, partial, &Default::default())?;
+            git.clone(parent, url, partial, options)?;
         }
-        Step::Submodules {
-            repo,
-            exclude,
-            depth,
-        } => {
-            let all = git.submodule_paths(repo)?;
-            let chosen: Vec<String> = all
+        Step::Fetch { repo, commit, depth } => {
+            reporter.event(project, &format!("fetching {}", commit.short()));
+            git.fetch_commit(repo, commit, *depth)?;
+        }
+        Step::Checkout { repo, commit, force } => {
+            if !force {
+                if let Some(orphan) = git.orphanable_head(repo)? {
+                    bail!(
+                        "HEAD is at {orphan}, a detached commit that no branch contains; checking out {} would \
+                         leave it unreachable, so {} was left as it is. Keep the commit with \
+                         `git -C {} branch keep-{} {orphan}` and sync again, or run `sync --force` to move it anyway",
+                        commit.short(),
+                        repo.display(),
+                        repo.display(),
+                        orphan.short()
+                    );
+                }
+            }
+            reporter.event(project, &format!("checking out {}", commit.short()));
+            if let Err(e) = git.checkout_detached(repo, commit) {
+                if e.would_overwrite_local_changes() {
+                    return Err(anyhow::Error::new(e).context(format!(
+                        "local changes in {} conflict with {}; nothing was changed there. Commit or stash them \
+                         (`git -C {} stash`), then sync again",
+                        repo.display(),
+                        commit.short(),
+                        repo.display()
+                    )));
+                }
+                return Err(e.into());
+            }
+        }
+        Step::Submodules { repo, exclude, depth } => {
+            let states = git.submodule_status(repo, &[])?;
+            let wanted: Vec<&(String, SubmoduleState)> = states
                 .iter()
-                .filter(|path| {
+                .filter(|(path, _)| {
                     let key = format!("{project}:{path}");
                     !exclude.iter().any(|re| re.is_match(&key))
                 })
-                .cloned()
                 .collect();
-            let left_out = all.len() - chosen.len();
+            let left_out = states.len() - wanted.len();
+            let chosen: Vec<String> = wanted
+                .into_iter()
+                .filter(|(_, state)| *state != SubmoduleState::AtRecorded)
+                .map(|(path, _)| path.clone())
+                .collect();
             if chosen.is_empty() {
-                if left_out > 0 {
-                    reporter.event(project, &format!("all {left_out} submodules excluded"));
-                }
                 return Ok(());
             }
             reporter.event(
@@ -175,9 +198,8 @@ fn run_step<'a>(
                     to.display()
                 ));
             }
-            std::fs::rename(from, to).with_context(|| {
-                format!("could not rename {} to {}", from.display(), to.display())
-            })?;
+            std::fs::rename(from, to)
+                .with_context(|| format!("could not rename {} to {}", from.display(), to.display()))?;
             *partial_to_clean = None;
         }
     }

@@ -70,9 +70,7 @@ impl GitError {
     /// (checkout/merge protect uncommitted work this way).
     pub fn would_overwrite_local_changes(&self) -> bool {
         self.stderr.contains("would be overwritten")
-            || self
-                .stderr
-                .contains("Please commit your changes or stash them")
+            || self.stderr.contains("Please commit your changes or stash them")
     }
 }
 
@@ -135,10 +133,7 @@ impl GitCommand {
     {
         GitCommand {
             dir: dir.to_path_buf(),
-            args: args
-                .into_iter()
-                .map(|a| a.as_ref().to_os_string())
-                .collect(),
+            args: args.into_iter().map(|a| a.as_ref().to_os_string()).collect(),
         }
     }
 
@@ -179,12 +174,7 @@ fn shell_quote(s: &str) -> String {
 // the typed operations below and the plans' dry-run output both use them.
 impl Git {
     /// `git clone [--depth N] [--no-checkout] -- URL DEST`, run in `parent`.
-    pub fn clone_cmd(
-        parent: &Path,
-        url: &RemoteUrl,
-        dest: &Path,
-        opts: &CloneOptions,
-    ) -> GitCommand {
+    pub fn clone_cmd(parent: &Path, url: &RemoteUrl, dest: &Path, opts: &CloneOptions) -> GitCommand {
         let mut args: Vec<OsString> = vec!["clone".into()];
         if let Some(depth) = opts.depth {
             args.push(format!("--depth={depth}").into());
@@ -236,13 +226,7 @@ impl Git {
             args.push(format!("--depth={depth}").into());
         }
         args.push("origin".into());
-        args.push(
-            format!(
-                "+refs/heads/{b}:refs/remotes/origin/{b}",
-                b = branch.as_str()
-            )
-            .into(),
-        );
+        args.push(format!("+refs/heads/{b}:refs/remotes/origin/{b}", b = branch.as_str()).into());
         GitCommand::new(repo, args)
     }
 
@@ -329,7 +313,11 @@ impl Git {
         if self.no_prompt {
             expr = expr.env("GIT_TERMINAL_PROMPT", "0");
         }
-        expr.run().map_err(|e| GitError {
+        expr.run().map_err(|e| self.spawn_error(cmd, e))
+    }
+
+    fn spawn_error(&self, cmd: &GitCommand, e: std::io::Error) -> GitError {
+        GitError {
             dir: cmd.dir.clone(),
             command: cmd.command_line(),
             stderr: String::new(),
@@ -338,7 +326,7 @@ impl Git {
             } else {
                 GitErrorKind::Spawn(e)
             },
-        })
+        }
     }
 
     fn failure(&self, cmd: &GitCommand, out: &std::process::Output) -> GitError {
@@ -353,48 +341,8 @@ impl Git {
     }
 
     /// Clones `url` into `dest` (a path relative to or under `parent`).
-    pub fn clone(
-        &self,
-        parent: &Path,
-        url: &RemoteUrl,
-        dest: &Path,
-        opts: &CloneOptions,
-    ) -> GitResult<()> {
+    pub fn clone(&self, parent: &Path, url: &RemoteUrl, dest: &Path, opts: &CloneOptions) -> GitResult<()> {
         self.run(&Self::clone_cmd(parent, url, dest, opts))
-    }
-
-    /// The submodules recorded in `repo`'s `.gitmodules`, as `(name, path)`
-    /// pairs in file order. A repository without `.gitmodules` has none.
-    pub fn submodule_paths(&self, repo: &Path) -> GitResult<Vec<String>> {
-        if !repo.join(".gitmodules").is_file() {
-            return Ok(Vec::new());
-        }
-        let cmd = GitCommand::new(
-            repo,
-            [
-                "config",
-                "--file",
-                ".gitmodules",
-                "--null",
-                "--get-regexp",
-                r"^submodule\..*\.path$",
-            ],
-        );
-        let out = self.spawn(&cmd)?;
-        // `git config --get-regexp` exits 1 when nothing matches.
-        if out.status.code() == Some(1) {
-            return Ok(Vec::new());
-        }
-        if !out.status.success() {
-            return Err(self.failure(&cmd, &out));
-        }
-        // With --null each entry is `KEY\nVALUE\0`.
-        let text = String::from_utf8_lossy(&out.stdout);
-        Ok(text
-            .split('\0')
-            .filter_map(|entry| entry.split_once('\n').map(|(_, path)| path.to_string()))
-            .filter(|path| !path.is_empty())
-            .collect())
     }
 
     /// Initialises and updates the given submodules of `repo`.
@@ -437,10 +385,249 @@ impl Git {
         if !out.status.success() {
             return Err(self.failure(&cmd, &out));
         }
-        Ok(Some(
-            String::from_utf8_lossy(&out.stdout).trim().to_string(),
-        ))
+        Ok(Some(String::from_utf8_lossy(&out.stdout).trim().to_string()))
     }
+}
+
+/// What one `git cat-file --batch` call tells about a checkout.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Probe {
+    /// The commit HEAD points at (`None` for an unborn branch).
+    pub head: Option<CommitId>,
+    /// Whether the asked-for commit is in the object store.
+    pub has_commit: bool,
+    /// The asked-for file at that commit, if the commit has it.
+    pub file_at_commit: Option<Vec<u8>>,
+}
+
+/// Where a submodule stands against the commit its superproject records.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubmoduleState {
+    /// Not initialised.
+    Uninitialised,
+    /// Checked out at the recorded commit.
+    AtRecorded,
+    /// Checked out elsewhere, or in a merge conflict.
+    Elsewhere,
+}
+
+/// `git log -1` facts for the summary line of `pin`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitSummary {
+    /// The full id.
+    pub id: CommitId,
+    /// Committer date, `YYYY-MM-DD`.
+    pub date: String,
+    /// The subject line.
+    pub subject: String,
+}
+
+impl Git {
+    /// One `git cat-file --batch` that reads HEAD, checks that `commit`
+    /// exists as a commit and reads `path` at it: everything sync needs to
+    /// know about a dep, in one process and without touching the network.
+    pub fn probe(&self, repo: &Path, commit: &CommitId, path: &str) -> GitResult<Probe> {
+        let cmd = GitCommand::new(repo, ["cat-file", "--batch"]);
+        let input = format!("HEAD\n{c}^{{commit}}\n{c}:{path}\n", c = commit.as_str());
+        let out = self.spawn_with_input(&cmd, input.into_bytes())?;
+        if !out.status.success() {
+            return Err(self.failure(&cmd, &out));
+        }
+        let answers = parse_batch(&out.stdout).ok_or_else(|| GitError {
+            dir: cmd.dir.clone(),
+            command: cmd.command_line(),
+            stderr: "unexpected output from git cat-file --batch".into(),
+            kind: GitErrorKind::Failed {
+                status: out.status.code(),
+            },
+        })?;
+        let mut probe = Probe::default();
+        if let Some(Some((oid, _, _))) = answers.first() {
+            probe.head = CommitId::new(oid).ok();
+        }
+        if let Some(Some((_, kind, _))) = answers.get(1) {
+            probe.has_commit = kind == "commit";
+        }
+        if probe.has_commit {
+            if let Some(Some((_, kind, body))) = answers.get(2) {
+                if kind == "blob" {
+                    probe.file_at_commit = Some(body.clone());
+                }
+            }
+        }
+        Ok(probe)
+    }
+
+    /// Fetches one commit by id from `origin` (no tags, optionally shallow).
+    pub fn fetch_commit(&self, repo: &Path, commit: &CommitId, depth: Option<u32>) -> GitResult<()> {
+        self.run(&Self::fetch_commit_cmd(repo, commit, depth))
+    }
+
+    /// Fetches `origin`'s `branch` into `refs/remotes/origin/BRANCH`.
+    pub fn fetch_branch(&self, repo: &Path, branch: &BranchName, depth: Option<u32>) -> GitResult<()> {
+        self.run(&Self::fetch_branch_cmd(repo, branch, depth))
+    }
+
+    /// Checks out `commit` detached. git refuses (and we report) when that
+    /// would overwrite local changes; compatible local changes are carried.
+    pub fn checkout_detached(&self, repo: &Path, commit: &CommitId) -> GitResult<()> {
+        self.run(&Self::checkout_detached_cmd(repo, commit))
+    }
+
+    /// When HEAD is detached at a commit that no branch or remote-tracking
+    /// ref contains, returns that commit: moving HEAD would orphan it.
+    pub fn orphanable_head(&self, repo: &Path) -> GitResult<Option<CommitId>> {
+        let symbolic = GitCommand::new(repo, ["symbolic-ref", "--quiet", "HEAD"]);
+        let out = self.spawn(&symbolic)?;
+        match out.status.code() {
+            Some(0) => return Ok(None), // on a branch: the branch keeps its commits
+            Some(1) => {}               // detached
+            _ => return Err(self.failure(&symbolic, &out)),
+        }
+        let contains = GitCommand::new(
+            repo,
+            [
+                "for-each-ref",
+                "--count=1",
+                "--contains=HEAD",
+                "--format=%(refname)",
+                "refs/heads",
+                "refs/remotes",
+            ],
+        );
+        if !self.output(&contains)?.trim().is_empty() {
+            return Ok(None);
+        }
+        let head = self.output(&GitCommand::new(repo, ["rev-parse", "--verify", "HEAD"]))?;
+        Ok(CommitId::new(head.trim()).ok())
+    }
+
+    /// The state of each listed submodule (`git submodule status`).
+    pub fn submodule_status(
+        &self,
+        repo: &Path,
+        paths: &[String],
+    ) -> GitResult<Vec<(String, SubmoduleState)>> {
+        let mut args = vec!["submodule".to_string(), "status".into(), "--".into()];
+        args.extend(paths.iter().cloned());
+        let out = self.output(&GitCommand::new(repo, args))?;
+        Ok(out
+            .lines()
+            .filter_map(|line| {
+                let state = match line.chars().next()? {
+                    '-' => SubmoduleState::Uninitialised,
+                    ' ' => SubmoduleState::AtRecorded,
+                    _ => SubmoduleState::Elsewhere,
+                };
+                let path = line.get(1..)?.split(' ').nth(1)?.to_string();
+                Some((path, state))
+            })
+            .collect())
+    }
+
+    /// Id, committer date and subject of HEAD, in one `git log -1`.
+    pub fn head_summary(&self, repo: &Path) -> GitResult<CommitSummary> {
+        let cmd = GitCommand::new(
+            repo,
+            [
+                "log",
+                "-1",
+                "--no-show-signature",
+                "--format=%H%x00%cs%x00%s",
+                "HEAD",
+                "--",
+            ],
+        );
+        let out = self.output(&cmd)?;
+        let mut parts = out.trim_end_matches('\n').splitn(3, '\0');
+        let id = parts.next().and_then(|s| CommitId::new(s).ok());
+        let date = parts.next().unwrap_or_default().to_string();
+        let subject = parts.next().unwrap_or_default().to_string();
+        match id {
+            Some(id) => Ok(CommitSummary { id, date, subject }),
+            None => Err(GitError {
+                dir: cmd.dir.clone(),
+                command: cmd.command_line(),
+                stderr: format!("unexpected output: {}", out.trim()),
+                kind: GitErrorKind::Failed { status: Some(0) },
+            }),
+        }
+    }
+
+    /// Whether `commit` is an ancestor of (or equal to) `origin/BRANCH`.
+    pub fn is_ancestor_of_remote_branch(
+        &self,
+        repo: &Path,
+        commit: &CommitId,
+        branch: &BranchName,
+    ) -> GitResult<bool> {
+        let cmd = GitCommand::new(
+            repo,
+            [
+                "merge-base".to_string(),
+                "--is-ancestor".into(),
+                commit.as_str().into(),
+                format!("refs/remotes/origin/{}", branch.as_str()),
+            ],
+        );
+        let out = self.spawn(&cmd)?;
+        match out.status.code() {
+            Some(0) => Ok(true),
+            Some(1) => Ok(false),
+            _ => Err(self.failure(&cmd, &out)),
+        }
+    }
+
+    /// Runs a command with `input` on stdin, whatever its exit status.
+    fn spawn_with_input(&self, cmd: &GitCommand, input: Vec<u8>) -> GitResult<std::process::Output> {
+        if self.verbose {
+            eprintln!("+ {cmd}");
+        }
+        self.spawned.fetch_add(1, Ordering::Relaxed);
+        let mut expr = duct::cmd("git", &cmd.args)
+            .dir(&cmd.dir)
+            .stdin_bytes(input)
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked();
+        if self.no_prompt {
+            expr = expr.env("GIT_TERMINAL_PROMPT", "0");
+        }
+        expr.run().map_err(|e| self.spawn_error(cmd, e))
+    }
+}
+
+/// One answer of `git cat-file --batch`: `(oid, type, contents)`, or `None`
+/// for a missing (or ambiguous) object.
+type BatchAnswer = Option<(String, String, Vec<u8>)>;
+
+/// Parses `git cat-file --batch` output: per query either
+/// `<oid> <type> <size>\n<contents>\n` or `<name> missing\n` (or `ambiguous`).
+fn parse_batch(mut out: &[u8]) -> Option<Vec<BatchAnswer>> {
+    let mut answers = Vec::new();
+    while !out.is_empty() {
+        let nl = out.iter().position(|&b| b == b'\n')?;
+        let header = std::str::from_utf8(&out[..nl]).ok()?;
+        out = &out[nl + 1..];
+        let fields: Vec<&str> = header.split(' ').collect();
+        if fields.len() == 3 {
+            if let Ok(size) = fields[2].parse::<usize>() {
+                if out.len() < size + 1 {
+                    return None;
+                }
+                answers.push(Some((
+                    fields[0].to_string(),
+                    fields[1].to_string(),
+                    out[..size].to_vec(),
+                )));
+                out = &out[size + 1..];
+                continue;
+            }
+        }
+        // "<name> missing" / "<name> ambiguous"; a name may contain spaces.
+        answers.push(None);
+    }
+    Some(answers)
 }
 
 /// Keeps what matters of git's stderr: drops blank lines and progress
@@ -456,10 +643,7 @@ fn trim_stderr(stderr: &str) -> String {
         lines.join("\n")
     } else {
         let mut kept = lines[..MAX_LINES - 1].join("\n");
-        kept.push_str(&format!(
-            "\n… ({} more lines)",
-            lines.len() - (MAX_LINES - 1)
-        ));
+        kept.push_str(&format!("\n… ({} more lines)", lines.len() - (MAX_LINES - 1)));
         kept
     }
 }
@@ -477,12 +661,23 @@ mod tests {
             Path::new("/ws/.x"),
             &CloneOptions::default(),
         );
-        assert_eq!(
-            cmd.command_line(),
-            "git clone -- file:///tmp/my_repo /ws/.x"
-        );
+        assert_eq!(cmd.command_line(), "git clone -- file:///tmp/my_repo /ws/.x");
         let cmd = GitCommand::new(Path::new("/"), ["log", "--format=%H %s"]);
         assert_eq!(cmd.command_line(), "git log '--format=%H %s'");
+    }
+
+    #[test]
+    fn batch_output_is_split_by_sizes_not_lines() {
+        let out = b"aaaa commit 3\nx\ny\nHEAD:nope missing\nbbbb blob 0\n\n";
+        let answers = parse_batch(out).unwrap();
+        assert_eq!(answers.len(), 3);
+        assert_eq!(
+            answers[0],
+            Some(("aaaa".into(), "commit".into(), b"x\ny".to_vec()))
+        );
+        assert_eq!(answers[1], None);
+        assert_eq!(answers[2], Some(("bbbb".into(), "blob".into(), Vec::new())));
+        assert!(parse_batch(b"aaaa blob 10\nshort\n").is_none());
     }
 
     #[test]

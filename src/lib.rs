@@ -10,6 +10,7 @@ pub mod pinfile;
 pub mod plan;
 pub mod registry;
 pub mod report;
+pub mod resolve;
 pub mod types;
 pub mod workspace;
 
@@ -25,6 +26,8 @@ pub fn run(cli: Cli) -> i32 {
         match &cli.command {
             Command::Init => commands::init::run(&ctx),
             Command::Checkout(args) => commands::checkout::run(&ctx, args),
+            Command::Sync(args) => commands::sync::run(&ctx, args),
+            Command::Pin(args) => commands::pin::run(&ctx, args),
             Command::List => commands::list::run(&ctx),
         }
     });

@@ -9,7 +9,7 @@ use regex::Regex;
 
 use crate::git::{CloneOptions, Git};
 use crate::registry::Registry;
-use crate::types::{RemoteUrl, RepoName};
+use crate::types::{CommitId, RemoteUrl, RepoName};
 use crate::workspace::Workspace;
 
 /// Depth of submodule clones made by `checkout` (SPEC 2: shallow).
@@ -24,9 +24,32 @@ pub enum Step {
         url: RemoteUrl,
         /// The temporary sibling folder the clone is made in.
         partial: PathBuf,
+        /// Depth and checkout choices.
+        options: CloneOptions,
     },
-    /// Initialise the submodules of the checkout in `repo` (shallow), except
-    /// those whose `PROJECT:PATH` matches one of `exclude`.
+    /// Fetch a missing pinned commit by id (resolution does this; plans
+    /// show it in dry runs).
+    Fetch {
+        /// The checkout.
+        repo: PathBuf,
+        /// The commit.
+        commit: CommitId,
+        /// `--depth`.
+        depth: Option<u32>,
+    },
+    /// Move a checkout to `commit`, detached. Unless `force`, refuse when
+    /// HEAD is a detached commit that no ref contains (it would be lost).
+    Checkout {
+        /// The checkout.
+        repo: PathBuf,
+        /// The pinned commit.
+        commit: CommitId,
+        /// Move even an unreachable detached HEAD.
+        force: bool,
+    },
+    /// Initialise and update the submodules of the checkout in `repo` that
+    /// are not at their recorded commit (shallow), except those whose
+    /// `PROJECT:PATH` matches one of `exclude`.
     Submodules {
         /// The checkout whose submodules to update.
         repo: PathBuf,
@@ -87,12 +110,7 @@ pub fn plan_checkout(
     roots: &[RepoName],
     options: &CheckoutOptions,
 ) -> CheckoutPlan {
-    let excluded = |name: &RepoName| {
-        options
-            .exclude_dep
-            .iter()
-            .any(|re| re.is_match(name.as_str()))
-    };
+    let excluded = |name: &RepoName| options.exclude_dep.iter().any(|re| re.is_match(name.as_str()));
     let mut plan = CheckoutPlan::default();
     for name in registry.closure(roots, options.with_deps, excluded) {
         let Some(project) = registry.get(&name) else {
@@ -116,6 +134,7 @@ pub fn plan_checkout(
         let mut steps = vec![Step::Clone {
             url: url.clone(),
             partial: partial.clone(),
+            options: CloneOptions::default(),
         }];
         if project.submodules && options.submodules {
             steps.push(Step::Submodules {
@@ -128,10 +147,7 @@ pub fn plan_checkout(
             from: partial,
             to: dest,
         });
-        plan.clones.push(ProjectPlan {
-            project: name,
-            steps,
-        });
+        plan.clones.push(ProjectPlan { project: name, steps });
     }
     plan
 }
@@ -139,31 +155,26 @@ pub fn plan_checkout(
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Step::Clone { url, partial } => {
-                let parent = partial.parent().unwrap_or(partial);
-                write!(
-                    f,
-                    "{}",
-                    Git::clone_cmd(parent, url, partial, &CloneOptions::default())
-                )
-            }
-            Step::Submodules {
-                repo,
-                exclude,
-                depth,
+            Step::Clone {
+                url,
+                partial,
+                options,
             } => {
+                let parent = partial.parent().unwrap_or(partial);
+                write!(f, "{}", Git::clone_cmd(parent, url, partial, options))
+            }
+            Step::Fetch { repo, commit, depth } => {
+                write!(f, "{}", Git::fetch_commit_cmd(repo, commit, *depth))
+            }
+            Step::Checkout { repo, commit, .. } => write!(f, "{}", Git::checkout_detached_cmd(repo, commit)),
+            Step::Submodules { repo, exclude, depth } => {
                 let cmd = Git::submodule_update_cmd(repo, &["<PATH>...".to_string()], *depth, 1);
-                write!(f, "{cmd}")?;
-                if exclude.is_empty() {
-                    write!(f, "  (every submodule in .gitmodules)")
-                } else {
+                write!(f, "{cmd}  (submodules not at their recorded commit")?;
+                if !exclude.is_empty() {
                     let res: Vec<&str> = exclude.iter().map(|r| r.as_str()).collect();
-                    write!(
-                        f,
-                        "  (submodules in .gitmodules except PROJECT:PATH matching {})",
-                        res.join(", ")
-                    )
+                    write!(f, ", except PROJECT:PATH matching {}", res.join(", "))?;
                 }
+                write!(f, ")")
             }
             Step::Rename { from, to } => write!(f, "rename {} -> {}", from.display(), to.display()),
         }

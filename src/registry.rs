@@ -141,10 +141,7 @@ pub fn load(sources: &Sources) -> Result<Registry> {
             &sources.workspace_file,
         ),
         (
-            sources
-                .explicit_file
-                .as_ref()
-                .map(|p| Layer::Explicit(p.clone())),
+            sources.explicit_file.as_ref().map(|p| Layer::Explicit(p.clone())),
             &sources.explicit_file,
         ),
     ] {
@@ -196,13 +193,7 @@ fn from_layers(layers: Vec<(Layer, RegistryFile)>) -> Result<Registry> {
                 }
                 None => Vec::new(),
             };
-            projects.insert(
-                project.name.clone(),
-                Project {
-                    replaced,
-                    ..project
-                },
-            );
+            projects.insert(project.name.clone(), Project { replaced, ..project });
         }
     }
     let registry = Registry { projects };
@@ -225,8 +216,8 @@ fn validate_entry(name: &str, entry: RepoEntry, layer: &Layer) -> Result<Project
     };
     let mut deps = Vec::new();
     for dep in &entry.deps {
-        let dep_name = RepoName::new(dep)
-            .map_err(|e| anyhow!("invalid registry {file}: {}: {e}", key("deps")))?;
+        let dep_name =
+            RepoName::new(dep).map_err(|e| anyhow!("invalid registry {file}: {}: {e}", key("deps")))?;
         if dep_name == repo_name {
             bail!(
                 "invalid registry {file}: {}: '{name}' depends on itself",
@@ -273,18 +264,14 @@ fn validate_entry(name: &str, entry: RepoEntry, layer: &Layer) -> Result<Project
     })
 }
 
-fn validate_action(
-    action: ActionEntry,
-    deps: &[RepoName],
-    file: &str,
-    key: &str,
-) -> Result<RollAction> {
+fn validate_action(action: ActionEntry, deps: &[RepoName], file: &str, key: &str) -> Result<RollAction> {
     match (action.git_head, action.py_package) {
         (Some(dep), None) => {
             if action.pip_flags.is_some() || action.update_requirements.is_some() {
                 bail!("invalid registry {file}: {key}: pip_flags and update_requirements go with py_package, not git_head");
             }
-            let dep = RepoName::new(&dep).map_err(|e| anyhow!("invalid registry {file}: {key}.git_head: {e}"))?;
+            let dep =
+                RepoName::new(&dep).map_err(|e| anyhow!("invalid registry {file}: {key}.git_head: {e}"))?;
             if !deps.contains(&dep) {
                 bail!("invalid registry {file}: {key}.git_head: '{dep}' is not one of this project's deps");
             }
@@ -292,7 +279,10 @@ fn validate_action(
         }
         (None, Some(package)) => {
             if !is_python_package_name(&package) {
-                bail!("invalid registry {file}: {key}.py_package: '{}' is not a valid Python package name", package.escape_debug());
+                bail!(
+                    "invalid registry {file}: {key}.py_package: '{}' is not a valid Python package name",
+                    package.escape_debug()
+                );
             }
             let mut files = Vec::new();
             for f in action.update_requirements.unwrap_or_default() {
@@ -312,8 +302,12 @@ fn validate_action(
                 update_requirements: files,
             })
         }
-        (Some(_), Some(_)) => bail!("invalid registry {file}: {key}: an action has either git_head or py_package, not both"),
-        (None, None) => bail!("invalid registry {file}: {key}: an action needs git_head = \"DEP\" or py_package = \"NAME\""),
+        (Some(_), Some(_)) => {
+            bail!("invalid registry {file}: {key}: an action has either git_head or py_package, not both")
+        }
+        (None, None) => bail!(
+            "invalid registry {file}: {key}: an action needs git_head = \"DEP\" or py_package = \"NAME\""
+        ),
     }
 }
 
@@ -413,8 +407,7 @@ impl Registry {
                 Some(Mark::Done) => return Ok(()),
                 Some(Mark::Visiting) => {
                     let start = stack.iter().position(|n| *n == name).unwrap_or(0);
-                    let mut cycle: Vec<String> =
-                        stack[start..].iter().map(|n| n.to_string()).collect();
+                    let mut cycle: Vec<String> = stack[start..].iter().map(|n| n.to_string()).collect();
                     cycle.push(name.to_string());
                     let first = &reg.projects[stack[start]];
                     bail!(
@@ -455,10 +448,7 @@ mod tests {
     fn embedded_default_describes_the_openxla_projects() {
         let reg = load(&Sources::default()).unwrap();
         let names: Vec<&str> = reg.projects().map(|p| p.name.as_str()).collect();
-        assert_eq!(
-            names,
-            ["iree", "jax", "openxla-pjrt-plugin", "stablehlo", "xla"]
-        );
+        assert_eq!(names, ["iree", "jax", "openxla-pjrt-plugin", "stablehlo", "xla"]);
         let plugin = reg.lookup("openxla-pjrt-plugin").unwrap();
         assert_eq!(
             plugin.deps.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
@@ -487,8 +477,7 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_errors_naming_file_and_key() {
-        let err =
-            parse("[repos.a]\nro_url = \"https://x/a.git\"\nbranch = \"main\"\n").unwrap_err();
+        let err = parse("[repos.a]\nro_url = \"https://x/a.git\"\nbranch = \"main\"\n").unwrap_err();
         let msg = format!("{err:#}");
         assert!(msg.contains("reg.toml") && msg.contains("branch"), "{msg}");
         let err = parse("colour = 1\n").unwrap_err();
@@ -497,8 +486,7 @@ mod tests {
 
     #[test]
     fn wrong_types_are_errors() {
-        let err =
-            parse("[repos.a]\nro_url = \"https://x/a.git\"\nsubmodules = \"yes\"\n").unwrap_err();
+        let err = parse("[repos.a]\nro_url = \"https://x/a.git\"\nsubmodules = \"yes\"\n").unwrap_err();
         assert!(format!("{err:#}").contains("reg.toml"), "{err:#}");
     }
 
@@ -517,10 +505,7 @@ mod tests {
             "[repos.a]\nro_url = \"https://x/a\"\ndeps = [\"b\"]\n[repos.b]\nro_url = \"https://x/b\"\ndeps = [\"a\"]\n",
         )
         .unwrap_err();
-        assert!(
-            err.to_string().contains("dependency cycle a -> b -> a"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("dependency cycle a -> b -> a"), "{err}");
         let err = parse("[repos.a]\nro_url = \"https://x/a\"\ndeps = [\"a\"]\n").unwrap_err();
         assert!(err.to_string().contains("depends on itself"), "{err}");
     }
@@ -537,7 +522,8 @@ mod tests {
 
     #[test]
     fn schedules_are_validated() {
-        let base = "[repos.l]\nro_url = \"https://x/l\"\n[repos.a]\nro_url = \"https://x/a\"\ndeps = [\"l\"]\n";
+        let base =
+            "[repos.l]\nro_url = \"https://x/l\"\n[repos.a]\nro_url = \"https://x/a\"\ndeps = [\"l\"]\n";
         let ok = format!("{base}[[repos.a.schedules.nightly]]\ngit_head = \"l\"\n[[repos.a.schedules.nightly]]\npy_package = \"jax_lib\"\nupdate_requirements = [\"req/r.txt\"]\n");
         let reg = parse(&ok).unwrap();
         assert_eq!(reg.lookup("a").unwrap().schedules["nightly"].len(), 2);
@@ -558,10 +544,7 @@ mod tests {
             let text = format!("{base}[[repos.a.schedules.nightly]]\n{bad}");
             let err = parse(&text).unwrap_err();
             assert!(err.to_string().contains(expect), "{bad}: {err}");
-            assert!(
-                err.to_string().contains("repos.a.schedules.nightly[0]"),
-                "{err}"
-            );
+            assert!(err.to_string().contains("repos.a.schedules.nightly[0]"), "{err}");
         }
     }
 

@@ -60,13 +60,7 @@ impl Reporter {
 
     /// The closing summary: counts, elapsed time, then every failure in
     /// full. Always printed, even with `-q`.
-    pub fn summary(
-        &self,
-        command: &str,
-        counts: &[(&str, usize)],
-        failures: &[Failure],
-        elapsed: Duration,
-    ) {
+    pub fn summary(&self, command: &str, counts: &[(&str, usize)], failures: &[Failure], elapsed: Duration) {
         eprint!("{}", render_summary(command, counts, failures, elapsed));
     }
 }

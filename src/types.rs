@@ -316,10 +316,7 @@ mod tests {
     #[test]
     fn url_hosts() {
         let host = |s: &str| RemoteUrl::new(s).unwrap().host().map(str::to_string);
-        assert_eq!(
-            host("https://github.com/a/b").as_deref(),
-            Some("github.com")
-        );
+        assert_eq!(host("https://github.com/a/b").as_deref(), Some("github.com"));
         assert_eq!(host("git@github.com:a/b").as_deref(), Some("github.com"));
         assert_eq!(host("ssh://u@h:22/x").as_deref(), Some("h:22"));
         assert_eq!(host("/tmp/x"), None);

@@ -64,9 +64,8 @@ impl Workspace {
         }
         let dir = absolute(dir)?;
         let marker = dir.join(MARKER);
-        fs::write(&marker, MARKER_CONTENT).with_context(|| {
-            format!("could not write the workspace marker {}", marker.display())
-        })?;
+        fs::write(&marker, MARKER_CONTENT)
+            .with_context(|| format!("could not write the workspace marker {}", marker.display()))?;
         Ok(InitOutcome::Created(dir))
     }
 
@@ -105,15 +104,10 @@ impl Workspace {
         let path = self.root.join(LOCK_FILE);
         let me = LockHolder::current(command);
         for _ in 0..2 {
-            match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
+            match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(mut file) => {
-                    file.write_all(me.to_text().as_bytes()).with_context(|| {
-                        format!("could not write the lock file {}", path.display())
-                    })?;
+                    file.write_all(me.to_text().as_bytes())
+                        .with_context(|| format!("could not write the lock file {}", path.display()))?;
                     return Ok(WorkspaceLock { path });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -138,9 +132,8 @@ impl Workspace {
                     );
                 }
                 Err(e) => {
-                    return Err(e).with_context(|| {
-                        format!("could not create the lock file {}", path.display())
-                    })
+                    return Err(e)
+                        .with_context(|| format!("could not create the lock file {}", path.display()))
                 }
             }
         }
@@ -177,10 +170,7 @@ impl LockHolder {
     }
 
     fn to_text(&self) -> String {
-        format!(
-            "pid={}\nhost={}\ncommand={}\n",
-            self.pid, self.host, self.command
-        )
+        format!("pid={}\nhost={}\ncommand={}\n", self.pid, self.host, self.command)
     }
 
     fn parse(text: &str) -> Option<LockHolder> {

@@ -52,11 +52,7 @@ fn checkout_brings_the_whole_closure_at_branch_tips_with_rw_urls() {
         let url = fx.git(&fx.ws.join(name), &["config", "remote.origin.url"]);
         assert_eq!(url, format!("file://{}/rw/{name}.git", fx.org.display()));
     }
-    assert!(
-        stderr(&out).contains("checkout: 4 cloned"),
-        "{}",
-        text(&out)
-    );
+    assert!(stderr(&out).contains("checkout: 4 cloned"), "{}", text(&out));
     // No temporary folder is left behind.
     let leftovers: Vec<_> = std::fs::read_dir(&fx.ws)
         .unwrap()
@@ -67,10 +63,7 @@ fn checkout_brings_the_whole_closure_at_branch_tips_with_rw_urls() {
     // Submodules of liba are initialised and shallow.
     let subx = fx.ws.join("liba/third_party/subx");
     assert_eq!(fx.git(&subx, &["rev-parse", "HEAD"]), fx.id("SUBX_2"));
-    assert_eq!(
-        fx.git(&subx, &["rev-parse", "--is-shallow-repository"]),
-        "true"
-    );
+    assert_eq!(fx.git(&subx, &["rev-parse", "--is-shallow-repository"]), "true");
 }
 
 #[test]
@@ -110,30 +103,13 @@ fn checkout_exclude_dep_skips_matching_deps_and_what_only_they_need() {
 #[test]
 fn checkout_exclude_submodule_leaves_that_submodule_uninitialised() {
     let fx = Fixture::new();
-    fx.ok(&[
-        "checkout",
-        "--exclude-submodule",
-        "liba:third_party/subx",
-        "liba",
-    ]);
+    fx.ok(&["checkout", "--exclude-submodule", "liba:third_party/subx", "liba"]);
     let liba = fx.ws.join("liba");
     let status = fx.git(&liba, &["submodule", "status"]);
-    let subx = status
-        .lines()
-        .find(|l| l.contains("third_party/subx"))
-        .unwrap();
-    let suby = status
-        .lines()
-        .find(|l| l.contains("third_party/suby"))
-        .unwrap();
-    assert!(
-        subx.starts_with('-'),
-        "subx should be uninitialised: {status}"
-    );
-    assert!(
-        suby.starts_with(' '),
-        "suby should be initialised: {status}"
-    );
+    let subx = status.lines().find(|l| l.contains("third_party/subx")).unwrap();
+    let suby = status.lines().find(|l| l.contains("third_party/suby")).unwrap();
+    assert!(subx.starts_with('-'), "subx should be uninitialised: {status}");
+    assert!(suby.starts_with(' '), "suby should be initialised: {status}");
     assert_eq!(
         fx.git(
             &liba.join("third_party/suby"),
@@ -195,9 +171,8 @@ fn checkout_of_an_unknown_name_clones_nothing() {
     let out = fx.run(&fx.ws, &["checkout", "app", "ap"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains(
-            "No repository matching 'ap' found (did you mean one of: app, base, liba, libb)"
-        ),
+        stderr(&out)
+            .contains("No repository matching 'ap' found (did you mean one of: app, base, liba, libb)"),
         "{}",
         text(&out)
     );
@@ -243,10 +218,7 @@ fn checkout_dry_run_prints_the_plan_and_changes_nothing() {
     let out = fx.ok(&["--dry-run", "checkout", "app"]);
     let plan = stdout(&out);
     assert!(
-        plan.contains(&format!(
-            "app: (in {}) git clone -- file://",
-            fx.ws.display()
-        )),
+        plan.contains(&format!("app: (in {}) git clone -- file://", fx.ws.display())),
         "{plan}"
     );
     assert!(

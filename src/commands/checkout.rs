@@ -4,11 +4,13 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Result};
 
+use super::sync::sync_project;
 use super::Context;
 use crate::cli::CheckoutArgs;
 use crate::exec;
 use crate::plan::{self, CheckoutOptions, CheckoutPlan, Step};
 use crate::report::Failure;
+use crate::resolve::SyncOptions;
 use crate::types::RepoName;
 
 /// Runs `checkout`; returns the exit status.
@@ -42,12 +44,34 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
     };
     let plan = plan::plan_checkout(&workspace, &registry, &ctx.git, &roots, &options);
 
+    let sync_options = SyncOptions {
+        exclude_dep: args.exclude_dep.clone(),
+        exclude_submodule: args.exclude_submodule.clone(),
+        depth: super::depth(args.depth),
+        force: false,
+        read_only: args.ro,
+        dry_run: ctx.dry_run,
+    };
+
     if ctx.dry_run {
         print!("{plan}");
-        return Ok(if plan.not_checkouts.is_empty() { 0 } else { 1 });
+        let mut code = if plan.not_checkouts.is_empty() { 0 } else { 1 };
+        if args.sync {
+            for root in &roots {
+                if workspace.project_dir(root).exists() {
+                    let project = registry.lookup(root.as_str())?;
+                    code = code.max(sync_project(ctx, &workspace, &registry, project, &sync_options)?);
+                } else {
+                    println!(
+                        "{root}: then sync to the pins in {root}/sync_deps.py (known once it is cloned)"
+                    );
+                }
+            }
+        }
+        return Ok(code);
     }
 
-    let _lock = workspace.lock("checkout")?;
+    let _lock = workspace.lock(if args.sync { "checkout --sync" } else { "checkout" })?;
     let started = Instant::now();
     let failures = execute(ctx, &plan)?;
     ctx.reporter.summary(
@@ -55,18 +79,31 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
         &[
             (
                 "cloned",
-                plan.clones.len()
-                    - failures
-                        .iter()
-                        .filter(|f| is_clone(&plan, &f.project))
-                        .count(),
+                plan.clones.len() - failures.iter().filter(|f| is_clone(&plan, &f.project)).count(),
             ),
             ("already present", plan.existing.len()),
         ],
         &failures,
         started.elapsed(),
     );
-    Ok(if failures.is_empty() { 0 } else { 1 })
+    let mut code = if failures.is_empty() { 0 } else { 1 };
+    if args.sync {
+        for root in &roots {
+            if !workspace.project_dir(root).join(".git").exists() {
+                continue; // its clone failed, and the summary said so
+            }
+            let project = registry.lookup(root.as_str())?;
+            let synced = sync_project(ctx, &workspace, &registry, project, &sync_options);
+            code = code.max(match synced {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("error: {root}: {e:#}");
+                    1
+                }
+            });
+        }
+    }
+    Ok(code)
 }
 
 /// Clones what the plan says, all projects at once up to `--jobs`.

@@ -11,10 +11,7 @@ pub fn run(ctx: &Context) -> Result<i32> {
     if ctx.dry_run {
         match Workspace::find(&ctx.cwd) {
             Ok(ws) => println!("Running within existing workspace: {}", ws.root().display()),
-            Err(_) => println!(
-                "would write {}",
-                ctx.cwd.join(crate::workspace::MARKER).display()
-            ),
+            Err(_) => println!("would write {}", ctx.cwd.join(crate::workspace::MARKER).display()),
         }
         return Ok(0);
     }

@@ -5,15 +5,17 @@
 pub mod checkout;
 pub mod init;
 pub mod list;
+pub mod pin;
+pub mod sync;
 
 use std::path::PathBuf;
 
-use anyhow::{Context as _, Result};
+use anyhow::{anyhow, Context as _, Result};
 
 use crate::cli::Cli;
 use crate::exec::{Executor, DEFAULT_JOBS};
 use crate::git::Git;
-use crate::registry::{self, Registry, Sources};
+use crate::registry::{self, Project, Registry, Sources};
 use crate::report::{Reporter, Verbosity};
 use crate::workspace::Workspace;
 
@@ -70,4 +72,44 @@ impl Context {
     pub fn executor(&self) -> Result<Executor> {
         Executor::new(self.jobs)
     }
+}
+
+/// The project a command acts on: `--repo NAME`, else the project folder
+/// holding the current folder.
+pub fn current_project<'r>(
+    ctx: &Context,
+    workspace: &Workspace,
+    registry: &'r Registry,
+    repo: Option<&str>,
+    command: &str,
+) -> Result<&'r Project> {
+    let name = match repo {
+        Some(name) => name.to_string(),
+        None => workspace
+            .project_containing(&ctx.cwd)
+            .map(|n| n.to_string())
+            .ok_or_else(|| {
+                anyhow!(
+                    "{} is not inside a project folder of the workspace {}; run `{command}` inside one, or name it with --repo NAME",
+                    ctx.cwd.display(),
+                    workspace.root().display()
+                )
+            })?,
+    };
+    let project = registry.lookup(&name)?;
+    let dir = workspace.project_dir(&project.name);
+    if !dir.is_dir() {
+        return Err(anyhow!(
+            "{} is not checked out in {}; run `openxla-workspace checkout {}` first",
+            project.name,
+            workspace.root().display(),
+            project.name
+        ));
+    }
+    Ok(project)
+}
+
+/// `--depth N` as git takes it: 0 means full history.
+pub fn depth(arg: Option<u32>) -> Option<u32> {
+    arg.filter(|&d| d > 0)
 }

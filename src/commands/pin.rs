@@ -1,0 +1,168 @@
+//! `pin`: rewrite a project's `sync_deps.py` from what its deps have checked
+//! out, optionally checking first that every commit is upstream.
+
+use std::time::Instant;
+
+use anyhow::{anyhow, Context as _, Result};
+
+use super::Context;
+use crate::cli::PinArgs;
+use crate::git::{CommitSummary, Git};
+use crate::pinfile::{self, Pins};
+use crate::registry::Project;
+use crate::report::Failure;
+
+/// Runs `pin`; returns the exit status.
+pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
+    let started = Instant::now();
+    let workspace = ctx.workspace()?;
+    let registry = ctx.registry(Some(&workspace))?;
+    let project = super::current_project(ctx, &workspace, &registry, args.repo.as_deref(), "pin")?;
+    if project.deps.is_empty() {
+        println!("{} has no deps in the registry: nothing to pin", project.name);
+        return Ok(0);
+    }
+    let _lock = if ctx.dry_run {
+        None
+    } else {
+        Some(workspace.lock("pin")?)
+    };
+
+    let path = workspace.project_dir(&project.name).join(pinfile::FILE_NAME);
+    let old_text = match std::fs::read(&path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("could not read {}", path.display())),
+    };
+    let old_pins = match &old_text {
+        Some(bytes) => pinfile::parse_bytes(bytes, &path).map_err(|e| {
+            anyhow!("{e}\n  pin keeps the pins it finds there; fix the file (or delete it to start afresh), then pin again")
+        })?,
+        None => Pins::default(),
+    };
+
+    // What each dep has checked out: one `git log -1` per dep, in parallel.
+    let deps: Vec<&Project> = project.deps.iter().filter_map(|d| registry.get(d)).collect();
+    let executor = ctx.executor()?;
+    let summaries = executor.map(&deps, |_| None, |dep| -> Result<CommitSummary> {
+        let dir = workspace.project_dir(&dep.name);
+        if !dir.join(".git").exists() {
+            return Err(anyhow!(
+                "{} is not checked out at {}; run `openxla-workspace checkout {}` (or remove it from {}'s deps)",
+                dep.name,
+                dir.display(),
+                dep.name,
+                project.name
+            ));
+        }
+        Ok(ctx.git.head_summary(&dir)?)
+    });
+    let mut failures = Vec::new();
+    let mut heads = Vec::new();
+    for (dep, summary) in deps.iter().zip(summaries) {
+        match summary {
+            Ok(s) => heads.push((*dep, s)),
+            Err(error) => failures.push(Failure {
+                project: dep.name.clone(),
+                error,
+            }),
+        }
+    }
+    if failures.is_empty() && args.require_upstream {
+        failures = check_upstream(ctx, &executor, &workspace, &heads);
+    }
+    if !failures.is_empty() {
+        ctx.reporter.summary(
+            &format!("pin {}", project.name),
+            &[],
+            &failures,
+            started.elapsed(),
+        );
+        eprintln!("error: {} was not changed", path.display());
+        return Ok(1);
+    }
+
+    let mut pins = old_pins.clone();
+    for (dep, summary) in &heads {
+        pins.set_pin(dep.name.clone(), summary.id.clone());
+        pins.set_origin(dep.name.clone(), dep.ro_url.clone());
+        pins.set_submodules(dep.name.clone(), dep.submodules);
+        println!(
+            "{}: {} {} : {}",
+            dep.name,
+            summary.id.short(),
+            summary.date,
+            summary.subject
+        );
+    }
+    for (name, commit) in old_pins.pinned() {
+        if !project.deps.contains(name) {
+            ctx.reporter.warn(&format!(
+                "kept the pin {name}: {} although {name} is not a registry dep of {}; delete it from {} if it is no longer needed",
+                commit.short(),
+                project.name,
+                pinfile::FILE_NAME
+            ));
+        }
+    }
+
+    let text = pinfile::render(&pins);
+    if old_text.as_deref() == Some(text.as_bytes()) {
+        ctx.reporter.note(&format!("{} is unchanged", path.display()));
+    } else if ctx.dry_run {
+        println!("would write {}", path.display());
+    } else {
+        pinfile::write(&path, &pins)
+            .with_context(|| format!("could not write {}; the old file is intact", path.display()))?;
+        ctx.reporter.note(&format!("wrote {}", path.display()));
+    }
+    Ok(0)
+}
+
+/// Fetches each dep's tracking branch and checks that its pinned commit is
+/// an ancestor of it, all deps in parallel. Returns every failure.
+fn check_upstream(
+    ctx: &Context,
+    executor: &crate::exec::Executor,
+    workspace: &crate::workspace::Workspace,
+    heads: &[(&Project, CommitSummary)],
+) -> Vec<Failure> {
+    if ctx.dry_run {
+        for (dep, _) in heads {
+            let dir = workspace.project_dir(&dep.name);
+            println!(
+                "{}: {}",
+                dep.name,
+                Git::fetch_branch_cmd(&dir, &dep.tracking_branch, None)
+            );
+        }
+        return Vec::new();
+    }
+    let results = executor.map(
+        heads,
+        |(dep, _)| dep.ro_url.host().map(str::to_string),
+        |(dep, summary)| -> Result<()> {
+            let dir = workspace.project_dir(&dep.name);
+            ctx.git.fetch_branch(&dir, &dep.tracking_branch, None)?;
+            if ctx.git.is_ancestor_of_remote_branch(&dir, &summary.id, &dep.tracking_branch)? {
+                Ok(())
+            } else {
+                Err(anyhow!(
+                    "{} is not on origin/{} (fetched just now); push it upstream first, or check out a commit that is",
+                    summary.id.short(),
+                    dep.tracking_branch
+                ))
+            }
+        },
+    );
+    heads
+        .iter()
+        .zip(results)
+        .filter_map(|((dep, _), r)| {
+            r.err().map(|error| Failure {
+                project: dep.name.clone(),
+                error,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,250 @@
+//! `sync`: move each dependency to its pin, recursively (SPEC section 3):
+//! resolve every level, check that every pinned commit is present, then
+//! apply the checkouts in parallel.
+
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+
+use super::Context;
+use crate::cli::SyncArgs;
+use crate::exec;
+use crate::git::CloneOptions;
+use crate::pinfile;
+use crate::plan::{ProjectPlan, Step, SUBMODULE_DEPTH};
+use crate::registry::{Project, Registry};
+use crate::report::Failure;
+use crate::resolve::{Chosen, DepState, Resolution, Resolver, SyncOptions};
+use crate::workspace::Workspace;
+
+/// Runs `sync`; returns the exit status.
+pub fn run(ctx: &Context, args: &SyncArgs) -> Result<i32> {
+    let workspace = ctx.workspace()?;
+    let registry = ctx.registry(Some(&workspace))?;
+    let project = super::current_project(ctx, &workspace, &registry, args.repo.as_deref(), "sync")?;
+    let options = SyncOptions {
+        exclude_dep: args.exclude_dep.clone(),
+        exclude_submodule: args.exclude_submodule.clone(),
+        depth: super::depth(args.depth),
+        force: args.force,
+        read_only: args.ro,
+        dry_run: ctx.dry_run,
+    };
+    let _lock = if ctx.dry_run {
+        None
+    } else {
+        Some(workspace.lock("sync")?)
+    };
+    sync_project(ctx, &workspace, &registry, project, &options)
+}
+
+/// Syncs the deps of `root`. The caller holds the workspace lock (unless
+/// this is a dry run). Returns the exit status.
+pub fn sync_project(
+    ctx: &Context,
+    workspace: &Workspace,
+    registry: &Registry,
+    root: &Project,
+    options: &SyncOptions,
+) -> Result<i32> {
+    let started = Instant::now();
+    let pin_path = workspace.project_dir(&root.name).join(pinfile::FILE_NAME);
+    if !pin_path.exists() {
+        if root.deps.is_empty() {
+            ctx.reporter.note(&format!(
+                "{} has no deps in the registry: nothing to sync",
+                root.name
+            ));
+            return Ok(0);
+        }
+        bail!(
+            "{}: {} not found; run `openxla-workspace pin` in {} to create it from what is checked out",
+            root.name,
+            pin_path.display(),
+            root.name
+        );
+    }
+    let root_pins = pinfile::read(&pin_path)?;
+
+    let executor = ctx.executor()?;
+    let resolver = Resolver {
+        workspace,
+        registry,
+        git: &ctx.git,
+        reporter: &ctx.reporter,
+        executor: &executor,
+        options,
+    };
+    let resolution = resolver.resolve(root, root_pins);
+    for conflict in &resolution.conflicts {
+        ctx.reporter.warn(&conflict.to_string());
+    }
+    for (pinner, dep) in &resolution.unpinned {
+        ctx.reporter.warn(&format!(
+            "{pinner} depends on {dep} but its {} has no pin for it; {dep} is left as it is",
+            pinfile::FILE_NAME
+        ));
+    }
+
+    // Check: every commit must be present before any working tree moves.
+    if !resolution.failures.is_empty() {
+        ctx.reporter.summary(
+            &format!("sync {}", root.name),
+            &[],
+            &resolution.failures,
+            started.elapsed(),
+        );
+        eprintln!("error: stopped before changing any working tree: the commits above could not be had");
+        return Ok(1);
+    }
+
+    let plans = apply_plans(workspace, registry, &resolution, options);
+    if options.dry_run {
+        print_dry_run(root, &resolution, &plans);
+        return Ok(0);
+    }
+
+    let jobs = executor.jobs();
+    let results = executor.map(
+        &plans,
+        |_| None,
+        |p| exec::run_project(&ctx.git, &ctx.reporter, jobs, p),
+    );
+    let mut failures = Vec::new();
+    let mut moved = 0;
+    for (chosen, (plan, result)) in resolution.chosen.iter().zip(plans.iter().zip(results)) {
+        let moves = plan.steps.iter().any(|s| matches!(s, Step::Checkout { .. }));
+        match result {
+            Ok(()) => {
+                if moves {
+                    moved += 1;
+                }
+                println!("{}", result_line(chosen, moves));
+            }
+            Err(error) => failures.push(Failure {
+                project: chosen.dep.clone(),
+                error,
+            }),
+        }
+    }
+    let at_pin = resolution.chosen.len() - moved - failures.len();
+    ctx.reporter.summary(
+        &format!("sync {}", root.name),
+        &[("moved", moved), ("already at pin", at_pin)],
+        &failures,
+        started.elapsed(),
+    );
+    Ok(if failures.is_empty() { 0 } else { 1 })
+}
+
+/// The apply phase as plans: a checkout where HEAD is not at the pin, and
+/// submodules for deps that have them. One plan per chosen dep, in order.
+fn apply_plans(
+    workspace: &Workspace,
+    registry: &Registry,
+    resolution: &Resolution,
+    options: &SyncOptions,
+) -> Vec<ProjectPlan> {
+    resolution
+        .chosen
+        .iter()
+        .map(|chosen| {
+            let repo = workspace.project_dir(&chosen.dep);
+            let mut steps = Vec::new();
+            let head = match &chosen.state {
+                DepState::Present { head } => head.clone(),
+                DepState::WouldFetch { head } => {
+                    steps.push(Step::Fetch {
+                        repo: repo.clone(),
+                        commit: chosen.commit.clone(),
+                        depth: options.depth,
+                    });
+                    head.clone()
+                }
+                DepState::WouldClone => {
+                    let project = registry.get(&chosen.dep);
+                    if let Some(project) = project {
+                        let partial = workspace.partial_dir(&chosen.dep);
+                        let url = if options.read_only {
+                            &project.ro_url
+                        } else {
+                            &project.rw_url
+                        };
+                        steps.push(Step::Clone {
+                            url: url.clone(),
+                            partial: partial.clone(),
+                            options: CloneOptions {
+                                depth: options.depth,
+                                no_checkout: true,
+                            },
+                        });
+                        steps.push(Step::Rename {
+                            from: partial,
+                            to: repo.clone(),
+                        });
+                    }
+                    None
+                }
+            };
+            if head.as_ref() != Some(&chosen.commit) {
+                steps.push(Step::Checkout {
+                    repo: repo.clone(),
+                    commit: chosen.commit.clone(),
+                    force: options.force,
+                });
+            }
+            if registry.get(&chosen.dep).is_some_and(|p| p.submodules) {
+                steps.push(Step::Submodules {
+                    repo,
+                    exclude: options.exclude_submodule.clone(),
+                    depth: Some(SUBMODULE_DEPTH),
+                });
+            }
+            ProjectPlan {
+                project: chosen.dep.clone(),
+                steps,
+            }
+        })
+        .collect()
+}
+
+fn result_line(chosen: &Chosen, moved: bool) -> String {
+    let was = match &chosen.state {
+        DepState::Present { head: Some(head) } if moved => format!(", was {}", head.short()),
+        _ if moved => String::new(),
+        _ => ", already there".to_string(),
+    };
+    format!(
+        "{}: {} (pinned by {}){was}",
+        chosen.dep,
+        chosen.commit.short(),
+        chosen.pinned_by
+    )
+}
+
+fn print_dry_run(root: &Project, resolution: &Resolution, plans: &[ProjectPlan]) {
+    println!("Pins resolved for {}:", root.name);
+    for chosen in &resolution.chosen {
+        println!(
+            "  {}: {} (pinned by {})",
+            chosen.dep, chosen.commit, chosen.pinned_by
+        );
+    }
+    for dep in &resolution.unresolved_below {
+        println!("  {dep}: its own pins are not known until it is cloned or fetched");
+    }
+    for conflict in &resolution.conflicts {
+        println!("  conflict: {conflict}");
+    }
+    println!("Would run:");
+    let mut any = false;
+    for plan in plans {
+        for step in &plan.steps {
+            any = true;
+            println!("{}: {step}", plan.project);
+        }
+    }
+    if !any {
+        println!("  nothing: every dep is at its pin");
+    }
+}

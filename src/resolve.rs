@@ -1,0 +1,353 @@
+//! Pin resolution for `sync` (SPEC 3.1–3.2): breadth-first over the pin
+//! files, nearest pin wins, every losing pin reported as a conflict. Each
+//! level's deps are made present in parallel (clone if missing, fetch the
+//! pinned commit only if `cat-file` says it is absent) and their own pins are
+//! read from the pinned commit, not from their working trees.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Result};
+use regex::Regex;
+
+use crate::exec::{self, Executor};
+use crate::git::{CloneOptions, Git, Probe};
+use crate::pinfile::{self, Pins};
+use crate::plan::{ProjectPlan, Step};
+use crate::registry::{Project, Registry};
+use crate::report::{Failure, Reporter};
+use crate::types::{CommitId, RepoName};
+use crate::workspace::Workspace;
+
+/// What the user asked of a sync.
+#[derive(Clone, Debug, Default)]
+pub struct SyncOptions {
+    /// Deps to leave out, at every level.
+    pub exclude_dep: Vec<Regex>,
+    /// Submodules (`DEP:PATH`) to leave out.
+    pub exclude_submodule: Vec<Regex>,
+    /// `--depth N` for clones and fetches.
+    pub depth: Option<u32>,
+    /// Move a detached HEAD even if that orphans its commit.
+    pub force: bool,
+    /// Clone missing deps from their read-only URLs.
+    pub read_only: bool,
+    /// Resolve and print; no clone, fetch or checkout.
+    pub dry_run: bool,
+}
+
+/// A dep and the commit chosen for it.
+#[derive(Clone, Debug)]
+pub struct Chosen {
+    /// The dep.
+    pub dep: RepoName,
+    /// The commit it will be moved to.
+    pub commit: CommitId,
+    /// The project whose pin won.
+    pub pinned_by: RepoName,
+    /// Where it stands now.
+    pub state: DepState,
+}
+
+/// Where a chosen dep stands before the apply phase.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DepState {
+    /// Checked out; the pinned commit is present. `head` is its HEAD.
+    Present {
+        /// HEAD before the sync.
+        head: Option<CommitId>,
+    },
+    /// Dry run: the folder is missing and would be cloned.
+    WouldClone,
+    /// Dry run: the pinned commit is missing and would be fetched.
+    WouldFetch {
+        /// HEAD before the sync.
+        head: Option<CommitId>,
+    },
+}
+
+/// A pin that lost against a nearer (or earlier) one.
+#[derive(Clone, Debug)]
+pub struct Conflict {
+    /// The dep pinned twice.
+    pub dep: RepoName,
+    /// The winning commit and its pinner.
+    pub used: CommitId,
+    /// Who pinned the winning commit.
+    pub used_by: RepoName,
+    /// The losing pinner.
+    pub other_by: RepoName,
+    /// The losing commit.
+    pub other: CommitId,
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: using {} (pinned by {}); {} pins {}",
+            self.dep,
+            self.used.short(),
+            self.used_by,
+            self.other_by,
+            self.other.short()
+        )
+    }
+}
+
+/// The outcome of resolution: what to apply, and what went wrong.
+#[derive(Debug, Default)]
+pub struct Resolution {
+    /// Chosen commits, level by level, in resolution order.
+    pub chosen: Vec<Chosen>,
+    /// Pins that lost.
+    pub conflicts: Vec<Conflict>,
+    /// Registry deps with no pin in their pinner's file (left as they are).
+    pub unpinned: Vec<(RepoName, RepoName)>,
+    /// Deps whose own pins could not be read in a dry run (not cloned or
+    /// not fetched yet), so the levels below them are unknown.
+    pub unresolved_below: Vec<RepoName>,
+    /// Deps that could not be made present or whose pin file is unreadable.
+    pub failures: Vec<Failure>,
+}
+
+/// Everything resolution needs from the command.
+pub struct Resolver<'a> {
+    /// The workspace.
+    pub workspace: &'a Workspace,
+    /// The registry.
+    pub registry: &'a Registry,
+    /// Runs git.
+    pub git: &'a Git,
+    /// Progress output.
+    pub reporter: &'a Reporter,
+    /// The worker pool.
+    pub executor: &'a Executor,
+    /// The user's choices.
+    pub options: &'a SyncOptions,
+}
+
+/// What resolving one dep yielded.
+struct Present {
+    state: DepState,
+    pins: Option<Pins>,
+}
+
+impl Resolver<'_> {
+    /// Resolves the pins of `root`, whose own pins are `root_pins` (read from
+    /// its working tree: the file a developer may just have edited).
+    pub fn resolve(&self, root: &Project, root_pins: Pins) -> Resolution {
+        let mut res = Resolution::default();
+        let mut chosen_at: BTreeMap<RepoName, (CommitId, RepoName)> = BTreeMap::new();
+        // The frontier: projects whose pins feed the next level, in order.
+        let mut frontier: Vec<(RepoName, Pins)> = vec![(root.name.clone(), root_pins)];
+        while !frontier.is_empty() {
+            // Gather this level's candidates in pinner order, then each
+            // pinner's registry dep order; the first pin seen wins.
+            let mut level: Vec<(RepoName, CommitId, RepoName)> = Vec::new();
+            for (pinner, pins) in &frontier {
+                let Some(project) = self.registry.get(pinner) else {
+                    continue;
+                };
+                for dep in &project.deps {
+                    if self.excluded(dep) || dep == &root.name {
+                        continue;
+                    }
+                    let Some(commit) = pins.pin(dep) else {
+                        res.unpinned.push((pinner.clone(), dep.clone()));
+                        continue;
+                    };
+                    let winner = chosen_at
+                        .get(dep)
+                        .map(|(c, by)| (c.clone(), by.clone()))
+                        .or_else(|| {
+                            level
+                                .iter()
+                                .find(|(d, _, _)| d == dep)
+                                .map(|(_, c, by)| (c.clone(), by.clone()))
+                        });
+                    match winner {
+                        Some((used, used_by)) => {
+                            if &used != commit {
+                                res.conflicts.push(Conflict {
+                                    dep: dep.clone(),
+                                    used,
+                                    used_by,
+                                    other_by: pinner.clone(),
+                                    other: commit.clone(),
+                                });
+                            }
+                        }
+                        None => level.push((dep.clone(), commit.clone(), pinner.clone())),
+                    }
+                }
+            }
+            for (dep, commit, by) in &level {
+                chosen_at.insert(dep.clone(), (commit.clone(), by.clone()));
+            }
+            let results = self.executor.map(
+                &level,
+                |(dep, _, _)| {
+                    let dir = self.workspace.project_dir(dep);
+                    if dir.exists() {
+                        None
+                    } else {
+                        self.registry
+                            .get(dep)
+                            .and_then(|p| self.clone_url(p).host().map(str::to_string))
+                    }
+                },
+                |(dep, commit, by)| self.make_present(dep, commit, by),
+            );
+            let mut next = Vec::new();
+            for ((dep, commit, by), result) in level.into_iter().zip(results) {
+                match result {
+                    Ok(present) => {
+                        match present.pins {
+                            Some(pins) => next.push((dep.clone(), pins)),
+                            None => res.unresolved_below.push(dep.clone()),
+                        }
+                        res.chosen.push(Chosen {
+                            dep,
+                            commit,
+                            pinned_by: by,
+                            state: present.state,
+                        });
+                    }
+                    Err(error) => res.failures.push(Failure { project: dep, error }),
+                }
+            }
+            frontier = next;
+        }
+        res
+    }
+
+    fn excluded(&self, dep: &RepoName) -> bool {
+        self.options
+            .exclude_dep
+            .iter()
+            .any(|re| re.is_match(dep.as_str()))
+    }
+
+    fn clone_url<'p>(&self, project: &'p Project) -> &'p crate::types::RemoteUrl {
+        if self.options.read_only {
+            &project.ro_url
+        } else {
+            &project.rw_url
+        }
+    }
+
+    /// Makes `commit` present in `dep`'s checkout (cloning or fetching only
+    /// when needed) and reads `dep`'s own pins at that commit.
+    fn make_present(&self, dep: &RepoName, commit: &CommitId, pinned_by: &RepoName) -> Result<Present> {
+        let project = self
+            .registry
+            .get(dep)
+            .ok_or_else(|| anyhow!("{dep} is pinned by {pinned_by} but is not in the registry"))?;
+        let dir = self.workspace.project_dir(dep);
+        if !dir.exists() {
+            if self.options.dry_run {
+                return Ok(Present {
+                    state: DepState::WouldClone,
+                    pins: None,
+                });
+            }
+            self.clone_missing(project, &dir)?;
+        } else if !dir.join(".git").exists() {
+            return Err(anyhow!(
+                "{} exists but is not a git checkout; move it away, then sync again",
+                dir.display()
+            ));
+        }
+        let mut probe = self.git.probe(&dir, commit, pinfile::FILE_NAME)?;
+        if !probe.has_commit {
+            if self.options.dry_run {
+                return Ok(Present {
+                    state: DepState::WouldFetch { head: probe.head },
+                    pins: None,
+                });
+            }
+            probe = self.fetch_missing(project, &dir, commit, pinned_by)?;
+        }
+        let pins = read_pins_at(dep, commit, &probe)?;
+        Ok(Present {
+            state: DepState::Present { head: probe.head },
+            pins: Some(pins),
+        })
+    }
+
+    /// Clones a dep that is not in the workspace, without checking out a
+    /// branch: the apply phase checks out the pinned commit directly.
+    fn clone_missing(&self, project: &Project, dir: &Path) -> Result<()> {
+        let partial = self.workspace.partial_dir(&project.name);
+        let plan = ProjectPlan {
+            project: project.name.clone(),
+            steps: vec![
+                Step::Clone {
+                    url: self.clone_url(project).clone(),
+                    partial: partial.clone(),
+                    options: CloneOptions {
+                        depth: self.options.depth,
+                        no_checkout: true,
+                    },
+                },
+                Step::Rename {
+                    from: partial,
+                    to: dir.to_path_buf(),
+                },
+            ],
+        };
+        exec::run_project(self.git, self.reporter, 1, &plan)
+    }
+
+    /// Fetches a missing pinned commit by id; if the server refuses requests
+    /// for unadvertised commits, fetches the tracking branch instead.
+    fn fetch_missing(
+        &self,
+        project: &Project,
+        dir: &Path,
+        commit: &CommitId,
+        pinned_by: &RepoName,
+    ) -> Result<Probe> {
+        let dep = &project.name;
+        self.reporter.event(dep, &format!("fetching {}", commit.short()));
+        let by_id = self.git.fetch_commit(dir, commit, self.options.depth);
+        match by_id {
+            Ok(()) => {}
+            Err(e) if e.is_refused_want() => {
+                self.reporter.event(
+                    dep,
+                    &format!(
+                        "origin refused a fetch by id; fetching {} instead",
+                        project.tracking_branch
+                    ),
+                );
+                self.git
+                    .fetch_branch(dir, &project.tracking_branch, self.options.depth)
+                    .map_err(anyhow::Error::from)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let probe = self.git.probe(dir, commit, pinfile::FILE_NAME)?;
+        if !probe.has_commit {
+            return Err(anyhow!(
+                "commit {commit} (pinned by {pinned_by}) is not on {dep}'s origin, neither by id nor on branch {}; \
+                 push it, or pin a commit that is upstream",
+                project.tracking_branch
+            ));
+        }
+        Ok(probe)
+    }
+}
+
+/// Parses the dep's own pin file as read from the pinned commit; a commit
+/// without one has no pins (a leaf).
+fn read_pins_at(dep: &RepoName, commit: &CommitId, probe: &Probe) -> Result<Pins> {
+    match &probe.file_at_commit {
+        None => Ok(Pins::default()),
+        Some(bytes) => {
+            let label = PathBuf::from(format!("{dep}/{} at {}", pinfile::FILE_NAME, commit.short()));
+            pinfile::parse_bytes(bytes, &label).map_err(anyhow::Error::from)
+        }
+    }
+}

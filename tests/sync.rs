@@ -1,0 +1,384 @@
+//! `sync`, `pin`, `checkout --sync` and the generated `sync_deps.py`,
+//! against the fixture organisation. In the fixture, app pins liba@2 and
+//! libb@2; liba@2 pins base@2 and libb@2 pins base@3 (the planted conflict).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{hermetic, stderr, stdout, text, Fixture};
+
+fn short(id: &str) -> &str {
+    &id[..7]
+}
+
+/// A workspace after `checkout --sync app`.
+fn synced() -> Fixture {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--sync", "app"]);
+    fx
+}
+
+#[test]
+fn checkout_sync_puts_every_dep_at_its_nearest_pin_and_reports_the_conflict() {
+    let fx = Fixture::new();
+    let out = fx.ok(&["checkout", "--sync", "app"]);
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+    assert_eq!(fx.head("libb"), fx.id("LIBB_2"));
+    assert_eq!(
+        fx.head("base"),
+        fx.id("BASE_2"),
+        "liba comes first in app's deps, so its pin wins"
+    );
+    assert_eq!(fx.head("app"), fx.id("APP_3"), "the root itself is not moved");
+    let conflict = format!(
+        "base: using {} (pinned by liba); libb pins {}",
+        short(fx.id("BASE_2")),
+        short(fx.id("BASE_3"))
+    );
+    assert!(stderr(&out).contains(&conflict), "{}", text(&out));
+    assert!(
+        stdout(&out).contains(&format!("base: {} (pinned by liba)", short(fx.id("BASE_2")))),
+        "{}",
+        text(&out)
+    );
+    // liba's submodules follow its new commit.
+    let status = fx.git(&fx.ws.join("liba"), &["submodule", "status"]);
+    assert!(
+        !status.lines().any(|l| l.starts_with('-') || l.starts_with('+')),
+        "{status}"
+    );
+}
+
+#[test]
+fn sync_clones_missing_deps_shallow_and_fetches_by_id_only_once() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--no-deps", "app"]);
+    let app = fx.ws.join("app");
+    let out = fx.run(&app, &["-v", "sync", "--depth", "1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(err.contains("git clone --depth=1 --no-checkout"), "{err}");
+    // The pins are not branch tips, so a depth-1 clone lacks them: fetched by id.
+    assert!(
+        err.contains(&format!(
+            "git fetch --no-tags --depth=1 origin {}",
+            fx.id("LIBA_2")
+        )),
+        "{err}"
+    );
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+    assert_eq!(fx.head("base"), fx.id("BASE_2"));
+    assert_eq!(
+        fx.git(&fx.ws.join("base"), &["rev-parse", "--is-shallow-repository"]),
+        "true"
+    );
+
+    let again = fx.run(&app, &["-v", "sync", "--depth", "1"]);
+    assert!(again.status.success(), "{}", text(&again));
+    let err = stderr(&again);
+    assert!(
+        !err.contains("git fetch") && !err.contains("git clone") && !err.contains("git checkout"),
+        "{err}"
+    );
+    assert!(err.contains("3 already at pin"), "{err}");
+}
+
+#[test]
+fn pin_after_sync_leaves_the_file_byte_identical() {
+    let fx = synced();
+    let app = fx.ws.join("app");
+    let file = app.join("sync_deps.py");
+    // The first pin rewrites the fixture's minimal file in the tool's layout,
+    // with the same pins.
+    let out = fx.run(&app, &["pin"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let first = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        first.contains(&format!("\"liba\": \"{}\"", fx.id("LIBA_2"))),
+        "{first}"
+    );
+    assert!(
+        first.contains(&format!("\"libb\": \"{}\"", fx.id("LIBB_2"))),
+        "{first}"
+    );
+    assert!(first.contains("SUBMODULES = {\n  \"liba\": 1\n}"), "{first}");
+    assert!(
+        first.contains(&format!("\"liba\": \"file://{}/ro/liba.git\"", fx.org.display())),
+        "{first}"
+    );
+    let line = format!("liba: {} 2024-01-01 : ", short(fx.id("LIBA_2")));
+    assert!(stdout(&out).contains(&line), "{}", text(&out));
+
+    fx.ok(&["sync", "--repo", "app"]);
+    let mtime = std::fs::metadata(&file).unwrap().modified().unwrap();
+    let out = fx.run(&app, &["pin"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), first);
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().modified().unwrap(),
+        mtime,
+        "an unchanged file is not rewritten"
+    );
+}
+
+#[test]
+fn pin_after_moving_a_dep_rewrites_only_that_entry() {
+    let fx = synced();
+    let app = fx.ws.join("app");
+    fx.ok(&["pin", "--repo", "app"]);
+    let before = std::fs::read_to_string(app.join("sync_deps.py")).unwrap();
+    fx.git(
+        &fx.ws.join("libb"),
+        &["checkout", "--quiet", "--detach", fx.id("LIBB_3")],
+    );
+    fx.ok(&["pin", "--repo", "app"]);
+    let after = std::fs::read_to_string(app.join("sync_deps.py")).unwrap();
+    let changed: Vec<(&str, &str)> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(before.lines().count(), after.lines().count());
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert!(changed[0].1.contains(fx.id("LIBB_3")), "{changed:?}");
+}
+
+#[test]
+fn pin_require_upstream_rejects_a_local_only_commit_and_writes_nothing() {
+    let fx = synced();
+    let app = fx.ws.join("app");
+    let before = std::fs::read(app.join("sync_deps.py")).unwrap();
+    let libb = fx.ws.join("libb");
+    fx.git(&libb, &["checkout", "--quiet", "-b", "work"]);
+    std::fs::write(libb.join("local.txt"), "not pushed").unwrap();
+    fx.git(&libb, &["add", "local.txt"]);
+    fx.git(&libb, &["commit", "--quiet", "-m", "local only"]);
+    let local = fx.git(&libb, &["rev-parse", "HEAD"]);
+
+    let out = fx.run(&app, &["pin", "--require-upstream"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("error: libb: {} is not on origin/main", short(&local))),
+        "{err}"
+    );
+    assert!(!err.contains("error: liba"), "liba's commit is upstream: {err}");
+    assert_eq!(std::fs::read(app.join("sync_deps.py")).unwrap(), before);
+
+    // Without the check, the local commit is pinned.
+    fx.ok(&["pin", "--repo", "app"]);
+    assert!(std::fs::read_to_string(app.join("sync_deps.py"))
+        .unwrap()
+        .contains(&local));
+}
+
+#[test]
+fn pin_of_a_dep_that_is_not_checked_out_names_it() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--no-deps", "app"]);
+    fx.ok(&["checkout", "--no-deps", "liba"]);
+    let out = fx.run(&fx.ws.join("app"), &["pin"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("libb is not checked out"), "{}", text(&out));
+}
+
+#[test]
+fn a_pinned_commit_absent_upstream_stops_sync_before_any_working_tree_changes() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "app"]);
+    let app = fx.ws.join("app");
+    let pins = app.join("sync_deps.py");
+    let missing = "1234567890abcdef1234567890abcdef12345678";
+    let text_ = std::fs::read_to_string(&pins)
+        .unwrap()
+        .replace(fx.id("LIBB_2"), missing);
+    std::fs::write(&pins, text_).unwrap();
+    let heads: Vec<String> = ["liba", "libb", "base"].iter().map(|n| fx.head(n)).collect();
+    let out = fx.run(&app, &["sync"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "error: libb: commit {missing} (pinned by app) is not on libb's origin"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("stopped before changing any working tree"), "{err}");
+    let after: Vec<String> = ["liba", "libb", "base"].iter().map(|n| fx.head(n)).collect();
+    assert_eq!(heads, after);
+}
+
+#[test]
+fn a_dirty_dep_whose_change_conflicts_is_reported_and_keeps_its_change() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "app"]);
+    let base = fx.ws.join("base");
+    std::fs::write(base.join("base.txt"), "my uncommitted work\n").unwrap();
+    let out = fx.run(&fx.ws.join("app"), &["sync"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("error: base: local changes in") && err.contains("would be overwritten"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(base.join("base.txt")).unwrap(),
+        "my uncommitted work\n"
+    );
+    assert_eq!(fx.head("base"), fx.id("BASE_4"));
+    // The others were synced.
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+    assert_eq!(fx.head("libb"), fx.id("LIBB_2"));
+}
+
+#[test]
+fn sync_refuses_to_orphan_a_detached_commit_unless_forced() {
+    let fx = synced();
+    let libb = fx.ws.join("libb");
+    std::fs::write(libb.join("experiment.txt"), "try").unwrap();
+    fx.git(&libb, &["add", "experiment.txt"]);
+    fx.git(&libb, &["commit", "--quiet", "-m", "detached experiment"]);
+    let experiment = fx.git(&libb, &["rev-parse", "HEAD"]);
+
+    let out = fx.run(&fx.ws.join("app"), &["sync"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(err.contains("a detached commit that no branch contains"), "{err}");
+    assert!(
+        err.contains(&format!("branch keep-{}", short(&experiment))),
+        "{err}"
+    );
+    assert_eq!(fx.head("libb"), experiment);
+
+    fx.ok(&["sync", "--repo", "app", "--force"]);
+    assert_eq!(fx.head("libb"), fx.id("LIBB_2"));
+}
+
+#[test]
+fn sync_exclude_dep_applies_at_every_level() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "app"]);
+    fx.ok(&["sync", "--repo", "app", "--exclude-dep", "^base$"]);
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+    assert_eq!(fx.head("base"), fx.id("BASE_4"), "excluded at level 2");
+}
+
+#[test]
+fn sync_exclude_submodule_leaves_it_uninitialised() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--no-deps", "app"]);
+    fx.ok(&["sync", "--repo", "app", "--exclude-submodule", "liba:.*subx"]);
+    let status = fx.git(&fx.ws.join("liba"), &["submodule", "status"]);
+    let subx = status.lines().find(|l| l.contains("subx")).unwrap();
+    let suby = status.lines().find(|l| l.contains("suby")).unwrap();
+    assert!(subx.starts_with('-') && suby.starts_with(' '), "{status}");
+}
+
+#[test]
+fn sync_dry_run_prints_the_resolution_and_changes_nothing() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "app"]);
+    let before = fx.snapshot();
+    let out = fx.ok(&["--dry-run", "sync", "--repo", "app"]);
+    let plan = stdout(&out);
+    assert!(
+        plan.contains(&format!("  base: {} (pinned by liba)", fx.id("BASE_2"))),
+        "{plan}"
+    );
+    assert!(
+        plan.contains(&format!(
+            "git -c advice.detachedHead=false checkout --detach {} --",
+            fx.id("LIBA_2")
+        )),
+        "{plan}"
+    );
+    assert_eq!(fx.snapshot(), before);
+}
+
+#[test]
+fn sync_outside_a_project_folder_says_how_to_name_one() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "app"]);
+    let out = fx.run(&fx.ws, &["sync"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("or name it with --repo NAME"),
+        "{}",
+        text(&out)
+    );
+}
+
+/// Runs python3 in `dir` with the hermetic environment.
+fn python(fx: &Fixture, dir: &Path, args: &[&str]) -> std::process::Output {
+    hermetic(Command::new("python3"), &fx.home)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn generated_sync_deps_imports_without_side_effects() {
+    let fx = synced();
+    let app = fx.ws.join("app");
+    fx.ok(&["pin", "--repo", "app"]);
+    let out = python(&fx, &app, &["-c", "import sync_deps"]);
+    assert!(
+        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+        "{}",
+        text(&out)
+    );
+    let out = python(
+        &fx,
+        &app,
+        &[
+            "-c",
+            "import sync_deps as s; print(sorted(s.PINNED_VERSIONS), sorted(s.ORIGINS), s.SUBMODULES)",
+        ],
+    );
+    assert_eq!(
+        stdout(&out),
+        "['liba', 'libb'] ['liba', 'libb'] {'liba': 1}\n",
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn generated_sync_deps_brings_a_fresh_folder_to_the_pins_shallow() {
+    let fx = synced();
+    fx.ok(&["pin", "--repo", "app"]);
+    let ci = fx.tmp.path().join("ci");
+    std::fs::create_dir_all(ci.join("app")).unwrap();
+    std::fs::copy(fx.ws.join("app/sync_deps.py"), ci.join("app/sync_deps.py")).unwrap();
+    let out = python(
+        &fx,
+        &ci.join("app"),
+        &["sync_deps.py", "--jobs", "4", "--depth", "1"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    for (name, pin) in [("liba", "LIBA_2"), ("libb", "LIBB_2")] {
+        let dir = ci.join(name);
+        assert_eq!(fx.git(&dir, &["rev-parse", "HEAD"]), fx.id(pin));
+        assert_eq!(fx.git(&dir, &["rev-parse", "--is-shallow-repository"]), "true");
+    }
+    let status = fx.git(&ci.join("liba"), &["submodule", "status"]);
+    assert!(
+        !status.lines().any(|l| l.starts_with('-') || l.starts_with('+')),
+        "{status}"
+    );
+
+    let ci2 = fx.tmp.path().join("ci2");
+    std::fs::create_dir_all(ci2.join("app")).unwrap();
+    std::fs::copy(fx.ws.join("app/sync_deps.py"), ci2.join("app/sync_deps.py")).unwrap();
+    let out = python(
+        &fx,
+        &ci2.join("app"),
+        &["sync_deps.py", "--exclude-dep", "^libb$", "--depth", "1"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(ci2.join("liba/.git").exists());
+    assert!(!ci2.join("libb").exists());
+}
