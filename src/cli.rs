@@ -35,6 +35,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub dry_run: bool,
 
+    /// Colour in output: auto (only on a terminal, and not when NO_COLOR is set), always, never.
+    #[arg(long, global = true, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -64,8 +68,32 @@ pub enum Command {
     )]
     Pin(PinArgs),
 
+    /// Apply a schedule of roll actions: move pins to upstream heads, bump Python packages.
+    #[command(
+        after_help = "Examples:\n  cd openxla-pjrt-plugin && openxla-workspace roll nightly\n  openxla-workspace --dry-run roll continuous --repo openxla-pjrt-plugin"
+    )]
+    Roll(RollArgs),
+
+    /// Show where every checkout stands against the pins.
+    #[command(
+        after_help = "Examples:\n  cd openxla-pjrt-plugin && openxla-workspace status\n  openxla-workspace status --repo openxla-pjrt-plugin --json"
+    )]
+    Status(StatusArgs),
+
+    /// Print a shell completion script (bash, zsh or fish).
+    #[command(
+        after_help = "Examples:\n  openxla-workspace completions bash > ~/.local/share/bash-completion/completions/openxla-workspace\n  openxla-workspace completions fish > ~/.config/fish/completions/openxla-workspace.fish"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+
     /// Show the registry: projects, URLs, deps, schedules and where each is defined.
-    #[command(after_help = "Example:\n  openxla-workspace list")]
+    #[command(
+        after_help = "Examples:\n  openxla-workspace list\n  openxla-workspace --registry my-projects.toml list"
+    )]
     List,
 }
 
@@ -133,6 +161,58 @@ pub struct SyncArgs {
     /// Move a detached HEAD even when no branch contains its commit.
     #[arg(long)]
     pub force: bool,
+}
+
+/// Options of `roll`.
+#[derive(Debug, Args)]
+pub struct RollArgs {
+    /// The schedule to apply (as named in the registry).
+    #[arg(value_name = "SCHEDULE")]
+    pub schedule: String,
+
+    /// Act on project NAME of the workspace instead of the one holding the
+    /// current folder.
+    #[arg(long, value_name = "NAME")]
+    pub repo: Option<String>,
+
+    /// Sync the deps to the new pins afterwards.
+    #[arg(long)]
+    pub sync: bool,
+}
+
+/// Options of `status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Compare with the pins of project NAME instead of the one holding the
+    /// current folder.
+    #[arg(long, value_name = "NAME")]
+    pub repo: Option<String>,
+
+    /// Print a JSON array of objects (see README: status --json).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// When to colour output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Shells that `completions` supports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    /// GNU bash.
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// fish.
+    Fish,
 }
 
 /// Options of `pin`.

@@ -597,6 +597,129 @@ impl Git {
     }
 }
 
+/// What `git status --porcelain=v2 --branch` says about a checkout.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorktreeStatus {
+    /// The commit HEAD points at (`None` before the first commit).
+    pub head: Option<CommitId>,
+    /// The branch HEAD is on, `None` when detached.
+    pub branch: Option<String>,
+    /// Staged or unstaged changes to tracked files, or merge conflicts.
+    pub changed: usize,
+    /// Untracked files (not ignored).
+    pub untracked: usize,
+}
+
+impl Git {
+    /// HEAD, branch and local changes of a checkout in one `git status`.
+    pub fn worktree_status(&self, repo: &Path) -> GitResult<WorktreeStatus> {
+        // --no-optional-locks: do not refresh the index, so status stays read-only.
+        let cmd = GitCommand::new(
+            repo,
+            [
+                "--no-optional-locks",
+                "status",
+                "--porcelain=v2",
+                "--branch",
+                "--untracked-files=normal",
+            ],
+        );
+        let out = self.output(&cmd)?;
+        let mut status = WorktreeStatus::default();
+        for line in out.lines() {
+            if let Some(oid) = line.strip_prefix("# branch.oid ") {
+                status.head = CommitId::new(oid).ok();
+            } else if let Some(head) = line.strip_prefix("# branch.head ") {
+                if head != "(detached)" {
+                    status.branch = Some(head.to_string());
+                }
+            } else if line.starts_with("1 ") || line.starts_with("2 ") || line.starts_with("u ") {
+                status.changed += 1;
+            } else if line.starts_with("? ") {
+                status.untracked += 1;
+            }
+        }
+        Ok(status)
+    }
+
+    /// `(behind, ahead)`: commits of `pin` not in HEAD, and of HEAD not in
+    /// `pin`. Fails when `pin` is not in the object store.
+    pub fn behind_ahead(&self, repo: &Path, pin: &CommitId) -> GitResult<(usize, usize)> {
+        let range = format!("{}...HEAD", pin.as_str());
+        let cmd = GitCommand::new(
+            repo,
+            ["rev-list", "--left-right", "--count", range.as_str(), "--"],
+        );
+        let out = self.output(&cmd)?;
+        let mut counts = out.split_whitespace().map(|n| n.parse::<usize>().unwrap_or(0));
+        Ok((counts.next().unwrap_or(0), counts.next().unwrap_or(0)))
+    }
+}
+
+// `roll`: the head of a branch on a server.
+impl Git {
+    /// `git ls-remote --heads --exit-code -- URL refs/heads/BRANCH`, run in
+    /// `dir`. The full ref name matters: ls-remote matches a pattern against
+    /// the tail of each ref name, so `main` alone also lists
+    /// `refs/heads/foo/main`.
+    pub fn ls_remote_head_cmd(dir: &Path, url: &RemoteUrl, branch: &BranchName) -> GitCommand {
+        let refname = format!("refs/heads/{}", branch.as_str());
+        GitCommand::new(
+            dir,
+            [
+                "ls-remote",
+                "--heads",
+                "--exit-code",
+                "--",
+                url.as_str(),
+                refname.as_str(),
+            ],
+        )
+    }
+
+    /// The commit at the head of `branch` on `url`, asked of the server
+    /// (`dir` is only where git runs). A branch that does not exist, or an
+    /// answer without exactly one `refs/heads/BRANCH` line, is an error
+    /// naming the URL.
+    pub fn ls_remote_head(&self, dir: &Path, url: &RemoteUrl, branch: &BranchName) -> GitResult<CommitId> {
+        let cmd = Self::ls_remote_head_cmd(dir, url, branch);
+        let out = self.spawn(&cmd)?;
+        let refname = format!("refs/heads/{}", branch.as_str());
+        let missing = || format!("{url} has no branch '{branch}' ({refname})");
+        let problem = match out.status.code() {
+            Some(0) => {
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                // Lines are `<oid> TAB <ref>`; keep only the exact ref name.
+                let ids: Vec<&str> = stdout
+                    .lines()
+                    .filter_map(|line| line.split_once('\t'))
+                    .filter(|(_, name)| *name == refname)
+                    .map(|(id, _)| id)
+                    .collect();
+                match ids.as_slice() {
+                    [id] => match CommitId::new(id) {
+                        Ok(commit) => return Ok(commit),
+                        Err(e) => format!("{url} answered for {refname}: {e}"),
+                    },
+                    [] => missing(),
+                    _ => format!("{url} lists {refname} {} times; expected it once", ids.len()),
+                }
+            }
+            // --exit-code: 2 means that no ref matched.
+            Some(2) => missing(),
+            _ => return Err(self.failure(&cmd, &out)),
+        };
+        Err(GitError {
+            dir: cmd.dir.clone(),
+            command: cmd.command_line(),
+            stderr: problem,
+            kind: GitErrorKind::Failed {
+                status: out.status.code(),
+            },
+        })
+    }
+}
+
 /// One answer of `git cat-file --batch`: `(oid, type, contents)`, or `None`
 /// for a missing (or ambiguous) object.
 type BatchAnswer = Option<(String, String, Vec<u8>)>;

@@ -11,6 +11,7 @@ pub mod plan;
 pub mod registry;
 pub mod report;
 pub mod resolve;
+pub mod roll;
 pub mod types;
 pub mod workspace;
 
@@ -20,7 +21,10 @@ use commands::Context;
 /// Runs the parsed command line; returns the process exit status.
 pub fn run(cli: Cli) -> i32 {
     let result = Context::new(&cli).and_then(|ctx| {
-        if !matches!(cli.command, Command::List | Command::Init) {
+        if !matches!(
+            cli.command,
+            Command::List | Command::Init | Command::Completions { .. }
+        ) {
             ctx.git.check_installed()?;
         }
         match &cli.command {
@@ -28,6 +32,18 @@ pub fn run(cli: Cli) -> i32 {
             Command::Checkout(args) => commands::checkout::run(&ctx, args),
             Command::Sync(args) => commands::sync::run(&ctx, args),
             Command::Pin(args) => commands::pin::run(&ctx, args),
+            Command::Roll(args) => commands::roll::run(&ctx, args),
+            Command::Status(args) => commands::status::run(&ctx, args),
+            Command::Completions { shell } => {
+                let shell = match shell {
+                    cli::Shell::Bash => clap_complete::Shell::Bash,
+                    cli::Shell::Zsh => clap_complete::Shell::Zsh,
+                    cli::Shell::Fish => clap_complete::Shell::Fish,
+                };
+                let mut command = <Cli as clap::CommandFactory>::command();
+                clap_complete::generate(shell, &mut command, "openxla-workspace", &mut std::io::stdout());
+                Ok(0)
+            }
             Command::List => commands::list::run(&ctx),
         }
     });

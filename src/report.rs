@@ -90,3 +90,43 @@ pub fn render_summary(
     }
     out
 }
+
+/// Colours for terminal output, or none (`--color`, `NO_COLOR`, not a terminal).
+#[derive(Clone, Copy, Debug)]
+pub struct Paint {
+    enabled: bool,
+}
+
+impl Paint {
+    /// Decides once whether to colour stdout.
+    pub fn new(choice: crate::cli::ColorChoice) -> Paint {
+        use std::io::IsTerminal;
+        let enabled = match choice {
+            crate::cli::ColorChoice::Always => true,
+            crate::cli::ColorChoice::Never => false,
+            crate::cli::ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+            }
+        };
+        Paint { enabled }
+    }
+
+    /// `text` coloured after the most serious of `states`: red for dirty,
+    /// missing or diverged; yellow for ahead, behind or unfetched; green at pin.
+    pub fn state(&self, text: &str, states: &[String]) -> String {
+        if !self.enabled {
+            return text.to_string();
+        }
+        let has = |prefix: &str| states.iter().any(|s| s.starts_with(prefix));
+        let code = if has("dirty") || has("missing") || has("diverged") || has("error") {
+            "31"
+        } else if has("ahead") || has("behind") || has("pin not fetched") {
+            "33"
+        } else if has("at pin") {
+            "32"
+        } else {
+            return text.to_string();
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+}

@@ -226,7 +226,7 @@ fn checkout_dry_run_prints_the_plan_and_changes_nothing() {
             && plan.contains("git submodule update --init --depth=1 --recommend-shallow"),
         "{plan}"
     );
-    assert_eq!(fx.snapshot(), before);
+    common::assert_unchanged(&before, &fx.snapshot());
 }
 
 #[test]

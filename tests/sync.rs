@@ -294,7 +294,7 @@ fn sync_dry_run_prints_the_resolution_and_changes_nothing() {
         )),
         "{plan}"
     );
-    assert_eq!(fx.snapshot(), before);
+    common::assert_unchanged(&before, &fx.snapshot());
 }
 
 #[test]

@@ -6,6 +6,8 @@ pub mod checkout;
 pub mod init;
 pub mod list;
 pub mod pin;
+pub mod roll;
+pub mod status;
 pub mod sync;
 
 use std::path::PathBuf;
@@ -33,6 +35,8 @@ pub struct Context {
     pub git: Git,
     /// Prints progress and summaries.
     pub reporter: Reporter,
+    /// Colours for stdout.
+    pub paint: crate::report::Paint,
 }
 
 impl Context {
@@ -52,6 +56,7 @@ impl Context {
             jobs: cli.jobs.map(usize::from).unwrap_or(DEFAULT_JOBS),
             git: Git::new(cli.verbose),
             reporter: Reporter::new(verbosity),
+            paint: crate::report::Paint::new(cli.color),
         })
     }
 

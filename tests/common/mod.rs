@@ -131,6 +131,16 @@ impl Fixture {
     }
 }
 
+/// Asserts that two snapshots are equal, showing only what differs.
+pub fn assert_unchanged(before: &[String], after: &[String]) {
+    let gone: Vec<&String> = before.iter().filter(|e| !after.contains(e)).collect();
+    let new: Vec<&String> = after.iter().filter(|e| !before.contains(e)).collect();
+    assert!(
+        gone.is_empty() && new.is_empty(),
+        "the workspace changed:\n before: {gone:#?}\n after: {new:#?}"
+    );
+}
+
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let entry = entry.unwrap();
