@@ -89,6 +89,16 @@ impl Executor {
 /// Runs one project's steps in order, stopping at the first failure. On a
 /// failed clone the temporary folder is removed, so no half-clone remains.
 pub fn run_project(git: &Git, reporter: &Reporter, jobs: usize, plan: &ProjectPlan) -> Result<()> {
+    if reporter.is_live() {
+        let sink_reporter = reporter.clone();
+        let project = plan.project.clone();
+        let sink = Box::new(move |report: &str| sink_reporter.progress(&project, report));
+        return crate::git::with_progress(sink, || run_steps(git, reporter, jobs, plan));
+    }
+    run_steps(git, reporter, jobs, plan)
+}
+
+fn run_steps(git: &Git, reporter: &Reporter, jobs: usize, plan: &ProjectPlan) -> Result<()> {
     let mut partial_to_clean: Option<&Path> = None;
     let result = (|| {
         for step in &plan.steps {

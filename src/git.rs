@@ -29,6 +29,9 @@ pub struct Git {
 pub struct GitCommand {
     dir: PathBuf,
     args: Vec<OsString>,
+    /// Where `--progress` goes when the output is shown live (after the
+    /// subcommand); `None` for commands that report no progress.
+    progress_at: Option<usize>,
 }
 
 /// What went wrong running git.
@@ -134,7 +137,15 @@ impl GitCommand {
         GitCommand {
             dir: dir.to_path_buf(),
             args: args.into_iter().map(|a| a.as_ref().to_os_string()).collect(),
+            progress_at: None,
         }
+    }
+
+    /// Marks a network command whose progress git can report with
+    /// `--progress` inserted at `index` (used only when shown live).
+    fn with_progress_at(mut self, index: usize) -> GitCommand {
+        self.progress_at = Some(index);
+        self
     }
 
     /// The folder the command runs in.
@@ -185,7 +196,7 @@ impl Git {
         args.push("--".into());
         args.push(url.as_str().into());
         args.push(dest.as_os_str().to_os_string());
-        GitCommand::new(parent, args)
+        GitCommand::new(parent, args).with_progress_at(1)
     }
 
     /// `git submodule update --init [--depth N --recommend-shallow] [--jobs N] -- PATH...`
@@ -205,7 +216,7 @@ impl Git {
         }
         args.push("--".into());
         args.extend(paths.iter().map(OsString::from));
-        GitCommand::new(repo, args)
+        GitCommand::new(repo, args).with_progress_at(2)
     }
 
     /// `git fetch [--depth N] origin SHA`: fetch exactly one commit by id.
@@ -216,7 +227,7 @@ impl Git {
         }
         args.push("origin".into());
         args.push(commit.as_str().into());
-        GitCommand::new(repo, args)
+        GitCommand::new(repo, args).with_progress_at(1)
     }
 
     /// `git fetch origin BRANCH`: refresh `origin/BRANCH`.
@@ -300,6 +311,15 @@ impl Git {
     /// Runs a command and returns its output whatever the exit status; the
     /// caller decides what a non-zero exit means (e.g. `cat-file -e`).
     fn spawn(&self, cmd: &GitCommand) -> GitResult<std::process::Output> {
+        if let Some(index) = cmd.progress_at {
+            if let Some(output) = PROGRESS.with(|sink| {
+                sink.borrow()
+                    .as_ref()
+                    .map(|sink| self.spawn_streaming(cmd, index, sink.as_ref()))
+            }) {
+                return output;
+            }
+        }
         if self.verbose {
             eprintln!("+ {cmd}");
         }
@@ -720,6 +740,92 @@ impl Git {
     }
 }
 
+thread_local! {
+    /// Where the current worker thread sends git's progress, when a live
+    /// display is on; set around one project's steps by [`with_progress`].
+    static PROGRESS: std::cell::RefCell<Option<Box<dyn Fn(&str)>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with git's progress (`receiving objects 45%`) for network
+/// commands on this thread sent to `sink`.
+pub fn with_progress<R>(sink: Box<dyn Fn(&str)>, f: impl FnOnce() -> R) -> R {
+    PROGRESS.with(|p| *p.borrow_mut() = Some(sink));
+    let result = f();
+    PROGRESS.with(|p| *p.borrow_mut() = None);
+    result
+}
+
+impl Git {
+    /// Runs a network command with `--progress`, reading its stderr as it
+    /// comes to report percentages, and keeping it whole for errors.
+    fn spawn_streaming(
+        &self,
+        cmd: &GitCommand,
+        index: usize,
+        sink: &dyn Fn(&str),
+    ) -> GitResult<std::process::Output> {
+        use std::io::Read;
+        let mut args = cmd.args.clone();
+        args.insert(index.min(args.len()), "--progress".into());
+        self.spawned.fetch_add(1, Ordering::Relaxed);
+        let mut expr = duct::cmd("git", &args)
+            .dir(&cmd.dir)
+            .stdin_null()
+            .stderr_to_stdout()
+            .unchecked();
+        if self.no_prompt {
+            expr = expr.env("GIT_TERMINAL_PROMPT", "0");
+        }
+        let reader = expr.reader().map_err(|e| self.spawn_error(cmd, e))?;
+        let mut all = Vec::new();
+        let mut pending = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = (&reader).read(&mut buf).map_err(|e| self.spawn_error(cmd, e))?;
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+            for &b in &buf[..n] {
+                if b == b'\r' || b == b'\n' {
+                    if let Some(report) = progress_report(&String::from_utf8_lossy(&pending)) {
+                        sink(&report);
+                    }
+                    pending.clear();
+                } else {
+                    pending.push(b);
+                }
+            }
+        }
+        let status = match reader.try_wait() {
+            Ok(Some(output)) => output.status,
+            Ok(None) => return Err(self.spawn_error(cmd, std::io::Error::other("git did not exit"))),
+            Err(e) => return Err(self.spawn_error(cmd, e)),
+        };
+        Ok(std::process::Output {
+            status,
+            stdout: Vec::new(),
+            stderr: all,
+        })
+    }
+}
+
+/// Turns a git progress line (`Receiving objects:  45% (9/20)`) into a
+/// short report (`receiving objects 45%`); other lines give `None`.
+fn progress_report(line: &str) -> Option<String> {
+    let line = line.trim_start_matches("remote: ").trim();
+    let (phase, rest) = line.split_once(':')?;
+    let percent = rest.trim_start().split('%').next()?;
+    if phase.is_empty()
+        || percent.is_empty()
+        || percent.len() > 3
+        || !percent.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    Some(format!("{} {percent}%", phase.to_ascii_lowercase()))
+}
+
 /// One answer of `git cat-file --batch`: `(oid, type, contents)`, or `None`
 /// for a missing (or ambiguous) object.
 type BatchAnswer = Option<(String, String, Vec<u8>)>;
@@ -801,6 +907,20 @@ mod tests {
         assert_eq!(answers[1], None);
         assert_eq!(answers[2], Some(("bbbb".into(), "blob".into(), Vec::new())));
         assert!(parse_batch(b"aaaa blob 10\nshort\n").is_none());
+    }
+
+    #[test]
+    fn progress_lines_become_short_reports() {
+        assert_eq!(
+            progress_report("Receiving objects:  45% (9/20), 1.20 MiB | 2 MiB/s").as_deref(),
+            Some("receiving objects 45%")
+        );
+        assert_eq!(
+            progress_report("remote: Counting objects: 100% (3/3), done.").as_deref(),
+            Some("counting objects 100%")
+        );
+        assert_eq!(progress_report("Cloning into 'x'..."), None);
+        assert_eq!(progress_report("fatal: repository not found"), None);
     }
 
     #[test]

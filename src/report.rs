@@ -1,8 +1,13 @@
 //! What the user sees: per-project progress lines on stderr, and the final
 //! summary that lists every failure.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::types::RepoName;
 
@@ -17,11 +22,23 @@ pub enum Verbosity {
     Verbose,
 }
 
-/// Prints progress and summaries. Cheap to share across worker threads:
-/// each event is one `eprintln!`, which locks stderr for the whole line.
+/// Prints progress and summaries; cheap to clone into worker threads.
+///
+/// On a terminal (and without `-q`/`-v`) progress is live: one line per
+/// running project, updated in place with what it is doing and git's own
+/// percentages, above an overall count. Elsewhere (CI logs) each event is
+/// one plain line, with no control characters.
 #[derive(Clone, Debug)]
 pub struct Reporter {
     verbosity: Verbosity,
+    live: Option<Arc<Live>>,
+}
+
+#[derive(Debug)]
+struct Live {
+    multi: MultiProgress,
+    bars: Mutex<BTreeMap<RepoName, ProgressBar>>,
+    overall: Mutex<Option<ProgressBar>>,
 }
 
 /// One project's failure, kept for the summary.
@@ -34,33 +51,143 @@ pub struct Failure {
 }
 
 impl Reporter {
-    /// A reporter at the given verbosity.
+    /// A reporter at the given verbosity, printing plain lines.
     pub fn new(verbosity: Verbosity) -> Reporter {
-        Reporter { verbosity }
+        Reporter {
+            verbosity,
+            live: None,
+        }
     }
 
-    /// A progress event for one project (`app: cloning from URL`).
+    /// A reporter that shows live progress when stderr is a terminal and
+    /// the verbosity is normal, and plain lines otherwise.
+    pub fn for_stderr(verbosity: Verbosity) -> Reporter {
+        let live = (verbosity == Verbosity::Normal && std::io::stderr().is_terminal()).then(|| {
+            Arc::new(Live {
+                multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+                bars: Mutex::new(BTreeMap::new()),
+                overall: Mutex::new(None),
+            })
+        });
+        Reporter { verbosity, live }
+    }
+
+    /// Starts the overall count for a command working on `total` projects.
+    pub fn begin(&self, what: &str, total: usize) {
+        if let Some(live) = &self.live {
+            let bar = live.multi.add(ProgressBar::new(total as u64));
+            bar.set_style(
+                ProgressStyle::with_template("{prefix} [{pos}/{len}] {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.set_prefix(what.to_string());
+            bar.enable_steady_tick(Duration::from_millis(200));
+            *lock(&live.overall) = Some(bar);
+        }
+    }
+
+    /// A progress event for one project (`app: cloning URL`).
     pub fn event(&self, project: &RepoName, message: &str) {
-        if self.verbosity != Verbosity::Quiet {
+        if let Some(live) = &self.live {
+            self.bar(live, project).set_message(message.to_string());
+        } else if self.verbosity != Verbosity::Quiet {
             eprintln!("{project}: {message}");
+        }
+    }
+
+    /// git's own progress for one project (`receiving objects 45%`); shown
+    /// only live, never in logs.
+    pub fn progress(&self, project: &RepoName, message: &str) {
+        if let Some(live) = &self.live {
+            let bar = self.bar(live, project);
+            let current = bar.message();
+            let action = current.split(" (").next().unwrap_or(&current).to_string();
+            bar.set_message(format!("{action} ({message})"));
+        }
+    }
+
+    /// Whether git's progress is wanted (a live display is on).
+    pub fn is_live(&self) -> bool {
+        self.live.is_some()
+    }
+
+    /// One project finished: its live line goes (replaced by `message`, if
+    /// any, as a printed line) and the overall count moves on.
+    pub fn done(&self, project: &RepoName, message: Option<&str>) {
+        if let Some(live) = &self.live {
+            if let Some(bar) = lock(&live.bars).remove(project) {
+                bar.finish_and_clear();
+                live.multi.remove(&bar);
+            }
+            if let Some(message) = message {
+                let _ = live.multi.println(format!("{project}: {message}"));
+            }
+            if let Some(overall) = lock(&live.overall).as_ref() {
+                overall.inc(1);
+            }
+        } else if let Some(message) = message {
+            if self.verbosity != Verbosity::Quiet {
+                eprintln!("{project}: {message}");
+            }
         }
     }
 
     /// A progress line not tied to one project.
     pub fn note(&self, message: &str) {
-        if self.verbosity != Verbosity::Quiet {
-            eprintln!("{message}");
+        if self.verbosity == Verbosity::Quiet {
+            return;
+        }
+        match &self.live {
+            Some(live) => {
+                let _ = live.multi.println(message);
+            }
+            None => eprintln!("{message}"),
         }
     }
 
     /// A warning: shown even with `-q`.
     pub fn warn(&self, message: &str) {
-        eprintln!("warning: {message}");
+        match &self.live {
+            Some(live) => {
+                let _ = live.multi.println(format!("warning: {message}"));
+            }
+            None => eprintln!("warning: {message}"),
+        }
+    }
+
+    fn bar(&self, live: &Live, project: &RepoName) -> ProgressBar {
+        lock(&live.bars)
+            .entry(project.clone())
+            .or_insert_with(|| {
+                let bar = live.multi.insert(0, ProgressBar::new_spinner());
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {prefix}: {wide_msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                bar.set_prefix(project.to_string());
+                bar.enable_steady_tick(Duration::from_millis(120));
+                bar
+            })
+            .clone()
+    }
+
+    /// Removes every live line (before a summary or an error).
+    fn clear(&self) {
+        if let Some(live) = &self.live {
+            for (_, bar) in std::mem::take(&mut *lock(&live.bars)) {
+                bar.finish_and_clear();
+            }
+            if let Some(overall) = lock(&live.overall).take() {
+                overall.finish_and_clear();
+            }
+            let _ = live.multi.clear();
+        }
     }
 
     /// The closing summary: counts, elapsed time, then every failure in
     /// full. Always printed, even with `-q`.
     pub fn summary(&self, command: &str, counts: &[(&str, usize)], failures: &[Failure], elapsed: Duration) {
+        self.clear();
         eprint!("{}", render_summary(command, counts, failures, elapsed));
     }
 }
@@ -100,7 +227,6 @@ pub struct Paint {
 impl Paint {
     /// Decides once whether to colour stdout.
     pub fn new(choice: crate::cli::ColorChoice) -> Paint {
-        use std::io::IsTerminal;
         let enabled = match choice {
             crate::cli::ColorChoice::Always => true,
             crate::cli::ColorChoice::Never => false,
@@ -129,4 +255,9 @@ impl Paint {
         };
         format!("\x1b[{code}m{text}\x1b[0m")
     }
+}
+
+/// Locks a mutex, going on with its data if another thread panicked.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }

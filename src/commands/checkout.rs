@@ -124,6 +124,7 @@ fn execute(ctx: &Context, plan: &CheckoutPlan) -> Result<Vec<Failure>> {
     }
     let executor = ctx.executor()?;
     let jobs = executor.jobs();
+    ctx.reporter.begin("checkout", plan.clones.len());
     let results = executor.map(
         &plan.clones,
         |p| {
@@ -132,15 +133,19 @@ fn execute(ctx: &Context, plan: &CheckoutPlan) -> Result<Vec<Failure>> {
                 _ => None,
             })
         },
-        |p| exec::run_project(&ctx.git, &ctx.reporter, jobs, p),
+        |p| {
+            let result = exec::run_project(&ctx.git, &ctx.reporter, jobs, p);
+            ctx.reporter
+                .done(&p.project, Some(if result.is_ok() { "cloned" } else { "failed" }));
+            result
+        },
     );
     for (project, result) in plan.clones.iter().zip(results) {
-        match result {
-            Ok(()) => ctx.reporter.event(&project.project, "cloned"),
-            Err(error) => failures.push(Failure {
+        if let Err(error) = result {
+            failures.push(Failure {
                 project: project.project.clone(),
                 error,
-            }),
+            });
         }
     }
     Ok(failures)

@@ -55,7 +55,7 @@ impl Context {
             dry_run: cli.dry_run,
             jobs: cli.jobs.map(usize::from).unwrap_or(DEFAULT_JOBS),
             git: Git::new(cli.verbose),
-            reporter: Reporter::new(verbosity),
+            reporter: Reporter::for_stderr(verbosity),
             paint: crate::report::Paint::new(cli.color),
         })
     }
