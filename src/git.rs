@@ -740,15 +740,18 @@ impl Git {
     }
 }
 
+/// Receives short progress reports from git.
+pub type ProgressSink = Box<dyn Fn(&str)>;
+
 thread_local! {
     /// Where the current worker thread sends git's progress, when a live
     /// display is on; set around one project's steps by [`with_progress`].
-    static PROGRESS: std::cell::RefCell<Option<Box<dyn Fn(&str)>>> = const { std::cell::RefCell::new(None) };
+    static PROGRESS: std::cell::RefCell<Option<ProgressSink>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Runs `f` with git's progress (`receiving objects 45%`) for network
 /// commands on this thread sent to `sink`.
-pub fn with_progress<R>(sink: Box<dyn Fn(&str)>, f: impl FnOnce() -> R) -> R {
+pub fn with_progress<R>(sink: ProgressSink, f: impl FnOnce() -> R) -> R {
     PROGRESS.with(|p| *p.borrow_mut() = Some(sink));
     let result = f();
     PROGRESS.with(|p| *p.borrow_mut() = None);
