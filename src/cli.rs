@@ -35,6 +35,16 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub dry_run: bool,
 
+    /// A folder of bare mirrors, one per remote URL, that clones and
+    /// fetches borrow objects from (shared by workspaces and runs).
+    #[arg(long, global = true, value_name = "DIR", env = "OPENXLA_WORKSPACE_CACHE")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// With --cache-dir: copy the cached objects into each new clone so it
+    /// does not depend on the cache.
+    #[arg(long, global = true, requires = "cache_dir")]
+    pub dissociate: bool,
+
     /// Colour in output: auto (only on a terminal, and not when NO_COLOR is set), always, never.
     #[arg(long, global = true, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

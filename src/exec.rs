@@ -127,14 +127,29 @@ fn run_step<'a>(
             url,
             partial,
             options,
+            cache,
         } => {
             // A folder left by an interrupted run is ours (the workspace lock
             // rules out a concurrent one): start again from scratch.
             remove_partial(partial);
             *partial_to_clean = Some(partial);
-            reporter.event(project, &format!("cloning {url}"));
             let parent = partial.parent().unwrap_or(Path::new("."));
-            git.clone(parent, url, partial, options)?;
+            match cache {
+                None => {
+                    reporter.event(project, &format!("cloning {url}"));
+                    git.clone(parent, url, partial, options)?;
+                }
+                Some(cache) => {
+                    // One connection: refresh the mirror, then clone from it
+                    // locally and point origin at the real URL.
+                    reporter.event(project, &format!("updating the cache mirror of {url}"));
+                    cache.update(git, url)?;
+                    reporter.event(project, "cloning from the cache");
+                    let (source, options) = crate::plan::cache_clone_source(cache, url, options);
+                    git.clone(parent, &source, partial, &options)?;
+                    git.run(&Git::set_origin_url_cmd(partial, url))?;
+                }
+            }
         }
         Step::Fetch { repo, commit, depth } => {
             reporter.event(project, &format!("fetching {}", commit.short()));

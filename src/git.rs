@@ -126,6 +126,13 @@ pub struct CloneOptions {
     pub depth: Option<u32>,
     /// `--no-checkout`: the caller checks out a specific commit afterwards.
     pub no_checkout: bool,
+    /// `--reference=MIRROR`: borrow objects from a cache mirror.
+    pub reference: Option<PathBuf>,
+    /// `--dissociate`: copy borrowed objects, leaving a standalone checkout.
+    pub dissociate: bool,
+    /// `--no-local`: clone a local path through the transport, so nothing
+    /// is hard-linked and `--reference` alone supplies the objects.
+    pub no_local: bool,
 }
 
 impl GitCommand {
@@ -193,10 +200,43 @@ impl Git {
         if opts.no_checkout {
             args.push("--no-checkout".into());
         }
+        if opts.no_local {
+            args.push("--no-local".into());
+        }
+        if let Some(mirror) = &opts.reference {
+            let mut arg = OsString::from("--reference=");
+            arg.push(mirror);
+            args.push(arg);
+            if opts.dissociate {
+                args.push("--dissociate".into());
+            }
+        }
         args.push("--".into());
         args.push(url.as_str().into());
         args.push(dest.as_os_str().to_os_string());
         GitCommand::new(parent, args).with_progress_at(1)
+    }
+
+    /// `git clone --mirror -- URL DEST`: a bare mirror for the object cache.
+    pub fn mirror_clone_cmd(parent: &Path, url: &RemoteUrl, dest: &Path) -> GitCommand {
+        let args: Vec<OsString> = vec![
+            "clone".into(),
+            "--mirror".into(),
+            "--".into(),
+            url.as_str().into(),
+            dest.as_os_str().to_os_string(),
+        ];
+        GitCommand::new(parent, args).with_progress_at(1)
+    }
+
+    /// `git fetch --prune origin`, run in a mirror (its refspec maps every ref).
+    pub fn mirror_fetch_cmd(mirror: &Path) -> GitCommand {
+        GitCommand::new(mirror, ["fetch", "--prune", "origin"]).with_progress_at(1)
+    }
+
+    /// `git remote set-url origin URL`.
+    pub fn set_origin_url_cmd(repo: &Path, url: &RemoteUrl) -> GitCommand {
+        GitCommand::new(repo, ["remote", "set-url", "origin", url.as_str()])
     }
 
     /// `git submodule update --init [--depth N --recommend-shallow] [--jobs N] -- PATH...`

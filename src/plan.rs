@@ -4,9 +4,11 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use regex::Regex;
 
+use crate::cache::Cache;
 use crate::git::{CloneOptions, Git};
 use crate::registry::Registry;
 use crate::types::{CommitId, RemoteUrl, RepoName};
@@ -26,6 +28,8 @@ pub enum Step {
         partial: PathBuf,
         /// Depth and checkout choices.
         options: CloneOptions,
+        /// Make the clone from this object cache's mirror of `url`.
+        cache: Option<Arc<Cache>>,
     },
     /// Fetch a missing pinned commit by id (resolution does this; plans
     /// show it in dry runs).
@@ -100,6 +104,8 @@ pub struct CheckoutOptions {
     pub exclude_dep: Vec<Regex>,
     /// Submodules (`PROJECT:PATH`) to leave out.
     pub exclude_submodule: Vec<Regex>,
+    /// The shared object cache, if any.
+    pub cache: Option<Arc<Cache>>,
 }
 
 /// Plans a checkout of `roots` (already known to be in the registry).
@@ -135,6 +141,7 @@ pub fn plan_checkout(
             url: url.clone(),
             partial: partial.clone(),
             options: CloneOptions::default(),
+            cache: options.cache.clone(),
         }];
         if project.submodules && options.submodules {
             steps.push(Step::Submodules {
@@ -159,9 +166,20 @@ impl fmt::Display for Step {
                 url,
                 partial,
                 options,
+                cache,
             } => {
                 let parent = partial.parent().unwrap_or(partial);
-                write!(f, "{}", Git::clone_cmd(parent, url, partial, options))
+                match cache {
+                    None => write!(f, "{}", Git::clone_cmd(parent, url, partial, options)),
+                    Some(cache) => {
+                        for cmd in cache.update_commands(url) {
+                            write!(f, "{cmd}\n  then ")?;
+                        }
+                        let (source, options) = cache_clone_source(cache, url, options);
+                        write!(f, "{}", Git::clone_cmd(parent, &source, partial, &options))?;
+                        write!(f, "\n  then {}", Git::set_origin_url_cmd(partial, url))
+                    }
+                }
             }
             Step::Fetch { repo, commit, depth } => {
                 write!(f, "{}", Git::fetch_commit_cmd(repo, commit, *depth))
@@ -200,4 +218,27 @@ impl fmt::Display for CheckoutPlan {
         }
         Ok(())
     }
+}
+
+/// Where a clone through the cache reads from (the mirror, as a path, or a
+/// file:// URL when shallow so git honours `--depth`), and its options.
+pub fn cache_clone_source(
+    cache: &Cache,
+    url: &RemoteUrl,
+    options: &CloneOptions,
+) -> (RemoteUrl, CloneOptions) {
+    let mirror = cache.mirror_path(url);
+    let source = if options.depth.is_some() {
+        format!("file://{}", mirror.display())
+    } else {
+        mirror.display().to_string()
+    };
+    let options = CloneOptions {
+        reference: Some(mirror),
+        dissociate: cache.dissociate,
+        no_local: true,
+        ..options.clone()
+    };
+    // The cache folder was checked when opened: its paths are valid URLs.
+    (RemoteUrl::new(&source).unwrap_or_else(|_| url.clone()), options)
 }

@@ -34,6 +34,8 @@ pub struct SyncOptions {
     pub read_only: bool,
     /// Resolve and print; no clone, fetch or checkout.
     pub dry_run: bool,
+    /// The shared object cache, if any.
+    pub cache: Option<std::sync::Arc<crate::cache::Cache>>,
 }
 
 /// A dep and the commit chosen for it.
@@ -289,7 +291,9 @@ impl Resolver<'_> {
                     options: CloneOptions {
                         depth: self.options.depth,
                         no_checkout: true,
+                        ..CloneOptions::default()
                     },
+                    cache: self.options.cache.clone(),
                 },
                 Step::Rename {
                     from: partial,
@@ -310,6 +314,19 @@ impl Resolver<'_> {
         pinned_by: &RepoName,
     ) -> Result<Probe> {
         let dep = &project.name;
+        if let Some(cache) = &self.options.cache {
+            let url = self.clone_url(project);
+            if cache.is_borrowed_by(url, dir) {
+                // The checkout reads the mirror's objects: refreshing the
+                // mirror (once per run) may be all that is needed.
+                self.reporter.event(dep, "updating the cache mirror");
+                cache.update(self.git, url)?;
+                let probe = self.git.probe(dir, commit, pinfile::FILE_NAME)?;
+                if probe.has_commit {
+                    return Ok(probe);
+                }
+            }
+        }
         self.reporter.event(dep, &format!("fetching {}", commit.short()));
         let by_id = self.git.fetch_commit(dir, commit, self.options.depth);
         match by_id {

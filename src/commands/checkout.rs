@@ -41,6 +41,7 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
         submodules: !args.no_submodules,
         exclude_dep: args.exclude_dep.clone(),
         exclude_submodule: args.exclude_submodule.clone(),
+        cache: ctx.cache.clone(),
     };
     let plan = plan::plan_checkout(&workspace, &registry, &ctx.git, &roots, &options);
 
@@ -51,6 +52,7 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
         force: false,
         read_only: args.ro,
         dry_run: ctx.dry_run,
+        cache: ctx.cache.clone(),
     };
 
     if ctx.dry_run {

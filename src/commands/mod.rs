@@ -37,6 +37,8 @@ pub struct Context {
     pub reporter: Reporter,
     /// Colours for stdout.
     pub paint: crate::report::Paint,
+    /// The shared object cache (`--cache-dir`), if any.
+    pub cache: Option<std::sync::Arc<crate::cache::Cache>>,
 }
 
 impl Context {
@@ -57,6 +59,13 @@ impl Context {
             git: Git::new(cli.verbose),
             reporter: Reporter::for_stderr(verbosity),
             paint: crate::report::Paint::new(cli.color),
+            cache: match &cli.cache_dir {
+                Some(dir) => Some(std::sync::Arc::new(crate::cache::Cache::open(
+                    dir,
+                    cli.dissociate,
+                )?)),
+                None => None,
+            },
         })
     }
 

@@ -29,6 +29,7 @@ pub fn run(ctx: &Context, args: &SyncArgs) -> Result<i32> {
         force: args.force,
         read_only: args.ro,
         dry_run: ctx.dry_run,
+        cache: ctx.cache.clone(),
     };
     let _lock = if ctx.dry_run {
         None
@@ -176,7 +177,9 @@ fn apply_plans(
                             options: CloneOptions {
                                 depth: options.depth,
                                 no_checkout: true,
+                                ..CloneOptions::default()
                             },
+                            cache: options.cache.clone(),
                         });
                         steps.push(Step::Rename {
                             from: partial,
