@@ -134,8 +134,8 @@ pub struct CheckoutArgs {
     #[arg(long)]
     pub sync: bool,
 
-    /// With --sync: fetch only the last N commits of each pinned commit's
-    /// history (0 = full history).
+    /// With --sync: clone and fetch only the last N commits (0 = full
+    /// history); pinned commits are then fetched by id.
     #[arg(long, value_name = "N", requires = "sync")]
     pub depth: Option<u32>,
 

@@ -271,14 +271,23 @@ impl Git {
     }
 
     /// `git fetch origin BRANCH`: refresh `origin/BRANCH`.
-    pub fn fetch_branch_cmd(repo: &Path, branch: &BranchName, depth: Option<u32>) -> GitCommand {
+    /// With `unshallow`, a shallow repository gets the branch's whole
+    /// history (`--unshallow`), so an older commit on it becomes reachable.
+    pub fn fetch_branch_cmd(
+        repo: &Path,
+        branch: &BranchName,
+        depth: Option<u32>,
+        unshallow: bool,
+    ) -> GitCommand {
         let mut args: Vec<OsString> = vec!["fetch".into(), "--no-tags".into()];
         if let Some(depth) = depth {
             args.push(format!("--depth={depth}").into());
+        } else if unshallow {
+            args.push("--unshallow".into());
         }
         args.push("origin".into());
         args.push(format!("+refs/heads/{b}:refs/remotes/origin/{b}", b = branch.as_str()).into());
-        GitCommand::new(repo, args)
+        GitCommand::new(repo, args).with_progress_at(1)
     }
 
     /// `git -c advice.detachedHead=false checkout --detach SHA --`
@@ -524,8 +533,14 @@ impl Git {
     }
 
     /// Fetches `origin`'s `branch` into `refs/remotes/origin/BRANCH`.
-    pub fn fetch_branch(&self, repo: &Path, branch: &BranchName, depth: Option<u32>) -> GitResult<()> {
-        self.run(&Self::fetch_branch_cmd(repo, branch, depth))
+    pub fn fetch_branch(
+        &self,
+        repo: &Path,
+        branch: &BranchName,
+        depth: Option<u32>,
+        unshallow: bool,
+    ) -> GitResult<()> {
+        self.run(&Self::fetch_branch_cmd(repo, branch, depth, unshallow))
     }
 
     /// Checks out `commit` detached. git refuses (and we report) when that

@@ -106,6 +106,8 @@ pub struct CheckoutOptions {
     pub exclude_submodule: Vec<Regex>,
     /// The shared object cache, if any.
     pub cache: Option<Arc<Cache>>,
+    /// `--depth N` for the clones (with `checkout --sync --depth N`).
+    pub depth: Option<u32>,
 }
 
 /// Plans a checkout of `roots` (already known to be in the registry).
@@ -140,7 +142,10 @@ pub fn plan_checkout(
         let mut steps = vec![Step::Clone {
             url: url.clone(),
             partial: partial.clone(),
-            options: CloneOptions::default(),
+            options: CloneOptions {
+                depth: options.depth,
+                ..CloneOptions::default()
+            },
             cache: options.cache.clone(),
         }];
         if project.submodules && options.submodules {

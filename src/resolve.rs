@@ -339,8 +339,11 @@ impl Resolver<'_> {
                         project.tracking_branch
                     ),
                 );
+                // The pin may be anywhere in the branch's history, so a
+                // shallow checkout needs the whole of it (--unshallow).
+                let shallow = dir.join(".git/shallow").exists();
                 self.git
-                    .fetch_branch(dir, &project.tracking_branch, self.options.depth)
+                    .fetch_branch(dir, &project.tracking_branch, None, shallow)
                     .map_err(anyhow::Error::from)?;
             }
             Err(e) => return Err(e.into()),

@@ -85,6 +85,63 @@ fn sync_clones_missing_deps_shallow_and_fetches_by_id_only_once() {
     assert!(err.contains("3 already at pin"), "{err}");
 }
 
+/// Pushes two commits to `name`'s remote; returns the first (not the tip).
+fn push_two_commits(fx: &Fixture, name: &str) -> String {
+    let work = fx.tmp.path().join(format!("push-{name}"));
+    fx.git(
+        fx.tmp.path(),
+        &[
+            "clone",
+            "--quiet",
+            fx.remote(name).to_str().unwrap(),
+            work.to_str().unwrap(),
+        ],
+    );
+    for i in 1..=2 {
+        std::fs::write(work.join("new.txt"), format!("change {i}\n")).unwrap();
+        fx.git(&work, &["add", "new.txt"]);
+        fx.git(
+            &work,
+            &["commit", "--quiet", "-m", &format!("upstream change {i}")],
+        );
+    }
+    fx.git(&work, &["push", "--quiet", "origin", "HEAD:main"]);
+    fx.git(&work, &["rev-parse", "HEAD~1"])
+}
+
+#[test]
+fn sync_falls_back_to_the_tracking_branch_when_the_server_refuses_a_fetch_by_id() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--depth", "1", "--sync", "app"]);
+    let new_pin = push_two_commits(&fx, "libb");
+    let pins = fx.ws.join("app/sync_deps.py");
+    let edited = std::fs::read_to_string(&pins)
+        .unwrap()
+        .replace(fx.id("LIBB_2"), &new_pin);
+    std::fs::write(&pins, edited).unwrap();
+    // Protocol v0 servers refuse wants for commits that are not ref tips.
+    let out = fx
+        .cmd(&fx.ws.join("app"))
+        .env("GIT_CONFIG_COUNT", "2")
+        .env("GIT_CONFIG_KEY_1", "protocol.version")
+        .env("GIT_CONFIG_VALUE_1", "0")
+        .args(["-v", "sync"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("origin refused a fetch by id; fetching main instead"),
+        "{err}"
+    );
+    // The checkout is shallow (--depth 1), so the branch comes whole.
+    assert!(
+        err.contains("git fetch --no-tags --unshallow origin +refs/heads/main:refs/remotes/origin/main"),
+        "{err}"
+    );
+    assert_eq!(fx.head("libb"), new_pin);
+}
+
 #[test]
 fn pin_after_sync_leaves_the_file_byte_identical() {
     let fx = synced();

@@ -42,6 +42,7 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
         exclude_dep: args.exclude_dep.clone(),
         exclude_submodule: args.exclude_submodule.clone(),
         cache: ctx.cache.clone(),
+        depth: super::depth(args.depth),
     };
     let plan = plan::plan_checkout(&workspace, &registry, &ctx.git, &roots, &options);
 

@@ -133,7 +133,7 @@ fn check_upstream(
             println!(
                 "{}: {}",
                 dep.name,
-                Git::fetch_branch_cmd(&dir, &dep.tracking_branch, None)
+                Git::fetch_branch_cmd(&dir, &dep.tracking_branch, None, false)
             );
         }
         return Vec::new();
@@ -143,7 +143,7 @@ fn check_upstream(
         |(dep, _)| dep.ro_url.host().map(str::to_string),
         |(dep, summary)| -> Result<()> {
             let dir = workspace.project_dir(&dep.name);
-            ctx.git.fetch_branch(&dir, &dep.tracking_branch, None)?;
+            ctx.git.fetch_branch(&dir, &dep.tracking_branch, None, false)?;
             if ctx.git.is_ancestor_of_remote_branch(&dir, &summary.id, &dep.tracking_branch)? {
                 Ok(())
             } else {
