@@ -43,6 +43,22 @@ pub enum GitErrorKind {
     Spawn(std::io::Error),
     /// git ran and exited unsuccessfully.
     Failed { status: Option<i32> },
+    /// git is older than [`MIN_VERSION`].
+    TooOld { found: String },
+}
+
+/// The oldest git this tool supports: `%cs` in log formats needs 2.21, and
+/// 2.25 is the oldest release it is tested against in spirit of the
+/// distributions still in use (Ubuntu 20.04 ships 2.25).
+pub const MIN_VERSION: (u32, u32) = (2, 25);
+
+/// `(major, minor)` from `git version 2.47.3` (vendor suffixes allowed).
+fn parse_version(text: &str) -> Option<(u32, u32)> {
+    let number = text.strip_prefix("git version ")?.split_whitespace().next()?;
+    let mut parts = number.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
 }
 
 /// A failed git call, carrying everything a user needs to understand it.
@@ -80,6 +96,11 @@ impl GitError {
 impl fmt::Display for GitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
+            GitErrorKind::TooOld { found } => write!(
+                f,
+                "{found} is too old: openxla-workspace needs git {}.{} or newer; install a newer git first on PATH",
+                MIN_VERSION.0, MIN_VERSION.1
+            ),
             GitErrorKind::NotInstalled => {
                 write!(
                     f,
@@ -333,7 +354,16 @@ impl Git {
     pub fn check_installed(&self) -> GitResult<String> {
         let cmd = GitCommand::new(Path::new("."), ["--version"]);
         let out = self.output(&cmd)?;
-        Ok(out.trim().to_string())
+        let version = out.trim().to_string();
+        match parse_version(&version) {
+            Some(found) if found < MIN_VERSION => Err(GitError {
+                dir: cmd.dir.clone(),
+                command: cmd.command_line(),
+                stderr: String::new(),
+                kind: GitErrorKind::TooOld { found: version },
+            }),
+            _ => Ok(version),
+        }
     }
 
     /// Runs a command, discarding stdout.
@@ -979,6 +1009,15 @@ mod tests {
         );
         assert_eq!(progress_report("Cloning into 'x'..."), None);
         assert_eq!(progress_report("fatal: repository not found"), None);
+    }
+
+    #[test]
+    fn git_versions_are_parsed_with_vendor_suffixes() {
+        assert_eq!(parse_version("git version 2.47.3"), Some((2, 47)));
+        assert_eq!(parse_version("git version 2.39.5 (Apple Git-154)"), Some((2, 39)));
+        assert_eq!(parse_version("git version 2.45.1.windows.1"), Some((2, 45)));
+        assert_eq!(parse_version("nonsense"), None);
+        assert!(parse_version("git version 2.20.1").unwrap() < MIN_VERSION);
     }
 
     #[test]

@@ -101,7 +101,7 @@ pub fn sync_project(
 
     let plans = apply_plans(workspace, registry, &resolution, options);
     if options.dry_run {
-        print_dry_run(root, &resolution, &plans);
+        print_dry_run(ctx, root, &resolution, &plans);
         return Ok(0);
     }
 
@@ -225,7 +225,7 @@ fn result_line(chosen: &Chosen, moved: bool) -> String {
     )
 }
 
-fn print_dry_run(root: &Project, resolution: &Resolution, plans: &[ProjectPlan]) {
+fn print_dry_run(ctx: &Context, root: &Project, resolution: &Resolution, plans: &[ProjectPlan]) {
     println!("Pins resolved for {}:", root.name);
     for chosen in &resolution.chosen {
         println!(
@@ -242,7 +242,23 @@ fn print_dry_run(root: &Project, resolution: &Resolution, plans: &[ProjectPlan])
     println!("Would run:");
     let mut any = false;
     for plan in plans {
+        let moves = plan.steps.iter().any(|s| !matches!(s, Step::Submodules { .. }));
         for step in &plan.steps {
+            if let Step::Submodules { repo, exclude, .. } = step {
+                // A dep that stays put keeps its recorded submodule commits:
+                // ask git (read-only) whether any wanted submodule is elsewhere.
+                let settled = !moves
+                    && ctx.git.submodule_status(repo, &[]).is_ok_and(|states| {
+                        states.iter().all(|(path, s)| {
+                            let key = format!("{}:{path}", plan.project);
+                            *s == crate::git::SubmoduleState::AtRecorded
+                                || exclude.iter().any(|re| re.is_match(&key))
+                        })
+                    });
+                if settled {
+                    continue;
+                }
+            }
             any = true;
             println!("{}: {step}", plan.project);
         }
