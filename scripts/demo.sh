@@ -38,9 +38,34 @@ openxla-workspace() { "$bin" "$@"; }
 mkdir -p "$root/ws"
 cd "$root/ws"
 echo "Workspace: $root/ws   registry: \$OPENXLA_WORKSPACE_REGISTRY=$OPENXLA_WORKSPACE_REGISTRY"
+
+# 1. A workspace, and app with everything it depends on, at its pins.
 ow init
-ow checkout --ro app
+ow checkout --ro --sync app
 step ls "$root/ws"
 ow list
+
+# 2. Where everything stands, seen from app.
+cd "$root/ws/app"
+ow status
+
+# 3. Work in a dependency, then record it as app's new pin.
+step git -C ../libb checkout --quiet main
+ow status
+ow pin
+step git --no-pager diff --stat
+
+# 4. Back to the pins (sync is a no-op when there is nothing to do).
+step git checkout --quiet sync_deps.py
+ow sync
+ow sync
+
+# 5. What CI does: the generated sync_deps.py alone, in a fresh folder.
+mkdir -p "$root/ci/app"
+cp "$root/ws/app/sync_deps.py" "$root/ci/app/"
+cd "$root/ci/app"
+step python3 sync_deps.py --jobs 4 --depth 1 --submodules-depth 1
+step git -C ../liba log --oneline -1
+
 echo
 echo "demo finished"
