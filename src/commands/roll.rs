@@ -1,0 +1,541 @@
+//! `roll SCHEDULE`: apply one of a project's schedules of roll actions (SPEC
+//! section 5).
+//!
+//! The whole roll is worked out before any file changes. Local checks come
+//! first (the pin file, each dep's pin, each requirements file); then every
+//! query (the head of each dep's tracking branch, the newest version of each
+//! package) runs, in parallel; then the actions are applied in schedule order
+//! to in-memory copies of the files. Only when every action succeeded are the
+//! files that changed written, each once and atomically. A roll that changes
+//! nothing writes nothing, so CI can tell from the files alone whether to open
+//! a pull request, and a failed roll leaves every file as it was.
+
+use std::path::{Component, Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context as _, Result};
+
+use super::Context;
+use crate::cli::RollArgs;
+use crate::pinfile::{self, Pins};
+use crate::registry::{Project, Registry, RollAction};
+use crate::report::Failure;
+use crate::resolve::SyncOptions;
+use crate::roll::{self, Pip, PipCommand};
+use crate::types::CommitId;
+
+/// Runs `roll`; returns the exit status.
+pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
+    let started = Instant::now();
+    let workspace = ctx.workspace()?;
+    let registry = ctx.registry(Some(&workspace))?;
+    let project = super::current_project(ctx, &workspace, &registry, args.repo.as_deref(), "roll")?;
+    let actions = schedule(project, &args.schedule)?;
+    let _lock = if ctx.dry_run {
+        None
+    } else {
+        Some(workspace.lock("roll")?)
+    };
+    let dir = workspace.project_dir(&project.name);
+    let title = format!("roll {} ({})", args.schedule, project.name);
+    if actions.is_empty() {
+        ctx.reporter.note(&format!(
+            "schedule {} of {} has no actions: nothing to roll",
+            args.schedule, project.name
+        ));
+    }
+
+    let roller = Roller {
+        ctx,
+        registry: &registry,
+        project,
+        schedule: &args.schedule,
+        dir: &dir,
+    };
+    let (plan, failures) = roller.plan(actions)?;
+    if !failures.is_empty() {
+        ctx.reporter.summary(&title, &[], &failures, started.elapsed());
+        eprintln!("error: no file was changed; fix the problems above, then roll again");
+        return Ok(1);
+    }
+    roller.apply(&plan)?;
+    let changed = plan.actions.iter().filter(|a| a.changed).count();
+    let updated = if ctx.dry_run { "to update" } else { "updated" };
+    ctx.reporter.summary(
+        &title,
+        &[(updated, changed), ("up to date", plan.actions.len() - changed)],
+        &[],
+        started.elapsed(),
+    );
+
+    if args.sync {
+        if ctx.dry_run {
+            println!(
+                "would then sync the deps of {} to its pins (`openxla-workspace sync --repo {}`)",
+                project.name, project.name
+            );
+            return Ok(0);
+        }
+        return super::sync::sync_project(ctx, &workspace, &registry, project, &SyncOptions::default());
+    }
+    Ok(0)
+}
+
+/// The actions of schedule `name`, or an error listing the schedules there are.
+fn schedule<'p>(project: &'p Project, name: &str) -> Result<&'p [RollAction]> {
+    if project.schedules.is_empty() {
+        bail!(
+            "{} has no roll schedules in the registry ({}); define one as [[repos.{}.schedules.NAME]] entries (see `roll` in the README)",
+            project.name,
+            project.layer,
+            project.name
+        );
+    }
+    match project.schedules.get(name) {
+        Some(actions) => Ok(actions),
+        None => {
+            let known: Vec<&str> = project.schedules.keys().map(String::as_str).collect();
+            bail!(
+                "{} has no schedule '{}'; available: {}",
+                project.name,
+                name.escape_debug(),
+                known.join(", ")
+            )
+        }
+    }
+}
+
+/// The roll worked out in memory.
+struct RollPlan {
+    /// One report per action, in schedule order.
+    actions: Vec<ActionReport>,
+    /// `sync_deps.py`, when the schedule has git_head actions.
+    pin_file: Option<PinFileEdit>,
+    /// The requirements files, in the order the schedule first names them.
+    requirements: Vec<FileEdit>,
+}
+
+/// What one action found and would change.
+struct ActionReport {
+    /// Result lines, printed in order (`liba: 1f541e4 -> afd0eac (...)`).
+    lines: Vec<String>,
+    /// Warnings to print with them (shown even with `-q`).
+    warnings: Vec<String>,
+    /// Whether the action changes a file.
+    changed: bool,
+    /// Whether it is a git_head action (for the closing line).
+    git_head: bool,
+}
+
+/// The pin file: read once, changed by every git_head action, written once.
+struct PinFileEdit {
+    path: PathBuf,
+    pins: Pins,
+    changed: bool,
+    /// Index of the last action that edits it: written after that one.
+    last_action: usize,
+}
+
+/// One requirements file, as read and as the actions leave it.
+struct FileEdit {
+    path: PathBuf,
+    /// The path as the registry names it, relative to the project.
+    shown: PathBuf,
+    original: String,
+    text: String,
+    /// Index of the last action that edits it: written after that one.
+    last_action: usize,
+}
+
+/// A network question an action asks.
+enum Query<'a> {
+    /// The head of `dep`'s tracking branch on its `ro_url`.
+    Head(&'a Project),
+    /// The newest version pip reports.
+    Newest(PipCommand),
+}
+
+/// The answer to a [`Query`].
+enum Answer {
+    Head(CommitId),
+    Newest(String),
+}
+
+/// One roll of one schedule of one project.
+struct Roller<'a> {
+    ctx: &'a Context,
+    registry: &'a Registry,
+    project: &'a Project,
+    schedule: &'a str,
+    dir: &'a Path,
+}
+
+impl Roller<'_> {
+    /// Works out the whole roll: local checks, then every query in
+    /// parallel, then the edits in schedule order. Returns the plan and
+    /// every action's failure; an error is a problem for the whole roll.
+    fn plan(&self, actions: &[RollAction]) -> Result<(RollPlan, Vec<Failure>)> {
+        let mut failures = Vec::new();
+        let mut failed = vec![false; actions.len()];
+        let mut fail = |i: usize, error: anyhow::Error, failed: &mut Vec<bool>| {
+            failed[i] = true;
+            failures.push(Failure {
+                project: self.project.name.clone(),
+                error,
+            });
+        };
+
+        // Local checks: nothing here touches the network.
+        let mut pin_file = self.read_pin_file(actions)?;
+        let mut requirements: Vec<FileEdit> = Vec::new();
+        let mut queries: Vec<(usize, Query)> = Vec::new();
+        let pip = Pip::from_env();
+        for (i, action) in actions.iter().enumerate() {
+            match action {
+                RollAction::GitHead(dep) => {
+                    let pin_file = pin_file.as_mut().expect("read for git_head actions");
+                    pin_file.last_action = i;
+                    let Some(dep_project) = self.registry.get(dep) else {
+                        fail(
+                            i,
+                            anyhow!("{}: {dep} is not in the registry", self.label(i, action)),
+                            &mut failed,
+                        );
+                        continue;
+                    };
+                    if pin_file.pins.pin(dep).is_none() {
+                        let error = anyhow!(
+                            "{}: {dep} is not in PINNED_VERSIONS of {}; run `openxla-workspace pin --repo {}` to pin every registry dep, then roll again",
+                            self.label(i, action),
+                            pin_file.path.display(),
+                            self.project.name
+                        );
+                        fail(i, error, &mut failed);
+                        continue;
+                    }
+                    queries.push((i, Query::Head(dep_project)));
+                }
+                RollAction::PyPackage {
+                    name,
+                    pip_flags,
+                    update_requirements,
+                } => {
+                    for file in update_requirements {
+                        if let Err(error) = self.load_requirements(&mut requirements, file, i) {
+                            fail(i, error.context(self.label(i, action)), &mut failed);
+                        }
+                    }
+                    if !failed[i] {
+                        queries.push((
+                            i,
+                            Query::Newest(pip.index_versions_cmd(self.dir, name, pip_flags)),
+                        ));
+                    }
+                }
+            }
+        }
+
+        // Queries, in parallel; on a terminal the first per host runs alone.
+        let executor = self.ctx.executor()?;
+        let answers = executor.map(
+            &queries,
+            |(_, query)| match query {
+                Query::Head(dep) => dep.ro_url.host().map(str::to_string),
+                Query::Newest(_) => None,
+            },
+            |(i, query)| self.ask(&actions[*i], *i, query, &pip),
+        );
+
+        // Edits, in schedule order.
+        let mut reports: Vec<Option<ActionReport>> = (0..actions.len()).map(|_| None).collect();
+        for ((i, _), answer) in queries.iter().zip(answers) {
+            let report = match (&actions[*i], answer) {
+                (_, Err(error)) => {
+                    fail(*i, error, &mut failed);
+                    continue;
+                }
+                (RollAction::GitHead(dep), Ok(Answer::Head(head))) => {
+                    let pin_file = pin_file.as_mut().expect("read for git_head actions");
+                    self.roll_pin(pin_file, dep, head)
+                }
+                (
+                    RollAction::PyPackage {
+                        name,
+                        update_requirements,
+                        ..
+                    },
+                    Ok(Answer::Newest(version)),
+                ) => match self.roll_package(&mut requirements, name, update_requirements, &version) {
+                    Ok(report) => report,
+                    Err(error) => {
+                        fail(*i, error.context(self.label(*i, &actions[*i])), &mut failed);
+                        continue;
+                    }
+                },
+                (action, Ok(_)) => unreachable!("answer does not match {action:?}"),
+            };
+            reports[*i] = Some(report);
+        }
+        let plan = RollPlan {
+            actions: reports.into_iter().flatten().collect(),
+            pin_file,
+            requirements,
+        };
+        Ok((plan, failures))
+    }
+
+    /// Prints each action's lines in order, writing each changed file right
+    /// after the last action that edits it (or, with `--dry-run`, saying it
+    /// would).
+    fn apply(&self, plan: &RollPlan) -> Result<()> {
+        let ctx = self.ctx;
+        let mut written: Vec<&Path> = Vec::new();
+        for (i, action) in plan.actions.iter().enumerate() {
+            for line in &action.lines {
+                println!("{line}");
+            }
+            for warning in &action.warnings {
+                ctx.reporter.warn(warning);
+            }
+            println!(
+                "{}",
+                match (action.changed, ctx.dry_run, action.git_head) {
+                    (false, _, _) => "No update required.",
+                    (true, false, true) => "Updated pinned revision.",
+                    (true, true, true) => "Would update pinned revision.",
+                    (true, false, false) => "Updated requirements.",
+                    (true, true, false) => "Would update requirements.",
+                }
+            );
+            let mut due: Vec<(&Path, Option<&str>)> = Vec::new();
+            if let Some(pin_file) = plan.pin_file.as_ref() {
+                if pin_file.last_action == i && pin_file.changed {
+                    due.push((pin_file.path.as_path(), None));
+                }
+            }
+            for file in &plan.requirements {
+                if file.last_action == i && file.text != file.original {
+                    due.push((file.path.as_path(), Some(file.text.as_str())));
+                }
+            }
+            for (path, text) in due {
+                if ctx.dry_run {
+                    println!("would write {}", path.display());
+                    continue;
+                }
+                let result = match (text, plan.pin_file.as_ref()) {
+                    (Some(text), _) => roll::write_atomically(path, text.as_bytes()),
+                    (None, Some(pin_file)) => pinfile::write(path, &pin_file.pins),
+                    (None, None) => unreachable!("only the pin file has no text"),
+                };
+                result.with_context(|| {
+                    let before = if written.is_empty() {
+                        String::new()
+                    } else {
+                        let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+                        format!(" (already written: {})", names.join(", "))
+                    };
+                    format!(
+                        "{}: could not write {}; that file is intact{before}",
+                        self.project.name,
+                        path.display()
+                    )
+                })?;
+                ctx.reporter.note(&format!("wrote {}", path.display()));
+                written.push(path);
+            }
+        }
+        Ok(())
+    }
+
+    /// `schedule nightly, action 2: py_package jaxlib`.
+    fn label(&self, i: usize, action: &RollAction) -> String {
+        let what = match action {
+            RollAction::GitHead(dep) => format!("git_head {dep}"),
+            RollAction::PyPackage { name, .. } => format!("py_package {name}"),
+        };
+        format!("schedule {}, action {}: {what}", self.schedule, i + 1)
+    }
+
+    /// Reads `sync_deps.py` once, when the schedule has git_head actions.
+    fn read_pin_file(&self, actions: &[RollAction]) -> Result<Option<PinFileEdit>> {
+        if !actions.iter().any(|a| matches!(a, RollAction::GitHead(_))) {
+            return Ok(None);
+        }
+        let path = self.dir.join(pinfile::FILE_NAME);
+        if !path.exists() {
+            bail!(
+                "{}: {} not found; schedule {} moves pins, so run `openxla-workspace pin --repo {}` first to create it",
+                self.project.name,
+                path.display(),
+                self.schedule,
+                self.project.name
+            );
+        }
+        let pins = pinfile::read(&path).map_err(|e| {
+            anyhow!(
+                "{}: {e}\n  roll changes only the pins in this file; fix it, then roll again",
+                self.project.name
+            )
+        })?;
+        Ok(Some(PinFileEdit {
+            path,
+            pins,
+            changed: false,
+            last_action: 0,
+        }))
+    }
+
+    /// Reads a requirements file the first time an action names it; marks
+    /// action `i` as the last to edit it.
+    fn load_requirements(&self, files: &mut Vec<FileEdit>, file: &Path, i: usize) -> Result<()> {
+        let shown: PathBuf = file.components().filter(|c| *c != Component::CurDir).collect();
+        let path = self.dir.join(&shown);
+        if let Some(known) = files.iter_mut().find(|f| f.path == path) {
+            known.last_action = i;
+            return Ok(());
+        }
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+                "{} does not exist; create it (an empty file will do), or remove '{}' from the action's update_requirements in the registry ({})",
+                path.display(),
+                file.display(),
+                self.project.layer
+            ),
+            Err(e) => return Err(e).with_context(|| format!("could not read {}", path.display())),
+        };
+        let text = String::from_utf8(bytes).map_err(|_| {
+            anyhow!(
+                "{} is not UTF-8 text; a requirements file must be",
+                path.display()
+            )
+        })?;
+        files.push(FileEdit {
+            path,
+            shown,
+            original: text.clone(),
+            text,
+            last_action: i,
+        });
+        Ok(())
+    }
+
+    /// Asks the network one action's question.
+    fn ask(&self, action: &RollAction, i: usize, query: &Query, pip: &Pip) -> Result<Answer> {
+        match query {
+            Query::Head(dep) => {
+                let head = self
+                    .ctx
+                    .git
+                    .ls_remote_head(self.dir, &dep.ro_url, &dep.tracking_branch);
+                head.map(Answer::Head).with_context(|| {
+                    format!(
+                        "{}: could not read the head of {}'s branch '{}' from {}; check that the branch exists there (tracking_branch of [repos.{}], {}) and that the URL is reachable",
+                        self.label(i, action),
+                        dep.name,
+                        dep.tracking_branch,
+                        dep.ro_url,
+                        dep.name,
+                        dep.layer
+                    )
+                })
+            }
+            Query::Newest(cmd) => pip.newest_version(cmd).map(Answer::Newest).with_context(|| {
+                let name = match action {
+                    RollAction::PyPackage { name, .. } => name.as_str(),
+                    RollAction::GitHead(dep) => dep.as_str(),
+                };
+                format!(
+                    "{}: could not find the newest version of {name}",
+                    self.label(i, action)
+                )
+            }),
+        }
+    }
+
+    /// A git_head action: `head` becomes `dep`'s pin.
+    fn roll_pin(
+        &self,
+        pin_file: &mut PinFileEdit,
+        dep: &crate::types::RepoName,
+        head: CommitId,
+    ) -> ActionReport {
+        let project = self.registry.get(dep).expect("checked before the query");
+        let whence = format!("head of {} on {}", project.tracking_branch, project.ro_url);
+        let old = pin_file.pins.pin(dep).cloned();
+        let changed = old.as_ref() != Some(&head);
+        let line = match &old {
+            Some(old) if changed => format!("{dep}: {} -> {} ({whence})", old.short(), head.short()),
+            _ => format!("{dep}: {} ({whence})", head.short()),
+        };
+        if changed {
+            pin_file.pins.set_pin(dep.clone(), head);
+            pin_file.changed = true;
+        }
+        ActionReport {
+            lines: vec![line],
+            warnings: Vec::new(),
+            changed,
+            git_head: true,
+        }
+    }
+
+    /// A py_package action: `version` becomes `name`'s pin in each file.
+    fn roll_package(
+        &self,
+        files: &mut [FileEdit],
+        name: &str,
+        update_requirements: &[PathBuf],
+        version: &str,
+    ) -> Result<ActionReport> {
+        let mut report = ActionReport {
+            lines: Vec::new(),
+            warnings: Vec::new(),
+            changed: false,
+            git_head: false,
+        };
+        if update_requirements.is_empty() {
+            report.lines.push(format!(
+                "{name}: newest version {version}; the action lists no update_requirements files"
+            ));
+        }
+        for file in update_requirements {
+            let shown: PathBuf = file.components().filter(|c| *c != Component::CurDir).collect();
+            let edit_of = files
+                .iter_mut()
+                .find(|f| f.shown == shown)
+                .expect("loaded before the queries");
+            let edit = roll::update_requirements(&edit_of.text, name, version)
+                .map_err(|e| anyhow!("{}:{}: {}", edit_of.path.display(), e.line, e.message))?;
+            let many = edit.changes.len() > 1;
+            for change in &edit.changes {
+                let at = if many {
+                    format!(" (line {})", change.line)
+                } else {
+                    String::new()
+                };
+                let shown = shown.display();
+                report.lines.push(match (&change.before, change.changed) {
+                    (None, _) => format!("{name}: {version} appended to {shown}"),
+                    (Some(_), false) => format!("{name}: already {version} in {shown}{at}"),
+                    (Some(_), true) => {
+                        format!("{name}: {} -> {version} in {shown}{at}", change.before_text())
+                    }
+                });
+                if change.hashes_removed > 0 {
+                    report.warnings.push(format!(
+                        "{shown}:{}: dropped {} --hash option{} of {name} {}, which cannot match {version}; regenerate the hashes (e.g. `pip-compile --generate-hashes`)",
+                        change.line,
+                        change.hashes_removed,
+                        if change.hashes_removed == 1 { "" } else { "s" },
+                        change.before_text()
+                    ));
+                }
+                report.changed |= change.changed;
+            }
+            edit_of.text = edit.text;
+        }
+        Ok(report)
+    }
+}
