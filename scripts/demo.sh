@@ -60,7 +60,14 @@ step git checkout --quiet sync_deps.py
 ow sync
 ow sync
 
-# 5. What CI does: the generated sync_deps.py alone, in a fresh folder.
+# 5. Nightly: move the pins to the deps' branch heads, then sync.
+cd "$root/ws/app"
+ow --dry-run roll nightly
+ow roll nightly --sync
+step git status --short
+ow roll nightly
+
+# 6. What CI does: the generated sync_deps.py alone, in a fresh folder.
 mkdir -p "$root/ci/app"
 cp "$root/ws/app/sync_deps.py" "$root/ci/app/"
 cd "$root/ci/app"

@@ -188,6 +188,10 @@ pub struct RollArgs {
     /// Sync the deps to the new pins afterwards.
     #[arg(long)]
     pub sync: bool,
+
+    /// With --sync: clone missing deps from their read-only URLs.
+    #[arg(long, requires = "sync")]
+    pub ro: bool,
 }
 
 /// Options of `status`.

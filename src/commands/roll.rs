@@ -76,7 +76,18 @@ pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
             );
             return Ok(0);
         }
-        return super::sync::sync_project(ctx, &workspace, &registry, project, &SyncOptions::default());
+        return super::sync::sync_project(
+            ctx,
+            &workspace,
+            &registry,
+            project,
+            &SyncOptions {
+                read_only: args.ro,
+                dry_run: ctx.dry_run,
+                cache: ctx.cache.clone(),
+                ..SyncOptions::default()
+            },
+        );
     }
     Ok(0)
 }
