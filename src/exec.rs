@@ -145,9 +145,9 @@ fn run_step<'a>(
                     reporter.event(project, &format!("updating the cache mirror of {url}"));
                     cache.update(git, url)?;
                     reporter.event(project, "cloning from the cache");
-                    let (source, options) = crate::plan::cache_clone_source(cache, url, options);
-                    git.clone(parent, &source, partial, &options)?;
-                    git.run(&Git::set_origin_url_cmd(partial, url))?;
+                    for cmd in crate::plan::cache_clone_commands(cache, url, partial, options) {
+                        git.run(&cmd)?;
+                    }
                 }
             }
         }

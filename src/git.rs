@@ -399,20 +399,29 @@ impl Git {
                 return output;
             }
         }
+        self.start(cmd, &cmd.args)
+            .stdin_null()
+            .stdout_capture()
+            .stderr_capture()
+            .run()
+            .map_err(|e| self.spawn_error(cmd, e))
+    }
+
+    /// The one place a git process is set up: echo for `-v`, count it, run
+    /// it in its folder with the user's environment (plus
+    /// `GIT_TERMINAL_PROMPT=0` when nobody could answer a prompt), and leave
+    /// the exit status to the caller.
+    fn start(&self, cmd: &GitCommand, args: &[OsString]) -> duct::Expression {
         if self.verbose {
             eprintln!("+ {cmd}");
         }
         self.spawned.fetch_add(1, Ordering::Relaxed);
-        let mut expr = duct::cmd("git", &cmd.args)
-            .dir(&cmd.dir)
-            .stdin_null()
-            .stdout_capture()
-            .stderr_capture()
-            .unchecked();
+        let expr = duct::cmd("git", args).dir(&cmd.dir).unchecked();
         if self.no_prompt {
-            expr = expr.env("GIT_TERMINAL_PROMPT", "0");
+            expr.env("GIT_TERMINAL_PROMPT", "0")
+        } else {
+            expr
         }
-        expr.run().map_err(|e| self.spawn_error(cmd, e))
     }
 
     fn spawn_error(&self, cmd: &GitCommand, e: std::io::Error) -> GitError {
@@ -685,20 +694,12 @@ impl Git {
 
     /// Runs a command with `input` on stdin, whatever its exit status.
     fn spawn_with_input(&self, cmd: &GitCommand, input: Vec<u8>) -> GitResult<std::process::Output> {
-        if self.verbose {
-            eprintln!("+ {cmd}");
-        }
-        self.spawned.fetch_add(1, Ordering::Relaxed);
-        let mut expr = duct::cmd("git", &cmd.args)
-            .dir(&cmd.dir)
+        self.start(cmd, &cmd.args)
             .stdin_bytes(input)
             .stdout_capture()
             .stderr_capture()
-            .unchecked();
-        if self.no_prompt {
-            expr = expr.env("GIT_TERMINAL_PROMPT", "0");
-        }
-        expr.run().map_err(|e| self.spawn_error(cmd, e))
+            .run()
+            .map_err(|e| self.spawn_error(cmd, e))
     }
 }
 
@@ -855,15 +856,7 @@ impl Git {
         use std::io::Read;
         let mut args = cmd.args.clone();
         args.insert(index.min(args.len()), "--progress".into());
-        self.spawned.fetch_add(1, Ordering::Relaxed);
-        let mut expr = duct::cmd("git", &args)
-            .dir(&cmd.dir)
-            .stdin_null()
-            .stderr_to_stdout()
-            .unchecked();
-        if self.no_prompt {
-            expr = expr.env("GIT_TERMINAL_PROMPT", "0");
-        }
+        let expr = self.start(cmd, &args).stdin_null().stderr_to_stdout();
         let reader = expr.reader().map_err(|e| self.spawn_error(cmd, e))?;
         let mut all = Vec::new();
         let mut pending = Vec::new();

@@ -177,12 +177,10 @@ impl fmt::Display for Step {
                 match cache {
                     None => write!(f, "{}", Git::clone_cmd(parent, url, partial, options)),
                     Some(cache) => {
-                        for cmd in cache.update_commands(url) {
-                            write!(f, "{cmd}\n  then ")?;
-                        }
-                        let (source, options) = cache_clone_source(cache, url, options);
-                        write!(f, "{}", Git::clone_cmd(parent, &source, partial, &options))?;
-                        write!(f, "\n  then {}", Git::set_origin_url_cmd(partial, url))
+                        let cmds = cache.update_commands(url);
+                        let clone = cache_clone_commands(cache, url, partial, options);
+                        let lines: Vec<String> = cmds.iter().chain(&clone).map(|c| c.to_string()).collect();
+                        write!(f, "{}", lines.join("\n  then "))
                     }
                 }
             }
@@ -225,13 +223,25 @@ impl fmt::Display for CheckoutPlan {
     }
 }
 
-/// Where a clone through the cache reads from (the mirror, as a path, or a
-/// file:// URL when shallow so git honours `--depth`), and its options.
-pub fn cache_clone_source(
+/// The commands that clone `url` into `partial` from its (up to date) cache
+/// mirror, borrowing the mirror's objects, and then point origin at `url`.
+pub fn cache_clone_commands(
     cache: &Cache,
     url: &RemoteUrl,
+    partial: &std::path::Path,
     options: &CloneOptions,
-) -> (RemoteUrl, CloneOptions) {
+) -> [crate::git::GitCommand; 2] {
+    let parent = partial.parent().unwrap_or(partial);
+    let (source, options) = cache_clone_source(cache, url, options);
+    [
+        Git::clone_cmd(parent, &source, partial, &options),
+        Git::set_origin_url_cmd(partial, url),
+    ]
+}
+
+/// Where a clone through the cache reads from (the mirror, as a path, or a
+/// file:// URL when shallow so git honours `--depth`), and its options.
+fn cache_clone_source(cache: &Cache, url: &RemoteUrl, options: &CloneOptions) -> (RemoteUrl, CloneOptions) {
     let mirror = cache.mirror_path(url);
     let source = if options.depth.is_some() {
         format!("file://{}", mirror.display())
