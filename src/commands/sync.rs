@@ -106,10 +106,15 @@ pub fn sync_project(
     }
 
     let jobs = executor.jobs();
+    ctx.reporter.begin(&format!("sync {}", root.name), plans.len());
     let results = executor.map(
         &plans,
         |_| None,
-        |p| exec::run_project(&ctx.git, &ctx.reporter, jobs, p),
+        |p| {
+            let result = exec::run_project(&ctx.git, &ctx.reporter, jobs, p);
+            ctx.reporter.done(&p.project, None);
+            result
+        },
     );
     let mut failures = Vec::new();
     let mut moved = 0;
