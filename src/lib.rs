@@ -2,6 +2,7 @@
 //! each other's commits. See README.md for the user's view; `main.rs` only
 //! calls [`run`].
 
+pub mod atomic;
 pub mod cache;
 pub mod cli;
 pub mod commands;

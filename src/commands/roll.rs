@@ -16,6 +16,7 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context as _, Result};
 
 use super::Context;
+use crate::atomic;
 use crate::cli::RollArgs;
 use crate::pinfile::{self, Pins};
 use crate::registry::{Project, Registry, RollAction};
@@ -335,7 +336,7 @@ impl Roller<'_> {
                     continue;
                 }
                 let result = match (text, plan.pin_file.as_ref()) {
-                    (Some(text), _) => roll::write_atomically(path, text.as_bytes()),
+                    (Some(text), _) => atomic::write_atomically(path, text.as_bytes()),
                     (None, Some(pin_file)) => pinfile::write(path, &pin_file.pins),
                     (None, None) => unreachable!("only the pin file has no text"),
                 };

@@ -1,0 +1,91 @@
+//! Atomic file replacement: write a temporary file in the same folder,
+//! flush, rename; shared by every writer of user files, so a reader (or a
+//! crash) sees the old file or the new one, never a mix.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Writes `contents` to `path` atomically: a temporary file in the same
+/// folder is written, flushed and renamed over `path`, so a reader sees the
+/// old file or the new one, never a mix. A symlink is written through (its
+/// target is replaced, the link kept); an existing file's permissions are
+/// kept. On error the old file is untouched and the temporary file removed.
+pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let target = if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        fs::canonicalize(path)?
+    } else {
+        path.to_path_buf()
+    };
+    let folder = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = target
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?
+        .to_string_lossy()
+        .into_owned();
+    let (temp_path, mut temp) = create_temp_file(&folder, &file_name)?;
+    let result = (|| {
+        temp.write_all(contents)?;
+        if let Ok(old) = fs::metadata(&target) {
+            temp.set_permissions(old.permissions())?;
+        }
+        temp.sync_all()?;
+        drop(temp);
+        fs::rename(&temp_path, &target)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&temp_path);
+        return Err(e);
+    }
+    // Make the rename itself durable where the platform can open a folder.
+    if let Ok(dir) = fs::File::open(&folder) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// Creates a new, uniquely named hidden file in `folder`.
+fn create_temp_file(folder: &Path, file_name: &str) -> io::Result<(PathBuf, fs::File)> {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    for attempt in 1.. {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = folder.join(format!(".{file_name}.{}-{n}.tmp", std::process::id()));
+        match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(file) => return Ok((path, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_writes_replace_the_file_and_keep_its_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("requirements.txt");
+        fs::write(&path, "old\n").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomically(&path, b"new\n").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new\n");
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
+        let link = dir.path().join("link.txt");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        write_atomically(&link, b"via link\n").unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_to_string(&path).unwrap(), "via link\n");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "no temporary file left: {names:?}");
+    }
+}

@@ -1,0 +1,11 @@
+//! Roll actions (SPEC section 5) that are not git: asking pip for a
+//! package's newest version ([`pip`]), and rewriting that package's pin in a
+//! requirements file ([`requirements`]); `commands/roll.rs` orchestrates and
+//! writes the files with [`crate::atomic::write_atomically`]. (The git half
+//! of rolling, `git ls-remote`, lives in `git.rs`.)
+
+pub mod pip;
+pub mod requirements;
+
+pub use pip::{Pip, PipCommand};
+pub use requirements::update_requirements;

@@ -1,0 +1,365 @@
+//! Asking pip for a package's newest version: the `pip index versions`
+//! command line as data ([`PipCommand`]), running it ([`Pip`]), reading its
+//! `Available versions:` line, and errors that show what pip printed.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The environment variable naming the Python that runs pip.
+pub const PYTHON_ENV: &str = "OPENXLA_WORKSPACE_PYTHON";
+
+/// The Python that runs pip when [`PYTHON_ENV`] is unset.
+pub const DEFAULT_PYTHON: &str = "python3";
+
+/// The longest version string we accept from pip; real ones are short.
+const MAX_VERSION_LEN: usize = 100;
+
+/// Whether `s` can be written as `NAME==s` in a requirements file: it
+/// starts with a letter or digit and holds only characters PEP 440 versions
+/// use (with local versions and epochs), so nothing pip prints can smuggle a
+/// marker, an option or a second line into the file.
+pub fn is_plausible_version(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_VERSION_LEN
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '!' | '_' | '-'))
+}
+
+/// The versions on pip's `Available versions: A, B, C` line, newest first as
+/// pip sorts them; `None` when there is no such line or a version on it is
+/// not plausible (see [`is_plausible_version`]).
+pub fn parse_available_versions(stdout: &str) -> Option<Vec<String>> {
+    let line = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Available versions:"))?;
+    let versions: Vec<String> = line.split(',').map(|v| v.trim().to_string()).collect();
+    if versions.iter().all(|v| is_plausible_version(v)) {
+        Some(versions)
+    } else {
+        None
+    }
+}
+
+/// Runs `python -m pip index versions`, with the Python from
+/// [`PYTHON_ENV`] or [`DEFAULT_PYTHON`].
+#[derive(Clone, Debug)]
+pub struct Pip {
+    python: OsString,
+}
+
+/// A `pip index versions` command line and the folder it runs in, as data:
+/// `--dry-run` output and errors show it, [`Pip::newest_version`] runs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PipCommand {
+    dir: PathBuf,
+    program: OsString,
+    args: Vec<String>,
+}
+
+/// Why asking pip for versions failed.
+#[derive(Debug)]
+pub enum PipErrorKind {
+    /// The Python could not be started (not installed, not executable).
+    NoPython(io::Error),
+    /// The Python has no pip module.
+    NoPip,
+    /// pip is older than 21.2, which added `pip index versions`.
+    NoIndexCommand,
+    /// pip ran and failed (package not found, index unreachable, bad flag).
+    Failed,
+    /// pip succeeded but printed no usable `Available versions:` line.
+    NoVersions,
+}
+
+/// A failed `pip index versions`, with what pip printed.
+#[derive(Debug)]
+pub struct PipError {
+    /// The folder pip ran in.
+    pub dir: PathBuf,
+    /// The Python that ran pip.
+    pub python: String,
+    /// The command line, as a user could retype it.
+    pub command: String,
+    /// pip's exit status (`None` when it did not run or was killed).
+    pub status: Option<i32>,
+    /// pip's stdout, trimmed.
+    pub stdout: String,
+    /// pip's stderr, trimmed, without pip's "experimental command" warning.
+    pub stderr: String,
+    /// What went wrong.
+    pub kind: PipErrorKind,
+}
+
+impl Pip {
+    /// The Python named by [`PYTHON_ENV`] if set and not empty, else
+    /// [`DEFAULT_PYTHON`].
+    pub fn from_env() -> Pip {
+        let python = std::env::var_os(PYTHON_ENV)
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| DEFAULT_PYTHON.into());
+        Pip { python }
+    }
+
+    /// `PYTHON -m pip index versions --disable-pip-version-check FLAGS -- NAME`,
+    /// run in `dir` so that relative paths in `flags` (`-f ./wheels`) mean
+    /// the project's folders.
+    pub fn index_versions_cmd(&self, dir: &Path, package: &str, flags: &[String]) -> PipCommand {
+        let mut args: Vec<String> = ["-m", "pip", "index", "versions", "--disable-pip-version-check"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(flags.iter().cloned());
+        args.push("--".into());
+        args.push(package.into());
+        PipCommand {
+            dir: dir.to_path_buf(),
+            program: self.python.clone(),
+            args,
+        }
+    }
+
+    /// The newest version `cmd` reports: the first on pip's
+    /// `Available versions:` line. pip's stderr (it warns that `index` is
+    /// experimental) is ignored unless pip fails. (The error is boxed: it
+    /// carries all pip printed, and the happy path should not pay for that.)
+    pub fn newest_version(&self, cmd: &PipCommand) -> Result<String, Box<PipError>> {
+        let out = duct::cmd(&cmd.program, &cmd.args)
+            .dir(&cmd.dir)
+            .env("PIP_NO_INPUT", "1")
+            .stdin_null()
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run();
+        let error = |kind, status, stdout: &[u8], stderr: &[u8]| {
+            Box::new(PipError {
+                dir: cmd.dir.clone(),
+                python: cmd.program.to_string_lossy().into_owned(),
+                command: cmd.command_line(),
+                status,
+                stdout: String::from_utf8_lossy(stdout).trim().to_string(),
+                stderr: pip_stderr(&String::from_utf8_lossy(stderr)),
+                kind,
+            })
+        };
+        let out = match out {
+            Ok(out) => out,
+            Err(e) => return Err(error(PipErrorKind::NoPython(e), None, b"", b"")),
+        };
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let kind = if stderr.contains("No module named pip") {
+                PipErrorKind::NoPip
+            } else if stderr.contains("unknown command \"index\"") {
+                PipErrorKind::NoIndexCommand
+            } else {
+                PipErrorKind::Failed
+            };
+            return Err(error(kind, out.status.code(), &out.stdout, &out.stderr));
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        match parse_available_versions(&stdout).and_then(|v| v.into_iter().next()) {
+            Some(newest) => Ok(newest),
+            None => Err(error(
+                PipErrorKind::NoVersions,
+                out.status.code(),
+                &out.stdout,
+                &out.stderr,
+            )),
+        }
+    }
+}
+
+impl PipCommand {
+    /// The folder the command runs in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The command line as a user could retype it.
+    pub fn command_line(&self) -> String {
+        let mut line = shell_quote(&self.program.to_string_lossy());
+        for arg in &self.args {
+            line.push(' ');
+            line.push_str(&shell_quote(arg));
+        }
+        line
+    }
+}
+
+impl fmt::Display for PipCommand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "(in {}) {}", self.dir.display(), self.command_line())
+    }
+}
+
+impl fmt::Display for PipError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let python = shell_quote(&self.python);
+        match &self.kind {
+            PipErrorKind::NoPython(e) => {
+                return write!(
+                    f,
+                    "could not run `{}` in {}: {e}; install Python 3 with pip, or set {PYTHON_ENV} to one",
+                    self.command,
+                    self.dir.display()
+                )
+            }
+            PipErrorKind::NoPip => write!(
+                f,
+                "`{}` failed in {}: {python} has no pip; install it (`{python} -m ensurepip`), or set {PYTHON_ENV} to a Python that has it",
+                self.command,
+                self.dir.display()
+            )?,
+            PipErrorKind::NoIndexCommand => write!(
+                f,
+                "`{}` failed in {}: this pip is too old for `pip index versions` (pip 21.2 or newer has it); upgrade it with `{python} -m pip install --upgrade pip`, or set {PYTHON_ENV} to a Python with a newer pip",
+                self.command,
+                self.dir.display()
+            )?,
+            PipErrorKind::Failed => {
+                let status = match self.status {
+                    Some(code) => format!("exit status {code}"),
+                    None => "killed by a signal".to_string(),
+                };
+                write!(
+                    f,
+                    "`{}` failed in {} ({status}); check the package name and the pip_flags of the action",
+                    self.command,
+                    self.dir.display()
+                )?
+            }
+            PipErrorKind::NoVersions => write!(
+                f,
+                "`{}` in {} printed no `Available versions:` line with valid versions; pip printed:",
+                self.command,
+                self.dir.display()
+            )?,
+        }
+        let streams = [("stdout", &self.stdout), ("stderr", &self.stderr)];
+        let shown: Vec<_> = streams.iter().filter(|(_, s)| !s.is_empty()).collect();
+        if matches!(self.kind, PipErrorKind::NoVersions) && shown.is_empty() {
+            write!(f, "\n    (nothing)")?;
+        }
+        for (name, text) in shown {
+            if matches!(self.kind, PipErrorKind::NoVersions) {
+                write!(f, "\n    {name}:")?;
+            }
+            for line in text.lines() {
+                write!(f, "\n    {line}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for PipError {}
+
+/// pip's stderr as worth showing: without its warning that `pip index` is
+/// experimental (printed on every run), blank lines dropped, capped.
+fn pip_stderr(stderr: &str) -> String {
+    const MAX_LINES: usize = 20;
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("WARNING: pip index is currently an experimental command")
+        })
+        .collect();
+    let mut kept = lines[..lines.len().min(MAX_LINES)].join("\n");
+    if lines.len() > MAX_LINES {
+        kept.push_str(&format!("\n… ({} more lines)", lines.len() - MAX_LINES));
+    }
+    kept
+}
+
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@+,%".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newest_version_is_the_first_on_the_available_versions_line() {
+        let out = "jaxlib (0.4.3.dev20240101)\nAvailable versions: 0.4.3.dev20240101, 0.4.2, 0.4.1\n  INSTALLED: 0.4.1\n  LATEST:    0.4.3.dev20240101\n";
+        assert_eq!(
+            parse_available_versions(out).unwrap(),
+            ["0.4.3.dev20240101", "0.4.2", "0.4.1"]
+        );
+        assert_eq!(
+            parse_available_versions("Available versions: 1!2.0+local.1\n").unwrap(),
+            ["1!2.0+local.1"]
+        );
+        assert_eq!(parse_available_versions("jaxlib (0.4.2)\n"), None);
+        assert_eq!(parse_available_versions(""), None);
+        // Nothing that could break the requirements file is accepted.
+        assert_eq!(
+            parse_available_versions("Available versions: 1.0; os_name=='nt'\n"),
+            None
+        );
+        assert_eq!(parse_available_versions("Available versions: --hash=x\n"), None);
+        assert_eq!(parse_available_versions("Available versions: \n"), None);
+    }
+
+    #[test]
+    fn the_pip_command_ends_options_before_the_package_name() {
+        let pip = Pip {
+            python: "python3".into(),
+        };
+        let flags = vec![
+            "--pre".to_string(),
+            "-f".to_string(),
+            "https://x/links.html".to_string(),
+        ];
+        let cmd = pip.index_versions_cmd(Path::new("/p"), "jaxlib", &flags);
+        assert_eq!(
+            cmd.command_line(),
+            "python3 -m pip index versions --disable-pip-version-check --pre -f https://x/links.html -- jaxlib"
+        );
+        assert_eq!(cmd.dir(), Path::new("/p"));
+    }
+
+    #[test]
+    fn pip_errors_show_what_pip_printed_without_the_experimental_warning() {
+        let err = PipError {
+            dir: PathBuf::from("/p"),
+            python: "py".into(),
+            command: "py -m pip index versions -- x".into(),
+            status: Some(0),
+            stdout: "something else".into(),
+            stderr: pip_stderr(
+                "WARNING: pip index is currently an experimental command. It may be removed/changed.\nreal problem\n",
+            ),
+            kind: PipErrorKind::NoVersions,
+        };
+        let msg = err.to_string();
+        assert!(msg.contains("printed no `Available versions:` line"), "{msg}");
+        assert!(
+            msg.contains("\n    stdout:\n    something else\n    stderr:\n    real problem"),
+            "{msg}"
+        );
+        assert!(!msg.contains("experimental"), "{msg}");
+        let old = PipError {
+            kind: PipErrorKind::NoIndexCommand,
+            status: Some(1),
+            stdout: String::new(),
+            stderr: "ERROR: unknown command \"index\"".into(),
+            ..err
+        };
+        let msg = old.to_string();
+        assert!(msg.contains("too old for `pip index versions`"), "{msg}");
+        assert!(msg.contains("py -m pip install --upgrade pip"), "{msg}");
+    }
+}
