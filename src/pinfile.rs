@@ -153,14 +153,44 @@ impl std::error::Error for PinFileError {}
 
 /// Reads the pin file at `path` (at most [`MAX_FILE_SIZE`] bytes).
 pub fn read(path: &Path) -> Result<Pins, PinFileError> {
+    match read_raw(path)? {
+        Some(bytes) => parse_bytes(&bytes, path),
+        None => Err(PinFileError::new(
+            path,
+            0,
+            "cannot read the pin file: it does not exist",
+        )),
+    }
+}
+
+/// Reads the bytes of the pin file at `path` for [`parse_bytes`], or `None`
+/// when there is no such file. Bounded: at most one byte over
+/// [`MAX_FILE_SIZE`] (enough for `parse_bytes` to refuse the file), and only
+/// from a regular file, since a checkout may hold `sync_deps.py` as a
+/// symlink to anything and one to `/dev/zero` or a FIFO must neither hang
+/// the tool nor fill its memory.
+pub fn read_raw(path: &Path) -> Result<Option<Vec<u8>>, PinFileError> {
     let cannot_read = |e: io::Error| PinFileError::new(path, 0, format!("cannot read the pin file: {e}"));
+    // Checked before opening: opening a FIFO blocks until it has a writer.
+    let meta = match fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(cannot_read(e)),
+    };
+    if !meta.is_file() {
+        return Err(PinFileError::new(
+            path,
+            0,
+            "is not a regular file (a device, FIFO or folder, perhaps through a symlink); \
+             a pin file is a regular file",
+        ));
+    }
     let file = fs::File::open(path).map_err(cannot_read)?;
     let mut bytes = Vec::new();
-    // One byte over the limit is enough for parse_bytes to refuse the file.
     file.take(MAX_FILE_SIZE as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(cannot_read)?;
-    parse_bytes(&bytes, path)
+    Ok(Some(bytes))
 }
 
 /// Parses a pin file's raw bytes (as read from disk or `git show`): refuses
@@ -1051,6 +1081,21 @@ mod tests {
         let err = read(&path).unwrap_err();
         assert_eq!((err.file.as_path(), err.line), (path.as_path(), 0));
         assert!(err.to_string().contains("cannot read the pin file"), "{err}");
+        assert!(read_raw(&path).unwrap().is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn read_refuses_devices_and_folders_without_reading_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        let err = read(&path).unwrap_err();
+        assert!(err.message.contains("is not a regular file"), "{err}");
+        fs::remove_file(&path).unwrap();
+        fs::create_dir(&path).unwrap();
+        let err = read(&path).unwrap_err();
+        assert!(err.message.contains("is not a regular file"), "{err}");
     }
 
     /// A tiny deterministic generator, so failures reproduce.

@@ -287,7 +287,9 @@ fn validate_action(action: ActionEntry, deps: &[RepoName], file: &str, key: &str
             let mut files = Vec::new();
             for f in action.update_requirements.unwrap_or_default() {
                 let path = PathBuf::from(&f);
-                let inside = !f.is_empty()
+                // A file inside the project: `.` alone (the project folder
+                // itself) names no file.
+                let inside = matches!(path.components().next_back(), Some(Component::Normal(_)))
                     && path
                         .components()
                         .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
@@ -407,11 +409,40 @@ impl Registry {
                 Some(Mark::Done) => return Ok(()),
                 Some(Mark::Visiting) => {
                     let start = stack.iter().position(|n| *n == name).unwrap_or(0);
-                    let mut cycle: Vec<String> = stack[start..].iter().map(|n| n.to_string()).collect();
-                    cycle.push(name.to_string());
-                    let first = &reg.projects[stack[start]];
+                    let members = &stack[start..];
+                    // Blame the member from the latest layer: a cycle spanning
+                    // files is closed by the one layered last.
+                    let rank = |p: &Project| match p.layer {
+                        Layer::Default => 0,
+                        Layer::Workspace(_) => 1,
+                        Layer::Explicit(_) => 2,
+                    };
+                    let blamed = (0..members.len())
+                        .max_by_key(|&i| (rank(&reg.projects[members[i]]), std::cmp::Reverse(i)))
+                        .unwrap_or(0);
+                    let mut cycle: Vec<String> = members[blamed..]
+                        .iter()
+                        .chain(&members[..blamed])
+                        .map(|n| n.to_string())
+                        .collect();
+                    cycle.push(members[blamed].to_string());
+                    let first = &reg.projects[members[blamed]];
+                    let others: BTreeSet<String> = members
+                        .iter()
+                        .map(|n| &reg.projects[*n].layer)
+                        .filter(|l| **l != first.layer)
+                        .map(|l| l.file_label())
+                        .collect();
+                    let elsewhere = if others.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " (the rest of the cycle is defined in {})",
+                            others.into_iter().collect::<Vec<_>>().join(", ")
+                        )
+                    };
                     bail!(
-                        "invalid registry {}: repos.{}.deps: dependency cycle {}",
+                        "invalid registry {}: repos.{}.deps: dependency cycle {}{elsewhere}",
                         first.layer.file_label(),
                         first.name,
                         cycle.join(" -> ")
@@ -511,6 +542,34 @@ mod tests {
     }
 
     #[test]
+    fn a_cycle_across_layers_blames_the_later_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path().join("ws.toml");
+        std::fs::write(
+            &ws,
+            "include_default = false\n[repos.a]\nro_url = \"https://x/a\"\ndeps = [\"b\"]\n\
+             [repos.b]\nro_url = \"https://x/b\"\n",
+        )
+        .unwrap();
+        let late = dir.path().join("late.toml");
+        std::fs::write(&late, "[repos.b]\nro_url = \"https://x/b\"\ndeps = [\"a\"]\n").unwrap();
+        let err = load(&Sources {
+            workspace_file: Some(ws.clone()),
+            explicit_file: Some(late.clone()),
+        })
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "invalid registry {}: repos.b.deps: dependency cycle b -> a -> b \
+                 (the rest of the cycle is defined in {})",
+                late.display(),
+                ws.display()
+            )
+        );
+    }
+
+    #[test]
     fn invalid_names_and_urls_are_errors() {
         let err = parse("[repos.\"../x\"]\nro_url = \"https://x/a\"\n").unwrap_err();
         assert!(err.to_string().contains("[repos.../x]"), "{err}");
@@ -538,6 +597,10 @@ mod tests {
             ),
             (
                 "py_package = \"p\"\nupdate_requirements = [\"/etc/passwd\"]\n",
+                "relative path inside",
+            ),
+            (
+                "py_package = \"p\"\nupdate_requirements = [\"./.\"]\n",
                 "relative path inside",
             ),
         ] {

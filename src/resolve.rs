@@ -140,6 +140,18 @@ impl Resolver<'_> {
     /// its working tree: the file a developer may just have edited).
     pub fn resolve(&self, root: &Project, root_pins: Pins) -> Resolution {
         let mut res = Resolution::default();
+        // Pins are followed only along registry deps, so a pin file cannot
+        // bring in a project (or a URL) of its own; say so for the file the
+        // user is syncing from, where an extra pin is most likely a mistake.
+        for (name, _) in root_pins.pinned() {
+            if !root.deps.contains(name) {
+                self.reporter.warn(&format!(
+                    "{root}'s {} pins {name}, which is not one of {root}'s deps in the registry; ignored",
+                    pinfile::FILE_NAME,
+                    root = root.name
+                ));
+            }
+        }
         let mut chosen_at: BTreeMap<RepoName, (CommitId, RepoName)> = BTreeMap::new();
         // The frontier: projects whose pins feed the next level, in order.
         let mut frontier: Vec<(RepoName, Pins)> = vec![(root.name.clone(), root_pins)];

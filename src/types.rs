@@ -128,16 +128,18 @@ impl RemoteUrl {
                 "URL '{shown}' starts with '-', which git would read as an option"
             ));
         }
-        if let Some(c) = s.chars().find(|c| c.is_control() || c.is_whitespace()) {
-            return Err(format!(
-                "URL '{shown}' contains the character {:?}; URLs cannot hold white space or control characters",
-                c
-            ));
-        }
+        // Before the white-space check: `ext::sh -c ...` has spaces, and
+        // "runs commands" is the reason that matters.
         let lower = s.to_ascii_lowercase();
         if lower.starts_with("ext::") || lower.starts_with("fd::") {
             return Err(format!(
                 "URL '{shown}' uses a transport that runs commands; use https, ssh or file URLs"
+            ));
+        }
+        if let Some(c) = s.chars().find(|c| c.is_control() || c.is_whitespace()) {
+            return Err(format!(
+                "URL '{shown}' contains the character {:?}; URLs cannot hold white space or control characters",
+                c
             ));
         }
         if let Some(pos) = s.find("://") {
@@ -154,6 +156,13 @@ impl RemoteUrl {
             return Err(format!(
                 "URL '{shown}' names a remote helper ('TRANSPORT::ADDRESS'); use https, ssh or file URLs"
             ));
+        } else if let Some(colon) = s.find(':').filter(|&c| !s[..c].contains('/')) {
+            // scp-like `user@host:path`: the same danger as above.
+            if s[..colon].split('@').any(|p| p.starts_with('-')) {
+                return Err(format!(
+                    "URL '{shown}' names a host or user starting with '-', which ssh would read as an option"
+                ));
+            }
         }
         Ok(RemoteUrl(s.to_string()))
     }
@@ -202,15 +211,16 @@ impl BranchName {
             .chars()
             .any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c));
         if s.is_empty()
+            || s == "@"
             || s.starts_with('-')
             || s.starts_with('/')
             || s.ends_with('/')
             || s.ends_with('.')
-            || s.ends_with(".lock")
             || s.contains("..")
             || s.contains("//")
             || s.contains("@{")
-            || s.split('/').any(|part| part.starts_with('.'))
+            || s.split('/')
+                .any(|part| part.starts_with('.') || part.ends_with(".lock"))
             || bad_char
         {
             return Err(format!("'{shown}' is not a valid branch name"));
@@ -295,6 +305,7 @@ mod tests {
             "ssh://git@host:22/x.git",
             "file:///tmp/x.git",
             "/tmp/x.git",
+            "relative/dir-x@-y/x.git",
         ] {
             assert!(RemoteUrl::new(ok).is_ok(), "{ok}");
         }
@@ -306,6 +317,8 @@ mod tests {
             "fd::3",
             "ssh://-oProxyCommand=touch/x",
             "ssh://-user@host/x",
+            "git@-oProxyCommand=touch:x.git",
+            "-user@host:x.git",
             "https://host/x\n.git",
             "",
         ] {
@@ -328,7 +341,7 @@ mod tests {
         assert!(BranchName::new("main").is_ok());
         assert!(BranchName::new("release/1.2").is_ok());
         for bad in [
-            "", "-x", "a..b", "a b", "x.lock", ".hidden", "a/.b", "a:b", "HEAD@{1}",
+            "", "-x", "a..b", "a b", "x.lock", "x.lock/y", ".hidden", "a/.b", "a:b", "HEAD@{1}", "@",
         ] {
             assert!(BranchName::new(bad).is_err(), "{bad:?} accepted");
         }

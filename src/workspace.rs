@@ -103,42 +103,75 @@ impl Workspace {
     pub fn lock(&self, command: &str) -> Result<WorkspaceLock> {
         let path = self.root.join(LOCK_FILE);
         let me = LockHolder::current(command);
-        for _ in 0..2 {
-            match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut file) => {
-                    file.write_all(me.to_text().as_bytes())
-                        .with_context(|| format!("could not write the lock file {}", path.display()))?;
-                    return Ok(WorkspaceLock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let text = fs::read_to_string(&path).unwrap_or_default();
-                    let holder = LockHolder::parse(&text);
-                    if holder.as_ref().is_some_and(|h| h.is_stale()) {
-                        // Its process is gone (killed, machine rebooted): the
-                        // lock protects nothing any more.
-                        let _ = fs::remove_file(&path);
-                        continue;
-                    }
-                    let who = match holder {
-                        Some(h) => {
-                            format!("process {} on {} running `{}`", h.pid, h.host, h.command)
-                        }
-                        None => "another run (the lock file is unreadable)".to_string(),
-                    };
-                    bail!(
-                        "the workspace is locked by {who}: {}\n  wait for that run to finish; if it is no longer running, delete {}",
-                        path.display(),
-                        path.display()
-                    );
-                }
-                Err(e) => {
-                    return Err(e)
-                        .with_context(|| format!("could not create the lock file {}", path.display()))
-                }
+        // A few rounds: each stale lock removed may be replaced by a
+        // concurrent run before we get to create ours.
+        for _ in 0..5 {
+            let created = create_with_content(&path, &me.to_text())
+                .with_context(|| format!("could not write the lock file {}", path.display()))?;
+            if created {
+                return Ok(WorkspaceLock { path });
             }
+            let text = fs::read_to_string(&path).unwrap_or_default();
+            let holder = LockHolder::parse(&text);
+            if holder.as_ref().is_some_and(|h| h.is_stale()) {
+                // Its process is gone (killed, machine rebooted): the lock
+                // protects nothing any more.
+                remove_if_unchanged(&path, &text);
+                continue;
+            }
+            let who = match holder {
+                Some(h) => format!("process {} on {} running `{}`", h.pid, h.host, h.command),
+                None => "another run (the lock file is unreadable)".to_string(),
+            };
+            bail!(
+                "the workspace is locked by {who}: {}\n  wait for that run to finish; if it is no longer running, delete {}",
+                path.display(),
+                path.display()
+            );
         }
         bail!("could not take the workspace lock {}", path.display())
     }
+}
+
+/// Creates `path` holding `text`, unless it exists (then `false`). The file
+/// appears with its whole content at once (written aside, then hard-linked
+/// into place), so a run killed half-way never leaves an empty lock that
+/// names nobody; where hard links are not supported, it is created and
+/// written, and removed again if writing fails.
+fn create_with_content(path: &Path, text: &str) -> std::io::Result<bool> {
+    let aside = path.with_file_name(format!("{LOCK_FILE}.{}.tmp", std::process::id()));
+    let linked = fs::write(&aside, text).and_then(|()| fs::hard_link(&aside, path));
+    let _ = fs::remove_file(&aside);
+    match linked {
+        Ok(()) => return Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+        Err(_) => {} // no hard links here (or the write failed): try directly
+    }
+    let mut file = match fs::OpenOptions::new().write(true).create_new(true).open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    if let Err(e) = file.write_all(text.as_bytes()).and_then(|()| file.sync_all()) {
+        drop(file);
+        let _ = fs::remove_file(path);
+        return Err(e);
+    }
+    Ok(true)
+}
+
+/// Removes the stale lock at `path` whose content was `stale`, unless
+/// another run replaced it since it was read: the file is moved aside
+/// first, and put back if what was moved is not the stale lock.
+fn remove_if_unchanged(path: &Path, stale: &str) {
+    let aside = path.with_file_name(format!("{LOCK_FILE}.{}.stale", std::process::id()));
+    if fs::rename(path, &aside).is_err() {
+        return; // already gone: another run removed it
+    }
+    if fs::read_to_string(&aside).unwrap_or_default() != stale {
+        let _ = fs::hard_link(&aside, path);
+    }
+    let _ = fs::remove_file(&aside);
 }
 
 /// Held while a command changes the workspace; removes the lock when dropped.
@@ -156,30 +189,41 @@ impl Drop for WorkspaceLock {
 #[derive(Debug)]
 struct LockHolder {
     pid: u32,
+    /// When the process started (`/proc/PID/stat` field 22), if known: a
+    /// pid reused by an unrelated process after the holder died has another.
+    started: Option<u64>,
     host: String,
     command: String,
 }
 
 impl LockHolder {
     fn current(command: &str) -> LockHolder {
+        let pid = std::process::id();
         LockHolder {
-            pid: std::process::id(),
+            pid,
+            started: process_start(pid),
             host: hostname(),
             command: command.to_string(),
         }
     }
 
     fn to_text(&self) -> String {
-        format!("pid={}\nhost={}\ncommand={}\n", self.pid, self.host, self.command)
+        let started = self.started.map(|s| format!("started={s}\n")).unwrap_or_default();
+        format!(
+            "pid={}\n{started}host={}\ncommand={}\n",
+            self.pid, self.host, self.command
+        )
     }
 
     fn parse(text: &str) -> Option<LockHolder> {
         let mut pid = None;
+        let mut started = None;
         let mut host = None;
         let mut command = String::new();
         for line in text.lines() {
             match line.split_once('=') {
                 Some(("pid", v)) => pid = v.trim().parse().ok(),
+                Some(("started", v)) => started = v.trim().parse().ok(),
                 Some(("host", v)) => host = Some(v.trim().to_string()),
                 Some(("command", v)) => command = v.trim().to_string(),
                 _ => {}
@@ -187,19 +231,38 @@ impl LockHolder {
         }
         Some(LockHolder {
             pid: pid?,
+            started,
             host: host?,
             command,
         })
     }
 
     /// A lock is stale when it was taken on this host by a process that no
-    /// longer exists. Locks from other hosts (shared folders) are never
+    /// longer exists (or whose pid now belongs to a process started at
+    /// another time). Locks from other hosts (shared folders) are never
     /// judged stale: we cannot see their processes.
     fn is_stale(&self) -> bool {
-        self.host == hostname()
-            && !Path::new(&format!("/proc/{}", self.pid)).exists()
-            && Path::new("/proc/self").exists()
+        if self.host != hostname() || !Path::new("/proc/self").exists() {
+            return false;
+        }
+        if !Path::new(&format!("/proc/{}", self.pid)).exists() {
+            return true;
+        }
+        match (self.started, process_start(self.pid)) {
+            (Some(then), Some(now)) => then != now,
+            _ => false,
+        }
     }
+}
+
+/// The start time of process `pid` in clock ticks since boot, from
+/// `/proc/PID/stat` (Linux); `None` where that is not available.
+fn process_start(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces or
+    // parentheses itself; the fields after the last ')' start at field 3.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(22 - 3)?.parse().ok()
 }
 
 fn hostname() -> String {
@@ -219,4 +282,92 @@ fn absolute(path: &Path) -> Result<PathBuf> {
     };
     // Resolve symlinks where we can, so walking up follows the real tree.
     Ok(abs.canonicalize().unwrap_or(abs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace() -> (tempfile::TempDir, Workspace) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        (dir, Workspace { root })
+    }
+
+    #[test]
+    fn a_held_lock_names_its_holder_and_is_released_on_drop() {
+        let (_dir, ws) = workspace();
+        let lock = ws.lock("sync").unwrap();
+        let text = fs::read_to_string(ws.root().join(LOCK_FILE)).unwrap();
+        assert!(
+            text.starts_with(&format!("pid={}\n", std::process::id())),
+            "{text}"
+        );
+        let err = ws.lock("pin").unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("locked by process {} on ", std::process::id()))
+                && err.contains("running `sync`")
+                && err.contains(LOCK_FILE),
+            "{err}"
+        );
+        drop(lock);
+        assert!(!ws.root().join(LOCK_FILE).exists());
+        let names: Vec<_> = fs::read_dir(ws.root()).unwrap().collect();
+        assert!(names.is_empty(), "left behind: {names:?}");
+    }
+
+    #[test]
+    fn a_lock_of_a_dead_or_replaced_process_is_taken_over() {
+        let (_dir, ws) = workspace();
+        let path = ws.root().join(LOCK_FILE);
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        fs::write(&path, format!("pid={dead}\nhost={}\ncommand=sync\n", hostname())).unwrap();
+        drop(ws.lock("sync").unwrap());
+        // Our own pid, but started at another time: the pid was reused.
+        let me = std::process::id();
+        fs::write(
+            &path,
+            format!("pid={me}\nstarted=1\nhost={}\ncommand=sync\n", hostname()),
+        )
+        .unwrap();
+        drop(ws.lock("sync").unwrap());
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_lock_from_another_host_or_unreadable_is_never_taken_over() {
+        let (_dir, ws) = workspace();
+        let path = ws.root().join(LOCK_FILE);
+        fs::write(&path, "pid=1\nhost=elsewhere.example\ncommand=checkout\n").unwrap();
+        let err = ws.lock("sync").unwrap_err().to_string();
+        assert!(
+            err.contains("process 1 on elsewhere.example running `checkout`"),
+            "{err}"
+        );
+        fs::write(&path, "").unwrap();
+        let err = ws.lock("sync").unwrap_err().to_string();
+        assert!(err.contains("the lock file is unreadable"), "{err}");
+    }
+
+    #[test]
+    fn removing_a_stale_lock_spares_one_that_replaced_it() {
+        let (_dir, ws) = workspace();
+        let path = ws.root().join(LOCK_FILE);
+        fs::write(&path, "pid=2\nhost=h\ncommand=new\n").unwrap();
+        remove_if_unchanged(&path, "pid=1\nhost=h\ncommand=old\n");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "pid=2\nhost=h\ncommand=new\n");
+        remove_if_unchanged(&path, "pid=2\nhost=h\ncommand=new\n");
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn process_start_times_are_read() {
+        assert!(process_start(std::process::id()).is_some());
+        assert_eq!(
+            process_start(std::process::id()),
+            process_start(std::process::id())
+        );
+    }
 }

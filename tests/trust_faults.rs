@@ -1,0 +1,430 @@
+//! Faults mid-run (issue 7): `kill -9` inside a clone, a fetch and a
+//! checkout; an unreachable remote among several; a file that cannot be
+//! written; two runs at once; git missing or too old. After each, the next
+//! plain run must finish the job with nothing to clean by hand, and no half
+//! state may ever be taken for a real one.
+//!
+//! A fake `git` first on PATH (see `trust_support::fake_git_dir`) holds the
+//! tool inside a chosen git command until the test kills it, which makes
+//! every interruption land at a known point.
+
+mod common;
+mod trust_support;
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{hermetic, stderr, stdout, text, Fixture, BIN};
+use trust_support::*;
+
+const LOCK: &str = ".openxla_workspace.lock";
+
+fn heads(fx: &Fixture) -> Vec<String> {
+    ["app", "liba", "libb", "base"]
+        .iter()
+        .filter(|n| fx.ws.join(n).exists())
+        .map(|n| format!("{n} {}", fx.head(n)))
+        .collect()
+}
+
+/// After `checkout --sync app` or `sync` in app: each dep at the pin that
+/// wins (liba@2, libb@2, base@2 from liba) and liba's submodules at the
+/// commits liba records.
+fn assert_synced(fx: &Fixture) {
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+    assert_eq!(fx.head("libb"), fx.id("LIBB_2"));
+    assert_eq!(fx.head("base"), fx.id("BASE_2"));
+    let status = raw_git(fx, &fx.ws.join("liba"), &["submodule", "status"]);
+    assert!(
+        status.lines().all(|l| l.starts_with(' ')),
+        "submodules not at their recorded commits:\n{status}"
+    );
+}
+
+/// The lock a killed run leaves names a process that no longer exists.
+fn assert_stale_lock_left(fx: &Fixture) {
+    let lock = std::fs::read_to_string(fx.ws.join(LOCK)).expect("the killed run's lock is left");
+    assert!(lock.contains("pid="), "{lock}");
+}
+
+// ---- kill -9 ------------------------------------------------------------------
+
+#[test]
+fn checkout_killed_inside_a_clone_is_finished_by_the_next_run() {
+    let fx = fixture();
+    let blocked = start_blocked(&fx, &fx.ws, "clone", &["-j", "1", "checkout", "app"]);
+    blocked.kill_9();
+    assert_stale_lock_left(&fx);
+    // The half-clone sits in a temporary folder; no project folder exists
+    // that a later command could take for a checkout.
+    let partials = leftovers(&fx, ".openxla-partial-");
+    assert_eq!(partials.len(), 1, "{partials:?}");
+    for name in ["app", "liba", "libb", "base"] {
+        assert!(!fx.ws.join(name).exists(), "{name} exists after the kill");
+    }
+    let out = fx.run(&fx.ws.join("."), &["sync", "--repo", "app"]);
+    assert!(!out.status.success(), "sync used a half-clone: {}", text(&out));
+
+    let out = fx.ok(&["checkout", "app"]);
+    assert!(stderr(&out).contains("checkout: 4 cloned"), "{}", text(&out));
+    assert_eq!(fx.head("app"), fx.id("APP_3"));
+    assert_eq!(fx.head("liba"), fx.id("LIBA_3"));
+    assert!(leftovers(&fx, ".openxla-partial-").is_empty());
+    assert!(!fx.ws.join(LOCK).exists());
+    let status = fx.git(&fx.ws.join("app"), &["status", "--porcelain"]);
+    assert!(status.is_empty(), "{status}");
+}
+
+#[test]
+fn checkout_killed_while_initialising_submodules_is_finished_by_the_next_run() {
+    let fx = fixture();
+    // liba is cloned, but its submodules are not ready: still a half-clone.
+    let blocked = start_blocked(&fx, &fx.ws, "submodule", &["checkout", "--no-deps", "liba"]);
+    blocked.kill_9();
+    assert_stale_lock_left(&fx);
+    assert_eq!(leftovers(&fx, ".openxla-partial-"), [".openxla-partial-liba"]);
+    assert!(!fx.ws.join("liba").exists());
+
+    fx.ok(&["checkout", "--no-deps", "liba"]);
+    assert_eq!(fx.head("liba"), fx.id("LIBA_3"));
+    let status = raw_git(&fx, &fx.ws.join("liba"), &["submodule", "status"]);
+    assert_eq!(status.lines().count(), 2, "{status}");
+    assert!(status.lines().all(|l| l.starts_with(' ')), "{status}");
+    assert!(leftovers(&fx, ".openxla-partial-").is_empty());
+}
+
+#[test]
+fn sync_killed_while_cloning_a_missing_dep_is_finished_by_the_next_run() {
+    let fx = fixture();
+    fx.ok(&["checkout", "--no-deps", "app"]);
+    let app = fx.ws.join("app");
+    let blocked = start_blocked(&fx, &app, "clone", &["-j", "1", "sync"]);
+    blocked.kill_9();
+    assert_stale_lock_left(&fx);
+    assert_eq!(leftovers(&fx, ".openxla-partial-").len(), 1);
+    for name in ["liba", "libb", "base"] {
+        assert!(!fx.ws.join(name).exists(), "{name} exists after the kill");
+    }
+
+    let out = fx.run(&app, &["sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_synced(&fx);
+    assert!(leftovers(&fx, ".openxla-partial-").is_empty());
+    assert!(!fx.ws.join(LOCK).exists());
+}
+
+#[test]
+fn sync_killed_inside_a_fetch_is_finished_by_the_next_run() {
+    let fx = checked_out();
+    let app = fx.ws.join("app");
+    // A pin the checkout lacks, so sync must fetch it.
+    let newer = push_upstream(&fx, "liba", &[("liba.txt", "liba version 4\n")]);
+    let pins = std::fs::read_to_string(app.join("sync_deps.py"))
+        .unwrap()
+        .replace(fx.id("LIBA_2"), &newer);
+    std::fs::write(app.join("sync_deps.py"), pins).unwrap();
+    let before = heads(&fx);
+
+    let blocked = start_blocked(&fx, &app, "fetch", &["sync"]);
+    blocked.kill_9();
+    assert_stale_lock_left(&fx);
+    assert_eq!(
+        heads(&fx),
+        before,
+        "a working tree moved before every pin was present"
+    );
+
+    let out = fx.run(&app, &["sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(fx.head("liba"), newer);
+    assert_eq!(fx.head("libb"), fx.id("LIBB_2"));
+    assert_eq!(fx.head("base"), fx.id("BASE_2"), "liba@4 keeps liba@3's pins");
+    assert!(!fx.ws.join(LOCK).exists());
+}
+
+#[test]
+fn sync_killed_inside_a_checkout_is_finished_by_the_next_run() {
+    let fx = checked_out();
+    let app = fx.ws.join("app");
+    // The fake git lets the first checkout complete, then holds on: the
+    // tool dies after git moved one dep and before anything else.
+    let blocked = start_blocked(&fx, &app, "checkout", &["-j", "1", "sync"]);
+    blocked.kill_9();
+    assert_stale_lock_left(&fx);
+    assert!(!fx.ws.join("liba/.git/index.lock").exists());
+
+    let out = fx.run(&app, &["sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_synced(&fx);
+    assert!(!fx.ws.join(LOCK).exists());
+}
+
+// ---- Two runs at once -----------------------------------------------------------
+
+#[test]
+fn a_second_run_stops_with_a_message_naming_the_lock_and_its_holder() {
+    let fx = fixture();
+    fx.ok(&["checkout", "--no-deps", "app"]);
+    let app = fx.ws.join("app");
+    let blocked = start_blocked(&fx, &app, "clone", &["-j", "1", "sync"]);
+    let holder = blocked.child.id();
+    let partials = leftovers(&fx, ".openxla-partial-");
+
+    for args in [
+        vec!["sync", "--repo", "app"],
+        vec!["pin", "--repo", "app"],
+        vec!["checkout", "app"],
+    ] {
+        let err = fails(&fx.run(&fx.ws, &args));
+        assert!(
+            err.contains(&format!("the workspace is locked by process {holder} on "))
+                && err.contains("running `sync`")
+                && err.contains(&fx.ws.join(LOCK).display().to_string()),
+            "{args:?}: {err}"
+        );
+    }
+    // The second runs did nothing.
+    assert_eq!(leftovers(&fx, ".openxla-partial-"), partials);
+    for name in ["liba", "libb", "base"] {
+        assert!(!fx.ws.join(name).exists(), "{name}");
+    }
+
+    blocked.kill_9();
+    let out = fx.run(&app, &["sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_synced(&fx);
+}
+
+#[test]
+fn a_lock_whose_pid_now_belongs_to_another_process_does_not_block() {
+    let fx = checked_out();
+    // This test's own pid is alive, but it did not start when the lock says.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    std::fs::write(
+        fx.ws.join(LOCK),
+        format!(
+            "pid={}\nstarted=1\nhost={}\ncommand=sync\n",
+            std::process::id(),
+            host.trim()
+        ),
+    )
+    .unwrap();
+    let out = fx.run(&fx.ws.join("app"), &["sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_synced(&fx);
+    assert!(!fx.ws.join(LOCK).exists());
+}
+
+#[test]
+fn a_lock_held_on_another_host_is_respected() {
+    let fx = checked_out();
+    std::fs::write(
+        fx.ws.join(LOCK),
+        "pid=4242\nhost=build-7.example\ncommand=checkout\n",
+    )
+    .unwrap();
+    let before = snapshot_all(&fx);
+    let err = fails(&fx.run(&fx.ws.join("app"), &["sync"]));
+    assert!(
+        err.contains("the workspace is locked by process 4242 on build-7.example running `checkout`"),
+        "{err}"
+    );
+    assert!(err.contains("if it is no longer running, delete"), "{err}");
+    assert_eq!(snapshot_all(&fx), before);
+}
+
+// ---- Unreachable remotes ----------------------------------------------------------
+
+#[test]
+fn checkout_with_one_unreachable_remote_clones_the_others_and_names_it() {
+    let fx = fixture();
+    std::fs::rename(fx.remote("libb"), fx.org.join("git/libb.gone")).unwrap();
+    let err = fails(&fx.run(&fx.ws, &["checkout", "app"]));
+    assert!(err.contains("checkout: 3 cloned, 1 failed"), "{err}");
+    assert!(
+        err.contains("error: libb: `git clone") && err.contains("rw/libb.git"),
+        "{err}"
+    );
+    for name in ["app", "liba", "base"] {
+        assert!(fx.ws.join(name).join(".git").exists(), "{name} not cloned");
+    }
+    assert!(!fx.ws.join("libb").exists());
+    assert!(leftovers(&fx, ".openxla-partial-").is_empty());
+    assert!(!fx.ws.join(LOCK).exists());
+}
+
+#[test]
+fn sync_with_one_unreachable_remote_moves_no_working_tree_and_names_it() {
+    let fx = checked_out();
+    let app = fx.ws.join("app");
+    let newer = push_upstream(&fx, "libb", &[("libb.txt", "libb version 4\n")]);
+    let pins = std::fs::read_to_string(app.join("sync_deps.py"))
+        .unwrap()
+        .replace(fx.id("LIBB_2"), &newer);
+    std::fs::write(app.join("sync_deps.py"), pins).unwrap();
+    std::fs::rename(fx.remote("libb"), fx.org.join("git/libb.gone")).unwrap();
+    let before = heads(&fx);
+
+    let err = fails(&fx.run(&app, &["sync"]));
+    assert!(err.contains("error: libb: "), "{err}");
+    assert!(err.contains("rw/libb.git"), "{err}");
+    assert!(err.contains("stopped before changing any working tree"), "{err}");
+    assert!(!err.contains("error: liba"), "{err}");
+    assert_eq!(heads(&fx), before);
+}
+
+// ---- Files that cannot be written ---------------------------------------------------
+
+/// Runs the tool with a file-size limit of `kib` KiB (and SIGXFSZ ignored,
+/// so a write past it fails with EFBIG instead of killing the process):
+/// running as root, a read-only folder would not stop anything.
+fn run_with_file_size_limit(fx: &Fixture, dir: &Path, kib: u32, args: &[&str]) -> Output {
+    let mut cmd = hermetic(Command::new("bash"), &fx.home);
+    cmd.current_dir(dir)
+        .env("OPENXLA_WORKSPACE_REGISTRY", fx.registry())
+        .arg("-c")
+        .arg(format!("trap '' XFSZ; ulimit -f {kib}; exec \"$0\" \"$@\""))
+        .arg(BIN)
+        .args(args);
+    cmd.output().unwrap()
+}
+
+#[test]
+fn pin_that_cannot_write_sync_deps_leaves_the_old_file_intact() {
+    let fx = checked_out();
+    let app = fx.ws.join("app");
+    let file = app.join("sync_deps.py");
+    let old = std::fs::read(&file).unwrap();
+    // The rendered file is several KiB; the limit lets the lock be written.
+    let out = run_with_file_size_limit(&fx, &app, 1, &["pin"]);
+    let err = fails(&out);
+    assert!(
+        err.contains(&format!(
+            "could not write {}; the old file is intact",
+            file.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), old);
+    let temporaries: Vec<String> = std::fs::read_dir(&app)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(temporaries.is_empty(), "{temporaries:?}");
+    assert!(!fx.ws.join(LOCK).exists());
+    // Nothing to clean by hand: the next run writes it.
+    fx.ok(&["pin", "--repo", "app"]);
+    assert!(std::fs::read_to_string(&file).unwrap().contains(fx.id("LIBA_3")));
+}
+
+#[test]
+fn a_lock_that_cannot_be_written_is_not_left_behind() {
+    let fx = checked_out();
+    let app = fx.ws.join("app");
+    let before = heads(&fx);
+    let err = fails(&run_with_file_size_limit(&fx, &app, 0, &["sync"]));
+    assert!(err.contains("could not write the lock file"), "{err}");
+    assert_eq!(heads(&fx), before);
+    let left: Vec<String> = leftovers(&fx, ".openxla_workspace.lock");
+    assert!(left.is_empty(), "{left:?}");
+    let out = fx.run(&app, &["sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_synced(&fx);
+}
+
+#[test]
+fn roll_that_cannot_write_a_requirements_file_leaves_it_intact() {
+    let fx = checked_out();
+    let app = fx.ws.join("app");
+    let registry = fx.tmp.path().join("roll.toml");
+    let base = std::fs::read_to_string(fx.registry()).unwrap();
+    std::fs::write(
+        &registry,
+        format!(
+            "{base}\n[[repos.app.schedules.pip]]\npy_package = \"jaxlib\"\nupdate_requirements = [\"requirements.txt\"]\n"
+        ),
+    )
+    .unwrap();
+    let python = fx.tmp.path().join("python3");
+    std::fs::write(
+        &python,
+        "#!/bin/sh\necho 'jaxlib (0.4.2)'\necho 'Available versions: 0.4.2, 0.4.1'\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Longer than the limit, so that rewriting it must fail.
+    let requirements = app.join("requirements.txt");
+    let old = format!("{}jaxlib==0.4.1\n", "# padding\n".repeat(300));
+    std::fs::write(&requirements, &old).unwrap();
+
+    let mut cmd = hermetic(Command::new("bash"), &fx.home);
+    cmd.current_dir(&app)
+        .env("OPENXLA_WORKSPACE_PYTHON", &python)
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 1; exec \"$0\" \"$@\"")
+        .arg(BIN)
+        .arg("--registry")
+        .arg(&registry)
+        .args(["roll", "pip"]);
+    let out = cmd.output().unwrap();
+    let err = fails(&out);
+    assert!(err.contains("requirements.txt"), "{err}");
+    assert_eq!(std::fs::read_to_string(&requirements).unwrap(), old);
+    let temporaries: Vec<String> = std::fs::read_dir(&app)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(temporaries.is_empty(), "{temporaries:?}");
+    assert!(!fx.ws.join(LOCK).exists());
+}
+
+// ---- git itself -------------------------------------------------------------------
+
+#[test]
+fn git_missing_from_path_is_a_one_line_error_before_anything_runs() {
+    let fx = fixture();
+    let empty = fx.tmp.path().join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    let before = snapshot_all(&fx);
+    let out = run_env(&fx, &fx.ws, &["checkout", "app"], &[("PATH", empty.as_os_str())]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(
+        stderr(&out),
+        "error: git was not found on PATH; install git (2.25 or newer) and try again\n"
+    );
+    assert_eq!(stdout(&out), "");
+    assert_eq!(snapshot_all(&fx), before);
+}
+
+#[test]
+fn git_older_than_the_minimum_is_refused_before_anything_runs() {
+    let fx = checked_out();
+    let bin = fake_git_dir(&fx);
+    let log = fx.tmp.path().join("git.log");
+    let before = fx.snapshot();
+    let out = run_env(
+        &fx,
+        &fx.ws.join("app"),
+        &["sync"],
+        &[
+            ("PATH", &path_with(&bin)),
+            ("TRUST_GIT_VERSION", OsStr::new("2.20.1")),
+            ("TRUST_GIT_LOG", log.as_os_str()),
+        ],
+    );
+    let err = fails(&out);
+    assert!(
+        err.contains("git version 2.20.1 is too old: openxla-workspace needs git 2.25 or newer"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "--version\n",
+        "git ran for more than its version"
+    );
+    assert_eq!(fx.snapshot(), before);
+}

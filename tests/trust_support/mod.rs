@@ -1,0 +1,420 @@
+//! Shared by the trust suites (`tests/trust_*.rs`): cheap fixtures, a fake
+//! `git` that lets a test stop the tool at a chosen git command, and the
+//! checks that "nothing happened".
+//!
+//! Building the fixture organisation costs seconds (it runs git a hundred
+//! times); these suites have many small cases, so the organisation is built
+//! once per cache key into `CARGO_TARGET_TMPDIR` and each test works on its
+//! own copy, in its own temporary folder.
+#![allow(dead_code)]
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::common::{hermetic, text, Fixture};
+
+/// A fresh copy of the fixture organisation and an initialised, empty
+/// workspace, like `Fixture::new()` but without rebuilding the organisation.
+pub fn fixture() -> Fixture {
+    let shared = shared_org();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().canonicalize().unwrap();
+    let org = root.join("org");
+    let ws = root.join("ws");
+    let home = root.join("home");
+    copy_tree(shared, &org);
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    // The registry and the manifest name the folder the organisation was
+    // built in.
+    let manifest = std::fs::read_to_string(shared.join("fixture.env")).unwrap();
+    let old = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("FIXTURE_DIR="))
+        .expect("FIXTURE_DIR in fixture.env")
+        .to_string();
+    let new = org.display().to_string();
+    for file in ["registry.toml", "fixture.env"] {
+        let path = org.join(file);
+        let text = std::fs::read_to_string(&path).unwrap().replace(&old, &new);
+        std::fs::write(&path, text).unwrap();
+    }
+    let ids = std::fs::read_to_string(org.join("fixture.env"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let fx = Fixture {
+        tmp,
+        org,
+        ws,
+        home,
+        ids,
+    };
+    fx.ok(&["init"]);
+    fx
+}
+
+/// [`fixture`] after `checkout app`: app, liba, libb and base at their
+/// branch tips, liba's submodules initialised.
+pub fn checked_out() -> Fixture {
+    let fx = fixture();
+    fx.ok(&["checkout", "app"]);
+    fx
+}
+
+/// The organisation, built once per version of `scripts/fixture-org.sh`.
+fn shared_org() -> &'static Path {
+    static ORG: OnceLock<PathBuf> = OnceLock::new();
+    ORG.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fixture-org.sh");
+        let mut hasher = DefaultHasher::new();
+        std::fs::read(&script).unwrap().hash(&mut hasher);
+        let cache = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let done = cache.join(format!("trust-org-{:016x}", hasher.finish()));
+        if done.join("fixture.env").is_file() {
+            return done;
+        }
+        // Build beside it and rename into place, so that concurrent test
+        // binaries never see a half-built organisation.
+        let building = cache.join(format!("trust-org-building-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&building);
+        let home = cache.join(format!("trust-org-home-{}", std::process::id()));
+        std::fs::create_dir_all(&home).unwrap();
+        let out = hermetic(Command::new("bash"), &home)
+            .arg(&script)
+            .arg(&building)
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&home);
+        assert!(out.status.success(), "fixture-org.sh failed: {}", text(&out));
+        if std::fs::rename(&building, &done).is_err() {
+            // Another test binary won the race; use its copy.
+            let _ = std::fs::remove_dir_all(&building);
+        }
+        assert!(done.join("fixture.env").is_file());
+        done
+    })
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let kind = entry.file_type().unwrap();
+        let target = to.join(entry.file_name());
+        if kind.is_symlink() {
+            let link = std::fs::read_link(entry.path()).unwrap();
+            std::os::unix::fs::symlink(link, &target).unwrap();
+        } else if kind.is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+// ---- Nothing happened ---------------------------------------------------------
+
+/// Every file under the test's temporary folder (organisation, workspace,
+/// HOME and anything a payload might have written beside them) with size
+/// and mtime, minus git's own bookkeeping that read-only queries may touch.
+pub fn snapshot_all(fx: &Fixture) -> Vec<String> {
+    let mut entries = Vec::new();
+    walk(fx.tmp.path(), fx.tmp.path(), &mut entries);
+    entries.sort();
+    entries
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        let rel = path.strip_prefix(root).unwrap().display().to_string();
+        if meta.is_dir() {
+            out.push(format!("{rel}/"));
+            walk(root, &path, out);
+        } else if name != "index" && name != "FETCH_HEAD" {
+            // `git status` may refresh the index's stat data; that is not a
+            // change to anyone's work.
+            out.push(format!("{rel} {} {:?}", meta.len(), meta.modified().ok()));
+        }
+    }
+}
+
+/// Asserts that no file named `PWNED` exists under the test's folder, in the
+/// folders commands ran in, or in the current folder of the test process.
+pub fn assert_no_payload_ran(fx: &Fixture) {
+    let mut found = Vec::new();
+    find_named(fx.tmp.path(), "PWNED", &mut found);
+    assert!(found.is_empty(), "a payload ran: {found:?}");
+    assert!(!Path::new("PWNED").exists(), "a payload ran in the test's folder");
+}
+
+fn find_named(dir: &Path, name: &str, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().contains(name) {
+            out.push(path.clone());
+        }
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            find_named(&path, name, out);
+        }
+    }
+}
+
+/// What a developer would call the state of a checkout: where HEAD is and
+/// on which branch, every ref, the stash, and every change (staged,
+/// unstaged, untracked) with its content.
+pub fn work_state(fx: &Fixture, dir: &Path) -> String {
+    let git = |args: &[&str]| raw_git(fx, dir, args);
+    let mut state = String::new();
+    state.push_str(&format!("HEAD {}\n", git(&["rev-parse", "HEAD"])));
+    state.push_str(&format!("branch {}\n", git(&["symbolic-ref", "-q", "HEAD"])));
+    state.push_str(&git(&["for-each-ref", "--format=%(refname) %(objectname)"]));
+    state.push_str(&git(&["stash", "list"]));
+    state.push_str(&git(&["status", "--porcelain=v1", "--untracked-files=all"]));
+    state.push_str(&git(&["diff", "--cached"]));
+    state.push_str(&git(&["diff"]));
+    for line in git(&["ls-files", "--others", "--exclude-standard"]).lines() {
+        let content = std::fs::read(dir.join(line)).unwrap_or_default();
+        state.push_str(&format!(
+            "untracked {line}: {}\n",
+            String::from_utf8_lossy(&content)
+        ));
+    }
+    state
+}
+
+/// Runs git in `dir` with the hermetic environment, whatever its status;
+/// returns stdout.
+pub fn raw_git(fx: &Fixture, dir: &Path, args: &[&str]) -> String {
+    let out = hermetic(Command::new("git"), &fx.home)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Whether `commit` is contained in some branch of the checkout in `dir`.
+pub fn on_a_branch(fx: &Fixture, dir: &Path, commit: &str) -> bool {
+    !raw_git(fx, dir, &["branch", "--contains", commit])
+        .trim()
+        .is_empty()
+}
+
+/// Commits `files` (path, content) in `dir` with `message`; returns the id.
+pub fn commit_files(fx: &Fixture, dir: &Path, files: &[(&str, &str)], message: &str) -> String {
+    for (path, content) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, content).unwrap();
+    }
+    fx.git(dir, &["add", "-A"]);
+    fx.git(dir, &["commit", "-q", "-m", message]);
+    fx.git(dir, &["rev-parse", "HEAD"])
+}
+
+/// Pushes a new commit on top of `name`'s main in the organisation, with
+/// `files` changed; returns its id.
+pub fn push_upstream(fx: &Fixture, name: &str, files: &[(&str, &str)]) -> String {
+    let work = fx.tmp.path().join(format!("upstream-{name}"));
+    fx.git(
+        fx.tmp.path(),
+        &[
+            "clone",
+            "-q",
+            fx.remote(name).to_str().unwrap(),
+            work.to_str().unwrap(),
+        ],
+    );
+    let id = commit_files(fx, &work, files, &format!("{name}: upstream change"));
+    fx.git(&work, &["push", "-q", "origin", "HEAD:main"]);
+    std::fs::remove_dir_all(&work).unwrap();
+    id
+}
+
+// ---- Pin files ----------------------------------------------------------------
+
+/// A pin file in the generated layout.
+pub fn pin_file(pins: &[(&str, &str)], origins: &[(&str, &str)]) -> String {
+    let dict = |entries: &[(&str, &str)]| {
+        if entries.is_empty() {
+            return "{}".to_string();
+        }
+        let body: Vec<String> = entries.iter().map(|(k, v)| format!("  {k}: {v}")).collect();
+        format!("{{\n{}\n}}", body.join(",\n"))
+    };
+    format!(
+        "# A pin file written by a test.\n\nPINNED_VERSIONS = {}\n\nORIGINS = {}\n\nSUBMODULES = {{}}\n",
+        dict(pins),
+        dict(origins)
+    )
+}
+
+/// Python's double-quoted literal for plain text (no escapes needed).
+pub fn q(s: &str) -> String {
+    format!("\"{s}\"")
+}
+
+/// The 1-based line of the first line of `text` containing `needle`.
+pub fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle:?} not in {text}"))
+        + 1
+}
+
+// ---- A fake git ---------------------------------------------------------------
+
+/// The real git, found on PATH.
+pub fn real_git() -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("git"))
+        .find(|p| p.is_file())
+        .expect("git on PATH")
+}
+
+/// A folder holding a `git` that runs the real one, except for the git
+/// command named by `$TRUST_GIT_BLOCK` (`clone`, `fetch` or `checkout`).
+/// For that one it writes its pid to `$TRUST_GIT_SIGNAL` and then waits
+/// until the process that started it is gone, so a test can kill the tool
+/// at a known point; it then exits without doing anything more. Before
+/// blocking, a clone creates its (empty) repository as git does first, and
+/// a checkout runs for real, so the kill lands after git finished but before
+/// the tool knew. `--version` answers `$TRUST_GIT_VERSION` when set.
+/// Every call is appended to `$TRUST_GIT_LOG` when set.
+pub fn fake_git_dir(fx: &Fixture) -> PathBuf {
+    let bin = fx.tmp.path().join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = format!(
+        r#"#!/bin/sh
+real='{real}'
+if [ -n "$TRUST_GIT_LOG" ]; then echo "$*" >> "$TRUST_GIT_LOG"; fi
+if [ "$1" = "--version" ] && [ -n "$TRUST_GIT_VERSION" ]; then
+    echo "git version $TRUST_GIT_VERSION"
+    exit 0
+fi
+block=
+for arg in "$@"; do
+    if [ "$arg" = "$TRUST_GIT_BLOCK" ]; then block=1; fi
+done
+if [ -z "$block" ]; then exec "$real" "$@"; fi
+case "$TRUST_GIT_BLOCK" in
+    clone) for last in "$@"; do :; done; "$real" init -q "$last" ;;
+    checkout) "$real" "$@" || exit $? ;;
+esac
+echo $$ > "$TRUST_GIT_SIGNAL.tmp" && mv "$TRUST_GIT_SIGNAL.tmp" "$TRUST_GIT_SIGNAL"
+while kill -0 $PPID 2>/dev/null; do sleep 0.05; done
+exit 1
+"#,
+        real = real_git().display()
+    );
+    let path = bin.join("git");
+    std::fs::write(&path, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+/// PATH with `dir` first.
+pub fn path_with(dir: &Path) -> std::ffi::OsString {
+    let mut dirs = vec![dir.to_path_buf()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).unwrap()
+}
+
+/// A run of the tool stopped inside the git command `verb`.
+pub struct Blocked {
+    /// The tool.
+    pub child: Child,
+    /// The fake git's pid.
+    pub git_pid: u32,
+}
+
+/// Starts the tool with `args` in `dir` and waits until it is inside the
+/// git command `verb` (see [`fake_git_dir`]).
+pub fn start_blocked(fx: &Fixture, dir: &Path, verb: &str, args: &[&str]) -> Blocked {
+    let bin = fake_git_dir(fx);
+    let signal = fx.tmp.path().join(format!("blocked-in-{verb}"));
+    let child = fx
+        .cmd(dir)
+        .args(args)
+        .env("PATH", path_with(&bin))
+        .env("TRUST_GIT_BLOCK", verb)
+        .env("TRUST_GIT_SIGNAL", &signal)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut blocked = Blocked { child, git_pid: 0 };
+    let started = Instant::now();
+    loop {
+        if let Ok(pid) = std::fs::read_to_string(&signal) {
+            blocked.git_pid = pid.trim().parse().unwrap();
+            return blocked;
+        }
+        if let Ok(Some(status)) = blocked.child.try_wait() {
+            panic!("the tool ended ({status}) before reaching git {verb}");
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = blocked.child.kill();
+            panic!("the tool did not reach git {verb} within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+impl Blocked {
+    /// `kill -9` the tool, then wait until the fake git has noticed and
+    /// exited too, so no process of the test outlives it.
+    pub fn kill_9(mut self) {
+        self.child.kill().unwrap(); // SIGKILL
+        self.child.wait().unwrap();
+        let proc = PathBuf::from(format!("/proc/{}", self.git_pid));
+        let started = Instant::now();
+        while proc.exists() && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Runs `args` in `dir` with `var=value` settings added.
+pub fn run_env(fx: &Fixture, dir: &Path, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Output {
+    let mut cmd = fx.cmd(dir);
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+/// Asserts exit status 1 and returns stderr.
+pub fn fails(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(1), "{}", text(out));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The entries of the workspace folder whose name starts with `prefix`.
+pub fn leftovers(fx: &Fixture, prefix: &str) -> Vec<String> {
+    std::fs::read_dir(&fx.ws)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(prefix))
+        .collect()
+}
