@@ -1,11 +1,33 @@
-//! Atomic file replacement: write a temporary file in the same folder,
-//! flush, rename; shared by every writer of user files, so a reader (or a
-//! crash) sees the old file or the new one, never a mix.
+//! Reading and replacing files that come from other people's repositories.
+//! Reads are bounded and take only regular files (a symlink to `/dev/zero`
+//! or a FIFO must neither hang the tool nor fill its memory); writes are
+//! atomic -- a temporary file in the same folder, flushed, then renamed --
+//! so a reader (or a crash) sees the old file or the new one, never a mix.
 
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Reads at most `max` bytes of the regular file at `path` (following
+/// symlinks); a larger file, or anything but a regular file, is an error.
+pub fn read_regular_file(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    // Checked before opening: opening a FIFO blocks until it has a writer.
+    let meta = fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    fs::File::open(path)?.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than {max} bytes; this is not a file the tool edits"),
+        ));
+    }
+    Ok(bytes)
+}
 
 /// Writes `contents` to `path` atomically: a temporary file in the same
 /// folder is written, flushed and renamed over `path`, so a reader sees the

@@ -183,7 +183,12 @@ fn run_step<'a>(
                 return Err(e.into());
             }
         }
-        Step::Submodules { repo, exclude, depth } => {
+        Step::Submodules {
+            repo,
+            exclude,
+            depth,
+            force,
+        } => {
             let states = git.submodule_status(repo, &[])?;
             let wanted: Vec<&(String, SubmoduleState)> = states
                 .iter()
@@ -200,6 +205,24 @@ fn run_step<'a>(
                 .collect();
             if chosen.is_empty() {
                 return Ok(());
+            }
+            if !force {
+                // `submodule update` detaches a submodule's HEAD at the
+                // recorded commit: refuse where that would orphan a commit.
+                for (path, state) in &states {
+                    if *state == SubmoduleState::Elsewhere && chosen.contains(path) {
+                        if let Some(orphan) = git.orphanable_head(&repo.join(path))? {
+                            bail!(
+                                "submodule {path} is at {orphan}, a detached commit that no branch contains; \
+                                 updating it would leave that commit unreachable, so no submodule was updated. \
+                                 Keep it with `git -C {} branch keep-{} {orphan}` and sync again, or run \
+                                 `sync --force` to update it anyway",
+                                repo.join(path).display(),
+                                orphan.short()
+                            );
+                        }
+                    }
+                }
             }
             reporter.event(
                 project,

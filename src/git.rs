@@ -311,7 +311,7 @@ impl Git {
         GitCommand::new(repo, args).with_progress_at(1)
     }
 
-    /// `git -c advice.detachedHead=false checkout --detach SHA --`
+    /// `git -c advice.detachedHead=false checkout --no-overwrite-ignore --detach SHA --`
     pub fn checkout_detached_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
         GitCommand::new(
             repo,
@@ -319,6 +319,9 @@ impl Git {
                 "-c",
                 "advice.detachedHead=false",
                 "checkout",
+                // Refuse, like for tracked changes, rather than silently
+                // replace an ignored file that the target commit tracks.
+                "--no-overwrite-ignore",
                 "--detach",
                 commit.as_str(),
                 "--",
@@ -633,8 +636,13 @@ impl Git {
                     ' ' => SubmoduleState::AtRecorded,
                     _ => SubmoduleState::Elsewhere,
                 };
-                let path = line.get(1..)?.split(' ').nth(1)?.to_string();
-                Some((path, state))
+                // `<state><sha> <path>[ (<describe>)]`; paths may hold spaces.
+                let rest = line.get(1..)?.split_once(' ')?.1;
+                let path = match rest.rfind(" (") {
+                    Some(i) if rest.ends_with(')') => &rest[..i],
+                    _ => rest,
+                };
+                Some((path.to_string(), state))
             })
             .collect())
     }

@@ -61,6 +61,9 @@ pub enum Step {
         exclude: Vec<Regex>,
         /// `--depth` for the submodule clones, `None` for full history.
         depth: Option<u32>,
+        /// Move a submodule even if its HEAD is a detached commit no ref
+        /// contains.
+        force: bool,
     },
     /// Rename the finished clone into place.
     Rename {
@@ -153,6 +156,7 @@ pub fn plan_checkout(
                 repo: partial.clone(),
                 exclude: options.exclude_submodule.clone(),
                 depth: Some(SUBMODULE_DEPTH),
+                force: false,
             });
         }
         steps.push(Step::Rename {
@@ -188,7 +192,9 @@ impl fmt::Display for Step {
                 write!(f, "{}", Git::fetch_commit_cmd(repo, commit, *depth))
             }
             Step::Checkout { repo, commit, .. } => write!(f, "{}", Git::checkout_detached_cmd(repo, commit)),
-            Step::Submodules { repo, exclude, depth } => {
+            Step::Submodules {
+                repo, exclude, depth, ..
+            } => {
                 let cmd = Git::submodule_update_cmd(repo, &["<PATH>...".to_string()], *depth, 1);
                 write!(f, "{cmd}  (submodules not at their recorded commit")?;
                 if !exclude.is_empty() {

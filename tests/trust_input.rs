@@ -389,7 +389,6 @@ fn sync_refuses_a_pin_file_that_is_a_fifo_without_hanging() {
 }
 
 #[test]
-#[ignore = "bug in commands/pin.rs: it reads sync_deps.py with fs::read, which blocks on a FIFO and fills memory from /dev/zero (see the issue 7 report)"]
 fn pin_refuses_a_pin_file_that_is_a_fifo_without_hanging() {
     let fx = checked_out();
     let app = fx.ws.join("app");
@@ -402,7 +401,6 @@ fn pin_refuses_a_pin_file_that_is_a_fifo_without_hanging() {
 }
 
 #[test]
-#[ignore = "bug in roll.rs: write_atomically writes through a symlinked requirements file, wherever it points (see the issue 7 report)"]
 fn roll_never_writes_through_a_symlink_out_of_the_project() {
     let fx = checked_out();
     let app = fx.ws.join("app");

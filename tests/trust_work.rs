@@ -213,7 +213,6 @@ fn sync_in_a_dep_in_the_middle_of_a_merge_leaves_it_as_it_was() {
 }
 
 #[test]
-#[ignore = "bug in exec.rs: the submodule step runs `git submodule update` on a submodule whose HEAD is a detached commit no ref contains, orphaning it (see the issue 7 report)"]
 fn sync_keeps_a_local_commit_in_a_submodule() {
     let fx = checked_out();
     let subx = fx.ws.join("liba/third_party/subx");
@@ -248,7 +247,6 @@ fn hermetic_git(fx: &Fixture, dir: &Path, args: &[&str]) -> Output {
 }
 
 #[test]
-#[ignore = "bug in git.rs: `git checkout --detach` silently overwrites ignored files; checkout_detached_cmd needs --no-overwrite-ignore (see the issue 7 report)"]
 fn sync_keeps_an_ignored_file_that_the_pinned_commit_tracks() {
     let fx = checked_out();
     let base = fx.ws.join("base");

@@ -29,11 +29,7 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
     };
 
     let path = workspace.project_dir(&project.name).join(pinfile::FILE_NAME);
-    let old_text = match std::fs::read(&path) {
-        Ok(bytes) => Some(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(e).with_context(|| format!("could not read {}", path.display())),
-    };
+    let old_text = pinfile::read_raw(&path)?;
     let old_pins = match &old_text {
         Some(bytes) => pinfile::parse_bytes(bytes, &path).map_err(|e| {
             anyhow!("{e}\n  pin keeps the pins it finds there; fix the file (or delete it to start afresh), then pin again")

@@ -25,6 +25,9 @@ use crate::resolve::SyncOptions;
 use crate::roll::{self, Pip, PipCommand};
 use crate::types::CommitId;
 
+/// The largest requirements file a roll edits; real ones are a few kilobytes.
+const MAX_REQUIREMENTS_SIZE: u64 = 1024 * 1024;
+
 /// Runs `roll`; returns the exit status.
 pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
     let started = Instant::now();
@@ -407,7 +410,20 @@ impl Roller<'_> {
             known.last_action = i;
             return Ok(());
         }
-        let bytes = match std::fs::read(&path) {
+        // The file comes from the project's repository: it must stay inside
+        // the project even through symlinks, or a roll could be made to
+        // rewrite any file the user can write.
+        if let (Ok(real), Ok(project)) = (path.canonicalize(), self.dir.canonicalize()) {
+            if !real.starts_with(&project) {
+                bail!(
+                    "{} leads to {}, outside the project {}; refusing to read or write it (make it a plain file inside the project)",
+                    path.display(),
+                    real.display(),
+                    project.display()
+                );
+            }
+        }
+        let bytes = match atomic::read_regular_file(&path, MAX_REQUIREMENTS_SIZE) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
                 "{} does not exist; create it (an empty file will do), or remove '{}' from the action's update_requirements in the registry ({})",

@@ -206,6 +206,7 @@ fn apply_plans(
                     repo,
                     exclude: options.exclude_submodule.clone(),
                     depth: Some(SUBMODULE_DEPTH),
+                    force: options.force,
                 });
             }
             ProjectPlan {

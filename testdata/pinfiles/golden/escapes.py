@@ -101,6 +101,13 @@ def check_url(name, url):
                     "with '-', which ssh reads as an option")
     elif "::" in url:
         return f"{name}: origin {url!r} names a remote helper (TRANSPORT::ADDRESS)"
+    else:
+        # scp-like `user@host:path` (a ':' before any '/'): the same danger.
+        colon = url.find(":")
+        if colon > 0 and "/" not in url[:colon]:
+            if any(part.startswith("-") for part in url[:colon].split("@")):
+                return (f"{name}: origin {url!r} names a host or user starting "
+                        "with '-', which ssh reads as an option")
     return None
 
 
