@@ -2,62 +2,18 @@
 //! `git` that lets a test stop the tool at a chosen git command, and the
 //! checks that "nothing happened".
 //!
-//! Building the fixture organisation costs seconds (it runs git a hundred
-//! times); these suites have many small cases, so the organisation is built
-//! once per cache key into `CARGO_TARGET_TMPDIR` and each test works on its
-//! own copy, in its own temporary folder.
 #![allow(dead_code)]
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::common::{hermetic, text, Fixture};
 
 /// A fresh copy of the fixture organisation and an initialised, empty
-/// workspace, like `Fixture::new()` but without rebuilding the organisation.
+/// workspace (see [`Fixture::new`]).
 pub fn fixture() -> Fixture {
-    let shared = shared_org();
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let root = tmp.path().canonicalize().unwrap();
-    let org = root.join("org");
-    let ws = root.join("ws");
-    let home = root.join("home");
-    copy_tree(shared, &org);
-    std::fs::create_dir_all(&ws).unwrap();
-    std::fs::create_dir_all(&home).unwrap();
-    // The registry and the manifest name the folder the organisation was
-    // built in.
-    let manifest = std::fs::read_to_string(shared.join("fixture.env")).unwrap();
-    let old = manifest
-        .lines()
-        .find_map(|l| l.strip_prefix("FIXTURE_DIR="))
-        .expect("FIXTURE_DIR in fixture.env")
-        .to_string();
-    let new = org.display().to_string();
-    for file in ["registry.toml", "fixture.env"] {
-        let path = org.join(file);
-        let text = std::fs::read_to_string(&path).unwrap().replace(&old, &new);
-        std::fs::write(&path, text).unwrap();
-    }
-    let ids = std::fs::read_to_string(org.join("fixture.env"))
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let fx = Fixture {
-        tmp,
-        org,
-        ws,
-        home,
-        ids,
-    };
-    fx.ok(&["init"]);
-    fx
+    Fixture::new()
 }
 
 /// [`fixture`] after `checkout app`: app, liba, libb and base at their
@@ -66,57 +22,6 @@ pub fn checked_out() -> Fixture {
     let fx = fixture();
     fx.ok(&["checkout", "app"]);
     fx
-}
-
-/// The organisation, built once per version of `scripts/fixture-org.sh`.
-fn shared_org() -> &'static Path {
-    static ORG: OnceLock<PathBuf> = OnceLock::new();
-    ORG.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fixture-org.sh");
-        let mut hasher = DefaultHasher::new();
-        std::fs::read(&script).unwrap().hash(&mut hasher);
-        let cache = Path::new(env!("CARGO_TARGET_TMPDIR"));
-        let done = cache.join(format!("trust-org-{:016x}", hasher.finish()));
-        if done.join("fixture.env").is_file() {
-            return done;
-        }
-        // Build beside it and rename into place, so that concurrent test
-        // binaries never see a half-built organisation.
-        let building = cache.join(format!("trust-org-building-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&building);
-        let home = cache.join(format!("trust-org-home-{}", std::process::id()));
-        std::fs::create_dir_all(&home).unwrap();
-        let out = hermetic(Command::new("bash"), &home)
-            .arg(&script)
-            .arg(&building)
-            .output()
-            .unwrap();
-        let _ = std::fs::remove_dir_all(&home);
-        assert!(out.status.success(), "fixture-org.sh failed: {}", text(&out));
-        if std::fs::rename(&building, &done).is_err() {
-            // Another test binary won the race; use its copy.
-            let _ = std::fs::remove_dir_all(&building);
-        }
-        assert!(done.join("fixture.env").is_file());
-        done
-    })
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let kind = entry.file_type().unwrap();
-        let target = to.join(entry.file_name());
-        if kind.is_symlink() {
-            let link = std::fs::read_link(entry.path()).unwrap();
-            std::os::unix::fs::symlink(link, &target).unwrap();
-        } else if kind.is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 // ---- Nothing happened ---------------------------------------------------------
