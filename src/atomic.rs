@@ -40,6 +40,26 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
     } else {
         path.to_path_buf()
     };
+    rename_onto(&target, contents, |_| true)
+}
+
+/// Like [`write_atomically`], but a symlink at `path` is itself replaced by
+/// a regular file rather than written through, for a file whose symlink may
+/// point anywhere (a checkout's `sync_deps.py`). Only a regular file's
+/// permissions are kept: those of a device such as `/dev/null` (0666) must
+/// not carry over to the new file.
+pub fn replace_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
+    rename_onto(path, contents, fs::Metadata::is_file)
+}
+
+/// Writes `contents` to a temporary file next to `target`, flushes it and
+/// renames it onto `target`. The new file takes the permissions of the file
+/// at `target` (following symlinks) when `keep_permissions` accepts it.
+fn rename_onto(
+    target: &Path,
+    contents: &[u8],
+    keep_permissions: fn(&fs::Metadata) -> bool,
+) -> io::Result<()> {
     let folder = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -52,12 +72,14 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
     let (temp_path, mut temp) = create_temp_file(&folder, &file_name)?;
     let result = (|| {
         temp.write_all(contents)?;
-        if let Ok(old) = fs::metadata(&target) {
-            temp.set_permissions(old.permissions())?;
+        if let Ok(old) = fs::metadata(target) {
+            if keep_permissions(&old) {
+                temp.set_permissions(old.permissions())?;
+            }
         }
         temp.sync_all()?;
         drop(temp);
-        fs::rename(&temp_path, &target)
+        fs::rename(&temp_path, target)
     })();
     if let Err(e) = result {
         let _ = fs::remove_file(&temp_path);
