@@ -3,6 +3,11 @@
 # openxla-workspace tests, demo and benchmark.
 #
 # Usage: scripts/fixture-org.sh DIR
+#        scripts/fixture-org.sh --bench N [--commits C] [--files F] DIR
+#
+# The second form builds the larger organisation that scripts/bench.sh
+# measures against (see "Bench mode" below). The rest of this comment is
+# about the first form, the small fixture that the tests and the demo use.
 #
 # DIR is created if missing and must be empty otherwise. Afterwards it holds:
 #   DIR/git/NAME.git   bare repositories: base liba libb app subx suby
@@ -30,7 +35,8 @@
 # Commit ids depend only on DIR (the pin files and the registry embed its
 # absolute path): rebuilding into the same path gives the same ids.
 #
-# Needs only bash, git (2.38+) and coreutils; no network.
+# Needs only bash, git (2.38+) and coreutils (bench mode: also awk); no
+# network.
 
 set -euo pipefail
 
@@ -43,7 +49,10 @@ die() {
 
 usage() {
 	printf 'usage: %s DIR\n' "$PROG"
-	printf 'Build a deterministic organisation of bare git repositories in DIR (new or empty).\n'
+	printf '       %s --bench N [--commits C] [--files F] DIR\n' "$PROG"
+	printf 'Build a deterministic organisation of bare git repositories in DIR (new or empty):\n'
+	printf 'the small fixture of the tests and the demo, or with --bench the benchmark\n'
+	printf 'organisation of N projects, C commits over about F files each (default 300, 1000).\n'
 }
 
 # ---------------------------------------------------------------------------
@@ -326,6 +335,364 @@ write_manifest() {
 }
 
 # ---------------------------------------------------------------------------
+# Bench mode: scripts/fixture-org.sh --bench N [--commits C] [--files F] DIR
+#
+# The organisation scripts/bench.sh measures against. DIR then holds:
+#   DIR/git/NAME.git   bare repositories, fully repacked (with bitmaps, as a
+#                      hosting service keeps them):
+#                      p01..pNN  N projects, each C commits over about F files
+#                                of generated source, every one with content
+#                                of its own; the middle one (BENCH_BIG) has 5x
+#                                the commits and files; one (BENCH_SUBMODULES)
+#                                has two submodules, third_party/sub1 and
+#                                third_party/sub2, with relative URLs
+#                      sub1, sub2  small repositories, only used as those
+#                                submodules
+#                      app       depends on every pNN; its sync_deps.py pins
+#                                each at its tip~3 (never a branch tip)
+#   DIR/registry.toml  app and p01..pNN (include_default = false), every URL
+#                      ssh://bench-host/DIR/git/NAME.git, to be served through
+#                      GIT_SSH_COMMAND (scripts/bench.sh brings a transport
+#                      that adds latency and counts connections)
+#   DIR/bench.env      KEY=value lines: BENCH_DIR, BENCH_N, BENCH_COMMITS,
+#                      BENCH_FILES, BENCH_PROJECTS (comma-separated),
+#                      BENCH_BIG, BENCH_SUBMODULES, BENCH_URL_PREFIX, APP_TIP,
+#                      PIN_pNN and TIP_pNN for every project, SUB1_TIP,
+#                      SUB1_PINNED (sub1's commit recorded at the pinned
+#                      commit of BENCH_SUBMODULES), SUB2_TIP. Written last:
+#                      its presence means the organisation is complete.
+#
+# The submodule project records sub1 at sub1's tip~2 up to its pinned
+# commit and moves it to sub1's tip at its own tip~1: like a superproject
+# that bumps a submodule often, syncing it to its pin needs a submodule
+# commit that is not a branch tip. sub2 stays at its tip throughout.
+#
+# History is generated in bulk with `git fast-import` from a seeded
+# pseudo-random generator (awk), with fixed identities and dates, so commit
+# ids depend only on N, C, F and DIR (embedded in app's pin file).
+
+# Bench repositories are generated this many at a time.
+BENCH_JOBS=$(nproc 2>/dev/null || echo 2)
+
+# The generator: a fast-import stream on stdout, a linear history of
+# `commits` commits on refs/heads/main over about `files` files. Variables:
+# name seed commits files date0; sm_paths, sm_urls, sm_shas (space-separated,
+# gitlinks recorded in the first commit); bump_at, bump_path, bump_sha (a
+# gitlink moved in commit number bump_at, counted from 0). Park-Miller
+# (16807 * x mod 2^31-1) stays exact in awk's doubles, so every awk gives
+# the same stream.
+readonly BENCH_AWK='
+function rnd() { X = (X * 16807) % 2147483647; return X }
+function pick(n) { return rnd() % n }
+function word() { return W[pick(NW)] }
+function line(   k) {
+	k = pick(8)
+	if (k == 0) return ""
+	if (k == 1) return "// " word() " " word() " " word() " " word() " " word() "."
+	if (k == 2) return "  " word() "_" word() " = " word() "(" word() ", " pick(4096) ");"
+	if (k == 3) return "  if (" word() "->" word() " > " pick(100) ") return " word() ";"
+	if (k == 4) return "static int " word() "_" word() "(int " word() ", int " word() ") {"
+	if (k == 5) return "}"
+	if (k == 6) return "  for (int i = 0; i < " word() "_count; ++i) " word() "[i] += " pick(9) ";"
+	return "  " word() "." word() "(" word() "_" pick(64) ");"
+}
+function new_file(f,   n, i) {
+	PATHS[f] = sprintf("src/%s/%s_%04d.cc", DIRS[f % ND], word(), f)
+	n = 12 + pick(60)
+	NL[f] = n
+	for (i = 1; i <= n; i++) L[f, i] = line()
+}
+function data(s) { printf "data %d\n%s\n", length(s), s }
+function emit_file(f,   s, i, n) {
+	s = "// " name ": " PATHS[f] "\n"
+	n = NL[f]
+	for (i = 1; i <= n; i++) s = s L[f, i] "\n"
+	printf "M 100644 inline %s\n", PATHS[f]
+	data(s)
+}
+function stamp(c,   when) {
+	when = date0 + c * 3600
+	print "commit refs/heads/main"
+	print "author Bench Bot <bench@example.invalid> " when " +0000"
+	print "committer Bench Bot <bench@example.invalid> " when " +0000"
+}
+BEGIN {
+	X = seed % 2147483646 + 1
+	for (i = 0; i < 20; i++) rnd()
+	# A vocabulary of its own per repository, so that contents differ.
+	split("ka lo mi ne ru sa ti vo xe za bel cor dan fen gar hol", SY, " ")
+	NW = 400
+	for (i = 0; i < NW; i++) W[i] = SY[1 + pick(16)] SY[1 + pick(16)] (pick(3) ? SY[1 + pick(16)] : "")
+	ND = int(files / 40) + 1
+	for (i = 0; i < ND; i++) DIRS[i] = sprintf("%s%02d", word(), i)
+	for (f = 0; f < files; f++) new_file(f)
+	sm_n = split(sm_paths, SMP, " ")
+	split(sm_urls, SMU, " ")
+	split(sm_shas, SMS, " ")
+
+	stamp(0)
+	data(name ": initial import")
+	printf "M 100644 inline README.md\n"
+	data("# " name "\n\nA generated repository for the openxla-workspace benchmark.\n")
+	for (f = 0; f < files; f++) emit_file(f)
+	if (sm_n > 0) {
+		gm = ""
+		for (i = 1; i <= sm_n; i++)
+			gm = gm "[submodule \"" SMP[i] "\"]\n\tpath = " SMP[i] "\n\turl = " SMU[i] "\n"
+		printf "M 100644 inline .gitmodules\n"
+		data(gm)
+		for (i = 1; i <= sm_n; i++) print "M 160000 " SMS[i] " " SMP[i]
+	}
+	for (c = 1; c < commits; c++) {
+		stamp(c)
+		m = 1 + pick(5)
+		data(name ": " word() " " word() " in " m " file" (m > 1 ? "s" : "") " (change " c ")")
+		for (j = 0; j < m; j++) {
+			f = pick(files)
+			k = 1 + pick(3)
+			for (i = 0; i < k; i++) L[f, 1 + pick(NL[f])] = line()
+			if (pick(4) == 0) L[f, ++NL[f]] = line()
+			emit_file(f)
+		}
+		if (c == bump_at) print "M 160000 " bump_sha " " bump_path
+	}
+	print "done"
+}'
+
+bench_url() { printf 'ssh://bench-host%s/git/%s.git' "$DIR" "$1"; }
+
+# bench_repo NAME SEED COMMITS FILES [AWK_ASSIGNMENT...]: generate
+# DIR/git/NAME.git, then repack it the way a server keeps its repositories.
+# Runs in the background beside others, so it logs to a file of its own.
+bench_repo() {
+	local name=$1 seed=$2 commits=$3 files=$4
+	shift 4
+	local bare=$DIR/git/$name.git log=$WORK/$name.log assignment
+	local extra=()
+	for assignment in "$@"; do
+		extra+=(-v "$assignment")
+	done
+	if ! {
+		git -c init.defaultBranch=main init -q --bare "$bare" &&
+			awk -v name="$name" -v seed="$seed" -v commits="$commits" -v files="$files" \
+				-v date0="$FIRST_COMMIT_EPOCH" ${extra[@]+"${extra[@]}"} "$BENCH_AWK" |
+			git --git-dir="$bare" fast-import --quiet --done &&
+			git --git-dir="$bare" repack -a -d -q &&
+			git --git-dir="$bare" pack-refs --all
+	} >"$log" 2>&1; then
+		cat "$log" >&2
+		die "could not generate $name"
+	fi
+}
+
+# Background generation, at most BENCH_JOBS at a time.
+BENCH_RUNNING=0
+bench_spawn() {
+	if ((BENCH_RUNNING >= BENCH_JOBS)); then
+		wait -n || die "generating a bench repository failed"
+		BENCH_RUNNING=$((BENCH_RUNNING - 1))
+	fi
+	"$@" &
+	BENCH_RUNNING=$((BENCH_RUNNING + 1))
+}
+bench_wait_all() {
+	while ((BENCH_RUNNING > 0)); do
+		wait -n || die "generating a bench repository failed"
+		BENCH_RUNNING=$((BENCH_RUNNING - 1))
+	done
+}
+
+# rev NAME REV: the commit REV names in DIR/git/NAME.git.
+rev() { git --git-dir="$DIR/git/$1.git" rev-parse --verify --quiet "$2^{commit}"; }
+
+# fi_commit WHEN MESSAGE, then fi_file PATH CONTENT...: a fast-import stream
+# for app, whose few small commits are written from the shell.
+fi_data() { printf 'data %d\n%s\n' "${#1}" "$1"; }
+fi_commit() {
+	printf 'commit refs/heads/main\n'
+	printf 'author Bench Bot <bench@example.invalid> %s +0000\n' "$1"
+	printf 'committer Bench Bot <bench@example.invalid> %s +0000\n' "$1"
+	fi_data "$2"
+}
+fi_file() {
+	printf 'M 100644 inline %s\n' "$1"
+	fi_data "$2"
+}
+
+# bench_pin_file: app's sync_deps.py, pinning every project at PIN_<name>,
+# in the tool's dict layout.
+bench_pin_file() {
+	local pins=() origins=() submodules=() name pin
+	for name in "${BENCH_NAMES[@]}"; do
+		pin=PIN_$name
+		pins+=("\"$name\": \"${!pin}\"")
+		origins+=("\"$name\": \"$(bench_url "$name")\"")
+		if [[ $name == "$BENCH_SUBMODULES" ]]; then
+			submodules+=("\"$name\": 1")
+		fi
+	done
+	printf '%s\n' "# Generated by openxla-workspace (bench fixture). Python 3.8+ and git only.
+
+PINNED_VERSIONS = $(py_dict "${pins[@]}")
+
+ORIGINS = $(py_dict "${origins[@]}")
+
+SUBMODULES = $(py_dict ${submodules[@]+"${submodules[@]}"})
+
+if __name__ == \"__main__\":
+    raise SystemExit(\"fixture pin file: use openxla-workspace sync\")"
+}
+
+bench_build_app() {
+	local bare=$DIR/git/app.git t=$FIRST_COMMIT_EPOCH
+	git_q -c init.defaultBranch=main init -q --bare "$bare"
+	{
+		fi_commit "$t" "app: initial import"
+		fi_file README.md "# app
+
+Depends on every project of the benchmark organisation."
+		fi_commit "$((t + 3600))" "app: pin ${#BENCH_NAMES[@]} dependencies"
+		fi_file sync_deps.py "$(bench_pin_file)"
+		fi_commit "$((t + 7200))" "app: describe the pins"
+		fi_file README.md "# app
+
+Depends on every project of the benchmark organisation; sync_deps.py pins
+each one three commits below its branch tip."
+		printf 'done\n'
+	} | git --git-dir="$bare" fast-import --quiet --done 2>"$GIT_LOG" || {
+		cat "$GIT_LOG" >&2
+		die "could not generate app"
+	}
+	git_q --git-dir="$bare" pack-refs --all
+}
+
+bench_write_registry() {
+	local name deps
+	deps=$(printf '"%s", ' "${BENCH_NAMES[@]}")
+	{
+		printf '# Benchmark organisation made by scripts/fixture-org.sh --bench\n'
+		printf 'include_default = false\n\n'
+		printf '[repos.app]\nro_url = "%s"\nrw_url = "%s"\ndeps = [%s]\n' \
+			"$(bench_url app)" "$(bench_url app)" "${deps%, }"
+		for name in "${BENCH_NAMES[@]}"; do
+			printf '\n[repos.%s]\nro_url = "%s"\nrw_url = "%s"\n' \
+				"$name" "$(bench_url "$name")" "$(bench_url "$name")"
+			if [[ $name == "$BENCH_SUBMODULES" ]]; then
+				printf 'submodules = true\n'
+			fi
+		done
+	} >"$DIR/registry.toml"
+}
+
+bench_write_manifest() {
+	local name key list
+	list=$(printf '%s,' "${BENCH_NAMES[@]}")
+	{
+		printf 'BENCH_DIR=%s\n' "$DIR"
+		printf 'BENCH_N=%s\nBENCH_COMMITS=%s\nBENCH_FILES=%s\n' \
+			"${#BENCH_NAMES[@]}" "$BENCH_COMMITS" "$BENCH_FILES"
+		printf 'BENCH_PROJECTS=%s\n' "${list%,}"
+		printf 'BENCH_BIG=%s\nBENCH_SUBMODULES=%s\n' "$BENCH_BIG" "$BENCH_SUBMODULES"
+		printf 'BENCH_URL_PREFIX=ssh://bench-host%s/git\n' "$DIR"
+		printf 'APP_TIP=%s\n' "$(rev app main)"
+		for name in "${BENCH_NAMES[@]}"; do
+			key=PIN_$name
+			printf '%s=%s\n' "$key" "${!key}"
+			key=TIP_$name
+			printf '%s=%s\n' "$key" "${!key}"
+		done
+		printf 'SUB1_TIP=%s\nSUB1_PINNED=%s\nSUB2_TIP=%s\n' "$SUB1_TIP" "$SUB1_PINNED" "$SUB2_TIP"
+	} >"$DIR/bench.env"
+}
+
+bench_main() {
+	local n=${1-} commits=300 files=1000
+	shift || true
+	while (($# > 0)); do
+		case $1 in
+		--commits | --files)
+			if (($# < 2)); then
+				usage >&2
+				exit 2
+			fi
+			if [[ $1 == --commits ]]; then commits=$2; else files=$2; fi
+			shift 2
+			;;
+		-*)
+			usage >&2
+			exit 2
+			;;
+		*) break ;;
+		esac
+	done
+	if (($# != 1)) || [[ -z $1 || ! $n =~ ^[1-9][0-9]{0,2}$ || ! $commits =~ ^[0-9]+$ || ! $files =~ ^[1-9][0-9]*$ ]] ||
+		((commits < 5)); then
+		usage >&2
+		printf '%s: --bench takes N in 1..999, C >= 5 commits and F >= 1 files\n' "$PROG" >&2
+		exit 2
+	fi
+	prepare_dir "$1"
+	readonly DIR
+	readonly WORK=$DIR/.work
+	readonly GIT_LOG=$WORK/git.log
+	mkdir -p "$DIR/git" "$DIR/.home" "$WORK"
+	hermetic_git_env "$DIR/.home"
+	BENCH_COMMITS=$commits
+	BENCH_FILES=$files
+
+	local width=$((${#n} < 2 ? 2 : ${#n})) i name
+	BENCH_NAMES=()
+	for ((i = 1; i <= n; i++)); do
+		printf -v name 'p%0*d' "$width" "$i"
+		BENCH_NAMES+=("$name")
+	done
+	BENCH_BIG=${BENCH_NAMES[n / 2]}
+	BENCH_SUBMODULES=${BENCH_NAMES[(n / 4 > 0 ? n / 4 : 1) - 1]}
+
+	# The submodules first: their commits go into the submodule project.
+	bench_spawn bench_repo sub1 1 20 30
+	bench_spawn bench_repo sub2 2 20 30
+	bench_wait_all
+	SUB1_TIP=$(rev sub1 main)
+	SUB1_PINNED=$(rev sub1 main~2)
+	SUB2_TIP=$(rev sub2 main)
+
+	# The big one first, so it overlaps the many small ones.
+	local order=("$BENCH_BIG")
+	for name in "${BENCH_NAMES[@]}"; do
+		[[ $name == "$BENCH_BIG" ]] || order+=("$name")
+	done
+	local c f seed sm
+	for name in "${order[@]}"; do
+		c=$commits f=$files
+		if [[ $name == "$BENCH_BIG" ]]; then
+			c=$((commits * 5)) f=$((files * 5))
+		fi
+		seed=$((10#${name#p} * 7919 + 104729))
+		sm=()
+		if [[ $name == "$BENCH_SUBMODULES" ]]; then
+			sm=("sm_paths=third_party/sub1 third_party/sub2"
+				"sm_urls=../sub1.git ../sub2.git"
+				"sm_shas=$SUB1_PINNED $SUB2_TIP"
+				"bump_at=$((c - 2))" "bump_path=third_party/sub1" "bump_sha=$SUB1_TIP")
+		fi
+		bench_spawn bench_repo "$name" "$seed" "$c" "$f" ${sm[@]+"${sm[@]}"}
+	done
+	bench_wait_all
+	for name in "${BENCH_NAMES[@]}"; do
+		printf -v "PIN_$name" '%s' "$(rev "$name" main~3)"
+		printf -v "TIP_$name" '%s' "$(rev "$name" main)"
+	done
+
+	bench_build_app
+	bench_write_registry
+	bench_write_manifest
+	rm -rf -- "$WORK"
+	printf 'bench organisation ready: %s (%d projects, %d commits over about %d files each; %s 5x)\n' \
+		"$DIR" "$n" "$commits" "$files" "$BENCH_BIG"
+}
+
+# ---------------------------------------------------------------------------
 
 # prepare_dir PATH: create PATH or check it is an empty folder; set DIR to
 # its absolute, symlink-free path.
@@ -352,6 +719,11 @@ main() {
 	-h | --help)
 		usage
 		return 0
+		;;
+	--bench)
+		shift
+		bench_main "$@"
+		return
 		;;
 	esac
 	if (($# != 1)) || [[ -z $1 ]]; then
