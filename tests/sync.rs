@@ -144,40 +144,34 @@ fn sync_falls_back_to_the_tracking_branch_when_the_server_refuses_a_fetch_by_id(
 
 #[test]
 fn pin_after_sync_leaves_the_file_byte_identical() {
-    let fx = synced();
+    // Built in place: the fixture's pin files then name this organisation's
+    // URLs, as a real project's name its real ones.
+    let fx = Fixture::built_in_place();
+    fx.ok(&["checkout", "--sync", "app"]);
     let app = fx.ws.join("app");
     let file = app.join("sync_deps.py");
-    // The first pin rewrites the fixture's minimal file in the tool's layout,
-    // with the same pins.
-    let out = fx.run(&app, &["pin"]);
-    assert!(out.status.success(), "{}", text(&out));
-    let first = std::fs::read_to_string(&file).unwrap();
-    assert!(
-        first.contains(&format!("\"liba\": \"{}\"", fx.id("LIBA_2"))),
-        "{first}"
-    );
-    assert!(
-        first.contains(&format!("\"libb\": \"{}\"", fx.id("LIBB_2"))),
-        "{first}"
-    );
-    assert!(first.contains("SUBMODULES = {\n  \"liba\": 1\n}"), "{first}");
-    assert!(
-        first.contains(&format!("\"liba\": \"file://{}/ro/liba.git\"", fx.org.display())),
-        "{first}"
-    );
-    let line = format!("liba: {} 2024-01-01 : ", short(fx.id("LIBA_2")));
-    assert!(stdout(&out).contains(&line), "{}", text(&out));
-
-    fx.ok(&["sync", "--repo", "app"]);
+    let committed = std::fs::read_to_string(&file).unwrap();
     let mtime = std::fs::metadata(&file).unwrap().modified().unwrap();
     let out = fx.run(&app, &["pin"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), first);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), committed);
     assert_eq!(
         std::fs::metadata(&file).unwrap().modified().unwrap(),
         mtime,
         "an unchanged file is not rewritten"
     );
+    assert_eq!(fx.git(&app, &["status", "--porcelain"]), "");
+    let line = format!("liba: {} 2024-01-01 : ", short(fx.id("LIBA_2")));
+    assert!(stdout(&out).contains(&line), "{}", text(&out));
+    assert!(
+        committed.contains("SUBMODULES = {\n  \"liba\": 1\n}"),
+        "{committed}"
+    );
+
+    // And again after a sync that had nothing to do.
+    fx.ok(&["sync", "--repo", "app"]);
+    fx.ok(&["pin", "--repo", "app"]);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), committed);
 }
 
 #[test]

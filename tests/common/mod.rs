@@ -74,6 +74,39 @@ impl Fixture {
         fx
     }
 
+    /// Like [`Fixture::new`], but the organisation is built by
+    /// `scripts/fixture-org.sh` in this test's own folder, so every URL in
+    /// it (including the `ORIGINS` inside its pin files) names this copy.
+    pub fn built_in_place() -> Fixture {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path().canonicalize().unwrap();
+        let (org, ws, home) = (root.join("org"), root.join("ws"), root.join("home"));
+        std::fs::create_dir_all(&ws).unwrap();
+        std::fs::create_dir_all(&home).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fixture-org.sh");
+        let out = hermetic(Command::new("bash"), &home)
+            .arg(&script)
+            .arg(&org)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "fixture-org.sh failed: {}", text(&out));
+        let ids = std::fs::read_to_string(org.join("fixture.env"))
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let fx = Fixture {
+            tmp,
+            org,
+            ws,
+            home,
+            ids,
+        };
+        fx.ok(&["init"]);
+        fx
+    }
+
     /// A commit id from fixture.env.
     pub fn id(&self, key: &str) -> &str {
         self.ids
@@ -148,7 +181,16 @@ fn shared_org() -> &'static Path {
     ORG.get_or_init(|| {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fixture-org.sh");
         let mut hasher = DefaultHasher::new();
-        std::fs::read(&script).unwrap().hash(&mut hasher);
+        // The script assembles pin files from the tool's header and
+        // runnable part: a change to any of them makes a new organisation.
+        let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        for file in [
+            script.clone(),
+            sources.join("pinfile/header.py"),
+            sources.join("sync_deps_template.py"),
+        ] {
+            std::fs::read(file).unwrap().hash(&mut hasher);
+        }
         let cache = Path::new(env!("CARGO_TARGET_TMPDIR"));
         let done = cache.join(format!("trust-org-{:016x}", hasher.finish()));
         if done.join("fixture.env").is_file() {
