@@ -57,21 +57,7 @@ impl Fixture {
             let text = std::fs::read_to_string(&path).unwrap().replace(&old, &new);
             std::fs::write(&path, text).unwrap();
         }
-        let ids = std::fs::read_to_string(org.join("fixture.env"))
-            .unwrap()
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let fx = Fixture {
-            tmp,
-            org,
-            ws,
-            home,
-            ids,
-        };
-        fx.ok(&["init"]);
-        fx
+        Fixture::finish(tmp, org, ws, home)
     }
 
     /// Like [`Fixture::new`], but the organisation is built by
@@ -90,6 +76,11 @@ impl Fixture {
             .output()
             .unwrap();
         assert!(out.status.success(), "fixture-org.sh failed: {}", text(&out));
+        Fixture::finish(tmp, org, ws, home)
+    }
+
+    /// Reads the organisation's commit ids and initialises the workspace.
+    fn finish(tmp: tempfile::TempDir, org: PathBuf, ws: PathBuf, home: PathBuf) -> Fixture {
         let ids = std::fs::read_to_string(org.join("fixture.env"))
             .unwrap()
             .lines()
