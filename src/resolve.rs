@@ -201,15 +201,12 @@ impl Resolver<'_> {
             }
             let results = self.executor.map(
                 &level,
+                // Any dep may need the network (a clone, or a fetch of a
+                // missing commit): on a terminal the first per host goes alone.
                 |(dep, _, _)| {
-                    let dir = self.workspace.project_dir(dep);
-                    if dir.exists() {
-                        None
-                    } else {
-                        self.registry
-                            .get(dep)
-                            .and_then(|p| self.clone_url(p).host().map(str::to_string))
-                    }
+                    self.registry
+                        .get(dep)
+                        .and_then(|p| self.clone_url(p).host().map(str::to_string))
                 },
                 |(dep, commit, by)| self.make_present(dep, commit, by),
             );
