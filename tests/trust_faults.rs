@@ -338,23 +338,7 @@ fn a_lock_that_cannot_be_written_is_not_left_behind() {
 fn roll_that_cannot_write_a_requirements_file_leaves_it_intact() {
     let fx = checked_out();
     let app = fx.ws.join("app");
-    let registry = fx.tmp.path().join("roll.toml");
-    let base = std::fs::read_to_string(fx.registry()).unwrap();
-    std::fs::write(
-        &registry,
-        format!(
-            "{base}\n[[repos.app.schedules.pip]]\npy_package = \"jaxlib\"\nupdate_requirements = [\"requirements.txt\"]\n"
-        ),
-    )
-    .unwrap();
-    let python = fx.tmp.path().join("python3");
-    std::fs::write(
-        &python,
-        "#!/bin/sh\necho 'jaxlib (0.4.2)'\necho 'Available versions: 0.4.2, 0.4.1'\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (registry, python) = pip_schedule(&fx);
     // Longer than the limit, so that rewriting it must fail.
     let requirements = app.join("requirements.txt");
     let old = format!("{}jaxlib==0.4.1\n", "# padding\n".repeat(300));

@@ -404,23 +404,7 @@ fn pin_refuses_a_pin_file_that_is_a_fifo_without_hanging() {
 fn roll_never_writes_through_a_symlink_out_of_the_project() {
     let fx = checked_out();
     let app = fx.ws.join("app");
-    let registry = fx.tmp.path().join("roll.toml");
-    let base = std::fs::read_to_string(fx.registry()).unwrap();
-    std::fs::write(
-        &registry,
-        format!(
-            "{base}\n[[repos.app.schedules.pip]]\npy_package = \"jaxlib\"\nupdate_requirements = [\"requirements.txt\"]\n"
-        ),
-    )
-    .unwrap();
-    let python = fx.tmp.path().join("python3");
-    std::fs::write(
-        &python,
-        "#!/bin/sh\necho 'jaxlib (0.4.2)'\necho 'Available versions: 0.4.2, 0.4.1'\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (registry, python) = pip_schedule(&fx);
     // A repository can hold a symlink to anywhere, say a shell start-up file.
     let outside = fx.tmp.path().join("home-bashrc");
     std::fs::write(&outside, "jaxlib==0.4.1\n").unwrap();

@@ -323,3 +323,26 @@ pub fn leftovers(fx: &Fixture, prefix: &str) -> Vec<String> {
         .filter(|n| n.starts_with(prefix))
         .collect()
 }
+
+/// A registry with a `pip` schedule for app (jaxlib in requirements.txt) and
+/// a stand-in Python whose pip always reports jaxlib 0.4.2 as the newest.
+pub fn pip_schedule(fx: &Fixture) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let registry = fx.tmp.path().join("roll.toml");
+    let base = std::fs::read_to_string(fx.registry()).unwrap();
+    std::fs::write(
+        &registry,
+        format!(
+            "{base}\n[[repos.app.schedules.pip]]\npy_package = \"jaxlib\"\nupdate_requirements = [\"requirements.txt\"]\n"
+        ),
+    )
+    .unwrap();
+    let python = fx.tmp.path().join("python3");
+    std::fs::write(
+        &python,
+        "#!/bin/sh\necho 'jaxlib (0.4.2)'\necho 'Available versions: 0.4.2, 0.4.1'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (registry, python)
+}
