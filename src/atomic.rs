@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Reads at most `max` bytes of the regular file at `path` (following
-/// symlinks); a larger file, or anything but a regular file, is an error.
+/// symlinks); a larger file (`InvalidData`), or anything but a regular file
+/// (`InvalidInput`), is an error.
 pub fn read_regular_file(path: &Path, max: u64) -> io::Result<Vec<u8>> {
     use std::io::Read;
     // Checked before opening: opening a FIFO blocks until it has a writer.

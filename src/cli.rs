@@ -122,13 +122,8 @@ pub struct CheckoutArgs {
     #[arg(long)]
     pub ro: bool,
 
-    /// Skip dependencies whose name matches this regex (repeatable).
-    #[arg(long, value_name = "RE", value_parser = parse_regex)]
-    pub exclude_dep: Vec<Regex>,
-
-    /// Leave out submodules whose `PROJECT:PATH` matches this regex (repeatable).
-    #[arg(long, value_name = "RE", value_parser = parse_regex)]
-    pub exclude_submodule: Vec<Regex>,
+    #[command(flatten)]
+    pub exclude: Exclusions,
 
     /// Then sync each named project to its pins.
     #[arg(long)]
@@ -144,21 +139,35 @@ pub struct CheckoutArgs {
     pub names: Vec<String>,
 }
 
-/// Options of `sync`.
+/// `--repo NAME`, for the commands that act on one project.
 #[derive(Debug, Args)]
-pub struct SyncArgs {
+pub struct TargetArg {
     /// Act on project NAME of the workspace instead of the one holding the
     /// current folder.
     #[arg(long, value_name = "NAME")]
     pub repo: Option<String>,
+}
 
+/// What `checkout` and `sync` leave out.
+#[derive(Debug, Args)]
+pub struct Exclusions {
     /// Leave out deps whose name matches this regex, at every level (repeatable).
     #[arg(long, value_name = "RE", value_parser = parse_regex)]
     pub exclude_dep: Vec<Regex>,
 
-    /// Leave out submodules whose `DEP:PATH` matches this regex (repeatable).
+    /// Leave out submodules whose `PROJECT:PATH` matches this regex (repeatable).
     #[arg(long, value_name = "RE", value_parser = parse_regex)]
     pub exclude_submodule: Vec<Regex>,
+}
+
+/// Options of `sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub target: TargetArg,
+
+    #[command(flatten)]
+    pub exclude: Exclusions,
 
     /// Fetch (and clone) only the last N commits (0 = full history).
     #[arg(long, value_name = "N")]
@@ -180,10 +189,8 @@ pub struct RollArgs {
     #[arg(value_name = "SCHEDULE")]
     pub schedule: String,
 
-    /// Act on project NAME of the workspace instead of the one holding the
-    /// current folder.
-    #[arg(long, value_name = "NAME")]
-    pub repo: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArg,
 
     /// Sync the deps to the new pins afterwards.
     #[arg(long)]
@@ -232,10 +239,8 @@ pub enum Shell {
 /// Options of `pin`.
 #[derive(Debug, Args)]
 pub struct PinArgs {
-    /// Act on project NAME of the workspace instead of the one holding the
-    /// current folder.
-    #[arg(long, value_name = "NAME")]
-    pub repo: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArg,
 
     /// First check that each commit is on its dep's upstream tracking branch
     /// (after fetching it); write nothing if any is not.

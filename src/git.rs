@@ -7,8 +7,6 @@ use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 use crate::types::{BranchName, CommitId, RemoteUrl};
 
@@ -19,8 +17,6 @@ pub struct Git {
     verbose: bool,
     /// Set `GIT_TERMINAL_PROMPT=0`: without a terminal nobody could answer.
     no_prompt: bool,
-    /// Number of git processes spawned, for `-v` summaries and the benchmark.
-    spawned: Arc<AtomicUsize>,
 }
 
 /// A git command line and the folder it runs in, as data: plans print these
@@ -328,14 +324,6 @@ impl Git {
             ],
         )
     }
-
-    /// `git init` then `git remote add origin URL`, as two commands.
-    pub fn init_with_origin_cmds(repo: &Path, url: &RemoteUrl) -> [GitCommand; 2] {
-        [
-            GitCommand::new(repo, ["init", "--quiet"]),
-            GitCommand::new(repo, ["remote", "add", "origin", "--", url.as_str()]),
-        ]
-    }
 }
 
 impl Git {
@@ -344,13 +332,7 @@ impl Git {
         Git {
             verbose,
             no_prompt: !std::io::stdin().is_terminal(),
-            spawned: Arc::new(AtomicUsize::new(0)),
         }
-    }
-
-    /// How many git processes this runner has started.
-    pub fn processes_spawned(&self) -> usize {
-        self.spawned.load(Ordering::Relaxed)
     }
 
     /// Fails with a one-line error when no usable `git` is on PATH.
@@ -410,7 +392,7 @@ impl Git {
             .map_err(|e| self.spawn_error(cmd, e))
     }
 
-    /// The one place a git process is set up: echo for `-v`, count it, run
+    /// The one place a git process is set up: echo for `-v`, run
     /// it in its folder with the user's environment (plus
     /// `GIT_TERMINAL_PROMPT=0` when nobody could answer a prompt), and leave
     /// the exit status to the caller.
@@ -418,7 +400,6 @@ impl Git {
         if self.verbose {
             eprintln!("+ {cmd}");
         }
-        self.spawned.fetch_add(1, Ordering::Relaxed);
         let expr = duct::cmd("git", args).dir(&cmd.dir).unchecked();
         if self.no_prompt {
             expr.env("GIT_TERMINAL_PROMPT", "0")
@@ -484,19 +465,6 @@ impl Git {
             }
             Err(_) => false,
         }
-    }
-
-    /// The remote URL configured as `origin` in `repo`, if any.
-    pub fn origin_url(&self, repo: &Path) -> GitResult<Option<String>> {
-        let cmd = GitCommand::new(repo, ["config", "--get", "remote.origin.url"]);
-        let out = self.spawn(&cmd)?;
-        if out.status.code() == Some(1) {
-            return Ok(None);
-        }
-        if !out.status.success() {
-            return Err(self.failure(&cmd, &out));
-        }
-        Ok(Some(String::from_utf8_lossy(&out.stdout).trim().to_string()))
     }
 }
 

@@ -39,16 +39,16 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
         with_deps: !args.no_deps,
         read_only: args.ro,
         submodules: !args.no_submodules,
-        exclude_dep: args.exclude_dep.clone(),
-        exclude_submodule: args.exclude_submodule.clone(),
+        exclude_dep: args.exclude.exclude_dep.clone(),
+        exclude_submodule: args.exclude.exclude_submodule.clone(),
         cache: ctx.cache.clone(),
         depth: super::depth(args.depth),
     };
     let plan = plan::plan_checkout(&workspace, &registry, &ctx.git, &roots, &options);
 
     let sync_options = SyncOptions {
-        exclude_dep: args.exclude_dep.clone(),
-        exclude_submodule: args.exclude_submodule.clone(),
+        exclude_dep: args.exclude.exclude_dep.clone(),
+        exclude_submodule: args.exclude.exclude_submodule.clone(),
         depth: super::depth(args.depth),
         force: false,
         read_only: args.ro,

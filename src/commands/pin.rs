@@ -17,7 +17,7 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
     let started = Instant::now();
     let workspace = ctx.workspace()?;
     let registry = ctx.registry(Some(&workspace))?;
-    let project = super::current_project(ctx, &workspace, &registry, args.repo.as_deref(), "pin")?;
+    let project = super::current_project(ctx, &workspace, &registry, args.target.repo.as_deref(), "pin")?;
     if project.deps.is_empty() {
         println!("{} has no deps in the registry: nothing to pin", project.name);
         return Ok(0);

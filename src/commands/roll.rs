@@ -33,7 +33,7 @@ pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
     let started = Instant::now();
     let workspace = ctx.workspace()?;
     let registry = ctx.registry(Some(&workspace))?;
-    let project = super::current_project(ctx, &workspace, &registry, args.repo.as_deref(), "roll")?;
+    let project = super::current_project(ctx, &workspace, &registry, args.target.repo.as_deref(), "roll")?;
     let actions = schedule(project, &args.schedule)?;
     let _lock = if ctx.dry_run {
         None

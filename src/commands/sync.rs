@@ -21,10 +21,10 @@ use crate::workspace::Workspace;
 pub fn run(ctx: &Context, args: &SyncArgs) -> Result<i32> {
     let workspace = ctx.workspace()?;
     let registry = ctx.registry(Some(&workspace))?;
-    let project = super::current_project(ctx, &workspace, &registry, args.repo.as_deref(), "sync")?;
+    let project = super::current_project(ctx, &workspace, &registry, args.target.repo.as_deref(), "sync")?;
     let options = SyncOptions {
-        exclude_dep: args.exclude_dep.clone(),
-        exclude_submodule: args.exclude_submodule.clone(),
+        exclude_dep: args.exclude.exclude_dep.clone(),
+        exclude_submodule: args.exclude.exclude_submodule.clone(),
         depth: super::depth(args.depth),
         force: args.force,
         read_only: args.ro,

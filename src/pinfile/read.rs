@@ -4,8 +4,7 @@
 //! the Python around them.
 
 use std::collections::HashMap;
-use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -34,27 +33,24 @@ pub fn read(path: &Path) -> Result<Pins, PinFileError> {
 /// symlink to anything and one to `/dev/zero` or a FIFO must neither hang
 /// the tool nor fill its memory.
 pub fn read_raw(path: &Path) -> Result<Option<Vec<u8>>, PinFileError> {
-    let cannot_read = |e: io::Error| PinFileError::new(path, 0, format!("cannot read the pin file: {e}"));
-    // Checked before opening: opening a FIFO blocks until it has a writer.
-    let meta = match fs::metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(cannot_read(e)),
-    };
-    if !meta.is_file() {
-        return Err(PinFileError::new(
-            path,
-            0,
-            "is not a regular file (a device, FIFO or folder, perhaps through a symlink); \
-             a pin file is a regular file",
-        ));
+    match crate::atomic::read_regular_file(path, MAX_FILE_SIZE as u64) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) => match e.kind() {
+            io::ErrorKind::NotFound => Ok(None),
+            io::ErrorKind::InvalidInput => Err(PinFileError::new(
+                path,
+                0,
+                "is not a regular file (a device, FIFO or folder, perhaps through a symlink); \
+                 a pin file is a regular file",
+            )),
+            io::ErrorKind::InvalidData => Err(too_large(path)),
+            _ => Err(PinFileError::new(
+                path,
+                0,
+                format!("cannot read the pin file: {e}"),
+            )),
+        },
     }
-    let file = fs::File::open(path).map_err(cannot_read)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_SIZE as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot_read)?;
-    Ok(Some(bytes))
 }
 
 /// Parses a pin file's raw bytes (as read from disk or `git show`): refuses
@@ -252,6 +248,7 @@ mod tests {
     use super::super::test_pins::*;
     use super::super::{render, FILE_NAME};
     use super::*;
+    use std::fs;
     use std::time::{Duration, Instant};
 
     // ---- Reading every accepted shape ----------------------------------------
