@@ -5,6 +5,8 @@
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use anyhow::{anyhow, bail, Context, Result};
 
@@ -59,27 +61,53 @@ impl Executor {
         H: Fn(&T) -> Option<String>,
         W: Fn(&T) -> R + Sync + Send,
     {
-        use rayon::prelude::*;
+        self.map_prioritised(items, |_| false, host, work)
+    }
+
+    /// Like [`Executor::map`], but items for which `first` holds start
+    /// before the others (each group in item order): work with several
+    /// round trips one after another, such as submodules, then overlaps
+    /// the rest instead of trailing it.
+    pub fn map_prioritised<T, R, F, H, W>(&self, items: &[T], first: F, host: H, work: W) -> Vec<R>
+    where
+        T: Sync,
+        R: Send,
+        F: Fn(&T) -> bool,
+        H: Fn(&T) -> Option<String>,
+        W: Fn(&T) -> R + Sync + Send,
+    {
         let mut results: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
-        let mut first: Vec<usize> = Vec::new();
+        let mut alone: Vec<usize> = Vec::new();
         if self.one_first_per_host {
             let mut seen = BTreeSet::new();
             for (i, item) in items.iter().enumerate() {
                 if let Some(h) = host(item) {
                     if seen.insert(h) {
-                        first.push(i);
+                        alone.push(i);
                     }
                 }
             }
-            for &i in &first {
+            for &i in &alone {
                 results[i] = Some(work(&items[i]));
             }
         }
-        let rest: Vec<usize> = (0..items.len()).filter(|i| !first.contains(i)).collect();
-        let done: Vec<(usize, R)> = self
-            .pool
-            .install(|| rest.par_iter().map(|&i| (i, work(&items[i]))).collect());
-        for (i, r) in done {
+        // Start order: the `first` items, then the others; every worker
+        // takes the next one as it becomes free.
+        let mut queue: Vec<usize> = (0..items.len()).filter(|i| !alone.contains(i)).collect();
+        queue.sort_by_key(|&i| !first(&items[i]));
+        let next = AtomicUsize::new(0);
+        let done: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::with_capacity(queue.len()));
+        self.pool.scope(|scope| {
+            for _ in 0..self.jobs.min(queue.len()) {
+                scope.spawn(|_| {
+                    while let Some(&i) = queue.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let result = work(&items[i]);
+                        done.lock().unwrap_or_else(|e| e.into_inner()).push((i, result));
+                    }
+                });
+            }
+        });
+        for (i, r) in done.into_inner().unwrap_or_else(|e| e.into_inner()) {
             results[i] = Some(r);
         }
         results.into_iter().map(|r| r.expect("every item ran")).collect()
@@ -177,6 +205,19 @@ fn run_step<'a>(
                          (`git -C {} stash`), then sync again",
                         repo.display(),
                         commit.short(),
+                        repo.display()
+                    )));
+                }
+                return Err(e.into());
+            }
+        }
+        Step::Populate { repo } => {
+            reporter.event(project, "checking out its branch");
+            if let Err(e) = git.populate(repo) {
+                if e.would_overwrite_local_changes() {
+                    return Err(anyhow::Error::new(e).context(format!(
+                        "files in {} (a clone whose working tree was never written) are in the way; nothing was \
+                         changed. Move them away, then run checkout again",
                         repo.display()
                     )));
                 }

@@ -324,6 +324,14 @@ impl Git {
             ],
         )
     }
+
+    /// `git checkout --no-overwrite-ignore HEAD --`: write the working tree
+    /// of a clone made without one (`--no-checkout`), staying on the branch
+    /// HEAD names. Like any checkout it refuses to overwrite files already
+    /// there.
+    pub fn populate_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["checkout", "--no-overwrite-ignore", "HEAD", "--"])
+    }
 }
 
 impl Git {
@@ -557,6 +565,33 @@ impl Git {
     /// would overwrite local changes; compatible local changes are carried.
     pub fn checkout_detached(&self, repo: &Path, commit: &CommitId) -> GitResult<()> {
         self.run(&Self::checkout_detached_cmd(repo, commit))
+    }
+
+    /// Writes the working tree of a clone made without one; see
+    /// [`Git::populate_cmd`].
+    pub fn populate(&self, repo: &Path) -> GitResult<()> {
+        self.run(&Self::populate_cmd(repo))
+    }
+
+    /// Whether `repo` is a clone whose working tree was never written: a
+    /// `.git` folder without an index, as `git clone --no-checkout` leaves
+    /// it (and as an interrupted `checkout --sync` or `sync` may leave a
+    /// dep). Looks at the files only; no git process.
+    pub fn lacks_working_tree(repo: &Path) -> bool {
+        let git_dir = repo.join(".git");
+        git_dir.is_dir() && !git_dir.join("index").exists()
+    }
+
+    /// HEAD's commit, or `None` when HEAD does not name one (an unborn
+    /// branch).
+    pub fn head_commit(&self, repo: &Path) -> GitResult<Option<CommitId>> {
+        let cmd = GitCommand::new(repo, ["rev-parse", "--quiet", "--verify", "HEAD^{commit}"]);
+        let out = self.spawn(&cmd)?;
+        match out.status.code() {
+            Some(0) => Ok(CommitId::new(String::from_utf8_lossy(&out.stdout).trim()).ok()),
+            Some(1) => Ok(None),
+            _ => Err(self.failure(&cmd, &out)),
+        }
     }
 
     /// When HEAD is detached at a commit that no branch or remote-tracking

@@ -65,6 +65,12 @@ pub enum Step {
         /// contains.
         force: bool,
     },
+    /// Write the working tree of a clone made without one, at the branch
+    /// HEAD names (what a plain clone would have checked out).
+    Populate {
+        /// The checkout.
+        repo: PathBuf,
+    },
     /// Rename the finished clone into place.
     Rename {
         /// The temporary folder.
@@ -83,6 +89,14 @@ pub struct ProjectPlan {
     pub steps: Vec<Step>,
 }
 
+impl ProjectPlan {
+    /// Whether the plan updates submodules: several round trips one after
+    /// another, so executors start such plans first.
+    pub fn updates_submodules(&self) -> bool {
+        self.steps.iter().any(|s| matches!(s, Step::Submodules { .. }))
+    }
+}
+
 /// What `checkout` will do.
 #[derive(Debug, Default)]
 pub struct CheckoutPlan {
@@ -92,6 +106,12 @@ pub struct CheckoutPlan {
     pub existing: Vec<RepoName>,
     /// Projects whose folder exists but is not a git checkout.
     pub not_checkouts: Vec<(RepoName, PathBuf)>,
+    /// Projects (cloned now or before) whose working tree is not written
+    /// yet: the deps that `checkout --sync` clones without one, so that the
+    /// sync writes each tree once, at its pin, and clones an interrupted
+    /// run left without one. What no pin moves gets its branch checked out
+    /// at the end ([`plan_populate`]).
+    pub unwritten: Vec<RepoName>,
 }
 
 /// The choices `checkout` was given.
@@ -111,6 +131,10 @@ pub struct CheckoutOptions {
     pub cache: Option<Arc<Cache>>,
     /// `--depth N` for the clones (with `checkout --sync --depth N`).
     pub depth: Option<u32>,
+    /// `checkout --sync`: clone the deps (not the named projects) without
+    /// a working tree and leave their submodules, for the sync to write
+    /// both once, at the pins.
+    pub defer_dep_trees: bool,
 }
 
 /// Plans a checkout of `roots` (already known to be in the registry).
@@ -130,6 +154,11 @@ pub fn plan_checkout(
         let dest = workspace.project_dir(&name);
         if dest.exists() || dest.is_symlink() {
             if git.is_checkout_root(&dest) {
+                // A clone with no working tree yet, but with a commit to
+                // write one from (not a repository nobody committed to).
+                if Git::lacks_working_tree(&dest) && git.head_commit(&dest).is_ok_and(|h| h.is_some()) {
+                    plan.unwritten.push(name.clone());
+                }
                 plan.existing.push(name);
             } else {
                 plan.not_checkouts.push((name, dest));
@@ -142,16 +171,20 @@ pub fn plan_checkout(
         } else {
             &project.rw_url
         };
+        let defer = options.defer_dep_trees && !roots.contains(&name);
         let mut steps = vec![Step::Clone {
             url: url.clone(),
             partial: partial.clone(),
             options: CloneOptions {
                 depth: options.depth,
+                no_checkout: defer,
                 ..CloneOptions::default()
             },
             cache: options.cache.clone(),
         }];
-        if project.submodules && options.submodules {
+        if defer {
+            plan.unwritten.push(name.clone());
+        } else if project.submodules && options.submodules {
             steps.push(Step::Submodules {
                 repo: partial.clone(),
                 exclude: options.exclude_submodule.clone(),
@@ -166,6 +199,36 @@ pub fn plan_checkout(
         plan.clones.push(ProjectPlan { project: name, steps });
     }
     plan
+}
+
+/// Writes the working trees that are still missing after a checkout (and
+/// its sync): each project's branch, then its submodules as a plain
+/// `checkout` would have done.
+pub fn plan_populate(
+    workspace: &Workspace,
+    registry: &Registry,
+    names: &[RepoName],
+    options: &CheckoutOptions,
+) -> Vec<ProjectPlan> {
+    names
+        .iter()
+        .map(|name| {
+            let repo = workspace.project_dir(name);
+            let mut steps = vec![Step::Populate { repo: repo.clone() }];
+            if options.submodules && registry.get(name).is_some_and(|p| p.submodules) {
+                steps.push(Step::Submodules {
+                    repo,
+                    exclude: options.exclude_submodule.clone(),
+                    depth: Some(SUBMODULE_DEPTH),
+                    force: false,
+                });
+            }
+            ProjectPlan {
+                project: name.clone(),
+                steps,
+            }
+        })
+        .collect()
 }
 
 impl fmt::Display for Step {
@@ -192,6 +255,7 @@ impl fmt::Display for Step {
                 write!(f, "{}", Git::fetch_commit_cmd(repo, commit, *depth))
             }
             Step::Checkout { repo, commit, .. } => write!(f, "{}", Git::checkout_detached_cmd(repo, commit)),
+            Step::Populate { repo } => write!(f, "{}", Git::populate_cmd(repo)),
             Step::Submodules {
                 repo, exclude, depth, ..
             } => {

@@ -36,6 +36,9 @@ pub struct SyncOptions {
     pub dry_run: bool,
     /// The shared object cache, if any.
     pub cache: Option<std::sync::Arc<crate::cache::Cache>>,
+    /// Deps this run has just cloned (`checkout --sync`): nothing in them
+    /// is the user's, so moving them needs no orphan check.
+    pub fresh: std::collections::BTreeSet<RepoName>,
 }
 
 /// A dep and the commit chosen for it.
@@ -58,6 +61,9 @@ pub enum DepState {
     Present {
         /// HEAD before the sync.
         head: Option<CommitId>,
+        /// Cloned by this run (by the sync, or by the `checkout --sync`
+        /// that runs it).
+        fresh: bool,
     },
     /// Dry run: the folder is missing and would be cloned.
     WouldClone,
@@ -256,6 +262,7 @@ impl Resolver<'_> {
             .get(dep)
             .ok_or_else(|| anyhow!("{dep} is pinned by {pinned_by} but is not in the registry"))?;
         let dir = self.workspace.project_dir(dep);
+        let mut fresh = self.options.fresh.contains(dep);
         if !dir.exists() {
             if self.options.dry_run {
                 return Ok(Present {
@@ -264,6 +271,7 @@ impl Resolver<'_> {
                 });
             }
             self.clone_missing(project, &dir)?;
+            fresh = true;
         } else if !dir.join(".git").exists() {
             return Err(anyhow!(
                 "{} exists but is not a git checkout; move it away, then sync again",
@@ -282,7 +290,10 @@ impl Resolver<'_> {
         }
         let pins = read_pins_at(dep, commit, &probe)?;
         Ok(Present {
-            state: DepState::Present { head: probe.head },
+            state: DepState::Present {
+                head: probe.head,
+                fresh,
+            },
             pins: Some(pins),
         })
     }

@@ -433,3 +433,168 @@ fn generated_sync_deps_brings_a_fresh_folder_to_the_pins_shallow() {
     assert!(ci2.join("liba/.git").exists());
     assert!(!ci2.join("libb").exists());
 }
+
+/// Whether `name`'s working tree is written and clean (an index exists and
+/// nothing tracked is missing or changed).
+fn tree_is_written(fx: &Fixture, name: &str) -> bool {
+    let dir = fx.ws.join(name);
+    dir.join(".git/index").exists()
+        && fx
+            .git(&dir, &["status", "--porcelain", "--untracked-files=no"])
+            .is_empty()
+}
+
+#[test]
+fn checkout_sync_writes_each_dep_tree_once_at_its_pin() {
+    let fx = Fixture::new();
+    let out = fx.ok(&["-v", "checkout", "--sync", "app"]);
+    let err = stderr(&out);
+    // The named project is cloned with its files (its pins are read from
+    // them); its deps without, for the sync to write them at the pins.
+    for dep in ["liba", "libb", "base"] {
+        let clone = err
+            .lines()
+            .find(|l| l.contains("git clone") && l.contains(&format!("/{dep}.git")))
+            .unwrap_or_else(|| panic!("no clone of {dep}:\n{err}"));
+        assert!(clone.contains("--no-checkout"), "{clone}");
+        assert!(tree_is_written(&fx, dep), "{dep}'s files are not all there");
+    }
+    let app_clone = err
+        .lines()
+        .find(|l| l.contains("git clone") && l.contains("/app.git"))
+        .unwrap();
+    assert!(!app_clone.contains("--no-checkout"), "{app_clone}");
+    // liba's submodules are updated once, at the pinned commit, and fresh
+    // clones need no check for a detached commit to protect.
+    assert_eq!(err.matches("submodule update").count(), 1, "{err}");
+    assert!(!err.contains("symbolic-ref"), "{err}");
+    assert!(
+        stdout(&out).contains(&format!(
+            "liba: {} (pinned by app), cloned",
+            short(fx.id("LIBA_2"))
+        )),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+    let status = fx.git(&fx.ws.join("liba"), &["submodule", "status"]);
+    assert!(
+        !status.lines().any(|l| l.starts_with(['-', '+', 'U'])),
+        "{status}"
+    );
+}
+
+/// Rewrites app's pin of libb (in app's remote) to `commit`.
+fn push_app_pinning_libb_at(fx: &Fixture, commit: &str) {
+    let work = fx.tmp.path().join("push-app");
+    fx.git(
+        fx.tmp.path(),
+        &[
+            "clone",
+            "--quiet",
+            fx.remote("app").to_str().unwrap(),
+            work.to_str().unwrap(),
+        ],
+    );
+    let pins = work.join("sync_deps.py");
+    let text_ = std::fs::read_to_string(&pins)
+        .unwrap()
+        .replace(fx.id("LIBB_2"), commit);
+    std::fs::write(&pins, text_).unwrap();
+    fx.git(&work, &["commit", "--quiet", "-am", "pin libb elsewhere"]);
+    fx.git(&work, &["push", "--quiet", "origin", "HEAD:main"]);
+}
+
+#[test]
+fn checkout_sync_leaves_deps_no_pin_moves_on_their_branch_with_their_files() {
+    let fx = Fixture::new();
+    push_app_pinning_libb_at(&fx, "1234567890abcdef1234567890abcdef12345678");
+    let out = fx.run(&fx.ws, &["checkout", "--sync", "app"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("stopped before changing any working tree"),
+        "{}",
+        text(&out)
+    );
+    // The sync moved nothing, so every dep is as a plain checkout leaves it.
+    for dep in ["liba", "libb", "base"] {
+        assert!(tree_is_written(&fx, dep), "{dep}'s files are not all there");
+        assert_eq!(
+            fx.git(&fx.ws.join(dep), &["symbolic-ref", "HEAD"]),
+            "refs/heads/main"
+        );
+    }
+    let status = fx.git(&fx.ws.join("liba"), &["submodule", "status"]);
+    assert!(
+        !status.lines().any(|l| l.starts_with(['-', '+', 'U'])),
+        "{status}"
+    );
+}
+
+#[test]
+fn sync_writes_the_files_of_a_dep_it_clones_at_its_branch_tip() {
+    let fx = Fixture::new();
+    push_app_pinning_libb_at(&fx, fx.id("LIBB_3"));
+    fx.ok(&["checkout", "--no-deps", "app"]);
+    let out = fx.run(&fx.ws.join("app"), &["sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(fx.head("libb"), fx.id("LIBB_3"));
+    assert!(
+        tree_is_written(&fx, "libb"),
+        "libb was cloned at its pin but its files were never written"
+    );
+}
+
+#[test]
+fn a_clone_left_without_its_files_is_shown_and_finished_by_the_next_run() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--no-deps", "app"]);
+    // What an interrupted `checkout --sync` leaves: clones without files.
+    for dep in ["libb", "base"] {
+        fx.git(
+            &fx.ws,
+            &[
+                "clone",
+                "--quiet",
+                "--no-checkout",
+                fx.remote(dep).to_str().unwrap(),
+                dep,
+            ],
+        );
+    }
+    let out = fx.ok(&["status", "--repo", "app"]);
+    let line = stdout(&out)
+        .lines()
+        .find(|l| l.starts_with("libb "))
+        .unwrap()
+        .to_string();
+    assert!(
+        line.contains("no working tree") && !line.contains("dirty"),
+        "{line}"
+    );
+
+    // A plain checkout writes their files at their branch ...
+    let out = fx.ok(&["checkout", "app"]);
+    assert!(
+        tree_is_written(&fx, "libb") && tree_is_written(&fx, "base"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(fx.head("libb"), fx.id("LIBB_3"));
+
+    // ... and a sync over one still without files writes it at its pin.
+    std::fs::remove_dir_all(fx.ws.join("libb")).unwrap();
+    fx.git(
+        &fx.ws,
+        &[
+            "clone",
+            "--quiet",
+            "--no-checkout",
+            fx.remote("libb").to_str().unwrap(),
+            "libb",
+        ],
+    );
+    fx.ok(&["sync", "--repo", "app"]);
+    assert_eq!(fx.head("libb"), fx.id("LIBB_2"));
+    assert!(tree_is_written(&fx, "libb"));
+}

@@ -8,7 +8,8 @@ use super::sync::sync_project;
 use super::Context;
 use crate::cli::CheckoutArgs;
 use crate::exec;
-use crate::plan::{self, CheckoutOptions, CheckoutPlan, Step};
+use crate::git::Git;
+use crate::plan::{self, CheckoutOptions, CheckoutPlan, ProjectPlan, Step};
 use crate::report::Failure;
 use crate::resolve::SyncOptions;
 use crate::types::RepoName;
@@ -43,6 +44,7 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
         exclude_submodule: args.exclude.exclude_submodule.clone(),
         cache: ctx.cache.clone(),
         depth: super::depth(args.depth),
+        defer_dep_trees: args.sync,
     };
     let plan = plan::plan_checkout(&workspace, &registry, &ctx.git, &roots, &options);
 
@@ -54,10 +56,20 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
         read_only: args.ro,
         dry_run: ctx.dry_run,
         cache: ctx.cache.clone(),
+        fresh: plan.clones.iter().map(|p| p.project.clone()).collect(),
     };
 
     if ctx.dry_run {
         print!("{plan}");
+        if !plan.unwritten.is_empty() {
+            let names: Vec<&str> = plan.unwritten.iter().map(|n| n.as_str()).collect();
+            println!(
+                "then, for {} (no working tree yet){}: {}",
+                names.join(", "),
+                if args.sync { " unless a pin moves it" } else { "" },
+                crate::git::Git::populate_cmd(std::path::Path::new("NAME"))
+            );
+        }
         let mut code = if plan.not_checkouts.is_empty() { 0 } else { 1 };
         if args.sync {
             for root in &roots {
@@ -106,6 +118,31 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
             });
         }
     }
+    // Whatever no pin moved (no pin for it, a failed sync, or no --sync)
+    // gets its branch, as a plain clone would have.
+    let unwritten: Vec<RepoName> = plan
+        .unwritten
+        .iter()
+        .filter(|name| {
+            let dir = workspace.project_dir(name);
+            dir.exists() && Git::lacks_working_tree(&dir)
+        })
+        .cloned()
+        .collect();
+    if !unwritten.is_empty() {
+        let started = Instant::now();
+        let plans = plan::plan_populate(&workspace, &registry, &unwritten, &options);
+        let failures = run_plans(ctx, &plans, "checked out")?;
+        ctx.reporter.summary(
+            "checkout",
+            &[("branch checked out", plans.len() - failures.len())],
+            &failures,
+            started.elapsed(),
+        );
+        if !failures.is_empty() {
+            code = 1;
+        }
+    }
     Ok(code)
 }
 
@@ -125,11 +162,18 @@ fn execute(ctx: &Context, plan: &CheckoutPlan) -> Result<Vec<Failure>> {
             ),
         });
     }
+    failures.extend(run_plans(ctx, &plan.clones, "cloned")?);
+    Ok(failures)
+}
+
+/// Runs project plans in parallel, up to `--jobs`; returns the failures.
+fn run_plans(ctx: &Context, plans: &[ProjectPlan], done: &str) -> Result<Vec<Failure>> {
     let executor = ctx.executor()?;
     let jobs = executor.jobs();
-    ctx.reporter.begin("checkout", plan.clones.len());
-    let results = executor.map(
-        &plan.clones,
+    ctx.reporter.begin("checkout", plans.len());
+    let results = executor.map_prioritised(
+        plans,
+        ProjectPlan::updates_submodules,
         |p| {
             p.steps.iter().find_map(|s| match s {
                 Step::Clone { url, .. } => url.host().map(str::to_string),
@@ -139,19 +183,20 @@ fn execute(ctx: &Context, plan: &CheckoutPlan) -> Result<Vec<Failure>> {
         |p| {
             let result = exec::run_project(&ctx.git, &ctx.reporter, jobs, p);
             ctx.reporter
-                .done(&p.project, Some(if result.is_ok() { "cloned" } else { "failed" }));
+                .done(&p.project, Some(if result.is_ok() { done } else { "failed" }));
             result
         },
     );
-    for (project, result) in plan.clones.iter().zip(results) {
-        if let Err(error) = result {
-            failures.push(Failure {
+    Ok(plans
+        .iter()
+        .zip(results)
+        .filter_map(|(project, result)| {
+            result.err().map(|error| Failure {
                 project: project.project.clone(),
                 error,
-            });
-        }
-    }
-    Ok(failures)
+            })
+        })
+        .collect())
 }
 
 fn is_clone(plan: &CheckoutPlan, name: &RepoName) -> bool {

@@ -47,7 +47,8 @@ pub struct Row {
     /// True for the project the status is looked at from.
     pub this_project: bool,
     /// States, e.g. `["dirty", "ahead 2"]`: `at pin`, `ahead N`, `behind N`,
-    /// `diverged`, `missing`, `dirty`, `not pinned`, `pin not fetched`.
+    /// `diverged`, `missing`, `dirty`, `not pinned`, `pin not fetched`,
+    /// `no working tree`.
     pub state: Vec<String>,
 }
 
@@ -207,7 +208,11 @@ fn row(
     row.branch = branch;
     row.changed = changed;
     row.untracked = untracked;
-    if changed > 0 {
+    if crate::git::Git::lacks_working_tree(&dir) && head.is_some() {
+        // Cloned without a checkout, and interrupted before one: every
+        // file would count as deleted.
+        row.state.push("no working tree".into());
+    } else if changed > 0 {
         row.state.push("dirty".into());
     }
     match (pin, &head) {

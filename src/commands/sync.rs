@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 use super::Context;
 use crate::cli::SyncArgs;
 use crate::exec;
-use crate::git::CloneOptions;
+use crate::git::{CloneOptions, Git};
 use crate::pinfile;
 use crate::plan::{ProjectPlan, Step, SUBMODULE_DEPTH};
 use crate::registry::{Project, Registry};
@@ -30,6 +30,7 @@ pub fn run(ctx: &Context, args: &SyncArgs) -> Result<i32> {
         read_only: args.ro,
         dry_run: ctx.dry_run,
         cache: ctx.cache.clone(),
+        fresh: Default::default(),
     };
     let _lock = if ctx.dry_run {
         None
@@ -107,8 +108,9 @@ pub fn sync_project(
 
     let jobs = executor.jobs();
     ctx.reporter.begin(&format!("sync {}", root.name), plans.len());
-    let results = executor.map(
+    let results = executor.map_prioritised(
         &plans,
+        ProjectPlan::updates_submodules,
         |_| None,
         |p| {
             let result = exec::run_project(&ctx.git, &ctx.reporter, jobs, p);
@@ -157,8 +159,14 @@ fn apply_plans(
         .map(|chosen| {
             let repo = workspace.project_dir(&chosen.dep);
             let mut steps = Vec::new();
+            // A dep cloned by this run holds nothing of the user's: no
+            // orphan check before moving it.
+            let mut fresh = false;
             let head = match &chosen.state {
-                DepState::Present { head } => head.clone(),
+                DepState::Present { head, fresh: cloned } => {
+                    fresh = *cloned;
+                    head.clone()
+                }
                 DepState::WouldFetch { head } => {
                     steps.push(Step::Fetch {
                         repo: repo.clone(),
@@ -168,6 +176,7 @@ fn apply_plans(
                     head.clone()
                 }
                 DepState::WouldClone => {
+                    fresh = true;
                     let project = registry.get(&chosen.dep);
                     if let Some(project) = project {
                         let partial = workspace.partial_dir(&chosen.dep);
@@ -194,11 +203,13 @@ fn apply_plans(
                     None
                 }
             };
-            if head.as_ref() != Some(&chosen.commit) {
+            // A clone without a working tree gets it written even when
+            // its HEAD is already the pin.
+            if head.as_ref() != Some(&chosen.commit) || Git::lacks_working_tree(&repo) {
                 steps.push(Step::Checkout {
                     repo: repo.clone(),
                     commit: chosen.commit.clone(),
-                    force: options.force,
+                    force: options.force || fresh,
                 });
             }
             if registry.get(&chosen.dep).is_some_and(|p| p.submodules) {
@@ -219,7 +230,8 @@ fn apply_plans(
 
 fn result_line(chosen: &Chosen, moved: bool) -> String {
     let was = match &chosen.state {
-        DepState::Present { head: Some(head) } if moved => format!(", was {}", head.short()),
+        DepState::Present { fresh: true, .. } => ", cloned".to_string(),
+        DepState::Present { head: Some(head), .. } if moved => format!(", was {}", head.short()),
         _ if moved => String::new(),
         _ => ", already there".to_string(),
     };
