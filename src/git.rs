@@ -17,6 +17,11 @@ pub struct Git {
     verbose: bool,
     /// Set `GIT_TERMINAL_PROMPT=0`: without a terminal nobody could answer.
     no_prompt: bool,
+    /// `git --version`, asked at most once per run: up front by commands
+    /// that change working trees ([`Git::check_installed`]), and by the
+    /// others only once a git command has failed, to tell a git that is
+    /// too old from other failures without a process on the way to success.
+    version: std::sync::Arc<std::sync::OnceLock<Option<String>>>,
 }
 
 /// A git command line and the folder it runs in, as data: plans print these
@@ -47,6 +52,15 @@ pub enum GitErrorKind {
 /// 2.25 is the oldest release it is tested against in spirit of the
 /// distributions still in use (Ubuntu 20.04 ships 2.25).
 pub const MIN_VERSION: (u32, u32) = (2, 25);
+
+/// `Some(text)` when `text` (what `git --version` printed) names a git
+/// older than [`MIN_VERSION`]; text that is no version is given the benefit
+/// of the doubt.
+fn too_old(text: &str) -> Option<String> {
+    parse_version(text)
+        .filter(|found| *found < MIN_VERSION)
+        .map(|_| text.to_string())
+}
 
 /// `(major, minor)` from `git version 2.47.3` (vendor suffixes allowed).
 fn parse_version(text: &str) -> Option<(u32, u32)> {
@@ -340,23 +354,50 @@ impl Git {
         Git {
             verbose,
             no_prompt: !std::io::stdin().is_terminal(),
+            version: Default::default(),
         }
     }
 
-    /// Fails with a one-line error when no usable `git` is on PATH.
-    pub fn check_installed(&self) -> GitResult<String> {
-        let cmd = GitCommand::new(Path::new("."), ["--version"]);
-        let out = self.output(&cmd)?;
-        let version = out.trim().to_string();
-        match parse_version(&version) {
-            Some(found) if found < MIN_VERSION => Err(GitError {
+    /// Fails with a one-line error when no usable `git` is on PATH, or when
+    /// it is older than [`MIN_VERSION`].
+    pub fn check_installed(&self) -> GitResult<()> {
+        let cmd = Self::version_cmd();
+        let out = self.spawn(&cmd)?;
+        if !out.status.success() {
+            return Err(self.failure(&cmd, &out));
+        }
+        let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let too_old = self.version.get_or_init(|| too_old(&version)).clone();
+        match too_old {
+            Some(found) => Err(GitError {
                 dir: cmd.dir.clone(),
                 command: cmd.command_line(),
                 stderr: String::new(),
-                kind: GitErrorKind::TooOld { found: version },
+                kind: GitErrorKind::TooOld { found },
             }),
-            _ => Ok(version),
+            None => Ok(()),
         }
+    }
+
+    fn version_cmd() -> GitCommand {
+        GitCommand::new(Path::new("."), ["--version"])
+    }
+
+    /// The version text when git is older than [`MIN_VERSION`]; asks git at
+    /// most once per run.
+    fn too_old(&self) -> Option<String> {
+        self.version
+            .get_or_init(|| {
+                let out = self
+                    .start(&Self::version_cmd(), &Self::version_cmd().args)
+                    .stdin_null()
+                    .stdout_capture()
+                    .stderr_null()
+                    .run()
+                    .ok()?;
+                too_old(String::from_utf8_lossy(&out.stdout).trim())
+            })
+            .clone()
     }
 
     /// Runs a command, discarding stdout.
@@ -430,13 +471,26 @@ impl Git {
     }
 
     fn failure(&self, cmd: &GitCommand, out: &std::process::Output) -> GitError {
+        self.failed(
+            cmd,
+            trim_stderr(&String::from_utf8_lossy(&out.stderr)),
+            out.status.code(),
+        )
+    }
+
+    /// The error for a command that failed or said something unexpected.
+    /// A git older than [`MIN_VERSION`] is the likelier cause, and named
+    /// instead (see [`Git::too_old`]).
+    fn failed(&self, cmd: &GitCommand, stderr: String, status: Option<i32>) -> GitError {
+        let kind = match self.too_old() {
+            Some(found) => GitErrorKind::TooOld { found },
+            None => GitErrorKind::Failed { status },
+        };
         GitError {
             dir: cmd.dir.clone(),
             command: cmd.command_line(),
-            stderr: trim_stderr(&String::from_utf8_lossy(&out.stderr)),
-            kind: GitErrorKind::Failed {
-                status: out.status.code(),
-            },
+            stderr,
+            kind,
         }
     }
 
@@ -520,13 +574,12 @@ impl Git {
         if !out.status.success() {
             return Err(self.failure(&cmd, &out));
         }
-        let answers = parse_batch(&out.stdout).ok_or_else(|| GitError {
-            dir: cmd.dir.clone(),
-            command: cmd.command_line(),
-            stderr: "unexpected output from git cat-file --batch".into(),
-            kind: GitErrorKind::Failed {
-                status: out.status.code(),
-            },
+        let answers = parse_batch(&out.stdout).ok_or_else(|| {
+            self.failed(
+                &cmd,
+                "unexpected output from git cat-file --batch".into(),
+                out.status.code(),
+            )
         })?;
         let mut probe = Probe::default();
         if let Some(Some((oid, _, _))) = answers.first() {
@@ -668,14 +721,18 @@ impl Git {
         let id = parts.next().and_then(|s| CommitId::new(s).ok());
         let date = parts.next().unwrap_or_default().to_string();
         let subject = parts.next().unwrap_or_default().to_string();
+        // `%cs` (YYYY-MM-DD) needs git 2.21; an older one prints it as is.
+        let is_date = date.len() == 10
+            && date.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
         match id {
-            Some(id) => Ok(CommitSummary { id, date, subject }),
-            None => Err(GitError {
-                dir: cmd.dir.clone(),
-                command: cmd.command_line(),
-                stderr: format!("unexpected output: {}", out.trim()),
-                kind: GitErrorKind::Failed { status: Some(0) },
-            }),
+            Some(id) if is_date => Ok(CommitSummary { id, date, subject }),
+            _ => Err(self.failed(&cmd, format!("unexpected output: {}", out.trim()), Some(0))),
         }
     }
 

@@ -23,9 +23,13 @@ use commands::Context;
 /// Runs the parsed command line; returns the process exit status.
 pub fn run(cli: Cli) -> i32 {
     let result = Context::new(&cli).and_then(|ctx| {
-        if !matches!(
+        // Commands that clone or move working trees refuse an old git before
+        // they start. `pin` and `status` use git only to read, and check
+        // what it prints: they ask for git's version only once a git
+        // command fails or answers oddly, so success costs no extra process.
+        if matches!(
             cli.command,
-            Command::List | Command::Init | Command::Completions { .. }
+            Command::Checkout(_) | Command::Sync(_) | Command::Roll(_)
         ) {
             ctx.git.check_installed()?;
         }

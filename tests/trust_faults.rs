@@ -412,3 +412,60 @@ fn git_older_than_the_minimum_is_refused_before_anything_runs() {
     );
     assert_eq!(fx.snapshot(), before);
 }
+
+/// `pin` and `status` do not ask for git's version up front (one process
+/// fewer per run); when a git too old for them answers in a way that makes
+/// no sense, they ask then, and say so instead of writing nonsense.
+#[test]
+fn pin_names_a_too_old_git_once_its_answers_make_no_sense() {
+    use std::os::unix::fs::PermissionsExt;
+    let fx = checked_out();
+    let bin = fx.tmp.path().join("old-git");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = fx.tmp.path().join("old-git.log");
+    // A git 2.20: `%cs` in a log format is printed as it is.
+    let script = format!(
+        r#"#!/bin/sh
+echo "$*" >> '{log}'
+case "$1" in
+--version) echo "git version 2.20.1"; exit 0 ;;
+log) printf '%s\0%%cs\0a subject\n' "$('{real}' rev-parse HEAD)"; exit 0 ;;
+esac
+exec '{real}' "$@"
+"#,
+        log = log.display(),
+        real = real_git().display()
+    );
+    std::fs::write(bin.join("git"), script).unwrap();
+    std::fs::set_permissions(bin.join("git"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let app = fx.ws.join("app");
+    let before = fx.snapshot();
+    let out = run_env(&fx, &app, &["pin"], &[("PATH", &path_with(&bin))]);
+    let err = fails(&out);
+    assert!(
+        err.contains("git version 2.20.1 is too old: openxla-workspace needs git 2.25 or newer"),
+        "{err}"
+    );
+    assert_eq!(fx.snapshot(), before, "pin changed something");
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(calls.lines().filter(|l| *l == "--version").count(), 1, "{calls}");
+    assert!(
+        !calls.starts_with("--version"),
+        "asked for the version up front:\n{calls}"
+    );
+
+    // With a git whose answers make sense, pin runs one git per dep and no
+    // `git --version`.
+    std::fs::remove_file(&log).unwrap();
+    let fake = fake_git_dir(&fx);
+    let out = run_env(
+        &fx,
+        &app,
+        &["pin"],
+        &[("PATH", &path_with(&fake)), ("TRUST_GIT_LOG", log.as_os_str())],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let calls: Vec<&str> = calls.lines().map(|l| l.split(' ').next().unwrap_or("")).collect();
+    assert_eq!(calls, ["log", "log"], "app has two deps");
+}
