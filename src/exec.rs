@@ -179,6 +179,14 @@ fn run_step<'a>(
                 }
             }
         }
+        Step::Init { url, partial, commit } => {
+            remove_partial(partial);
+            *partial_to_clean = Some(partial);
+            reporter.event(project, &format!("making an empty repository with origin {url}"));
+            let parent = partial.parent().unwrap_or(Path::new("."));
+            git.run(&Git::init_cmd(parent, partial, commit))?;
+            git.run(&Git::add_origin_cmd(partial, url))?;
+        }
         Step::Fetch { repo, commit, depth } => {
             reporter.event(project, &format!("fetching {}", commit.short()));
             git.fetch_commit(repo, commit, *depth)?;
@@ -297,7 +305,7 @@ fn run_step<'a>(
 
 /// Removes a temporary clone folder; only ever called on our own
 /// `.openxla-partial-*` folders.
-fn remove_partial(path: &Path) {
+pub fn remove_partial(path: &Path) {
     let ours = path
         .file_name()
         .and_then(|n| n.to_str())

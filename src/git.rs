@@ -265,6 +265,24 @@ impl Git {
         GitCommand::new(mirror, ["fetch", "--prune", "origin"]).with_progress_at(1)
     }
 
+    /// `git init --quiet [--object-format=sha256] -- DEST`: an empty
+    /// repository to fetch `commit` into (see [`Git::add_origin_cmd`]), in
+    /// the object format its id says (64 hex digits: SHA-256).
+    pub fn init_cmd(parent: &Path, dest: &Path, commit: &CommitId) -> GitCommand {
+        let mut args: Vec<OsString> = vec!["init".into(), "--quiet".into()];
+        if commit.as_str().len() == 64 {
+            args.push("--object-format=sha256".into());
+        }
+        args.push("--".into());
+        args.push(dest.as_os_str().to_os_string());
+        GitCommand::new(parent, args)
+    }
+
+    /// `git remote add origin URL`, with the refspec a clone would have.
+    pub fn add_origin_cmd(repo: &Path, url: &RemoteUrl) -> GitCommand {
+        GitCommand::new(repo, ["remote", "add", "origin", url.as_str()])
+    }
+
     /// `git remote set-url origin URL`.
     pub fn set_origin_url_cmd(repo: &Path, url: &RemoteUrl) -> GitCommand {
         GitCommand::new(repo, ["remote", "set-url", "origin", url.as_str()])

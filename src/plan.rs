@@ -31,6 +31,17 @@ pub enum Step {
         /// Make the clone from this object cache's mirror of `url`.
         cache: Option<Arc<Cache>>,
     },
+    /// Make an empty repository in the temporary folder `partial` with
+    /// origin at `url`, for a fetch of just the pinned commit (`--depth`,
+    /// where a clone of the branch tip would transfer what is not wanted).
+    Init {
+        /// Where the commit will be fetched from.
+        url: RemoteUrl,
+        /// The temporary sibling folder.
+        partial: PathBuf,
+        /// The commit (its length gives the object format).
+        commit: CommitId,
+    },
     /// Fetch a missing pinned commit by id (resolution does this; plans
     /// show it in dry runs).
     Fetch {
@@ -112,10 +123,15 @@ pub struct CheckoutPlan {
     /// run left without one. What no pin moves gets its branch checked out
     /// at the end ([`plan_populate`]).
     pub unwritten: Vec<RepoName>,
+    /// Missing deps not cloned now: `checkout --sync --depth N` leaves them
+    /// to the sync, which fetches only each pinned commit (one connection,
+    /// and no branch tip). Any that no pin brings are cloned afterwards
+    /// ([`clone_plan`]).
+    pub left_to_sync: Vec<RepoName>,
 }
 
 /// The choices `checkout` was given.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct CheckoutOptions {
     /// Also the transitive closure of registry deps.
     pub with_deps: bool,
@@ -133,7 +149,8 @@ pub struct CheckoutOptions {
     pub depth: Option<u32>,
     /// `checkout --sync`: clone the deps (not the named projects) without
     /// a working tree and leave their submodules, for the sync to write
-    /// both once, at the pins.
+    /// both once, at the pins. With `--depth` (and no cache), do not clone
+    /// them at all: the sync fetches just their pinned commits.
     pub defer_dep_trees: bool,
 }
 
@@ -165,40 +182,60 @@ pub fn plan_checkout(
             }
             continue;
         }
-        let partial = workspace.partial_dir(&name);
-        let url = if options.read_only {
-            &project.ro_url
-        } else {
-            &project.rw_url
-        };
         let defer = options.defer_dep_trees && !roots.contains(&name);
-        let mut steps = vec![Step::Clone {
-            url: url.clone(),
-            partial: partial.clone(),
-            options: CloneOptions {
-                depth: options.depth,
-                no_checkout: defer,
-                ..CloneOptions::default()
-            },
-            cache: options.cache.clone(),
-        }];
-        if defer {
-            plan.unwritten.push(name.clone());
-        } else if project.submodules && options.submodules {
-            steps.push(Step::Submodules {
-                repo: partial.clone(),
-                exclude: options.exclude_submodule.clone(),
-                depth: Some(SUBMODULE_DEPTH),
-                force: false,
-            });
+        if defer && options.depth.is_some() && options.cache.is_none() {
+            plan.left_to_sync.push(name);
+        } else {
+            if defer {
+                plan.unwritten.push(name.clone());
+            }
+            plan.clones.push(clone_plan(workspace, project, options, defer));
         }
-        steps.push(Step::Rename {
-            from: partial,
-            to: dest,
-        });
-        plan.clones.push(ProjectPlan { project: name, steps });
     }
     plan
+}
+
+/// The clone of one project into its temporary folder, its submodules, and
+/// the rename into place. With `without_tree`, the clone has no working
+/// tree and no submodules yet (see [`CheckoutPlan::unwritten`]).
+pub fn clone_plan(
+    workspace: &Workspace,
+    project: &crate::registry::Project,
+    options: &CheckoutOptions,
+    without_tree: bool,
+) -> ProjectPlan {
+    let partial = workspace.partial_dir(&project.name);
+    let url = if options.read_only {
+        &project.ro_url
+    } else {
+        &project.rw_url
+    };
+    let mut steps = vec![Step::Clone {
+        url: url.clone(),
+        partial: partial.clone(),
+        options: CloneOptions {
+            depth: options.depth,
+            no_checkout: without_tree,
+            ..CloneOptions::default()
+        },
+        cache: options.cache.clone(),
+    }];
+    if !without_tree && project.submodules && options.submodules {
+        steps.push(Step::Submodules {
+            repo: partial.clone(),
+            exclude: options.exclude_submodule.clone(),
+            depth: Some(SUBMODULE_DEPTH),
+            force: false,
+        });
+    }
+    steps.push(Step::Rename {
+        from: partial,
+        to: workspace.project_dir(&project.name),
+    });
+    ProjectPlan {
+        project: project.name.clone(),
+        steps,
+    }
 }
 
 /// Writes the working trees that are still missing after a checkout (and
@@ -250,6 +287,15 @@ impl fmt::Display for Step {
                         write!(f, "{}", lines.join("\n  then "))
                     }
                 }
+            }
+            Step::Init { url, partial, commit } => {
+                let parent = partial.parent().unwrap_or(partial);
+                write!(
+                    f,
+                    "{}\n  then {}",
+                    Git::init_cmd(parent, partial, commit),
+                    Git::add_origin_cmd(partial, url)
+                )
             }
             Step::Fetch { repo, commit, depth } => {
                 write!(f, "{}", Git::fetch_commit_cmd(repo, commit, *depth))

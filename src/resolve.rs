@@ -41,6 +41,17 @@ pub struct SyncOptions {
     pub fresh: std::collections::BTreeSet<RepoName>,
 }
 
+impl SyncOptions {
+    /// Whether a missing dep is made by fetching just its pinned commit
+    /// into an empty repository, rather than by a clone: with `--depth`
+    /// (a shallow clone brings the branch tip, which is not wanted, and
+    /// then costs a second connection for the pin), and not through the
+    /// cache (whose local clones cost no connection anyway).
+    pub fn fetches_pins_only(&self) -> bool {
+        self.depth.is_some() && self.cache.is_none()
+    }
+}
+
 /// A dep and the commit chosen for it.
 #[derive(Clone, Debug)]
 pub struct Chosen {
@@ -64,6 +75,14 @@ pub enum DepState {
         /// Cloned by this run (by the sync, or by the `checkout --sync`
         /// that runs it).
         fresh: bool,
+    },
+    /// Missing, so made as a new repository in its temporary folder with
+    /// just the pinned commit fetched ([`SyncOptions::fetches_pins_only`]);
+    /// the apply phase checks the pin out there and renames it into place,
+    /// and a sync that stops before applying removes it.
+    Fetched {
+        /// The temporary folder.
+        partial: PathBuf,
     },
     /// Dry run: the folder is missing and would be cloned.
     WouldClone,
@@ -117,6 +136,19 @@ pub struct Resolution {
     pub unresolved_below: Vec<RepoName>,
     /// Deps that could not be made present or whose pin file is unreadable.
     pub failures: Vec<Failure>,
+}
+
+impl Resolution {
+    /// Removes the temporary folders of deps fetched into new repositories
+    /// ([`DepState::Fetched`]) that the apply phase did not rename into
+    /// place: the sync stopped, or that dep's checkout failed.
+    pub fn discard_unplaced(&self) {
+        for chosen in &self.chosen {
+            if let DepState::Fetched { partial } = &chosen.state {
+                exec::remove_partial(partial);
+            }
+        }
+    }
 }
 
 /// Everything resolution needs from the command.
@@ -270,6 +302,17 @@ impl Resolver<'_> {
                     pins: None,
                 });
             }
+            if self.options.fetches_pins_only() {
+                let (partial, probe) = self.fetch_into_new(project, commit, pinned_by)?;
+                let pins = read_pins_at(dep, commit, &probe);
+                if pins.is_err() {
+                    exec::remove_partial(&partial);
+                }
+                return Ok(Present {
+                    pins: Some(pins?),
+                    state: DepState::Fetched { partial },
+                });
+            }
             self.clone_missing(project, &dir)?;
             fresh = true;
         } else if !dir.join(".git").exists() {
@@ -322,6 +365,34 @@ impl Resolver<'_> {
             ],
         };
         exec::run_project(self.git, self.reporter, 1, &plan)
+    }
+
+    /// Makes a missing dep as an empty repository in its temporary folder,
+    /// and fetches only the pinned commit into it: one connection. Returns
+    /// the folder and its probe; the folder is removed if this fails.
+    fn fetch_into_new(
+        &self,
+        project: &Project,
+        commit: &CommitId,
+        pinned_by: &RepoName,
+    ) -> Result<(PathBuf, Probe)> {
+        let partial = self.workspace.partial_dir(&project.name);
+        let init = ProjectPlan {
+            project: project.name.clone(),
+            steps: vec![Step::Init {
+                url: self.clone_url(project).clone(),
+                partial: partial.clone(),
+                commit: commit.clone(),
+            }],
+        };
+        exec::run_project(self.git, self.reporter, 1, &init)?;
+        match self.fetch_missing(project, &partial, commit, pinned_by) {
+            Ok(probe) => Ok((partial, probe)),
+            Err(e) => {
+                exec::remove_partial(&partial);
+                Err(e)
+            }
+        }
     }
 
     /// Fetches a missing pinned commit by id; if the server refuses requests

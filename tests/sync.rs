@@ -52,22 +52,38 @@ fn checkout_sync_puts_every_dep_at_its_nearest_pin_and_reports_the_conflict() {
 }
 
 #[test]
-fn sync_clones_missing_deps_shallow_and_fetches_by_id_only_once() {
+fn sync_depth_fetches_just_the_pin_of_each_missing_dep_in_one_connection() {
     let fx = Fixture::new();
     fx.ok(&["checkout", "--no-deps", "app"]);
     let app = fx.ws.join("app");
     let out = fx.run(&app, &["-v", "sync", "--depth", "1"]);
     assert!(out.status.success(), "{}", text(&out));
     let err = stderr(&out);
-    assert!(err.contains("git clone --depth=1 --no-checkout"), "{err}");
-    // The pins are not branch tips, so a depth-1 clone lacks them: fetched by id.
-    assert!(
-        err.contains(&format!(
-            "git fetch --no-tags --depth=1 origin {}",
-            fx.id("LIBA_2")
-        )),
-        "{err}"
-    );
+    // No clone of the branch tip: an empty repository, then one fetch of
+    // the pinned commit by id.
+    assert!(!err.contains("git clone"), "{err}");
+    for (dep, pin) in [("liba", "LIBA_2"), ("libb", "LIBB_2"), ("base", "BASE_2")] {
+        assert!(err.contains(&format!("/.openxla-partial-{dep}")), "{err}");
+        let fetches: Vec<&str> = err
+            .lines()
+            .filter(|l| l.contains("git fetch") && l.contains(&format!("partial-{dep})")))
+            .collect();
+        assert_eq!(
+            fetches,
+            [format!(
+                "+ (in {}) git fetch --no-tags --depth=1 origin {}",
+                fx.ws.join(format!(".openxla-partial-{dep}")).display(),
+                fx.id(pin)
+            )],
+            "{err}"
+        );
+        assert!(tree_is_written(&fx, dep), "{dep}'s files are not all there");
+        assert_eq!(
+            fx.git(&fx.ws.join(dep), &["remote", "get-url", "origin"]),
+            format!("file://{}", fx.remote(dep).display()).replace("/git/", "/rw/")
+        );
+    }
+    assert!(!fx.ws.join(".openxla-partial-liba").exists());
     assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
     assert_eq!(fx.head("base"), fx.id("BASE_2"));
     assert_eq!(
@@ -597,4 +613,68 @@ fn a_clone_left_without_its_files_is_shown_and_finished_by_the_next_run() {
     fx.ok(&["sync", "--repo", "app"]);
     assert_eq!(fx.head("libb"), fx.id("LIBB_2"));
     assert!(tree_is_written(&fx, "libb"));
+}
+
+fn no_partials_left(fx: &Fixture) -> bool {
+    std::fs::read_dir(&fx.ws)
+        .unwrap()
+        .flatten()
+        .all(|e| !e.file_name().to_string_lossy().starts_with(".openxla-partial-"))
+}
+
+#[test]
+fn checkout_sync_depth_clones_the_named_project_and_fetches_only_each_pin() {
+    let fx = Fixture::new();
+    let out = fx.ok(&["-v", "checkout", "--sync", "--depth", "1", "app"]);
+    let err = stderr(&out);
+    let clones: Vec<&str> = err.lines().filter(|l| l.contains(" git clone ")).collect();
+    assert_eq!(clones.len(), 1, "only app is cloned:\n{err}");
+    assert!(
+        clones[0].contains("--depth=1") && clones[0].contains("/app.git"),
+        "{err}"
+    );
+    for (dep, pin) in [("liba", "LIBA_2"), ("libb", "LIBB_2"), ("base", "BASE_2")] {
+        let fetches = err
+            .lines()
+            .filter(|l| l.contains(" git fetch ") && l.contains(&format!("partial-{dep})")))
+            .count();
+        assert_eq!(fetches, 1, "{dep}:\n{err}");
+        assert_eq!(fx.head(dep), fx.id(pin));
+        assert!(tree_is_written(&fx, dep), "{dep}'s files are not all there");
+        assert_eq!(
+            fx.git(&fx.ws.join(dep), &["rev-parse", "--is-shallow-repository"]),
+            "true"
+        );
+    }
+    let status = fx.git(&fx.ws.join("liba"), &["submodule", "status"]);
+    assert!(
+        !status.lines().any(|l| l.starts_with(['-', '+', 'U'])),
+        "{status}"
+    );
+    assert!(no_partials_left(&fx));
+}
+
+#[test]
+fn checkout_sync_depth_clones_at_their_branch_the_deps_its_sync_did_not_bring() {
+    let fx = Fixture::new();
+    push_app_pinning_libb_at(&fx, "1234567890abcdef1234567890abcdef12345678");
+    let out = fx.run(&fx.ws, &["checkout", "--sync", "--depth", "1", "app"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("stopped before changing any working tree"),
+        "{}",
+        text(&out)
+    );
+    // liba and base were fetched at their pins, but the sync stopped: no
+    // half-made repository is left, and every dep ends as a plain
+    // `checkout --depth 1` leaves it.
+    for dep in ["liba", "libb", "base"] {
+        assert!(tree_is_written(&fx, dep), "{dep}'s files are not all there");
+        assert_eq!(
+            fx.git(&fx.ws.join(dep), &["symbolic-ref", "HEAD"]),
+            "refs/heads/main"
+        );
+    }
+    assert_eq!(fx.head("libb"), fx.id("LIBB_3"));
+    assert!(no_partials_left(&fx));
 }

@@ -67,7 +67,12 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
                 "then, for {} (no working tree yet){}: {}",
                 names.join(", "),
                 if args.sync { " unless a pin moves it" } else { "" },
-                crate::git::Git::populate_cmd(std::path::Path::new("NAME"))
+                Git::populate_cmd(std::path::Path::new("NAME"))
+            );
+        }
+        for name in &plan.left_to_sync {
+            println!(
+                "{name}: left to the sync, which fetches only its pinned commit (cloned at its branch if no pin names it)"
             );
         }
         let mut code = if plan.not_checkouts.is_empty() { 0 } else { 1 };
@@ -118,8 +123,17 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
             });
         }
     }
-    // Whatever no pin moved (no pin for it, a failed sync, or no --sync)
-    // gets its branch, as a plain clone would have.
+    // What no pin moved ends as a plain checkout leaves it: deps left to
+    // the sync that no pin named are cloned at their branch, and clones
+    // still without files get their branch written.
+    let mut finish: Vec<ProjectPlan> = plan
+        .left_to_sync
+        .iter()
+        .filter(|name| !workspace.project_dir(name).exists())
+        .filter_map(|name| registry.get(name))
+        .map(|project| plan::clone_plan(&workspace, project, &options, false))
+        .collect();
+    let cloned_late = finish.len();
     let unwritten: Vec<RepoName> = plan
         .unwritten
         .iter()
@@ -129,16 +143,26 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
         })
         .cloned()
         .collect();
-    if !unwritten.is_empty() {
+    finish.extend(plan::plan_populate(&workspace, &registry, &unwritten, &options));
+    if !finish.is_empty() {
         let started = Instant::now();
-        let plans = plan::plan_populate(&workspace, &registry, &unwritten, &options);
-        let failures = run_plans(ctx, &plans, "checked out")?;
-        ctx.reporter.summary(
-            "checkout",
-            &[("branch checked out", plans.len() - failures.len())],
-            &failures,
-            started.elapsed(),
-        );
+        let failures = run_plans(ctx, &finish, "done")?;
+        let failed_clones = failures
+            .iter()
+            .filter(|f| finish[..cloned_late].iter().any(|p| p.project == f.project))
+            .count();
+        let mut counts = Vec::new();
+        if cloned_late > 0 {
+            counts.push(("cloned (no pin names them)", cloned_late - failed_clones));
+        }
+        if !unwritten.is_empty() {
+            counts.push((
+                "branch checked out",
+                unwritten.len() - (failures.len() - failed_clones),
+            ));
+        }
+        ctx.reporter
+            .summary("checkout", &counts, &failures, started.elapsed());
         if !failures.is_empty() {
             code = 1;
         }

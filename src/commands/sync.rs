@@ -96,6 +96,7 @@ pub fn sync_project(
             &resolution.failures,
             started.elapsed(),
         );
+        resolution.discard_unplaced();
         eprintln!("error: stopped before changing any working tree: the commits above could not be had");
         return Ok(1);
     }
@@ -118,6 +119,7 @@ pub fn sync_project(
             result
         },
     );
+    resolution.discard_unplaced();
     let mut failures = Vec::new();
     let mut moved = 0;
     for (chosen, (plan, result)) in resolution.chosen.iter().zip(plans.iter().zip(results)) {
@@ -158,16 +160,25 @@ fn apply_plans(
         .iter()
         .map(|chosen| {
             let repo = workspace.project_dir(&chosen.dep);
+            let partial = workspace.partial_dir(&chosen.dep);
             let mut steps = Vec::new();
             // A dep cloned by this run holds nothing of the user's: no
             // orphan check before moving it.
-            let mut fresh = false;
+            let mut fresh = true;
+            // Where the pin is checked out: in place, or in the temporary
+            // folder of a new repository, renamed into place afterwards.
+            let mut in_partial = false;
             let head = match &chosen.state {
                 DepState::Present { head, fresh: cloned } => {
                     fresh = *cloned;
                     head.clone()
                 }
+                DepState::Fetched { .. } => {
+                    in_partial = true;
+                    None
+                }
                 DepState::WouldFetch { head } => {
+                    fresh = false;
                     steps.push(Step::Fetch {
                         repo: repo.clone(),
                         commit: chosen.commit.clone(),
@@ -176,40 +187,57 @@ fn apply_plans(
                     head.clone()
                 }
                 DepState::WouldClone => {
-                    fresh = true;
-                    let project = registry.get(&chosen.dep);
-                    if let Some(project) = project {
-                        let partial = workspace.partial_dir(&chosen.dep);
+                    if let Some(project) = registry.get(&chosen.dep) {
                         let url = if options.read_only {
                             &project.ro_url
                         } else {
                             &project.rw_url
                         };
-                        steps.push(Step::Clone {
-                            url: url.clone(),
-                            partial: partial.clone(),
-                            options: CloneOptions {
+                        if options.fetches_pins_only() {
+                            in_partial = true;
+                            steps.push(Step::Init {
+                                url: url.clone(),
+                                partial: partial.clone(),
+                                commit: chosen.commit.clone(),
+                            });
+                            steps.push(Step::Fetch {
+                                repo: partial.clone(),
+                                commit: chosen.commit.clone(),
                                 depth: options.depth,
-                                no_checkout: true,
-                                ..CloneOptions::default()
-                            },
-                            cache: options.cache.clone(),
-                        });
-                        steps.push(Step::Rename {
-                            from: partial,
-                            to: repo.clone(),
-                        });
+                            });
+                        } else {
+                            steps.push(Step::Clone {
+                                url: url.clone(),
+                                partial: partial.clone(),
+                                options: CloneOptions {
+                                    depth: options.depth,
+                                    no_checkout: true,
+                                    ..CloneOptions::default()
+                                },
+                                cache: options.cache.clone(),
+                            });
+                            steps.push(Step::Rename {
+                                from: partial.clone(),
+                                to: repo.clone(),
+                            });
+                        }
                     }
                     None
                 }
             };
             // A clone without a working tree gets it written even when
             // its HEAD is already the pin.
-            if head.as_ref() != Some(&chosen.commit) || Git::lacks_working_tree(&repo) {
+            if in_partial || head.as_ref() != Some(&chosen.commit) || Git::lacks_working_tree(&repo) {
                 steps.push(Step::Checkout {
-                    repo: repo.clone(),
+                    repo: if in_partial { partial.clone() } else { repo.clone() },
                     commit: chosen.commit.clone(),
                     force: options.force || fresh,
+                });
+            }
+            if in_partial {
+                steps.push(Step::Rename {
+                    from: partial,
+                    to: repo.clone(),
                 });
             }
             if registry.get(&chosen.dep).is_some_and(|p| p.submodules) {
@@ -230,7 +258,7 @@ fn apply_plans(
 
 fn result_line(chosen: &Chosen, moved: bool) -> String {
     let was = match &chosen.state {
-        DepState::Present { fresh: true, .. } => ", cloned".to_string(),
+        DepState::Present { fresh: true, .. } | DepState::Fetched { .. } => ", cloned".to_string(),
         DepState::Present { head: Some(head), .. } if moved => format!(", was {}", head.short()),
         _ if moved => String::new(),
         _ => ", already there".to_string(),
