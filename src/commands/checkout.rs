@@ -146,7 +146,7 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
     finish.extend(plan::plan_populate(&workspace, &registry, &unwritten, &options));
     if !finish.is_empty() {
         let started = Instant::now();
-        let failures = run_plans(ctx, &finish, "done")?;
+        let failures = run_plans(ctx, &finish)?;
         let failed_clones = failures
             .iter()
             .filter(|f| finish[..cloned_late].iter().any(|p| p.project == f.project))
@@ -186,12 +186,13 @@ fn execute(ctx: &Context, plan: &CheckoutPlan) -> Result<Vec<Failure>> {
             ),
         });
     }
-    failures.extend(run_plans(ctx, &plan.clones, "cloned")?);
+    failures.extend(run_plans(ctx, &plan.clones)?);
     Ok(failures)
 }
 
-/// Runs project plans in parallel, up to `--jobs`; returns the failures.
-fn run_plans(ctx: &Context, plans: &[ProjectPlan], done: &str) -> Result<Vec<Failure>> {
+/// Runs project plans (clones, or checkouts of clones without files) in
+/// parallel, up to `--jobs`; returns the failures.
+fn run_plans(ctx: &Context, plans: &[ProjectPlan]) -> Result<Vec<Failure>> {
     let executor = ctx.executor()?;
     let jobs = executor.jobs();
     ctx.reporter.begin("checkout", plans.len());
@@ -206,8 +207,12 @@ fn run_plans(ctx: &Context, plans: &[ProjectPlan], done: &str) -> Result<Vec<Fai
         },
         |p| {
             let result = exec::run_project(&ctx.git, &ctx.reporter, jobs, p);
-            ctx.reporter
-                .done(&p.project, Some(if result.is_ok() { done } else { "failed" }));
+            let done = match (&result, p.steps.first()) {
+                (Err(_), _) => "failed",
+                (Ok(()), Some(Step::Clone { .. })) => "cloned",
+                (Ok(()), _) => "checked out",
+            };
+            ctx.reporter.done(&p.project, Some(done));
             result
         },
     );
