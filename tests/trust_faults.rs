@@ -160,6 +160,57 @@ fn sync_killed_inside_a_checkout_is_finished_by_the_next_run() {
     assert!(!fx.ws.join(LOCK).exists());
 }
 
+#[test]
+fn checkout_sync_killed_before_its_sync_is_finished_by_the_next_run() {
+    let fx = fixture();
+    // The deps are cloned without their files, for the sync to write them
+    // at the pins; the run dies as the sync starts.
+    let blocked = start_blocked(&fx, &fx.ws, "cat-file", &["-j", "1", "checkout", "--sync", "app"]);
+    blocked.kill_9();
+    assert_stale_lock_left(&fx);
+    let out = fx.ok(&["status", "--repo", "app"]);
+    for dep in ["liba", "libb", "base"] {
+        let line = stdout(&out)
+            .lines()
+            .find(|l| l.starts_with(dep))
+            .unwrap()
+            .to_string();
+        assert!(line.contains("no working tree"), "{line}");
+    }
+
+    let out = fx.ok(&["checkout", "--sync", "app"]);
+    assert!(stderr(&out).contains("already exists"), "{}", text(&out));
+    assert_synced(&fx);
+    for dep in ["liba", "libb", "base"] {
+        let status = raw_git(&fx, &fx.ws.join(dep), &["status", "--porcelain"]);
+        assert!(status.is_empty(), "{dep}: {status}");
+    }
+    assert!(!fx.ws.join(LOCK).exists());
+}
+
+#[test]
+fn checkout_sync_depth_killed_inside_the_fetch_of_a_pin_leaves_no_repository_in_place() {
+    let fx = fixture();
+    let blocked = start_blocked(
+        &fx,
+        &fx.ws,
+        "fetch",
+        &["-j", "1", "checkout", "--sync", "--depth", "1", "app"],
+    );
+    blocked.kill_9();
+    assert_stale_lock_left(&fx);
+    // The dep being made sits in its temporary folder, never in place.
+    assert_eq!(leftovers(&fx, ".openxla-partial-").len(), 1);
+    for name in ["liba", "libb", "base"] {
+        assert!(!fx.ws.join(name).exists(), "{name} exists after the kill");
+    }
+
+    fx.ok(&["checkout", "--sync", "--depth", "1", "app"]);
+    assert_synced(&fx);
+    assert!(leftovers(&fx, ".openxla-partial-").is_empty());
+    assert!(!fx.ws.join(LOCK).exists());
+}
+
 // ---- Two runs at once -----------------------------------------------------------
 
 #[test]
