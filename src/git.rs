@@ -18,9 +18,10 @@ pub struct Git {
     /// Set `GIT_TERMINAL_PROMPT=0`: without a terminal nobody could answer.
     no_prompt: bool,
     /// `git --version`, asked at most once per run: up front by commands
-    /// that change working trees ([`Git::check_installed`]), and by the
-    /// others only once a git command has failed, to tell a git that is
-    /// too old from other failures without a process on the way to success.
+    /// that clone, fetch or move checkouts ([`Git::check_installed`]), and
+    /// by the others only once a git command has failed, to tell a git that
+    /// is too old from other failures without a process on the way to
+    /// success.
     version: std::sync::Arc<std::sync::OnceLock<Option<String>>>,
 }
 
@@ -740,16 +741,8 @@ impl Git {
         let date = parts.next().unwrap_or_default().to_string();
         let subject = parts.next().unwrap_or_default().to_string();
         // `%cs` (YYYY-MM-DD) needs git 2.21; an older one prints it as is.
-        let is_date = date.len() == 10
-            && date.bytes().enumerate().all(|(i, b)| {
-                if i == 4 || i == 7 {
-                    b == b'-'
-                } else {
-                    b.is_ascii_digit()
-                }
-            });
         match id {
-            Some(id) if is_date => Ok(CommitSummary { id, date, subject }),
+            Some(id) if date != "%cs" => Ok(CommitSummary { id, date, subject }),
             _ => Err(self.failed(&cmd, format!("unexpected output: {}", out.trim()), Some(0))),
         }
     }
