@@ -22,7 +22,7 @@ use crate::workspace::PARTIAL_PREFIX;
 /// are within noise of each other at 150 ms per connection, and 16 or 32
 /// gained 5% to 15% at 500 ms. It stays 8: OpenSSH servers by default start
 /// dropping unauthenticated connections beyond 10 at once (`MaxStartups
-/// 10:30:100`), and every project's connection goes to the same host.
+/// 10:30:100`), and a workspace's connections often all go to one host.
 pub const DEFAULT_JOBS: usize = 8;
 
 /// A pool of worker threads sized by `--jobs`.
