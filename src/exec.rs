@@ -318,3 +318,27 @@ pub fn remove_partial(path: &Path) {
         let _ = std::fs::remove_dir_all(path);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prioritised_items_start_first_and_results_keep_item_order() {
+        let executor = Executor::new(1).unwrap();
+        let started = Mutex::new(Vec::new());
+        let items = [1, 2, 3, 4, 5, 6];
+        let results = executor.map_prioritised(
+            &items,
+            |&i| i % 3 == 0,
+            |_| None,
+            |&i| {
+                started.lock().unwrap().push(i);
+                i * 10
+            },
+        );
+        assert_eq!(results, [10, 20, 30, 40, 50, 60]);
+        // One worker: the start order is the queue's order.
+        assert_eq!(started.into_inner().unwrap(), [3, 6, 1, 2, 4, 5]);
+    }
+}

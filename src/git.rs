@@ -1056,6 +1056,21 @@ mod tests {
     }
 
     #[test]
+    fn a_repository_for_a_sha256_pin_is_made_in_that_object_format() {
+        let sha1 = CommitId::new(&"a".repeat(40)).unwrap();
+        let sha256 = CommitId::new(&"b".repeat(64)).unwrap();
+        let (ws, dest) = (Path::new("/ws"), Path::new("/ws/.p"));
+        assert_eq!(
+            Git::init_cmd(ws, dest, &sha1).command_line(),
+            "git init --quiet -- /ws/.p"
+        );
+        assert_eq!(
+            Git::init_cmd(ws, dest, &sha256).command_line(),
+            "git init --quiet --object-format=sha256 -- /ws/.p"
+        );
+    }
+
+    #[test]
     fn batch_output_is_split_by_sizes_not_lines() {
         let out = b"aaaa commit 3\nx\ny\nHEAD:nope missing\nbbbb blob 0\n\n";
         let answers = parse_batch(out).unwrap();

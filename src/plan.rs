@@ -205,21 +205,14 @@ pub fn clone_plan(
     without_tree: bool,
 ) -> ProjectPlan {
     let partial = workspace.partial_dir(&project.name);
-    let url = if options.read_only {
-        &project.ro_url
-    } else {
-        &project.rw_url
-    };
-    let mut steps = vec![Step::Clone {
-        url: url.clone(),
-        partial: partial.clone(),
-        options: CloneOptions {
-            depth: options.depth,
-            no_checkout: without_tree,
-            ..CloneOptions::default()
-        },
-        cache: options.cache.clone(),
-    }];
+    let mut steps = vec![clone_step(
+        workspace,
+        project,
+        options.read_only,
+        options.depth,
+        without_tree,
+        options.cache.clone(),
+    )];
     if !without_tree && project.submodules && options.submodules {
         steps.push(Step::Submodules {
             repo: partial.clone(),
@@ -235,6 +228,28 @@ pub fn clone_plan(
     ProjectPlan {
         project: project.name.clone(),
         steps,
+    }
+}
+
+/// The clone of `project` (from its read-only URL when `read_only`) into
+/// its temporary folder, `--depth` and `--no-checkout` as given.
+pub fn clone_step(
+    workspace: &Workspace,
+    project: &crate::registry::Project,
+    read_only: bool,
+    depth: Option<u32>,
+    no_checkout: bool,
+    cache: Option<Arc<Cache>>,
+) -> Step {
+    Step::Clone {
+        url: project.url(read_only).clone(),
+        partial: workspace.partial_dir(&project.name),
+        options: CloneOptions {
+            depth,
+            no_checkout,
+            ..CloneOptions::default()
+        },
+        cache,
     }
 }
 

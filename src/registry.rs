@@ -83,6 +83,17 @@ pub struct Project {
     pub replaced: Vec<Layer>,
 }
 
+impl Project {
+    /// The URL clones come from: `ro_url` when `read_only`, else `rw_url`.
+    pub fn url(&self, read_only: bool) -> &RemoteUrl {
+        if read_only {
+            &self.ro_url
+        } else {
+            &self.rw_url
+        }
+    }
+}
+
 /// The merged, validated set of projects.
 #[derive(Clone, Debug)]
 pub struct Registry {

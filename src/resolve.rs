@@ -11,9 +11,9 @@ use anyhow::{anyhow, Result};
 use regex::Regex;
 
 use crate::exec::{self, Executor};
-use crate::git::{CloneOptions, Git, Probe};
+use crate::git::{Git, Probe};
 use crate::pinfile::{self, Pins};
-use crate::plan::{ProjectPlan, Step};
+use crate::plan::{self, ProjectPlan, Step};
 use crate::registry::{Project, Registry};
 use crate::report::{Failure, Reporter};
 use crate::types::{CommitId, RepoName};
@@ -279,11 +279,7 @@ impl Resolver<'_> {
     }
 
     fn clone_url<'p>(&self, project: &'p Project) -> &'p crate::types::RemoteUrl {
-        if self.options.read_only {
-            &project.ro_url
-        } else {
-            &project.rw_url
-        }
+        project.url(self.options.read_only)
     }
 
     /// Makes `commit` present in `dep`'s checkout (cloning or fetching only
@@ -348,16 +344,14 @@ impl Resolver<'_> {
         let plan = ProjectPlan {
             project: project.name.clone(),
             steps: vec![
-                Step::Clone {
-                    url: self.clone_url(project).clone(),
-                    partial: partial.clone(),
-                    options: CloneOptions {
-                        depth: self.options.depth,
-                        no_checkout: true,
-                        ..CloneOptions::default()
-                    },
-                    cache: self.options.cache.clone(),
-                },
+                plan::clone_step(
+                    self.workspace,
+                    project,
+                    self.options.read_only,
+                    self.options.depth,
+                    true,
+                    self.options.cache.clone(),
+                ),
                 Step::Rename {
                     from: partial,
                     to: dir.to_path_buf(),

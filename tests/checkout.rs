@@ -230,6 +230,46 @@ fn checkout_dry_run_prints_the_plan_and_changes_nothing() {
 }
 
 #[test]
+fn checkout_sync_dry_run_says_which_deps_wait_for_the_sync() {
+    let fx = Fixture::new();
+    let before = fx.snapshot();
+    let out = fx.ok(&["--dry-run", "checkout", "--sync", "app"]);
+    let plan = stdout(&out);
+    assert!(
+        plan.contains("liba: (in ") && plan.contains("git clone --no-checkout -- file://"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("then, for liba, libb, base (no working tree yet) unless a pin moves it:"),
+        "{plan}"
+    );
+    let out = fx.ok(&["--dry-run", "checkout", "--sync", "--depth", "1", "app"]);
+    let plan = stdout(&out);
+    assert!(
+        plan.contains("libb: left to the sync, which fetches only its pinned commit"),
+        "{plan}"
+    );
+    assert!(!plan.contains("libb: (in "), "{plan}");
+    common::assert_unchanged(&before, &fx.snapshot());
+}
+
+#[test]
+fn checkout_leaves_an_existing_repository_without_commits_alone() {
+    let fx = Fixture::new();
+    // No commit and no index, like a clone without files, but nothing to
+    // write its files from: it is someone's new repository.
+    fx.git(&fx.ws, &["init", "--quiet", "base"]);
+    let out = fx.ok(&["checkout", "app"]);
+    assert!(
+        stderr(&out).contains("Skipping checkout of base (already exists)"),
+        "{}",
+        text(&out)
+    );
+    assert!(!fx.ws.join("base/.git/index").exists());
+    assert!(fx.ws.join("liba/.git").exists());
+}
+
+#[test]
 fn a_leftover_partial_clone_is_never_taken_for_a_checkout() {
     let fx = Fixture::new();
     // What a killed run leaves: a temporary folder holding half a clone.

@@ -493,11 +493,27 @@ fn checkout_sync_writes_each_dep_tree_once_at_its_pin() {
         text(&out)
     );
     assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+    assert_liba_submodules_at_recorded(&fx);
+}
+
+/// liba's submodules are all initialised and at the commits liba records.
+fn assert_liba_submodules_at_recorded(fx: &Fixture) {
     let status = fx.git(&fx.ws.join("liba"), &["submodule", "status"]);
     assert!(
         !status.lines().any(|l| l.starts_with(['-', '+', 'U'])),
         "{status}"
     );
+}
+
+/// Every dep is as a plain checkout leaves it: on its branch, files written.
+fn assert_deps_on_their_branch_with_their_files(fx: &Fixture) {
+    for dep in ["liba", "libb", "base"] {
+        assert!(tree_is_written(fx, dep), "{dep}'s files are not all there");
+        assert_eq!(
+            fx.git(&fx.ws.join(dep), &["symbolic-ref", "HEAD"]),
+            "refs/heads/main"
+        );
+    }
 }
 
 /// Rewrites app's pin of libb (in app's remote) to `commit`.
@@ -533,18 +549,8 @@ fn checkout_sync_leaves_deps_no_pin_moves_on_their_branch_with_their_files() {
         text(&out)
     );
     // The sync moved nothing, so every dep is as a plain checkout leaves it.
-    for dep in ["liba", "libb", "base"] {
-        assert!(tree_is_written(&fx, dep), "{dep}'s files are not all there");
-        assert_eq!(
-            fx.git(&fx.ws.join(dep), &["symbolic-ref", "HEAD"]),
-            "refs/heads/main"
-        );
-    }
-    let status = fx.git(&fx.ws.join("liba"), &["submodule", "status"]);
-    assert!(
-        !status.lines().any(|l| l.starts_with(['-', '+', 'U'])),
-        "{status}"
-    );
+    assert_deps_on_their_branch_with_their_files(&fx);
+    assert_liba_submodules_at_recorded(&fx);
 }
 
 #[test]
@@ -646,11 +652,7 @@ fn checkout_sync_depth_clones_the_named_project_and_fetches_only_each_pin() {
             "true"
         );
     }
-    let status = fx.git(&fx.ws.join("liba"), &["submodule", "status"]);
-    assert!(
-        !status.lines().any(|l| l.starts_with(['-', '+', 'U'])),
-        "{status}"
-    );
+    assert_liba_submodules_at_recorded(&fx);
     assert!(no_partials_left(&fx));
 }
 
@@ -668,13 +670,7 @@ fn checkout_sync_depth_clones_at_their_branch_the_deps_its_sync_did_not_bring() 
     // liba and base were fetched at their pins, but the sync stopped: no
     // half-made repository is left, and every dep ends as a plain
     // `checkout --depth 1` leaves it.
-    for dep in ["liba", "libb", "base"] {
-        assert!(tree_is_written(&fx, dep), "{dep}'s files are not all there");
-        assert_eq!(
-            fx.git(&fx.ws.join(dep), &["symbolic-ref", "HEAD"]),
-            "refs/heads/main"
-        );
-    }
+    assert_deps_on_their_branch_with_their_files(&fx);
     assert_eq!(fx.head("libb"), fx.id("LIBB_3"));
     assert!(no_partials_left(&fx));
 }

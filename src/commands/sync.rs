@@ -9,9 +9,9 @@ use anyhow::{bail, Result};
 use super::Context;
 use crate::cli::SyncArgs;
 use crate::exec;
-use crate::git::{CloneOptions, Git};
+use crate::git::Git;
 use crate::pinfile;
-use crate::plan::{ProjectPlan, Step, SUBMODULE_DEPTH};
+use crate::plan::{self, ProjectPlan, Step, SUBMODULE_DEPTH};
 use crate::registry::{Project, Registry};
 use crate::report::Failure;
 use crate::resolve::{Chosen, DepState, Resolution, Resolver, SyncOptions};
@@ -188,15 +188,10 @@ fn apply_plans(
                 }
                 DepState::WouldClone => {
                     if let Some(project) = registry.get(&chosen.dep) {
-                        let url = if options.read_only {
-                            &project.ro_url
-                        } else {
-                            &project.rw_url
-                        };
                         if options.fetches_pins_only() {
                             in_partial = true;
                             steps.push(Step::Init {
-                                url: url.clone(),
+                                url: project.url(options.read_only).clone(),
                                 partial: partial.clone(),
                                 commit: chosen.commit.clone(),
                             });
@@ -206,16 +201,14 @@ fn apply_plans(
                                 depth: options.depth,
                             });
                         } else {
-                            steps.push(Step::Clone {
-                                url: url.clone(),
-                                partial: partial.clone(),
-                                options: CloneOptions {
-                                    depth: options.depth,
-                                    no_checkout: true,
-                                    ..CloneOptions::default()
-                                },
-                                cache: options.cache.clone(),
-                            });
+                            steps.push(plan::clone_step(
+                                workspace,
+                                project,
+                                options.read_only,
+                                options.depth,
+                                true,
+                                options.cache.clone(),
+                            ));
                             steps.push(Step::Rename {
                                 from: partial.clone(),
                                 to: repo.clone(),
