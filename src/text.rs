@@ -1,0 +1,71 @@
+//! Text that comes from other people's repositories (commit subjects, branch
+//! names, git's stderr, prompts) made safe to show on a terminal.
+//!
+//! A commit subject may hold escape sequences that repaint the screen, set
+//! the terminal's title or clipboard, or reorder what is shown (bidi
+//! controls). Everything printed that the tool did not write itself goes
+//! through [`escape_control`] first.
+
+use std::borrow::Cow;
+
+/// `s` with every control character escaped as `\x1b` / `\u{202e}`: C0 and
+/// C1 controls, DEL, and the invisible characters that change how the rest
+/// of a line is shown (bidi embeddings, overrides and isolates, zero-width
+/// characters, the byte-order mark). With `keep_newlines`, `\n` stays (for
+/// multi-line messages such as git's stderr); a tab always stays.
+pub fn escape_control(s: &str, keep_newlines: bool) -> Cow<'_, str> {
+    let unsafe_char = |c: char| needs_escape(c) && !(keep_newlines && c == '\n');
+    if !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            if (c as u32) < 0x80 {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            } else {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Whether `c` is a character that [`escape_control`] escapes (a tab never is).
+pub fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\t') || is_invisible_format(c)
+}
+
+/// Bidi controls (U+202A–U+202E, U+2066–U+2069, U+200E/U+200F), zero-width
+/// characters (U+200B–U+200D), U+2060 (word joiner) and the byte-order mark:
+/// invisible, yet they change what a reader sees.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060 | 0x2066..=0x2069 | 0xFEFF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_is_borrowed_unchanged() {
+        assert!(matches!(escape_control("fix: a\tb", false), Cow::Borrowed(_)));
+        assert!(matches!(escape_control("line 1\nline 2", true), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn terminal_sequences_and_invisible_characters_are_escaped() {
+        assert_eq!(
+            escape_control("\x1b]0;title\x07\x1b[2K\rabc1234", false),
+            "\\x1b]0;title\\x07\\x1b[2K\\x0dabc1234"
+        );
+        assert_eq!(
+            escape_control("a\u{202e}b\u{200b}c\u{9b}", false),
+            "a\\u{202e}b\\u{200b}c\\u{9b}"
+        );
+        assert_eq!(escape_control("one\ntwo", false), "one\\x0atwo");
+        assert_eq!(escape_control("one\ntwo\x7f", true), "one\ntwo\\x7f");
+    }
+}
