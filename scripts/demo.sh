@@ -67,11 +67,12 @@ ow roll nightly --sync
 step git status --short
 ow roll nightly
 
-# 6. What CI does: the generated sync_deps.py alone, in a fresh folder.
+# 6. What CI does: the generated sync_deps.py alone, in a fresh folder
+# (shallow by default: each dep and submodule one commit deep).
 mkdir -p "$root/ci/app"
 cp "$root/ws/app/sync_deps.py" "$root/ci/app/"
 cd "$root/ci/app"
-step python3 sync_deps.py --jobs 4 --depth 1 --submodules-depth 1
+step python3 sync_deps.py --jobs 4
 step git -C ../liba log --oneline -1
 
 echo

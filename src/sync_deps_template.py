@@ -15,10 +15,58 @@ import sys
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _COMMIT_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+# git reads `WORD::ADDRESS` as "run the program git-remote-WORD on ADDRESS"
+# (ext:: and fd:: are built in and run commands themselves).
+_HELPER_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*::")
+# Invisible characters that change how the text around them reads: bidi
+# embeddings, overrides and isolates, zero-width characters, the word joiner
+# and the byte-order mark.
+_INVISIBLE = frozenset(list(range(0x200B, 0x2010)) + list(range(0x202A, 0x202F))
+                       + [0x2060] + list(range(0x2066, 0x206A)) + [0xFEFF])
+
+# After checking a pinned commit out in a dependency, this script points
+# this ref of the dependency at it. A detached HEAD that some ref contains
+# is never taken for the user's own work (see `Sync.may_move`), so on the
+# next run the commit this script left there moves without --force, even
+# when it was fetched alone by id and no branch holds it.
+MARKER_REF = "refs/openxla-workspace/pinned"
+
+# Inherited, these would point every git command at another repository
+# than the folder it runs in (a git hook that runs this script sets some).
+_GIT_LOCATION_VARIABLES = (
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE")
+
+
+def _escape_table(keep_newlines):
+    codes = (list(range(0x20)) + list(range(0x7F, 0xA0)) + sorted(_INVISIBLE))
+    return {c: ("\\x%02x" % c if c < 0x80 else "\\u{%x}" % c) for c in codes
+            if c != 0x09 and not (keep_newlines and c == 0x0A)}
+
+
+_ESCAPES = {False: _escape_table(False), True: _escape_table(True)}
+
+
+def escape_control(text, keep_newlines=False):
+    """`text` with every control character shown as `\\x1b` or `\\u{202e}`.
+
+    Text from repositories (git's messages, paths, names) may hold escape
+    sequences that repaint the terminal, set its title or reorder what it
+    shows; everything printed goes through here first. A tab stays, and so
+    does a newline when `keep_newlines` (for messages of several lines).
+    """
+    return text.translate(_ESCAPES[keep_newlines])
 
 
 class SyncError(Exception):
-    """A dependency that cannot be synced, for a reason other than git."""
+    """Why a dependency was not (or not fully) synced, and what to do.
+
+    `details` is git's side of it, already indented and escaped.
+    """
+
+    def __init__(self, message, details=""):
+        super().__init__(message)
+        self.details = details
 
 
 class GitError(Exception):
@@ -32,11 +80,14 @@ class GitError(Exception):
         self.stderr = stderr
 
     def describe(self):
-        lines = [f"  command: {self.command}", f"  in: {self.cwd}"]
+        lines = [f"  command: {escape_control(self.command)}",
+                 f"  in: {escape_control(self.cwd)}"]
         if self.status is not None:
             lines.append(f"  exit status: {self.status}")
+        # Split on newlines only: `say` shows any other control character
+        # (a carriage return, an escape) escaped, never obeyed.
         lines.extend(("  " + line).rstrip()
-                     for line in self.stderr.strip().splitlines())
+                     for line in self.stderr.strip().split("\n"))
         return "\n".join(lines)
 
 
@@ -58,22 +109,34 @@ def check_commit(name, commit):
 
 
 def check_url(name, url):
-    """Returns why git must not be given `url`, or None (see SPEC section 4)."""
+    """Returns why git must not be given `url`, or None.
+
+    Refused: what git would read as an option, transports that run a
+    program (`ext::`, `fd::` and every `TRANSPORT::ADDRESS` remote helper),
+    hosts or users that ssh would read as an option, and white space,
+    control or invisible characters (which can make a URL read as another).
+    """
     if not isinstance(url, str) or not url:
         return f"{name}: origin {url!r} is not a URL"
     if url.startswith("-"):
         return f"{name}: origin {url!r} starts with '-', which git reads as an option"
     if url.lower().startswith(("ext::", "fd::")):
         return f"{name}: origin {url!r} uses a transport that runs commands"
+    if _HELPER_RE.match(url):
+        return (f"{name}: origin {url!r} names a remote helper "
+                "(TRANSPORT::ADDRESS), a program git would run; use an "
+                "https, ssh or file URL")
     if any(c.isspace() or ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in url):
         return f"{name}: origin {url!r} contains white space or control characters"
+    if any(ord(c) in _INVISIBLE for c in url):
+        return (f"{name}: origin {url!r} contains invisible "
+                "characters (bidi controls, zero-width characters or a "
+                "byte-order mark) that can make it read as another URL")
     if "://" in url:
         authority = url.split("://", 1)[1].split("/", 1)[0]
         if any(part.startswith("-") for part in [authority] + authority.split("@")):
             return (f"{name}: origin {url!r} names a host or user starting "
                     "with '-', which ssh reads as an option")
-    elif "::" in url:
-        return f"{name}: origin {url!r} names a remote helper (TRANSPORT::ADDRESS)"
     else:
         # scp-like `user@host:path` (a ':' before any '/'): the same danger.
         colon = url.find(":")
@@ -110,17 +173,24 @@ def url_host(url):
 class Sync:
     """One run: the parsed options, git's environment and the workspace."""
 
-    def __init__(self, args, workspace_dir, interactive):
+    def __init__(self, args, pin_file, interactive):
         self.args = args
-        self.workspace_dir = workspace_dir
+        self.project_dir, self.pin_file = os.path.split(pin_file)
+        self.workspace_dir = os.path.dirname(self.project_dir)
         self.env = dict(os.environ)
+        for variable in _GIT_LOCATION_VARIABLES:
+            self.env.pop(variable, None)
         if not interactive:
             # Without a terminal nobody can answer a prompt; fail instead.
             self.env.setdefault("GIT_TERMINAL_PROMPT", "0")
 
-    def git(self, cwd, *args, ok_status=(0,)):
+    def git(self, cwd, *args, ok_status=(0,), c_locale=False):
+        env = self.env
+        if c_locale:
+            # git's words are matched below: ask for them untranslated.
+            env = dict(env, LC_ALL="C")
         try:
-            proc = subprocess.run(["git"] + list(args), cwd=cwd, env=self.env,
+            proc = subprocess.run(["git"] + list(args), cwd=cwd, env=env,
                                   stdin=subprocess.DEVNULL,
                                   stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE)
@@ -132,38 +202,136 @@ class Sync:
         return proc
 
     def dep(self, name):
-        """Moves dependency `name` to its pin; returns the line to print."""
+        """Moves dependency `name` to its pin; returns the lines to print."""
         commit = PINNED_VERSIONS[name]
         folder = os.path.join(self.workspace_dir, name)
+        previous = None
         if not os.path.lexists(folder):
             url = ORIGINS.get(name)
             if url is None:
-                raise SyncError(f"{folder} does not exist and ORIGINS has no "
-                                f"URL to clone {name} from")
+                raise SyncError(f"{escape_control(folder)} does not exist and "
+                                f"ORIGINS has no URL to clone {name} from")
             self.clone(folder, url, commit)
         elif os.path.exists(os.path.join(folder, ".git")):
-            self.move_to(folder, commit)
+            previous = self.move_to(folder, commit, self.args.depth,
+                                    self.never_pinned_here,
+                                    "this project never pinned")
         else:
             # Running git here would act on whatever repository encloses it.
-            raise SyncError(f"{folder} exists but is not a git checkout; "
-                            "move it away and run again")
+            raise SyncError(f"{escape_control(folder)} exists but is not a git "
+                            "checkout; move it away and run again")
+        lines = [f"{name}: at {commit[:7]}"]
         if SUBMODULES.get(name):
-            self.submodules(name, folder)
-        return f"{name}: at {commit[:7]}"
+            lines.extend(self.submodules(name, folder, commit, previous))
+        return lines
 
-    def move_to(self, folder, commit):
-        # Fetch by id only when the commit is missing: fetching is the slow
-        # part, and `cat-file -e` answers from local objects.
+    def move_to(self, folder, commit, depth, never_here, unknown,
+                fresh=False):
+        """Checks `commit` out detached in `folder`, fetching it if missing;
+        returns the commit HEAD was at before (None if unborn).
+
+        Refuses (SyncError) to move a HEAD that may hold the user's own
+        work: see `may_move`. `never_here(head)` answers its last question;
+        `unknown` says what it found, for the message.
+        """
+        head = self.head(folder)
+        if head == commit and depth > 0:
+            return head
+        shallow = set() if fresh else self.shallow_commits(folder)
+        if head == commit and not shallow:
+            return head
+        if head is not None and head != commit and not self.args.force:
+            if not self.may_move(folder, head, shallow, never_here):
+                shown = escape_control(folder)
+                raise SyncError(
+                    f"HEAD is at {head[:7]}, a detached commit that no ref "
+                    f"contains and that {unknown}; checking out {commit[:7]} "
+                    f"could lose it, so {shown} was left as it is. Keep the "
+                    f"commit with `git -C {shlex.quote(shown)} branch "
+                    f"keep-{head[:7]} {head}` and run again, or run with "
+                    "--force to move it anyway")
         present = self.git(folder, "cat-file", "-e", commit + "^{commit}",
-                           ok_status=(0, 1, 128))
-        if present.returncode != 0:
-            self.git(folder, "fetch", *depth_flag(self.args.depth), "--",
-                     "origin", commit)
-        head = self.git(folder, "rev-parse", "-q", "--verify", "HEAD",
-                        ok_status=(0, 1))
-        if head.stdout.decode("ascii", errors="replace").strip() != commit:
+                           ok_status=(0, 1, 128)).returncode == 0
+        if not present or (depth == 0 and shallow):
+            self.fetch(folder, commit, depth, fresh, bool(shallow))
+        if head != commit:
+            self.checkout(folder, commit)
+        self.git(folder, "update-ref", "-m", "sync_deps.py: checked out the pin",
+                 MARKER_REF, commit)
+        return head
+
+    def head(self, folder):
+        found = self.git(folder, "rev-parse", "-q", "--verify", "HEAD^{commit}",
+                         ok_status=(0, 1))
+        return found.stdout.decode("ascii", errors="replace").strip() or None
+
+    def shallow_commits(self, folder):
+        """The commits git lists as the edge of a shallow history: each came
+        from a server (git fetched it without its parents)."""
+        found = self.git(folder, "rev-parse", "--git-path", "shallow")
+        path = os.path.join(folder, os.fsdecode(found.stdout.rstrip(b"\r\n")))
+        try:
+            with open(path, encoding="ascii", errors="replace") as f:
+                return set(f.read().split())
+        except FileNotFoundError:
+            return set()
+
+    def may_move(self, folder, head, shallow, never_here):
+        """Whether HEAD, at `head`, can move without losing a commit.
+
+        A HEAD on a branch can (the branch keeps its commits). A detached
+        HEAD can when its commit is known to be kept or to come from
+        elsewhere: a ref contains it (a branch, tag, remote-tracking ref,
+        stash, or MARKER_REF, which marks the commit this file last checked
+        out there); git fetched it shallow; or it is a commit this project
+        pinned or recorded there before (`never_here` says it is not). Any
+        other detached commit may be one the user made, and stays.
+        """
+        on_branch = self.git(folder, "symbolic-ref", "-q", "HEAD",
+                             ok_status=(0, 1))
+        if on_branch.returncode == 0:
+            return True
+        kept = self.git(folder, "for-each-ref", "--count=1", "--contains",
+                        head, "--format=%(refname)")
+        if kept.stdout.strip() or head in shallow:
+            return True
+        return not never_here(head)
+
+    def never_pinned_here(self, commit):
+        """Whether no version of this pin file in the project's history (any
+        branch, tag or remote-tracking ref) holds `commit`: a dependency
+        that openxla-workspace or an older copy of this file left at an
+        earlier pin is not the user's work."""
+        found = self.git(self.project_dir, "log", "--all", "--no-textconv",
+                         "--format=%H", "-1", "-S" + commit, "--",
+                         self.pin_file, ok_status=(0, 128))
+        return found.returncode != 0 or not found.stdout.strip()
+
+    def fetch(self, folder, commit, depth, fresh, shallow):
+        # A repository with full history keeps it: --depth would cut it.
+        if depth > 0 and (fresh or shallow):
+            flags = ["--depth", str(depth)]
+        elif depth == 0 and shallow:
+            flags = ["--unshallow"]
+        else:
+            flags = []
+        self.git(folder, "fetch", "--no-tags", *flags, "--", "origin", commit)
+
+    def checkout(self, folder, commit):
+        try:
+            # --no-overwrite-ignore: an ignored file in the way is refused
+            # like an uncommitted change, not replaced.
             self.git(folder, "-c", "advice.detachedHead=false", "checkout",
-                     "--detach", commit, "--")
+                     "-q", "--no-overwrite-ignore", "--detach", commit, "--",
+                     c_locale=True)
+        except GitError as e:
+            if "would be overwritten" not in e.stderr:
+                raise
+            raise SyncError(
+                f"files in {escape_control(folder)} that are not committed "
+                f"(changes, untracked or ignored files) are in the way of "
+                f"{commit[:7]}; git changed nothing there. Commit, stash or "
+                "move them away, then run again", e.describe()) from e
 
     def clone(self, folder, url, commit):
         # Built under a temporary name and renamed into place once checked
@@ -176,29 +344,106 @@ class Sync:
         try:
             self.git(tmp, "init", "-q")
             self.git(tmp, "remote", "add", "--", "origin", url)
-            self.move_to(tmp, commit)
+            self.move_to(tmp, commit, self.args.depth, None, None, fresh=True)
             os.rename(tmp, folder)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
 
-    def submodules(self, name, folder):
+    def submodules(self, name, folder, commit, previous):
+        """Brings the submodules of `name` to the commits it records; returns
+        the lines to print. Raises SyncError naming those left as they were.
+        """
         if not os.path.isfile(os.path.join(folder, ".gitmodules")):
-            return
+            return []
         # -z: each match is "KEY\nVALUE\0", so paths may hold any character.
         # Status 1 means the file lists no submodule paths.
         found = self.git(folder, "config", "-z", "-f", ".gitmodules",
                          "--get-regexp", r"^submodule\..*\.path$",
                          ok_status=(0, 1))
-        paths = []
+        lines, paths = [], []
         for record in found.stdout.split(b"\0"):
             path = os.fsdecode(record.partition(b"\n")[2])
-            if path and not any(r.search(f"{name}:{path}")
-                                for r in self.args.exclude_submodule):
+            if not path:
+                continue
+            if any(r.search(f"{name}:{path}")
+                   for r in self.args.exclude_submodule):
+                lines.append(f"{name}: submodule {escape_control(path)} "
+                             "excluded by --exclude-submodule")
+            else:
                 paths.append(path)
-        if paths:
-            self.git(folder, "submodule", "update", "--init",
-                     *depth_flag(self.args.submodules_depth), "--", *paths)
+        if not paths:
+            return lines
+        # The commit recorded for each path (`ls-tree` lists gitlinks as
+        # mode 160000); the paths come from the tree, never from outside it.
+        # --literal-pathspecs: a path from .gitmodules is never a pattern.
+        listed = self.git(folder, "--literal-pathspecs", "ls-tree", "-z",
+                          "HEAD", "--", *paths)
+        recorded = {}
+        for entry in listed.stdout.split(b"\0"):
+            info, _, path = entry.partition(b"\t")
+            fields = info.split()
+            if len(fields) == 3 and fields[0] == b"160000":
+                recorded[os.fsdecode(path)] = fields[2].decode("ascii")
+
+        # Checked-out submodules are moved here, like a dependency: never by
+        # `git submodule update`, which would obey an `update = rebase`,
+        # `merge` or `none` from .gitmodules, and overwrite ignored files.
+        problems, new = [], []
+        top = os.path.realpath(folder) + os.sep
+        for path in paths:
+            if path not in recorded:
+                continue  # listed in .gitmodules, but not a submodule here
+            sub = os.path.join(folder, path)
+            if (os.path.islink(sub) or
+                    not os.path.realpath(sub).startswith(top) or
+                    not os.path.lexists(os.path.join(sub, ".git"))):
+                new.append(path)
+                continue
+            try:
+                self.move_to(sub, recorded[path], self.args.submodules_depth,
+                             lambda c, p=path: self.never_recorded(
+                                 folder, p, c, previous),
+                             f"{name} never recorded there")
+            except SyncError as e:
+                problems.append(f"{escape_control(path)}: {e}")
+                problems.extend(filter(None, [e.details]))
+            except GitError as e:
+                problems.append(f"{escape_control(path)}: git failed")
+                problems.append(e.describe())
+        if new:
+            # Submodules not checked out yet. --checkout: the recorded
+            # commit, whatever .gitmodules says.
+            depth = self.args.submodules_depth
+            try:
+                self.git(folder, "--literal-pathspecs", "submodule", "update",
+                         "--init", "--checkout",
+                         *(["--depth", str(depth)] if depth > 0 else []),
+                         "--", *new)
+            except GitError as e:
+                # git goes on with the others after one fails: name those
+                # that are not where they should be.
+                missed = [p for p in new
+                          if not os.path.lexists(os.path.join(folder, p, ".git"))
+                          or self.head(os.path.join(folder, p)) != recorded[p]]
+                problems.append(", ".join(map(escape_control, missed or new)) +
+                                ": git failed")
+                problems.append(e.describe())
+        if problems:
+            raise SyncError(f"checked out {commit[:7]}, but these submodules "
+                            "are not at their recorded commits:",
+                            "\n".join("  " + line for p in problems
+                                      for line in p.split("\n")))
+        return lines
+
+    def never_recorded(self, folder, path, commit, previous):
+        """Whether no commit of the dependency (its HEAD before this run, or
+        any commit its refs reach) records `commit` for submodule `path`."""
+        revs = ["--all"] + ([previous] if previous else [])
+        found = self.git(folder, "--literal-pathspecs", "log", *revs,
+                         "--format=", "--raw", "--no-abbrev", "--no-renames",
+                         "--", path, ok_status=(0, 128))
+        return found.returncode != 0 or commit.encode() not in found.stdout
 
     def run(self, names, jobs):
         """Syncs `names`, at most `jobs` at a time; returns the failed names."""
@@ -208,19 +453,24 @@ class Sync:
             for future in concurrent.futures.as_completed(futures):
                 name = futures[future]
                 try:
-                    print(future.result(), flush=True)
+                    say("\n".join(future.result()))
                 except GitError as e:
                     failed.append(name)
-                    print(f"{name}: failed\n{e.describe()}", file=sys.stderr,
-                          flush=True)
-                except Exception as e:  # SyncError, OSError: report, go on.
+                    say(f"{name}: failed\n{e.describe()}", sys.stderr)
+                except SyncError as e:
                     failed.append(name)
-                    print(f"{name}: failed: {e}", file=sys.stderr, flush=True)
+                    say(f"{name}: failed: {e}" +
+                        (f"\n{e.details}" if e.details else ""), sys.stderr)
+                except Exception as e:  # OSError and the like: report, go on.
+                    failed.append(name)
+                    say(f"{name}: failed: {escape_control(str(e))}", sys.stderr)
         return failed
 
 
-def depth_flag(depth):
-    return ["--depth", str(depth)] if depth > 0 else []
+def say(text, stream=None):
+    """Prints `text`, its control characters escaped but for its newlines."""
+    print(escape_control(text, keep_newlines=True),
+          file=stream or sys.stdout, flush=True)
 
 
 def parse_args(argv):
@@ -250,22 +500,26 @@ def parse_args(argv):
     parser.add_argument(
         "--exclude-dep", metavar="RE", type=regex, action="extend", nargs="+",
         default=[], help="skip dependencies whose name matches RE "
-        "(re.search); may be repeated")
+        "(re.search); takes several, may be repeated")
     parser.add_argument(
         "--exclude-submodule", metavar="RE", type=regex, action="extend",
         nargs="+", default=[], help="skip submodules whose DEP:PATH matches "
-        "RE (re.search); may be repeated")
+        "RE (re.search); takes several, may be repeated")
     parser.add_argument(
-        "--depth", metavar="N", type=count(0), default=0,
-        help="fetch pinned commits with git's --depth N (default 0: full "
-        "history)")
+        "--depth", metavar="N", type=count(0), default=1,
+        help="fetch each missing pinned commit with N commits of history "
+        "(default 1); 0: full history, also for a dependency fetched "
+        "shallow before. One that has full history keeps it")
     parser.add_argument(
-        "--submodules-depth", metavar="N", type=count(0), default=0,
-        help="update submodules with git's --depth N (default 0: full "
-        "history)")
+        "--submodules-depth", metavar="N", type=count(0), default=1,
+        help="the same for submodules (default 1; 0: full history)")
     parser.add_argument(
         "--jobs", metavar="N", type=count(1), default=4,
         help="sync up to N dependencies at once (default 4)")
+    parser.add_argument(
+        "--force", action="store_true",
+        help="move a detached HEAD even when it may be your own commit "
+        "(never overwrites files)")
     return parser.parse_args(argv)
 
 
@@ -274,18 +528,17 @@ def main(argv=None):
     problems = find_problems()
     if problems:
         for problem in problems:
-            print(f"sync_deps.py: {problem}", file=sys.stderr)
-        print("sync_deps.py: nothing was changed; regenerate this file with "
-              "`openxla-workspace pin`", file=sys.stderr)
+            say(f"sync_deps.py: {problem}", sys.stderr)
+        say("sync_deps.py: nothing was changed; regenerate this file with "
+            "`openxla-workspace pin`", sys.stderr)
         return 1
-    project_dir = os.path.dirname(os.path.abspath(__file__))
     interactive = sys.stdin is not None and sys.stdin.isatty()
-    sync = Sync(args, os.path.dirname(project_dir), interactive)
+    sync = Sync(args, os.path.abspath(__file__), interactive)
 
     names = []
     for name in PINNED_VERSIONS:
         if any(r.search(name) for r in args.exclude_dep):
-            print(f"{name}: excluded by --exclude-dep", flush=True)
+            say(f"{name}: excluded by --exclude-dep")
         else:
             names.append(name)
 
@@ -302,8 +555,8 @@ def main(argv=None):
     failed = sync.run(first, 1) + sync.run(rest, args.jobs)
 
     if failed:
-        print(f"sync_deps.py: {len(failed)} of {len(names)} dependencies "
-              f"failed: {', '.join(sorted(failed))}", file=sys.stderr)
+        say(f"sync_deps.py: {len(failed)} of {len(names)} dependencies "
+            f"failed: {', '.join(sorted(failed))}", sys.stderr)
         return 1
     return 0
 

@@ -13,8 +13,14 @@ use crate::types::RemoteUrl;
 
 // ---- The rendered file under Python ----------------------------------------
 
+/// The interpreter: `python3`, or `SYNC_DEPS_PYTHON` (e.g. a Python 3.8,
+/// the oldest the file supports).
+fn interpreter() -> std::ffi::OsString {
+    std::env::var_os("SYNC_DEPS_PYTHON").unwrap_or_else(|| "python3".into())
+}
+
 fn python3(dir: &Path, args: &[&str]) -> Output {
-    Command::new("python3")
+    Command::new(interpreter())
         .args(args)
         .current_dir(dir)
         .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -95,6 +101,72 @@ fn python_reads_the_dicts_as_json_dumps_writes_them() {
     );
     let check = "import sync_deps as s; print(s.ORIGINS['emoji'] == 'https://example.org/\\U0001F600.git')";
     assert_eq!(text(&python3(dir.path(), &["-c", check]).stdout), "True\n");
+}
+
+#[test]
+fn the_files_escaper_escapes_as_the_tools_own_does() {
+    let samples = [
+        "plain text\twith a tab",
+        "\x1b]0;title\x07\x1b[2K\rabc1234",
+        "a\u{202e}b\u{200b}c\u{9b}d\u{2066}e\u{feff}f\u{2060}g\u{7f}",
+        "one\ntwo\r\n",
+        "caf\u{e9} \u{1F600}",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    render_into(dir.path(), &Pins::default());
+    for keep_newlines in [false, true] {
+        let script = format!(
+            "import json, sys, sync_deps\n\
+             for s in json.load(sys.stdin):\n    \
+                 print(json.dumps(sync_deps.escape_control(s, {})))\n",
+            if keep_newlines { "True" } else { "False" }
+        );
+        let input = format!(
+            "[{}]",
+            samples
+                .iter()
+                .map(|s| json_string(s))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let mut child = Command::new(interpreter())
+            .args(["-c", &script])
+            .current_dir(dir.path())
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        let expected: String = samples
+            .iter()
+            .map(|s| json_string(&crate::text::escape_control(s, keep_newlines)) + "\n")
+            .collect();
+        assert_eq!(text(&out.stdout), expected, "keep_newlines: {keep_newlines}");
+    }
+}
+
+/// `s` as JSON with only ASCII, as Python's `json.dumps` writes it.
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for unit in s.encode_utf16() {
+        match unit {
+            0x22 => out.push_str("\\\""),
+            0x5c => out.push_str("\\\\"),
+            0x0a => out.push_str("\\n"),
+            0x0d => out.push_str("\\r"),
+            0x09 => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            0x20..=0x7e => out.push(char::from(unit as u8)),
+            _ => out.push_str(&format!("\\u{unit:04x}")),
+        }
+    }
+    out.push('"');
+    out
 }
 
 // ---- The runnable part against real repositories -----------------------------
@@ -188,7 +260,7 @@ impl Fixture {
         let project = self.path(&format!("{workspace}/project"));
         fs::create_dir_all(&project).unwrap();
         render_into(&project, pins);
-        let mut command = Command::new("python3");
+        let mut command = Command::new(interpreter());
         command.arg(FILE_NAME).args(args).current_dir(&project);
         self.hermetic(&mut command);
         command.output().unwrap()
@@ -272,7 +344,7 @@ fn runnable_part_syncs_real_repositories() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("dep: failed"), "{stderr}");
     assert!(
-        stderr.contains("command: git fetch -- origin 1234abcd"),
+        stderr.contains("command: git fetch --no-tags --depth 1 -- origin 1234abcd"),
         "{stderr}"
     );
     assert!(stderr.contains("1 of 2 dependencies failed: dep"), "{stderr}");
@@ -297,7 +369,7 @@ fn runnable_part_refuses_unsafe_names_before_running_git() {
          ORIGINS = {{\"ok\": \"ext::sh -c touch% PWNED\"}}\nSUBMODULES = {{}}\n\n{RUNNABLE_PART}"
     );
     fs::write(project.join(FILE_NAME), file).unwrap();
-    let mut command = Command::new("python3");
+    let mut command = Command::new(interpreter());
     command.arg(FILE_NAME).current_dir(&project);
     fx.hermetic(&mut command);
     let out = command.output().unwrap();
