@@ -745,3 +745,24 @@ fn git_variables_inherited_from_a_hook_do_not_point_git_at_the_project() {
     assert_eq!(ci.git(&app, &["remote"]), "");
     assert_eq!(ci.git(&app, &["status", "--porcelain"]), "");
 }
+
+#[test]
+fn a_temporary_folder_left_by_a_killed_run_is_removed_by_the_next_one() {
+    let fx = Fixture::new();
+    let ci = Ci::new(&fx, "ci");
+    ci.pin(&[("liba", "LIBA_2"), ("libb", "LIBB_2")]);
+    // A run killed while cloning libb left its folder; a run still going
+    // (this test's own pid stands for it) keeps its own.
+    let mut child = Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let left = ci.root.join(format!(".libb.sync-deps-{dead}"));
+    let running = ci.root.join(format!(".libb.sync-deps-{}", std::process::id()));
+    for dir in [&left, &running] {
+        std::fs::create_dir_all(dir.join(".git")).unwrap();
+    }
+    ci.ok(&[]);
+    assert!(!left.exists(), "the dead run's folder is still there");
+    assert!(running.exists(), "a running run's folder was removed");
+    assert_eq!(ci.head(&ci.dep("libb")), fx.id("LIBB_2"));
+}

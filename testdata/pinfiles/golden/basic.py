@@ -95,6 +95,31 @@ def escape_control(text, keep_newlines=False):
     return text.translate(_ESCAPES[keep_newlines])
 
 
+def remove_leftovers(parent, base):
+    """Removes the temporary folders `.BASE.sync-deps-PID` that runs killed
+    before they finished left beside `parent/base`: those whose process no
+    longer runs (a run still going keeps its own)."""
+    if os.name != "posix":
+        return  # no signal 0 to ask whether a process runs
+    prefix = f".{base}.sync-deps-"
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for entry in names:
+        pid = entry[len(prefix):]
+        if not entry.startswith(prefix) or not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # that run is still going
+        except ProcessLookupError:
+            pass
+        except (OSError, OverflowError):
+            continue  # alive but not ours to signal, or not a pid: keep it
+        shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
+
+
 class SyncError(Exception):
     """Why a dependency was not (or not fully) synced, and what to do.
 
@@ -375,6 +400,7 @@ class Sync:
         # out, so a failed or interrupted run never leaves a folder that
         # looks like a checkout.
         parent, base = os.path.split(folder)
+        remove_leftovers(parent, base)
         tmp = os.path.join(parent, f".{base}.sync-deps-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         os.mkdir(tmp)
