@@ -29,8 +29,11 @@ pub const DEFAULT_JOBS: usize = 8;
 pub struct Executor {
     pool: rayon::ThreadPool,
     jobs: usize,
-    /// On a terminal, the first network operation per host runs alone so
-    /// a credential helper can ask once and cache the answer.
+    /// On a terminal, the first network operation per host runs alone: a
+    /// credential helper that asks by itself can then ask once and cache
+    /// the answer, and an ssh older than 8.4, which ignores
+    /// `SSH_ASKPASS_REQUIRE` and asks on the terminal past the tool's
+    /// prompter (`crate::prompt`), asks once before the rest fan out.
     one_first_per_host: bool,
 }
 

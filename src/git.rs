@@ -8,6 +8,8 @@ use std::fmt;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+use crate::prompt::answers::MAX_REFUSALS;
+use crate::prompt::{Ticket, Verdict};
 use crate::types::{BranchName, CommitId, RemoteUrl};
 
 /// How git is run for this invocation of the tool.
@@ -23,6 +25,9 @@ pub struct Git {
     /// is too old from other failures without a process on the way to
     /// success.
     version: std::sync::Arc<std::sync::OnceLock<Option<String>>>,
+    /// On a terminal, where git's and ssh's credential prompts go (see
+    /// [`crate::prompt`]).
+    prompts: Option<std::sync::Arc<crate::prompt::Prompts>>,
 }
 
 /// A git command line and the folder it runs in, as data: plans print these
@@ -47,6 +52,9 @@ pub enum GitErrorKind {
     Failed { status: Option<i32> },
     /// git is older than [`MIN_VERSION`].
     TooOld { found: String },
+    /// git ran and failed for want of credentials; `problem` says why and
+    /// what to do, in one line.
+    Credentials { status: Option<i32>, problem: String },
 }
 
 /// The oldest git this tool supports: `%cs` in log formats needs 2.21, and
@@ -124,7 +132,7 @@ impl fmt::Display for GitError {
                 self.command,
                 self.dir.display()
             ),
-            GitErrorKind::Failed { status } => {
+            GitErrorKind::Failed { status } | GitErrorKind::Credentials { status, .. } => {
                 let status = match status {
                     Some(code) => format!("exit status {code}"),
                     None => "killed by a signal".to_string(),
@@ -135,6 +143,9 @@ impl fmt::Display for GitError {
                     self.command,
                     self.dir.display()
                 )?;
+                if let GitErrorKind::Credentials { problem, .. } = &self.kind {
+                    write!(f, ": {problem}")?;
+                }
                 if !self.stderr.is_empty() {
                     for line in self.stderr.lines() {
                         write!(f, "\n    {line}")?;
@@ -374,7 +385,19 @@ impl Git {
             verbose,
             no_prompt: !std::io::stdin().is_terminal(),
             version: Default::default(),
+            prompts: None,
         }
+    }
+
+    /// On a terminal, sends git's and ssh's credential prompts to the
+    /// tool's own prompter, which asks one at a time with `reporter`'s live
+    /// display suspended. Without a terminal, nobody could answer: git
+    /// keeps `GIT_TERMINAL_PROMPT=0`.
+    pub fn with_prompts(mut self, reporter: &crate::report::Reporter) -> Git {
+        if !self.no_prompt {
+            self.prompts = Some(std::sync::Arc::new(crate::prompt::Prompts::new(reporter.clone())));
+        }
+        self
     }
 
     /// Fails with a one-line error when no usable `git` is on PATH, or when
@@ -408,7 +431,7 @@ impl Git {
         self.version
             .get_or_init(|| {
                 let out = self
-                    .start(&Self::version_cmd(), &Self::version_cmd().args)
+                    .start(&Self::version_cmd(), &Self::version_cmd().args, Ticket::UNTRACKED)
                     .stdin_null()
                     .stdout_capture()
                     .stderr_null()
@@ -441,18 +464,47 @@ impl Git {
     }
 
     /// Runs a command and returns its output whatever the exit status; the
-    /// caller decides what a non-zero exit means (e.g. `cat-file -e`).
+    /// caller decides what a non-zero exit means (e.g. `cat-file -e`). On a
+    /// terminal, a command that failed on a credential answer found wrong
+    /// runs again (so that the user is asked again), and one that failed
+    /// because a prompt is no longer asked is an error saying so.
     fn spawn(&self, cmd: &GitCommand) -> GitResult<std::process::Output> {
+        let mut runs = 1;
+        loop {
+            let ticket = self.prompts.as_ref().map_or(Ticket::UNTRACKED, |p| p.ticket());
+            let out = self.spawn_once(cmd, ticket)?;
+            let Some(prompts) = &self.prompts else {
+                return Ok(out);
+            };
+            match prompts.outcome(ticket, !out.status.success(), &out.stderr) {
+                Verdict::AskAgain if runs <= MAX_REFUSALS => runs += 1,
+                Verdict::Refused(problem) => {
+                    return Err(GitError {
+                        dir: cmd.dir.clone(),
+                        command: cmd.command_line(),
+                        stderr: trim_stderr(&String::from_utf8_lossy(&out.stderr)),
+                        kind: GitErrorKind::Credentials {
+                            status: out.status.code(),
+                            problem,
+                        },
+                    })
+                }
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    fn spawn_once(&self, cmd: &GitCommand, ticket: Ticket) -> GitResult<std::process::Output> {
         if let Some(index) = cmd.progress_at {
             if let Some(output) = PROGRESS.with(|sink| {
                 sink.borrow()
                     .as_ref()
-                    .map(|sink| self.spawn_streaming(cmd, index, sink.as_ref()))
+                    .map(|sink| self.spawn_streaming(cmd, index, sink.as_ref(), ticket))
             }) {
                 return output;
             }
         }
-        self.start(cmd, &cmd.args)
+        self.start(cmd, &cmd.args, ticket)
             .stdin_null()
             .stdout_capture()
             .stderr_capture()
@@ -462,17 +514,24 @@ impl Git {
 
     /// The one place a git process is set up: echo for `-v`, run
     /// it in its folder with the user's environment (plus
-    /// `GIT_TERMINAL_PROMPT=0` when nobody could answer a prompt), and leave
-    /// the exit status to the caller.
-    fn start(&self, cmd: &GitCommand, args: &[OsString]) -> duct::Expression {
+    /// `GIT_TERMINAL_PROMPT=0` when nobody could answer a prompt, and on a
+    /// terminal the variables that send its prompts to the tool, for the
+    /// process `ticket` names), and leave the exit status to the caller.
+    fn start(&self, cmd: &GitCommand, args: &[OsString], ticket: Ticket) -> duct::Expression {
         if self.verbose {
             eprintln!("+ {cmd}");
         }
         let expr = duct::cmd("git", args).dir(&cmd.dir).unchecked();
-        if self.no_prompt {
+        let expr = if self.no_prompt {
             expr.env("GIT_TERMINAL_PROMPT", "0")
         } else {
             expr
+        };
+        // On a terminal, credential prompts go to the tool's own prompter
+        // (GIT_ASKPASS, SSH_ASKPASS; see crate::prompt).
+        match &self.prompts {
+            Some(prompts) => prompts.route(expr, ticket),
+            None => expr,
         }
     }
 
@@ -490,11 +549,19 @@ impl Git {
     }
 
     fn failure(&self, cmd: &GitCommand, out: &std::process::Output) -> GitError {
-        self.failed(
-            cmd,
-            trim_stderr(&String::from_utf8_lossy(&out.stderr)),
-            out.status.code(),
-        )
+        let stderr = trim_stderr(&String::from_utf8_lossy(&out.stderr));
+        if let Some(hint) = crate::prompt::failures::hint(&stderr, self.no_prompt) {
+            return GitError {
+                dir: cmd.dir.clone(),
+                command: cmd.command_line(),
+                stderr,
+                kind: GitErrorKind::Credentials {
+                    status: out.status.code(),
+                    problem: hint.to_string(),
+                },
+            };
+        }
+        self.failed(cmd, stderr, out.status.code())
     }
 
     /// The error for a command that failed or said something unexpected.
@@ -773,7 +840,7 @@ impl Git {
 
     /// Runs a command with `input` on stdin, whatever its exit status.
     fn spawn_with_input(&self, cmd: &GitCommand, input: Vec<u8>) -> GitResult<std::process::Output> {
-        self.start(cmd, &cmd.args)
+        self.start(cmd, &cmd.args, Ticket::UNTRACKED)
             .stdin_bytes(input)
             .stdout_capture()
             .stderr_capture()
@@ -931,11 +998,12 @@ impl Git {
         cmd: &GitCommand,
         index: usize,
         sink: &dyn Fn(&str),
+        ticket: Ticket,
     ) -> GitResult<std::process::Output> {
         use std::io::Read;
         let mut args = cmd.args.clone();
         args.insert(index.min(args.len()), "--progress".into());
-        let expr = self.start(cmd, &args).stdin_null().stderr_to_stdout();
+        let expr = self.start(cmd, &args, ticket).stdin_null().stderr_to_stdout();
         let reader = expr.reader().map_err(|e| self.spawn_error(cmd, e))?;
         let mut all = Vec::new();
         let mut pending = Vec::new();

@@ -10,6 +10,7 @@ pub mod exec;
 pub mod git;
 pub mod pinfile;
 pub mod plan;
+pub mod prompt;
 pub mod registry;
 pub mod report;
 pub mod resolve;

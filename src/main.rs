@@ -8,6 +8,12 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = openxla_workspace::cli::Cli::parse();
+    // The hidden `askpass` command, which git and ssh run while the tool
+    // runs, is not part of the command line users see (--help, completions).
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(prompt) = openxla_workspace::prompt::askpass::requested(&args) {
+        std::process::exit(openxla_workspace::prompt::askpass::run(prompt));
+    }
+    let cli = openxla_workspace::cli::Cli::parse_from(args);
     std::process::exit(openxla_workspace::run(cli));
 }

@@ -106,6 +106,22 @@ impl Reporter {
         }
     }
 
+    /// Runs `f` (a credential prompt) with the live display off the screen
+    /// and nothing else printed on stderr meanwhile, then puts the display
+    /// back.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        // Other threads' lines wait for the stderr lock; live lines wait
+        // for the display, which `MultiProgress::suspend` holds.
+        let quiet = || {
+            let _stderr = std::io::stderr().lock();
+            f()
+        };
+        match &self.live {
+            Some(live) => live.multi.suspend(quiet),
+            None => quiet(),
+        }
+    }
+
     /// Whether git's progress is wanted (a live display is on).
     pub fn is_live(&self) -> bool {
         self.live.is_some()

@@ -109,7 +109,7 @@ impl Workspace {
             let created = create_with_content(&path, &me.to_text())
                 .with_context(|| format!("could not write the lock file {}", path.display()))?;
             if created {
-                return Ok(WorkspaceLock { path });
+                return Ok(WorkspaceLock::new(path));
             }
             let text = fs::read_to_string(&path).unwrap_or_default();
             let holder = LockHolder::parse(&text);
@@ -180,9 +180,31 @@ pub struct WorkspaceLock {
     path: PathBuf,
 }
 
+impl WorkspaceLock {
+    fn new(path: PathBuf) -> WorkspaceLock {
+        held_locks().push(path.clone());
+        WorkspaceLock { path }
+    }
+}
+
 impl Drop for WorkspaceLock {
     fn drop(&mut self) {
+        held_locks().retain(|p| p != &self.path);
         let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// The lock files this process holds, for [`release_held_locks`].
+fn held_locks() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    static HELD: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    HELD.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Removes the lock files this process holds, for an end of the run that
+/// skips destructors (Ctrl-C at a credential prompt).
+pub fn release_held_locks() {
+    for path in std::mem::take(&mut *held_locks()) {
+        let _ = fs::remove_file(path);
     }
 }
 

@@ -51,13 +51,14 @@ impl Context {
         } else {
             Verbosity::Normal
         };
+        let reporter = Reporter::for_stderr(verbosity);
         Ok(Context {
             cwd: std::env::current_dir().context("could not read the current folder")?,
             registry_file: cli.registry.clone(),
             dry_run: cli.dry_run,
             jobs: cli.jobs.map(usize::from).unwrap_or(DEFAULT_JOBS),
-            git: Git::new(cli.verbose),
-            reporter: Reporter::for_stderr(verbosity),
+            git: Git::new(cli.verbose).with_prompts(&reporter),
+            reporter,
             paint: crate::report::Paint::new(cli.color),
             cache: match &cli.cache_dir {
                 Some(dir) => Some(std::sync::Arc::new(crate::cache::Cache::open(
