@@ -461,14 +461,17 @@ impl Git {
     }
 
     /// The one place a git process is set up: echo for `-v`, run
-    /// it in its folder with the user's environment (plus
-    /// `GIT_TERMINAL_PROMPT=0` when nobody could answer a prompt), and leave
-    /// the exit status to the caller.
+    /// it in its folder with the user's environment (minus what would point
+    /// git at another repository, in the C locale so that what it prints can
+    /// be read, plus `GIT_TERMINAL_PROMPT=0` when nobody could answer a
+    /// prompt), and leave the exit status to the caller.
     fn start(&self, cmd: &GitCommand, args: &[OsString]) -> duct::Expression {
         if self.verbose {
             eprintln!("+ {cmd}");
         }
-        let expr = duct::cmd("git", args).dir(&cmd.dir).unchecked();
+        let expr = in_c_locale(without_repository_env(
+            duct::cmd("git", args).dir(&cmd.dir).unchecked(),
+        ));
         if self.no_prompt {
             expr.env("GIT_TERMINAL_PROMPT", "0")
         } else {
@@ -903,6 +906,34 @@ impl Git {
             },
         })
     }
+}
+
+/// Variables that make git work on another repository than the folder it
+/// runs in (an inherited `GIT_DIR` would make every project's status show
+/// one repository, and fetches land in it). Removed from every git the tool
+/// starts, and from pip's environment; everything else (config,
+/// credentials, ssh, `insteadOf`) passes through.
+pub const REPOSITORY_ENV: [&str; 7] = [
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+];
+
+/// `expr` without the variables of [`REPOSITORY_ENV`].
+pub fn without_repository_env(expr: duct::Expression) -> duct::Expression {
+    REPOSITORY_ENV.iter().fold(expr, |expr, var| expr.env_remove(var))
+}
+
+/// `expr` in the C locale (`LC_ALL=C`): the tool reads git's messages
+/// (a refused fetch by id, a checkout refused over local changes) and
+/// progress lines, which a translated git words differently. With the
+/// locale `C`, gettext also ignores `LANGUAGE`.
+pub fn in_c_locale(expr: duct::Expression) -> duct::Expression {
+    expr.env("LC_ALL", "C")
 }
 
 /// Receives short progress reports from git.

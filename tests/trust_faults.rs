@@ -520,3 +520,153 @@ exec '{real}' "$@"
     let calls: Vec<&str> = calls.lines().map(|l| l.split(' ').next().unwrap_or("")).collect();
     assert_eq!(calls, ["log", "log"], "app has two deps");
 }
+
+// ---- The user's environment ---------------------------------------------------------
+
+/// `GIT_*` variables a shell may have set (inside a git hook, or after
+/// `export GIT_DIR=...`) that point git at the repository `decoy`.
+fn pointing_at(decoy: &Path) -> Vec<(&'static str, std::ffi::OsString)> {
+    let git_dir = decoy.join(".git");
+    vec![
+        ("GIT_DIR", git_dir.clone().into()),
+        ("GIT_WORK_TREE", decoy.into()),
+        ("GIT_INDEX_FILE", git_dir.join("index").into()),
+        ("GIT_OBJECT_DIRECTORY", git_dir.join("objects").into()),
+        ("GIT_ALTERNATE_OBJECT_DIRECTORIES", git_dir.join("objects").into()),
+        ("GIT_COMMON_DIR", git_dir.clone().into()),
+        ("GIT_NAMESPACE", "decoy".into()),
+    ]
+}
+
+#[test]
+fn status_and_sync_ignore_git_variables_that_point_at_another_repository() {
+    let fx = checked_out();
+    let app = fx.ws.join("app");
+    // A repository outside the workspace that every variable points at.
+    let decoy = fx.tmp.path().join("decoy");
+    fx.git(
+        fx.tmp.path(),
+        &[
+            "clone",
+            "-q",
+            fx.remote("app").to_str().unwrap(),
+            decoy.to_str().unwrap(),
+        ],
+    );
+    let decoy_before = work_state(&fx, &decoy);
+    let env = pointing_at(&decoy);
+    let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+
+    let plain = fx.run(&app, &["status"]);
+    assert!(plain.status.success(), "{}", text(&plain));
+    let inherited = run_env(&fx, &app, &["status"], &env);
+    assert!(inherited.status.success(), "{}", text(&inherited));
+    assert_eq!(
+        stdout(&inherited),
+        stdout(&plain),
+        "status read another repository"
+    );
+    assert_eq!(stderr(&inherited), stderr(&plain));
+
+    let out = run_env(&fx, &app, &["sync"], &env);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_synced(&fx);
+    assert_eq!(work_state(&fx, &decoy), decoy_before, "sync changed the decoy");
+    assert_eq!(
+        raw_git(&fx, &decoy, &["rev-list", "--all", "--count"]),
+        raw_git(&fx, &fx.remote("app"), &["rev-list", "--all", "--count"]),
+        "sync fetched into the decoy"
+    );
+    let after = run_env(&fx, &app, &["status"], &env);
+    assert_eq!(stdout(&after), stdout(&fx.run(&app, &["status"])));
+    assert!(!stdout(&after).contains("behind"), "{}", text(&after));
+}
+
+/// A git on this machine that speaks German when asked to (`LANGUAGE=de`
+/// with a UTF-8 locale), as a folder to put first on PATH, and the locale
+/// variables that make it do so; `None` when no git here has translations
+/// (built without gettext, or its message catalogues not installed).
+fn german_git(fx: &Fixture) -> Option<(std::path::PathBuf, [(&'static str, &'static str); 2])> {
+    let probe = fx.tmp.path().join("language-probe");
+    fx.git(fx.tmp.path(), &["init", "-q", probe.to_str().unwrap()]);
+    let candidates = [real_git(), "/usr/bin/git".into(), "/usr/local/bin/git".into()];
+    for git in candidates.iter().filter(|g| g.is_file()) {
+        for locale in ["C.UTF-8", "C.utf8", "de_DE.UTF-8"] {
+            let env = [("LANGUAGE", "de"), ("LC_ALL", locale)];
+            let out = hermetic(Command::new(git), &fx.home)
+                .current_dir(&probe)
+                .envs(env)
+                .args(["checkout", "no-such-branch"])
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            if !err.is_empty() && !err.contains("did not match") {
+                let bin = fx.tmp.path().join("german-git");
+                std::fs::create_dir_all(&bin).unwrap();
+                std::os::unix::fs::symlink(git, bin.join("git")).unwrap();
+                return Some((bin, env));
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn git_messages_the_tool_reads_are_understood_whatever_the_users_language() {
+    let fx = checked_out();
+    let Some((bin, locale)) = german_git(&fx) else {
+        // Nothing to show here: every git on this machine speaks English.
+        eprintln!("SKIPPED: no git on this machine has translations; this test shows nothing here");
+        return;
+    };
+    let app = fx.ws.join("app");
+    // libb holds an untracked file that its pinned commit tracks, so git
+    // refuses the checkout; the tool must recognise that refusal.
+    let libb = fx.ws.join("libb");
+    fx.git(&libb, &["checkout", "-q", "--detach", fx.id("LIBB_1")]);
+    std::fs::write(libb.join("sync_deps.py"), "# my own notes, not the pins\n").unwrap();
+    let libb_before = work_state(&fx, &libb);
+    let mut env: Vec<(&str, &OsStr)> = locale.iter().map(|(k, v)| (*k, OsStr::new(*v))).collect();
+    let path = path_with(&bin);
+    env.push(("PATH", &path));
+
+    let err = fails(&run_env(&fx, &app, &["sync"], &env));
+    assert!(
+        err.contains(&format!(
+            "error: libb: local changes in {} conflict with {}; nothing was changed there. \
+             Commit or stash them (`git -C {} stash`), then sync again",
+            libb.display(),
+            &fx.id("LIBB_2")[..7],
+            libb.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("would be overwritten by checkout"),
+        "git's own words, in English:\n{err}"
+    );
+    assert_eq!(work_state(&fx, &libb), libb_before, "libb changed");
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+
+    // A server that refuses a fetch by id (protocol v0, a commit that is
+    // no branch tip): the tool must recognise the refusal and fetch the
+    // branch instead.
+    std::fs::remove_file(libb.join("sync_deps.py")).unwrap();
+    let older = push_upstream(&fx, "libb", &[("libb.txt", "libb version 4\n")]);
+    push_upstream(&fx, "libb", &[("libb.txt", "libb version 5\n")]);
+    let pins = std::fs::read_to_string(app.join("sync_deps.py")).unwrap();
+    std::fs::write(app.join("sync_deps.py"), pins.replace(fx.id("LIBB_2"), &older)).unwrap();
+    env.extend([
+        ("GIT_CONFIG_COUNT", OsStr::new("2")),
+        ("GIT_CONFIG_KEY_1", OsStr::new("protocol.version")),
+        ("GIT_CONFIG_VALUE_1", OsStr::new("0")),
+    ]);
+    let out = run_env(&fx, &app, &["sync"], &env);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("libb: origin refused a fetch by id; fetching main instead"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(fx.head("libb"), older);
+}
