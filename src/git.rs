@@ -8,6 +8,7 @@ use std::fmt;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+use crate::text::escape_control;
 use crate::types::{BranchName, CommitId, RemoteUrl};
 
 /// How git is run for this invocation of the tool.
@@ -135,9 +136,11 @@ impl fmt::Display for GitError {
                     self.command,
                     self.dir.display()
                 )?;
+                // git's stderr carries what servers and repositories say
+                // (`remote:` lines, file names): escaped, one line each.
                 if !self.stderr.is_empty() {
                     for line in self.stderr.lines() {
-                        write!(f, "\n    {line}")?;
+                        write!(f, "\n    {}", escape_control(line, false))?;
                     }
                 }
                 Ok(())

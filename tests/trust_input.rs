@@ -12,7 +12,7 @@ mod trust_support;
 
 use std::path::Path;
 
-use common::{stderr, text, Fixture};
+use common::{stderr, stdout, text, Fixture};
 use trust_support::*;
 
 /// A hostile input with its placeholders filled in.
@@ -656,4 +656,173 @@ fn checkout_sync_with_an_invalid_exclude_submodule_is_a_usage_error() {
 #[test]
 fn sync_with_an_invalid_exclude_dep_is_a_usage_error_before_anything_runs() {
     invalid_regex_is_a_usage_error(true, &["sync", "--exclude-dep", "a{2,1}"]);
+}
+
+// ---- Text from repositories on the terminal ---------------------------------------
+
+/// A commit subject that, printed raw, sets the terminal's title, wipes the
+/// line and writes a fake one over it.
+const REPAINTING_SUBJECT: &str = "fix\x1b]0;owned\x07\x1b[2K\rliba: 0000000 2020-01-01 : all good\u{202e}";
+
+/// The same, as the tool must show it.
+const REPAINTING_SUBJECT_SHOWN: &str =
+    "fix\\x1b]0;owned\\x07\\x1b[2K\\x0dliba: 0000000 2020-01-01 : all good\\u{202e}";
+
+#[test]
+fn pin_shows_commit_subjects_escaped_so_they_cannot_repaint_its_output() {
+    let fx = checked_out();
+    let liba = fx.ws.join("liba");
+    std::fs::write(liba.join("liba.txt"), "hostile\n").unwrap();
+    fx.git(&liba, &["add", "-A"]);
+    fx.git(
+        &liba,
+        &["commit", "-q", "--cleanup=verbatim", "-m", REPAINTING_SUBJECT],
+    );
+    let id = fx.head("liba");
+    let libb_head = fx.git(&fx.ws.join("libb"), &["log", "-1", "--format=%cs : %s"]);
+    let app = fx.ws.join("app");
+    let expected = format!(
+        "liba: {} 2025-01-01 : {REPAINTING_SUBJECT_SHOWN}\nlibb: {} {libb_head}\n",
+        &id[..7],
+        &fx.id("LIBB_3")[..7]
+    );
+
+    let out = fx.run(&app, &["--dry-run", "pin"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        stdout(&out),
+        format!("{expected}would write {}\n", app.join("sync_deps.py").display())
+    );
+
+    let (shown, status) = run_on_terminal(fx.cmd(&app).arg("pin"));
+    assert_eq!(status, Some(0), "{shown}");
+    assert_terminal_safe(&shown);
+    assert!(
+        shown.replace("\r\n", "\n").starts_with(&expected),
+        "expected\n{expected}\nin\n{shown}"
+    );
+    let pins = std::fs::read_to_string(app.join("sync_deps.py")).unwrap();
+    assert!(pins.contains(&format!("\"liba\": \"{id}\"")), "{pins}");
+}
+
+#[test]
+fn status_shows_branch_names_escaped_and_its_json_keeps_them_exact() {
+    let fx = checked_out();
+    let liba = fx.ws.join("liba");
+    // git allows bidi overrides and C1 controls (as UTF-8) in ref names.
+    let branch = "feat\u{202e}gnp.exe\u{9b}2K";
+    fx.git(&liba, &["checkout", "-q", "-b", branch]);
+    let app = fx.ws.join("app");
+
+    let (shown, status) = run_on_terminal(fx.cmd(&app).arg("status"));
+    assert_eq!(status, Some(0), "{shown}");
+    assert_terminal_safe(&shown);
+    let row = shown
+        .lines()
+        .find(|l| l.starts_with("liba "))
+        .unwrap_or_else(|| panic!("no liba row in\n{shown}"));
+    let row: Vec<&str> = row.split("  ").filter(|c| !c.is_empty()).map(str::trim).collect();
+    assert_eq!(
+        row,
+        [
+            "liba",
+            &format!("{} feat\\u{{202e}}gnp.exe\\u{{9b}}2K", &fx.head("liba")[..7]),
+            &format!("{} (app)", &fx.id("LIBA_2")[..7]),
+            "ahead 1",
+        ]
+    );
+
+    let out = fx.run(&app, &["status", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let json = stdout(&out);
+    assert_terminal_safe(&json);
+    let rows: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}:\n{json}"));
+    let liba_row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "liba")
+        .unwrap();
+    assert_eq!(liba_row["branch"], branch);
+}
+
+#[test]
+fn git_stderr_quoting_a_server_is_escaped_in_errors() {
+    let fx = checked_out();
+    let app = fx.ws.join("app");
+    // A pin that is not here yet, so sync fetches it; the fake git's fetch
+    // fails the way git relays a hostile server's `remote:` lines.
+    let newer = push_upstream(&fx, "libb", &[("libb.txt", "libb version 4\n")]);
+    let pins = std::fs::read_to_string(app.join("sync_deps.py"))
+        .unwrap()
+        .replace(fx.id("LIBB_2"), &newer);
+    std::fs::write(app.join("sync_deps.py"), pins).unwrap();
+    let heads_before = heads(&fx);
+    let bin = fake_git_dir(&fx);
+    let mut cmd = fx.cmd(&app);
+    // -q: no live display, whose own drawing would be all the terminal
+    // gets besides the summary.
+    cmd.args(["-q", "sync"])
+        .env("PATH", path_with(&bin))
+        .env("TRUST_GIT_FAIL", "fetch")
+        .env(
+            "TRUST_GIT_STDERR",
+            "remote: \x1b]0;owned\x07\x1b[2K\x1b[1Alibb: 8bc0f76 (pinned by app), already there\u{202e}\n\
+             fatal: \x1b[31mrefused\x1b[0m",
+        );
+    let (shown, status) = run_on_terminal(&cmd);
+    assert_eq!(status, Some(1), "{shown}");
+    assert_terminal_safe(&shown);
+    let shown = shown.replace("\r\n", "\n");
+    assert!(
+        shown.contains(
+            "(exit status 128)\n    remote: \\x1b]0;owned\\x07\\x1b[2K\\x1b[1Alibb: 8bc0f76 (pinned by app), \
+             already there\\u{202e}\n    fatal: \\x1b[31mrefused\\x1b[0m\n"
+        ),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("error: stopped before changing any working tree"),
+        "{shown}"
+    );
+    assert_eq!(heads(&fx), heads_before);
+}
+
+#[test]
+fn pip_output_is_escaped_in_errors() {
+    let fx = checked_out();
+    let app = fx.ws.join("app");
+    let (registry, _) = pip_schedule(&fx);
+    let python = fx.tmp.path().join("hostile-python");
+    std::fs::write(
+        &python,
+        format!(
+            "#!/bin/sh\nprintf 'Looking in links: \\033]52;c;ZWNobyBvd25lZA==\\007\\n'\nprintf '{}\\n' >&2\nexit 1\n",
+            "ERROR: \\033[2K\\rjaxlib: 0.4.1 -> 9.9.9 in requirements.txt"
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(app.join("requirements.txt"), "jaxlib==0.4.1\n").unwrap();
+    let mut cmd = fx.cmd(&app);
+    cmd.env("OPENXLA_WORKSPACE_PYTHON", &python)
+        .arg("--registry")
+        .arg(&registry)
+        .args(["roll", "pip"]);
+    let (shown, status) = run_on_terminal(&cmd);
+    assert_eq!(status, Some(1), "{shown}");
+    assert_terminal_safe(&shown);
+    let shown = shown.replace("\r\n", "\n");
+    assert!(
+        shown.contains(
+            "\n    Looking in links: \\x1b]52;c;ZWNobyBvd25lZA==\\x07\n    \
+             ERROR: \\x1b[2K\\x0djaxlib: 0.4.1 -> 9.9.9 in requirements.txt\n"
+        ),
+        "{shown}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(app.join("requirements.txt")).unwrap(),
+        "jaxlib==0.4.1\n"
+    );
 }

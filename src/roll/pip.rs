@@ -248,8 +248,9 @@ impl fmt::Display for PipError {
             if matches!(self.kind, PipErrorKind::NoVersions) {
                 write!(f, "\n    {name}:")?;
             }
+            // What pip printed may quote a server's answer: escaped.
             for line in text.lines() {
-                write!(f, "\n    {line}")?;
+                write!(f, "\n    {}", crate::text::escape_control(line, false))?;
             }
         }
         Ok(())
