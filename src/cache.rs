@@ -121,8 +121,12 @@ impl Cache {
     pub fn is_borrowed_by(&self, url: &RemoteUrl, repo: &Path) -> bool {
         let alternates = repo.join(".git/objects/info/alternates");
         let mirror_objects = self.mirror_path(url).join("objects");
-        std::fs::read_to_string(alternates)
-            .map(|text| text.lines().any(|l| Path::new(l.trim()) == mirror_objects))
+        crate::atomic::read_regular_file(&alternates, 64 * 1024)
+            .map(|bytes| {
+                String::from_utf8_lossy(&bytes)
+                    .lines()
+                    .any(|l| Path::new(l.trim()) == mirror_objects)
+            })
             .unwrap_or(false)
     }
 

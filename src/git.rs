@@ -562,8 +562,23 @@ pub struct Probe {
     pub head: Option<CommitId>,
     /// Whether the asked-for commit is in the object store.
     pub has_commit: bool,
-    /// The asked-for file at that commit, if the commit has it.
-    pub file_at_commit: Option<Vec<u8>>,
+    /// The asked-for file at that commit.
+    pub file_at_commit: FileAtCommit,
+}
+
+/// A file as a commit has it, read only when it is small enough.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum FileAtCommit {
+    /// The commit has no such file (or the commit is absent).
+    #[default]
+    Absent,
+    /// The file's contents.
+    Contents(Vec<u8>),
+    /// The file is larger than the limit asked for; none of it was read.
+    TooLarge {
+        /// Its size in bytes, as git reported it.
+        size: u64,
+    },
 }
 
 /// Where a submodule stands against the commit its superproject records.
@@ -592,33 +607,88 @@ impl Git {
     /// One `git cat-file --batch` that reads HEAD, checks that `commit`
     /// exists as a commit and reads `path` at it: everything sync needs to
     /// know about a dep, in one process and without touching the network.
-    pub fn probe(&self, repo: &Path, commit: &CommitId, path: &str) -> GitResult<Probe> {
+    /// Memory stays bounded whatever the repository holds: the file is read
+    /// only if git's answer gives it at most `max_file_size` bytes (else
+    /// git is stopped before sending it), and the commit objects asked about
+    /// are read past, never kept.
+    pub fn probe(&self, repo: &Path, commit: &CommitId, path: &str, max_file_size: u64) -> GitResult<Probe> {
+        use std::io::Read;
         let cmd = GitCommand::new(repo, ["cat-file", "--batch"]);
         let input = format!("HEAD\n{c}^{{commit}}\n{c}:{path}\n", c = commit.as_str());
-        let out = self.spawn_with_input(&cmd, input.into_bytes())?;
-        if !out.status.success() {
-            return Err(self.failure(&cmd, &out));
-        }
-        let answers = parse_batch(&out.stdout).ok_or_else(|| {
+        let reader = self
+            .start(&cmd, &cmd.args)
+            .stdin_bytes(input)
+            .stderr_capture()
+            .reader()
+            .map_err(|e| self.spawn_error(&cmd, e))?;
+        let unexpected = |what: String| {
             self.failed(
                 &cmd,
-                "unexpected output from git cat-file --batch".into(),
-                out.status.code(),
+                format!("unexpected output from git cat-file --batch: {what}"),
+                None,
             )
-        })?;
+        };
+        let mut stream = std::io::BufReader::new(&reader);
         let mut probe = Probe::default();
-        if let Some(Some((oid, _, _))) = answers.first() {
-            probe.head = CommitId::new(oid).ok();
+        let mut answers = Vec::new();
+        for wanted in [
+            BatchContents::Skip,
+            BatchContents::Skip,
+            BatchContents::UpTo(max_file_size),
+        ] {
+            match read_batch_answer(&mut stream, wanted) {
+                Ok(answer) => answers.push(answer),
+                // git failed before answering all three: its status and
+                // stderr (below) say why.
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+                Err(e) => return Err(unexpected(e.to_string())),
+            }
         }
-        if let Some(Some((_, kind, _))) = answers.get(1) {
-            probe.has_commit = kind == "commit";
-        }
-        if probe.has_commit {
-            if let Some(Some((_, kind, body))) = answers.get(2) {
+        if let [head, has_commit, file] = answers.as_slice() {
+            if let BatchAnswer::Found { oid, .. } = head {
+                probe.head = CommitId::new(oid).ok();
+            }
+            probe.has_commit = matches!(has_commit, BatchAnswer::Found { kind, .. } if kind == "commit");
+            if let (
+                true,
+                BatchAnswer::Found {
+                    kind, size, contents, ..
+                },
+            ) = (probe.has_commit, file)
+            {
                 if kind == "blob" {
-                    probe.file_at_commit = Some(body.clone());
+                    probe.file_at_commit = match contents {
+                        Some(bytes) => FileAtCommit::Contents(bytes.clone()),
+                        None => FileAtCommit::TooLarge { size: *size },
+                    };
                 }
             }
+            if matches!(file, BatchAnswer::Found { contents: None, .. }) {
+                // Too large: stop git rather than read what it would send.
+                drop(stream);
+                let _ = reader.kill();
+                return Ok(probe);
+            }
+        }
+        // Read to the end (nothing should be left), which waits for git.
+        let mut rest = Vec::new();
+        (&mut stream)
+            .take(4096)
+            .read_to_end(&mut rest)
+            .map_err(|e| self.spawn_error(&cmd, e))?;
+        let output = match reader.try_wait() {
+            Ok(Some(output)) => output.clone(),
+            Ok(None) => return Err(unexpected("more than three answers".into())),
+            Err(e) => return Err(self.spawn_error(&cmd, e)),
+        };
+        if !output.status.success() {
+            return Err(self.failure(&cmd, &output));
+        }
+        if answers.len() < 3 || !rest.is_empty() {
+            return Err(unexpected(format!(
+                "{} answers for three questions",
+                answers.len()
+            )));
         }
         Ok(probe)
     }
@@ -775,16 +845,6 @@ impl Git {
             Some(1) => Ok(false),
             _ => Err(self.failure(&cmd, &out)),
         }
-    }
-
-    /// Runs a command with `input` on stdin, whatever its exit status.
-    fn spawn_with_input(&self, cmd: &GitCommand, input: Vec<u8>) -> GitResult<std::process::Output> {
-        self.start(cmd, &cmd.args)
-            .stdin_bytes(input)
-            .stdout_capture()
-            .stderr_capture()
-            .run()
-            .map_err(|e| self.spawn_error(cmd, e))
     }
 }
 
@@ -1020,37 +1080,105 @@ fn progress_report(line: &str) -> Option<String> {
     Some(format!("{} {percent}%", phase.to_ascii_lowercase()))
 }
 
-/// One answer of `git cat-file --batch`: `(oid, type, contents)`, or `None`
-/// for a missing (or ambiguous) object.
-type BatchAnswer = Option<(String, String, Vec<u8>)>;
+/// One answer of `git cat-file --batch`.
+#[derive(Debug, PartialEq, Eq)]
+enum BatchAnswer {
+    /// `<name> missing` (or `ambiguous`): no such object.
+    Missing,
+    /// An object: `<oid> <type> <size>`, then its contents.
+    Found {
+        oid: String,
+        kind: String,
+        size: u64,
+        /// The contents, when asked for and within the limit.
+        contents: Option<Vec<u8>>,
+    },
+}
 
-/// Parses `git cat-file --batch` output: per query either
-/// `<oid> <type> <size>\n<contents>\n` or `<name> missing\n` (or `ambiguous`).
-fn parse_batch(mut out: &[u8]) -> Option<Vec<BatchAnswer>> {
-    let mut answers = Vec::new();
-    while !out.is_empty() {
-        let nl = out.iter().position(|&b| b == b'\n')?;
-        let header = std::str::from_utf8(&out[..nl]).ok()?;
-        out = &out[nl + 1..];
-        let fields: Vec<&str> = header.split(' ').collect();
-        if fields.len() == 3 {
-            if let Ok(size) = fields[2].parse::<usize>() {
-                if out.len() < size + 1 {
-                    return None;
-                }
-                answers.push(Some((
-                    fields[0].to_string(),
-                    fields[1].to_string(),
-                    out[..size].to_vec(),
-                )));
-                out = &out[size + 1..];
-                continue;
-            }
-        }
-        // "<name> missing" / "<name> ambiguous"; a name may contain spaces.
-        answers.push(None);
+/// What to do with the contents of the next answer.
+#[derive(Clone, Copy, Debug)]
+enum BatchContents {
+    /// Read past them, keeping nothing.
+    Skip,
+    /// Keep them if at most this many bytes; otherwise leave them unread
+    /// (the stream then stops in the middle of the answer).
+    UpTo(u64),
+}
+
+/// Reads one answer of `git cat-file --batch` from `stream`: a header line
+/// `<oid> <type> <size>` followed by exactly `size` bytes and a newline, or
+/// `<name> missing`. The contents are split off by their size, not by lines,
+/// and never held beyond what `contents` allows. End of stream before a
+/// header is `UnexpectedEof`.
+fn read_batch_answer(
+    stream: &mut impl std::io::BufRead,
+    contents: BatchContents,
+) -> std::io::Result<BatchAnswer> {
+    use std::io::{BufRead, Error, ErrorKind, Read};
+    let mut header = Vec::new();
+    // Headers are short: an id, a type and a number, or our own question.
+    stream.take(1024).read_until(b'\n', &mut header)?;
+    if header.is_empty() {
+        return Err(Error::from(ErrorKind::UnexpectedEof));
     }
-    Some(answers)
+    if header.pop() != Some(b'\n') {
+        return Err(Error::new(ErrorKind::InvalidData, "a header line without an end"));
+    }
+    let header = String::from_utf8(header)
+        .map_err(|_| Error::new(ErrorKind::InvalidData, "a header that is not text"))?;
+    let fields: Vec<&str> = header.split(' ').collect();
+    let (oid, kind, size) = match fields.as_slice() {
+        [oid, kind, size] => match size.parse::<u64>() {
+            Ok(size) => (oid.to_string(), kind.to_string(), size),
+            Err(_) => return Err(Error::new(ErrorKind::InvalidData, format!("header '{header}'"))),
+        },
+        // `<name> missing`, `<name> ambiguous`.
+        [_, _] => return Ok(BatchAnswer::Missing),
+        _ => return Err(Error::new(ErrorKind::InvalidData, format!("header '{header}'"))),
+    };
+    let kept = match contents {
+        BatchContents::UpTo(max) if size > max => {
+            return Ok(BatchAnswer::Found {
+                oid,
+                kind,
+                size,
+                contents: None,
+            })
+        }
+        BatchContents::UpTo(_) => {
+            let mut bytes = Vec::with_capacity(size as usize);
+            stream.take(size).read_to_end(&mut bytes)?;
+            Some(bytes)
+        }
+        BatchContents::Skip => {
+            let mut skipped = 0;
+            while skipped < size {
+                let n = std::io::copy(&mut stream.take(size - skipped), &mut std::io::sink())?;
+                if n == 0 {
+                    break;
+                }
+                skipped += n;
+            }
+            None
+        }
+    };
+    if kept.as_ref().is_some_and(|b| b.len() as u64 != size) {
+        return Err(Error::from(ErrorKind::UnexpectedEof));
+    }
+    let mut newline = [0u8];
+    stream.read_exact(&mut newline)?;
+    if newline != [b'\n'] {
+        return Err(Error::new(
+            ErrorKind::InvalidData,
+            "contents longer than their size",
+        ));
+    }
+    Ok(BatchAnswer::Found {
+        oid,
+        kind,
+        size,
+        contents: kept,
+    })
 }
 
 /// Keeps what matters of git's stderr: drops blank lines and progress
@@ -1106,16 +1234,49 @@ mod tests {
 
     #[test]
     fn batch_output_is_split_by_sizes_not_lines() {
-        let out = b"aaaa commit 3\nx\ny\nHEAD:nope missing\nbbbb blob 0\n\n";
-        let answers = parse_batch(out).unwrap();
-        assert_eq!(answers.len(), 3);
+        let out: &[u8] = b"aaaa commit 3\nx\ny\nHEAD:nope missing\nbbbb blob 0\n\ncccc blob 5\nab\ncd\n";
+        let mut stream = std::io::Cursor::new(out);
+        let mut next = |contents| read_batch_answer(&mut stream, contents).unwrap();
+        let found = |oid: &str, kind: &str, size, contents: Option<&[u8]>| BatchAnswer::Found {
+            oid: oid.into(),
+            kind: kind.into(),
+            size,
+            contents: contents.map(<[u8]>::to_vec),
+        };
         assert_eq!(
-            answers[0],
-            Some(("aaaa".into(), "commit".into(), b"x\ny".to_vec()))
+            next(BatchContents::UpTo(10)),
+            found("aaaa", "commit", 3, Some(b"x\ny"))
         );
-        assert_eq!(answers[1], None);
-        assert_eq!(answers[2], Some(("bbbb".into(), "blob".into(), Vec::new())));
-        assert!(parse_batch(b"aaaa blob 10\nshort\n").is_none());
+        assert_eq!(next(BatchContents::UpTo(10)), BatchAnswer::Missing);
+        assert_eq!(next(BatchContents::UpTo(10)), found("bbbb", "blob", 0, Some(b"")));
+        assert_eq!(next(BatchContents::Skip), found("cccc", "blob", 5, None));
+        assert_eq!(
+            read_batch_answer(&mut stream, BatchContents::Skip)
+                .unwrap_err()
+                .kind(),
+            std::io::ErrorKind::UnexpectedEof
+        );
+        let mut short = std::io::Cursor::new(&b"aaaa blob 10\nshort\n"[..]);
+        assert!(read_batch_answer(&mut short, BatchContents::UpTo(100)).is_err());
+    }
+
+    #[test]
+    fn batch_contents_over_the_limit_are_left_unread() {
+        let mut out = b"aaaa blob 2000000\n".to_vec();
+        out.extend(std::iter::repeat_n(b'x', 2_000_000));
+        out.push(b'\n');
+        let mut stream = std::io::Cursor::new(&out[..]);
+        let answer = read_batch_answer(&mut stream, BatchContents::UpTo(1 << 20)).unwrap();
+        assert_eq!(
+            answer,
+            BatchAnswer::Found {
+                oid: "aaaa".into(),
+                kind: "blob".into(),
+                size: 2_000_000,
+                contents: None
+            }
+        );
+        assert_eq!(stream.position(), 18, "read only the header");
     }
 
     #[test]

@@ -84,10 +84,12 @@ impl Workspace {
         self.root.join(format!("{PARTIAL_PREFIX}{name}"))
     }
 
-    /// The workspace-level registry file, if the workspace has one.
+    /// The workspace-level registry file, if the workspace has one (of
+    /// any kind: reading it refuses what is not a regular file, rather than
+    /// silently doing without it).
     pub fn registry_file(&self) -> Option<PathBuf> {
         let path = self.root.join(REGISTRY_FILE);
-        path.is_file().then_some(path)
+        fs::symlink_metadata(&path).is_ok().then_some(path)
     }
 
     /// The project whose folder contains `dir`, if any.

@@ -826,3 +826,158 @@ fn pip_output_is_escaped_in_errors() {
         "jaxlib==0.4.1\n"
     );
 }
+
+// ---- Bounded reads ------------------------------------------------------------
+
+#[test]
+fn sync_and_status_refuse_a_pin_file_at_a_commit_over_1_mib_without_reading_it() {
+    let fx = checked_out();
+    let app = fx.ws.join("app");
+    // liba's pin file at the pinned commit is 8 MiB (it compresses to
+    // almost nothing, so fetching it costs nothing).
+    let huge = format!("# {}\n", "x".repeat(8 * 1024 * 1024));
+    let evil = push_upstream(&fx, "liba", &[("sync_deps.py", &huge)]);
+    let pins = std::fs::read_to_string(app.join("sync_deps.py"))
+        .unwrap()
+        .replace(fx.id("LIBA_2"), &evil);
+    std::fs::write(app.join("sync_deps.py"), pins).unwrap();
+    let heads_before = heads(&fx);
+    let states_before: Vec<String> = ["liba", "libb", "base"]
+        .iter()
+        .map(|n| work_state(&fx, &fx.ws.join(n)))
+        .collect();
+    let bin = fake_git_dir(&fx);
+    let sent = fx.tmp.path().join("cat-file-output");
+    let env = [("PATH", path_with(&bin)), ("TRUST_GIT_TEE", sent.clone().into())];
+    let env: Vec<(&str, &std::ffi::OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+    let too_large = format!(
+        "liba/sync_deps.py at {}: is larger than 1 MiB, the limit for a pin file; is this really a sync_deps.py?",
+        &evil[..7]
+    );
+
+    let err = fails(&run_env(&fx, &app, &["sync"], &env));
+    assert!(err.contains(&format!("error: liba: {too_large}\n")), "{err}");
+    assert!(err.contains("stopped before changing any working tree"), "{err}");
+    let read = std::fs::metadata(&sent).unwrap().len();
+    assert!(read < 1024 * 1024, "git was let send {read} bytes");
+    assert_eq!(heads(&fx), heads_before);
+    let states: Vec<String> = ["liba", "libb", "base"]
+        .iter()
+        .map(|n| work_state(&fx, &fx.ws.join(n)))
+        .collect();
+    assert_eq!(states, states_before, "a working tree changed");
+
+    // status reads the same pin file from the commit, now fetched.
+    std::fs::remove_file(&sent).unwrap();
+    let out = run_env(&fx, &app, &["status"], &env);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(stderr(&out), format!("warning: liba: {too_large}\n"));
+    let read = std::fs::metadata(&sent).unwrap().len();
+    assert!(read < 1024 * 1024, "git was let send {read} bytes");
+    assert_no_payload_ran(&fx);
+}
+
+/// Runs `args` in the workspace with `--registry FILE`, with at most 512 MiB
+/// of address space (so that a tool reading without bound fails instead of
+/// filling the machine's memory), killed after `secs` seconds if it hangs.
+fn run_with_registry(
+    fx: &Fixture,
+    registry: &Path,
+    args: &[&str],
+    secs: u64,
+) -> Option<std::process::Output> {
+    let mut cmd = common::hermetic(std::process::Command::new("bash"), &fx.home);
+    cmd.current_dir(&fx.ws)
+        .arg("-c")
+        .arg("ulimit -v 524288; exec \"$0\" \"$@\"")
+        .arg(common::BIN)
+        .arg("--registry")
+        .arg(registry)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let started = std::time::Instant::now();
+    while started.elapsed().as_secs() < secs {
+        if child.try_wait().unwrap().is_some() {
+            return Some(child.wait_with_output().unwrap());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    None
+}
+
+#[test]
+fn a_registry_that_is_a_fifo_or_a_device_is_refused_without_reading_it() {
+    let fx = fixture();
+    let before = snapshot_all(&fx);
+    let fifo = fx.tmp.path().join("registry.fifo");
+    make_fifo(&fifo);
+    for (file, args) in [
+        (fifo.as_path(), vec!["list"]),
+        (fifo.as_path(), vec!["checkout", "app"]),
+        (Path::new("/dev/zero"), vec!["list"]),
+        (Path::new("/dev/zero"), vec!["checkout", "app"]),
+    ] {
+        let out = run_with_registry(&fx, file, &args, 20)
+            .unwrap_or_else(|| panic!("{args:?} with --registry {} hung", file.display()));
+        assert_eq!(
+            fails(&out),
+            format!(
+                "error: invalid registry {}: is not a regular file (a device, FIFO or folder, perhaps \
+                 through a symlink); a registry is a TOML file (--registry / OPENXLA_WORKSPACE_REGISTRY)\n",
+                file.display()
+            ),
+            "{args:?}"
+        );
+    }
+    std::fs::remove_file(&fifo).unwrap();
+    assert_eq!(snapshot_all(&fx), before, "something changed on disk");
+    assert!(!fx.ws.join("app").exists());
+}
+
+#[test]
+fn a_workspace_registry_that_is_a_fifo_is_refused_not_skipped() {
+    let fx = fixture();
+    let file = fx.ws.join("openxla-workspace.toml");
+    make_fifo(&file);
+    let before = snapshot_all(&fx);
+    let out = run_with_timeout(&fx, &fx.ws, &["checkout", "app"], 20).expect("checkout hung on a FIFO");
+    assert_eq!(
+        fails(&out),
+        format!(
+            "error: invalid registry {}: is not a regular file (a device, FIFO or folder, perhaps \
+             through a symlink); a registry is a TOML file (the workspace's own registry)\n",
+            file.display()
+        )
+    );
+    assert_eq!(snapshot_all(&fx), before);
+    assert!(!fx.ws.join("app").exists());
+}
+
+#[test]
+fn a_registry_over_1_mib_is_refused_having_read_at_most_the_limit() {
+    let fx = fixture();
+    let file = fx.tmp.path().join("huge.toml");
+    // Valid TOML all the way (a comment), so only its size can be refused;
+    // 600 MiB, sparse: reading it whole would break the 512 MiB limit of
+    // `run_with_registry`.
+    let f = std::fs::File::create(&file).unwrap();
+    std::io::Write::write_all(&mut &f, b"# ").unwrap();
+    f.set_len(600 * 1024 * 1024).unwrap();
+    drop(f);
+    let before = snapshot_all(&fx);
+    let out = run_with_registry(&fx, &file, &["checkout", "app"], 60).expect("checkout hung");
+    assert_eq!(
+        fails(&out),
+        format!(
+            "error: invalid registry {}: is larger than 1 MiB, the limit for a registry file \
+             (--registry / OPENXLA_WORKSPACE_REGISTRY)\n",
+            file.display()
+        )
+    );
+    assert_eq!(snapshot_all(&fx), before);
+}

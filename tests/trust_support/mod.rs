@@ -203,6 +203,9 @@ pub fn real_git() -> PathBuf {
 /// Every call is appended to `$TRUST_GIT_LOG` when set. The git command
 /// named by `$TRUST_GIT_FAIL` prints `$TRUST_GIT_STDERR` on stderr and
 /// fails, as git does when a server or repository makes it say something.
+/// With `$TRUST_GIT_TEE` set, what `git cat-file` sends the tool is also
+/// appended to that file, as far as the tool takes it: its size is how much
+/// the tool let git send.
 pub fn fake_git_dir(fx: &Fixture) -> PathBuf {
     let bin = fx.tmp.path().join("fake-bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -216,6 +219,10 @@ for arg in "$@"; do
         exit 128
     fi
 done
+if [ "$1" = "cat-file" ] && [ -n "$TRUST_GIT_TEE" ]; then
+    "$real" "$@" | tee -a "$TRUST_GIT_TEE"
+    exit
+fi
 if [ "$1" = "--version" ] && [ -n "$TRUST_GIT_VERSION" ]; then
     echo "git version $TRUST_GIT_VERSION"
     exit 0
