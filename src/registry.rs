@@ -9,6 +9,7 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{anyhow, bail, Result};
 use serde::Deserialize;
 
+use crate::roll::pip::PipFlags;
 use crate::types::{BranchName, RemoteUrl, RepoName};
 
 /// The OpenXLA projects, compiled in.
@@ -53,8 +54,8 @@ pub enum RollAction {
     PyPackage {
         /// The package name as pip knows it.
         name: String,
-        /// Extra flags for `pip index versions`.
-        pip_flags: Vec<String>,
+        /// Where `pip index versions` looks (validated flags).
+        pip_flags: PipFlags,
         /// Requirements files, relative to the project folder.
         update_requirements: Vec<PathBuf>,
     },
@@ -340,9 +341,11 @@ fn validate_action(action: ActionEntry, deps: &[RepoName], file: &str, key: &str
                 }
                 files.push(path);
             }
+            let pip_flags = PipFlags::parse(&action.pip_flags.unwrap_or_default())
+                .map_err(|e| anyhow!("invalid registry {file}: {key}.pip_flags: {e}"))?;
             Ok(RollAction::PyPackage {
                 name: package,
-                pip_flags: action.pip_flags.unwrap_or_default(),
+                pip_flags,
                 update_requirements: files,
             })
         }

@@ -503,6 +503,9 @@ registry_refused! {
     registry_refuses_a_requirements_file_outside_the_project => "requirements_outside_project",
     registry_refuses_the_project_folder_as_a_requirements_file => "requirements_is_the_project_folder",
     registry_refuses_a_package_name_that_is_a_pip_option => "pip_flag_package",
+    registry_refuses_pip_flags_that_write_files => "pip_flags_log",
+    registry_refuses_a_pip_flag_value_that_is_no_url_or_path => "pip_flags_value",
+    registry_refuses_a_pip_flag_path_outside_the_project => "pip_flags_outside_project",
 }
 
 #[test]
@@ -980,4 +983,118 @@ fn a_registry_over_1_mib_is_refused_having_read_at_most_the_limit() {
         )
     );
     assert_eq!(snapshot_all(&fx), before);
+}
+
+// ---- pip ------------------------------------------------------------------------
+
+/// A registry whose `pip` schedule for app asks the real pip for jaxlib's
+/// versions in a folder of wheels (no network), with `extra_flags` first.
+fn real_pip_schedule(fx: &Fixture, extra_flags: &str) -> std::path::PathBuf {
+    let wheels = fx.tmp.path().join("wheels");
+    std::fs::create_dir_all(&wheels).unwrap();
+    for name in ["jaxlib-0.4.1-py3-none-any.whl", "jaxlib-0.4.2-py3-none-any.whl"] {
+        std::fs::write(wheels.join(name), "").unwrap();
+    }
+    let registry = fx.tmp.path().join("pip.toml");
+    let base = std::fs::read_to_string(fx.registry()).unwrap();
+    std::fs::write(
+        &registry,
+        format!(
+            "{base}\n[[repos.app.schedules.pip]]\npy_package = \"jaxlib\"\n\
+             pip_flags = [{extra_flags}\"--no-index\", \"-f\", \"file://{}\"]\n\
+             update_requirements = [\"requirements.txt\"]\n",
+            wheels.display()
+        ),
+    )
+    .unwrap();
+    registry
+}
+
+#[test]
+fn roll_refuses_pip_flags_that_would_write_to_a_shell_start_up_file_even_in_a_dry_run() {
+    let fx = checked_out();
+    let app = fx.ws.join("app");
+    std::fs::write(app.join("requirements.txt"), "jaxlib==0.4.1\n").unwrap();
+    let bashrc = fx.home.join(".bashrc");
+    std::fs::write(&bashrc, "# my shell start-up file\n").unwrap();
+    let registry = real_pip_schedule(&fx, "\"--log\", \"~/.bashrc\", ");
+    let before = snapshot_all(&fx);
+    for dry_run in [true, false] {
+        let mut cmd = fx.cmd(&app);
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        let out = cmd
+            .arg("--registry")
+            .arg(&registry)
+            .args(["roll", "pip"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            fails(&out),
+            format!(
+                "error: invalid registry {}: repos.app.schedules.pip[0].pip_flags: '--log' is not accepted; \
+                 pip_flags may only say where versions come from: --index-url URL, --extra-index-url URL, \
+                 --find-links URL (or -f URL), --pre, --no-index\n",
+                registry.display()
+            ),
+            "dry run: {dry_run}"
+        );
+        assert_eq!(stdout(&out), "");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&bashrc).unwrap(),
+        "# my shell start-up file\n"
+    );
+    assert_eq!(snapshot_all(&fx), before, "something changed on disk");
+    assert_no_payload_ran(&fx);
+}
+
+#[test]
+fn roll_runs_the_real_pip_not_one_planted_in_the_project() {
+    let payload =
+        "import pathlib\npathlib.Path(__file__).resolve().parent.joinpath('PWNED').write_text('ran')\n";
+    for planted in ["pip.py", "pip/__main__.py"] {
+        let fx = checked_out();
+        let app = fx.ws.join("app");
+        std::fs::write(app.join("requirements.txt"), "jaxlib==0.4.1\n").unwrap();
+        if let Some((package, _)) = planted.split_once('/') {
+            std::fs::create_dir_all(app.join(package)).unwrap();
+            std::fs::write(app.join(package).join("__init__.py"), payload).unwrap();
+        }
+        std::fs::write(app.join(planted), payload).unwrap();
+        commit_files(&fx, &app, &[], "a pip of our own");
+        let registry = real_pip_schedule(&fx, "");
+        let roll = |dry_run: bool| {
+            let mut cmd = fx.cmd(&app);
+            if dry_run {
+                cmd.arg("--dry-run");
+            }
+            cmd.arg("--registry")
+                .arg(&registry)
+                .args(["roll", "pip"])
+                .output()
+                .unwrap()
+        };
+
+        let out = roll(true);
+        assert!(out.status.success(), "{planted}: {}", text(&out));
+        assert_eq!(
+            stdout(&out),
+            format!(
+                "jaxlib: 0.4.1 -> 0.4.2 in requirements.txt\nWould update requirements.\nwould write {}\n",
+                app.join("requirements.txt").display()
+            ),
+            "{planted}"
+        );
+        assert_no_payload_ran(&fx);
+        let out = roll(false);
+        assert!(out.status.success(), "{planted}: {}", text(&out));
+        assert_no_payload_ran(&fx);
+        assert_eq!(
+            std::fs::read_to_string(app.join("requirements.txt")).unwrap(),
+            "jaxlib==0.4.2\n",
+            "{planted}"
+        );
+    }
 }

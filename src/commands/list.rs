@@ -58,7 +58,7 @@ pub fn render(registry: &Registry) -> String {
                             .collect();
                         let _ = write!(out, "    py_package {name}");
                         if !pip_flags.is_empty() {
-                            let _ = write!(out, " (pip {})", pip_flags.join(" "));
+                            let _ = write!(out, " (pip {pip_flags})");
                         }
                         if !files.is_empty() {
                             let _ = write!(out, " -> {}", files.join(", "));

@@ -241,10 +241,10 @@ impl Roller<'_> {
                         }
                     }
                     if !failed[i] {
-                        queries.push((
-                            i,
-                            Query::Newest(pip.index_versions_cmd(self.dir, name, pip_flags)),
-                        ));
+                        match pip.index_versions_cmd(self.dir, name, pip_flags) {
+                            Ok(cmd) => queries.push((i, Query::Newest(cmd))),
+                            Err(e) => fail(i, anyhow!("{}: {e}", self.label(i, action)), &mut failed),
+                        }
                     }
                 }
             }
