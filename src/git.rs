@@ -535,6 +535,14 @@ impl Git {
         self.run(&Self::submodule_update_cmd(repo, paths, shallow, jobs))
     }
 
+    /// Whether git tracks the file `name` in `dir` (`git ls-files`): false
+    /// for an untracked or ignored file; an error when `dir` is in no
+    /// repository git will read.
+    pub fn tracks_file(&self, dir: &Path, name: &str) -> GitResult<bool> {
+        let cmd = GitCommand::new(dir, ["ls-files", "-z", "--", name]);
+        Ok(!self.output(&cmd)?.is_empty())
+    }
+
     /// Whether `dir` is the top folder of a git checkout (not merely inside
     /// one: a workspace may itself sit inside a repository).
     pub fn is_checkout_root(&self, dir: &Path) -> bool {

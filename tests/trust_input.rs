@@ -1098,3 +1098,145 @@ fn roll_runs_the_real_pip_not_one_planted_in_the_project() {
         );
     }
 }
+
+// ---- Workspace markers that come with a repository ----------------------------------
+
+/// A registry that a repository might commit beside a marker: loaded as the
+/// workspace's, it would send every clone and fetch of liba elsewhere.
+fn planted_registry(fx: &Fixture) -> String {
+    format!(
+        "[repos.liba]\nro_url = \"file://{}/elsewhere/liba.git\"\ndeps = [\"base\"]\n",
+        fx.tmp.path().display()
+    )
+}
+
+const MARKER: &str = ".openxla_workspace.json";
+
+#[test]
+fn a_project_that_commits_a_workspace_marker_is_not_the_workspace() {
+    let fx = fixture();
+    let registry = planted_registry(&fx);
+    push_upstream(
+        &fx,
+        "app",
+        &[
+            (MARKER, "{\"version\": 0}\n"),
+            ("openxla-workspace.toml", &registry),
+        ],
+    );
+    fx.ok(&["checkout", "app"]);
+    let app = fx.ws.join("app");
+    assert!(app.join(MARKER).is_file() && app.join("openxla-workspace.toml").is_file());
+    let warning = format!(
+        "warning: ignored the workspace marker {}: it is inside {}, a project of the workspace {}; \
+         a marker that comes with a repository does not make a workspace\n",
+        app.join(MARKER).display(),
+        app.display(),
+        fx.ws.display()
+    );
+
+    let from_top = fx.run(&fx.ws, &["status", "--repo", "app"]);
+    assert!(from_top.status.success(), "{}", text(&from_top));
+    let before = snapshot_all(&fx);
+    let inside = fx.run(&app, &["status"]);
+    assert!(inside.status.success(), "{}", text(&inside));
+    assert_eq!(stdout(&inside), stdout(&from_top));
+    assert_eq!(stderr(&inside), warning);
+    assert_eq!(snapshot_all(&fx), before);
+
+    let out = fx.run(&app, &["sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(err.starts_with(&warning), "{err}");
+    assert_eq!(err.matches("ignored the workspace marker").count(), 1, "{err}");
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+    assert_eq!(fx.head("libb"), fx.id("LIBB_2"));
+    assert!(!fx.tmp.path().join("elsewhere").exists());
+    assert_no_payload_ran(&fx);
+}
+
+#[test]
+fn a_clone_that_commits_a_workspace_marker_is_no_workspace_and_cannot_be_made_one() {
+    let fx = fixture();
+    let registry = planted_registry(&fx);
+    push_upstream(
+        &fx,
+        "app",
+        &[
+            (MARKER, "{\"version\": 0}\n"),
+            ("openxla-workspace.toml", &registry),
+        ],
+    );
+    let clone = fx.tmp.path().join("clone");
+    fx.git(
+        fx.tmp.path(),
+        &[
+            "clone",
+            "-q",
+            fx.remote("app").to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    let before = snapshot_all(&fx);
+    let warning = format!(
+        "warning: ignored the workspace marker {}: it is tracked by git; \
+         a marker that comes with a repository does not make a workspace\n",
+        clone.join(MARKER).display()
+    );
+    for args in [&["status"][..], &["sync"], &["list"]] {
+        let out = fx.run(&clone, args);
+        if args == ["list"] {
+            // list works outside a workspace: with the default and
+            // OPENXLA_WORKSPACE_REGISTRY layers, never the clone's file.
+            assert!(out.status.success(), "{}", text(&out));
+            assert!(!stdout(&out).contains("elsewhere"), "{}", text(&out));
+            assert_eq!(stderr(&out), warning);
+            continue;
+        }
+        assert_eq!(
+            fails(&out),
+            format!(
+                "{warning}error: No workspace found in a directory enclosing {}\n  \
+                 run `openxla-workspace init` in the folder that should hold your checkouts\n",
+                clone.display()
+            ),
+            "{args:?}"
+        );
+    }
+    assert_eq!(
+        fails(&fx.run(&clone, &["init"])),
+        format!(
+            "{warning}error: {} is here already, but it is tracked by git, so this folder cannot be a \
+             workspace; run `openxla-workspace init` in a folder outside that repository\n",
+            clone.join(MARKER).display()
+        )
+    );
+    assert_eq!(snapshot_all(&fx), before, "something changed on disk");
+}
+
+#[test]
+fn a_workspace_inside_the_users_own_repository_is_a_workspace() {
+    // A home folder kept in git, with a workspace in it that git does not
+    // track (untracked, or ignored).
+    let fx = fixture();
+    let home_repo = fx.tmp.path().join("dotfiles");
+    std::fs::create_dir_all(&home_repo).unwrap();
+    fx.git(&home_repo, &["init", "-q"]);
+    commit_files(&fx, &home_repo, &[(".gitignore", "ignored-ws/\n")], "dotfiles");
+    for name in ["ws", "ignored-ws"] {
+        let ws = home_repo.join(name);
+        std::fs::create_dir_all(&ws).unwrap();
+        let out = fx.run(&ws, &["init"]);
+        assert_eq!(
+            stdout(&out),
+            format!("Initialized workspace at: {}\n", ws.display())
+        );
+        let out = fx.run(&ws, &["checkout", "--sync", "app"]);
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(!stderr(&out).contains("workspace marker"), "{}", text(&out));
+        let out = fx.run(&ws.join("liba"), &["status"]);
+        assert!(out.status.success(), "{}", text(&out));
+        assert_eq!(stderr(&out), "");
+        assert!(stdout(&out).contains("at pin"), "{}", text(&out));
+    }
+}
