@@ -252,11 +252,12 @@ impl Git {
         GitCommand::new(parent, args).with_progress_at(1)
     }
 
-    /// `git clone --mirror -- URL DEST`: a bare mirror for the object cache.
+    /// `git clone --bare -- URL DEST`: a mirror for the object cache (see
+    /// [`Git::mirror_settings_cmds`] for what makes it one).
     pub fn mirror_clone_cmd(parent: &Path, url: &RemoteUrl, dest: &Path) -> GitCommand {
         let args: Vec<OsString> = vec![
             "clone".into(),
-            "--mirror".into(),
+            "--bare".into(),
             "--".into(),
             url.as_str().into(),
             dest.as_os_str().to_os_string(),
@@ -264,9 +265,55 @@ impl Git {
         GitCommand::new(parent, args).with_progress_at(1)
     }
 
-    /// `git fetch --prune origin`, run in a mirror (its refspec maps every ref).
+    /// `git -c gc.auto=0 -c maintenance.auto=false fetch --prune origin`,
+    /// run in a mirror: its branches and tags as the server has them. The
+    /// `-c` options win over any configuration: a fetch ends with an
+    /// automatic gc, which in a mirror could delete objects that checkouts
+    /// borrow.
     pub fn mirror_fetch_cmd(mirror: &Path) -> GitCommand {
-        GitCommand::new(mirror, ["fetch", "--prune", "origin"]).with_progress_at(1)
+        GitCommand::new(
+            mirror,
+            [
+                "-c",
+                "gc.auto=0",
+                "-c",
+                "maintenance.auto=false",
+                "fetch",
+                "--prune",
+                "origin",
+            ],
+        )
+        .with_progress_at(5)
+    }
+
+    /// The settings that make a bare clone a cache mirror, one `git config`
+    /// each: fetch exactly the branches and tags (so `--prune` never
+    /// touches [`KEEP_REFS`]), and never collect garbage on its own.
+    pub fn mirror_settings_cmds(mirror: &Path) -> Vec<GitCommand> {
+        let set = |args: &[&str]| {
+            let mut all = vec!["config"];
+            all.extend_from_slice(args);
+            GitCommand::new(mirror, all)
+        };
+        vec![
+            set(&[
+                "--replace-all",
+                "remote.origin.fetch",
+                "+refs/heads/*:refs/heads/*",
+            ]),
+            set(&["--add", "remote.origin.fetch", "+refs/tags/*:refs/tags/*"]),
+            // `clone --mirror` (how older versions made mirrors) sets it.
+            set(&["--unset-all", "remote.origin.mirror"]),
+            set(&["gc.auto", "0"]),
+            set(&["maintenance.auto", "false"]),
+            set(&["gc.pruneExpire", "never"]),
+        ]
+    }
+
+    /// `git update-ref --stdin` in a mirror, fed the keep refs to create
+    /// (see [`Git::keep_mirror_tips`]).
+    pub fn keep_tips_cmd(mirror: &Path) -> GitCommand {
+        GitCommand::new(mirror, ["update-ref", "--stdin"])
     }
 
     /// `git init --quiet [--object-format=sha256] -- DEST`: an empty
@@ -979,6 +1026,94 @@ impl Git {
     }
 }
 
+/// Where a cache mirror keeps, one ref per commit id, every commit that
+/// was ever at the tip of one of its branches or tags: checkouts borrow
+/// objects from the mirror, so none may ever become unreachable there.
+/// `fetch --prune` only prunes what the refspecs map, branches and tags.
+pub const KEEP_REFS: &str = "refs/openxla-workspace/keep/";
+
+// The cache's mirrors.
+impl Git {
+    /// Applies [`Git::mirror_settings_cmds`] to `mirror`.
+    pub fn configure_mirror(&self, mirror: &Path) -> GitResult<()> {
+        for cmd in Self::mirror_settings_cmds(mirror) {
+            let out = self.spawn(&cmd)?;
+            // 5: `--unset-all` of a key that is not set.
+            if !out.status.success() && out.status.code() != Some(5) {
+                return Err(self.failure(&cmd, &out));
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes every current branch and tag tip of `mirror` reachable from
+    /// [`KEEP_REFS`], before a fetch moves or deletes any: one
+    /// `for-each-ref`, and one `update-ref --stdin` when there is a new
+    /// tip. Returns how many were added.
+    pub fn keep_mirror_tips(&self, mirror: &Path) -> GitResult<usize> {
+        let list = GitCommand::new(
+            mirror,
+            [
+                "for-each-ref",
+                "--format=%(objectname) %(refname)",
+                "refs/heads",
+                "refs/tags",
+                KEEP_REFS.trim_end_matches('/'),
+            ],
+        );
+        let new = tips_to_keep(&self.output(&list)?);
+        if new.is_empty() {
+            return Ok(0);
+        }
+        let input: String = new
+            .iter()
+            .map(|id| format!("update {KEEP_REFS}{id} {id}\n"))
+            .collect();
+        let cmd = Self::keep_tips_cmd(mirror);
+        let out = self
+            .start(&cmd, &cmd.args)
+            .stdin_bytes(input)
+            .stdout_capture()
+            .stderr_capture()
+            .run()
+            .map_err(|e| self.spawn_error(&cmd, e))?;
+        if !out.status.success() {
+            return Err(self.failure(&cmd, &out));
+        }
+        Ok(new.len())
+    }
+
+    /// `remote.origin.url` of the repository `repo`, if set.
+    pub fn origin_url(&self, repo: &Path) -> GitResult<Option<String>> {
+        let cmd = GitCommand::new(repo, ["config", "--get", "remote.origin.url"]);
+        let out = self.spawn(&cmd)?;
+        match out.status.code() {
+            Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).trim_end().to_string())),
+            Some(1) => Ok(None),
+            _ => Err(self.failure(&cmd, &out)),
+        }
+    }
+}
+
+/// The ids that `for-each-ref --format='%(objectname) %(refname)'` over a
+/// mirror's branches, tags and [`KEEP_REFS`] shows at a branch or tag tip
+/// and not yet kept, each once, in order.
+fn tips_to_keep(listing: &str) -> Vec<String> {
+    let mut kept = std::collections::BTreeSet::new();
+    let mut tips = Vec::new();
+    for (id, name) in listing.lines().filter_map(|l| l.split_once(' ')) {
+        if name.starts_with(KEEP_REFS) {
+            kept.insert(id);
+        } else if CommitId::new(id).is_ok() && !tips.contains(&id) {
+            tips.push(id);
+        }
+    }
+    tips.into_iter()
+        .filter(|id| !kept.contains(id))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Variables that make git work on another repository than the folder it
 /// runs in (an inherited `GIT_DIR` would make every project's status show
 /// one repository, and fetches land in it). Removed from every git the tool
@@ -1285,6 +1420,27 @@ mod tests {
             }
         );
         assert_eq!(stream.position(), 18, "read only the header");
+    }
+
+    #[test]
+    fn only_mirror_tips_not_kept_yet_are_kept() {
+        let (a, b, c) = ("a".repeat(40), "b".repeat(40), "c".repeat(40));
+        let listing = format!(
+            "{a} refs/heads/main\n{b} refs/heads/feature\n{a} refs/heads/copy\n{c} refs/tags/v1\n\
+             {b} refs/openxla-workspace/keep/{b}\n"
+        );
+        assert_eq!(tips_to_keep(&listing), [a, c]);
+        assert!(tips_to_keep("").is_empty());
+    }
+
+    #[test]
+    fn mirror_fetches_cannot_start_a_gc_and_find_their_progress_flag() {
+        let cmd = Git::mirror_fetch_cmd(Path::new("/m"));
+        assert_eq!(
+            cmd.command_line(),
+            "git -c gc.auto=0 -c maintenance.auto=false fetch --prune origin"
+        );
+        assert_eq!(cmd.args[cmd.progress_at.unwrap() - 1], "fetch");
     }
 
     #[test]
