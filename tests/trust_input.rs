@@ -750,6 +750,27 @@ fn status_shows_branch_names_escaped_and_its_json_keeps_them_exact() {
 }
 
 #[test]
+fn list_shows_registry_text_escaped() {
+    let fx = fixture();
+    let registry = fx.tmp.path().join("odd.toml");
+    std::fs::write(
+        &registry,
+        "[repos.odd]\nro_url = \"https://example.org/odd.git\"\ntracking_branch = \"main\\u202Egnp\"\n\
+         [[repos.odd.schedules.pip]]\npy_package = \"jaxlib\"\nupdate_requirements = [\"req\\u001B]0;owned\\u0007.txt\"]\n",
+    )
+    .unwrap();
+    let (shown, status) = run_on_terminal(fx.cmd(&fx.ws).arg("--registry").arg(&registry).arg("list"));
+    assert_eq!(status, Some(0), "{shown}");
+    assert_terminal_safe(&shown);
+    let shown = shown.replace("\r\n", "\n");
+    assert!(shown.contains("\n  branch:     main\\u{202e}gnp\n"), "{shown}");
+    assert!(
+        shown.contains("\n    py_package jaxlib -> req\\x1b]0;owned\\x07.txt\n"),
+        "{shown}"
+    );
+}
+
+#[test]
 fn git_stderr_quoting_a_server_is_escaped_in_errors() {
     let fx = checked_out();
     let app = fx.ws.join("app");
@@ -836,9 +857,9 @@ fn pip_output_is_escaped_in_errors() {
 fn sync_and_status_refuse_a_pin_file_at_a_commit_over_1_mib_without_reading_it() {
     let fx = checked_out();
     let app = fx.ws.join("app");
-    // liba's pin file at the pinned commit is 8 MiB (it compresses to
+    // liba's pin file at the pinned commit is 3 MiB (it compresses to
     // almost nothing, so fetching it costs nothing).
-    let huge = format!("# {}\n", "x".repeat(8 * 1024 * 1024));
+    let huge = format!("# {}\n", "x".repeat(3 * 1024 * 1024));
     let evil = push_upstream(&fx, "liba", &[("sync_deps.py", &huge)]);
     let pins = std::fs::read_to_string(app.join("sync_deps.py"))
         .unwrap()
@@ -1052,31 +1073,32 @@ fn roll_refuses_pip_flags_that_would_write_to_a_shell_start_up_file_even_in_a_dr
 
 #[test]
 fn roll_runs_the_real_pip_not_one_planted_in_the_project() {
+    let fx = checked_out();
+    let app = fx.ws.join("app");
+    std::fs::write(app.join("requirements.txt"), "jaxlib==0.4.1\n").unwrap();
+    let registry = real_pip_schedule(&fx, "");
+    let roll = |dry_run: bool| {
+        let mut cmd = fx.cmd(&app);
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        cmd.arg("--registry")
+            .arg(&registry)
+            .args(["roll", "pip"])
+            .output()
+            .unwrap()
+    };
     let payload =
         "import pathlib\npathlib.Path(__file__).resolve().parent.joinpath('PWNED').write_text('ran')\n";
+    // A module, then a package (which Python would prefer to the module).
     for planted in ["pip.py", "pip/__main__.py"] {
-        let fx = checked_out();
-        let app = fx.ws.join("app");
-        std::fs::write(app.join("requirements.txt"), "jaxlib==0.4.1\n").unwrap();
         if let Some((package, _)) = planted.split_once('/') {
+            std::fs::remove_file(app.join("pip.py")).unwrap();
             std::fs::create_dir_all(app.join(package)).unwrap();
             std::fs::write(app.join(package).join("__init__.py"), payload).unwrap();
         }
         std::fs::write(app.join(planted), payload).unwrap();
-        commit_files(&fx, &app, &[], "a pip of our own");
-        let registry = real_pip_schedule(&fx, "");
-        let roll = |dry_run: bool| {
-            let mut cmd = fx.cmd(&app);
-            if dry_run {
-                cmd.arg("--dry-run");
-            }
-            cmd.arg("--registry")
-                .arg(&registry)
-                .args(["roll", "pip"])
-                .output()
-                .unwrap()
-        };
-
+        commit_files(&fx, &app, &[], &format!("our own {planted}"));
         let out = roll(true);
         assert!(out.status.success(), "{planted}: {}", text(&out));
         assert_eq!(
@@ -1088,15 +1110,14 @@ fn roll_runs_the_real_pip_not_one_planted_in_the_project() {
             "{planted}"
         );
         assert_no_payload_ran(&fx);
-        let out = roll(false);
-        assert!(out.status.success(), "{planted}: {}", text(&out));
-        assert_no_payload_ran(&fx);
-        assert_eq!(
-            std::fs::read_to_string(app.join("requirements.txt")).unwrap(),
-            "jaxlib==0.4.2\n",
-            "{planted}"
-        );
     }
+    let out = roll(false);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_no_payload_ran(&fx);
+    assert_eq!(
+        std::fs::read_to_string(app.join("requirements.txt")).unwrap(),
+        "jaxlib==0.4.2\n"
+    );
 }
 
 // ---- Workspace markers that come with a repository ----------------------------------

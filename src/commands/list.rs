@@ -15,7 +15,9 @@ use crate::types::RepoName;
 pub fn run(ctx: &Context) -> Result<i32> {
     let workspace = ctx.workspace().ok();
     let registry = ctx.registry(workspace.as_ref())?;
-    print!("{}", render(&registry));
+    // A registry is anyone's text: a requirements path or a bidi character
+    // in a branch name must not reach the terminal as such.
+    print!("{}", crate::text::escape_control(&render(&registry), true));
     Ok(0)
 }
 
