@@ -367,7 +367,13 @@ fn hostname() -> String {
 /// `outer` (folders holding a marker above `dir`), or git tracks it.
 fn came_with_a_repository(dir: &Path, outer: &[&Path], git: &Git) -> Option<String> {
     for workspace in outer {
-        let first = dir.strip_prefix(workspace).ok()?.components().next()?;
+        let Some(first) = dir
+            .strip_prefix(workspace)
+            .ok()
+            .and_then(|rel| rel.components().next())
+        else {
+            continue;
+        };
         let project = workspace.join(first);
         if project.join(".git").exists() {
             return Some(format!(
@@ -407,6 +413,38 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
         (dir, Workspace { root })
+    }
+
+    #[test]
+    fn a_marker_inside_a_project_of_an_enclosing_workspace_is_passed_over() {
+        let (_dir, ws) = workspace();
+        let app = ws.root().join("app");
+        fs::create_dir_all(app.join(".git")).unwrap();
+        fs::create_dir_all(app.join("src")).unwrap();
+        fs::write(ws.root().join(MARKER), MARKER_CONTENT).unwrap();
+        fs::write(app.join(MARKER), MARKER_CONTENT).unwrap();
+        let git = Git::new(false);
+        let search = Workspace::search(&app.join("src"), &git).unwrap();
+        assert_eq!(search.workspace.unwrap().root(), ws.root());
+        assert_eq!(
+            search.ignored,
+            [IgnoredMarker {
+                path: app.join(MARKER),
+                reason: format!(
+                    "it is inside {}, a project of the workspace {}",
+                    app.display(),
+                    ws.root().display()
+                ),
+            }]
+        );
+        // A folder beside the projects, without a .git, may be a workspace
+        // of its own.
+        let nested = ws.root().join("notes");
+        fs::create_dir_all(&nested).unwrap();
+        fs::write(nested.join(MARKER), MARKER_CONTENT).unwrap();
+        let search = Workspace::search(&nested, &git).unwrap();
+        assert_eq!(search.workspace.unwrap().root(), nested);
+        assert!(search.ignored.is_empty());
     }
 
     #[test]
