@@ -519,9 +519,8 @@ impl Git {
         if self.verbose {
             eprintln!("+ {cmd}");
         }
-        let expr = in_c_locale(without_repository_env(
-            duct::cmd("git", args).dir(&cmd.dir).unchecked(),
-        ));
+        let expr = duct::cmd("git", args).dir(&cmd.dir).unchecked();
+        let expr = in_c_locale(without_repository_env(expr));
         if self.no_prompt {
             expr.env("GIT_TERMINAL_PROMPT", "0")
         } else {
