@@ -115,9 +115,34 @@ pub fn check_registry(bytes: &[u8]) {
                     }
                     RollAction::PyPackage {
                         name: package,
+                        pip_flags,
                         update_requirements,
-                        ..
                     } => {
+                        // Only flags that say where versions come from, each
+                        // value a URL or a path that no option could be.
+                        let flags = pip_flags.to_string();
+                        let mut tokens = flags.split(' ').filter(|t| !t.is_empty());
+                        while let Some(flag) = tokens.next() {
+                            match flag {
+                                "--pre" | "--no-index" => {}
+                                "--index-url" | "--extra-index-url" | "--find-links" | "-f" => {
+                                    let value = tokens.next().expect("a value after {flag}");
+                                    let url = ["https://", "http://", "file://"]
+                                        .iter()
+                                        .any(|s| value.to_ascii_lowercase().starts_with(s));
+                                    let inside = Path::new(value)
+                                        .components()
+                                        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+                                    assert!(
+                                        !value.starts_with('-')
+                                            && (url || inside)
+                                            && value.bytes().all(|b| b.is_ascii_graphic()),
+                                        "accepted pip flag value {value:?}"
+                                    );
+                                }
+                                other => panic!("accepted pip flag {other:?}"),
+                            }
+                        }
                         assert!(
                             !package.is_empty()
                                 && !package.starts_with(['-', '.', '_'])

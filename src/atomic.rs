@@ -1,4 +1,5 @@
-//! Reading and replacing files that come from other people's repositories.
+//! Reading and replacing files that come from other people's repositories
+//! (and every other file the tool reads).
 //! Reads are bounded and take only regular files (a symlink to `/dev/zero`
 //! or a FIFO must neither hang the tool nor fill its memory); writes are
 //! atomic -- a temporary file in the same folder, flushed, then renamed --
@@ -11,23 +12,55 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Reads at most `max` bytes of the regular file at `path` (following
 /// symlinks); a larger file (`InvalidData`), or anything but a regular file
-/// (`InvalidInput`), is an error.
+/// (`InvalidInput`), is an error. Nothing beyond `max + 1` bytes is read, and
+/// nothing at all from a FIFO or a device.
 pub fn read_regular_file(path: &Path, max: u64) -> io::Result<Vec<u8>> {
     use std::io::Read;
-    // Checked before opening: opening a FIFO blocks until it has a writer.
-    let meta = fs::metadata(path)?;
-    if !meta.is_file() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+    let file = open_regular_file(path)?;
+    let size = file.metadata()?.len();
+    if size > max {
+        return Err(too_large(max));
     }
-    let mut bytes = Vec::new();
-    fs::File::open(path)?.take(max + 1).read_to_end(&mut bytes)?;
+    let mut bytes = Vec::with_capacity(size as usize);
+    // The size may have grown since: still never more than `max + 1`.
+    file.take(max + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("larger than {max} bytes; this is not a file the tool edits"),
-        ));
+        return Err(too_large(max));
     }
     Ok(bytes)
+}
+
+fn too_large(max: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("larger than {max} bytes; this is not a file the tool reads"),
+    )
+}
+
+/// Opens `path` for reading if it is a regular file. The check is made on
+/// the opened file, so a file swapped for a FIFO in between cannot slip
+/// through; and the open itself does not wait (`O_NONBLOCK`), since opening
+/// a FIFO would otherwise block until something writes to it.
+#[cfg(unix)]
+fn open_regular_file(path: &Path) -> io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+    }
+    // Reads from a regular file never wait, O_NONBLOCK or not.
+    Ok(file)
+}
+
+#[cfg(not(unix))]
+fn open_regular_file(path: &Path) -> io::Result<fs::File> {
+    if !fs::metadata(path)?.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+    }
+    fs::File::open(path)
 }
 
 /// Writes `contents` to `path` atomically: a temporary file in the same
@@ -111,6 +144,36 @@ fn create_temp_file(folder: &Path, file_name: &str) -> io::Result<(PathBuf, fs::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_are_bounded_and_only_from_regular_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        fs::write(&path, "12345").unwrap();
+        assert_eq!(read_regular_file(&path, 5).unwrap(), b"12345");
+        let err = read_regular_file(&path, 4).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(
+            err.to_string(),
+            "larger than 4 bytes; this is not a file the tool reads"
+        );
+        for special in [Path::new("/dev/zero"), dir.path()] {
+            let err = read_regular_file(special, 4).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{}", special.display());
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_without_waiting_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        // With no writer, a blocking open would never return.
+        let err = read_regular_file(&fifo, 1024).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    }
 
     #[test]
     fn atomic_writes_replace_the_file_and_keep_its_permissions() {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::prompt::answers::MAX_REFUSALS;
 use crate::prompt::{Ticket, Verdict};
+use crate::text::escape_control;
 use crate::types::{BranchName, CommitId, RemoteUrl};
 
 /// How git is run for this invocation of the tool.
@@ -146,9 +147,11 @@ impl fmt::Display for GitError {
                 if let GitErrorKind::Credentials { problem, .. } = &self.kind {
                     write!(f, ": {problem}")?;
                 }
+                // git's stderr carries what servers and repositories say
+                // (`remote:` lines, file names): escaped, one line each.
                 if !self.stderr.is_empty() {
                     for line in self.stderr.lines() {
-                        write!(f, "\n    {line}")?;
+                        write!(f, "\n    {}", escape_control(line, false))?;
                     }
                 }
                 Ok(())
@@ -260,11 +263,12 @@ impl Git {
         GitCommand::new(parent, args).with_progress_at(1)
     }
 
-    /// `git clone --mirror -- URL DEST`: a bare mirror for the object cache.
+    /// `git clone --bare -- URL DEST`: a mirror for the object cache (see
+    /// [`Git::mirror_settings_cmds`] for what makes it one).
     pub fn mirror_clone_cmd(parent: &Path, url: &RemoteUrl, dest: &Path) -> GitCommand {
         let args: Vec<OsString> = vec![
             "clone".into(),
-            "--mirror".into(),
+            "--bare".into(),
             "--".into(),
             url.as_str().into(),
             dest.as_os_str().to_os_string(),
@@ -272,9 +276,55 @@ impl Git {
         GitCommand::new(parent, args).with_progress_at(1)
     }
 
-    /// `git fetch --prune origin`, run in a mirror (its refspec maps every ref).
+    /// `git -c gc.auto=0 -c maintenance.auto=false fetch --prune origin`,
+    /// run in a mirror: its branches and tags as the server has them. The
+    /// `-c` options win over any configuration: a fetch ends with an
+    /// automatic gc, which in a mirror could delete objects that checkouts
+    /// borrow.
     pub fn mirror_fetch_cmd(mirror: &Path) -> GitCommand {
-        GitCommand::new(mirror, ["fetch", "--prune", "origin"]).with_progress_at(1)
+        GitCommand::new(
+            mirror,
+            [
+                "-c",
+                "gc.auto=0",
+                "-c",
+                "maintenance.auto=false",
+                "fetch",
+                "--prune",
+                "origin",
+            ],
+        )
+        .with_progress_at(5)
+    }
+
+    /// The settings that make a bare clone a cache mirror, one `git config`
+    /// each: fetch exactly the branches and tags (so `--prune` never
+    /// touches [`KEEP_REFS`]), and never collect garbage on its own.
+    pub fn mirror_settings_cmds(mirror: &Path) -> Vec<GitCommand> {
+        let set = |args: &[&str]| {
+            let mut all = vec!["config"];
+            all.extend_from_slice(args);
+            GitCommand::new(mirror, all)
+        };
+        vec![
+            set(&[
+                "--replace-all",
+                "remote.origin.fetch",
+                "+refs/heads/*:refs/heads/*",
+            ]),
+            set(&["--add", "remote.origin.fetch", "+refs/tags/*:refs/tags/*"]),
+            // `clone --mirror` (how older versions made mirrors) sets it.
+            set(&["--unset-all", "remote.origin.mirror"]),
+            set(&["gc.auto", "0"]),
+            set(&["maintenance.auto", "false"]),
+            set(&["gc.pruneExpire", "never"]),
+        ]
+    }
+
+    /// `git update-ref --stdin` in a mirror, fed the keep refs to create
+    /// (see [`Git::keep_mirror_tips`]).
+    pub fn keep_tips_cmd(mirror: &Path) -> GitCommand {
+        GitCommand::new(mirror, ["update-ref", "--stdin"])
     }
 
     /// `git init --quiet [--object-format=sha256] -- DEST`: an empty
@@ -513,15 +563,18 @@ impl Git {
     }
 
     /// The one place a git process is set up: echo for `-v`, run
-    /// it in its folder with the user's environment (plus
-    /// `GIT_TERMINAL_PROMPT=0` when nobody could answer a prompt, and on a
-    /// terminal the variables that send its prompts to the tool, for the
-    /// process `ticket` names), and leave the exit status to the caller.
+    /// it in its folder with the user's environment (minus what would point
+    /// git at another repository, in the C locale so that what it prints can
+    /// be read, plus `GIT_TERMINAL_PROMPT=0` when nobody could answer a
+    /// prompt, and on a terminal the variables that send its prompts to the
+    /// tool, for the process `ticket` names), and leave the exit status to
+    /// the caller.
     fn start(&self, cmd: &GitCommand, args: &[OsString], ticket: Ticket) -> duct::Expression {
         if self.verbose {
             eprintln!("+ {cmd}");
         }
         let expr = duct::cmd("git", args).dir(&cmd.dir).unchecked();
+        let expr = in_c_locale(without_repository_env(expr));
         let expr = if self.no_prompt {
             expr.env("GIT_TERMINAL_PROMPT", "0")
         } else {
@@ -596,6 +649,14 @@ impl Git {
         self.run(&Self::submodule_update_cmd(repo, paths, shallow, jobs))
     }
 
+    /// Whether git tracks the file `name` in `dir` (`git ls-files`): false
+    /// for an untracked or ignored file; an error when `dir` is in no
+    /// repository git will read.
+    pub fn tracks_file(&self, dir: &Path, name: &str) -> GitResult<bool> {
+        let cmd = GitCommand::new(dir, ["ls-files", "-z", "--", name]);
+        Ok(!self.output(&cmd)?.is_empty())
+    }
+
     /// Whether `dir` is the top folder of a git checkout (not merely inside
     /// one: a workspace may itself sit inside a repository).
     pub fn is_checkout_root(&self, dir: &Path) -> bool {
@@ -623,8 +684,23 @@ pub struct Probe {
     pub head: Option<CommitId>,
     /// Whether the asked-for commit is in the object store.
     pub has_commit: bool,
-    /// The asked-for file at that commit, if the commit has it.
-    pub file_at_commit: Option<Vec<u8>>,
+    /// The asked-for file at that commit.
+    pub file_at_commit: FileAtCommit,
+}
+
+/// A file as a commit has it, read only when it is small enough.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum FileAtCommit {
+    /// The commit has no such file (or the commit is absent).
+    #[default]
+    Absent,
+    /// The file's contents.
+    Contents(Vec<u8>),
+    /// The file is larger than the limit asked for; none of it was read.
+    TooLarge {
+        /// Its size in bytes, as git reported it.
+        size: u64,
+    },
 }
 
 /// Where a submodule stands against the commit its superproject records.
@@ -653,33 +729,88 @@ impl Git {
     /// One `git cat-file --batch` that reads HEAD, checks that `commit`
     /// exists as a commit and reads `path` at it: everything sync needs to
     /// know about a dep, in one process and without touching the network.
-    pub fn probe(&self, repo: &Path, commit: &CommitId, path: &str) -> GitResult<Probe> {
+    /// Memory stays bounded whatever the repository holds: the file is read
+    /// only if git's answer gives it at most `max_file_size` bytes (else
+    /// git is stopped before sending it), and the commit objects asked about
+    /// are read past, never kept.
+    pub fn probe(&self, repo: &Path, commit: &CommitId, path: &str, max_file_size: u64) -> GitResult<Probe> {
+        use std::io::Read;
         let cmd = GitCommand::new(repo, ["cat-file", "--batch"]);
         let input = format!("HEAD\n{c}^{{commit}}\n{c}:{path}\n", c = commit.as_str());
-        let out = self.spawn_with_input(&cmd, input.into_bytes())?;
-        if !out.status.success() {
-            return Err(self.failure(&cmd, &out));
-        }
-        let answers = parse_batch(&out.stdout).ok_or_else(|| {
+        let reader = self
+            .start(&cmd, &cmd.args, Ticket::UNTRACKED)
+            .stdin_bytes(input)
+            .stderr_capture()
+            .reader()
+            .map_err(|e| self.spawn_error(&cmd, e))?;
+        let unexpected = |what: String| {
             self.failed(
                 &cmd,
-                "unexpected output from git cat-file --batch".into(),
-                out.status.code(),
+                format!("unexpected output from git cat-file --batch: {what}"),
+                None,
             )
-        })?;
+        };
+        let mut stream = std::io::BufReader::new(&reader);
         let mut probe = Probe::default();
-        if let Some(Some((oid, _, _))) = answers.first() {
-            probe.head = CommitId::new(oid).ok();
+        let mut answers = Vec::new();
+        for wanted in [
+            BatchContents::Skip,
+            BatchContents::Skip,
+            BatchContents::UpTo(max_file_size),
+        ] {
+            match read_batch_answer(&mut stream, wanted) {
+                Ok(answer) => answers.push(answer),
+                // git failed before answering all three: its status and
+                // stderr (below) say why.
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+                Err(e) => return Err(unexpected(e.to_string())),
+            }
         }
-        if let Some(Some((_, kind, _))) = answers.get(1) {
-            probe.has_commit = kind == "commit";
-        }
-        if probe.has_commit {
-            if let Some(Some((_, kind, body))) = answers.get(2) {
+        if let [head, has_commit, file] = answers.as_slice() {
+            if let BatchAnswer::Found { oid, .. } = head {
+                probe.head = CommitId::new(oid).ok();
+            }
+            probe.has_commit = matches!(has_commit, BatchAnswer::Found { kind, .. } if kind == "commit");
+            if let (
+                true,
+                BatchAnswer::Found {
+                    kind, size, contents, ..
+                },
+            ) = (probe.has_commit, file)
+            {
                 if kind == "blob" {
-                    probe.file_at_commit = Some(body.clone());
+                    probe.file_at_commit = match contents {
+                        Some(bytes) => FileAtCommit::Contents(bytes.clone()),
+                        None => FileAtCommit::TooLarge { size: *size },
+                    };
                 }
             }
+            if matches!(file, BatchAnswer::Found { contents: None, .. }) {
+                // Too large: stop git rather than read what it would send.
+                drop(stream);
+                let _ = reader.kill();
+                return Ok(probe);
+            }
+        }
+        // Read to the end (nothing should be left), which waits for git.
+        let mut rest = Vec::new();
+        (&mut stream)
+            .take(4096)
+            .read_to_end(&mut rest)
+            .map_err(|e| self.spawn_error(&cmd, e))?;
+        let output = match reader.try_wait() {
+            Ok(Some(output)) => output.clone(),
+            Ok(None) => return Err(unexpected("more than three answers".into())),
+            Err(e) => return Err(self.spawn_error(&cmd, e)),
+        };
+        if !output.status.success() {
+            return Err(self.failure(&cmd, &output));
+        }
+        if answers.len() < 3 || !rest.is_empty() {
+            return Err(unexpected(format!(
+                "{} answers for three questions",
+                answers.len()
+            )));
         }
         Ok(probe)
     }
@@ -837,16 +968,6 @@ impl Git {
             _ => Err(self.failure(&cmd, &out)),
         }
     }
-
-    /// Runs a command with `input` on stdin, whatever its exit status.
-    fn spawn_with_input(&self, cmd: &GitCommand, input: Vec<u8>) -> GitResult<std::process::Output> {
-        self.start(cmd, &cmd.args, Ticket::UNTRACKED)
-            .stdin_bytes(input)
-            .stdout_capture()
-            .stderr_capture()
-            .run()
-            .map_err(|e| self.spawn_error(cmd, e))
-    }
 }
 
 /// What `git status --porcelain=v2 --branch` says about a checkout.
@@ -972,6 +1093,122 @@ impl Git {
     }
 }
 
+/// Where a cache mirror keeps, one ref per commit id, every commit that
+/// was ever at the tip of one of its branches or tags: checkouts borrow
+/// objects from the mirror, so none may ever become unreachable there.
+/// `fetch --prune` only prunes what the refspecs map, branches and tags.
+pub const KEEP_REFS: &str = "refs/openxla-workspace/keep/";
+
+// The cache's mirrors.
+impl Git {
+    /// Applies [`Git::mirror_settings_cmds`] to `mirror`.
+    pub fn configure_mirror(&self, mirror: &Path) -> GitResult<()> {
+        for cmd in Self::mirror_settings_cmds(mirror) {
+            let out = self.spawn(&cmd)?;
+            // 5: `--unset-all` of a key that is not set.
+            if !out.status.success() && out.status.code() != Some(5) {
+                return Err(self.failure(&cmd, &out));
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes every current branch and tag tip of `mirror` reachable from
+    /// [`KEEP_REFS`], before a fetch moves or deletes any: one
+    /// `for-each-ref`, and one `update-ref --stdin` when there is a new
+    /// tip. Returns how many were added.
+    pub fn keep_mirror_tips(&self, mirror: &Path) -> GitResult<usize> {
+        let list = GitCommand::new(
+            mirror,
+            [
+                "for-each-ref",
+                "--format=%(objectname) %(refname)",
+                "refs/heads",
+                "refs/tags",
+                KEEP_REFS.trim_end_matches('/'),
+            ],
+        );
+        let new = tips_to_keep(&self.output(&list)?);
+        if new.is_empty() {
+            return Ok(0);
+        }
+        let input: String = new
+            .iter()
+            .map(|id| format!("update {KEEP_REFS}{id} {id}\n"))
+            .collect();
+        let cmd = Self::keep_tips_cmd(mirror);
+        let out = self
+            .start(&cmd, &cmd.args, Ticket::UNTRACKED)
+            .stdin_bytes(input)
+            .stdout_capture()
+            .stderr_capture()
+            .run()
+            .map_err(|e| self.spawn_error(&cmd, e))?;
+        if !out.status.success() {
+            return Err(self.failure(&cmd, &out));
+        }
+        Ok(new.len())
+    }
+
+    /// `remote.origin.url` of the repository `repo`, if set.
+    pub fn origin_url(&self, repo: &Path) -> GitResult<Option<String>> {
+        let cmd = GitCommand::new(repo, ["config", "--get", "remote.origin.url"]);
+        let out = self.spawn(&cmd)?;
+        match out.status.code() {
+            Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).trim_end().to_string())),
+            Some(1) => Ok(None),
+            _ => Err(self.failure(&cmd, &out)),
+        }
+    }
+}
+
+/// The ids that `for-each-ref --format='%(objectname) %(refname)'` over a
+/// mirror's branches, tags and [`KEEP_REFS`] shows at a branch or tag tip
+/// and not yet kept, each once, in order.
+fn tips_to_keep(listing: &str) -> Vec<String> {
+    let mut kept = std::collections::BTreeSet::new();
+    let mut tips = Vec::new();
+    for (id, name) in listing.lines().filter_map(|l| l.split_once(' ')) {
+        if name.starts_with(KEEP_REFS) {
+            kept.insert(id);
+        } else if CommitId::new(id).is_ok() && !tips.contains(&id) {
+            tips.push(id);
+        }
+    }
+    tips.into_iter()
+        .filter(|id| !kept.contains(id))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Variables that make git work on another repository than the folder it
+/// runs in (an inherited `GIT_DIR` would make every project's status show
+/// one repository, and fetches land in it). Removed from every git the tool
+/// starts, and from pip's environment; everything else (config,
+/// credentials, ssh, `insteadOf`) passes through.
+pub const REPOSITORY_ENV: [&str; 7] = [
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+];
+
+/// `expr` without the variables of [`REPOSITORY_ENV`].
+pub fn without_repository_env(expr: duct::Expression) -> duct::Expression {
+    REPOSITORY_ENV.iter().fold(expr, |expr, var| expr.env_remove(var))
+}
+
+/// `expr` in the C locale (`LC_ALL=C`): the tool reads git's messages
+/// (a refused fetch by id, a checkout refused over local changes) and
+/// progress lines, which a translated git words differently. With the
+/// locale `C`, gettext also ignores `LANGUAGE`.
+pub fn in_c_locale(expr: duct::Expression) -> duct::Expression {
+    expr.env("LC_ALL", "C")
+}
+
 /// Receives short progress reports from git.
 pub type ProgressSink = Box<dyn Fn(&str)>;
 
@@ -1054,37 +1291,105 @@ fn progress_report(line: &str) -> Option<String> {
     Some(format!("{} {percent}%", phase.to_ascii_lowercase()))
 }
 
-/// One answer of `git cat-file --batch`: `(oid, type, contents)`, or `None`
-/// for a missing (or ambiguous) object.
-type BatchAnswer = Option<(String, String, Vec<u8>)>;
+/// One answer of `git cat-file --batch`.
+#[derive(Debug, PartialEq, Eq)]
+enum BatchAnswer {
+    /// `<name> missing` (or `ambiguous`): no such object.
+    Missing,
+    /// An object: `<oid> <type> <size>`, then its contents.
+    Found {
+        oid: String,
+        kind: String,
+        size: u64,
+        /// The contents, when asked for and within the limit.
+        contents: Option<Vec<u8>>,
+    },
+}
 
-/// Parses `git cat-file --batch` output: per query either
-/// `<oid> <type> <size>\n<contents>\n` or `<name> missing\n` (or `ambiguous`).
-fn parse_batch(mut out: &[u8]) -> Option<Vec<BatchAnswer>> {
-    let mut answers = Vec::new();
-    while !out.is_empty() {
-        let nl = out.iter().position(|&b| b == b'\n')?;
-        let header = std::str::from_utf8(&out[..nl]).ok()?;
-        out = &out[nl + 1..];
-        let fields: Vec<&str> = header.split(' ').collect();
-        if fields.len() == 3 {
-            if let Ok(size) = fields[2].parse::<usize>() {
-                if out.len() < size + 1 {
-                    return None;
-                }
-                answers.push(Some((
-                    fields[0].to_string(),
-                    fields[1].to_string(),
-                    out[..size].to_vec(),
-                )));
-                out = &out[size + 1..];
-                continue;
-            }
-        }
-        // "<name> missing" / "<name> ambiguous"; a name may contain spaces.
-        answers.push(None);
+/// What to do with the contents of the next answer.
+#[derive(Clone, Copy, Debug)]
+enum BatchContents {
+    /// Read past them, keeping nothing.
+    Skip,
+    /// Keep them if at most this many bytes; otherwise leave them unread
+    /// (the stream then stops in the middle of the answer).
+    UpTo(u64),
+}
+
+/// Reads one answer of `git cat-file --batch` from `stream`: a header line
+/// `<oid> <type> <size>` followed by exactly `size` bytes and a newline, or
+/// `<name> missing`. The contents are split off by their size, not by lines,
+/// and never held beyond what `contents` allows. End of stream before a
+/// header is `UnexpectedEof`.
+fn read_batch_answer(
+    stream: &mut impl std::io::BufRead,
+    contents: BatchContents,
+) -> std::io::Result<BatchAnswer> {
+    use std::io::{BufRead, Error, ErrorKind, Read};
+    let mut header = Vec::new();
+    // Headers are short: an id, a type and a number, or our own question.
+    stream.take(1024).read_until(b'\n', &mut header)?;
+    if header.is_empty() {
+        return Err(Error::from(ErrorKind::UnexpectedEof));
     }
-    Some(answers)
+    if header.pop() != Some(b'\n') {
+        return Err(Error::new(ErrorKind::InvalidData, "a header line without an end"));
+    }
+    let header = String::from_utf8(header)
+        .map_err(|_| Error::new(ErrorKind::InvalidData, "a header that is not text"))?;
+    let fields: Vec<&str> = header.split(' ').collect();
+    let (oid, kind, size) = match fields.as_slice() {
+        [oid, kind, size] => match size.parse::<u64>() {
+            Ok(size) => (oid.to_string(), kind.to_string(), size),
+            Err(_) => return Err(Error::new(ErrorKind::InvalidData, format!("header '{header}'"))),
+        },
+        // `<name> missing`, `<name> ambiguous`.
+        [_, _] => return Ok(BatchAnswer::Missing),
+        _ => return Err(Error::new(ErrorKind::InvalidData, format!("header '{header}'"))),
+    };
+    let kept = match contents {
+        BatchContents::UpTo(max) if size > max => {
+            return Ok(BatchAnswer::Found {
+                oid,
+                kind,
+                size,
+                contents: None,
+            })
+        }
+        BatchContents::UpTo(_) => {
+            let mut bytes = Vec::with_capacity(size as usize);
+            stream.take(size).read_to_end(&mut bytes)?;
+            Some(bytes)
+        }
+        BatchContents::Skip => {
+            let mut skipped = 0;
+            while skipped < size {
+                let n = std::io::copy(&mut stream.take(size - skipped), &mut std::io::sink())?;
+                if n == 0 {
+                    break;
+                }
+                skipped += n;
+            }
+            None
+        }
+    };
+    if kept.as_ref().is_some_and(|b| b.len() as u64 != size) {
+        return Err(Error::from(ErrorKind::UnexpectedEof));
+    }
+    let mut newline = [0u8];
+    stream.read_exact(&mut newline)?;
+    if newline != [b'\n'] {
+        return Err(Error::new(
+            ErrorKind::InvalidData,
+            "contents longer than their size",
+        ));
+    }
+    Ok(BatchAnswer::Found {
+        oid,
+        kind,
+        size,
+        contents: kept,
+    })
 }
 
 /// Keeps what matters of git's stderr: drops blank lines and progress
@@ -1140,16 +1445,70 @@ mod tests {
 
     #[test]
     fn batch_output_is_split_by_sizes_not_lines() {
-        let out = b"aaaa commit 3\nx\ny\nHEAD:nope missing\nbbbb blob 0\n\n";
-        let answers = parse_batch(out).unwrap();
-        assert_eq!(answers.len(), 3);
+        let out: &[u8] = b"aaaa commit 3\nx\ny\nHEAD:nope missing\nbbbb blob 0\n\ncccc blob 5\nab\ncd\n";
+        let mut stream = std::io::Cursor::new(out);
+        let mut next = |contents| read_batch_answer(&mut stream, contents).unwrap();
+        let found = |oid: &str, kind: &str, size, contents: Option<&[u8]>| BatchAnswer::Found {
+            oid: oid.into(),
+            kind: kind.into(),
+            size,
+            contents: contents.map(<[u8]>::to_vec),
+        };
         assert_eq!(
-            answers[0],
-            Some(("aaaa".into(), "commit".into(), b"x\ny".to_vec()))
+            next(BatchContents::UpTo(10)),
+            found("aaaa", "commit", 3, Some(b"x\ny"))
         );
-        assert_eq!(answers[1], None);
-        assert_eq!(answers[2], Some(("bbbb".into(), "blob".into(), Vec::new())));
-        assert!(parse_batch(b"aaaa blob 10\nshort\n").is_none());
+        assert_eq!(next(BatchContents::UpTo(10)), BatchAnswer::Missing);
+        assert_eq!(next(BatchContents::UpTo(10)), found("bbbb", "blob", 0, Some(b"")));
+        assert_eq!(next(BatchContents::Skip), found("cccc", "blob", 5, None));
+        assert_eq!(
+            read_batch_answer(&mut stream, BatchContents::Skip)
+                .unwrap_err()
+                .kind(),
+            std::io::ErrorKind::UnexpectedEof
+        );
+        let mut short = std::io::Cursor::new(&b"aaaa blob 10\nshort\n"[..]);
+        assert!(read_batch_answer(&mut short, BatchContents::UpTo(100)).is_err());
+    }
+
+    #[test]
+    fn batch_contents_over_the_limit_are_left_unread() {
+        let mut out = b"aaaa blob 2000000\n".to_vec();
+        out.extend(std::iter::repeat_n(b'x', 2_000_000));
+        out.push(b'\n');
+        let mut stream = std::io::Cursor::new(&out[..]);
+        let answer = read_batch_answer(&mut stream, BatchContents::UpTo(1 << 20)).unwrap();
+        assert_eq!(
+            answer,
+            BatchAnswer::Found {
+                oid: "aaaa".into(),
+                kind: "blob".into(),
+                size: 2_000_000,
+                contents: None
+            }
+        );
+        assert_eq!(stream.position(), 18, "read only the header");
+    }
+
+    #[test]
+    fn only_mirror_tips_not_kept_yet_are_kept() {
+        let (a, b, c) = ("a".repeat(40), "b".repeat(40), "c".repeat(40));
+        let listing = format!(
+            "{a} refs/heads/main\n{b} refs/heads/feature\n{a} refs/heads/copy\n{c} refs/tags/v1\n\
+             {b} refs/openxla-workspace/keep/{b}\n"
+        );
+        assert_eq!(tips_to_keep(&listing), [a, c]);
+        assert!(tips_to_keep("").is_empty());
+    }
+
+    #[test]
+    fn mirror_fetches_cannot_start_a_gc_and_find_their_progress_flag() {
+        let cmd = Git::mirror_fetch_cmd(Path::new("/m"));
+        assert_eq!(
+            cmd.command_line(),
+            "git -c gc.auto=0 -c maintenance.auto=false fetch --prune origin"
+        );
+        assert_eq!(cmd.args[cmd.progress_at.unwrap() - 1], "fetch");
     }
 
     #[test]

@@ -58,7 +58,9 @@ pub fn run(cli: Cli) -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors quote files and git; nothing in them may reach the
+            // terminal as a control sequence.
+            eprintln!("error: {}", text::escape_control(&format!("{e:#}"), true));
             1
         }
     }

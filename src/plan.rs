@@ -296,9 +296,9 @@ impl fmt::Display for Step {
                 match cache {
                     None => write!(f, "{}", Git::clone_cmd(parent, url, partial, options)),
                     Some(cache) => {
-                        let cmds = cache.update_commands(url);
                         let clone = cache_clone_commands(cache, url, partial, options);
-                        let lines: Vec<String> = cmds.iter().chain(&clone).map(|c| c.to_string()).collect();
+                        let mut lines = cache.update_plan(url);
+                        lines.extend(clone.iter().map(|c| c.to_string()));
                         write!(f, "{}", lines.join("\n  then "))
                     }
                 }

@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use serde::Deserialize;
 
+use crate::roll::pip::PipFlags;
 use crate::types::{BranchName, RemoteUrl, RepoName};
 
 /// The OpenXLA projects, compiled in.
@@ -53,8 +54,8 @@ pub enum RollAction {
     PyPackage {
         /// The package name as pip knows it.
         name: String,
-        /// Extra flags for `pip index versions`.
-        pip_flags: Vec<String>,
+        /// Where `pip index versions` looks (validated flags).
+        pip_flags: PipFlags,
         /// Requirements files, relative to the project folder.
         update_requirements: Vec<PathBuf>,
     },
@@ -157,9 +158,7 @@ pub fn load(sources: &Sources) -> Result<Registry> {
         ),
     ] {
         if let (Some(layer), Some(path)) = (layer, path) {
-            let text = std::fs::read_to_string(path).with_context(|| {
-                format!("could not read the registry file {}; check the path (--registry / OPENXLA_WORKSPACE_REGISTRY)", path.display())
-            })?;
+            let text = read_registry_file(path, &layer)?;
             let file = parse_file(&text, &layer)?;
             layers.push((layer, file));
         }
@@ -172,6 +171,39 @@ pub fn load(sources: &Sources) -> Result<Registry> {
         layers.insert(0, (Layer::Default, default));
     }
     from_layers(layers)
+}
+
+/// The largest registry file read; real ones are a few kilobytes.
+pub const MAX_FILE_SIZE: u64 = 1024 * 1024;
+
+/// Reads a registry file: a regular file of at most [`MAX_FILE_SIZE`]
+/// bytes of UTF-8. A FIFO or a device is refused without being read.
+fn read_registry_file(path: &Path, layer: &Layer) -> Result<String> {
+    let whence = match layer {
+        Layer::Workspace(_) => "the workspace's own registry",
+        _ => "--registry / OPENXLA_WORKSPACE_REGISTRY",
+    };
+    let bytes = crate::atomic::read_regular_file(path, MAX_FILE_SIZE).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidInput => anyhow!(
+            "invalid registry {}: is not a regular file (a device, FIFO or folder, perhaps through a symlink); \
+             a registry is a TOML file ({whence})",
+            path.display()
+        ),
+        std::io::ErrorKind::InvalidData => anyhow!(
+            "invalid registry {}: is larger than 1 MiB, the limit for a registry file ({whence})",
+            path.display()
+        ),
+        _ => anyhow!(e).context(format!(
+            "could not read the registry file {}; check the path ({whence})",
+            path.display()
+        )),
+    })?;
+    String::from_utf8(bytes).map_err(|_| {
+        anyhow!(
+            "invalid registry {}: is not UTF-8 text; a registry is a TOML file",
+            path.display()
+        )
+    })
 }
 
 /// Parses a single registry text as the only layer (used by tests).
@@ -309,9 +341,11 @@ fn validate_action(action: ActionEntry, deps: &[RepoName], file: &str, key: &str
                 }
                 files.push(path);
             }
+            let pip_flags = PipFlags::parse(&action.pip_flags.unwrap_or_default())
+                .map_err(|e| anyhow!("invalid registry {file}: {key}.pip_flags: {e}"))?;
             Ok(RollAction::PyPackage {
                 name: package,
-                pip_flags: action.pip_flags.unwrap_or_default(),
+                pip_flags,
                 update_requirements: files,
             })
         }

@@ -1,5 +1,7 @@
 //! What the user sees: per-project progress lines on stderr, and the final
-//! summary that lists every failure.
+//! summary that lists every failure. Every message passes through
+//! [`escape_control`] (newlines kept) on its way out, whatever text from
+//! repositories it quotes.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -9,6 +11,7 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::text::escape_control;
 use crate::types::RepoName;
 
 /// How chatty to be (`-q`, default, `-v`).
@@ -88,6 +91,7 @@ impl Reporter {
 
     /// A progress event for one project (`app: cloning URL`).
     pub fn event(&self, project: &RepoName, message: &str) {
+        let message = &*escape_control(message, true);
         if let Some(live) = &self.live {
             self.bar(live, project).set_message(message.to_string());
         } else if self.verbosity != Verbosity::Quiet {
@@ -130,6 +134,8 @@ impl Reporter {
     /// One project finished: its live line goes (replaced by `message`, if
     /// any, as a printed line) and the overall count moves on.
     pub fn done(&self, project: &RepoName, message: Option<&str>) {
+        let message = message.map(|m| escape_control(m, true));
+        let message = message.as_deref();
         if let Some(live) = &self.live {
             if let Some(bar) = lock(&live.bars).remove(project) {
                 bar.finish_and_clear();
@@ -153,6 +159,7 @@ impl Reporter {
         if self.verbosity == Verbosity::Quiet {
             return;
         }
+        let message = &*escape_control(message, true);
         match &self.live {
             Some(live) => {
                 let _ = live.multi.println(message);
@@ -163,6 +170,7 @@ impl Reporter {
 
     /// A warning: shown even with `-q`.
     pub fn warn(&self, message: &str) {
+        let message = &*escape_control(message, true);
         match &self.live {
             Some(live) => {
                 let _ = live.multi.println(format!("warning: {message}"));
@@ -229,7 +237,13 @@ pub fn render_summary(
     };
     let _ = writeln!(out, "{command}: {parts} in {:.1}s", elapsed.as_secs_f64());
     for failure in failures {
-        let _ = writeln!(out, "error: {}: {:#}", failure.project, failure.error);
+        let error = format!("{:#}", failure.error);
+        let _ = writeln!(
+            out,
+            "error: {}: {}",
+            failure.project,
+            escape_control(&error, true)
+        );
     }
     out
 }

@@ -11,7 +11,7 @@ use anyhow::{anyhow, Result};
 use regex::Regex;
 
 use crate::exec::{self, Executor};
-use crate::git::{Git, Probe};
+use crate::git::{FileAtCommit, Git, GitResult, Probe};
 use crate::pinfile::{self, Pins};
 use crate::plan::{self, ProjectPlan, Step};
 use crate::registry::{Project, Registry};
@@ -271,6 +271,13 @@ impl Resolver<'_> {
         res
     }
 
+    /// HEAD of the checkout in `dir`, whether `commit` is there, and its
+    /// pin file at `commit` if that is not too large to be one.
+    fn probe(&self, dir: &Path, commit: &CommitId) -> GitResult<Probe> {
+        self.git
+            .probe(dir, commit, pinfile::FILE_NAME, pinfile::MAX_FILE_SIZE as u64)
+    }
+
     fn excluded(&self, dep: &RepoName) -> bool {
         self.options
             .exclude_dep
@@ -317,7 +324,7 @@ impl Resolver<'_> {
                 dir.display()
             ));
         }
-        let mut probe = self.git.probe(&dir, commit, pinfile::FILE_NAME)?;
+        let mut probe = self.probe(&dir, commit)?;
         if !probe.has_commit {
             if self.options.dry_run {
                 return Ok(Present {
@@ -406,7 +413,7 @@ impl Resolver<'_> {
                 // mirror (once per run) may be all that is needed.
                 self.reporter.event(dep, "updating the cache mirror");
                 cache.update(self.git, url)?;
-                let probe = self.git.probe(dir, commit, pinfile::FILE_NAME)?;
+                let probe = self.probe(dir, commit)?;
                 if probe.has_commit {
                     return Ok(probe);
                 }
@@ -433,7 +440,7 @@ impl Resolver<'_> {
             }
             Err(e) => return Err(e.into()),
         }
-        let probe = self.git.probe(dir, commit, pinfile::FILE_NAME)?;
+        let probe = self.probe(dir, commit)?;
         if !probe.has_commit {
             return Err(anyhow!(
                 "commit {commit} (pinned by {pinned_by}) is not on {dep}'s origin, neither by id nor on branch {}; \
@@ -448,11 +455,10 @@ impl Resolver<'_> {
 /// Parses the dep's own pin file as read from the pinned commit; a commit
 /// without one has no pins (a leaf).
 fn read_pins_at(dep: &RepoName, commit: &CommitId, probe: &Probe) -> Result<Pins> {
+    let label = PathBuf::from(format!("{dep}/{} at {}", pinfile::FILE_NAME, commit.short()));
     match &probe.file_at_commit {
-        None => Ok(Pins::default()),
-        Some(bytes) => {
-            let label = PathBuf::from(format!("{dep}/{} at {}", pinfile::FILE_NAME, commit.short()));
-            pinfile::parse_bytes(bytes, &label).map_err(anyhow::Error::from)
-        }
+        FileAtCommit::Absent => Ok(Pins::default()),
+        FileAtCommit::Contents(bytes) => pinfile::parse_bytes(bytes, &label).map_err(anyhow::Error::from),
+        FileAtCommit::TooLarge { .. } => Err(pinfile::too_large(&label).into()),
     }
 }

@@ -45,6 +45,29 @@ pub fn is_invisible_format(c: char) -> bool {
     matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060 | 0x2066..=0x2069 | 0xFEFF)
 }
 
+/// `json` (as serde_json writes it) with every character that
+/// [`escape_control`] would escape written as a JSON `\uXXXX` escape: the
+/// same data for a program that parses it, and no control sequence or bidi
+/// override for a terminal that shows it. Outside strings JSON holds only
+/// white space (the newlines of pretty printing, kept); inside them serde
+/// has already escaped newlines, and the rest of these characters are all in
+/// the Basic Multilingual Plane, so one `\uXXXX` each.
+pub fn json_for_terminal(json: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| needs_escape(c) && c != '\n';
+    if !json.chars().any(unsafe_char) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +90,23 @@ mod tests {
         );
         assert_eq!(escape_control("one\ntwo", false), "one\\x0atwo");
         assert_eq!(escape_control("one\ntwo\x7f", true), "one\ntwo\\x7f");
+    }
+
+    #[test]
+    fn json_keeps_its_data_and_loses_what_a_terminal_acts_on() {
+        let value = serde_json::json!({"branch": "x\u{202e}y\u{9b}2K\u{7f}\u{1b}z\n"});
+        let json = serde_json::to_string(&value).unwrap();
+        let safe = json_for_terminal(&json);
+        assert_eq!(safe, r#"{"branch":"x\u202ey\u009b2K\u007f\u001bz\n"}"#);
+        assert!(!safe.chars().any(needs_escape));
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back, value);
+        let pretty = serde_json::to_string_pretty(&value).unwrap();
+        let safe = json_for_terminal(&pretty);
+        assert_eq!(
+            safe,
+            "{\n  \"branch\": \"x\\u202ey\\u009b2K\\u007f\\u001bz\\n\"\n}"
+        );
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&safe).unwrap(), value);
     }
 }

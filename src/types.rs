@@ -111,8 +111,10 @@ impl fmt::Display for CommitId {
     }
 }
 
-/// A clone URL that git cannot read as an option and that does not use a
-/// transport able to run commands (`ext::`, `fd::`).
+/// A clone URL that git cannot read as an option, that names no remote
+/// helper (`ext::`, `fd::` or any other `TRANSPORT::`), and that holds no
+/// control, white-space, bidi or zero-width characters (which could make it
+/// read as another URL).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RemoteUrl(String);
 
@@ -136,6 +138,23 @@ impl RemoteUrl {
                 "URL '{shown}' uses a transport that runs commands; use https, ssh or file URLs"
             ));
         }
+        // git hands `TRANSPORT::ADDRESS` to whatever `git-remote-TRANSPORT`
+        // is installed, even when ADDRESS is itself a URL
+        // (`https::https://...`).
+        if let Some(helper) = remote_helper(s) {
+            return Err(format!(
+                "URL '{shown}' names a remote helper ('{}::ADDRESS'), which makes git run git-remote-{}; use https, ssh or file URLs",
+                crate::text::escape_control(helper, false),
+                crate::text::escape_control(helper, false)
+            ));
+        }
+        if let Some(c) = s.chars().find(|&c| crate::text::is_invisible_format(c)) {
+            return Err(format!(
+                "URL '{shown}' contains the invisible character U+{:04X}, which can make a URL read as another; \
+                 URLs cannot hold bidi or zero-width characters",
+                c as u32
+            ));
+        }
         if let Some(c) = s.chars().find(|c| c.is_control() || c.is_whitespace()) {
             return Err(format!(
                 "URL '{shown}' contains the character {:?}; URLs cannot hold white space or control characters",
@@ -152,10 +171,6 @@ impl RemoteUrl {
                     "URL '{shown}' names a host or user starting with '-', which ssh would read as an option"
                 ));
             }
-        } else if s.contains("::") {
-            return Err(format!(
-                "URL '{shown}' names a remote helper ('TRANSPORT::ADDRESS'); use https, ssh or file URLs"
-            ));
         } else if let Some(colon) = s.find(':').filter(|&c| !s[..c].contains('/')) {
             // scp-like `user@host:path`: the same danger as above.
             if s[..colon].split('@').any(|p| p.starts_with('-')) {
@@ -238,6 +253,18 @@ impl fmt::Display for BranchName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// The `TRANSPORT` of a `TRANSPORT::ADDRESS` URL, as git recognises one:
+/// a letter, then letters, digits, `+`, `-` or `.`, then `::`. (An IPv6
+/// host such as `https://[::1]/x` has `::` elsewhere and is no helper.)
+fn remote_helper(s: &str) -> Option<&str> {
+    let end = s.find("::")?;
+    let name = &s[..end];
+    let mut chars = name.chars();
+    let first = chars.next()?;
+    (first.is_ascii_alphabetic() && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+        .then_some(name)
 }
 
 fn truncate_for_display(s: &str, max_chars: usize) -> String {
@@ -323,6 +350,52 @@ mod tests {
             "",
         ] {
             assert!(RemoteUrl::new(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn urls_refuse_every_remote_helper() {
+        for bad in [
+            "https::https://example.org/x.git",
+            "TRANSPORT::https://example.org/x.git",
+            "persistent-https::https://x/y",
+            "a.b+c-d::anything",
+            "host::path",
+        ] {
+            let err = RemoteUrl::new(bad).unwrap_err();
+            assert!(err.contains("names a remote helper"), "{bad:?}: {err}");
+        }
+        assert_eq!(
+            RemoteUrl::new("https::https://example.org/x.git").unwrap_err(),
+            "URL 'https::https://example.org/x.git' names a remote helper ('https::ADDRESS'), \
+             which makes git run git-remote-https; use https, ssh or file URLs"
+        );
+        // `::` that git does not read as a helper: an IPv6 host, a path.
+        for ok in [
+            "https://[::1]/x.git",
+            "ssh://git@[::1]:22/x.git",
+            "file:///a::b/x.git",
+        ] {
+            assert!(RemoteUrl::new(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn urls_refuse_bidi_and_zero_width_characters() {
+        for c in [
+            '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}',
+            '\u{2069}', '\u{200b}', '\u{200c}', '\u{200d}', '\u{200e}', '\u{200f}', '\u{feff}',
+        ] {
+            let url = format!("https://github.com/openxla/x{c}la.git");
+            let err = RemoteUrl::new(&url).unwrap_err();
+            assert_eq!(
+                err,
+                format!(
+                    "URL 'https://github.com/openxla/x\\u{{{:x}}}la.git' contains the invisible character U+{:04X}, \
+                     which can make a URL read as another; URLs cannot hold bidi or zero-width characters",
+                    c as u32, c as u32
+                )
+            );
         }
     }
 

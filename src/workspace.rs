@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+use crate::git::Git;
 use crate::types::RepoName;
 
 /// The marker file; the same name and content the original Python tool
@@ -33,40 +34,127 @@ pub struct Workspace {
 /// What `init` found or did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum InitOutcome {
-    /// A new marker was written in this folder.
+    /// A new marker was written in this folder (or, in a dry run, would be).
     Created(PathBuf),
     /// The folder is already inside a workspace rooted here.
     Existing(PathBuf),
 }
 
-impl Workspace {
-    /// Finds the workspace enclosing `start` by walking up to the first
-    /// folder that holds the marker.
-    pub fn find(start: &Path) -> Result<Workspace> {
-        let start = absolute(start)?;
-        for dir in start.ancestors() {
-            if dir.join(MARKER).is_file() {
-                return Ok(Workspace {
-                    root: dir.to_path_buf(),
-                });
-            }
-        }
-        bail!(
-            "No workspace found in a directory enclosing {}\n  run `openxla-workspace init` in the folder that should hold your checkouts",
-            start.display()
+/// A marker found on the way up that is not a workspace, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IgnoredMarker {
+    /// The marker file.
+    pub path: PathBuf,
+    /// Why it does not count, as a sentence part (`it is tracked by git`).
+    pub reason: String,
+}
+
+impl std::fmt::Display for IgnoredMarker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ignored the workspace marker {}: {}; a marker that comes with a repository does not make a workspace",
+            self.path.display(),
+            self.reason
         )
     }
+}
 
-    /// Creates a workspace in `dir` unless `dir` is already inside one.
-    pub fn init(dir: &Path) -> Result<InitOutcome> {
-        if let Ok(existing) = Workspace::find(dir) {
-            return Ok(InitOutcome::Existing(existing.root));
+/// What the search for the enclosing workspace found.
+#[derive(Debug)]
+pub struct Search {
+    /// Where the search started (absolute).
+    pub start: PathBuf,
+    /// The workspace, if any.
+    pub workspace: Option<Workspace>,
+    /// Markers passed over on the way up, nearest first.
+    pub ignored: Vec<IgnoredMarker>,
+}
+
+impl Search {
+    /// The workspace found, or the error for a folder in none.
+    pub fn into_workspace(self) -> Result<Workspace> {
+        match self.workspace {
+            Some(workspace) => Ok(workspace),
+            None => bail!(
+                "No workspace found in a directory enclosing {}\n  run `openxla-workspace init` in the folder that should hold your checkouts",
+                self.start.display()
+            ),
         }
-        let dir = absolute(dir)?;
-        let marker = dir.join(MARKER);
-        fs::write(&marker, MARKER_CONTENT)
-            .with_context(|| format!("could not write the workspace marker {}", marker.display()))?;
-        Ok(InitOutcome::Created(dir))
+    }
+}
+
+impl Workspace {
+    /// Finds the workspace enclosing `start`: the nearest folder at or above
+    /// it holding the marker, except that a marker that came with a
+    /// repository is passed over (see [`Workspace::search`]).
+    pub fn find(start: &Path, git: &Git) -> Result<Workspace> {
+        Workspace::search(start, git)?.into_workspace()
+    }
+
+    /// Walks up from `start` to the first folder holding the marker that
+    /// is a workspace. A marker is not one when it sits inside a project
+    /// folder of an enclosing workspace (a folder beside that workspace's
+    /// marker with a `.git`), or when git tracks it: either way it came
+    /// with someone's repository, and treating it as the workspace would
+    /// load that repository's `openxla-workspace.toml` as a registry. A
+    /// workspace that merely sits inside a repository (a home folder kept in
+    /// git) is one as long as its marker is not committed. Only a marker
+    /// with a `.git` at or above its folder costs a git process.
+    pub fn search(start: &Path, git: &Git) -> Result<Search> {
+        let start = absolute(start)?;
+        let markers: Vec<&Path> = start
+            .ancestors()
+            .filter(|dir| dir.join(MARKER).is_file())
+            .collect();
+        let mut ignored = Vec::new();
+        for (i, dir) in markers.iter().enumerate() {
+            match came_with_a_repository(dir, &markers[i + 1..], git) {
+                Some(reason) => ignored.push(IgnoredMarker {
+                    path: dir.join(MARKER),
+                    reason,
+                }),
+                None => {
+                    let workspace = Some(Workspace {
+                        root: dir.to_path_buf(),
+                    });
+                    return Ok(Search {
+                        start: start.clone(),
+                        workspace,
+                        ignored,
+                    });
+                }
+            }
+        }
+        Ok(Search {
+            start,
+            workspace: None,
+            ignored,
+        })
+    }
+
+    /// Creates a workspace where `search` started (when `write`; else
+    /// only says it would), unless that folder is already inside one. A
+    /// marker that git tracks there is an error: writing over it would not
+    /// make a workspace.
+    pub fn init(search: &Search, write: bool) -> Result<InitOutcome> {
+        if let Some(existing) = &search.workspace {
+            return Ok(InitOutcome::Existing(existing.root.clone()));
+        }
+        let marker = search.start.join(MARKER);
+        if let Some(ignored) = search.ignored.iter().find(|m| m.path == marker) {
+            bail!(
+                "{} is here already, but {}, so this folder cannot be a workspace; \
+                 run `openxla-workspace init` in a folder outside that repository",
+                marker.display(),
+                ignored.reason
+            );
+        }
+        if write {
+            fs::write(&marker, MARKER_CONTENT)
+                .with_context(|| format!("could not write the workspace marker {}", marker.display()))?;
+        }
+        Ok(InitOutcome::Created(search.start.clone()))
     }
 
     /// The workspace folder.
@@ -84,10 +172,12 @@ impl Workspace {
         self.root.join(format!("{PARTIAL_PREFIX}{name}"))
     }
 
-    /// The workspace-level registry file, if the workspace has one.
+    /// The workspace-level registry file, if the workspace has one (of
+    /// any kind: reading it refuses what is not a regular file, rather than
+    /// silently doing without it).
     pub fn registry_file(&self) -> Option<PathBuf> {
         let path = self.root.join(REGISTRY_FILE);
-        path.is_file().then_some(path)
+        fs::symlink_metadata(&path).is_ok().then_some(path)
     }
 
     /// The project whose folder contains `dir`, if any.
@@ -294,6 +384,37 @@ fn hostname() -> String {
         .unwrap_or_else(|_| "unknown-host".to_string())
 }
 
+/// Why the marker in `dir` came with a repository rather than from `init`,
+/// if it did: it lies inside a project folder of one of the workspaces
+/// `outer` (folders holding a marker above `dir`), or git tracks it.
+fn came_with_a_repository(dir: &Path, outer: &[&Path], git: &Git) -> Option<String> {
+    for workspace in outer {
+        let Some(first) = dir
+            .strip_prefix(workspace)
+            .ok()
+            .and_then(|rel| rel.components().next())
+        else {
+            continue;
+        };
+        let project = workspace.join(first);
+        if project.join(".git").exists() {
+            return Some(format!(
+                "it is inside {}, a project of the workspace {}",
+                project.display(),
+                workspace.display()
+            ));
+        }
+    }
+    let in_a_work_tree = dir.ancestors().any(|d| d.join(".git").exists());
+    // A git that cannot say (not installed, a repository it refuses to
+    // read) leaves the marker be: the repositories this guards against are
+    // the user's own clones, which git reads.
+    if in_a_work_tree && git.tracks_file(dir, MARKER).unwrap_or(false) {
+        return Some("it is tracked by git".to_string());
+    }
+    None
+}
+
 fn absolute(path: &Path) -> Result<PathBuf> {
     let abs = if path.is_absolute() {
         path.to_path_buf()
@@ -314,6 +435,38 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
         (dir, Workspace { root })
+    }
+
+    #[test]
+    fn a_marker_inside_a_project_of_an_enclosing_workspace_is_passed_over() {
+        let (_dir, ws) = workspace();
+        let app = ws.root().join("app");
+        fs::create_dir_all(app.join(".git")).unwrap();
+        fs::create_dir_all(app.join("src")).unwrap();
+        fs::write(ws.root().join(MARKER), MARKER_CONTENT).unwrap();
+        fs::write(app.join(MARKER), MARKER_CONTENT).unwrap();
+        let git = Git::new(false);
+        let search = Workspace::search(&app.join("src"), &git).unwrap();
+        assert_eq!(search.workspace.unwrap().root(), ws.root());
+        assert_eq!(
+            search.ignored,
+            [IgnoredMarker {
+                path: app.join(MARKER),
+                reason: format!(
+                    "it is inside {}, a project of the workspace {}",
+                    app.display(),
+                    ws.root().display()
+                ),
+            }]
+        );
+        // A folder beside the projects, without a .git, may be a workspace
+        // of its own.
+        let nested = ws.root().join("notes");
+        fs::create_dir_all(&nested).unwrap();
+        fs::write(nested.join(MARKER), MARKER_CONTENT).unwrap();
+        let search = Workspace::search(&nested, &git).unwrap();
+        assert_eq!(search.workspace.unwrap().root(), nested);
+        assert!(search.ignored.is_empty());
     }
 
     #[test]

@@ -60,7 +60,7 @@ fn a_checkout_through_the_cache_is_complete_and_a_second_one_fetches_nothing() {
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        stderr(&out).contains("git fetch --prune origin"),
+        stderr(&out).contains("git -c gc.auto=0 -c maintenance.auto=false fetch --prune origin"),
         "mirrors are refreshed with one fetch each"
     );
     for name in ["app", "liba", "libb", "base"] {

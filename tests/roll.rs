@@ -88,7 +88,7 @@ fn py_action(schedule: &str, package: &str, wheels: &Path, pre: bool, files: &[&
     let pre = if pre { "\"--pre\", " } else { "" };
     let files: Vec<String> = files.iter().map(|f| format!("\"{f}\"")).collect();
     format!(
-        "[[repos.app.schedules.{schedule}]]\npy_package = \"{package}\"\npip_flags = [{pre}\"--no-index\", \"-f\", \"{}\"]\nupdate_requirements = [{}]\n",
+        "[[repos.app.schedules.{schedule}]]\npy_package = \"{package}\"\npip_flags = [{pre}\"--no-index\", \"-f\", \"file://{}\"]\nupdate_requirements = [{}]\n",
         wheels.display(),
         files.join(", ")
     )
@@ -373,7 +373,7 @@ fn roll_py_package_says_when_pip_is_too_old_for_index_versions() {
     );
     assert!(
         err.contains(&format!(
-            "`{} -m pip index versions --disable-pip-version-check --no-index -f",
+            "`{} -I -m pip index versions --disable-pip-version-check --no-index -f",
             old_pip.display()
         )),
         "{err}"

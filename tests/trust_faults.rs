@@ -520,3 +520,420 @@ exec '{real}' "$@"
     let calls: Vec<&str> = calls.lines().map(|l| l.split(' ').next().unwrap_or("")).collect();
     assert_eq!(calls, ["log", "log"], "app has two deps");
 }
+
+// ---- The user's environment ---------------------------------------------------------
+
+/// `GIT_*` variables a shell may have set (inside a git hook, or after
+/// `export GIT_DIR=...`) that point git at the repository `decoy`.
+fn pointing_at(decoy: &Path) -> Vec<(&'static str, std::ffi::OsString)> {
+    let git_dir = decoy.join(".git");
+    vec![
+        ("GIT_DIR", git_dir.clone().into()),
+        ("GIT_WORK_TREE", decoy.into()),
+        ("GIT_INDEX_FILE", git_dir.join("index").into()),
+        ("GIT_OBJECT_DIRECTORY", git_dir.join("objects").into()),
+        ("GIT_ALTERNATE_OBJECT_DIRECTORIES", git_dir.join("objects").into()),
+        ("GIT_COMMON_DIR", git_dir.clone().into()),
+        ("GIT_NAMESPACE", "decoy".into()),
+    ]
+}
+
+#[test]
+fn status_and_sync_ignore_git_variables_that_point_at_another_repository() {
+    let fx = checked_out();
+    let app = fx.ws.join("app");
+    // A repository outside the workspace that every variable points at.
+    let decoy = fx.tmp.path().join("decoy");
+    fx.git(
+        fx.tmp.path(),
+        &[
+            "clone",
+            "-q",
+            fx.remote("app").to_str().unwrap(),
+            decoy.to_str().unwrap(),
+        ],
+    );
+    let decoy_before = work_state(&fx, &decoy);
+    let env = pointing_at(&decoy);
+    let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+
+    let plain = fx.run(&app, &["status"]);
+    assert!(plain.status.success(), "{}", text(&plain));
+    let inherited = run_env(&fx, &app, &["status"], &env);
+    assert!(inherited.status.success(), "{}", text(&inherited));
+    assert_eq!(
+        stdout(&inherited),
+        stdout(&plain),
+        "status read another repository"
+    );
+    assert_eq!(stderr(&inherited), stderr(&plain));
+
+    let out = run_env(&fx, &app, &["sync"], &env);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_synced(&fx);
+    assert_eq!(work_state(&fx, &decoy), decoy_before, "sync changed the decoy");
+    assert_eq!(
+        raw_git(&fx, &decoy, &["rev-list", "--all", "--count"]),
+        raw_git(&fx, &fx.remote("app"), &["rev-list", "--all", "--count"]),
+        "sync fetched into the decoy"
+    );
+    let after = run_env(&fx, &app, &["status"], &env);
+    assert_eq!(stdout(&after), stdout(&fx.run(&app, &["status"])));
+    assert!(!stdout(&after).contains("behind"), "{}", text(&after));
+}
+
+/// A git on this machine that speaks German when asked to (`LANGUAGE=de`
+/// with a UTF-8 locale), as a folder to put first on PATH, and the locale
+/// variables that make it do so; `None` when no git here has translations
+/// (built without gettext, or its message catalogues not installed).
+fn german_git(fx: &Fixture) -> Option<(std::path::PathBuf, [(&'static str, &'static str); 2])> {
+    let probe = fx.tmp.path().join("language-probe");
+    fx.git(fx.tmp.path(), &["init", "-q", probe.to_str().unwrap()]);
+    let candidates = [real_git(), "/usr/bin/git".into(), "/usr/local/bin/git".into()];
+    for git in candidates.iter().filter(|g| g.is_file()) {
+        for locale in ["C.UTF-8", "C.utf8", "de_DE.UTF-8"] {
+            let env = [("LANGUAGE", "de"), ("LC_ALL", locale)];
+            let out = hermetic(Command::new(git), &fx.home)
+                .current_dir(&probe)
+                .envs(env)
+                .args(["checkout", "no-such-branch"])
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            if !err.is_empty() && !err.contains("did not match") {
+                let bin = fx.tmp.path().join("german-git");
+                std::fs::create_dir_all(&bin).unwrap();
+                std::os::unix::fs::symlink(git, bin.join("git")).unwrap();
+                return Some((bin, env));
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn git_messages_the_tool_reads_are_understood_whatever_the_users_language() {
+    let fx = checked_out();
+    let Some((bin, locale)) = german_git(&fx) else {
+        // Nothing to show here: every git on this machine speaks English.
+        eprintln!("SKIPPED: no git on this machine has translations; this test shows nothing here");
+        return;
+    };
+    let app = fx.ws.join("app");
+    // libb holds an untracked file that its pinned commit tracks, so git
+    // refuses the checkout; the tool must recognise that refusal.
+    let libb = fx.ws.join("libb");
+    fx.git(&libb, &["checkout", "-q", "--detach", fx.id("LIBB_1")]);
+    std::fs::write(libb.join("sync_deps.py"), "# my own notes, not the pins\n").unwrap();
+    let libb_before = work_state(&fx, &libb);
+    let mut env: Vec<(&str, &OsStr)> = locale.iter().map(|(k, v)| (*k, OsStr::new(*v))).collect();
+    let path = path_with(&bin);
+    env.push(("PATH", &path));
+
+    let err = fails(&run_env(&fx, &app, &["sync"], &env));
+    assert!(
+        err.contains(&format!(
+            "error: libb: local changes in {} conflict with {}; nothing was changed there. \
+             Commit or stash them (`git -C {} stash`), then sync again",
+            libb.display(),
+            &fx.id("LIBB_2")[..7],
+            libb.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("would be overwritten by checkout"),
+        "git's own words, in English:\n{err}"
+    );
+    assert_eq!(work_state(&fx, &libb), libb_before, "libb changed");
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+
+    // A server that refuses a fetch by id (protocol v0, a commit that is
+    // no branch tip): the tool must recognise the refusal and fetch the
+    // branch instead.
+    std::fs::remove_file(libb.join("sync_deps.py")).unwrap();
+    let older = push_upstream(&fx, "libb", &[("libb.txt", "libb version 4\n")]);
+    push_upstream(&fx, "libb", &[("libb.txt", "libb version 5\n")]);
+    let pins = std::fs::read_to_string(app.join("sync_deps.py")).unwrap();
+    std::fs::write(app.join("sync_deps.py"), pins.replace(fx.id("LIBB_2"), &older)).unwrap();
+    env.extend([
+        ("GIT_CONFIG_COUNT", OsStr::new("2")),
+        ("GIT_CONFIG_KEY_1", OsStr::new("protocol.version")),
+        ("GIT_CONFIG_VALUE_1", OsStr::new("0")),
+    ]);
+    let out = run_env(&fx, &app, &["sync"], &env);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("libb: origin refused a fetch by id; fetching main instead"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(fx.head("libb"), older);
+}
+
+// ---- The shared cache ----------------------------------------------------------------
+
+/// Pushes a commit changing `files` on a new branch `branch` of `name`
+/// upstream; returns its id.
+fn push_branch(fx: &Fixture, name: &str, branch: &str, files: &[(&str, &str)]) -> String {
+    let work = fx.tmp.path().join(format!("upstream-{name}-{branch}"));
+    fx.git(
+        fx.tmp.path(),
+        &[
+            "clone",
+            "-q",
+            fx.remote(name).to_str().unwrap(),
+            work.to_str().unwrap(),
+        ],
+    );
+    fx.git(&work, &["checkout", "-q", "-b", branch]);
+    let id = commit_files(fx, &work, files, &format!("{name}: work on {branch}"));
+    fx.git(&work, &["push", "-q", "origin", branch]);
+    std::fs::remove_dir_all(&work).unwrap();
+    id
+}
+
+/// The mirror that the checkout in `repo` borrows objects from.
+fn mirror_of(repo: &Path) -> std::path::PathBuf {
+    let alternates = std::fs::read_to_string(repo.join(".git/objects/info/alternates")).unwrap();
+    Path::new(alternates.lines().next().unwrap())
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Objects in a repository's own object folder (not borrowed), and its packs.
+fn own_objects(fx: &Fixture, repo: &Path) -> (usize, usize) {
+    let counts = fx.git(repo, &["count-objects", "-v"]);
+    let field = |name: &str| -> usize {
+        counts
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|n| n.trim().parse().unwrap())
+            .unwrap()
+    };
+    (field("count:") + field("in-pack:"), field("packs:"))
+}
+
+/// A workspace whose liba, cloned through the cache at `cache`, is checked
+/// out at a commit that only upstream's branch `feature` holds (app pins
+/// it), every object borrowed from the mirror. Returns that commit.
+fn borrowing_a_feature_commit(fx: &Fixture, cache: &str) -> String {
+    let feature = push_branch(fx, "liba", "feature", &[("liba.txt", "feature work\n")]);
+    fx.ok(&["--cache-dir", cache, "checkout", "--ro", "app"]);
+    let app = fx.ws.join("app");
+    let pins = std::fs::read_to_string(app.join("sync_deps.py"))
+        .unwrap()
+        .replace(fx.id("LIBA_2"), &feature);
+    std::fs::write(app.join("sync_deps.py"), pins).unwrap();
+    let out = fx.run(&app, &["--cache-dir", cache, "sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(fx.head("liba"), feature);
+    assert_eq!(
+        own_objects(fx, &fx.ws.join("liba")).0,
+        0,
+        "liba borrows every object"
+    );
+    feature
+}
+
+/// Another workspace's checkout through the same cache, which refreshes
+/// the mirror of liba (`fetch --prune`).
+fn refresh_the_mirror(fx: &Fixture, cache: &str) {
+    let ws2 = fx.tmp.path().join("ws2");
+    std::fs::create_dir_all(&ws2).unwrap();
+    assert!(fx.run(&ws2, &["init"]).status.success());
+    let out = fx.run(
+        &ws2,
+        &[
+            "--cache-dir",
+            cache,
+            "checkout",
+            "--ro",
+            "--no-deps",
+            "--no-submodules",
+            "liba",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+/// The checkout in `repo` is whole and usable at `commit`.
+fn assert_checkout_works(fx: &Fixture, repo: &Path, commit: &str) {
+    fx.git(repo, &["fsck", "--no-progress", "--no-dangling"]);
+    assert_eq!(fx.git(repo, &["log", "-1", "--format=%H", commit]), commit);
+    fx.git(repo, &["checkout", "-q", "--detach", "main"]);
+    fx.git(repo, &["checkout", "-q", "--detach", commit]);
+    assert_eq!(fx.head("liba"), commit);
+}
+
+#[test]
+fn a_checkout_borrowing_from_the_cache_survives_upstream_deleting_its_commit_and_a_gc_of_the_mirror() {
+    let fx = fixture();
+    let cache = fx.tmp.path().join("cache");
+    let cache = cache.to_str().unwrap();
+    let feature = borrowing_a_feature_commit(&fx, cache);
+    let liba = fx.ws.join("liba");
+    let mirror = mirror_of(&liba);
+
+    // Upstream deletes the branch; the next refresh prunes it from the
+    // mirror, and someone collects the mirror's garbage by hand.
+    fx.git(&fx.remote("liba"), &["branch", "-q", "-D", "feature"]);
+    refresh_the_mirror(&fx, cache);
+    assert!(
+        raw_git(&fx, &mirror, &["for-each-ref", "refs/heads/feature"]).is_empty(),
+        "the refresh did not prune the deleted branch"
+    );
+    fx.git(&mirror, &["reflog", "expire", "--expire=now", "--all"]);
+    fx.git(&mirror, &["gc", "-q", "--prune=now"]);
+
+    assert_checkout_works(&fx, &liba, &feature);
+    let out = fx.run(&fx.ws.join("app"), &["--cache-dir", cache, "sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(fx.head("liba"), feature);
+}
+
+#[test]
+fn a_mirror_refresh_never_collects_garbage_even_when_the_users_config_asks_for_it() {
+    let fx = fixture();
+    let cache = fx.tmp.path().join("cache");
+    let cache = cache.to_str().unwrap();
+    let feature = borrowing_a_feature_commit(&fx, cache);
+    let liba = fx.ws.join("liba");
+    let mirror = mirror_of(&liba);
+    fx.git(&fx.remote("liba"), &["branch", "-q", "-D", "feature"]);
+    push_upstream(&fx, "liba", &[("liba.txt", "liba version 4\n")]);
+    // A user's configuration that makes every fetch end with a gc that
+    // prunes at once: each fetch leaves a pack, two packs are too many.
+    std::fs::write(
+        fx.home.join(".gitconfig"),
+        "[gc]\n\tauto = 1\n\tautoPackLimit = 1\n\tpruneExpire = now\n\tautoDetach = false\n\
+         [fetch]\n\tunpackLimit = 1\n[maintenance]\n\tauto = true\n",
+    )
+    .unwrap();
+    let (_, packs_before) = own_objects(&fx, &mirror);
+
+    refresh_the_mirror(&fx, cache);
+    let (_, packs_after) = own_objects(&fx, &mirror);
+    assert_eq!(
+        packs_after,
+        packs_before + 1,
+        "the fetch's pack was repacked: a gc ran"
+    );
+    std::fs::remove_file(fx.home.join(".gitconfig")).unwrap();
+    assert_checkout_works(&fx, &liba, &feature);
+}
+
+/// 64-bit FNV-1a, as earlier versions named mirrors.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
+}
+
+#[test]
+fn a_mirror_made_by_an_earlier_version_is_adopted_and_its_checkouts_keep_working() {
+    let fx = fixture();
+    let cache = fx.tmp.path().join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let url = format!("file://{}/ro/liba.git", fx.org.display());
+    let legacy = cache.join(format!("liba-{:016x}.git", fnv1a(url.as_bytes())));
+    // What an earlier version made: a `clone --mirror`, and a checkout
+    // borrowing from it by its path.
+    fx.git(
+        &cache,
+        &["clone", "-q", "--mirror", "--", &url, legacy.to_str().unwrap()],
+    );
+    let old = fx.ws.join("liba");
+    fx.git(
+        &fx.ws,
+        &[
+            "clone",
+            "-q",
+            "--no-local",
+            &format!("--reference={}", legacy.display()),
+            "--",
+            legacy.to_str().unwrap(),
+            old.to_str().unwrap(),
+        ],
+    );
+    let packs: Vec<_> = std::fs::read_dir(legacy.join("objects/pack"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+
+    let ws2 = fx.tmp.path().join("ws2");
+    std::fs::create_dir_all(&ws2).unwrap();
+    assert!(fx.run(&ws2, &["init"]).status.success());
+    let out = fx.run(
+        &ws2,
+        &[
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "checkout",
+            "--ro",
+            "--no-deps",
+            "liba",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let adopted = mirror_of(&ws2.join("liba"));
+    assert_eq!(adopted.parent().unwrap(), cache.canonicalize().unwrap());
+    assert_ne!(adopted.file_name(), legacy.file_name());
+    assert_eq!(
+        std::fs::read_link(&legacy).unwrap(),
+        adopted,
+        "the old name links to the mirror"
+    );
+    for pack in &packs {
+        assert!(
+            adopted.join("objects/pack").join(pack).exists(),
+            "not moved: {pack:?}"
+        );
+    }
+    assert_eq!(
+        fx.git(&adopted, &["config", "--get-all", "remote.origin.fetch"]),
+        "+refs/heads/*:refs/heads/*\n+refs/tags/*:refs/tags/*"
+    );
+    assert_eq!(
+        raw_git(&fx, &adopted, &["config", "--get", "remote.origin.mirror"]),
+        ""
+    );
+    assert_eq!(fx.git(&adopted, &["config", "gc.auto"]), "0");
+    fx.git(&old, &["fsck", "--no-progress"]);
+    fx.git(&ws2.join("liba"), &["fsck", "--no-progress"]);
+}
+
+#[test]
+fn a_mirror_of_another_url_under_an_old_name_is_never_adopted() {
+    let fx = fixture();
+    let cache = fx.tmp.path().join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let url = format!("file://{}/ro/liba.git", fx.org.display());
+    // A mirror of another repository where liba's would be under the old
+    // naming (as a 64-bit hash collision would put it).
+    let legacy = cache.join(format!("liba-{:016x}.git", fnv1a(url.as_bytes())));
+    let other = format!("file://{}/ro/libb.git", fx.org.display());
+    fx.git(
+        &cache,
+        &["clone", "-q", "--mirror", "--", &other, legacy.to_str().unwrap()],
+    );
+    let before = fx.git(&legacy, &["for-each-ref"]);
+    fx.ok(&[
+        "--cache-dir",
+        cache.to_str().unwrap(),
+        "checkout",
+        "--ro",
+        "--no-deps",
+        "liba",
+    ]);
+    let mirror = mirror_of(&fx.ws.join("liba"));
+    assert_ne!(mirror.file_name(), legacy.file_name());
+    assert!(!std::fs::symlink_metadata(&legacy).unwrap().is_symlink());
+    assert_eq!(fx.git(&legacy, &["for-each-ref"]), before);
+    assert_eq!(
+        fx.git(&fx.ws.join("liba"), &["log", "-1", "--format=%s"]),
+        fx.git(&fx.remote("liba"), &["log", "-1", "--format=%s"])
+    );
+}

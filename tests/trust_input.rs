@@ -12,7 +12,7 @@ mod trust_support;
 
 use std::path::Path;
 
-use common::{stderr, text, Fixture};
+use common::{stderr, stdout, text, Fixture};
 use trust_support::*;
 
 /// A hostile input with its placeholders filled in.
@@ -117,6 +117,9 @@ sync_refuses! {
     sync_refuses_an_ssh_origin_whose_host_is_an_option => "url_ssh_option_host",
     sync_refuses_an_scp_like_origin_whose_host_is_an_option => "url_scp_option_host",
     sync_refuses_an_origin_with_a_newline => "url_newline",
+    sync_refuses_an_origin_naming_a_remote_helper => "url_remote_helper",
+    sync_refuses_an_origin_with_a_bidi_override => "url_bidi",
+    sync_refuses_an_origin_with_a_zero_width_character => "url_zero_width",
     sync_refuses_a_pin_to_head => "commit_head",
     sync_refuses_a_pin_to_a_branch_name => "commit_branch",
     sync_refuses_a_pin_that_is_an_option => "commit_option",
@@ -486,6 +489,9 @@ registry_refused! {
     registry_refuses_an_ssh_url_whose_host_is_an_option => "url_ssh_option_host",
     registry_refuses_an_scp_like_url_whose_host_is_an_option => "url_scp_option_host",
     registry_refuses_a_url_with_a_newline => "url_newline",
+    registry_refuses_a_url_naming_a_remote_helper => "url_remote_helper",
+    registry_refuses_a_url_with_a_bidi_override => "url_bidi",
+    registry_refuses_a_url_with_a_zero_width_character => "url_zero_width",
     registry_refuses_an_unknown_key => "unknown_key",
     registry_refuses_an_unknown_top_level_key => "unknown_top_level_key",
     registry_refuses_a_string_for_a_boolean => "wrong_type",
@@ -497,6 +503,9 @@ registry_refused! {
     registry_refuses_a_requirements_file_outside_the_project => "requirements_outside_project",
     registry_refuses_the_project_folder_as_a_requirements_file => "requirements_is_the_project_folder",
     registry_refuses_a_package_name_that_is_a_pip_option => "pip_flag_package",
+    registry_refuses_pip_flags_that_write_files => "pip_flags_log",
+    registry_refuses_a_pip_flag_value_that_is_no_url_or_path => "pip_flags_value",
+    registry_refuses_a_pip_flag_path_outside_the_project => "pip_flags_outside_project",
 }
 
 #[test]
@@ -650,4 +659,605 @@ fn checkout_sync_with_an_invalid_exclude_submodule_is_a_usage_error() {
 #[test]
 fn sync_with_an_invalid_exclude_dep_is_a_usage_error_before_anything_runs() {
     invalid_regex_is_a_usage_error(true, &["sync", "--exclude-dep", "a{2,1}"]);
+}
+
+// ---- Text from repositories on the terminal ---------------------------------------
+
+/// A commit subject that, printed raw, sets the terminal's title, wipes the
+/// line and writes a fake one over it.
+const REPAINTING_SUBJECT: &str = "fix\x1b]0;owned\x07\x1b[2K\rliba: 0000000 2020-01-01 : all good\u{202e}";
+
+/// The same, as the tool must show it.
+const REPAINTING_SUBJECT_SHOWN: &str =
+    "fix\\x1b]0;owned\\x07\\x1b[2K\\x0dliba: 0000000 2020-01-01 : all good\\u{202e}";
+
+#[test]
+fn pin_shows_commit_subjects_escaped_so_they_cannot_repaint_its_output() {
+    let fx = checked_out();
+    let liba = fx.ws.join("liba");
+    std::fs::write(liba.join("liba.txt"), "hostile\n").unwrap();
+    fx.git(&liba, &["add", "-A"]);
+    fx.git(
+        &liba,
+        &["commit", "-q", "--cleanup=verbatim", "-m", REPAINTING_SUBJECT],
+    );
+    let id = fx.head("liba");
+    let libb_head = fx.git(&fx.ws.join("libb"), &["log", "-1", "--format=%cs : %s"]);
+    let app = fx.ws.join("app");
+    let expected = format!(
+        "liba: {} 2025-01-01 : {REPAINTING_SUBJECT_SHOWN}\nlibb: {} {libb_head}\n",
+        &id[..7],
+        &fx.id("LIBB_3")[..7]
+    );
+
+    let out = fx.run(&app, &["--dry-run", "pin"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        stdout(&out),
+        format!("{expected}would write {}\n", app.join("sync_deps.py").display())
+    );
+
+    let (shown, status) = run_on_terminal(fx.cmd(&app).arg("pin"));
+    assert_eq!(status, Some(0), "{shown}");
+    assert_terminal_safe(&shown);
+    assert!(
+        shown.replace("\r\n", "\n").starts_with(&expected),
+        "expected\n{expected}\nin\n{shown}"
+    );
+    let pins = std::fs::read_to_string(app.join("sync_deps.py")).unwrap();
+    assert!(pins.contains(&format!("\"liba\": \"{id}\"")), "{pins}");
+}
+
+#[test]
+fn status_shows_branch_names_escaped_and_its_json_keeps_them_exact() {
+    let fx = checked_out();
+    let liba = fx.ws.join("liba");
+    // git allows bidi overrides and C1 controls (as UTF-8) in ref names.
+    let branch = "feat\u{202e}gnp.exe\u{9b}2K";
+    fx.git(&liba, &["checkout", "-q", "-b", branch]);
+    let app = fx.ws.join("app");
+
+    let (shown, status) = run_on_terminal(fx.cmd(&app).arg("status"));
+    assert_eq!(status, Some(0), "{shown}");
+    assert_terminal_safe(&shown);
+    let row = shown
+        .lines()
+        .find(|l| l.starts_with("liba "))
+        .unwrap_or_else(|| panic!("no liba row in\n{shown}"));
+    let row: Vec<&str> = row.split("  ").filter(|c| !c.is_empty()).map(str::trim).collect();
+    assert_eq!(
+        row,
+        [
+            "liba",
+            &format!("{} feat\\u{{202e}}gnp.exe\\u{{9b}}2K", &fx.head("liba")[..7]),
+            &format!("{} (app)", &fx.id("LIBA_2")[..7]),
+            "ahead 1",
+        ]
+    );
+
+    let out = fx.run(&app, &["status", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let json = stdout(&out);
+    assert_terminal_safe(&json);
+    let rows: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}:\n{json}"));
+    let liba_row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "liba")
+        .unwrap();
+    assert_eq!(liba_row["branch"], branch);
+}
+
+#[test]
+fn list_shows_registry_text_escaped() {
+    let fx = fixture();
+    let registry = fx.tmp.path().join("odd.toml");
+    std::fs::write(
+        &registry,
+        "[repos.odd]\nro_url = \"https://example.org/odd.git\"\ntracking_branch = \"main\\u202Egnp\"\n\
+         [[repos.odd.schedules.pip]]\npy_package = \"jaxlib\"\nupdate_requirements = [\"req\\u001B]0;owned\\u0007.txt\"]\n",
+    )
+    .unwrap();
+    let (shown, status) = run_on_terminal(fx.cmd(&fx.ws).arg("--registry").arg(&registry).arg("list"));
+    assert_eq!(status, Some(0), "{shown}");
+    assert_terminal_safe(&shown);
+    let shown = shown.replace("\r\n", "\n");
+    assert!(shown.contains("\n  branch:     main\\u{202e}gnp\n"), "{shown}");
+    assert!(
+        shown.contains("\n    py_package jaxlib -> req\\x1b]0;owned\\x07.txt\n"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn git_stderr_quoting_a_server_is_escaped_in_errors() {
+    let fx = checked_out();
+    let app = fx.ws.join("app");
+    // A pin that is not here yet, so sync fetches it; the fake git's fetch
+    // fails the way git relays a hostile server's `remote:` lines.
+    let newer = push_upstream(&fx, "libb", &[("libb.txt", "libb version 4\n")]);
+    let pins = std::fs::read_to_string(app.join("sync_deps.py"))
+        .unwrap()
+        .replace(fx.id("LIBB_2"), &newer);
+    std::fs::write(app.join("sync_deps.py"), pins).unwrap();
+    let heads_before = heads(&fx);
+    let bin = fake_git_dir(&fx);
+    let mut cmd = fx.cmd(&app);
+    // -q: no live display, whose own drawing would be all the terminal
+    // gets besides the summary.
+    cmd.args(["-q", "sync"])
+        .env("PATH", path_with(&bin))
+        .env("TRUST_GIT_FAIL", "fetch")
+        .env(
+            "TRUST_GIT_STDERR",
+            "remote: \x1b]0;owned\x07\x1b[2K\x1b[1Alibb: 8bc0f76 (pinned by app), already there\u{202e}\n\
+             fatal: \x1b[31mrefused\x1b[0m",
+        );
+    let (shown, status) = run_on_terminal(&cmd);
+    assert_eq!(status, Some(1), "{shown}");
+    assert_terminal_safe(&shown);
+    let shown = shown.replace("\r\n", "\n");
+    assert!(
+        shown.contains(
+            "(exit status 128)\n    remote: \\x1b]0;owned\\x07\\x1b[2K\\x1b[1Alibb: 8bc0f76 (pinned by app), \
+             already there\\u{202e}\n    fatal: \\x1b[31mrefused\\x1b[0m\n"
+        ),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("error: stopped before changing any working tree"),
+        "{shown}"
+    );
+    assert_eq!(heads(&fx), heads_before);
+}
+
+#[test]
+fn pip_output_is_escaped_in_errors() {
+    let fx = checked_out();
+    let app = fx.ws.join("app");
+    let (registry, _) = pip_schedule(&fx);
+    let python = fx.tmp.path().join("hostile-python");
+    std::fs::write(
+        &python,
+        format!(
+            "#!/bin/sh\nprintf 'Looking in links: \\033]52;c;ZWNobyBvd25lZA==\\007\\n'\nprintf '{}\\n' >&2\nexit 1\n",
+            "ERROR: \\033[2K\\rjaxlib: 0.4.1 -> 9.9.9 in requirements.txt"
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(app.join("requirements.txt"), "jaxlib==0.4.1\n").unwrap();
+    let mut cmd = fx.cmd(&app);
+    cmd.env("OPENXLA_WORKSPACE_PYTHON", &python)
+        .arg("--registry")
+        .arg(&registry)
+        .args(["roll", "pip"]);
+    let (shown, status) = run_on_terminal(&cmd);
+    assert_eq!(status, Some(1), "{shown}");
+    assert_terminal_safe(&shown);
+    let shown = shown.replace("\r\n", "\n");
+    assert!(
+        shown.contains(
+            "\n    Looking in links: \\x1b]52;c;ZWNobyBvd25lZA==\\x07\n    \
+             ERROR: \\x1b[2K\\x0djaxlib: 0.4.1 -> 9.9.9 in requirements.txt\n"
+        ),
+        "{shown}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(app.join("requirements.txt")).unwrap(),
+        "jaxlib==0.4.1\n"
+    );
+}
+
+// ---- Bounded reads ------------------------------------------------------------
+
+#[test]
+fn sync_and_status_refuse_a_pin_file_at_a_commit_over_1_mib_without_reading_it() {
+    let fx = checked_out();
+    let app = fx.ws.join("app");
+    // liba's pin file at the pinned commit is 3 MiB (it compresses to
+    // almost nothing, so fetching it costs nothing).
+    let huge = format!("# {}\n", "x".repeat(3 * 1024 * 1024));
+    let evil = push_upstream(&fx, "liba", &[("sync_deps.py", &huge)]);
+    let pins = std::fs::read_to_string(app.join("sync_deps.py"))
+        .unwrap()
+        .replace(fx.id("LIBA_2"), &evil);
+    std::fs::write(app.join("sync_deps.py"), pins).unwrap();
+    let heads_before = heads(&fx);
+    let states_before: Vec<String> = ["liba", "libb", "base"]
+        .iter()
+        .map(|n| work_state(&fx, &fx.ws.join(n)))
+        .collect();
+    let bin = fake_git_dir(&fx);
+    let sent = fx.tmp.path().join("cat-file-output");
+    let env = [("PATH", path_with(&bin)), ("TRUST_GIT_TEE", sent.clone().into())];
+    let env: Vec<(&str, &std::ffi::OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+    let too_large = format!(
+        "liba/sync_deps.py at {}: is larger than 1 MiB, the limit for a pin file; is this really a sync_deps.py?",
+        &evil[..7]
+    );
+
+    let err = fails(&run_env(&fx, &app, &["sync"], &env));
+    assert!(err.contains(&format!("error: liba: {too_large}\n")), "{err}");
+    assert!(err.contains("stopped before changing any working tree"), "{err}");
+    let read = std::fs::metadata(&sent).unwrap().len();
+    assert!(read < 1024 * 1024, "git was let send {read} bytes");
+    assert_eq!(heads(&fx), heads_before);
+    let states: Vec<String> = ["liba", "libb", "base"]
+        .iter()
+        .map(|n| work_state(&fx, &fx.ws.join(n)))
+        .collect();
+    assert_eq!(states, states_before, "a working tree changed");
+
+    // status reads the same pin file from the commit, now fetched.
+    std::fs::remove_file(&sent).unwrap();
+    let out = run_env(&fx, &app, &["status"], &env);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(stderr(&out), format!("warning: liba: {too_large}\n"));
+    let read = std::fs::metadata(&sent).unwrap().len();
+    assert!(read < 1024 * 1024, "git was let send {read} bytes");
+    assert_no_payload_ran(&fx);
+}
+
+/// Runs `args` in the workspace with `--registry FILE`, with at most 512 MiB
+/// of address space (so that a tool reading without bound fails instead of
+/// filling the machine's memory), killed after `secs` seconds if it hangs.
+fn run_with_registry(
+    fx: &Fixture,
+    registry: &Path,
+    args: &[&str],
+    secs: u64,
+) -> Option<std::process::Output> {
+    let mut cmd = common::hermetic(std::process::Command::new("bash"), &fx.home);
+    cmd.current_dir(&fx.ws)
+        .arg("-c")
+        .arg("ulimit -v 524288; exec \"$0\" \"$@\"")
+        .arg(common::BIN)
+        .arg("--registry")
+        .arg(registry)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let started = std::time::Instant::now();
+    while started.elapsed().as_secs() < secs {
+        if child.try_wait().unwrap().is_some() {
+            return Some(child.wait_with_output().unwrap());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    None
+}
+
+#[test]
+fn a_registry_that_is_a_fifo_or_a_device_is_refused_without_reading_it() {
+    let fx = fixture();
+    let before = snapshot_all(&fx);
+    let fifo = fx.tmp.path().join("registry.fifo");
+    make_fifo(&fifo);
+    for (file, args) in [
+        (fifo.as_path(), vec!["list"]),
+        (fifo.as_path(), vec!["checkout", "app"]),
+        (Path::new("/dev/zero"), vec!["list"]),
+        (Path::new("/dev/zero"), vec!["checkout", "app"]),
+    ] {
+        let out = run_with_registry(&fx, file, &args, 20)
+            .unwrap_or_else(|| panic!("{args:?} with --registry {} hung", file.display()));
+        assert_eq!(
+            fails(&out),
+            format!(
+                "error: invalid registry {}: is not a regular file (a device, FIFO or folder, perhaps \
+                 through a symlink); a registry is a TOML file (--registry / OPENXLA_WORKSPACE_REGISTRY)\n",
+                file.display()
+            ),
+            "{args:?}"
+        );
+    }
+    std::fs::remove_file(&fifo).unwrap();
+    assert_eq!(snapshot_all(&fx), before, "something changed on disk");
+    assert!(!fx.ws.join("app").exists());
+}
+
+#[test]
+fn a_workspace_registry_that_is_a_fifo_is_refused_not_skipped() {
+    let fx = fixture();
+    let file = fx.ws.join("openxla-workspace.toml");
+    make_fifo(&file);
+    let before = snapshot_all(&fx);
+    let out = run_with_timeout(&fx, &fx.ws, &["checkout", "app"], 20).expect("checkout hung on a FIFO");
+    assert_eq!(
+        fails(&out),
+        format!(
+            "error: invalid registry {}: is not a regular file (a device, FIFO or folder, perhaps \
+             through a symlink); a registry is a TOML file (the workspace's own registry)\n",
+            file.display()
+        )
+    );
+    assert_eq!(snapshot_all(&fx), before);
+    assert!(!fx.ws.join("app").exists());
+}
+
+#[test]
+fn a_registry_over_1_mib_is_refused_having_read_at_most_the_limit() {
+    let fx = fixture();
+    let file = fx.tmp.path().join("huge.toml");
+    // Valid TOML all the way (a comment), so only its size can be refused;
+    // 600 MiB, sparse: reading it whole would break the 512 MiB limit of
+    // `run_with_registry`.
+    let f = std::fs::File::create(&file).unwrap();
+    std::io::Write::write_all(&mut &f, b"# ").unwrap();
+    f.set_len(600 * 1024 * 1024).unwrap();
+    drop(f);
+    let before = snapshot_all(&fx);
+    let out = run_with_registry(&fx, &file, &["checkout", "app"], 60).expect("checkout hung");
+    assert_eq!(
+        fails(&out),
+        format!(
+            "error: invalid registry {}: is larger than 1 MiB, the limit for a registry file \
+             (--registry / OPENXLA_WORKSPACE_REGISTRY)\n",
+            file.display()
+        )
+    );
+    assert_eq!(snapshot_all(&fx), before);
+}
+
+// ---- pip ------------------------------------------------------------------------
+
+/// A registry whose `pip` schedule for app asks the real pip for jaxlib's
+/// versions in a folder of wheels (no network), with `extra_flags` first.
+fn real_pip_schedule(fx: &Fixture, extra_flags: &str) -> std::path::PathBuf {
+    let wheels = fx.tmp.path().join("wheels");
+    std::fs::create_dir_all(&wheels).unwrap();
+    for name in ["jaxlib-0.4.1-py3-none-any.whl", "jaxlib-0.4.2-py3-none-any.whl"] {
+        std::fs::write(wheels.join(name), "").unwrap();
+    }
+    let registry = fx.tmp.path().join("pip.toml");
+    let base = std::fs::read_to_string(fx.registry()).unwrap();
+    std::fs::write(
+        &registry,
+        format!(
+            "{base}\n[[repos.app.schedules.pip]]\npy_package = \"jaxlib\"\n\
+             pip_flags = [{extra_flags}\"--no-index\", \"-f\", \"file://{}\"]\n\
+             update_requirements = [\"requirements.txt\"]\n",
+            wheels.display()
+        ),
+    )
+    .unwrap();
+    registry
+}
+
+#[test]
+fn roll_refuses_pip_flags_that_would_write_to_a_shell_start_up_file_even_in_a_dry_run() {
+    let fx = checked_out();
+    let app = fx.ws.join("app");
+    std::fs::write(app.join("requirements.txt"), "jaxlib==0.4.1\n").unwrap();
+    let bashrc = fx.home.join(".bashrc");
+    std::fs::write(&bashrc, "# my shell start-up file\n").unwrap();
+    let registry = real_pip_schedule(&fx, "\"--log\", \"~/.bashrc\", ");
+    let before = snapshot_all(&fx);
+    for dry_run in [true, false] {
+        let mut cmd = fx.cmd(&app);
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        let out = cmd
+            .arg("--registry")
+            .arg(&registry)
+            .args(["roll", "pip"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            fails(&out),
+            format!(
+                "error: invalid registry {}: repos.app.schedules.pip[0].pip_flags: '--log' is not accepted; \
+                 pip_flags may only say where versions come from: --index-url URL, --extra-index-url URL, \
+                 --find-links URL (or -f URL), --pre, --no-index\n",
+                registry.display()
+            ),
+            "dry run: {dry_run}"
+        );
+        assert_eq!(stdout(&out), "");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&bashrc).unwrap(),
+        "# my shell start-up file\n"
+    );
+    assert_eq!(snapshot_all(&fx), before, "something changed on disk");
+    assert_no_payload_ran(&fx);
+}
+
+#[test]
+fn roll_runs_the_real_pip_not_one_planted_in_the_project() {
+    let fx = checked_out();
+    let app = fx.ws.join("app");
+    std::fs::write(app.join("requirements.txt"), "jaxlib==0.4.1\n").unwrap();
+    let registry = real_pip_schedule(&fx, "");
+    let roll = |dry_run: bool| {
+        let mut cmd = fx.cmd(&app);
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        cmd.arg("--registry")
+            .arg(&registry)
+            .args(["roll", "pip"])
+            .output()
+            .unwrap()
+    };
+    let payload =
+        "import pathlib\npathlib.Path(__file__).resolve().parent.joinpath('PWNED').write_text('ran')\n";
+    // A module, then a package (which Python would prefer to the module).
+    for planted in ["pip.py", "pip/__main__.py"] {
+        if let Some((package, _)) = planted.split_once('/') {
+            std::fs::remove_file(app.join("pip.py")).unwrap();
+            std::fs::create_dir_all(app.join(package)).unwrap();
+            std::fs::write(app.join(package).join("__init__.py"), payload).unwrap();
+        }
+        std::fs::write(app.join(planted), payload).unwrap();
+        commit_files(&fx, &app, &[], &format!("our own {planted}"));
+        let out = roll(true);
+        assert!(out.status.success(), "{planted}: {}", text(&out));
+        assert_eq!(
+            stdout(&out),
+            format!(
+                "jaxlib: 0.4.1 -> 0.4.2 in requirements.txt\nWould update requirements.\nwould write {}\n",
+                app.join("requirements.txt").display()
+            ),
+            "{planted}"
+        );
+        assert_no_payload_ran(&fx);
+    }
+    let out = roll(false);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_no_payload_ran(&fx);
+    assert_eq!(
+        std::fs::read_to_string(app.join("requirements.txt")).unwrap(),
+        "jaxlib==0.4.2\n"
+    );
+}
+
+// ---- Workspace markers that come with a repository ----------------------------------
+
+/// A registry that a repository might commit beside a marker: loaded as the
+/// workspace's, it would send every clone and fetch of liba elsewhere.
+fn planted_registry(fx: &Fixture) -> String {
+    format!(
+        "[repos.liba]\nro_url = \"file://{}/elsewhere/liba.git\"\ndeps = [\"base\"]\n",
+        fx.tmp.path().display()
+    )
+}
+
+const MARKER: &str = ".openxla_workspace.json";
+
+#[test]
+fn a_project_that_commits_a_workspace_marker_is_not_the_workspace() {
+    let fx = fixture();
+    let registry = planted_registry(&fx);
+    push_upstream(
+        &fx,
+        "app",
+        &[
+            (MARKER, "{\"version\": 0}\n"),
+            ("openxla-workspace.toml", &registry),
+        ],
+    );
+    fx.ok(&["checkout", "app"]);
+    let app = fx.ws.join("app");
+    assert!(app.join(MARKER).is_file() && app.join("openxla-workspace.toml").is_file());
+    let warning = format!(
+        "warning: ignored the workspace marker {}: it is inside {}, a project of the workspace {}; \
+         a marker that comes with a repository does not make a workspace\n",
+        app.join(MARKER).display(),
+        app.display(),
+        fx.ws.display()
+    );
+
+    let from_top = fx.run(&fx.ws, &["status", "--repo", "app"]);
+    assert!(from_top.status.success(), "{}", text(&from_top));
+    let before = snapshot_all(&fx);
+    let inside = fx.run(&app, &["status"]);
+    assert!(inside.status.success(), "{}", text(&inside));
+    assert_eq!(stdout(&inside), stdout(&from_top));
+    assert_eq!(stderr(&inside), warning);
+    assert_eq!(snapshot_all(&fx), before);
+
+    let out = fx.run(&app, &["sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(err.starts_with(&warning), "{err}");
+    assert_eq!(err.matches("ignored the workspace marker").count(), 1, "{err}");
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+    assert_eq!(fx.head("libb"), fx.id("LIBB_2"));
+    assert!(!fx.tmp.path().join("elsewhere").exists());
+    assert_no_payload_ran(&fx);
+}
+
+#[test]
+fn a_clone_that_commits_a_workspace_marker_is_no_workspace_and_cannot_be_made_one() {
+    let fx = fixture();
+    let registry = planted_registry(&fx);
+    push_upstream(
+        &fx,
+        "app",
+        &[
+            (MARKER, "{\"version\": 0}\n"),
+            ("openxla-workspace.toml", &registry),
+        ],
+    );
+    let clone = fx.tmp.path().join("clone");
+    fx.git(
+        fx.tmp.path(),
+        &[
+            "clone",
+            "-q",
+            fx.remote("app").to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    let before = snapshot_all(&fx);
+    let warning = format!(
+        "warning: ignored the workspace marker {}: it is tracked by git; \
+         a marker that comes with a repository does not make a workspace\n",
+        clone.join(MARKER).display()
+    );
+    for args in [&["status"][..], &["sync"], &["list"]] {
+        let out = fx.run(&clone, args);
+        if args == ["list"] {
+            // list works outside a workspace: with the default and
+            // OPENXLA_WORKSPACE_REGISTRY layers, never the clone's file.
+            assert!(out.status.success(), "{}", text(&out));
+            assert!(!stdout(&out).contains("elsewhere"), "{}", text(&out));
+            assert_eq!(stderr(&out), warning);
+            continue;
+        }
+        assert_eq!(
+            fails(&out),
+            format!(
+                "{warning}error: No workspace found in a directory enclosing {}\n  \
+                 run `openxla-workspace init` in the folder that should hold your checkouts\n",
+                clone.display()
+            ),
+            "{args:?}"
+        );
+    }
+    assert_eq!(
+        fails(&fx.run(&clone, &["init"])),
+        format!(
+            "{warning}error: {} is here already, but it is tracked by git, so this folder cannot be a \
+             workspace; run `openxla-workspace init` in a folder outside that repository\n",
+            clone.join(MARKER).display()
+        )
+    );
+    assert_eq!(snapshot_all(&fx), before, "something changed on disk");
+}
+
+#[test]
+fn a_workspace_inside_the_users_own_repository_is_a_workspace() {
+    // A home folder kept in git, with a workspace in it that git does not
+    // track (untracked, or ignored).
+    let fx = fixture();
+    let home_repo = fx.tmp.path().join("dotfiles");
+    std::fs::create_dir_all(&home_repo).unwrap();
+    fx.git(&home_repo, &["init", "-q"]);
+    commit_files(&fx, &home_repo, &[(".gitignore", "ignored-ws/\n")], "dotfiles");
+    for name in ["ws", "ignored-ws"] {
+        let ws = home_repo.join(name);
+        std::fs::create_dir_all(&ws).unwrap();
+        let out = fx.run(&ws, &["init"]);
+        assert_eq!(
+            stdout(&out),
+            format!("Initialized workspace at: {}\n", ws.display())
+        );
+        let out = fx.run(&ws, &["checkout", "--sync", "app"]);
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(!stderr(&out).contains("workspace marker"), "{}", text(&out));
+        let out = fx.run(&ws.join("liba"), &["status"]);
+        assert!(out.status.success(), "{}", text(&out));
+        assert_eq!(stderr(&out), "");
+        assert!(stdout(&out).contains("at pin"), "{}", text(&out));
+    }
 }

@@ -117,7 +117,10 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
             code = code.max(match synced {
                 Ok(code) => code,
                 Err(e) => {
-                    eprintln!("error: {root}: {e:#}");
+                    eprintln!(
+                        "error: {root}: {}",
+                        crate::text::escape_control(&format!("{e:#}"), true)
+                    );
                     1
                 }
             });

@@ -8,14 +8,11 @@ use crate::workspace::{InitOutcome, Workspace};
 /// Creates the marker in the current folder, or reports the enclosing
 /// workspace and changes nothing.
 pub fn run(ctx: &Context) -> Result<i32> {
-    if ctx.dry_run {
-        match Workspace::find(&ctx.cwd) {
-            Ok(ws) => println!("Running within existing workspace: {}", ws.root().display()),
-            Err(_) => println!("would write {}", ctx.cwd.join(crate::workspace::MARKER).display()),
+    let search = ctx.search_workspace()?;
+    match Workspace::init(&search, !ctx.dry_run)? {
+        InitOutcome::Created(dir) if ctx.dry_run => {
+            println!("would write {}", dir.join(crate::workspace::MARKER).display())
         }
-        return Ok(0);
-    }
-    match Workspace::init(&ctx.cwd)? {
         InitOutcome::Created(dir) => println!("Initialized workspace at: {}", dir.display()),
         InitOutcome::Existing(dir) => {
             println!("Running within existing workspace: {}", dir.display())

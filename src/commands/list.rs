@@ -15,7 +15,9 @@ use crate::types::RepoName;
 pub fn run(ctx: &Context) -> Result<i32> {
     let workspace = ctx.workspace().ok();
     let registry = ctx.registry(workspace.as_ref())?;
-    print!("{}", render(&registry));
+    // A registry is anyone's text: a requirements path or a bidi character
+    // in a branch name must not reach the terminal as such.
+    print!("{}", crate::text::escape_control(&render(&registry), true));
     Ok(0)
 }
 
@@ -58,7 +60,7 @@ pub fn render(registry: &Registry) -> String {
                             .collect();
                         let _ = write!(out, "    py_package {name}");
                         if !pip_flags.is_empty() {
-                            let _ = write!(out, " (pip {})", pip_flags.join(" "));
+                            let _ = write!(out, " (pip {pip_flags})");
                         }
                         if !files.is_empty() {
                             let _ = write!(out, " -> {}", files.join(", "));

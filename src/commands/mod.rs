@@ -19,7 +19,7 @@ use crate::exec::{Executor, DEFAULT_JOBS};
 use crate::git::Git;
 use crate::registry::{self, Project, Registry, Sources};
 use crate::report::{Reporter, Verbosity};
-use crate::workspace::Workspace;
+use crate::workspace::{Search, Workspace};
 
 /// What every command needs: the global options, turned into runners.
 pub struct Context {
@@ -39,6 +39,8 @@ pub struct Context {
     pub paint: crate::report::Paint,
     /// The shared object cache (`--cache-dir`), if any.
     pub cache: Option<std::sync::Arc<crate::cache::Cache>>,
+    /// Set once the markers [`Context::workspace`] passed over were named.
+    warned_markers: std::sync::Once,
 }
 
 impl Context {
@@ -67,12 +69,25 @@ impl Context {
                 )?)),
                 None => None,
             },
+            warned_markers: std::sync::Once::new(),
         })
     }
 
     /// The workspace enclosing the current folder.
     pub fn workspace(&self) -> Result<Workspace> {
-        Workspace::find(&self.cwd)
+        self.search_workspace()?.into_workspace()
+    }
+
+    /// The search for the workspace enclosing the current folder, with a
+    /// warning (once per run) for each marker passed over on the way.
+    pub fn search_workspace(&self) -> Result<Search> {
+        let search = Workspace::search(&self.cwd, &self.git)?;
+        self.warned_markers.call_once(|| {
+            for ignored in &search.ignored {
+                self.reporter.warn(&ignored.to_string());
+            }
+        });
+        Ok(search)
     }
 
     /// The registry: default, then the workspace's file, then `--registry`.

@@ -11,6 +11,7 @@ use crate::git::{CommitSummary, Git};
 use crate::pinfile::{self, Pins};
 use crate::registry::Project;
 use crate::report::Failure;
+use crate::text::escape_control;
 
 /// Runs `pin`; returns the exit status.
 pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
@@ -83,12 +84,14 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
         pins.set_pin(dep.name.clone(), summary.id.clone());
         pins.set_origin(dep.name.clone(), dep.ro_url.clone());
         pins.set_submodules(dep.name.clone(), dep.submodules);
+        // The subject is anyone's text: escaped, so that it cannot
+        // repaint the line or the terminal.
         println!(
             "{}: {} {} : {}",
             dep.name,
             summary.id.short(),
-            summary.date,
-            summary.subject
+            escape_control(&summary.date, false),
+            escape_control(&summary.subject, false)
         );
     }
     for (name, commit) in old_pins.pinned() {

@@ -241,10 +241,10 @@ impl Roller<'_> {
                         }
                     }
                     if !failed[i] {
-                        queries.push((
-                            i,
-                            Query::Newest(pip.index_versions_cmd(self.dir, name, pip_flags)),
-                        ));
+                        match pip.index_versions_cmd(self.dir, name, pip_flags) {
+                            Ok(cmd) => queries.push((i, Query::Newest(cmd))),
+                            Err(e) => fail(i, anyhow!("{}: {e}", self.label(i, action)), &mut failed),
+                        }
                     }
                 }
             }
@@ -306,8 +306,9 @@ impl Roller<'_> {
         let ctx = self.ctx;
         let mut written: Vec<&Path> = Vec::new();
         for (i, action) in plan.actions.iter().enumerate() {
+            // The lines quote the registry (requirements paths, branches).
             for line in &action.lines {
-                println!("{line}");
+                println!("{}", crate::text::escape_control(line, false));
             }
             for warning in &action.warnings {
                 ctx.reporter.warn(warning);

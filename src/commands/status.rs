@@ -15,6 +15,7 @@ use crate::pinfile::{self, Pins};
 use crate::registry::Project;
 use crate::report::Paint;
 use crate::resolve::{Resolver, SyncOptions};
+use crate::text::{escape_control, json_for_terminal};
 use crate::types::{CommitId, RepoName};
 use crate::workspace::Workspace;
 
@@ -95,7 +96,9 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
         },
     );
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        // Exact data (a branch name as git has it), yet nothing a terminal
+        // would act on: see `json_for_terminal`.
+        println!("{}", json_for_terminal(&serde_json::to_string_pretty(&rows)?));
     } else {
         if from.is_none() {
             ctx.reporter.note(
@@ -193,7 +196,7 @@ fn row(
         Err(e) => {
             row.state.push(format!(
                 "error: {}",
-                e.stderr.lines().next().unwrap_or("git status failed")
+                escape_control(e.stderr.lines().next().unwrap_or("git status failed"), false)
             ));
             return row;
         }
@@ -246,7 +249,7 @@ pub fn render_table(rows: &[Row], paint: &Paint) -> String {
         .iter()
         .map(|r| {
             let head = match (&r.head, &r.branch) {
-                (Some(h), Some(b)) => format!("{} {b}", &h[..7]),
+                (Some(h), Some(b)) => format!("{} {}", &h[..7], escape_control(b, false)),
                 (Some(h), None) => format!("{} detached", &h[..7]),
                 (None, _) if r.present => "(no commits)".into(),
                 (None, _) => "-".into(),

@@ -16,7 +16,7 @@ mod runnable_part_tests;
 mod test_pins;
 mod write;
 
-pub use read::{parse, parse_bytes, read, read_raw};
+pub use read::{parse, parse_bytes, read, read_raw, too_large};
 pub use write::{render, write};
 
 /// The pin file's name at a project's root.

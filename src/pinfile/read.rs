@@ -167,7 +167,8 @@ pub fn parse(text: &str, file: &Path) -> Result<Pins, PinFileError> {
     Ok(pins)
 }
 
-fn too_large(file: &Path) -> PinFileError {
+/// The error for a pin file over [`MAX_FILE_SIZE`], named `file`.
+pub fn too_large(file: &Path) -> PinFileError {
     PinFileError::new(
         file,
         0,

@@ -200,7 +200,12 @@ pub fn real_git() -> PathBuf {
 /// blocking, a clone creates its (empty) repository as git does first, and
 /// a checkout runs for real, so the kill lands after git finished but before
 /// the tool knew. `--version` answers `$TRUST_GIT_VERSION` when set.
-/// Every call is appended to `$TRUST_GIT_LOG` when set.
+/// Every call is appended to `$TRUST_GIT_LOG` when set. The git command
+/// named by `$TRUST_GIT_FAIL` prints `$TRUST_GIT_STDERR` on stderr and
+/// fails, as git does when a server or repository makes it say something.
+/// With `$TRUST_GIT_TEE` set, what `git cat-file` sends the tool is also
+/// appended to that file, as far as the tool takes it: its size is how much
+/// the tool let git send.
 pub fn fake_git_dir(fx: &Fixture) -> PathBuf {
     let bin = fx.tmp.path().join("fake-bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -208,6 +213,16 @@ pub fn fake_git_dir(fx: &Fixture) -> PathBuf {
         r#"#!/bin/sh
 real='{real}'
 if [ -n "$TRUST_GIT_LOG" ]; then echo "$*" >> "$TRUST_GIT_LOG"; fi
+for arg in "$@"; do
+    if [ -n "$TRUST_GIT_FAIL" ] && [ "$arg" = "$TRUST_GIT_FAIL" ]; then
+        printf '%s\n' "$TRUST_GIT_STDERR" >&2
+        exit 128
+    fi
+done
+if [ "$1" = "cat-file" ] && [ -n "$TRUST_GIT_TEE" ]; then
+    "$real" "$@" | tee -a "$TRUST_GIT_TEE"
+    exit
+fi
 if [ "$1" = "--version" ] && [ -n "$TRUST_GIT_VERSION" ]; then
     echo "git version $TRUST_GIT_VERSION"
     exit 0
@@ -345,4 +360,50 @@ pub fn pip_schedule(fx: &Fixture) -> (PathBuf, PathBuf) {
     .unwrap();
     std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
     (registry, python)
+}
+
+// ---- The terminal ---------------------------------------------------------------
+
+/// Runs `cmd` (its program, arguments, folder and environment) with stdin,
+/// stdout and stderr on a pseudo-terminal, through `script`; returns what
+/// the terminal received (both streams, `\r\n` line ends as a terminal
+/// driver writes them) and the exit status.
+pub fn run_on_terminal(cmd: &Command) -> (String, Option<i32>) {
+    let mut line = String::new();
+    for word in std::iter::once(cmd.get_program()).chain(cmd.get_args()) {
+        let word = word.to_str().expect("UTF-8 arguments");
+        line.push_str(&format!("'{}' ", word.replace('\'', "'\\''")));
+    }
+    let mut script = Command::new("script");
+    script.args(["-qfec", &line, "/dev/null"]);
+    if let Some(dir) = cmd.get_current_dir() {
+        script.current_dir(dir);
+    }
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => script.env(key, value),
+            None => script.env_remove(key),
+        };
+    }
+    let out = script.stdin(Stdio::null()).output().expect("script(1) runs");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code(),
+    )
+}
+
+/// Asserts that `shown` holds no byte a terminal would act on: no escape,
+/// no BEL, no carriage return except in a `\r\n` line end, no C1 control,
+/// no bidi or zero-width character.
+pub fn assert_terminal_safe(shown: &str) {
+    let unix = shown.replace("\r\n", "\n");
+    let bad: Vec<char> = unix
+        .chars()
+        .filter(|&c| (c.is_control() && c != '\n' && c != '\t') || invisible(c))
+        .collect();
+    assert!(bad.is_empty(), "the terminal received {bad:?}:\n{shown}");
+}
+
+fn invisible(c: char) -> bool {
+    matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060 | 0x2066..=0x2069 | 0xFEFF)
 }
