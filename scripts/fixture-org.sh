@@ -750,7 +750,9 @@ bench_main() {
 # (each is renamed into place once finished) and skips it, so an
 # interrupted run resumes. The plugin embeds DIR and the tool's pin-file
 # format, so it, the registry and real.env are rebuilt on every run (about
-# a second). Change REAL_VERSION whenever the output of the big ones changes.
+# a second). Change REAL_VERSION whenever the output of the big ones changes:
+# `fixture-org.sh --real-shaped-version` prints it, and scripts/bench.sh
+# names its folder after it.
 readonly REAL_VERSION=1
 
 # The generator: a fast-import stream on stdout. Variables: name seed
