@@ -4,9 +4,12 @@
 #
 # Usage: scripts/fixture-org.sh DIR
 #        scripts/fixture-org.sh --bench N [--commits C] [--files F] DIR
+#        scripts/fixture-org.sh --real-shaped DIR
 #
 # The second form builds the larger organisation that scripts/bench.sh
-# measures against (see "Bench mode" below). The rest of this comment is
+# measures against (see "Bench mode" below), the third one the size of the
+# real OpenXLA projects for scripts/bench.sh --real-shaped (see
+# "Real-shaped mode"). The rest of this comment is
 # about the first form, the small fixture that the tests and the demo use.
 #
 # DIR is created if missing and must be empty otherwise. Afterwards it holds:
@@ -50,9 +53,11 @@ die() {
 usage() {
 	printf 'usage: %s DIR\n' "$PROG"
 	printf '       %s --bench N [--commits C] [--files F] DIR\n' "$PROG"
+	printf '       %s --real-shaped DIR\n' "$PROG"
 	printf 'Build a deterministic organisation of bare git repositories in DIR (new or empty):\n'
 	printf 'the small fixture of the tests and the demo, or with --bench the benchmark\n'
-	printf 'organisation of N projects, C commits over about F files each (default 300, 1000).\n'
+	printf 'organisation of N projects, C commits over about F files each (default 300, 1000),\n'
+	printf 'or with --real-shaped one the size of the real OpenXLA projects (kept and resumed).\n'
 }
 
 # ---------------------------------------------------------------------------
@@ -699,6 +704,458 @@ bench_main() {
 }
 
 # ---------------------------------------------------------------------------
+# Real-shaped mode: scripts/fixture-org.sh --real-shaped DIR
+#
+# An organisation the size of the real OpenXLA projects, for
+# scripts/bench.sh --real-shaped. DIR then holds:
+#   DIR/git/NAME.git   bare repositories, repacked with bitmaps:
+#                      iree       20,000 commits, about 7,200 files at the
+#                                 tip, 10 submodules third_party/NAME with
+#                                 relative URLs: llvm-project (large: 20,000
+#                                 files at the tip, 1,500 commits) and nine
+#                                 small ones
+#                      jax        37,000 commits, about 2,000 files (mostly
+#                                 Python, PiperOrigin-RevId trailers)
+#                      stablehlo  1,900 commits, about 3,600 files (large
+#                                 MLIR tests, big changes per commit)
+#                      llvm-project, googletest, ...  iree's submodules
+#                      openxla-pjrt-plugin  300 commits over 150 files, then
+#                                 a sync_deps.py (the tool's own format,
+#                                 runnable) pinning iree, jax and stablehlo
+#                                 each three commits below its branch tip
+#   DIR/registry.toml  the four projects (include_default = false), every
+#                      URL ssh://bench-host/DIR/git/NAME.git
+#   DIR/real.env       KEY=value lines: REAL_DIR, REAL_VERSION, REAL_PLUGIN,
+#                      REAL_DEPS (comma-separated), REAL_SUBMODULES (the
+#                      project with submodules), REAL_SUBS (its submodule
+#                      repositories), REAL_URL_PREFIX, PLUGIN_TIP, PIN_NAME,
+#                      TIP_NAME and COUNT_NAME (commits reachable from the
+#                      pin) for each dep, GEN_SECONDS_NAME for each
+#                      repository (what generating it took, when it was
+#                      built). Written last.
+#   DIR/real-shaped.version  the generator version that built DIR.
+#
+# Content is generated source text (C++, Python, MLIR, each file with a
+# vocabulary of its own: it compresses about 4x with zlib, like source).
+# Every commit changes a few lines in a few files, or, more rarely, many
+# lines in many files, adds files and deletes others; files are added and
+# removed over the history so that the tip ends with the file count above.
+# Each file's versions are written one after another into the fast-import
+# stream, so that fast-import stores each as a delta against the previous
+# one, as a repack would. Every submodule's recorded commit moves along the
+# submodule's history and stays two commits below its branch tip.
+#
+# The big repositories depend only on the generator (not on DIR), take
+# minutes to make, and are kept: a run finds DIR/git/NAME.git complete
+# (each is renamed into place once finished) and skips it, so an
+# interrupted run resumes. The plugin embeds DIR and the tool's pin-file
+# format, so it, the registry and real.env are rebuilt on every run (about
+# a second). Change REAL_VERSION whenever the output of the big ones changes:
+# `fixture-org.sh --real-shaped-version` prints it, and scripts/bench.sh
+# names its folder after it.
+readonly REAL_VERSION=1
+
+# The generator: a fast-import stream on stdout. Variables: name seed
+# commits files (at the tip) dirs init (percent of the files in the first
+# commit) pyw mlw (percent of Python and MLIR files; the rest C++) lscale
+# (percent: file sizes) churn (percent: lines changed per commit) big (per
+# mille of commits that are large) trailer (none, rev or sob) date0 smfile
+# (optional: "PATH URL SHA..." lines, one per submodule).
+readonly REAL_AWK='
+function rnd() { X = (X * 16807) % 2147483647; return X }
+function pick(n) { return rnd() % n }
+function word() { return W[pick(NW)] }
+function lw() { return pick(8) ? LW[pick(NLW)] : W[pick(NW)] }
+function ident(   k) { k = pick(6); if (k == 0) return LI[pick(NLI)] "_" lw(); if (k == 1) return LI[pick(NLI)]; if (k == 2) return lw(); return LI[pick(NLI)] }
+function num() { return pick(4) ? pick(16) : pick(1000) }
+function cline(   k) {
+	k = pick(12)
+	if (k == 0) return ""
+	if (k == 1) return IND[pick(4)] "// " lw() " " lw() " " lw() " " lw() " " lw() " " lw() "."
+	if (k == 2) return IND[pick(4)] ident() " = " ident() "(" ident() ", " num() ");"
+	if (k == 3) return IND[pick(4)] "if (" ident() "->" ident() "() > " num() ") return " ident() ";"
+	if (k == 4) return "static " TY[pick(NT)] " " ident() "(" TY[pick(NT)] " " ident() ", " TY[pick(NT)] " " ident() ") {"
+	if (k == 5) return IND[pick(3)] "}"
+	if (k == 6) return IND[pick(4)] "for (int i = 0; i < " ident() ".size(); ++i) " ident() "[i] += " num() ";"
+	if (k == 7) return IND[pick(4)] "auto " ident() " = " ident() "." ident() "<" TY[pick(NT)] ">(" ident() ");"
+	if (k == 8) return IND[pick(4)] "return " ident() "(" ident() ", " ident() ");"
+	if (k == 9) return "#include \"" lw() "/" lw() "/" ident() ".h\""
+	if (k == 10) return IND[pick(4)] "  " ident() "." ident() "(" ident() "_" num() ");"
+	return IND[pick(4)] "LLVM_DEBUG(llvm::dbgs() << \"" lw() " " lw() ": \" << " ident() " << \"\\n\");"
+}
+function pline(   k) {
+	k = pick(10)
+	if (k == 0) return ""
+	if (k == 1) return IND[pick(3)] "# " lw() " " lw() " " lw() " " lw() " " lw() "."
+	if (k == 2) return IND[pick(4)] ident() " = " ident() "(" ident() ", " num() ")"
+	if (k == 3) return IND[pick(3)] "if " ident() "." ident() " > " num() ":"
+	if (k == 4) return "def " ident() "(" ident() ", " ident() "=" num() "):"
+	if (k == 5) return IND[pick(4)] "return " ident() "." ident() "(" ident() ")"
+	if (k == 6) return IND[pick(4)] "for " ident() " in " ident() "(" ident() "):"
+	if (k == 7) return "from " lw() "." lw() " import " ident()
+	if (k == 8) return IND[pick(4)] "self." ident() " = jnp." ident() "(" ident() ", axis=" pick(4) ")"
+	return IND[pick(4)] "\"\"\"" lw() " " lw() " " lw() " " lw() "\"\"\""
+}
+function mline(   k) {
+	k = pick(8)
+	if (k == 0) return ""
+	if (k <= 3) return "  %" pick(400) " = stablehlo." lw() " %" pick(400) ", %" pick(400) " : tensor<" (1 + pick(64)) "x" (1 + pick(128)) "x" ET[pick(4)] ">"
+	if (k == 4) return "// CHECK: " lw() "." lw() " %" pick(100) " : tensor<" (1 + pick(16)) "x" ET[pick(4)] ">"
+	if (k == 5) return "func.func @" ident() "(%arg0: tensor<" (1 + pick(32)) "x" ET[pick(4)] ">) -> tensor<" (1 + pick(32)) "x" ET[pick(4)] "> {"
+	if (k == 6) return "  func.return %" pick(400) " : tensor<" (1 + pick(32)) "x" ET[pick(4)] ">"
+	return "}"
+}
+function line(f) { if (FL[f] == 1) return pline(); if (FL[f] == 2) return mline(); return cline() }
+function live_add(f) { LV[++nlive] = f; POS[f] = nlive }
+function live_del(f,   p, g) { p = POS[f]; g = LV[nlive]; LV[p] = g; POS[g] = p; delete LV[nlive]; nlive--; delete POS[f] }
+function add_file(c,   f, d, r, ext) {
+	f = NF++
+	d = 1 + pick(ND - 1)
+	r = pick(100)
+	if (r < pyw) { FL[f] = 1; ext = ".py" } else if (r < pyw + mlw) { FL[f] = 2; ext = ".mlir" } else { FL[f] = 0; ext = pick(3) ? ".cpp" : ".h" }
+	PATH[f] = DP[d] "/" word() "_" f ext
+	NV[f] = 1
+	TOUCH[f] = c
+	CH[c] = CH[c] " " f
+	live_add(f)
+}
+function file_lines(f,   r, n) {
+	r = pick(100)
+	if (r < 55) n = 15 + pick(120); else if (r < 85) n = 120 + pick(400); else if (r < 97) n = 500 + pick(1500); else n = 2000 + pick(6000)
+	return int(n * lscale / 100) + 2
+}
+# set_line I TEXT: line I of the current file becomes TEXT (size kept in SZ).
+function set_line(i, s) { SZ += length(s) - (i in L ? length(L[i]) + 1 : 0) + 1; L[i] = s }
+function edit(f, k,   h, per, j, p, op, i, e) {
+	h = 1 + (k > 8 ? pick(4) : 0)
+	per = int(k / h) + 1
+	for (j = 0; j < h; j++) {
+		p = 2 + pick(N - 1)
+		op = pick(10)
+		if (op == 6 || op == 7 || op == 9) {
+			if (op == 9) p = N + 1
+			for (i = N; i >= p; i--) L[i + per] = L[i]
+			for (i = p; i < p + per; i++) { delete L[i]; set_line(i, line(f)) }
+			N += per
+		} else if (op == 8 && N > per + 5) {
+			for (i = p; i < p + per && i <= N; i++) SZ -= length(L[i]) + 1
+			e = i - p
+			for (i = p; i + e <= N; i++) L[i] = L[i + e]
+			for (; i <= N; i++) delete L[i]
+			N -= e
+		} else {
+			for (i = p; i < p + per && i <= N; i++) set_line(i, line(f))
+		}
+	}
+}
+function msg(c,   s, b, i, j, n) {
+	s = "[" word() "] " toupper(substr(word(), 1, 1)) substr(word(), 2)
+	n = 3 + pick(7)
+	for (i = 0; i < n; i++) s = s " " word()
+	if (pick(10) < 7) {
+		n = 1 + pick(3)
+		for (i = 0; i < n; i++) {
+			b = ""
+			for (j = 0; j < 10 + pick(40); j++) b = b (j % 11 == 10 ? "\n" : " ") word()
+			s = s "\n\n" substr(b, 2)
+		}
+	}
+	if (trailer == "rev") s = s "\n\nPiperOrigin-RevId: " (600000000 + c * 17 + pick(17))
+	else if (trailer == "sob") s = s "\n\nSigned-off-by: " AUTH[pick(NA)]
+	return s
+}
+function data(s) { printf "data %d\n%s\n", length(s), s }
+BEGIN {
+	X = seed % 2147483646 + 1
+	for (i = 0; i < 20; i++) rnd()
+	split("ab ac ad al an ar as at be ca ce co de di do el em en er es et fi ge in io is it la le li lo ma me mi mo na ne no op or pa pe po ra re ri ro sa se si so ta te ti to tu un ur va ve vi ga gu ho ke", SY, " ")
+	NSY = 64
+	NW = 3000
+	for (i = 0; i < NW; i++) { w = SY[1 + pick(NSY)] SY[1 + pick(NSY)]; if (pick(3)) w = w SY[1 + pick(NSY)]; if (!pick(4)) w = w SY[1 + pick(NSY)]; W[i] = w }
+	NT = split("int int64_t Value Operation* LogicalResult Type StringRef bool size_t OpBuilder& Location unsigned", TY, " ")
+	NT2 = split("f32 i32 bf16 f16", ET, " ")
+	IND[0] = ""; IND[1] = "  "; IND[2] = "    "; IND[3] = "      "
+	NA = 150
+	for (i = 0; i < NA; i++) { a = word(); b = word(); AUTH[i] = toupper(substr(a, 1, 1)) substr(a, 2) " " toupper(substr(b, 1, 1)) substr(b, 2) " <" a "." b "@example.invalid>" }
+	# Folders: a few at the top, the rest below them (mostly shallow).
+	ND = dirs
+	DP[0] = ""
+	ntop = 5 + pick(6)
+	for (d = 1; d < ND; d++) {
+		if (d <= ntop) { p = 0; DEP[d] = 1 }
+		else { p = pick(d - 1); q = pick(d - 1); p = 1 + (q < p ? q : p); while (DEP[p] >= 6) p = PAR[p]; DEP[d] = DEP[p] + 1 }
+		PAR[d] = p
+		nm = (p ? DP[p] "/" : "") word()
+		if (nm in SEEN) nm = nm d
+		SEEN[nm] = 1
+		DP[d] = nm
+	}
+	# Phase 1: plan which files each commit adds, changes and deletes.
+	NF = 0; nlive = 0
+	F0 = int(files * init / 100)
+	for (i = 0; i < F0; i++) add_file(0)
+	for (c = 1; c < commits; c++) {
+		r = pick(1000)
+		if (r < big) { m = 10 + pick(60); k = 20 + pick(200); a = 3 + pick(30); d = pick(15) }
+		else if (r < 200) { m = 3 + pick(10); k = 3 + pick(30); a = pick(3); d = pick(2) }
+		else { m = 1 + pick(3); k = 1 + pick(6); a = (pick(20) == 0); d = (pick(30) == 0) }
+		k = int(k * churn / 100) + 1
+		t = F0 + (files - F0) * c / (commits - 1)
+		e = nlive + a - d - t
+		if (e < 0) a -= int(e)
+		else if (e > 20) d += int(e / 2)
+		for (j = 0; j < d && nlive > 1; j++) {
+			f = LV[1 + pick(nlive)]
+			if (TOUCH[f] == c) continue
+			TOUCH[f] = c; DL[c] = DL[c] " " f; live_del(f)
+		}
+		for (j = 0; j < m && nlive > 0; j++) {
+			f = LV[1 + pick(nlive)]
+			if (TOUCH[f] == c) continue
+			TOUCH[f] = c; NV[f]++; EK[f, NV[f]] = 1 + pick(k); CH[c] = CH[c] " " f
+		}
+		for (j = 0; j < a; j++) add_file(c)
+	}
+	# Submodules: "PATH URL SHA..." lines; the first SHA recorded at the
+	# import, the others spread over the history, the last at commits-5.
+	ns = 0
+	if (smfile != "") while ((getline sl < smfile) > 0) {
+		n = split(sl, SL, " ")
+		ns++; SMP[ns] = SL[1]; SMU[ns] = SL[2]; SM0[ns] = SL[3]
+		for (i = 4; i <= n; i++) { at = int((i - 3) * (commits - 5) / (n - 3)); BUMP[at] = BUMP[at] "M 160000 " SL[i] " " SL[1] "\n" }
+	}
+	# Phase 2: every version of each file in a row, so fast-import stores
+	# each as a delta against the one before (as a repack would).
+	mark = 0
+	for (f = 0; f < NF; f++) {
+		N = file_lines(f)
+		NLW = 30 + pick(30)
+		for (i = 0; i < NLW; i++) LW[i] = W[pick(NW)]
+		NLI = 20 + pick(20)
+		for (i = 0; i < NLI; i++) { a = LW[pick(NLW)]; b = LW[pick(NLW)]; LI[i] = pick(2) ? a toupper(substr(b, 1, 1)) substr(b, 2) : a "_" b }
+		SZ = 0
+		split("", L)
+		set_line(1, (FL[f] == 1 ? "# " : "// ") name ": " PATH[f])
+		for (i = 2; i <= N; i++) set_line(i, line(f))
+		for (v = 1; v <= NV[f]; v++) {
+			if (v > 1) edit(f, EK[f, v])
+			MK[f, v] = ++mark
+			printf "blob\nmark :%d\ndata %d\n", mark, SZ
+			for (i = 1; i <= N; i++) print L[i]
+		}
+	}
+	# Phase 3: the commits.
+	when = date0
+	for (c = 0; c < commits; c++) {
+		when += 600 + pick(7200)
+		a = AUTH[pick(NA)]
+		print "commit refs/heads/main"
+		print "author " a " " when " +0000"
+		print "committer " a " " when " +0000"
+		data(c ? msg(c) : name ": initial import")
+		if (c == 0) {
+			print "M 100644 inline README.md"
+			data("# " name "\n\nA generated repository for the openxla-workspace real-shaped benchmark.\n")
+			if (ns > 0) {
+				gm = ""
+				for (i = 1; i <= ns; i++) gm = gm "[submodule \"" SMP[i] "\"]\n\tpath = " SMP[i] "\n\turl = " SMU[i] "\n"
+				print "M 100644 inline .gitmodules"
+				data(gm)
+				for (i = 1; i <= ns; i++) print "M 160000 " SM0[i] " " SMP[i]
+			}
+		}
+		n = split(CH[c], T, " ")
+		for (i = 1; i <= n; i++) { f = T[i]; CV[f]++; print "M 100644 :" MK[f, CV[f]] " " PATH[f] }
+		n = split(DL[c], T, " ")
+		for (i = 1; i <= n; i++) print "D " PATH[T[i]]
+		if (c in BUMP) printf "%s", BUMP[c]
+	}
+	print "done"
+}'
+
+# real_repo NAME SEED COMMITS FILES DIRS INIT PYW MLW LSCALE CHURN BIG TRAILER [SMFILE]:
+# generate DIR/git/NAME.git unless an earlier run did. Runs beside others.
+real_repo() {
+	local name=$1 bare=$DIR/git/$1.git tmp=$DIR/git/.$1.git.tmp log=$WORK/$1.log t0
+	[[ ! -d $bare ]] || return 0
+	t0=$SECONDS
+	rm -rf -- "$tmp"
+	if ! {
+		git -c init.defaultBranch=main init -q --bare "$tmp" &&
+			awk -v name="$name" -v seed="$2" -v commits="$3" -v files="$4" -v dirs="$5" \
+				-v init="$6" -v pyw="$7" -v mlw="$8" -v lscale="$9" -v churn="${10}" \
+				-v big="${11}" -v trailer="${12}" -v smfile="${13-}" \
+				-v date0="$FIRST_COMMIT_EPOCH" "$REAL_AWK" |
+			git --git-dir="$tmp" fast-import --quiet --done &&
+			git --git-dir="$tmp" repack -a -d -q &&
+			git --git-dir="$tmp" pack-refs --all
+	} >"$log" 2>&1; then
+		cat "$log" >&2
+		die "could not generate $name"
+	fi
+	printf '%d\n' "$((SECONDS - t0))" >"$tmp/generation-seconds"
+	mv -- "$tmp" "$bare"
+}
+
+# iree's submodules: NAME SEED COMMITS FILES DIRS PYW MLW LSCALE.
+REAL_SUB_SPECS=(
+	"llvm-project 101 1500 20000 2500 5 30 55"
+	"googletest 102 600 250 30 5 0 100"
+	"benchmark 103 400 150 20 10 0 100"
+	"flatbuffers 104 500 500 50 10 0 100"
+	"cpuinfo 105 300 120 15 5 0 100"
+	"spirv_cross 106 300 200 20 5 0 200"
+	"vulkan_headers 107 300 80 10 0 0 400"
+	"tracy 108 300 400 40 5 0 100"
+	"musl 109 200 300 40 0 0 60"
+	"webgpu_headers 110 200 30 5 0 0 200"
+)
+
+# real_sm_file FILE: the submodule lines for iree's generator: each
+# submodule recorded at up to 40 commits of its history, oldest first,
+# ending two commits below its tip.
+real_sm_file() {
+	local spec name n
+	: >"$1"
+	for spec in "${REAL_SUB_SPECS[@]}"; do
+		name=${spec%% *}
+		git --git-dir="$DIR/git/$name.git" rev-list --reverse main~2 >"$GIT_LOG"
+		n=$(wc -l <"$GIT_LOG")
+		printf 'third_party/%s ../%s.git %s\n' "$name" "$name" \
+			"$(awk -v n="$n" -v k=40 'NR == 1 || NR == n || (n > k && NR % int(n / k) == 0) || n <= k { printf "%s ", $0 }' "$GIT_LOG")" >>"$1"
+	done
+}
+
+# real_plugin: openxla-pjrt-plugin, rebuilt every run: a generated history,
+# then the pin file.
+real_plugin() {
+	local name=openxla-pjrt-plugin bare=$DIR/git/openxla-pjrt-plugin.git dep key
+	local pins=() origins=() t
+	rm -rf -- "$bare"
+	for dep in "${REAL_DEPS[@]}"; do
+		key=PIN_$dep
+		pins+=("\"$dep\": \"${!key}\"")
+		origins+=("\"$dep\": \"$(bench_url "$dep")\"")
+	done
+	git_q -c init.defaultBranch=main init -q --bare "$bare"
+	awk -v name="$name" -v seed=201 -v commits=300 -v files=150 -v dirs=20 -v init=40 \
+		-v pyw=60 -v mlw=0 -v lscale=100 -v churn=100 -v big=30 -v trailer=none \
+		-v date0="$FIRST_COMMIT_EPOCH" "$REAL_AWK" |
+		git --git-dir="$bare" fast-import --quiet --done 2>"$GIT_LOG" || {
+		cat "$GIT_LOG" >&2
+		die "could not generate $name"
+	}
+	t=$(git --git-dir="$bare" log -1 --format=%ct main)
+	{
+		fi_commit "$((t + 3600))" "Pin iree, jax and stablehlo"
+		printf 'from refs/heads/main^0\n'
+		fi_file sync_deps.py "$(render_pin_file "$(py_dict "${pins[@]}")" "$(py_dict "${origins[@]}")" \
+			"$(py_dict "\"iree\": 1")")"
+		printf 'done\n'
+	} | git --git-dir="$bare" fast-import --quiet --done 2>"$GIT_LOG" || {
+		cat "$GIT_LOG" >&2
+		die "could not add the pin file to $name"
+	}
+	git_q --git-dir="$bare" repack -a -d -q
+	git_q --git-dir="$bare" pack-refs --all
+}
+
+real_write_registry() {
+	local dep
+	{
+		printf '# Real-shaped benchmark organisation made by scripts/fixture-org.sh --real-shaped\n'
+		printf 'include_default = false\n\n'
+		printf '[repos.openxla-pjrt-plugin]\nro_url = "%s"\nrw_url = "%s"\ndeps = ["iree", "jax", "stablehlo"]\n' \
+			"$(bench_url openxla-pjrt-plugin)" "$(bench_url openxla-pjrt-plugin)"
+		for dep in "${REAL_DEPS[@]}"; do
+			printf '\n[repos.%s]\nro_url = "%s"\nrw_url = "%s"\n' "$dep" "$(bench_url "$dep")" "$(bench_url "$dep")"
+			[[ $dep != iree ]] || printf 'submodules = true\n'
+		done
+	} >"$DIR/registry.toml"
+}
+
+real_write_manifest() {
+	local dep key spec subs=() name
+	for spec in "${REAL_SUB_SPECS[@]}"; do
+		subs+=("${spec%% *}")
+	done
+	{
+		printf 'REAL_DIR=%s\nREAL_VERSION=%s\n' "$DIR" "$REAL_VERSION"
+		printf 'REAL_PLUGIN=openxla-pjrt-plugin\nREAL_DEPS=%s\nREAL_SUBMODULES=iree\n' "$(IFS=,; echo "${REAL_DEPS[*]}")"
+		printf 'REAL_SUBS=%s\n' "$(IFS=,; echo "${subs[*]}")"
+		printf 'REAL_URL_PREFIX=ssh://bench-host%s/git\n' "$DIR"
+		printf 'PLUGIN_TIP=%s\n' "$(rev openxla-pjrt-plugin main)"
+		for dep in "${REAL_DEPS[@]}"; do
+			key=PIN_$dep
+			printf 'PIN_%s=%s\nTIP_%s=%s\n' "$dep" "${!key}" "$dep" "$(rev "$dep" main)"
+			printf 'COUNT_%s=%s\n' "$dep" "$(git --git-dir="$DIR/git/$dep.git" rev-list --count "${!key}")"
+		done
+		for name in "${REAL_DEPS[@]}" "${subs[@]}"; do
+			printf 'GEN_SECONDS_%s=%s\n' "${name//-/_}" "$(cat "$DIR/git/$name.git/generation-seconds")"
+		done
+	} >"$DIR/real.env"
+}
+
+real_main() {
+	if (($# != 1)) || [[ -z $1 ]]; then
+		usage >&2
+		exit 2
+	fi
+	local given=$1
+	if [[ -d $given && -n $(ls -A -- "$given") ]]; then
+		[[ -f $given/real-shaped.version ]] ||
+			die "$given is not empty and holds no real-shaped organisation; give a new or empty folder"
+		[[ $(cat "$given/real-shaped.version") == "$REAL_VERSION" ]] ||
+			die "$given was built by real-shaped generator version $(cat "$given/real-shaped.version"), not $REAL_VERSION; remove it or give another folder"
+		DIR=$(cd -- "$given" && pwd -P)
+		[[ $DIR =~ ^[A-Za-z0-9._/+@,=:~-]+$ ]] || die "path $DIR has characters that would need quoting in URLs; use a plainer path"
+	else
+		prepare_dir "$given"
+		printf '%s\n' "$REAL_VERSION" >"$DIR/real-shaped.version"
+	fi
+	readonly DIR
+	readonly WORK=$DIR/.work
+	readonly GIT_LOG=$WORK/git.log
+	rm -f -- "$DIR/real.env"
+	rm -rf -- "$WORK"
+	mkdir -p "$DIR/git" "$DIR/.home" "$WORK"
+	hermetic_git_env "$DIR/.home"
+
+	local spec name dep f
+	REAL_DEPS=(iree jax stablehlo)
+	# The longest first: jax and llvm-project, then the rest; iree last, as
+	# it records its submodules' commits.
+	bench_spawn real_repo jax 2 37000 2000 150 40 85 3 100 100 30 rev
+	for spec in "${REAL_SUB_SPECS[@]}"; do
+		read -r -a f <<<"$spec"
+		bench_spawn real_repo "${f[0]}" "${f[1]}" "${f[2]}" "${f[3]}" "${f[4]}" 40 "${f[5]}" "${f[6]}" "${f[7]}" 100 30 none
+	done
+	bench_spawn real_repo stablehlo 3 1900 3600 200 40 10 50 120 1100 120 sob
+	bench_wait_all
+	real_sm_file "$WORK/iree.submodules"
+	real_repo iree 1 20000 7200 800 40 15 35 100 450 80 none "$WORK/iree.submodules"
+	for dep in "${REAL_DEPS[@]}"; do
+		printf -v "PIN_$dep" '%s' "$(rev "$dep" main~3)"
+	done
+	real_plugin
+	# Like a hosting service: partial clones and fetches by id allowed.
+	for name in "$DIR"/git/*.git; do
+		git_q --git-dir="$name" config uploadpack.allowFilter true
+		git_q --git-dir="$name" config uploadpack.allowAnySHA1InWant true
+	done
+	real_write_registry
+	real_write_manifest
+	rm -rf -- "$WORK"
+	printf 'real-shaped organisation ready: %s\n' "$DIR"
+	for name in "${REAL_DEPS[@]}" llvm-project; do
+		printf '  %-13s %6d commits %6d files at the tip %8s packed\n' "$name" \
+			"$(git --git-dir="$DIR/git/$name.git" rev-list --count main)" \
+			"$(git --git-dir="$DIR/git/$name.git" ls-tree -r main | grep -c '^100')" \
+			"$(du -sh "$DIR/git/$name.git/objects/pack" | cut -f1)"
+	done
+}
+
+# ---------------------------------------------------------------------------
 
 # prepare_dir PATH: create PATH or check it is an empty folder; set DIR to
 # its absolute, symlink-free path.
@@ -729,6 +1186,15 @@ main() {
 	--bench)
 		shift
 		bench_main "$@"
+		return
+		;;
+	--real-shaped)
+		shift
+		real_main "$@"
+		return
+		;;
+	--real-shaped-version)
+		printf '%s\n' "$REAL_VERSION"
 		return
 		;;
 	esac
