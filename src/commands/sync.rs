@@ -1,4 +1,4 @@
-//! `sync`: move each dependency to its pin, recursively (SPEC section 3):
+//! `sync`: move each dependency to its pin, recursively:
 //! resolve every level, check that every pinned commit is present, then
 //! apply the checkouts in parallel.
 
