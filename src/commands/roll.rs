@@ -1,5 +1,4 @@
-//! `roll SCHEDULE`: apply one of a project's schedules of roll actions (SPEC
-//! section 5).
+//! `roll SCHEDULE`: apply one of a project's schedules of roll actions.
 //!
 //! The whole roll is worked out before any file changes. Local checks come
 //! first (the pin file, each dep's pin, each requirements file); then every
