@@ -891,6 +891,18 @@ impl Git {
         }
     }
 
+    /// The branch HEAD is on (`refs/heads/` left off), `None` when
+    /// detached.
+    pub fn current_branch(&self, repo: &Path) -> GitResult<Option<String>> {
+        let cmd = GitCommand::new(repo, ["symbolic-ref", "--quiet", "--short", "HEAD"]);
+        let out = self.spawn(&cmd)?;
+        match out.status.code() {
+            Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).trim_end().to_string())),
+            Some(1) => Ok(None),
+            _ => Err(self.failure(&cmd, &out)),
+        }
+    }
+
     /// When HEAD is detached at a commit that no branch or remote-tracking
     /// ref contains, returns that commit: moving HEAD would orphan it.
     pub fn orphanable_head(&self, repo: &Path) -> GitResult<Option<CommitId>> {

@@ -703,7 +703,7 @@ mod tests {
         let err = reg.lookup("ap").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "No repository matching 'ap' found (did you mean one of: a, app, b, base)"
+            "No repository matching 'ap' found (did you mean one of: app, a, b, base)"
         );
     }
 }

@@ -1,26 +1,23 @@
 //! "Did you mean": names ordered by how close they are to what was typed.
 
 /// `candidates` ordered closest to `typed` first (Levenshtein distance over
-/// characters, ignoring case; a candidate that starts with or contains what
-/// was typed counts as close), ties in their given order.
+/// characters, ignoring case; candidates that contain what was typed come
+/// first), ties in their given order.
 pub fn closest_first<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     let typed_lower = typed.to_lowercase();
-    let mut scored: Vec<(usize, usize, &str)> = candidates
+    let mut scored: Vec<(bool, usize, usize, &str)> = candidates
         .into_iter()
         .enumerate()
         .map(|(i, name)| {
             let lower = name.to_lowercase();
-            let distance = if !typed_lower.is_empty() && lower.contains(&typed_lower) {
-                // `ire` is most likely `iree`, however long the name.
-                lower.len() - typed_lower.len()
-            } else {
-                edit_distance(&typed_lower, &lower)
-            };
-            (distance, i, name)
+            // A name that holds what was typed (`pjrt`) comes before any
+            // that does not, however long it is.
+            let holds = !typed_lower.is_empty() && lower.contains(&typed_lower);
+            (!holds, edit_distance(&typed_lower, &lower), i, name)
         })
         .collect();
     scored.sort();
-    scored.into_iter().map(|(_, _, name)| name).collect()
+    scored.into_iter().map(|(_, _, _, name)| name).collect()
 }
 
 /// The number of single-character insertions, deletions and substitutions

@@ -1,5 +1,5 @@
 //! `status`, output modes (`-q`, `-v`, plain logs), `--dry-run` of `pin`,
-//! and `completions`.
+//! and `--help`.
 
 mod common;
 
@@ -304,25 +304,6 @@ fn pin_dry_run_says_what_it_would_write_and_changes_nothing() {
 }
 
 #[test]
-fn completions_generate_for_each_shell() {
-    let fx = Fixture::new();
-    for (shell, marker) in [
-        ("bash", "complete -F"),
-        ("zsh", "#compdef openxla-workspace"),
-        ("fish", "complete -c openxla-workspace -n"),
-    ] {
-        let out = fx.run(&fx.ws, &["completions", shell]);
-        assert!(out.status.success(), "{shell}: {}", text(&out));
-        let script = stdout(&out);
-        assert!(script.contains(marker), "{shell}");
-        assert!(
-            script.contains("checkout") && script.contains("exclude-dep"),
-            "{shell}"
-        );
-    }
-}
-
-#[test]
 fn every_command_has_help_with_an_example() {
     let fx = Fixture::new();
     for command in [
@@ -334,6 +315,9 @@ fn every_command_has_help_with_an_example() {
         "status",
         "list",
         "completions",
+        "foreach",
+        "diff",
+        "grep",
     ] {
         let out = fx.run(&fx.ws, &[command, "--help"]);
         assert!(out.status.success(), "{command}");

@@ -45,6 +45,11 @@ pub struct Context {
     pub cache: Option<std::sync::Arc<crate::cache::Cache>>,
     /// Set once the markers [`Context::workspace`] passed over were named.
     warned_markers: std::sync::Once,
+    /// `--json`: results go into one document on stdout, not lines.
+    pub json: bool,
+    /// With `--json`, what each sync of the run did (a `checkout --sync` or
+    /// `roll --sync` runs syncs inside its own document).
+    pub syncs: std::sync::Mutex<Vec<serde_json::Value>>,
 }
 
 impl Context {
@@ -75,6 +80,11 @@ impl Context {
                 None => None,
             },
             warned_markers: std::sync::Once::new(),
+            json: cli
+                .command
+                .as_ref()
+                .is_some_and(|c| crate::json::requested(c).is_some()),
+            syncs: Default::default(),
         })
     }
 
@@ -101,6 +111,17 @@ impl Context {
             workspace_file: workspace.and_then(|w| w.registry_file()),
             explicit_file: self.registry_file.clone(),
         })
+    }
+
+    /// The sync records collected so far (see [`Context::syncs`]).
+    pub fn take_syncs(&self) -> Vec<serde_json::Value> {
+        std::mem::take(&mut *self.syncs.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Whether result lines go to stdout: not with `--json` (the document
+    /// holds them) nor `-q` (only errors and the summary).
+    pub fn prints_results(&self) -> bool {
+        !self.json && !self.reporter.is_quiet()
     }
 
     /// A worker pool of `--jobs` threads.
