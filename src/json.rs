@@ -44,7 +44,13 @@ pub fn document(command: &str, ok: bool, body: impl Serialize) -> Value {
     fields.insert("command".into(), command.into());
     fields.insert("ok".into(), ok.into());
     match serde_json::to_value(body) {
-        Ok(Value::Object(rest)) => fields.extend(rest),
+        Ok(Value::Object(rest)) => {
+            for (key, value) in rest {
+                // The common fields are the envelope's alone.
+                debug_assert!(!fields.contains_key(&key), "{command} document sets `{key}`");
+                fields.entry(key).or_insert(value);
+            }
+        }
         Ok(Value::Null) => {}
         Ok(other) => {
             fields.insert("result".into(), other);

@@ -110,7 +110,7 @@ pub fn run(ctx: &Context, args: &ForeachArgs) -> Result<i32> {
             "foreach",
             code == 0,
             Document {
-                command: command.iter().map(|a| a.to_string_lossy().into_owned()).collect(),
+                argv: command.iter().map(|a| a.to_string_lossy().into_owned()).collect(),
                 projects,
             },
         );
@@ -381,7 +381,7 @@ fn paint_diff_line(line: &str, paint: &Paint) -> String {
 #[derive(Serialize)]
 struct Document {
     /// The command and its arguments, as given.
-    command: Vec<String>,
+    argv: Vec<String>,
     /// One object per project, in order.
     projects: Vec<ProjectResult>,
 }
