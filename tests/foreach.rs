@@ -220,7 +220,7 @@ fn diff_is_one_patch_of_the_workspace_with_paths_under_each_project() {
     let mut expected = format!(
         "diff --git a/liba/README.md b/liba/README.md\nindex {}..{} 100644\n--- a/liba/README.md\n+++ b/liba/README.md\n",
         blob("liba", "HEAD:README.md"),
-        fx.git(&fx.ws.join("liba"), &["hash-object", "README.md"])[..7].to_string()
+        &fx.git(&fx.ws.join("liba"), &["hash-object", "README.md"])[..7]
     );
     let lines: Vec<&str> = old_liba.lines().collect();
     expected.push_str(&format!("@@ -1,{} +1 @@\n", lines.len()));
