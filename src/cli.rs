@@ -454,9 +454,22 @@ pub struct GrepArgs {
     #[arg(short = 'n', long)]
     pub line_number: bool,
 
-    /// What to look for.
-    #[arg(value_name = "PATTERN", allow_hyphen_values = true)]
-    pub pattern: String,
+    /// What to look for (for a pattern that starts with `-`, `-e PATTERN`).
+    #[arg(
+        value_name = "PATTERN",
+        allow_hyphen_values = true,
+        required_unless_present = "regexp"
+    )]
+    pub pattern: Option<String>,
+
+    /// What to look for, given as an option.
+    #[arg(
+        short = 'e',
+        long = "regexp",
+        value_name = "PATTERN",
+        conflicts_with = "pattern"
+    )]
+    pub regexp: Option<String>,
 
     /// Only in these paths (git pathspecs, relative to each project).
     #[arg(last = true, value_name = "PATH")]

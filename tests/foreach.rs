@@ -281,6 +281,15 @@ fn grep_prefixes_every_path_with_its_project_and_exits_1_without_a_match() {
     assert_eq!(stdout(&out), "libb/odd: name.txt\n");
     let out = fx.run(&fx.ws, &["grep", "-F", "-i", "NEEDLE", "--", "*.txt", ":!odd*"]);
     assert_eq!(stdout(&out), "liba/notes.txt:Needle here\n");
+    std::fs::write(fx.ws.join("base/dash.txt"), "a -x flag\n").unwrap();
+    fx.git(&fx.ws.join("base"), &["add", "dash.txt"]);
+    for args in [&["grep", "-e", "-x"][..], &["grep", "-x"]] {
+        assert_eq!(
+            stdout(&fx.run(&fx.ws, args)),
+            "base/dash.txt:a -x flag\n",
+            "{args:?}"
+        );
+    }
     let out = fx.run(&fx.ws, &["grep", "no such text anywhere"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!((stdout(&out), stderr(&out)), (String::new(), String::new()));

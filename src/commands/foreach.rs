@@ -177,6 +177,11 @@ pub fn diff(ctx: &Context, args: &DiffArgs) -> Result<i32> {
 pub fn grep(ctx: &Context, args: &GrepArgs) -> Result<i32> {
     let workspace = ctx.workspace()?;
     let targets = targets(ctx, &workspace, &args.select)?;
+    let pattern = args
+        .regexp
+        .as_deref()
+        .or(args.pattern.as_deref())
+        .unwrap_or_default();
     let options = GrepOptions {
         ignore_case: args.ignore_case,
         word_regexp: args.word_regexp,
@@ -189,7 +194,7 @@ pub fn grep(ctx: &Context, args: &GrepArgs) -> Result<i32> {
     let found = executor.map(
         &targets,
         |_| None,
-        |t| ctx.git.grep(&t.dir, &args.pattern, &options, &args.paths),
+        |t| ctx.git.grep(&t.dir, pattern, &options, &args.paths),
     );
     let terminal = std::io::stdout().is_terminal();
     let show = |bytes: &[u8]| -> Vec<u8> {
