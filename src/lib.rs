@@ -29,9 +29,11 @@ use commands::Context;
 /// Runs the parsed command line; returns the process exit status.
 pub fn run(cli: Cli) -> i32 {
     let stderr_paint = report::Paint::for_stderr(cli.color);
-    let Some(command) = &cli.command else {
-        // `--version` alone (parsing refuses anything else without a command).
-        return commands::version::run();
+    let command = match &cli.command {
+        Some(command) if !cli.version => command,
+        // `--version`, before any command (parsing refuses a run with
+        // neither).
+        _ => return commands::version::run(),
     };
     let result = Context::new(&cli).and_then(|ctx| {
         // Commands that clone or move working trees refuse an old git before
