@@ -379,3 +379,22 @@ fn json_documents_of_checkout_sync_pin_roll_and_list() {
         "{doc}"
     );
 }
+
+#[test]
+fn a_project_without_schedules_is_pointed_at_roll_help() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--no-deps", "libb"]);
+    let out = fx.run(&fx.ws, &["roll", "nightly", "--repo", "libb"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        normalise(&fx, &stderr(&out)),
+        "error: libb has no roll schedules in the registry (registry file ORG/registry.toml); define one as \
+         [[repos.libb.schedules.NAME]] entries (`openxla-workspace roll --help` shows how)\n"
+    );
+    // And it does.
+    let help = stdout(&fx.ok(&["roll", "--help"]));
+    assert!(
+        help.contains("[[repos.NAME.schedules.nightly]]\n  git_head = \"DEP\""),
+        "{help}"
+    );
+}

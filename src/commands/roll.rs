@@ -121,7 +121,7 @@ pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
 fn schedule<'p>(project: &'p Project, name: &str) -> Result<&'p [RollAction]> {
     if project.schedules.is_empty() {
         bail!(
-            "{} has no roll schedules in the registry ({}); define one as [[repos.{}.schedules.NAME]] entries (see `roll` in the README)",
+            "{} has no roll schedules in the registry ({}); define one as [[repos.{}.schedules.NAME]] entries (`openxla-workspace roll --help` shows how)",
             project.name,
             project.layer,
             project.name
