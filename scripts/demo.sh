@@ -60,14 +60,20 @@ step git checkout --quiet sync_deps.py
 ow sync
 ow sync
 
-# 5. Nightly: move the pins to the deps' branch heads, then sync.
+# 5. Every project at once: a command in each, a search, and the check CI
+# runs (status --exit-code is 1 when a dep is off its pin).
+ow foreach -- git log -1 --format=%s
+ow grep -n Fixture
+ow status --exit-code
+
+# 6. Nightly: move the pins to the deps' branch heads, then sync.
 cd "$root/ws/app"
 ow --dry-run roll nightly
 ow roll nightly --sync
 step git status --short
 ow roll nightly
 
-# 6. What CI does: the generated sync_deps.py alone, in a fresh folder
+# 7. What CI does: the generated sync_deps.py alone, in a fresh folder
 # (shallow by default: each dep and submodule one commit deep).
 mkdir -p "$root/ci/app"
 cp "$root/ws/app/sync_deps.py" "$root/ci/app/"

@@ -1,56 +1,138 @@
-//! Command-line types (clap derive). No behaviour lives here.
+//! Command-line types (clap derive). No behaviour lives here, except which
+//! global options each command shows in its `--help` ([`command`]).
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap_complete::engine::ArgValueCompleter;
 use regex::Regex;
+
+use crate::complete;
+
+/// The heading of the options every command takes.
+const GLOBAL: &str = "Global options";
 
 /// Manage a workspace of sibling git checkouts that pin each other's commits.
 #[derive(Debug, Parser)]
 #[command(
     name = "openxla-workspace",
-    version,
     about,
-    after_help = "Run `openxla-workspace init` in an empty folder, then `openxla-workspace checkout NAME`.\nSee README.md for the full manual."
+    disable_version_flag = true,
+    arg_required_else_help = true,
+    after_help = "Run `openxla-workspace init` in an empty folder, then `openxla-workspace checkout NAME`.\nEach command has its own --help, with examples: `openxla-workspace help COMMAND`."
 )]
 pub struct Cli {
-    /// Run at most N git processes at a time [default: 8].
-    #[arg(short = 'j', long, global = true, value_name = "N",
+    /// Print the version of openxla-workspace and of the git it runs.
+    #[arg(short = 'V', long)]
+    pub version: bool,
+
+    /// Run at most N git processes at a time [default: 8; foreach: 1].
+    #[arg(short = 'j', long, global = true, value_name = "N", help_heading = GLOBAL,
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,
 
     /// A registry file layered over the default and the workspace's own.
-    #[arg(long, global = true, value_name = "FILE", env = "OPENXLA_WORKSPACE_REGISTRY")]
+    #[arg(long, global = true, value_name = "FILE", env = "OPENXLA_WORKSPACE_REGISTRY",
+          help_heading = GLOBAL, value_hint = clap::ValueHint::FilePath)]
     pub registry: Option<PathBuf>,
 
     /// Echo each git command with its folder.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub verbose: bool,
 
     /// Print only errors and the final summary.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
     pub quiet: bool,
 
     /// Print the plan (each git command with its folder) and change nothing.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub dry_run: bool,
 
     /// A folder of bare mirrors, one per remote URL, that clones and
     /// fetches borrow objects from (shared by workspaces and runs).
-    #[arg(long, global = true, value_name = "DIR", env = "OPENXLA_WORKSPACE_CACHE")]
+    #[arg(long, global = true, value_name = "DIR", env = "OPENXLA_WORKSPACE_CACHE",
+          help_heading = GLOBAL, value_hint = clap::ValueHint::DirPath)]
     pub cache_dir: Option<PathBuf>,
 
     /// With --cache-dir: copy the cached objects into each new clone so it
     /// does not depend on the cache.
-    #[arg(long, global = true, requires = "cache_dir")]
+    #[arg(long, global = true, requires = "cache_dir", help_heading = GLOBAL)]
     pub dissociate: bool,
 
     /// Colour in output: auto (only on a terminal, and not when NO_COLOR is set), always, never.
-    #[arg(long, global = true, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, global = true, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto,
+          help_heading = GLOBAL)]
     pub color: ColorChoice,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+}
+
+/// The global options that mean something to `command`; its `--help` and
+/// completions leave out the others (which are still accepted, and ignored).
+fn globals_of(command: &str) -> &'static [&'static str] {
+    const ALL: &[&str] = &[
+        "jobs",
+        "registry",
+        "verbose",
+        "quiet",
+        "dry_run",
+        "cache_dir",
+        "dissociate",
+        "color",
+    ];
+    match command {
+        "checkout" | "sync" | "roll" => ALL,
+        "init" => &["verbose", "dry_run", "color"],
+        "pin" | "foreach" => &["jobs", "registry", "verbose", "quiet", "dry_run", "color"],
+        "status" => &["jobs", "registry", "verbose", "quiet", "color"],
+        "diff" | "grep" => &["jobs", "registry", "verbose", "color"],
+        "list" => &["registry", "color"],
+        _ => &[],
+    }
+}
+
+/// The command line's definition: [`Cli`], with each command's `--help`
+/// showing only the global options that apply to it.
+pub fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    let globals: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    let names: Vec<String> = cmd.get_subcommands().map(|c| c.get_name().to_string()).collect();
+    for name in names {
+        let wanted = globals_of(&name);
+        cmd = cmd.mut_subcommand(&name, |mut sub| {
+            // A subcommand's own copy of a global option stops clap from
+            // adding the visible one; the copy is hidden, yet parses alike.
+            for arg in &globals {
+                if !wanted.contains(&arg.get_id().as_str()) {
+                    sub = sub.arg(arg.clone().hide(true));
+                }
+            }
+            sub
+        });
+    }
+    cmd
+}
+
+/// Parses the command line (exiting with clap's message and status 2 on bad
+/// usage, or after printing `--help`).
+pub fn parse(args: Vec<OsString>) -> Cli {
+    let mut cmd = command();
+    let matches = cmd.clone().get_matches_from(args);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit());
+    if cli.command.is_none() && !cli.version {
+        cmd.error(
+            clap::error::ErrorKind::MissingSubcommand,
+            "a command is required; `openxla-workspace --help` lists them",
+        )
+        .exit();
+    }
+    cli
 }
 
 /// The subcommands.
@@ -79,21 +161,33 @@ pub enum Command {
     Pin(PinArgs),
 
     /// Apply a schedule of roll actions: move pins to upstream heads, bump Python packages.
-    #[command(
-        after_help = "Examples:\n  cd openxla-pjrt-plugin && openxla-workspace roll nightly\n  openxla-workspace --dry-run roll continuous --repo openxla-pjrt-plugin"
-    )]
+    #[command(after_help = ROLL_HELP)]
     Roll(RollArgs),
 
     /// Show where every checkout stands against the pins.
     #[command(
-        after_help = "Examples:\n  cd openxla-pjrt-plugin && openxla-workspace status\n  openxla-workspace status --repo openxla-pjrt-plugin --json"
+        after_help = "Examples:\n  cd openxla-pjrt-plugin && openxla-workspace status\n  openxla-workspace status --repo openxla-pjrt-plugin --exit-code --json"
     )]
     Status(StatusArgs),
 
-    /// Print a shell completion script (bash, zsh or fish).
+    /// Run a command in every project folder of the workspace.
+    #[command(after_help = FOREACH_HELP)]
+    Foreach(ForeachArgs),
+
+    /// Show the uncommitted changes of every project as one patch, paths prefixed by the project folder.
     #[command(
-        after_help = "Examples:\n  openxla-workspace completions bash > ~/.local/share/bash-completion/completions/openxla-workspace\n  openxla-workspace completions fish > ~/.config/fish/completions/openxla-workspace.fish"
+        after_help = "Examples:\n  openxla-workspace diff\n  openxla-workspace diff --cached --repo '^(iree|xla)$' > changes.patch"
     )]
+    Diff(DiffArgs),
+
+    /// Search the tracked files of every project (git grep), paths prefixed by the project folder.
+    #[command(
+        after_help = "Examples:\n  openxla-workspace grep -n 'TODO(jax)'\n  openxla-workspace grep -F -i --exclude '^jax$' stablehlo.custom_call -- '*.cpp'"
+    )]
+    Grep(GrepArgs),
+
+    /// Print a shell completion script (bash, zsh or fish).
+    #[command(after_help = COMPLETIONS_HELP)]
     Completions {
         /// The shell.
         #[arg(value_enum)]
@@ -102,10 +196,52 @@ pub enum Command {
 
     /// Show the registry: projects, URLs, deps, schedules and where each is defined.
     #[command(
-        after_help = "Examples:\n  openxla-workspace list\n  openxla-workspace --registry my-projects.toml list"
+        after_help = "Examples:\n  openxla-workspace list\n  openxla-workspace --registry my-projects.toml list --json"
     )]
-    List,
+    List(ListArgs),
 }
+
+const ROLL_HELP: &str = "\
+A schedule is a list of actions in the registry, applied in order:
+  [[repos.NAME.schedules.nightly]]
+  git_head = \"DEP\"                     # DEP's pin <- head of its tracking branch
+  [[repos.NAME.schedules.nightly]]
+  py_package = \"PACKAGE\"               # PACKAGE==NEWEST in each file listed
+  pip_flags = [\"--pre\", \"-f\", \"https://example.org/links.html\"]
+  update_requirements = [\"requirements.txt\"]
+
+Examples:
+  cd openxla-pjrt-plugin && openxla-workspace roll nightly
+  openxla-workspace --dry-run roll continuous --repo openxla-pjrt-plugin";
+
+const FOREACH_HELP: &str = "\
+CMD runs without a shell (use `sh -c '...'` for one) in each project folder, in
+order of name, with these variables set (empty when there is none):
+  OPENXLA_WORKSPACE_PROJECT      the project's name
+  OPENXLA_WORKSPACE_PROJECT_DIR  its folder
+  OPENXLA_WORKSPACE_ROOT         the workspace folder
+  OPENXLA_WORKSPACE_HEAD         the commit it has checked out
+  OPENXLA_WORKSPACE_PIN          the commit pinned for it, seen from the project holding
+                                 the current folder (as `status` shows)
+  OPENXLA_WORKSPACE_PINNED_BY    the project whose pin that is
+Each project's output (stdout and stderr) is printed as one block under its name.
+With -j 1 (the default) it shows as it comes; with -j N, N projects run at once
+and each block is printed whole, in order. The exit status is 0 when every
+command succeeded; otherwise the failures are listed and it is 1.
+
+Examples:
+  openxla-workspace foreach -- git status --short
+  openxla-workspace foreach -j 4 --keep-going --exclude '^jax$' -- sh -c 'git log -1 --oneline \"$OPENXLA_WORKSPACE_PIN\"'";
+
+const COMPLETIONS_HELP: &str = "\
+The script asks openxla-workspace itself for candidates as you type, so it
+completes the project names and roll schedules of the registry in effect where
+you are. Load it anew in each shell (it follows upgrades of the tool):
+
+Examples:
+  echo 'source <(openxla-workspace completions bash)' >> ~/.bashrc
+  echo 'source <(openxla-workspace completions zsh)' >> ~/.zshrc
+  openxla-workspace completions fish > ~/.config/fish/completions/openxla-workspace.fish";
 
 /// Options of `checkout`.
 #[derive(Debug, Args)]
@@ -134,8 +270,11 @@ pub struct CheckoutArgs {
     #[arg(long, value_name = "N", requires = "sync")]
     pub depth: Option<u32>,
 
+    #[command(flatten)]
+    pub json: JsonArg,
+
     /// Projects to check out.
-    #[arg(required = true, value_name = "NAME")]
+    #[arg(required = true, value_name = "NAME", add = ArgValueCompleter::new(complete::registry_projects))]
     pub names: Vec<String>,
 }
 
@@ -144,15 +283,24 @@ pub struct CheckoutArgs {
 pub struct TargetArg {
     /// Act on project NAME of the workspace instead of the one holding the
     /// current folder.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = ArgValueCompleter::new(complete::checked_out_projects))]
     pub repo: Option<String>,
+}
+
+/// `--json`, for the commands that report results.
+#[derive(Debug, Args)]
+pub struct JsonArg {
+    /// Print the results as one JSON document on stdout (schema 1).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// What `checkout` and `sync` leave out.
 #[derive(Debug, Args)]
 pub struct Exclusions {
     /// Leave out deps whose name matches this regex, at every level (repeatable).
-    #[arg(long, value_name = "RE", value_parser = parse_regex)]
+    #[arg(long, value_name = "RE", value_parser = parse_regex,
+          add = ArgValueCompleter::new(complete::registry_projects))]
     pub exclude_dep: Vec<Regex>,
 
     /// Leave out submodules whose `PROJECT:PATH` matches this regex (repeatable).
@@ -180,13 +328,16 @@ pub struct SyncArgs {
     /// Move a detached HEAD even when no branch contains its commit.
     #[arg(long)]
     pub force: bool,
+
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 /// Options of `roll`.
 #[derive(Debug, Args)]
 pub struct RollArgs {
     /// The schedule to apply (as named in the registry).
-    #[arg(value_name = "SCHEDULE")]
+    #[arg(value_name = "SCHEDULE", add = ArgValueCompleter::new(complete::schedules))]
     pub schedule: String,
 
     #[command(flatten)]
@@ -199,6 +350,9 @@ pub struct RollArgs {
     /// With --sync: clone missing deps from their read-only URLs.
     #[arg(long, requires = "sync")]
     pub ro: bool,
+
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 /// Options of `status`.
@@ -206,12 +360,120 @@ pub struct RollArgs {
 pub struct StatusArgs {
     /// Compare with the pins of project NAME instead of the one holding the
     /// current folder.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = ArgValueCompleter::new(complete::checked_out_projects))]
     pub repo: Option<String>,
 
-    /// Print a JSON array of objects (see README: status --json).
+    /// Exit with status 1 when a pinned dep is missing, not at its pin,
+    /// dirty, or has a pin file that cannot be read.
     #[arg(long)]
-    pub json: bool,
+    pub exit_code: bool,
+
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+/// Options of `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+/// Which project folders `foreach`, `diff` and `grep` visit.
+#[derive(Debug, Args)]
+pub struct Selection {
+    /// Only the projects whose name matches this regex (repeatable: any of them).
+    #[arg(long = "repo", value_name = "RE", value_parser = parse_regex,
+          add = ArgValueCompleter::new(complete::checked_out_projects))]
+    pub repos: Vec<Regex>,
+
+    /// Leave out the projects whose name matches this regex (repeatable).
+    #[arg(long, value_name = "RE", value_parser = parse_regex,
+          add = ArgValueCompleter::new(complete::checked_out_projects))]
+    pub exclude: Vec<Regex>,
+}
+
+/// Options of `foreach`.
+#[derive(Debug, Args)]
+pub struct ForeachArgs {
+    #[command(flatten)]
+    pub select: Selection,
+
+    /// Go on starting the command in the remaining projects after one
+    /// failed (by default none is started after the first failure).
+    #[arg(short = 'k', long)]
+    pub keep_going: bool,
+
+    #[command(flatten)]
+    pub json: JsonArg,
+
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD",
+          value_hint = clap::ValueHint::CommandWithArguments)]
+    pub command: Vec<OsString>,
+}
+
+/// Options of `diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub select: Selection,
+
+    /// The staged changes (the index against HEAD) instead of the unstaged ones.
+    #[arg(long, visible_alias = "staged")]
+    pub cached: bool,
+}
+
+/// Options of `grep`.
+#[derive(Debug, Args)]
+pub struct GrepArgs {
+    #[command(flatten)]
+    pub select: Selection,
+
+    /// Ignore case.
+    #[arg(short = 'i', long)]
+    pub ignore_case: bool,
+
+    /// Match whole words only.
+    #[arg(short = 'w', long)]
+    pub word_regexp: bool,
+
+    /// PATTERN is a fixed string, not a regex.
+    #[arg(short = 'F', long, conflicts_with = "extended_regexp")]
+    pub fixed_strings: bool,
+
+    /// PATTERN is an extended regex (default: basic, as git grep).
+    #[arg(short = 'E', long)]
+    pub extended_regexp: bool,
+
+    /// Print only the names of the files that match.
+    #[arg(short = 'l', long)]
+    pub files_with_matches: bool,
+
+    /// Print the line number of each match.
+    #[arg(short = 'n', long)]
+    pub line_number: bool,
+
+    /// What to look for (for a pattern that starts with `-`, `-e PATTERN`).
+    #[arg(
+        value_name = "PATTERN",
+        allow_hyphen_values = true,
+        required_unless_present = "regexp"
+    )]
+    pub pattern: Option<String>,
+
+    /// What to look for, given as an option.
+    #[arg(
+        short = 'e',
+        long = "regexp",
+        value_name = "PATTERN",
+        conflicts_with = "pattern"
+    )]
+    pub regexp: Option<String>,
+
+    /// Only in these paths (git pathspecs, relative to each project).
+    #[arg(last = true, value_name = "PATH")]
+    pub paths: Vec<OsString>,
 }
 
 /// When to colour output.
@@ -246,6 +508,9 @@ pub struct PinArgs {
     /// (after fetching it); write nothing if any is not.
     #[arg(long)]
     pub require_upstream: bool,
+
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 fn parse_regex(s: &str) -> Result<Regex, String> {

@@ -223,7 +223,8 @@ impl fmt::Display for GitCommand {
     }
 }
 
-fn shell_quote(s: &str) -> String {
+/// `s` as a POSIX shell would need it typed (quoted only when it must be).
+pub(crate) fn shell_quote(s: &str) -> String {
     let plain = !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./:=@+,%^{}".contains(c));
@@ -473,6 +474,32 @@ impl Git {
 
     fn version_cmd() -> GitCommand {
         GitCommand::new(Path::new("."), ["--version"])
+    }
+
+    /// What `--version` says about git: `git version 2.47.3
+    /// (/usr/bin/git)`, or why there is no usable one.
+    pub fn describe_installed(&self) -> String {
+        let found = std::env::var_os("PATH").and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join("git"))
+                .find(|candidate| candidate.is_file())
+        });
+        let cmd = Self::version_cmd();
+        let out = match self.spawn(&cmd) {
+            Ok(out) if out.status.success() => out,
+            Ok(out) => return format!("git: `git --version` failed: {}", self.failure(&cmd, &out)),
+            Err(e) => return format!("git: {e}"),
+        };
+        let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let version = escape_control(&version, false).into_owned();
+        let at = found.map(|p| format!(" ({})", p.display())).unwrap_or_default();
+        match too_old(&version) {
+            Some(_) => format!(
+                "{version}{at}: too old, openxla-workspace needs git {}.{} or newer",
+                MIN_VERSION.0, MIN_VERSION.1
+            ),
+            None => format!("{version}{at}"),
+        }
     }
 
     /// The version text when git is older than [`MIN_VERSION`]; asks git at
@@ -864,6 +891,18 @@ impl Git {
         }
     }
 
+    /// The branch HEAD is on (`refs/heads/` left off), `None` when
+    /// detached.
+    pub fn current_branch(&self, repo: &Path) -> GitResult<Option<String>> {
+        let cmd = GitCommand::new(repo, ["symbolic-ref", "--quiet", "--short", "HEAD"]);
+        let out = self.spawn(&cmd)?;
+        match out.status.code() {
+            Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).trim_end().to_string())),
+            Some(1) => Ok(None),
+            _ => Err(self.failure(&cmd, &out)),
+        }
+    }
+
     /// When HEAD is detached at a commit that no branch or remote-tracking
     /// ref contains, returns that commit: moving HEAD would orphan it.
     pub fn orphanable_head(&self, repo: &Path) -> GitResult<Option<CommitId>> {
@@ -1091,6 +1130,150 @@ impl Git {
             },
         })
     }
+}
+
+// `diff` and `grep` across projects.
+impl Git {
+    /// `git diff --no-color --no-ext-diff [--cached] --src-prefix=a/PREFIX
+    /// --dst-prefix=b/PREFIX`: the project's changes as a patch whose paths
+    /// start with `PREFIX` (the project's folder and a slash), so that the
+    /// patches of all projects make one patch of the workspace.
+    pub fn diff_cmd(repo: &Path, prefix: &str, cached: bool) -> GitCommand {
+        let mut args: Vec<OsString> = vec!["diff".into(), "--no-color".into(), "--no-ext-diff".into()];
+        if cached {
+            args.push("--cached".into());
+        }
+        args.push(format!("--src-prefix=a/{prefix}").into());
+        args.push(format!("--dst-prefix=b/{prefix}").into());
+        GitCommand::new(repo, args)
+    }
+
+    /// The patch of [`Git::diff_cmd`] (empty without changes), as bytes:
+    /// file contents need not be text.
+    pub fn diff(&self, repo: &Path, prefix: &str, cached: bool) -> GitResult<Vec<u8>> {
+        Ok(self.raw(&Self::diff_cmd(repo, prefix, cached))?.stdout)
+    }
+
+    /// `git grep -z --full-name -I --no-color --no-column ... -e PATTERN --
+    /// [PATH...]`: one record per match, each path ended by a NUL so that
+    /// [`parse_grep`] can read any file name. Binary files are skipped.
+    pub fn grep_cmd(repo: &Path, pattern: &str, options: &GrepOptions, paths: &[OsString]) -> GitCommand {
+        let mut args: Vec<OsString> = ["grep", "-z", "--full-name", "-I", "--no-color", "--no-column"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        for (on, flag) in [
+            (options.ignore_case, "--ignore-case"),
+            (options.word_regexp, "--word-regexp"),
+            (options.fixed_strings, "--fixed-strings"),
+            (options.extended_regexp, "--extended-regexp"),
+            (options.files_with_matches, "--files-with-matches"),
+        ] {
+            if on {
+                args.push(flag.into());
+            }
+        }
+        if !options.files_with_matches {
+            // Said either way: `grep.lineNumber` in the user's config
+            // would otherwise change the records' shape.
+            args.push(
+                if options.line_number {
+                    "--line-number"
+                } else {
+                    "--no-line-number"
+                }
+                .into(),
+            );
+        }
+        args.push("-e".into());
+        args.push(pattern.into());
+        args.push("--".into());
+        args.extend(paths.iter().cloned());
+        GitCommand::new(repo, args)
+    }
+
+    /// The matches of [`Git::grep_cmd`] in `repo` (none is not an error).
+    pub fn grep(
+        &self,
+        repo: &Path,
+        pattern: &str,
+        options: &GrepOptions,
+        paths: &[OsString],
+    ) -> GitResult<Vec<GrepMatch>> {
+        let cmd = Self::grep_cmd(repo, pattern, options, paths);
+        let out = self.spawn(&cmd)?;
+        match out.status.code() {
+            Some(0) => Ok(parse_grep(&out.stdout, options)),
+            // git grep: 1 is "nothing matched".
+            Some(1) if out.stderr.is_empty() => Ok(Vec::new()),
+            _ => Err(self.failure(&cmd, &out)),
+        }
+    }
+}
+
+/// What `grep` looks for and prints (the flags of `openxla-workspace grep`).
+#[derive(Clone, Debug, Default)]
+pub struct GrepOptions {
+    /// `-i`.
+    pub ignore_case: bool,
+    /// `-w`.
+    pub word_regexp: bool,
+    /// `-F`.
+    pub fixed_strings: bool,
+    /// `-E`.
+    pub extended_regexp: bool,
+    /// `-l`: file names only.
+    pub files_with_matches: bool,
+    /// `-n`.
+    pub line_number: bool,
+}
+
+/// One record of `git grep -z`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrepMatch {
+    /// The file, relative to the project's top folder.
+    pub path: Vec<u8>,
+    /// The line number, with `-n`.
+    pub line: Option<Vec<u8>>,
+    /// The matching line, unless `-l`.
+    pub text: Option<Vec<u8>>,
+}
+
+/// Reads the output of [`Git::grep_cmd`]: `PATH NUL [LINE NUL] TEXT LF`
+/// per match, or `PATH NUL` per file with `-l`. The path is read up to its
+/// NUL, so a name holding a newline or a colon is read whole.
+fn parse_grep(out: &[u8], options: &GrepOptions) -> Vec<GrepMatch> {
+    let mut matches = Vec::new();
+    let mut rest = out;
+    let take = |rest: &mut &[u8], end: u8| -> Vec<u8> {
+        let n = rest.iter().position(|&b| b == end).unwrap_or(rest.len());
+        let field = rest[..n].to_vec();
+        *rest = rest.get(n + 1..).unwrap_or_default();
+        field
+    };
+    while !rest.is_empty() {
+        let path = take(&mut rest, 0);
+        if options.files_with_matches {
+            // Records end at the NUL; some gits add a newline after it.
+            if rest.first() == Some(&b'\n') {
+                rest = &rest[1..];
+            }
+            matches.push(GrepMatch {
+                path,
+                line: None,
+                text: None,
+            });
+            continue;
+        }
+        let line = options.line_number.then(|| take(&mut rest, 0));
+        let text = take(&mut rest, b'\n');
+        matches.push(GrepMatch {
+            path,
+            line,
+            text: Some(text),
+        });
+    }
+    matches
 }
 
 /// Where a cache mirror keeps, one ref per commit id, every commit that
@@ -1523,6 +1706,59 @@ mod tests {
         );
         assert_eq!(progress_report("Cloning into 'x'..."), None);
         assert_eq!(progress_report("fatal: repository not found"), None);
+    }
+
+    #[test]
+    fn grep_records_are_split_at_their_nuls_whatever_the_path_holds() {
+        let options = GrepOptions {
+            line_number: true,
+            ..GrepOptions::default()
+        };
+        let out = b"src/a.rs\x0012\x00    let x = 1; // a:b\nodd\nname.txt\x003\x00x\n";
+        assert_eq!(
+            parse_grep(out, &options),
+            [
+                GrepMatch {
+                    path: b"src/a.rs".to_vec(),
+                    line: Some(b"12".to_vec()),
+                    text: Some(b"    let x = 1; // a:b".to_vec())
+                },
+                GrepMatch {
+                    path: b"odd\nname.txt".to_vec(),
+                    line: Some(b"3".to_vec()),
+                    text: Some(b"x".to_vec())
+                },
+            ]
+        );
+        let plain = parse_grep(b"a\x00text: here\n", &GrepOptions::default());
+        assert_eq!(plain[0].line, None);
+        assert_eq!(plain[0].text.as_deref(), Some(&b"text: here"[..]));
+        let files = GrepOptions {
+            files_with_matches: true,
+            ..GrepOptions::default()
+        };
+        let listed = parse_grep(b"a.txt\x00b c.txt\x00", &files);
+        let paths: Vec<&[u8]> = listed.iter().map(|m| m.path.as_slice()).collect();
+        assert_eq!(paths, [&b"a.txt"[..], &b"b c.txt"[..]]);
+        assert!(parse_grep(b"", &options).is_empty());
+    }
+
+    #[test]
+    fn diff_and_grep_command_lines() {
+        assert_eq!(
+            Git::diff_cmd(Path::new("/ws/app"), "app/", true).command_line(),
+            "git diff --no-color --no-ext-diff --cached --src-prefix=a/app/ --dst-prefix=b/app/"
+        );
+        let options = GrepOptions {
+            ignore_case: true,
+            fixed_strings: true,
+            ..GrepOptions::default()
+        };
+        assert_eq!(
+            Git::grep_cmd(Path::new("/ws/app"), "-x", &options, &["*.rs".into()]).command_line(),
+            "git grep -z --full-name -I --no-color --no-column --ignore-case --fixed-strings \
+             --no-line-number -e -x -- '*.rs'"
+        );
     }
 
     #[test]

@@ -1,13 +1,16 @@
 //! openxla-workspace: manage a workspace of sibling git checkouts that pin
-//! each other's commits. See README.md for the user's view; `main.rs` only
-//! calls [`run`].
+//! each other's commits. `main.rs` only calls [`run`]; `--help` is the
+//! user's manual.
 
 pub mod atomic;
 pub mod cache;
 pub mod cli;
 pub mod commands;
+pub mod complete;
 pub mod exec;
+pub mod foreach;
 pub mod git;
+pub mod json;
 pub mod pinfile;
 pub mod plan;
 pub mod prompt;
@@ -15,6 +18,7 @@ pub mod registry;
 pub mod report;
 pub mod resolve;
 pub mod roll;
+pub mod suggest;
 pub mod text;
 pub mod types;
 pub mod workspace;
@@ -24,35 +28,39 @@ use commands::Context;
 
 /// Runs the parsed command line; returns the process exit status.
 pub fn run(cli: Cli) -> i32 {
+    let stderr_paint = report::Paint::for_stderr(cli.color);
+    let command = match &cli.command {
+        Some(command) if !cli.version => command,
+        // `--version`, before any command (parsing refuses a run with
+        // neither).
+        _ => return commands::version::run(),
+    };
     let result = Context::new(&cli).and_then(|ctx| {
         // Commands that clone or move working trees refuse an old git before
-        // they start. `pin` and `status` use git only to read, and check
-        // what it prints: they ask for git's version only once a git
-        // command fails or answers oddly, so success costs no extra process.
+        // they start. The others use git only to read, and check what it
+        // prints: they ask for git's version only once a git command fails
+        // or answers oddly, so success costs no extra process.
         if matches!(
-            cli.command,
+            command,
             Command::Checkout(_) | Command::Sync(_) | Command::Roll(_)
         ) {
             ctx.git.check_installed()?;
         }
-        match &cli.command {
+        match command {
             Command::Init => commands::init::run(&ctx),
             Command::Checkout(args) => commands::checkout::run(&ctx, args),
             Command::Sync(args) => commands::sync::run(&ctx, args),
             Command::Pin(args) => commands::pin::run(&ctx, args),
             Command::Roll(args) => commands::roll::run(&ctx, args),
             Command::Status(args) => commands::status::run(&ctx, args),
+            Command::Foreach(args) => commands::foreach::run(&ctx, args),
+            Command::Diff(args) => commands::foreach::diff(&ctx, args),
+            Command::Grep(args) => commands::foreach::grep(&ctx, args),
             Command::Completions { shell } => {
-                let shell = match shell {
-                    cli::Shell::Bash => clap_complete::Shell::Bash,
-                    cli::Shell::Zsh => clap_complete::Shell::Zsh,
-                    cli::Shell::Fish => clap_complete::Shell::Fish,
-                };
-                let mut command = <Cli as clap::CommandFactory>::command();
-                clap_complete::generate(shell, &mut command, "openxla-workspace", &mut std::io::stdout());
+                print!("{}", complete::registration(*shell));
                 Ok(0)
             }
-            Command::List => commands::list::run(&ctx),
+            Command::List(args) => commands::list::run(&ctx, args),
         }
     });
     match result {
@@ -60,7 +68,16 @@ pub fn run(cli: Cli) -> i32 {
         Err(e) => {
             // Errors quote files and git; nothing in them may reach the
             // terminal as a control sequence.
-            eprintln!("error: {}", text::escape_control(&format!("{e:#}"), true));
+            let message = format!("{e:#}");
+            eprintln!(
+                "{} {}",
+                stderr_paint.error(),
+                text::escape_control(&message, true)
+            );
+            // A command asked for JSON still prints one document.
+            if let Some(name) = json::requested(command) {
+                json::print(&json::failed(name, &message));
+            }
             1
         }
     }

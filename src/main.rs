@@ -1,5 +1,3 @@
-use clap::Parser;
-
 fn main() {
     // Die quietly on a closed pipe (`openxla-workspace status | head`), as
     // Unix tools do, instead of panicking on the failed write.
@@ -14,6 +12,9 @@ fn main() {
     if let Some(prompt) = openxla_workspace::prompt::askpass::requested(&args) {
         std::process::exit(openxla_workspace::prompt::askpass::run(prompt));
     }
-    let cli = openxla_workspace::cli::Cli::parse_from(args);
+    // A shell asking for completions (see `completions`) gets them and
+    // nothing else.
+    openxla_workspace::complete::answer_if_asked();
+    let cli = openxla_workspace::cli::parse(args);
     std::process::exit(openxla_workspace::run(cli));
 }

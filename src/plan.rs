@@ -14,7 +14,7 @@ use crate::registry::Registry;
 use crate::types::{CommitId, RemoteUrl, RepoName};
 use crate::workspace::Workspace;
 
-/// Depth of submodule clones made by `checkout` (SPEC 2: shallow).
+/// Depth of submodule clones made by `checkout` (shallow).
 pub const SUBMODULE_DEPTH: u32 = 1;
 
 /// One operation on one project.

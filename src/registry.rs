@@ -45,7 +45,7 @@ impl fmt::Display for Layer {
     }
 }
 
-/// One roll action of a schedule (SPEC section 5).
+/// One roll action of a schedule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RollAction {
     /// Pin the dependency to the head of its tracking branch.
@@ -380,13 +380,14 @@ impl Registry {
         self.projects.get(name)
     }
 
-    /// Looks up a name typed by a user, with the SPEC's error when unknown.
+    /// Looks up a name typed by a user; an unknown one is an error that
+    /// lists the known names, the closest to what was typed first.
     pub fn lookup(&self, name: &str) -> Result<&Project> {
         RepoName::new(name)
             .ok()
             .and_then(|n| self.projects.get(&n))
             .ok_or_else(|| {
-                let known: Vec<&str> = self.projects.keys().map(|n| n.as_str()).collect();
+                let known = crate::suggest::closest_first(name, self.projects.keys().map(|n| n.as_str()));
                 anyhow!(
                     "No repository matching '{}' found (did you mean one of: {})",
                     name.escape_debug(),
@@ -702,7 +703,7 @@ mod tests {
         let err = reg.lookup("ap").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "No repository matching 'ap' found (did you mean one of: a, app, b, base)"
+            "No repository matching 'ap' found (did you mean one of: app, a, b, base)"
         );
     }
 }

@@ -35,6 +35,8 @@ pub enum Verbosity {
 pub struct Reporter {
     verbosity: Verbosity,
     live: Option<Arc<Live>>,
+    /// Colours for the `error:` and `warning:` prefixes on stderr.
+    paint: Paint,
 }
 
 #[derive(Debug)]
@@ -59,12 +61,14 @@ impl Reporter {
         Reporter {
             verbosity,
             live: None,
+            paint: Paint { enabled: false },
         }
     }
 
     /// A reporter that shows live progress when stderr is a terminal and
-    /// the verbosity is normal, and plain lines otherwise.
-    pub fn for_stderr(verbosity: Verbosity) -> Reporter {
+    /// the verbosity is normal, and plain lines otherwise; `color` decides
+    /// whether its `error:` and `warning:` prefixes are coloured.
+    pub fn for_stderr(verbosity: Verbosity, color: crate::cli::ColorChoice) -> Reporter {
         let live = (verbosity == Verbosity::Normal && std::io::stderr().is_terminal()).then(|| {
             Arc::new(Live {
                 multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
@@ -72,7 +76,16 @@ impl Reporter {
                 overall: Mutex::new(None),
             })
         });
-        Reporter { verbosity, live }
+        Reporter {
+            verbosity,
+            live,
+            paint: Paint::for_stderr(color),
+        }
+    }
+
+    /// Whether only errors and summaries are wanted (`-q`).
+    pub fn is_quiet(&self) -> bool {
+        self.verbosity == Verbosity::Quiet
     }
 
     /// Starts the overall count for a command working on `total` projects.
@@ -170,13 +183,19 @@ impl Reporter {
 
     /// A warning: shown even with `-q`.
     pub fn warn(&self, message: &str) {
-        let message = &*escape_control(message, true);
+        let line = format!("{} {}", self.paint.warning(), escape_control(message, true));
         match &self.live {
             Some(live) => {
-                let _ = live.multi.println(format!("warning: {message}"));
+                let _ = live.multi.println(line);
             }
-            None => eprintln!("warning: {message}"),
+            None => eprintln!("{line}"),
         }
+    }
+
+    /// An error not tied to one project (the live display ends first).
+    pub fn error(&self, message: &str) {
+        self.clear();
+        eprintln!("{} {}", self.paint.error(), escape_control(message, true));
     }
 
     fn bar(&self, live: &Live, project: &RepoName) -> ProgressBar {
@@ -195,8 +214,10 @@ impl Reporter {
             .clone()
     }
 
-    /// Removes every live line (before a summary or an error).
-    fn clear(&self) {
+    /// Removes every live line, before results are printed on stdout (the
+    /// display redraws itself on stderr, and on one terminal the two would
+    /// cross), a summary or an error. Later events start it again.
+    pub fn clear(&self) {
         if let Some(live) = &self.live {
             for (_, bar) in std::mem::take(&mut *lock(&live.bars)) {
                 bar.finish_and_clear();
@@ -212,7 +233,10 @@ impl Reporter {
     /// full. Always printed, even with `-q`.
     pub fn summary(&self, command: &str, counts: &[(&str, usize)], failures: &[Failure], elapsed: Duration) {
         self.clear();
-        eprint!("{}", render_summary(command, counts, failures, elapsed));
+        eprint!(
+            "{}",
+            render_summary(command, counts, failures, elapsed, &self.paint)
+        );
     }
 }
 
@@ -222,6 +246,7 @@ pub fn render_summary(
     counts: &[(&str, usize)],
     failures: &[Failure],
     elapsed: Duration,
+    paint: &Paint,
 ) -> String {
     let mut out = String::new();
     let parts: Vec<String> = counts
@@ -240,7 +265,8 @@ pub fn render_summary(
         let error = format!("{:#}", failure.error);
         let _ = writeln!(
             out,
-            "error: {}: {}",
+            "{} {}: {}",
+            paint.error(),
             failure.project,
             escape_control(&error, true)
         );
@@ -267,23 +293,50 @@ impl Paint {
         Paint { enabled }
     }
 
-    /// `text` coloured after the most serious of `states`: red for dirty,
-    /// missing or diverged; yellow for ahead, behind or unfetched; green at pin.
-    pub fn state(&self, text: &str, states: &[String]) -> String {
-        if !self.enabled {
-            return text.to_string();
-        }
-        let has = |prefix: &str| states.iter().any(|s| s.starts_with(prefix));
-        let code = if has("dirty") || has("missing") || has("diverged") || has("error") {
-            "31"
-        } else if has("ahead") || has("behind") || has("pin not fetched") {
-            "33"
-        } else if has("at pin") {
-            "32"
-        } else {
-            return text.to_string();
+    /// Decides once whether to colour stderr (the tool's own `error:` and
+    /// `warning:` prefixes).
+    pub fn for_stderr(choice: crate::cli::ColorChoice) -> Paint {
+        let enabled = match choice {
+            crate::cli::ColorChoice::Always => true,
+            crate::cli::ColorChoice::Never => false,
+            crate::cli::ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+            }
         };
-        format!("\x1b[{code}m{text}\x1b[0m")
+        Paint { enabled }
+    }
+
+    /// Whether colours are on.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// `error:`, bold red when colours are on.
+    pub fn error(&self) -> &'static str {
+        if self.enabled {
+            "\x1b[1;31merror:\x1b[0m"
+        } else {
+            "error:"
+        }
+    }
+
+    /// `warning:`, bold yellow when colours are on.
+    pub fn warning(&self) -> &'static str {
+        if self.enabled {
+            "\x1b[1;33mwarning:\x1b[0m"
+        } else {
+            "warning:"
+        }
+    }
+
+    /// `text` in the SGR colour `code` (e.g. `"1"` bold, `"32"` green)
+    /// when colours are on.
+    pub fn paint(&self, code: &str, text: &str) -> String {
+        if self.enabled && !text.is_empty() {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
     }
 }
 

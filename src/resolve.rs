@@ -1,4 +1,4 @@
-//! Pin resolution for `sync` (SPEC 3.1–3.2): breadth-first over the pin
+//! Pin resolution for `sync`: breadth-first over the pin
 //! files, nearest pin wins, every losing pin reported as a conflict. Each
 //! level's deps are made present in parallel (clone if missing, fetch the
 //! pinned commit only if `cat-file` says it is absent) and their own pins are

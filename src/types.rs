@@ -1,5 +1,5 @@
 //! Validated values that come from files we do not control (registries, pin
-//! files, the command line). Constructors check SPEC section 4; past them,
+//! files, the command line). Constructors check what git could misread; past them,
 //! nothing can be read by git as an option or used to escape the workspace.
 
 use std::fmt;

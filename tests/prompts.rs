@@ -750,3 +750,32 @@ fn https_user_names_are_echoed_passwords_are_not_and_a_refused_password_is_asked
     remote.assert_cloned(&names);
     remote.assert_tmpdir_empty();
 }
+
+#[test]
+fn on_a_terminal_an_ssh_server_that_takes_none_of_the_keys_gets_the_ro_hint() {
+    let remote = Remote::new(&["nokeyhost", "openhost"]);
+    let names = remote.names(2);
+    let screen = remote.on_terminal(&args(&names, &["-j", "1", "checkout"]), &[]);
+    assert_eq!(screen.status, 1, "{:#?}", screen.lines());
+    let shown: Vec<String> = screen.lines().iter().map(|l| remote.normalise(l)).collect();
+    assert_eq!(
+        shown,
+        [
+            "p1: failed",
+            "p2: cloned",
+            "checkout: 1 cloned, 1 failed in X.Xs",
+            "error: p1: `git clone -- ssh://nokeyhostORG/git/base.git WS/.openxla-partial-p1` failed in WS \
+             (exit status 128): the ssh server accepted none of your keys: add your public key to your account \
+             there (or load the key into your ssh agent), or use --ro to clone from the read-only https URLs",
+            "    Cloning into 'WS/.openxla-partial-p1'...",
+            "    git@nokeyhost: Permission denied (publickey).",
+            "    fatal: Could not read from remote repository.",
+            "    Please make sure you have the correct access rights",
+            "    and the repository exists.",
+        ]
+    );
+    // And --ro, as the hint says, clones it.
+    let screen = remote.on_terminal(&args(&names[..1], &["checkout", "--ro"]), &[]);
+    assert_eq!(screen.status, 0, "{:#?}", screen.lines());
+    remote.assert_tmpdir_empty();
+}

@@ -1,5 +1,5 @@
 //! `status`, output modes (`-q`, `-v`, plain logs), `--dry-run` of `pin`,
-//! and `completions`.
+//! and `--help`.
 
 mod common;
 
@@ -71,27 +71,157 @@ fn status_shows_every_state() {
 }
 
 #[test]
-fn status_json_is_an_array_of_stable_objects() {
+fn status_json_is_a_versioned_document_with_states_as_names_and_counts_as_numbers() {
     let fx = Fixture::new();
     fx.ok(&["checkout", "--sync", "app"]);
-    let out = fx.ok(&["status", "--repo", "app", "--json"]);
-    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let rows = rows.as_array().unwrap();
-    let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["app", "liba", "libb", "base"]);
-    let base = &rows[3];
-    assert_eq!(base["pin"], fx.id("BASE_2"));
-    assert_eq!(base["head"], fx.id("BASE_2"));
-    assert_eq!(base["pinned_by"], "liba");
-    assert_eq!(base["branch"], serde_json::Value::Null);
-    assert_eq!(base["state"], serde_json::json!(["at pin"]));
-    assert_eq!(base["ahead"], 0);
-    assert_eq!(base["behind"], 0);
-    assert_eq!(base["present"], true);
-    assert_eq!(rows[0]["this_project"], true);
-    for key in ["path", "changed", "untracked"] {
-        assert!(base.get(key).is_some(), "{key}");
-    }
+    // liba one ahead of its pin, libb dirty at its pin.
+    fx.git(&fx.ws.join("liba"), &["checkout", "--quiet", fx.id("LIBA_3")]);
+    std::fs::write(fx.ws.join("libb/README.md"), "edited\n").unwrap();
+    let out = fx.run(&fx.ws, &["status", "--repo", "app", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ws = fx.ws.display().to_string();
+    let row = |name: &str,
+               head: &str,
+               branch: serde_json::Value,
+               pin: serde_json::Value,
+               by: serde_json::Value,
+               counts: (serde_json::Value, serde_json::Value),
+               changed: u32,
+               this: bool,
+               state: serde_json::Value| {
+        serde_json::json!({
+            "name": name, "path": format!("{ws}/{name}"), "present": true, "head": head, "branch": branch,
+            "pin": pin, "pinned_by": by, "ahead": counts.0, "behind": counts.1, "changed": changed,
+            "untracked": 0, "this_project": this, "state": state, "error": null
+        })
+    };
+    let null = serde_json::Value::Null;
+    let expected = serde_json::json!({
+        "schema": 1,
+        "command": "status",
+        "ok": true,
+        "workspace": ws,
+        "looked_from": "app",
+        "at_pins": false,
+        "projects": [
+            row("app", fx.id("APP_3"), "main".into(), null.clone(), null.clone(), (null.clone(), null.clone()), 0, true,
+                serde_json::json!([])),
+            row("liba", fx.id("LIBA_3"), null.clone(), fx.id("LIBA_2").into(), "app".into(), (1.into(), 0.into()), 0,
+                false, serde_json::json!(["ahead"])),
+            row("libb", fx.id("LIBB_2"), null.clone(), fx.id("LIBB_2").into(), "app".into(), (0.into(), 0.into()), 1,
+                false, serde_json::json!(["dirty", "at_pin"])),
+            row("base", fx.id("BASE_2"), null.clone(), fx.id("BASE_2").into(), "liba".into(), (0.into(), 0.into()), 0,
+                false, serde_json::json!(["at_pin"])),
+        ],
+        "problems": [],
+    });
+    assert_eq!(doc, expected, "{}", stdout(&out));
+    // The common fields come first, in this order.
+    assert!(stdout(&out).starts_with("{\n  \"schema\": 1,\n  \"command\": \"status\",\n  \"ok\": true,"));
+}
+
+#[test]
+fn status_exit_code_is_1_exactly_when_a_pinned_dep_is_off_its_pin() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--sync", "app"]);
+    let app = fx.ws.join("app");
+    let code = |args: &[&str]| {
+        let out = fx.run(&app, args);
+        (out.status.code(), stdout(&out), stderr(&out))
+    };
+    // Everything at its pin; an unpinned checkout and a dirty looked-from
+    // project do not count.
+    std::fs::write(app.join("README.md"), "edited\n").unwrap();
+    fx.git(
+        &fx.ws,
+        &[
+            "clone",
+            "--quiet",
+            &format!("file://{}/git/subx.git", fx.org.display()),
+            "extra",
+        ],
+    );
+    assert_eq!(code(&["status", "--exit-code"]).0, Some(0));
+    // Each way off: ahead, behind, dirty, missing.
+    fx.git(&fx.ws.join("liba"), &["checkout", "--quiet", fx.id("LIBA_3")]);
+    let (status, table, err) = code(&["status", "--exit-code"]);
+    assert_eq!(status, Some(1), "{table}{err}");
+    assert_eq!(state_of(&table, "liba"), "ahead 1");
+    assert_eq!(err, "not as pinned: liba\n");
+    // Without --exit-code the same status exits 0.
+    assert_eq!(code(&["status"]).0, Some(0));
+    fx.git(&fx.ws.join("liba"), &["checkout", "--quiet", fx.id("LIBA_2")]);
+    fx.git(&fx.ws.join("libb"), &["checkout", "--quiet", fx.id("LIBB_1")]);
+    assert_eq!(code(&["status", "--exit-code"]).0, Some(1));
+    fx.git(&fx.ws.join("libb"), &["checkout", "--quiet", fx.id("LIBB_2")]);
+    std::fs::write(fx.ws.join("base/README.md"), "edited\n").unwrap();
+    assert_eq!(code(&["status", "--exit-code"]).0, Some(1));
+    fx.git(&fx.ws.join("base"), &["checkout", "--quiet", "."]);
+    assert_eq!(code(&["status", "--exit-code"]).0, Some(0));
+    std::fs::rename(fx.ws.join("libb"), fx.tmp.path().join("libb-away")).unwrap();
+    let (status, _, err) = code(&["status", "--exit-code", "--json"]);
+    assert_eq!(status, Some(1));
+    assert_eq!(err, "not as pinned: libb\n");
+    // -q keeps only the exit status.
+    assert_eq!(code(&["-q", "status", "--exit-code"]).2, "");
+    // Outside any project there are no pins to compare with.
+    let (status, out, err) = code(&["status", "--exit-code", "--repo", "app"]);
+    assert_eq!(status, Some(1), "{out}{err}");
+    let out = fx.run(&fx.ws, &["status", "--exit-code"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: status --exit-code compares the checkouts with a project's pins, and {} is in none: run it \
+             inside a project's folder, or name one with --repo NAME\n",
+            fx.ws.display()
+        )
+    );
+}
+
+#[test]
+fn status_exit_code_flags_a_pin_file_that_cannot_be_read() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--sync", "app"]);
+    // liba's pin file at its pinned commit becomes unreadable: a new commit
+    // with a broken file, pinned by app.
+    let liba = fx.ws.join("liba");
+    fx.git(&liba, &["checkout", "--quiet", "-b", "broken"]);
+    std::fs::write(
+        liba.join("sync_deps.py"),
+        "PINNED_VERSIONS = {\n  \"base\": 42,\n}\n",
+    )
+    .unwrap();
+    fx.git(&liba, &["commit", "--quiet", "-am", "broken pins"]);
+    let broken = fx.git(&liba, &["rev-parse", "HEAD"]);
+    let pins = std::fs::read_to_string(fx.ws.join("app/sync_deps.py"))
+        .unwrap()
+        .replace(fx.id("LIBA_2"), &broken);
+    std::fs::write(fx.ws.join("app/sync_deps.py"), pins).unwrap();
+    let out = fx.run(&fx.ws.join("app"), &["status", "--exit-code", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["at_pins"], false);
+    let problems = doc["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{doc}");
+    assert_eq!(problems[0]["project"], "liba");
+    assert!(
+        problems[0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("liba/sync_deps.py at "),
+        "{doc}"
+    );
+    // Every dep is at its pin: only the unreadable file fails the check.
+    let states: Vec<&serde_json::Value> = doc["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["state"])
+        .collect();
+    assert_eq!(states[1], &serde_json::json!(["at_pin"]), "{doc}");
 }
 
 #[test]
@@ -174,25 +304,6 @@ fn pin_dry_run_says_what_it_would_write_and_changes_nothing() {
 }
 
 #[test]
-fn completions_generate_for_each_shell() {
-    let fx = Fixture::new();
-    for (shell, marker) in [
-        ("bash", "complete -F"),
-        ("zsh", "#compdef openxla-workspace"),
-        ("fish", "complete -c openxla-workspace -n"),
-    ] {
-        let out = fx.run(&fx.ws, &["completions", shell]);
-        assert!(out.status.success(), "{shell}: {}", text(&out));
-        let script = stdout(&out);
-        assert!(script.contains(marker), "{shell}");
-        assert!(
-            script.contains("checkout") && script.contains("exclude-dep"),
-            "{shell}"
-        );
-    }
-}
-
-#[test]
 fn every_command_has_help_with_an_example() {
     let fx = Fixture::new();
     for command in [
@@ -204,6 +315,9 @@ fn every_command_has_help_with_an_example() {
         "status",
         "list",
         "completions",
+        "foreach",
+        "diff",
+        "grep",
     ] {
         let out = fx.run(&fx.ws, &[command, "--help"]);
         assert!(out.status.success(), "{command}");

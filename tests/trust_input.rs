@@ -740,7 +740,7 @@ fn status_shows_branch_names_escaped_and_its_json_keeps_them_exact() {
     let json = stdout(&out);
     assert_terminal_safe(&json);
     let rows: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}:\n{json}"));
-    let liba_row = rows
+    let liba_row = rows["projects"]
         .as_array()
         .unwrap()
         .iter()

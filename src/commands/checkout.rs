@@ -60,20 +60,25 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
     };
 
     if ctx.dry_run {
-        print!("{plan}");
+        let mut lines: Vec<String> = plan.to_string().lines().map(str::to_string).collect();
         if !plan.unwritten.is_empty() {
             let names: Vec<&str> = plan.unwritten.iter().map(|n| n.as_str()).collect();
-            println!(
+            lines.push(format!(
                 "then, for {} (no working tree yet){}: {}",
                 names.join(", "),
                 if args.sync { " unless a pin moves it" } else { "" },
                 Git::populate_cmd(std::path::Path::new("NAME"))
-            );
+            ));
         }
         for name in &plan.left_to_sync {
-            println!(
+            lines.push(format!(
                 "{name}: left to the sync, which fetches only its pinned commit (cloned at its branch if no pin names it)"
-            );
+            ));
+        }
+        if !ctx.json {
+            for line in lines.drain(..) {
+                println!("{line}");
+            }
         }
         let mut code = if plan.not_checkouts.is_empty() { 0 } else { 1 };
         if args.sync {
@@ -81,12 +86,19 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
                 if workspace.project_dir(root).exists() {
                     let project = registry.lookup(root.as_str())?;
                     code = code.max(sync_project(ctx, &workspace, &registry, project, &sync_options)?);
-                } else {
+                } else if !ctx.json {
                     println!(
                         "{root}: then sync to the pins in {root}/sync_deps.py (known once it is cloned)"
                     );
                 }
             }
+        }
+        if ctx.json {
+            crate::json::print_document(
+                "checkout",
+                code == 0,
+                serde_json::json!({"dry_run": true, "commands": lines, "syncs": ctx.take_syncs()}),
+            );
         }
         return Ok(code);
     }
@@ -106,24 +118,39 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
         &failures,
         started.elapsed(),
     );
+    let mut results = Results::new(&plan, &failures);
     let mut code = if failures.is_empty() { 0 } else { 1 };
+    // Whether every sync asked for ran to the end.
+    let mut all_synced = true;
     if args.sync {
         for root in &roots {
             if !workspace.project_dir(root).join(".git").exists() {
+                all_synced = false;
                 continue; // its clone failed, and the summary said so
+            }
+            // A dep whose clone just failed would only fail again in the
+            // sync, with the same error: say once why there is no sync.
+            let excluded = |n: &RepoName| options.exclude_dep.iter().any(|re| re.is_match(n.as_str()));
+            let closure = registry.closure(std::slice::from_ref(root), true, excluded);
+            if let Some(dep) = closure.iter().find(|n| failures.iter().any(|f| &f.project == *n)) {
+                ctx.reporter.warn(&format!(
+                    "{root} was not synced: its dep {dep} could not be cloned (see above); once it can be, run \
+                     `openxla-workspace sync --repo {root}`"
+                ));
+                all_synced = false;
+                continue;
             }
             let project = registry.lookup(root.as_str())?;
             let synced = sync_project(ctx, &workspace, &registry, project, &sync_options);
-            code = code.max(match synced {
+            let synced = match synced {
                 Ok(code) => code,
                 Err(e) => {
-                    eprintln!(
-                        "error: {root}: {}",
-                        crate::text::escape_control(&format!("{e:#}"), true)
-                    );
+                    ctx.reporter.error(&format!("{root}: {e:#}"));
                     1
                 }
-            });
+            };
+            all_synced &= synced == 0;
+            code = code.max(synced);
         }
     }
     // What no pin moved ends as a plain checkout leaves it: deps left to
@@ -159,18 +186,73 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
             counts.push(("cloned (no pin names them)", cloned_late - failed_clones));
         }
         if !unwritten.is_empty() {
-            counts.push((
-                "branch checked out",
-                unwritten.len() - (failures.len() - failed_clones),
-            ));
+            // Said as it is: after a sync that stopped (or never ran),
+            // these deps are at their branch tip, not at any pin.
+            let what = if all_synced {
+                "branch checked out (no pin names them)"
+            } else {
+                "left at their branch tip, not synced"
+            };
+            counts.push((what, unwritten.len() - (failures.len() - failed_clones)));
         }
         ctx.reporter
             .summary("checkout", &counts, &failures, started.elapsed());
+        for plan in &finish[..cloned_late] {
+            results.set(&plan.project, "cloned", None);
+        }
+        for failure in &failures {
+            results.set(&failure.project, "failed", Some(format!("{:#}", failure.error)));
+        }
         if !failures.is_empty() {
             code = 1;
         }
     }
+    if ctx.json {
+        crate::json::print_document(
+            "checkout",
+            code == 0,
+            serde_json::json!({
+                "dry_run": false,
+                "projects": results.projects,
+                "syncs": ctx.take_syncs(),
+            }),
+        );
+    }
     Ok(code)
+}
+
+/// What became of each project, for `--json`.
+struct Results {
+    projects: Vec<serde_json::Value>,
+}
+
+impl Results {
+    fn new(plan: &CheckoutPlan, failures: &[Failure]) -> Results {
+        let mut results = Results { projects: Vec::new() };
+        for name in &plan.existing {
+            results.set(name, "already_present", None);
+        }
+        for clone in &plan.clones {
+            results.set(&clone.project, "cloned", None);
+        }
+        for name in &plan.left_to_sync {
+            results.set(name, "left_to_sync", None);
+        }
+        for failure in failures {
+            results.set(&failure.project, "failed", Some(format!("{:#}", failure.error)));
+        }
+        results
+    }
+
+    /// Sets (or adds) project `name`'s result: `cloned`, `already_present`,
+    /// `failed` or `left_to_sync` (not cloned: the sync fetched its pin).
+    fn set(&mut self, name: &RepoName, result: &str, error: Option<String>) {
+        let value = serde_json::json!({"name": name.to_string(), "result": result, "error": error});
+        match self.projects.iter_mut().find(|p| p["name"] == name.as_str()) {
+            Some(existing) => *existing = value,
+            None => self.projects.push(value),
+        }
+    }
 }
 
 /// Clones what the plan says, all projects at once up to `--jobs`.

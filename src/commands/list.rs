@@ -1,20 +1,25 @@
 //! `list`: show the registry.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use anyhow::Result;
+use serde::Serialize;
 
 use super::Context;
-use crate::registry::{Registry, RollAction};
+use crate::registry::{Layer, Registry, RollAction};
 use crate::types::RepoName;
 
 /// Prints every project with its URLs, deps as a tree, schedules and the
 /// layer that defined it. Works outside a workspace (default and
 /// `--registry` layers only).
-pub fn run(ctx: &Context) -> Result<i32> {
+pub fn run(ctx: &Context, args: &crate::cli::ListArgs) -> Result<i32> {
     let workspace = ctx.workspace().ok();
     let registry = ctx.registry(workspace.as_ref())?;
+    if args.json.json {
+        crate::json::print_document("list", true, document(&registry));
+        return Ok(0);
+    }
     // A registry is anyone's text: a requirements path or a bidi character
     // in a branch name must not reach the terminal as such.
     print!("{}", crate::text::escape_control(&render(&registry), true));
@@ -99,4 +104,104 @@ fn dep_tree(
             }
         }
     }
+}
+
+/// The `--json` document of `list` (after `schema`, `command`, `ok`).
+#[derive(Serialize)]
+struct Document {
+    /// Every project, sorted by name.
+    projects: Vec<ProjectEntry>,
+}
+
+/// One project of the registry in effect.
+#[derive(Serialize)]
+struct ProjectEntry {
+    name: String,
+    ro_url: String,
+    rw_url: String,
+    tracking_branch: String,
+    submodules: bool,
+    /// Direct deps, in declared order.
+    deps: Vec<String>,
+    /// Each schedule's actions, in order.
+    schedules: BTreeMap<String, Vec<ActionEntry>>,
+    /// `default`, `workspace` or `registry` (from `--registry` or
+    /// `$OPENXLA_WORKSPACE_REGISTRY`).
+    layer: &'static str,
+    /// The file of that layer (`null` for the default).
+    layer_file: Option<String>,
+    /// The files of the earlier layers whose entry this one replaced.
+    replaces: Vec<String>,
+}
+
+/// A roll action: `{"git_head": "DEP"}` or `{"py_package": ..., "pip_flags":
+/// [...], "update_requirements": [...]}`, as the registry writes them.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ActionEntry {
+    GitHead {
+        git_head: String,
+    },
+    PyPackage {
+        py_package: String,
+        pip_flags: Vec<String>,
+        update_requirements: Vec<String>,
+    },
+}
+
+fn document(registry: &Registry) -> Document {
+    let layer = |layer: &Layer| match layer {
+        Layer::Default => ("default", None),
+        Layer::Workspace(p) => ("workspace", Some(p.display().to_string())),
+        Layer::Explicit(p) => ("registry", Some(p.display().to_string())),
+    };
+    let projects = registry
+        .projects()
+        .map(|p| {
+            let (name, file) = layer(&p.layer);
+            ProjectEntry {
+                name: p.name.to_string(),
+                ro_url: p.ro_url.to_string(),
+                rw_url: p.rw_url.to_string(),
+                tracking_branch: p.tracking_branch.to_string(),
+                submodules: p.submodules,
+                deps: p.deps.iter().map(|d| d.to_string()).collect(),
+                schedules: p
+                    .schedules
+                    .iter()
+                    .map(|(name, actions)| {
+                        let actions = actions
+                            .iter()
+                            .map(|a| match a {
+                                RollAction::GitHead(dep) => ActionEntry::GitHead {
+                                    git_head: dep.to_string(),
+                                },
+                                RollAction::PyPackage {
+                                    name,
+                                    pip_flags,
+                                    update_requirements,
+                                } => ActionEntry::PyPackage {
+                                    py_package: name.clone(),
+                                    pip_flags: pip_flags.tokens(),
+                                    update_requirements: update_requirements
+                                        .iter()
+                                        .map(|f| f.display().to_string())
+                                        .collect(),
+                                },
+                            })
+                            .collect();
+                        (name.clone(), actions)
+                    })
+                    .collect(),
+                layer: name,
+                layer_file: file,
+                replaces: p
+                    .replaced
+                    .iter()
+                    .map(|l| layer(l).1.unwrap_or_else(|| "default".into()))
+                    .collect(),
+            }
+        })
+        .collect();
+    Document { projects }
 }

@@ -3,12 +3,14 @@
 //! processes itself.
 
 pub mod checkout;
+pub mod foreach;
 pub mod init;
 pub mod list;
 pub mod pin;
 pub mod roll;
 pub mod status;
 pub mod sync;
+pub mod version;
 
 use std::path::PathBuf;
 
@@ -31,6 +33,8 @@ pub struct Context {
     pub dry_run: bool,
     /// `--jobs`, or the default.
     pub jobs: usize,
+    /// `--jobs` as given, if it was.
+    pub jobs_given: Option<usize>,
     /// Runs git.
     pub git: Git,
     /// Prints progress and summaries.
@@ -41,6 +45,11 @@ pub struct Context {
     pub cache: Option<std::sync::Arc<crate::cache::Cache>>,
     /// Set once the markers [`Context::workspace`] passed over were named.
     warned_markers: std::sync::Once,
+    /// `--json`: results go into one document on stdout, not lines.
+    pub json: bool,
+    /// With `--json`, what each sync of the run did (a `checkout --sync` or
+    /// `roll --sync` runs syncs inside its own document).
+    pub syncs: std::sync::Mutex<Vec<serde_json::Value>>,
 }
 
 impl Context {
@@ -53,12 +62,13 @@ impl Context {
         } else {
             Verbosity::Normal
         };
-        let reporter = Reporter::for_stderr(verbosity);
+        let reporter = Reporter::for_stderr(verbosity, cli.color);
         Ok(Context {
             cwd: std::env::current_dir().context("could not read the current folder")?,
             registry_file: cli.registry.clone(),
             dry_run: cli.dry_run,
             jobs: cli.jobs.map(usize::from).unwrap_or(DEFAULT_JOBS),
+            jobs_given: cli.jobs.map(usize::from),
             git: Git::new(cli.verbose).with_prompts(&reporter),
             reporter,
             paint: crate::report::Paint::new(cli.color),
@@ -70,6 +80,11 @@ impl Context {
                 None => None,
             },
             warned_markers: std::sync::Once::new(),
+            json: cli
+                .command
+                .as_ref()
+                .is_some_and(|c| crate::json::requested(c).is_some()),
+            syncs: Default::default(),
         })
     }
 
@@ -98,6 +113,17 @@ impl Context {
         })
     }
 
+    /// The sync records collected so far (see [`Context::syncs`]).
+    pub fn take_syncs(&self) -> Vec<serde_json::Value> {
+        std::mem::take(&mut *self.syncs.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Whether result lines go to stdout: not with `--json` (the document
+    /// holds them) nor `-q` (only errors and the summary).
+    pub fn prints_results(&self) -> bool {
+        !self.json && !self.reporter.is_quiet()
+    }
+
     /// A worker pool of `--jobs` threads.
     pub fn executor(&self) -> Result<Executor> {
         Executor::new(self.jobs)
@@ -113,20 +139,37 @@ pub fn current_project<'r>(
     repo: Option<&str>,
     command: &str,
 ) -> Result<&'r Project> {
-    let name = match repo {
-        Some(name) => name.to_string(),
-        None => workspace
-            .project_containing(&ctx.cwd)
-            .map(|n| n.to_string())
-            .ok_or_else(|| {
+    let project = match repo {
+        Some(name) => registry.lookup(name)?,
+        None => {
+            let folder = workspace.project_containing(&ctx.cwd).ok_or_else(|| {
                 anyhow!(
                     "{} is not inside a project folder of the workspace {}; run `{command}` inside one, or name it with --repo NAME",
                     ctx.cwd.display(),
                     workspace.root().display()
                 )
-            })?,
+            })?;
+            // A folder of the workspace that the registry does not know:
+            // the user typed no name, so do not answer as if they had.
+            registry.get(&folder).ok_or_else(|| {
+                let known: Vec<String> = project_folders(workspace)
+                    .into_iter()
+                    .filter(|n| registry.get(n).is_some())
+                    .map(|n| n.to_string())
+                    .collect();
+                let known = if known.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (checked out here: {})", known.join(", "))
+                };
+                anyhow!(
+                    "{} is not a project of the workspace: the registry has no project '{folder}'. Run `{command}` \
+                     inside a project's folder, or name one with --repo NAME{known}",
+                    workspace.project_dir(&folder).display()
+                )
+            })?
+        }
     };
-    let project = registry.lookup(&name)?;
     let dir = workspace.project_dir(&project.name);
     if !dir.is_dir() {
         return Err(anyhow!(
@@ -142,4 +185,22 @@ pub fn current_project<'r>(
 /// `--depth N` as git takes it: 0 means full history.
 pub fn depth(arg: Option<u32>) -> Option<u32> {
     arg.filter(|&d| d > 0)
+}
+
+/// Folders of the workspace that hold a checkout and are valid project
+/// names, sorted by name (hidden temporary clone folders never are).
+pub fn project_folders(workspace: &Workspace) -> Vec<crate::types::RepoName> {
+    let mut names: Vec<crate::types::RepoName> = std::fs::read_dir(workspace.root())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join(".git").exists())
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| crate::types::RepoName::new(n).ok())
+        })
+        .collect();
+    names.sort();
+    names
 }

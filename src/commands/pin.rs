@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use anyhow::{anyhow, Context as _, Result};
+use serde::Serialize;
 
 use super::Context;
 use crate::cli::PinArgs;
@@ -19,8 +20,14 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
     let workspace = ctx.workspace()?;
     let registry = ctx.registry(Some(&workspace))?;
     let project = super::current_project(ctx, &workspace, &registry, args.target.repo.as_deref(), "pin")?;
+    let path = workspace.project_dir(&project.name).join(pinfile::FILE_NAME);
     if project.deps.is_empty() {
-        println!("{} has no deps in the registry: nothing to pin", project.name);
+        if ctx.json {
+            let document = Document::new(project, &path, ctx.dry_run);
+            crate::json::print_document("pin", true, document);
+        } else {
+            println!("{} has no deps in the registry: nothing to pin", project.name);
+        }
         return Ok(0);
     }
     let _lock = if ctx.dry_run {
@@ -29,7 +36,6 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
         Some(workspace.lock("pin")?)
     };
 
-    let path = workspace.project_dir(&project.name).join(pinfile::FILE_NAME);
     let old_text = pinfile::read_raw(&path)?;
     let old_pins = match &old_text {
         Some(bytes) => pinfile::parse_bytes(bytes, &path).map_err(|e| {
@@ -68,6 +74,7 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
     if failures.is_empty() && args.require_upstream {
         failures = check_upstream(ctx, &executor, &workspace, &heads);
     }
+    let mut document = Document::new(project, &path, ctx.dry_run);
     if !failures.is_empty() {
         ctx.reporter.summary(
             &format!("pin {}", project.name),
@@ -75,24 +82,42 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
             &failures,
             started.elapsed(),
         );
-        eprintln!("error: {} was not changed", path.display());
+        ctx.reporter.error(&format!("{} was not changed", path.display()));
+        if ctx.json {
+            document.failures = failures.iter().map(crate::json::Problem::from).collect();
+            crate::json::print_document("pin", false, document);
+        }
         return Ok(1);
     }
 
     let mut pins = old_pins.clone();
+    let mut moved = 0;
     for (dep, summary) in &heads {
+        let before = old_pins.pin(&dep.name).cloned();
+        if before.as_ref() != Some(&summary.id) {
+            moved += 1;
+        }
         pins.set_pin(dep.name.clone(), summary.id.clone());
         pins.set_origin(dep.name.clone(), dep.ro_url.clone());
         pins.set_submodules(dep.name.clone(), dep.submodules);
-        // The subject is anyone's text: escaped, so that it cannot
-        // repaint the line or the terminal.
-        println!(
-            "{}: {} {} : {}",
-            dep.name,
-            summary.id.short(),
-            escape_control(&summary.date, false),
-            escape_control(&summary.subject, false)
-        );
+        if ctx.prints_results() {
+            // The subject is anyone's text: escaped, so that it cannot
+            // repaint the line or the terminal.
+            println!(
+                "{}: {} {} : {}",
+                dep.name,
+                summary.id.short(),
+                escape_control(&summary.date, false),
+                escape_control(&summary.subject, false)
+            );
+        }
+        document.pins.push(PinRecord {
+            name: dep.name.to_string(),
+            commit: summary.id.to_string(),
+            was: before.map(|c| c.to_string()),
+            date: summary.date.clone(),
+            subject: summary.subject.clone(),
+        });
     }
     for (name, commit) in old_pins.pinned() {
         if !project.deps.contains(name) {
@@ -109,13 +134,75 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
     if old_text.as_deref() == Some(text.as_bytes()) {
         ctx.reporter.note(&format!("{} is unchanged", path.display()));
     } else if ctx.dry_run {
-        println!("would write {}", path.display());
+        if !ctx.json {
+            println!("would write {}", path.display());
+        }
+        document.changed = true;
     } else {
         pinfile::write(&path, &pins)
             .with_context(|| format!("could not write {}; the old file is intact", path.display()))?;
         ctx.reporter.note(&format!("wrote {}", path.display()));
+        document.changed = true;
+        document.written = true;
+    }
+    let title = format!("pin {}", project.name);
+    let unchanged = heads.len() - moved;
+    if ctx.json {
+        crate::json::print_document("pin", true, document);
+    } else {
+        let moved_label = if ctx.dry_run { "to move" } else { "moved" };
+        ctx.reporter.summary(
+            &title,
+            &[(moved_label, moved), ("unchanged", unchanged)],
+            &[],
+            started.elapsed(),
+        );
     }
     Ok(0)
+}
+
+/// The `--json` document of `pin` (after `schema`, `command`, `ok`).
+#[derive(Serialize)]
+struct Document {
+    project: String,
+    /// The pin file.
+    file: String,
+    dry_run: bool,
+    /// One per registry dep, in the registry's order.
+    pins: Vec<PinRecord>,
+    /// Whether the file's text changes (or, in a dry run, would).
+    changed: bool,
+    /// Whether it was written.
+    written: bool,
+    /// What stopped the pin (nothing was written).
+    failures: Vec<crate::json::Problem>,
+}
+
+impl Document {
+    fn new(project: &Project, path: &std::path::Path, dry_run: bool) -> Document {
+        Document {
+            project: project.name.to_string(),
+            file: path.display().to_string(),
+            dry_run,
+            pins: Vec::new(),
+            changed: false,
+            written: false,
+            failures: Vec::new(),
+        }
+    }
+}
+
+/// One dep's pin, as `pin` set it.
+#[derive(Serialize)]
+struct PinRecord {
+    name: String,
+    commit: String,
+    /// The pin before, if there was one.
+    was: Option<String>,
+    /// Committer date of the commit, `YYYY-MM-DD`.
+    date: String,
+    /// Its subject line.
+    subject: String,
 }
 
 /// Fetches each dep's tracking branch and checks that its pinned commit is
@@ -127,7 +214,7 @@ fn check_upstream(
     heads: &[(&Project, CommitSummary)],
 ) -> Vec<Failure> {
     if ctx.dry_run {
-        for (dep, _) in heads {
+        for (dep, _) in heads.iter().filter(|_| !ctx.json) {
             let dir = workspace.project_dir(&dep.name);
             println!(
                 "{}: {}",

@@ -1,5 +1,4 @@
-//! `roll SCHEDULE`: apply one of a project's schedules of roll actions (SPEC
-//! section 5).
+//! `roll SCHEDULE`: apply one of a project's schedules of roll actions.
 //!
 //! The whole roll is worked out before any file changes. Local checks come
 //! first (the pin file, each dep's pin, each requirements file); then every
@@ -57,12 +56,28 @@ pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
         dir: &dir,
     };
     let (plan, failures) = roller.plan(actions)?;
+    let document = |ok: bool, written: Vec<String>, failures: &[Failure]| {
+        let body = serde_json::json!({
+            "project": project.name.to_string(),
+            "schedule": args.schedule,
+            "dry_run": ctx.dry_run,
+            "actions": plan.actions.iter().map(|a| a.record.clone()).collect::<Vec<_>>(),
+            "written": written,
+            "failures": failures.iter().map(crate::json::Problem::from).collect::<Vec<_>>(),
+            "syncs": ctx.take_syncs(),
+        });
+        crate::json::print_document("roll", ok, body);
+    };
     if !failures.is_empty() {
         ctx.reporter.summary(&title, &[], &failures, started.elapsed());
-        eprintln!("error: no file was changed; fix the problems above, then roll again");
+        ctx.reporter
+            .error("no file was changed; fix the problems above, then roll again");
+        if ctx.json {
+            document(false, Vec::new(), &failures);
+        }
         return Ok(1);
     }
-    roller.apply(&plan)?;
+    let written = roller.apply(&plan)?;
     let changed = plan.actions.iter().filter(|a| a.changed).count();
     let updated = if ctx.dry_run { "to update" } else { "updated" };
     ctx.reporter.summary(
@@ -72,35 +87,41 @@ pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
         started.elapsed(),
     );
 
+    let mut code = 0;
     if args.sync {
         if ctx.dry_run {
-            println!(
-                "would then sync the deps of {} to its pins (`openxla-workspace sync --repo {}`)",
-                project.name, project.name
-            );
-            return Ok(0);
+            if !ctx.json {
+                println!(
+                    "would then sync the deps of {} to its pins (`openxla-workspace sync --repo {}`)",
+                    project.name, project.name
+                );
+            }
+        } else {
+            code = super::sync::sync_project(
+                ctx,
+                &workspace,
+                &registry,
+                project,
+                &SyncOptions {
+                    read_only: args.ro,
+                    dry_run: ctx.dry_run,
+                    cache: ctx.cache.clone(),
+                    ..SyncOptions::default()
+                },
+            )?;
         }
-        return super::sync::sync_project(
-            ctx,
-            &workspace,
-            &registry,
-            project,
-            &SyncOptions {
-                read_only: args.ro,
-                dry_run: ctx.dry_run,
-                cache: ctx.cache.clone(),
-                ..SyncOptions::default()
-            },
-        );
     }
-    Ok(0)
+    if ctx.json {
+        document(code == 0, written, &[]);
+    }
+    Ok(code)
 }
 
 /// The actions of schedule `name`, or an error listing the schedules there are.
 fn schedule<'p>(project: &'p Project, name: &str) -> Result<&'p [RollAction]> {
     if project.schedules.is_empty() {
         bail!(
-            "{} has no roll schedules in the registry ({}); define one as [[repos.{}.schedules.NAME]] entries (see `roll` in the README)",
+            "{} has no roll schedules in the registry ({}); define one as [[repos.{}.schedules.NAME]] entries (`openxla-workspace roll --help` shows how)",
             project.name,
             project.layer,
             project.name
@@ -140,6 +161,8 @@ struct ActionReport {
     changed: bool,
     /// Whether it is a git_head action (for the closing line).
     git_head: bool,
+    /// The action as the `--json` document shows it.
+    record: serde_json::Value,
 }
 
 /// The pin file: read once, changed by every git_head action, written once.
@@ -302,27 +325,32 @@ impl Roller<'_> {
     /// Prints each action's lines in order, writing each changed file right
     /// after the last action that edits it (or, with `--dry-run`, saying it
     /// would).
-    fn apply(&self, plan: &RollPlan) -> Result<()> {
+    fn apply(&self, plan: &RollPlan) -> Result<Vec<String>> {
         let ctx = self.ctx;
         let mut written: Vec<&Path> = Vec::new();
+        let mut due_files = Vec::new();
         for (i, action) in plan.actions.iter().enumerate() {
-            // The lines quote the registry (requirements paths, branches).
-            for line in &action.lines {
-                println!("{}", crate::text::escape_control(line, false));
+            if ctx.prints_results() {
+                // The lines quote the registry (requirements paths, branches).
+                for line in &action.lines {
+                    println!("{}", crate::text::escape_control(line, false));
+                }
             }
             for warning in &action.warnings {
                 ctx.reporter.warn(warning);
             }
-            println!(
-                "{}",
-                match (action.changed, ctx.dry_run, action.git_head) {
-                    (false, _, _) => "No update required.",
-                    (true, false, true) => "Updated pinned revision.",
-                    (true, true, true) => "Would update pinned revision.",
-                    (true, false, false) => "Updated requirements.",
-                    (true, true, false) => "Would update requirements.",
-                }
-            );
+            if ctx.prints_results() {
+                println!(
+                    "{}",
+                    match (action.changed, ctx.dry_run, action.git_head) {
+                        (false, _, _) => "No update required.",
+                        (true, false, true) => "Updated pinned revision.",
+                        (true, true, true) => "Would update pinned revision.",
+                        (true, false, false) => "Updated requirements.",
+                        (true, true, false) => "Would update requirements.",
+                    }
+                );
+            }
             let mut due: Vec<(&Path, Option<&str>)> = Vec::new();
             if let Some(pin_file) = plan.pin_file.as_ref() {
                 if pin_file.last_action == i && pin_file.changed {
@@ -335,8 +363,11 @@ impl Roller<'_> {
                 }
             }
             for (path, text) in due {
+                due_files.push(path.display().to_string());
                 if ctx.dry_run {
-                    println!("would write {}", path.display());
+                    if !ctx.json {
+                        println!("would write {}", path.display());
+                    }
                     continue;
                 }
                 let result = match (text, plan.pin_file.as_ref()) {
@@ -361,7 +392,7 @@ impl Roller<'_> {
                 written.push(path);
             }
         }
-        Ok(())
+        Ok(due_files)
     }
 
     /// `schedule nightly, action 2: py_package jaxlib`.
@@ -498,6 +529,15 @@ impl Roller<'_> {
             Some(old) if changed => format!("{dep}: {} -> {} ({whence})", old.short(), head.short()),
             _ => format!("{dep}: {} ({whence})", head.short()),
         };
+        let record = serde_json::json!({
+            "action": "git_head",
+            "dep": dep.to_string(),
+            "from": old.as_ref().map(|c| c.to_string()),
+            "to": head.to_string(),
+            "branch": project.tracking_branch.to_string(),
+            "url": project.ro_url.to_string(),
+            "changed": changed,
+        });
         if changed {
             pin_file.pins.set_pin(dep.clone(), head);
             pin_file.changed = true;
@@ -507,6 +547,7 @@ impl Roller<'_> {
             warnings: Vec::new(),
             changed,
             git_head: true,
+            record,
         }
     }
 
@@ -523,7 +564,9 @@ impl Roller<'_> {
             warnings: Vec::new(),
             changed: false,
             git_head: false,
+            record: serde_json::Value::Null,
         };
+        let mut changes = Vec::new();
         if update_requirements.is_empty() {
             report.lines.push(format!(
                 "{name}: newest version {version}; the action lists no update_requirements files"
@@ -545,6 +588,13 @@ impl Roller<'_> {
                     String::new()
                 };
                 let shown = shown.display();
+                changes.push(serde_json::json!({
+                    "file": shown.to_string(),
+                    "line": change.line,
+                    "from": change.before.as_ref().map(|_| change.before_text()),
+                    "changed": change.changed,
+                    "hashes_removed": change.hashes_removed,
+                }));
                 report.lines.push(match (&change.before, change.changed) {
                     (None, _) => format!("{name}: {version} appended to {shown}"),
                     (Some(_), false) => format!("{name}: already {version} in {shown}{at}"),
@@ -565,6 +615,13 @@ impl Roller<'_> {
             }
             edit_of.text = edit.text;
         }
+        report.record = serde_json::json!({
+            "action": "py_package",
+            "package": name,
+            "version": version,
+            "changes": changes,
+            "changed": report.changed,
+        });
         Ok(report)
     }
 }

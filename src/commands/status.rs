@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use serde::Serialize;
 
 use super::Context;
@@ -13,14 +13,14 @@ use crate::cli::StatusArgs;
 use crate::git::WorktreeStatus;
 use crate::pinfile::{self, Pins};
 use crate::registry::Project;
-use crate::report::Paint;
+use crate::report::{Failure, Paint};
 use crate::resolve::{Resolver, SyncOptions};
-use crate::text::{escape_control, json_for_terminal};
+use crate::text::escape_control;
 use crate::types::{CommitId, RepoName};
 use crate::workspace::Workspace;
 
-/// One row of `status`; also the `--json` object (a stable interface:
-/// fields are only ever added).
+/// One row of `status`; also an object of `projects` in the `--json`
+/// document (schema 1: fields are only ever added).
 #[derive(Debug, Serialize)]
 pub struct Row {
     /// Project name (its folder in the workspace).
@@ -47,10 +47,90 @@ pub struct Row {
     pub untracked: usize,
     /// True for the project the status is looked at from.
     pub this_project: bool,
-    /// States, e.g. `["dirty", "ahead 2"]`: `at pin`, `ahead N`, `behind N`,
-    /// `diverged`, `missing`, `dirty`, `not pinned`, `pin not fetched`,
-    /// `no working tree`.
-    pub state: Vec<String>,
+    /// Where it stands; the counts are in `ahead` and `behind`.
+    pub state: Vec<State>,
+    /// What git said when it could not read the checkout (`state` holds
+    /// `error`).
+    pub error: Option<String>,
+}
+
+/// One fact about a checkout, as `--json` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// HEAD is the pinned commit.
+    AtPin,
+    /// HEAD has commits the pin lacks (and the pin none that HEAD lacks).
+    Ahead,
+    /// The pin has commits HEAD lacks (and HEAD none that the pin lacks).
+    Behind,
+    /// Each has commits the other lacks.
+    Diverged,
+    /// The folder is not there.
+    Missing,
+    /// Tracked files are changed.
+    Dirty,
+    /// Checked out, but no pin names it.
+    NotPinned,
+    /// The pinned commit is not in the checkout (fetch it, or sync).
+    PinNotFetched,
+    /// A clone whose files were never written (an interrupted checkout).
+    NoWorkingTree,
+    /// git could not read the checkout.
+    Error,
+}
+
+impl Row {
+    /// The state column of the table: `dirty, ahead 2`.
+    fn state_text(&self) -> String {
+        let texts: Vec<String> = self
+            .state
+            .iter()
+            .map(|state| match state {
+                State::AtPin => "at pin".to_string(),
+                State::Ahead => format!("ahead {}", self.ahead.unwrap_or(0)),
+                State::Behind => format!("behind {}", self.behind.unwrap_or(0)),
+                State::Diverged => format!(
+                    "diverged ({} ahead, {} behind)",
+                    self.ahead.unwrap_or(0),
+                    self.behind.unwrap_or(0)
+                ),
+                State::Missing => "missing".into(),
+                State::Dirty => "dirty".into(),
+                State::NotPinned => "not pinned".into(),
+                State::PinNotFetched => "pin not fetched".into(),
+                State::NoWorkingTree => "no working tree".into(),
+                State::Error => format!("error: {}", self.error.as_deref().unwrap_or("git status failed")),
+            })
+            .collect();
+        if texts.is_empty() {
+            "-".into()
+        } else {
+            texts.join(", ")
+        }
+    }
+
+    /// Whether this is a pinned dep that is not exactly as pinned: missing,
+    /// elsewhere than its pin, dirty, unreadable (what `--exit-code` flags).
+    fn off_pin(&self) -> bool {
+        self.pin.is_some() && !self.this_project && self.state != [State::AtPin]
+    }
+}
+
+/// The `--json` document of `status` (after `schema`, `command`, `ok`).
+#[derive(Debug, Serialize)]
+struct Document<'a> {
+    /// The workspace folder.
+    workspace: String,
+    /// The project whose pins are compared with, if any.
+    looked_from: Option<String>,
+    /// Whether every pinned dep is present, at its pin and clean, and every
+    /// pin file could be read (what `--exit-code` checks).
+    at_pins: bool,
+    /// One object per checkout.
+    projects: &'a [Row],
+    /// Pin files that could not be read.
+    problems: Vec<crate::json::Problem>,
 }
 
 /// Runs `status`; returns the exit status.
@@ -69,18 +149,27 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
             .project_containing(&ctx.cwd)
             .and_then(|n| registry.get(&n)),
     };
+    if args.exit_code && from.is_none() {
+        bail!(
+            "status --exit-code compares the checkouts with a project's pins, and {} is in none: run it inside a project's folder, or name one with --repo NAME",
+            ctx.cwd.display()
+        );
+    }
 
     // The pins in force, nearest pinner first, read without any network.
     let mut pins: BTreeMap<RepoName, (CommitId, RepoName)> = BTreeMap::new();
     let mut order: Vec<RepoName> = Vec::new();
+    let mut problems = Vec::new();
     if let Some(project) = from {
         order.push(project.name.clone());
-        for (dep, commit, by) in pins_in_force(ctx, &workspace, &registry, project)? {
+        let (chosen, failures) = pins_in_force(ctx, &workspace, &registry, project)?;
+        problems = failures;
+        for (dep, commit, by) in chosen {
             order.push(dep.clone());
             pins.insert(dep, (commit, by));
         }
     }
-    for name in project_folders(&workspace) {
+    for name in super::project_folders(&workspace) {
         if !order.contains(&name) {
             order.push(name);
         }
@@ -95,10 +184,22 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
             row(ctx, &workspace, name, pins.get(name), looked_from)
         },
     );
-    if args.json {
-        // Exact data (a branch name as git has it), yet nothing a terminal
-        // would act on: see `json_for_terminal`.
-        println!("{}", json_for_terminal(&serde_json::to_string_pretty(&rows)?));
+    let off: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.off_pin())
+        .map(|r| r.name.as_str())
+        .collect();
+    let at_pins = off.is_empty() && problems.is_empty();
+    let code = if args.exit_code && !at_pins { 1 } else { 0 };
+    if args.json.json {
+        let document = Document {
+            workspace: workspace.root().display().to_string(),
+            looked_from: from.map(|p| p.name.to_string()),
+            at_pins,
+            projects: &rows,
+            problems: problems.iter().map(crate::json::Problem::from).collect(),
+        };
+        crate::json::print_document("status", code == 0, &document);
     } else {
         if from.is_none() {
             ctx.reporter.note(
@@ -107,17 +208,24 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
         }
         print!("{}", render_table(&rows, &ctx.paint));
     }
-    Ok(0)
+    if code != 0 && !off.is_empty() {
+        ctx.reporter.note(&format!("not as pinned: {}", off.join(", ")));
+    }
+    Ok(code)
 }
 
+/// A pin in force: the dep, its commit, and the project whose pin it is.
+pub(crate) type PinInForce = (RepoName, CommitId, RepoName);
+
 /// The pins that `sync` would apply from `project`, as far as they can be
-/// read locally: `(dep, commit, pinned_by)` in resolution order.
-fn pins_in_force(
+/// read locally: `(dep, commit, pinned_by)` in resolution order, and the
+/// pin files that could not be read (each also warned about).
+pub(crate) fn pins_in_force(
     ctx: &Context,
     workspace: &Workspace,
     registry: &crate::registry::Registry,
     project: &Project,
-) -> Result<Vec<(RepoName, CommitId, RepoName)>> {
+) -> Result<(Vec<PinInForce>, Vec<Failure>)> {
     let path = workspace.project_dir(&project.name).join(pinfile::FILE_NAME);
     let root_pins = if path.exists() {
         pinfile::read(&path)?
@@ -143,24 +251,12 @@ fn pins_in_force(
         ctx.reporter
             .warn(&format!("{}: {:#}", failure.project, failure.error));
     }
-    Ok(resolution
+    let chosen = resolution
         .chosen
         .into_iter()
         .map(|c| (c.dep, c.commit, c.pinned_by))
-        .collect())
-}
-
-/// Folders of the workspace that hold a checkout and are valid project names.
-fn project_folders(workspace: &Workspace) -> Vec<RepoName> {
-    let mut names: Vec<RepoName> = std::fs::read_dir(workspace.root())
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().join(".git").exists())
-        .filter_map(|e| e.file_name().to_str().and_then(|n| RepoName::new(n).ok()))
         .collect();
-    names.sort();
-    names
+    Ok((chosen, resolution.failures))
 }
 
 fn row(
@@ -186,18 +282,17 @@ fn row(
         untracked: 0,
         this_project,
         state: Vec::new(),
+        error: None,
     };
     if !row.present {
-        row.state.push("missing".into());
+        row.state.push(State::Missing);
         return row;
     }
     let status = match ctx.git.worktree_status(&dir) {
         Ok(s) => s,
         Err(e) => {
-            row.state.push(format!(
-                "error: {}",
-                escape_control(e.stderr.lines().next().unwrap_or("git status failed"), false)
-            ));
+            row.state.push(State::Error);
+            row.error = Some(e.stderr.lines().next().unwrap_or("git status failed").to_string());
             return row;
         }
     };
@@ -214,30 +309,30 @@ fn row(
     if crate::git::Git::lacks_working_tree(&dir) && head.is_some() {
         // Cloned without a checkout, and interrupted before one: every
         // file would count as deleted.
-        row.state.push("no working tree".into());
+        row.state.push(State::NoWorkingTree);
     } else if changed > 0 {
-        row.state.push("dirty".into());
+        row.state.push(State::Dirty);
     }
     match (pin, &head) {
         _ if this_project || looked_from.is_none() => {}
-        (None, _) => row.state.push("not pinned".into()),
+        (None, _) => row.state.push(State::NotPinned),
         (Some((commit, _)), Some(head)) if head == commit => {
             row.ahead = Some(0);
             row.behind = Some(0);
-            row.state.push("at pin".into());
+            row.state.push(State::AtPin);
         }
         (Some((commit, _)), _) => match ctx.git.behind_ahead(&dir, commit) {
             Ok((behind, ahead)) => {
                 row.ahead = Some(ahead);
                 row.behind = Some(behind);
                 row.state.push(match (ahead, behind) {
-                    (0, 0) => "at pin".into(),
-                    (a, 0) => format!("ahead {a}"),
-                    (0, b) => format!("behind {b}"),
-                    (a, b) => format!("diverged ({a} ahead, {b} behind)"),
+                    (0, 0) => State::AtPin,
+                    (_, 0) => State::Ahead,
+                    (0, _) => State::Behind,
+                    _ => State::Diverged,
                 });
             }
-            Err(_) => row.state.push("pin not fetched".into()),
+            Err(_) => row.state.push(State::PinNotFetched),
         },
     }
     row
@@ -259,12 +354,13 @@ pub fn render_table(rows: &[Row], paint: &Paint) -> String {
                 _ if r.this_project => "(looking from here)".into(),
                 _ => "-".into(),
             };
-            let state = if r.state.is_empty() {
-                "-".to_string()
-            } else {
-                r.state.join(", ")
-            };
-            [r.name.clone(), head, pin, state, String::new()]
+            [
+                r.name.clone(),
+                head,
+                pin,
+                escape_control(&r.state_text(), false).into_owned(),
+                String::new(),
+            ]
         })
         .collect();
     let headers = ["PROJECT", "HEAD", "PIN", "STATE"];
@@ -289,7 +385,27 @@ pub fn render_table(rows: &[Row], paint: &Paint) -> String {
         w2 = widths[2]
     );
     for (cell, row) in cells.iter().zip(rows) {
-        let state = paint.state(&cell[3], &row.state);
+        let has = |states: &[State]| row.state.iter().any(|s| states.contains(s));
+        let colour = if has(&[
+            State::Dirty,
+            State::Missing,
+            State::Diverged,
+            State::Error,
+            State::NoWorkingTree,
+        ]) {
+            "31"
+        } else if has(&[State::Ahead, State::Behind, State::PinNotFetched]) {
+            "33"
+        } else if has(&[State::AtPin]) {
+            "32"
+        } else {
+            ""
+        };
+        let state = if colour.is_empty() {
+            cell[3].clone()
+        } else {
+            paint.paint(colour, &cell[3])
+        };
         out.push_str(&format!(
             "{:<w0$}  {:<w1$}  {:<w2$}  {state}\n",
             cell[0],

@@ -1,10 +1,11 @@
-//! `sync`: move each dependency to its pin, recursively (SPEC section 3):
+//! `sync`: move each dependency to its pin, recursively:
 //! resolve every level, check that every pinned commit is present, then
 //! apply the checkouts in parallel.
 
 use std::time::Instant;
 
 use anyhow::{bail, Result};
+use serde::Serialize;
 
 use super::Context;
 use crate::cli::SyncArgs;
@@ -37,7 +38,15 @@ pub fn run(ctx: &Context, args: &SyncArgs) -> Result<i32> {
     } else {
         Some(workspace.lock("sync")?)
     };
-    sync_project(ctx, &workspace, &registry, project, &options)
+    let code = sync_project(ctx, &workspace, &registry, project, &options)?;
+    if ctx.json {
+        let mut record = ctx.take_syncs().pop().unwrap_or_default();
+        if let Some(fields) = record.as_object_mut() {
+            fields.shift_remove("ok");
+        }
+        crate::json::print_document("sync", code == 0, record);
+    }
+    Ok(code)
 }
 
 /// Syncs the deps of `root`. The caller holds the workspace lock (unless
@@ -57,6 +66,7 @@ pub fn sync_project(
                 "{} has no deps in the registry: nothing to sync",
                 root.name
             ));
+            record(ctx, root, &Resolution::default(), Vec::new(), &[], None);
             return Ok(0);
         }
         bail!(
@@ -97,46 +107,103 @@ pub fn sync_project(
             started.elapsed(),
         );
         resolution.discard_unplaced();
-        eprintln!("error: stopped before changing any working tree: the commits above could not be had");
+        ctx.reporter
+            .error("stopped before changing any working tree: the commits above could not be had");
+        let deps = resolution
+            .chosen
+            .iter()
+            .map(|c| DepRecord::new(c, "not_moved"))
+            .collect();
+        record(ctx, root, &resolution, deps, &resolution.failures, None);
         return Ok(1);
     }
 
     let plans = apply_plans(workspace, registry, &resolution, options);
     if options.dry_run {
-        print_dry_run(ctx, root, &resolution, &plans);
+        if ctx.json {
+            let deps = resolution
+                .chosen
+                .iter()
+                .zip(&plans)
+                .map(|(chosen, plan)| {
+                    let result = match chosen.state {
+                        DepState::WouldClone => "would_clone",
+                        _ if plan.steps.iter().any(|s| matches!(s, Step::Checkout { .. })) => "would_move",
+                        _ => "at_pin",
+                    };
+                    DepRecord::new(chosen, result)
+                })
+                .collect();
+            let commands = plans
+                .iter()
+                .flat_map(|p| p.steps.iter().map(move |s| format!("{}: {s}", p.project)))
+                .collect();
+            record(ctx, root, &resolution, deps, &[], Some(commands));
+        } else {
+            print_dry_run(ctx, root, &resolution, &plans);
+        }
         return Ok(0);
     }
 
     let jobs = executor.jobs();
     ctx.reporter.begin(&format!("sync {}", root.name), plans.len());
+    let work: Vec<(&Chosen, &ProjectPlan)> = resolution.chosen.iter().zip(&plans).collect();
     let results = executor.map_prioritised(
-        &plans,
-        ProjectPlan::updates_submodules,
+        &work,
+        |(_, p)| p.updates_submodules(),
         |_| None,
-        |p| {
+        |(chosen, p)| {
+            let branch = branch_to_leave(ctx, workspace, chosen, p);
             let result = exec::run_project(&ctx.git, &ctx.reporter, jobs, p);
             ctx.reporter.done(&p.project, None);
-            result
+            result.map(|()| branch)
         },
     );
     resolution.discard_unplaced();
+    // The live display ends before results go to stdout: on one terminal
+    // its redraws would leave a stale copy of it among them.
+    ctx.reporter.clear();
     let mut failures = Vec::new();
     let mut moved = 0;
+    let mut deps = Vec::new();
     for (chosen, (plan, result)) in resolution.chosen.iter().zip(plans.iter().zip(results)) {
         let moves = plan.steps.iter().any(|s| matches!(s, Step::Checkout { .. }));
         match result {
-            Ok(()) => {
+            Ok(left_branch) => {
                 if moves {
                     moved += 1;
                 }
-                println!("{}", result_line(chosen, moves));
+                if ctx.prints_results() {
+                    println!("{}", result_line(chosen, moves));
+                }
+                let mut dep = DepRecord::new(chosen, result_kind(chosen, moves));
+                if let (Some(branch), true) = (left_branch, moves) {
+                    let at = match &chosen.state {
+                        DepState::Present { head: Some(head), .. } => head.short().to_string(),
+                        _ => "?".into(),
+                    };
+                    // The user's branch stays where it was; only HEAD left it.
+                    ctx.reporter.note(&format!(
+                        "{}: left branch {} (at {at})",
+                        chosen.dep,
+                        crate::text::escape_control(&branch, false)
+                    ));
+                    dep.left_branch = Some(branch);
+                }
+                deps.push(dep);
             }
-            Err(error) => failures.push(Failure {
-                project: chosen.dep.clone(),
-                error,
-            }),
+            Err(error) => {
+                let mut dep = DepRecord::new(chosen, "failed");
+                dep.error = Some(format!("{error:#}"));
+                deps.push(dep);
+                failures.push(Failure {
+                    project: chosen.dep.clone(),
+                    error,
+                })
+            }
         }
     }
+    record(ctx, root, &resolution, deps, &failures, None);
     let at_pin = resolution.chosen.len() - moved - failures.len();
     ctx.reporter.summary(
         &format!("sync {}", root.name),
@@ -305,4 +372,117 @@ fn print_dry_run(ctx: &Context, root: &Project, resolution: &Resolution, plans: 
     if !any {
         println!("  nothing: every dep is at its pin");
     }
+}
+
+/// The branch a dep's HEAD is on, when this sync is about to detach it from
+/// there (a checkout the user had before, not one this run cloned).
+fn branch_to_leave(
+    ctx: &Context,
+    workspace: &Workspace,
+    chosen: &Chosen,
+    plan: &ProjectPlan,
+) -> Option<String> {
+    let moves = plan.steps.iter().any(|s| matches!(s, Step::Checkout { .. }));
+    match chosen.state {
+        DepState::Present { fresh: false, .. } if moves => ctx
+            .git
+            .current_branch(&workspace.project_dir(&chosen.dep))
+            .ok()
+            .flatten(),
+        _ => None,
+    }
+}
+
+/// `moved`, `cloned` or `at_pin`.
+fn result_kind(chosen: &Chosen, moved: bool) -> &'static str {
+    match &chosen.state {
+        DepState::Present { fresh: true, .. } | DepState::Fetched { .. } => "cloned",
+        _ if moved => "moved",
+        _ => "at_pin",
+    }
+}
+
+/// One dep in the `--json` record of a sync.
+#[derive(Serialize)]
+struct DepRecord {
+    name: String,
+    commit: String,
+    pinned_by: String,
+    /// `moved`, `cloned`, `at_pin`, `failed`, `not_moved` (the sync
+    /// stopped before moving anything), or in a dry run `would_move`,
+    /// `would_clone`, `at_pin`.
+    result: &'static str,
+    /// HEAD before the sync, when the dep was there.
+    was: Option<String>,
+    /// The branch HEAD was on, when the sync detached it from there.
+    left_branch: Option<String>,
+    error: Option<String>,
+}
+
+impl DepRecord {
+    fn new(chosen: &Chosen, result: &'static str) -> DepRecord {
+        let was = match &chosen.state {
+            DepState::Present { head, fresh: false } | DepState::WouldFetch { head } => head.as_ref(),
+            _ => None,
+        };
+        DepRecord {
+            name: chosen.dep.to_string(),
+            commit: chosen.commit.to_string(),
+            pinned_by: chosen.pinned_by.to_string(),
+            result,
+            was: was.map(|c| c.to_string()),
+            left_branch: None,
+            error: None,
+        }
+    }
+}
+
+/// With `--json`, keeps what this sync did for the command's document.
+fn record(
+    ctx: &Context,
+    root: &Project,
+    resolution: &Resolution,
+    deps: Vec<DepRecord>,
+    failures: &[Failure],
+    commands: Option<Vec<String>>,
+) {
+    if !ctx.json {
+        return;
+    }
+    let conflicts: Vec<serde_json::Value> = resolution
+        .conflicts
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "dep": c.dep.to_string(),
+                "used": c.used.to_string(),
+                "used_by": c.used_by.to_string(),
+                "other": c.other.to_string(),
+                "other_by": c.other_by.to_string(),
+            })
+        })
+        .collect();
+    let unpinned: Vec<serde_json::Value> = resolution
+        .unpinned
+        .iter()
+        .map(|(pinner, dep)| serde_json::json!({"pinner": pinner.to_string(), "dep": dep.to_string()}))
+        .collect();
+    let failures: Vec<crate::json::Problem> = failures
+        .iter()
+        .chain(&resolution.failures)
+        .map(crate::json::Problem::from)
+        .collect();
+    let mut value = serde_json::json!({
+        "project": root.name.to_string(),
+        "ok": failures.is_empty(),
+        "dry_run": commands.is_some(),
+        "deps": deps,
+        "conflicts": conflicts,
+        "unpinned": unpinned,
+        "failures": failures,
+    });
+    if let Some(commands) = commands {
+        value["commands"] = commands.into();
+    }
+    ctx.syncs.lock().unwrap_or_else(|e| e.into_inner()).push(value);
 }

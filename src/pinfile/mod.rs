@@ -1,4 +1,4 @@
-//! `sync_deps.py`, the pin file at a project's root (SPEC section 1): a
+//! `sync_deps.py`, the pin file at a project's root: a
 //! reader that picks the three dict literals out of whatever Python surrounds
 //! them (`read.rs`), and a template writer that produces the whole file
 //! (`write.rs`). This is the only module that knows the format.

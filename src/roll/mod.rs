@@ -1,4 +1,4 @@
-//! Roll actions (SPEC section 5) that are not git: asking pip for a
+//! Roll actions that are not git: asking pip for a
 //! package's newest version ([`pip`]), and rewriting that package's pin in a
 //! requirements file ([`requirements`]); `commands/roll.rs` orchestrates and
 //! writes the files with [`crate::atomic::write_atomically`]. (The git half

@@ -130,6 +130,21 @@ impl PipFlags {
         Ok(PipFlags(flags))
     }
 
+    /// The flags as the registry wrote them, one token each (`--pre`,
+    /// `-f`, `URL`), values as given (paths relative to the project).
+    pub fn tokens(&self) -> Vec<String> {
+        let mut tokens = Vec::new();
+        for flag in &self.0 {
+            tokens.push(flag.name.to_string());
+            match &flag.value {
+                None => {}
+                Some(PipSource::Url(url)) => tokens.push(url.clone()),
+                Some(PipSource::ProjectPath(path)) => tokens.push(path.display().to_string()),
+            }
+        }
+        tokens
+    }
+
     /// Whether there are no flags.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

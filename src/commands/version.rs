@@ -1,0 +1,11 @@
+//! `--version`: the tool's version, and the git it runs.
+
+use crate::git::Git;
+
+/// Prints `openxla-workspace X.Y.Z` and the git found on PATH (its version
+/// and where it is, or why it cannot be used); returns the exit status.
+pub fn run() -> i32 {
+    println!("openxla-workspace {}", env!("CARGO_PKG_VERSION"));
+    println!("{}", Git::new(false).describe_installed());
+    0
+}
