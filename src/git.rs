@@ -407,13 +407,13 @@ impl Git {
     fn too_old(&self) -> Option<String> {
         self.version
             .get_or_init(|| {
-                let out = self
-                    .start(&Self::version_cmd(), &Self::version_cmd().args)
+                let cmd = Self::version_cmd();
+                let expr = self
+                    .start(&cmd, &cmd.args)
                     .stdin_null()
                     .stdout_capture()
-                    .stderr_null()
-                    .run()
-                    .ok()?;
+                    .stderr_null();
+                let out = self.run_tracked(&cmd, expr).ok()?;
                 too_old(String::from_utf8_lossy(&out.stdout).trim())
             })
             .clone()
@@ -452,12 +452,24 @@ impl Git {
                 return output;
             }
         }
-        self.start(cmd, &cmd.args)
+        let expr = self
+            .start(cmd, &cmd.args)
             .stdin_null()
             .stdout_capture()
-            .stderr_capture()
-            .run()
-            .map_err(|e| self.spawn_error(cmd, e))
+            .stderr_capture();
+        self.run_tracked(cmd, expr)
+    }
+
+    /// Starts `expr` (set up by [`Git::start`]) and waits for it, with its
+    /// process listed among the running children while it runs (see
+    /// [`end_children`]). Once the run is interrupted nothing new starts.
+    fn run_tracked(&self, cmd: &GitCommand, expr: duct::Expression) -> GitResult<std::process::Output> {
+        if crate::interrupt::is_interrupted() {
+            return Err(self.spawn_error(cmd, interrupted()));
+        }
+        let handle = expr.start().map_err(|e| self.spawn_error(cmd, e))?;
+        let _running = Running::new(handle.pids());
+        handle.into_output().map_err(|e| self.spawn_error(cmd, e))
     }
 
     /// The one place a git process is set up: echo for `-v`, run
@@ -773,12 +785,12 @@ impl Git {
 
     /// Runs a command with `input` on stdin, whatever its exit status.
     fn spawn_with_input(&self, cmd: &GitCommand, input: Vec<u8>) -> GitResult<std::process::Output> {
-        self.start(cmd, &cmd.args)
+        let expr = self
+            .start(cmd, &cmd.args)
             .stdin_bytes(input)
             .stdout_capture()
-            .stderr_capture()
-            .run()
-            .map_err(|e| self.spawn_error(cmd, e))
+            .stderr_capture();
+        self.run_tracked(cmd, expr)
     }
 }
 
@@ -935,8 +947,12 @@ impl Git {
         use std::io::Read;
         let mut args = cmd.args.clone();
         args.insert(index.min(args.len()), "--progress".into());
+        if crate::interrupt::is_interrupted() {
+            return Err(self.spawn_error(cmd, interrupted()));
+        }
         let expr = self.start(cmd, &args).stdin_null().stderr_to_stdout();
         let reader = expr.reader().map_err(|e| self.spawn_error(cmd, e))?;
+        let _running = Running::new(reader.pids());
         let mut all = Vec::new();
         let mut pending = Vec::new();
         let mut buf = [0u8; 4096];
@@ -967,6 +983,82 @@ impl Git {
             stdout: Vec::new(),
             stderr: all,
         })
+    }
+}
+
+/// The git processes running now, for [`end_children`].
+static CHILDREN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// Told the pid of every git process as it starts (the workspace lock
+/// records them, so a later run knows which processes a run that did not
+/// finish had started).
+pub type SpawnObserver = std::sync::Arc<dyn Fn(u32) + Send + Sync>;
+
+static OBSERVER: std::sync::RwLock<Option<SpawnObserver>> = std::sync::RwLock::new(None);
+
+/// Sets (or, with `None`, removes) the [`SpawnObserver`].
+pub fn set_spawn_observer(observer: Option<SpawnObserver>) {
+    *OBSERVER.write().unwrap_or_else(|e| e.into_inner()) = observer;
+}
+
+fn children() -> std::sync::MutexGuard<'static, Vec<u32>> {
+    CHILDREN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Lists a started process among the running children until dropped.
+struct Running(Vec<u32>);
+
+impl Running {
+    fn new(pids: Vec<u32>) -> Running {
+        if let Some(observer) = OBSERVER.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            for &pid in &pids {
+                observer(pid);
+            }
+        }
+        children().extend(&pids);
+        Running(pids)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        children().retain(|pid| !self.0.contains(pid));
+    }
+}
+
+fn interrupted() -> std::io::Error {
+    std::io::Error::other("interrupted; not started")
+}
+
+/// Sends `signal` to every git process the run has running, waits up to
+/// `grace` for them to end (git removes its own lock files on SIGINT and
+/// SIGTERM), then kills what is left.
+pub fn end_children(signal: i32, grace: std::time::Duration) {
+    #[cfg(unix)]
+    {
+        let running = children().clone();
+        for pid in running {
+            // SAFETY: kill only sends a signal. The pid is one of our
+            // children, listed until just after its wait returns, so it
+            // names that git (reuse in that instant is not a practical
+            // concern).
+            unsafe {
+                libc::kill(pid as libc::pid_t, signal);
+            }
+        }
+        if !crate::interrupt::wait_until(grace, || children().is_empty()) {
+            for pid in children().clone() {
+                // SAFETY: as above.
+                unsafe {
+                    libc::kill(pid as libc::pid_t, libc::SIGKILL);
+                }
+            }
+            crate::interrupt::wait_until(grace, || children().is_empty());
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (signal, grace);
     }
 }
 

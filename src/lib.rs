@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod exec;
 pub mod git;
+pub mod interrupt;
 pub mod pinfile;
 pub mod plan;
 pub mod registry;
@@ -23,6 +24,7 @@ use commands::Context;
 
 /// Runs the parsed command line; returns the process exit status.
 pub fn run(cli: Cli) -> i32 {
+    interrupt::install();
     let result = Context::new(&cli).and_then(|ctx| {
         // Commands that clone or move working trees refuse an old git before
         // they start. `pin` and `status` use git only to read, and check

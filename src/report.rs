@@ -88,6 +88,9 @@ impl Reporter {
 
     /// A progress event for one project (`app: cloning URL`).
     pub fn event(&self, project: &RepoName, message: &str) {
+        if crate::interrupt::is_interrupted() {
+            return;
+        }
         if let Some(live) = &self.live {
             self.bar(live, project).set_message(message.to_string());
         } else if self.verbosity != Verbosity::Quiet {
@@ -98,6 +101,9 @@ impl Reporter {
     /// git's own progress for one project (`receiving objects 45%`); shown
     /// only live, never in logs.
     pub fn progress(&self, project: &RepoName, message: &str) {
+        if crate::interrupt::is_interrupted() {
+            return;
+        }
         if let Some(live) = &self.live {
             let bar = self.bar(live, project);
             let current = bar.message();
@@ -114,6 +120,9 @@ impl Reporter {
     /// One project finished: its live line goes (replaced by `message`, if
     /// any, as a printed line) and the overall count moves on.
     pub fn done(&self, project: &RepoName, message: Option<&str>) {
+        if crate::interrupt::is_interrupted() {
+            return;
+        }
         if let Some(live) = &self.live {
             if let Some(bar) = lock(&live.bars).remove(project) {
                 bar.finish_and_clear();
@@ -134,7 +143,7 @@ impl Reporter {
 
     /// A progress line not tied to one project.
     pub fn note(&self, message: &str) {
-        if self.verbosity == Verbosity::Quiet {
+        if self.verbosity == Verbosity::Quiet || crate::interrupt::is_interrupted() {
             return;
         }
         match &self.live {
@@ -147,6 +156,9 @@ impl Reporter {
 
     /// A warning: shown even with `-q`.
     pub fn warn(&self, message: &str) {
+        if crate::interrupt::is_interrupted() {
+            return;
+        }
         match &self.live {
             Some(live) => {
                 let _ = live.multi.println(format!("warning: {message}"));
@@ -184,9 +196,23 @@ impl Reporter {
         }
     }
 
+    /// Takes the live display off the terminal for good, on an interrupt:
+    /// every line is cleared, the cursor is shown, and nothing more is
+    /// drawn (the other methods print nothing once interrupted).
+    pub fn abandon(&self) {
+        if let Some(live) = &self.live {
+            self.clear();
+            live.multi.set_draw_target(ProgressDrawTarget::hidden());
+            eprint!("\x1b[?25h");
+        }
+    }
+
     /// The closing summary: counts, elapsed time, then every failure in
     /// full. Always printed, even with `-q`.
     pub fn summary(&self, command: &str, counts: &[(&str, usize)], failures: &[Failure], elapsed: Duration) {
+        if crate::interrupt::is_interrupted() {
+            return;
+        }
         self.clear();
         eprint!("{}", render_summary(command, counts, failures, elapsed));
     }

@@ -39,6 +39,8 @@ pub struct Context {
     pub paint: crate::report::Paint,
     /// The shared object cache (`--cache-dir`), if any.
     pub cache: Option<std::sync::Arc<crate::cache::Cache>>,
+    /// Takes the live display off the terminal on Ctrl-C.
+    _display_on_interrupt: crate::interrupt::Cleanup,
 }
 
 impl Context {
@@ -51,13 +53,16 @@ impl Context {
         } else {
             Verbosity::Normal
         };
+        let reporter = Reporter::for_stderr(verbosity);
+        let display = reporter.clone();
         Ok(Context {
+            _display_on_interrupt: crate::interrupt::on_interrupt(Box::new(move || display.abandon())),
             cwd: std::env::current_dir().context("could not read the current folder")?,
             registry_file: cli.registry.clone(),
             dry_run: cli.dry_run,
             jobs: cli.jobs.map(usize::from).unwrap_or(DEFAULT_JOBS),
             git: Git::new(cli.verbose),
-            reporter: Reporter::for_stderr(verbosity),
+            reporter,
             paint: crate::report::Paint::new(cli.color),
             cache: match &cli.cache_dir {
                 Some(dir) => Some(std::sync::Arc::new(crate::cache::Cache::open(
