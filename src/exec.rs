@@ -245,10 +245,19 @@ fn run_step<'a>(
             let states = git.submodule_status(repo, &[])?;
             let wanted: Vec<&(String, SubmoduleState)> = states
                 .iter()
-                .filter(|(path, _)| {
-                    let key = format!("{project}:{path}");
-                    !exclude.iter().any(|re| re.is_match(&key))
-                })
+                .filter(
+                    |(path, _)| match crate::plan::matching(exclude, &format!("{project}:{path}")) {
+                        Some(re) => {
+                            reporter.note_once(&crate::plan::excluded_submodule_line(
+                                project,
+                                path,
+                                re.as_str(),
+                            ));
+                            false
+                        }
+                        None => true,
+                    },
+                )
                 .collect();
             let left_out = states.len() - wanted.len();
             let chosen: Vec<String> = wanted

@@ -128,6 +128,9 @@ pub struct CheckoutPlan {
     /// and no branch tip). Any that no pin brings are cloned afterwards
     /// ([`clone_plan`]).
     pub left_to_sync: Vec<RepoName>,
+    /// Deps of the projects checked out that `--exclude-dep` leaves out,
+    /// each with the regex that matched it.
+    pub excluded: Vec<(RepoName, String)>,
 }
 
 /// The choices `checkout` was given.
@@ -162,9 +165,21 @@ pub fn plan_checkout(
     roots: &[RepoName],
     options: &CheckoutOptions,
 ) -> CheckoutPlan {
-    let excluded = |name: &RepoName| options.exclude_dep.iter().any(|re| re.is_match(name.as_str()));
+    let left_out = std::cell::RefCell::new(Vec::new());
+    let excluded = |name: &RepoName| match matching(&options.exclude_dep, name.as_str()) {
+        Some(re) => {
+            let mut left_out = left_out.borrow_mut();
+            if !left_out.iter().any(|(n, _)| n == name) {
+                left_out.push((name.clone(), re.as_str().to_string()));
+            }
+            true
+        }
+        None => false,
+    };
     let mut plan = CheckoutPlan::default();
-    for name in registry.closure(roots, options.with_deps, excluded) {
+    let closure = registry.closure(roots, options.with_deps, excluded);
+    plan.excluded = left_out.into_inner();
+    for name in closure {
         let Some(project) = registry.get(&name) else {
             continue;
         };
@@ -193,6 +208,25 @@ pub fn plan_checkout(
         }
     }
     plan
+}
+
+/// The first of `exclude` that matches `key` (a dep's name, or a
+/// submodule's `PROJECT:PATH`).
+pub fn matching<'r>(exclude: &'r [Regex], key: &str) -> Option<&'r Regex> {
+    exclude.iter().find(|re| re.is_match(key))
+}
+
+/// The line that reports a dep left out by `--exclude-dep`.
+pub fn excluded_dep_line(dep: &RepoName, re: &str) -> String {
+    format!("{dep}: excluded (--exclude-dep {re})")
+}
+
+/// The line that reports a submodule left out by `--exclude-submodule`.
+pub fn excluded_submodule_line(project: &RepoName, path: &str, re: &str) -> String {
+    format!(
+        "{project}: submodule {} excluded (--exclude-submodule {re})",
+        crate::text::escape_control(path, false)
+    )
 }
 
 /// The clone of one project into its temporary folder, its submodules, and
@@ -341,6 +375,9 @@ impl fmt::Display for CheckoutPlan {
                 "{name}: error: {} exists but is not a git checkout",
                 dir.display()
             )?;
+        }
+        for (name, re) in &self.excluded {
+            writeln!(f, "{}", excluded_dep_line(name, re))?;
         }
         for name in &self.existing {
             writeln!(f, "{name}: skip (already exists)")?;

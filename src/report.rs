@@ -32,6 +32,8 @@ pub enum Verbosity {
 pub struct Reporter {
     verbosity: Verbosity,
     live: Option<Arc<Live>>,
+    /// Lines printed by [`Reporter::note_once`].
+    noted: Arc<Mutex<std::collections::BTreeSet<String>>>,
 }
 
 #[derive(Debug)]
@@ -56,6 +58,7 @@ impl Reporter {
         Reporter {
             verbosity,
             live: None,
+            noted: Default::default(),
         }
     }
 
@@ -69,7 +72,11 @@ impl Reporter {
                 overall: Mutex::new(None),
             })
         });
-        Reporter { verbosity, live }
+        Reporter {
+            verbosity,
+            live,
+            noted: Default::default(),
+        }
     }
 
     /// Starts the overall count for a command working on `total` projects.
@@ -154,6 +161,15 @@ impl Reporter {
         }
     }
 
+    /// Like [`Reporter::note`], but a line already printed in this run is
+    /// not printed again (`checkout --sync` meets the same exclusions in
+    /// its checkout and in its sync).
+    pub fn note_once(&self, message: &str) {
+        if lock(&self.noted).insert(message.to_string()) {
+            self.note(message);
+        }
+    }
+
     /// A warning: shown even with `-q`.
     pub fn warn(&self, message: &str) {
         if crate::interrupt::is_interrupted() {
@@ -183,8 +199,9 @@ impl Reporter {
             .clone()
     }
 
-    /// Removes every live line (before a summary or an error).
-    fn clear(&self) {
+    /// Removes every live line: before a summary or an error, and before
+    /// results go to stdout (which the live lines on stderr would cut into).
+    pub fn clear(&self) {
         if let Some(live) = &self.live {
             for (_, bar) in std::mem::take(&mut *lock(&live.bars)) {
                 bar.finish_and_clear();

@@ -136,6 +136,9 @@ pub struct Resolution {
     pub unresolved_below: Vec<RepoName>,
     /// Deps that could not be made present or whose pin file is unreadable.
     pub failures: Vec<Failure>,
+    /// Deps left out by `--exclude-dep`, each with the regex that matched,
+    /// in the order met.
+    pub excluded: Vec<(RepoName, String)>,
 }
 
 impl Resolution {
@@ -202,7 +205,13 @@ impl Resolver<'_> {
                     continue;
                 };
                 for dep in &project.deps {
-                    if self.excluded(dep) || dep == &root.name {
+                    if dep == &root.name {
+                        continue;
+                    }
+                    if let Some(re) = plan::matching(&self.options.exclude_dep, dep.as_str()) {
+                        if !res.excluded.iter().any(|(d, _)| d == dep) {
+                            res.excluded.push((dep.clone(), re.as_str().to_string()));
+                        }
                         continue;
                     }
                     let Some(commit) = pins.pin(dep) else {
@@ -269,13 +278,6 @@ impl Resolver<'_> {
             frontier = next;
         }
         res
-    }
-
-    fn excluded(&self, dep: &RepoName) -> bool {
-        self.options
-            .exclude_dep
-            .iter()
-            .any(|re| re.is_match(dep.as_str()))
     }
 
     fn clone_url<'p>(&self, project: &'p Project) -> &'p crate::types::RemoteUrl {

@@ -78,6 +78,11 @@ pub fn sync_project(
         options,
     };
     let resolution = resolver.resolve(root, root_pins);
+    if !options.dry_run {
+        for (dep, re) in &resolution.excluded {
+            ctx.reporter.note_once(&plan::excluded_dep_line(dep, re));
+        }
+    }
     for conflict in &resolution.conflicts {
         ctx.reporter.warn(&conflict.to_string());
     }
@@ -120,6 +125,7 @@ pub fn sync_project(
         },
     );
     resolution.discard_unplaced();
+    ctx.reporter.clear();
     let mut failures = Vec::new();
     let mut moved = 0;
     for (chosen, (plan, result)) in resolution.chosen.iter().zip(plans.iter().zip(results)) {
@@ -271,6 +277,9 @@ fn print_dry_run(ctx: &Context, root: &Project, resolution: &Resolution, plans: 
             "  {}: {} (pinned by {})",
             chosen.dep, chosen.commit, chosen.pinned_by
         );
+    }
+    for (dep, re) in &resolution.excluded {
+        println!("  {}", plan::excluded_dep_line(dep, re));
     }
     for dep in &resolution.unresolved_below {
         println!("  {dep}: its own pins are not known until it is cloned or fetched");
