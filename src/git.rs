@@ -49,6 +49,16 @@ pub enum GitErrorKind {
     TooOld { found: String },
 }
 
+/// The ref that names the commit the tool last checked out in a project
+/// (a pin). A commit the tool checked out is never "at risk": it came from
+/// the project's origin. Most such commits are also on a remote-tracking
+/// branch or at the shallow boundary (see [`Git::orphanable_head`]), but a
+/// pin fetched by id into a full clone, off every branch, is neither; this
+/// ref says so, and keeps the commit's objects from `git gc` while it is
+/// checked out. It is written after each checkout of a pin, and put right
+/// by the next sync when a run was stopped between the two.
+pub const CHECKED_OUT_REF: &str = "refs/openxla-workspace/pin";
+
 /// The oldest git this tool supports: `%cs` in log formats needs 2.21, and
 /// 2.25 is the oldest release it is tested against in spirit of the
 /// distributions still in use (Ubuntu 20.04 ships 2.25).
@@ -289,14 +299,23 @@ impl Git {
         GitCommand::new(repo, ["remote", "set-url", "origin", url.as_str()])
     }
 
-    /// `git submodule update --init [--depth N --recommend-shallow] [--jobs N] -- PATH...`
+    /// `git submodule update --init --checkout [--depth N --recommend-shallow] [--jobs N] -- PATH...`:
+    /// clones the given (uninitialised) submodules and checks out the
+    /// commits recorded for them. `--checkout` overrides any `update =
+    /// rebase|merge|none|!command` a `.gitmodules` from someone else's
+    /// repository sets.
     pub fn submodule_update_cmd(
         repo: &Path,
         paths: &[String],
         shallow: Option<u32>,
         jobs: usize,
     ) -> GitCommand {
-        let mut args: Vec<OsString> = vec!["submodule".into(), "update".into(), "--init".into()];
+        let mut args: Vec<OsString> = vec![
+            "submodule".into(),
+            "update".into(),
+            "--init".into(),
+            "--checkout".into(),
+        ];
         if let Some(depth) = shallow {
             args.push(format!("--depth={depth}").into());
             args.push("--recommend-shallow".into());
@@ -358,12 +377,49 @@ impl Git {
         )
     }
 
-    /// `git checkout --no-overwrite-ignore HEAD --`: write the working tree
-    /// of a clone made without one (`--no-checkout`), staying on the branch
-    /// HEAD names. Like any checkout it refuses to overwrite files already
-    /// there.
+    /// `git -c advice.detachedHead=false checkout --force --detach SHA --`:
+    /// writes the files of `commit` into a repository that has no index
+    /// (see [`Git::lacks_working_tree`]). Nothing in such a tree is the
+    /// user's: no file of it was ever tracked, and the files there were
+    /// written by the interrupted checkout that should have made the index,
+    /// one of them perhaps cut short; git would refuse every one of them as
+    /// "untracked". Files at paths the commit does not track stay.
+    pub fn checkout_overwriting_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "-c",
+                "advice.detachedHead=false",
+                "checkout",
+                "--force",
+                "--detach",
+                commit.as_str(),
+                "--",
+            ],
+        )
+    }
+
+    /// `git checkout --force HEAD --`: write the working tree of a clone
+    /// made without one (`--no-checkout`), staying on the branch HEAD
+    /// names; `--force` for the reason [`Git::checkout_overwriting_cmd`]
+    /// gives.
     pub fn populate_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["checkout", "--no-overwrite-ignore", "HEAD", "--"])
+        GitCommand::new(repo, ["checkout", "--force", "HEAD", "--"])
+    }
+
+    /// `git update-ref -m MSG refs/openxla-workspace/pin SHA`: records that
+    /// the tool checked `commit` out here (see [`CHECKED_OUT_REF`]).
+    pub fn mark_checked_out_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "update-ref",
+                "-m",
+                "openxla-workspace: checked out",
+                CHECKED_OUT_REF,
+                commit.as_str(),
+            ],
+        )
     }
 }
 
@@ -570,6 +626,8 @@ pub struct Probe {
     pub has_commit: bool,
     /// The asked-for file at that commit, if the commit has it.
     pub file_at_commit: Option<Vec<u8>>,
+    /// The commit [`CHECKED_OUT_REF`] names, if any.
+    pub marked: Option<CommitId>,
 }
 
 /// Where a submodule stands against the commit its superproject records.
@@ -581,6 +639,18 @@ pub enum SubmoduleState {
     AtRecorded,
     /// Checked out elsewhere, or in a merge conflict.
     Elsewhere,
+}
+
+/// One line of `git submodule status`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubmoduleEntry {
+    /// Its path in the superproject.
+    pub path: String,
+    /// Where it stands.
+    pub state: SubmoduleState,
+    /// The commit shown: the recorded one, except for
+    /// [`SubmoduleState::Elsewhere`], where it is the submodule's HEAD.
+    pub commit: Option<CommitId>,
 }
 
 /// `git log -1` facts for the summary line of `pin`.
@@ -600,7 +670,10 @@ impl Git {
     /// know about a dep, in one process and without touching the network.
     pub fn probe(&self, repo: &Path, commit: &CommitId, path: &str) -> GitResult<Probe> {
         let cmd = GitCommand::new(repo, ["cat-file", "--batch"]);
-        let input = format!("HEAD\n{c}^{{commit}}\n{c}:{path}\n", c = commit.as_str());
+        let input = format!(
+            "HEAD\n{c}^{{commit}}\n{c}:{path}\n{CHECKED_OUT_REF}^{{commit}}\n",
+            c = commit.as_str()
+        );
         let out = self.spawn_with_input(&cmd, input.into_bytes())?;
         if !out.status.success() {
             return Err(self.failure(&cmd, &out));
@@ -625,6 +698,9 @@ impl Git {
                     probe.file_at_commit = Some(body.clone());
                 }
             }
+        }
+        if let Some(Some((oid, _, _))) = answers.get(3) {
+            probe.marked = CommitId::new(oid).ok();
         }
         Ok(probe)
     }
@@ -666,6 +742,13 @@ impl Git {
         git_dir.is_dir() && !git_dir.join("index").exists()
     }
 
+    /// Like [`Git::lacks_working_tree`], for a checkout whose `.git` may be
+    /// a file naming its git directory (a submodule): it has a git
+    /// directory, but no index in it.
+    pub fn lacks_index(worktree: &Path) -> bool {
+        git_dir_of(worktree).is_some_and(|dir| dir.is_dir() && !dir.join("index").exists())
+    }
+
     /// HEAD's commit, or `None` when HEAD does not name one (an unborn
     /// branch).
     pub fn head_commit(&self, repo: &Path) -> GitResult<Option<CommitId>> {
@@ -678,8 +761,13 @@ impl Git {
         }
     }
 
-    /// When HEAD is detached at a commit that no branch or remote-tracking
-    /// ref contains, returns that commit: moving HEAD would orphan it.
+    /// When HEAD is detached at a commit that moving HEAD could make
+    /// unreachable, returns it. A commit is not at risk when a branch, a
+    /// remote-tracking ref, a tag or [`CHECKED_OUT_REF`] contains it, nor
+    /// when it is at the repository's shallow boundary (listed in
+    /// `.git/shallow`: it was fetched without its parents, so it came from
+    /// a server and cannot be one the user made). For a submodule, the
+    /// caller also asks [`Git::recorded_in_history`].
     pub fn orphanable_head(&self, repo: &Path) -> GitResult<Option<CommitId>> {
         let symbolic = GitCommand::new(repo, ["symbolic-ref", "--quiet", "HEAD"]);
         let out = self.spawn(&symbolic)?;
@@ -697,41 +785,186 @@ impl Git {
                 "--format=%(refname)",
                 "refs/heads",
                 "refs/remotes",
+                "refs/tags",
+                "refs/openxla-workspace",
             ],
         );
         if !self.output(&contains)?.trim().is_empty() {
             return Ok(None);
         }
-        let head = self.output(&GitCommand::new(repo, ["rev-parse", "--verify", "HEAD"]))?;
-        Ok(CommitId::new(head.trim()).ok())
+        let out = self.output(&GitCommand::new(
+            repo,
+            ["rev-parse", "--absolute-git-dir", "HEAD^{commit}"],
+        ))?;
+        let mut lines = out.lines();
+        let git_dir = PathBuf::from(lines.next().unwrap_or_default());
+        let Some(head) = lines.next().and_then(|l| CommitId::new(l.trim()).ok()) else {
+            return Ok(None);
+        };
+        if read_shallow(&git_dir).contains(&head) {
+            return Ok(None);
+        }
+        Ok(Some(head))
     }
 
-    /// The state of each listed submodule (`git submodule status`).
-    pub fn submodule_status(
-        &self,
-        repo: &Path,
-        paths: &[String],
-    ) -> GitResult<Vec<(String, SubmoduleState)>> {
-        let mut args = vec!["submodule".to_string(), "status".into(), "--".into()];
+    /// Whether some commit of `superproject` that is reachable (from any
+    /// ref, or from the reflogs, such as HEAD's previous positions) records
+    /// `commit` for the submodule at `path`: then the submodule's HEAD
+    /// there is one a checkout of the superproject put there, not one the
+    /// user made. One `git log` over the superproject's history of `path`.
+    pub fn recorded_in_history(&self, superproject: &Path, path: &str, commit: &CommitId) -> GitResult<bool> {
+        let cmd = GitCommand::new(
+            superproject,
+            [
+                "log",
+                "--all",
+                "--reflog",
+                "-m",
+                "--raw",
+                "--no-abbrev",
+                "--no-renames",
+                "--format=",
+                "--",
+                path,
+            ],
+        );
+        let out = self.output(&cmd)?;
+        Ok(parse_raw_gitlinks(&out).iter().any(|c| c == commit))
+    }
+
+    /// The commits the index of `repo` records for the given submodule
+    /// paths (`git ls-files --stage`), path by path.
+    pub fn recorded_submodules(&self, repo: &Path, paths: &[String]) -> GitResult<Vec<(String, CommitId)>> {
+        let mut args = vec!["ls-files".to_string(), "--stage".into(), "-z".into(), "--".into()];
         args.extend(paths.iter().cloned());
         let out = self.output(&GitCommand::new(repo, args))?;
         Ok(out
-            .lines()
-            .filter_map(|line| {
-                let state = match line.chars().next()? {
-                    '-' => SubmoduleState::Uninitialised,
-                    ' ' => SubmoduleState::AtRecorded,
-                    _ => SubmoduleState::Elsewhere,
-                };
-                // `<state><sha> <path>[ (<describe>)]`; paths may hold spaces.
-                let rest = line.get(1..)?.split_once(' ')?.1;
-                let path = match rest.rfind(" (") {
-                    Some(i) if rest.ends_with(')') => &rest[..i],
-                    _ => rest,
-                };
-                Some((path.to_string(), state))
+            .split('\0')
+            .filter_map(|entry| {
+                let (meta, path) = entry.split_once('\t')?;
+                let mut fields = meta.split(' ');
+                let (mode, oid) = (fields.next()?, fields.next()?);
+                (mode == "160000").then(|| Some((path.to_string(), CommitId::new(oid).ok()?)))?
             })
             .collect())
+    }
+
+    /// HEAD's commit (`None` when unborn) and whether `commit` is present,
+    /// in one `git cat-file --batch-check`.
+    pub fn head_and_presence(&self, repo: &Path, commit: &CommitId) -> GitResult<(Option<CommitId>, bool)> {
+        let cmd = GitCommand::new(repo, ["cat-file", "--batch-check"]);
+        let input = format!("HEAD^{{commit}}\n{}^{{commit}}\n", commit.as_str());
+        let out = self.spawn_with_input(&cmd, input.into_bytes())?;
+        if !out.status.success() {
+            return Err(self.failure(&cmd, &out));
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut answers = text.lines().map(|line| {
+            let mut fields = line.split(' ');
+            match (fields.next(), fields.next()) {
+                (Some(oid), Some("commit")) => CommitId::new(oid).ok(),
+                _ => None,
+            }
+        });
+        let head = answers.next().flatten();
+        let present = answers.next().flatten().is_some();
+        Ok((head, present))
+    }
+
+    /// How many commits HEAD has that `base` has not (`git rev-list
+    /// base..HEAD`), not counting those at the shallow boundary: in a
+    /// shallow clone an ancestor of `base` fetched without its parents is
+    /// not known to be one, but it came from the server all the same.
+    pub fn commits_ahead_of(&self, repo: &Path, base: &CommitId) -> GitResult<usize> {
+        let range = format!("{}..HEAD", base.as_str());
+        let shallow = git_dir_of(repo).map(|d| read_shallow(&d)).unwrap_or_default();
+        let ahead = self.output(&GitCommand::new(repo, ["rev-list", range.as_str(), "--"]))?;
+        Ok(ahead
+            .lines()
+            .filter_map(|l| CommitId::new(l.trim()).ok())
+            .filter(|c| !shallow.contains(c))
+            .count())
+    }
+
+    /// `git fetch --no-tags origin` with its configured refspecs (and
+    /// `--unshallow` for a shallow repository): the fallback when a server
+    /// refuses to send a commit by id.
+    pub fn fetch_origin(&self, repo: &Path, unshallow: bool) -> GitResult<()> {
+        let mut args = vec!["fetch", "--no-tags"];
+        if unshallow {
+            args.push("--unshallow");
+        }
+        args.push("origin");
+        self.run(&GitCommand::new(repo, args).with_progress_at(1))
+    }
+
+    /// Whether the checkout in `dir` has nothing uncommitted, not even an
+    /// untracked or ignored file (`git status --ignored`): its files can be
+    /// removed without losing anything.
+    pub fn is_pristine(&self, dir: &Path) -> GitResult<bool> {
+        let out = self.output(&GitCommand::new(
+            dir,
+            [
+                "--no-optional-locks",
+                "status",
+                "--porcelain",
+                "--ignored",
+                "--untracked-files=all",
+            ],
+        ))?;
+        Ok(out.trim().is_empty())
+    }
+
+    /// Whether the repository at `git_dir` holds no commit at all: HEAD
+    /// names none and no ref exists (a clone that stopped before its first
+    /// fetch finished).
+    pub fn holds_no_commit(&self, git_dir: &Path) -> GitResult<bool> {
+        let mut dir_arg = OsString::from("--git-dir=");
+        dir_arg.push(git_dir);
+        let head = GitCommand::new(
+            Path::new("."),
+            [
+                dir_arg.clone(),
+                "rev-parse".into(),
+                "--quiet".into(),
+                "--verify".into(),
+                "HEAD^{commit}".into(),
+            ],
+        );
+        if self.spawn(&head)?.status.success() {
+            return Ok(false);
+        }
+        let refs = GitCommand::new(
+            Path::new("."),
+            [dir_arg, "for-each-ref".into(), "--count=1".into()],
+        );
+        Ok(self.output(&refs)?.trim().is_empty())
+    }
+
+    /// Whether the index of `repo` has no entry at or under `path` (so
+    /// removing that folder removes nothing the project tracks).
+    pub fn tracks_nothing_under(&self, repo: &Path, path: &str) -> GitResult<bool> {
+        let out = self.output(&GitCommand::new(repo, ["ls-files", "-z", "--", path]))?;
+        Ok(out.is_empty())
+    }
+
+    /// Records that the tool checked `commit` out in `repo`.
+    pub fn mark_checked_out(&self, repo: &Path, commit: &CommitId) -> GitResult<()> {
+        self.run(&Self::mark_checked_out_cmd(repo, commit))
+    }
+
+    /// Writes the files of `commit`, detached, into a repository that has
+    /// no index; see [`Git::checkout_overwriting_cmd`].
+    pub fn checkout_overwriting(&self, repo: &Path, commit: &CommitId) -> GitResult<()> {
+        self.run(&Self::checkout_overwriting_cmd(repo, commit))
+    }
+
+    /// The state of each listed submodule (`git submodule status`).
+    pub fn submodule_status(&self, repo: &Path, paths: &[String]) -> GitResult<Vec<SubmoduleEntry>> {
+        let mut args = vec!["submodule".to_string(), "status".into(), "--".into()];
+        args.extend(paths.iter().cloned());
+        let out = self.output(&GitCommand::new(repo, args))?;
+        Ok(parse_submodule_status(&out))
     }
 
     /// Id, committer date and subject of HEAD, in one `git log -1`.
@@ -1111,6 +1344,85 @@ fn parse_batch(mut out: &[u8]) -> Option<Vec<BatchAnswer>> {
     Some(answers)
 }
 
+/// Parses `git submodule status`: `<state><sha> <path>[ (<describe>)]`
+/// per line, the state ` ` (at the recorded commit), `-` (not
+/// initialised), `+` (elsewhere) or `U` (merge conflict).
+fn parse_submodule_status(out: &str) -> Vec<SubmoduleEntry> {
+    out.lines()
+        .filter_map(|line| {
+            let state = match line.chars().next()? {
+                '-' => SubmoduleState::Uninitialised,
+                ' ' => SubmoduleState::AtRecorded,
+                _ => SubmoduleState::Elsewhere,
+            };
+            let (sha, rest) = line.get(1..)?.split_once(' ')?;
+            // Paths may hold spaces and parentheses; the description git
+            // adds for an initialised submodule, when there is one, is the
+            // last ` (...)`.
+            let path = match rest.rfind(" (") {
+                Some(i) if rest.ends_with(')') && state != SubmoduleState::Uninitialised => &rest[..i],
+                _ => rest,
+            };
+            Some(SubmoduleEntry {
+                path: path.to_string(),
+                state,
+                commit: CommitId::new(sha).ok(),
+            })
+        })
+        .collect()
+}
+
+/// The gitlink commits in `git log --raw` output (both sides of each
+/// change of a mode-160000 entry).
+fn parse_raw_gitlinks(out: &str) -> Vec<CommitId> {
+    let mut found = Vec::new();
+    for line in out.lines() {
+        // `:OLDMODE NEWMODE OLDSHA NEWSHA STATUS\tPATH`
+        let Some(meta) = line.strip_prefix(':').and_then(|l| l.split('\t').next()) else {
+            continue;
+        };
+        let fields: Vec<&str> = meta.split(' ').collect();
+        if fields.len() < 4 {
+            continue;
+        }
+        for (mode, sha) in [(fields[0], fields[2]), (fields[1], fields[3])] {
+            if mode == "160000" {
+                if let Ok(commit) = CommitId::new(sha) {
+                    found.push(commit);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The commits listed in a repository's `shallow` file (its shallow
+/// boundary); empty for a complete repository.
+fn read_shallow(git_dir: &Path) -> Vec<CommitId> {
+    std::fs::read_to_string(git_dir.join("shallow"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| CommitId::new(l.trim()).ok())
+        .collect()
+}
+
+/// The git directory of the checkout in `worktree`: `.git` itself, or the
+/// folder a `.git` file (`gitdir: PATH`, as in submodules) names. Looks at
+/// the files only.
+pub fn git_dir_of(worktree: &Path) -> Option<PathBuf> {
+    let dot_git = worktree.join(".git");
+    let meta = std::fs::symlink_metadata(&dot_git).ok()?;
+    if meta.is_dir() {
+        return Some(dot_git);
+    }
+    if !meta.is_file() || meta.len() > 4096 {
+        return None;
+    }
+    let text = std::fs::read_to_string(&dot_git).ok()?;
+    let target = text.strip_prefix("gitdir:")?.trim();
+    Some(worktree.join(target))
+}
+
 /// Keeps what matters of git's stderr: drops blank lines and progress
 /// chatter, and caps the length so one failure cannot flood a summary.
 fn trim_stderr(stderr: &str) -> String {
@@ -1174,6 +1486,39 @@ mod tests {
         assert_eq!(answers[1], None);
         assert_eq!(answers[2], Some(("bbbb".into(), "blob".into(), Vec::new())));
         assert!(parse_batch(b"aaaa blob 10\nshort\n").is_none());
+    }
+
+    #[test]
+    fn submodule_status_lines_give_path_state_and_commit() {
+        let a = "a".repeat(40);
+        let b = "b".repeat(40);
+        let out = format!(" {a} third_party/x (heads/main)\n-{b} odd path (1)\n+{a} y\nU{b} z (v1.0)\n");
+        let entries = parse_submodule_status(&out);
+        let got: Vec<(&str, &SubmoduleState, &str)> = entries
+            .iter()
+            .map(|e| (e.path.as_str(), &e.state, e.commit.as_ref().unwrap().as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("third_party/x", &SubmoduleState::AtRecorded, a.as_str()),
+                ("odd path (1)", &SubmoduleState::Uninitialised, b.as_str()),
+                ("y", &SubmoduleState::Elsewhere, a.as_str()),
+                ("z", &SubmoduleState::Elsewhere, b.as_str()),
+            ]
+        );
+    }
+
+    #[test]
+    fn raw_log_output_gives_both_sides_of_each_gitlink_change() {
+        let (a, b, z) = ("a".repeat(40), "b".repeat(40), "0".repeat(40));
+        let c = "c".repeat(40);
+        let out = format!(
+            ":160000 160000 {a} {b} M\tthird_party/x\n\n:000000 160000 {z} {c} A\tthird_party/x\n\
+             :100644 100644 {a} {c} M\tfile\n"
+        );
+        let found: Vec<String> = parse_raw_gitlinks(&out).iter().map(|c| c.to_string()).collect();
+        assert_eq!(found, [a, b, c]);
     }
 
     #[test]

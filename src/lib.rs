@@ -15,6 +15,7 @@ pub mod registry;
 pub mod report;
 pub mod resolve;
 pub mod roll;
+pub mod submodules;
 pub mod text;
 pub mod types;
 pub mod workspace;

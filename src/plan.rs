@@ -52,8 +52,11 @@ pub enum Step {
         /// `--depth`.
         depth: Option<u32>,
     },
-    /// Move a checkout to `commit`, detached. Unless `force`, refuse when
-    /// HEAD is a detached commit that no ref contains (it would be lost).
+    /// Move a checkout to `commit`, detached, and record it as checked out
+    /// by the tool ([`crate::git::CHECKED_OUT_REF`]). Unless `force`, refuse
+    /// when HEAD is a detached commit that moving could make unreachable. A
+    /// checkout without an index gets its files written over whatever an
+    /// interrupted write left there.
     Checkout {
         /// The checkout.
         repo: PathBuf,
@@ -75,6 +78,14 @@ pub enum Step {
         /// Move a submodule even if its HEAD is a detached commit no ref
         /// contains.
         force: bool,
+    },
+    /// Record that `commit`, already checked out, is one the tool checked
+    /// out (a run stopped between a checkout and its record).
+    Mark {
+        /// The checkout.
+        repo: PathBuf,
+        /// Its HEAD, the pin.
+        commit: CommitId,
     },
     /// Write the working tree of a clone made without one, at the branch
     /// HEAD names (what a plain clone would have checked out).
@@ -349,13 +360,27 @@ impl fmt::Display for Step {
             Step::Fetch { repo, commit, depth } => {
                 write!(f, "{}", Git::fetch_commit_cmd(repo, commit, *depth))
             }
-            Step::Checkout { repo, commit, .. } => write!(f, "{}", Git::checkout_detached_cmd(repo, commit)),
+            Step::Checkout { repo, commit, .. } => write!(
+                f,
+                "{}\n  then {}",
+                if Git::lacks_working_tree(repo) {
+                    Git::checkout_overwriting_cmd(repo, commit)
+                } else {
+                    Git::checkout_detached_cmd(repo, commit)
+                },
+                Git::mark_checked_out_cmd(repo, commit)
+            ),
+            Step::Mark { repo, commit } => write!(f, "{}", Git::mark_checked_out_cmd(repo, commit)),
             Step::Populate { repo } => write!(f, "{}", Git::populate_cmd(repo)),
             Step::Submodules {
                 repo, exclude, depth, ..
             } => {
                 let cmd = Git::submodule_update_cmd(repo, &["<PATH>...".to_string()], *depth, 1);
-                write!(f, "{cmd}  (submodules not at their recorded commit")?;
+                write!(
+                    f,
+                    "{cmd}  (submodules not initialised; each other one not at its recorded commit gets `git \
+                     checkout --no-overwrite-ignore --detach COMMIT` in it"
+                )?;
                 if !exclude.is_empty() {
                     let res: Vec<&str> = exclude.iter().map(|r| r.as_str()).collect();
                     write!(f, ", except PROJECT:PATH matching {}", res.join(", "))?;

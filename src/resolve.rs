@@ -75,6 +75,8 @@ pub enum DepState {
         /// Cloned by this run (by the sync, or by the `checkout --sync`
         /// that runs it).
         fresh: bool,
+        /// What [`crate::git::CHECKED_OUT_REF`] names.
+        marked: Option<CommitId>,
     },
     /// Missing, so made as a new repository in its temporary folder with
     /// just the pinned commit fetched ([`SyncOptions::fetches_pins_only`]);
@@ -334,6 +336,7 @@ impl Resolver<'_> {
             state: DepState::Present {
                 head: probe.head,
                 fresh,
+                marked: probe.marked,
             },
             pins: Some(pins),
         })

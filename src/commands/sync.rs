@@ -112,6 +112,17 @@ pub fn sync_project(
         return Ok(0);
     }
 
+    for chosen in &resolution.chosen {
+        if let DepState::Present { fresh: false, .. } = chosen.state {
+            if Git::lacks_working_tree(&workspace.project_dir(&chosen.dep)) {
+                ctx.reporter.note(&format!(
+                    "{}: has no files (a clone an interrupted run left without them); writing them at {}",
+                    chosen.dep,
+                    chosen.commit.short()
+                ));
+            }
+        }
+    }
     let jobs = executor.jobs();
     ctx.reporter.begin(&format!("sync {}", root.name), plans.len());
     let results = executor.map_prioritised(
@@ -174,9 +185,15 @@ fn apply_plans(
             // Where the pin is checked out: in place, or in the temporary
             // folder of a new repository, renamed into place afterwards.
             let mut in_partial = false;
+            let mut marked = None;
             let head = match &chosen.state {
-                DepState::Present { head, fresh: cloned } => {
+                DepState::Present {
+                    head,
+                    fresh: cloned,
+                    marked: mark,
+                } => {
                     fresh = *cloned;
+                    marked = mark.clone();
                     head.clone()
                 }
                 DepState::Fetched { .. } => {
@@ -231,6 +248,16 @@ fn apply_plans(
                     repo: if in_partial { partial.clone() } else { repo.clone() },
                     commit: chosen.commit.clone(),
                     force: options.force || fresh,
+                });
+            } else if marked.as_ref() != Some(&chosen.commit)
+                && !matches!(chosen.state, DepState::WouldFetch { .. })
+            {
+                // At the pin, but not recorded as checked out by the tool: a
+                // run was stopped between the two, or an older version of
+                // the tool checked it out.
+                steps.push(Step::Mark {
+                    repo: repo.clone(),
+                    commit: chosen.commit.clone(),
                 });
             }
             if in_partial {
@@ -296,10 +323,11 @@ fn print_dry_run(ctx: &Context, root: &Project, resolution: &Resolution, plans: 
                 // A dep that stays put keeps its recorded submodule commits:
                 // ask git (read-only) whether any wanted submodule is elsewhere.
                 let settled = !moves
-                    && ctx.git.submodule_status(repo, &[]).is_ok_and(|states| {
-                        states.iter().all(|(path, s)| {
-                            let key = format!("{}:{path}", plan.project);
-                            *s == crate::git::SubmoduleState::AtRecorded
+                    && ctx.git.submodule_status(repo, &[]).is_ok_and(|entries| {
+                        entries.iter().all(|e| {
+                            let key = format!("{}:{}", plan.project, e.path);
+                            (e.state == crate::git::SubmoduleState::AtRecorded
+                                && !Git::lacks_index(&repo.join(&e.path)))
                                 || exclude.iter().any(|re| re.is_match(&key))
                         })
                     });
