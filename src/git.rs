@@ -299,7 +299,7 @@ impl Git {
         GitCommand::new(repo, ["remote", "set-url", "origin", url.as_str()])
     }
 
-    /// `git submodule update --init --checkout [--depth N --recommend-shallow] [--jobs N] -- PATH...`:
+    /// `git submodule update --quiet --init --checkout [--depth N --recommend-shallow] [--jobs N] -- PATH...`:
     /// clones the given (uninitialised) submodules and checks out the
     /// commits recorded for them. `--checkout` overrides any `update =
     /// rebase|merge|none|!command` a `.gitmodules` from someone else's
@@ -313,6 +313,7 @@ impl Git {
         let mut args: Vec<OsString> = vec![
             "submodule".into(),
             "update".into(),
+            "--quiet".into(),
             "--init".into(),
             "--checkout".into(),
         ];
@@ -359,7 +360,7 @@ impl Git {
         GitCommand::new(repo, args).with_progress_at(1)
     }
 
-    /// `git -c advice.detachedHead=false checkout --no-overwrite-ignore --detach SHA --`
+    /// `git -c advice.detachedHead=false checkout --quiet --no-overwrite-ignore --detach SHA --`
     pub fn checkout_detached_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
         GitCommand::new(
             repo,
@@ -367,6 +368,9 @@ impl Git {
                 "-c",
                 "advice.detachedHead=false",
                 "checkout",
+                // Nothing on stderr when it works: a run killed meanwhile
+                // must not take git down with it half way (SIGPIPE).
+                "--quiet",
                 // Refuse, like for tracked changes, rather than silently
                 // replace an ignored file that the target commit tracks.
                 "--no-overwrite-ignore",
@@ -391,6 +395,7 @@ impl Git {
                 "-c",
                 "advice.detachedHead=false",
                 "checkout",
+                "--quiet",
                 "--force",
                 "--detach",
                 commit.as_str(),
@@ -404,7 +409,7 @@ impl Git {
     /// names; `--force` for the reason [`Git::checkout_overwriting_cmd`]
     /// gives.
     pub fn populate_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["checkout", "--force", "HEAD", "--"])
+        GitCommand::new(repo, ["checkout", "--quiet", "--force", "HEAD", "--"])
     }
 
     /// `git update-ref -m MSG refs/openxla-workspace/pin SHA`: records that
@@ -641,16 +646,15 @@ pub enum SubmoduleState {
     Elsewhere,
 }
 
-/// One line of `git submodule status`.
+/// A submodule of a checkout: a gitlink in its index.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SubmoduleEntry {
     /// Its path in the superproject.
     pub path: String,
     /// Where it stands.
     pub state: SubmoduleState,
-    /// The commit shown: the recorded one, except for
-    /// [`SubmoduleState::Elsewhere`], where it is the submodule's HEAD.
-    pub commit: Option<CommitId>,
+    /// The commit the superproject's index records for it.
+    pub recorded: CommitId,
 }
 
 /// `git log -1` facts for the summary line of `pin`.
@@ -769,6 +773,22 @@ impl Git {
     /// a server and cannot be one the user made). For a submodule, the
     /// caller also asks [`Git::recorded_in_history`].
     pub fn orphanable_head(&self, repo: &Path) -> GitResult<Option<CommitId>> {
+        // From the files first, which settles the usual cases without a
+        // process: on a branch, at the shallow boundary, or at the commit
+        // the tool recorded checking out.
+        if let Some(git_dir) = git_dir_of(repo) {
+            match read_head(&git_dir) {
+                Head::Symbolic => return Ok(None),
+                Head::Detached(head) => {
+                    if read_shallow(&git_dir).contains(&head)
+                        || read_loose_ref(&git_dir, CHECKED_OUT_REF).as_ref() == Some(&head)
+                    {
+                        return Ok(None);
+                    }
+                }
+                Head::Unknown => {}
+            }
+        }
         let symbolic = GitCommand::new(repo, ["symbolic-ref", "--quiet", "HEAD"]);
         let out = self.spawn(&symbolic)?;
         match out.status.code() {
@@ -830,23 +850,6 @@ impl Git {
         );
         let out = self.output(&cmd)?;
         Ok(parse_raw_gitlinks(&out).iter().any(|c| c == commit))
-    }
-
-    /// The commits the index of `repo` records for the given submodule
-    /// paths (`git ls-files --stage`), path by path.
-    pub fn recorded_submodules(&self, repo: &Path, paths: &[String]) -> GitResult<Vec<(String, CommitId)>> {
-        let mut args = vec!["ls-files".to_string(), "--stage".into(), "-z".into(), "--".into()];
-        args.extend(paths.iter().cloned());
-        let out = self.output(&GitCommand::new(repo, args))?;
-        Ok(out
-            .split('\0')
-            .filter_map(|entry| {
-                let (meta, path) = entry.split_once('\t')?;
-                let mut fields = meta.split(' ');
-                let (mode, oid) = (fields.next()?, fields.next()?);
-                (mode == "160000").then(|| Some((path.to_string(), CommitId::new(oid).ok()?)))?
-            })
-            .collect())
     }
 
     /// HEAD's commit (`None` when unborn) and whether `commit` is present,
@@ -959,12 +962,38 @@ impl Git {
         self.run(&Self::checkout_overwriting_cmd(repo, commit))
     }
 
-    /// The state of each listed submodule (`git submodule status`).
-    pub fn submodule_status(&self, repo: &Path, paths: &[String]) -> GitResult<Vec<SubmoduleEntry>> {
-        let mut args = vec!["submodule".to_string(), "status".into(), "--".into()];
-        args.extend(paths.iter().cloned());
-        let out = self.output(&GitCommand::new(repo, args))?;
-        Ok(parse_submodule_status(&out))
+    /// Every submodule of the checkout in `repo` and where it stands, as
+    /// `git submodule status` tells, for one `git ls-files` (that script
+    /// starts a dozen processes, `git describe` among them): the recorded
+    /// commits come from the index, each submodule's HEAD from its files,
+    /// and only a submodule on a branch costs a `git rev-parse`.
+    pub fn submodule_status(&self, repo: &Path) -> GitResult<Vec<SubmoduleEntry>> {
+        let out = self.output(&GitCommand::new(repo, ["ls-files", "--stage", "-z"]))?;
+        let mut entries = Vec::new();
+        for (path, recorded) in parse_gitlinks(&out) {
+            let worktree = repo.join(&path);
+            let state = match git_dir_of(&worktree) {
+                None => SubmoduleState::Uninitialised,
+                Some(git_dir) => {
+                    let head = match read_head(&git_dir) {
+                        Head::Detached(commit) => Some(commit),
+                        Head::Unknown => None,
+                        Head::Symbolic => self.head_commit(&worktree).unwrap_or(None),
+                    };
+                    if head.as_ref() == Some(&recorded) {
+                        SubmoduleState::AtRecorded
+                    } else {
+                        SubmoduleState::Elsewhere
+                    }
+                }
+            };
+            entries.push(SubmoduleEntry {
+                path,
+                state,
+                recorded,
+            });
+        }
+        Ok(entries)
     }
 
     /// Id, committer date and subject of HEAD, in one `git log -1`.
@@ -1344,32 +1373,51 @@ fn parse_batch(mut out: &[u8]) -> Option<Vec<BatchAnswer>> {
     Some(answers)
 }
 
-/// Parses `git submodule status`: `<state><sha> <path>[ (<describe>)]`
-/// per line, the state ` ` (at the recorded commit), `-` (not
-/// initialised), `+` (elsewhere) or `U` (merge conflict).
-fn parse_submodule_status(out: &str) -> Vec<SubmoduleEntry> {
-    out.lines()
-        .filter_map(|line| {
-            let state = match line.chars().next()? {
-                '-' => SubmoduleState::Uninitialised,
-                ' ' => SubmoduleState::AtRecorded,
-                _ => SubmoduleState::Elsewhere,
-            };
-            let (sha, rest) = line.get(1..)?.split_once(' ')?;
-            // Paths may hold spaces and parentheses; the description git
-            // adds for an initialised submodule, when there is one, is the
-            // last ` (...)`.
-            let path = match rest.rfind(" (") {
-                Some(i) if rest.ends_with(')') && state != SubmoduleState::Uninitialised => &rest[..i],
-                _ => rest,
-            };
-            Some(SubmoduleEntry {
-                path: path.to_string(),
-                state,
-                commit: CommitId::new(sha).ok(),
-            })
+/// The gitlinks (mode 160000 entries) in `git ls-files --stage -z`
+/// output: `MODE SHA STAGE<TAB>PATH<NUL>` per entry.
+fn parse_gitlinks(out: &str) -> Vec<(String, CommitId)> {
+    out.split('\0')
+        .filter_map(|entry| {
+            let (meta, path) = entry.split_once('\t')?;
+            let mut fields = meta.split(' ');
+            let (mode, oid) = (fields.next()?, fields.next()?);
+            if mode != "160000" {
+                return None;
+            }
+            Some((path.to_string(), CommitId::new(oid).ok()?))
         })
         .collect()
+}
+
+/// What a repository's `HEAD` file says.
+#[derive(Debug, PartialEq, Eq)]
+enum Head {
+    /// A commit id: detached.
+    Detached(CommitId),
+    /// `ref: refs/heads/…`: on a branch.
+    Symbolic,
+    /// Missing, unreadable, or a stand-in (the reftable format keeps the
+    /// real HEAD elsewhere): ask git.
+    Unknown,
+}
+
+fn read_head(git_dir: &Path) -> Head {
+    let Ok(text) = std::fs::read_to_string(git_dir.join("HEAD")) else {
+        return Head::Unknown;
+    };
+    let text = text.trim();
+    match text.strip_prefix("ref: ") {
+        Some(".invalid") | Some("refs/heads/.invalid") => Head::Unknown,
+        Some(_) => Head::Symbolic,
+        None => CommitId::new(text).map_or(Head::Unknown, Head::Detached),
+    }
+}
+
+/// The commit a loose ref file names (refs packed by `git gc`, or in the
+/// reftable format, are not seen: callers then ask git).
+fn read_loose_ref(git_dir: &Path, name: &str) -> Option<CommitId> {
+    let text = std::fs::read_to_string(git_dir.join(name)).ok()?;
+    CommitId::new(text.trim()).ok()
 }
 
 /// The gitlink commits in `git log --raw` output (both sides of each
@@ -1489,24 +1537,35 @@ mod tests {
     }
 
     #[test]
-    fn submodule_status_lines_give_path_state_and_commit() {
-        let a = "a".repeat(40);
-        let b = "b".repeat(40);
-        let out = format!(" {a} third_party/x (heads/main)\n-{b} odd path (1)\n+{a} y\nU{b} z (v1.0)\n");
-        let entries = parse_submodule_status(&out);
-        let got: Vec<(&str, &SubmoduleState, &str)> = entries
-            .iter()
-            .map(|e| (e.path.as_str(), &e.state, e.commit.as_ref().unwrap().as_str()))
+    fn gitlinks_are_read_from_ls_files_stage_output() {
+        let (a, b) = ("a".repeat(40), "b".repeat(40));
+        let out =
+            format!("100644 {b} 0\tREADME.md\0160000 {a} 0\tthird_party/x\0160000 {b} 0\todd path (1)\0");
+        let found: Vec<(String, String)> = parse_gitlinks(&out)
+            .into_iter()
+            .map(|(p, c)| (p, c.to_string()))
             .collect();
         assert_eq!(
-            got,
-            [
-                ("third_party/x", &SubmoduleState::AtRecorded, a.as_str()),
-                ("odd path (1)", &SubmoduleState::Uninitialised, b.as_str()),
-                ("y", &SubmoduleState::Elsewhere, a.as_str()),
-                ("z", &SubmoduleState::Elsewhere, b.as_str()),
-            ]
+            found,
+            [("third_party/x".to_string(), a), ("odd path (1)".to_string(), b)]
         );
+    }
+
+    #[test]
+    fn head_files_say_detached_symbolic_or_ask_git() {
+        let dir = tempfile::tempdir().unwrap();
+        let head = |text: &str| {
+            std::fs::write(dir.path().join("HEAD"), text).unwrap();
+            read_head(dir.path())
+        };
+        let a = "a".repeat(40);
+        assert_eq!(
+            head(&format!("{a}\n")),
+            Head::Detached(CommitId::new(&a).unwrap())
+        );
+        assert_eq!(head("ref: refs/heads/main\n"), Head::Symbolic);
+        assert_eq!(head("ref: refs/heads/.invalid\n"), Head::Unknown);
+        assert_eq!(head("garbage"), Head::Unknown);
     }
 
     #[test]

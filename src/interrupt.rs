@@ -54,6 +54,30 @@ pub fn is_interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
+/// The exit status of a run that finished with `code`, unless a signal
+/// came (or is pending): its git processes then failed for that reason, and
+/// the signal thread ends the process (with 130 for Ctrl-C) instead; this
+/// waits for it.
+pub fn finish(code: i32) -> i32 {
+    if is_interrupted() || signal_pending() {
+        loop {
+            std::thread::park();
+        }
+    }
+    code
+}
+
+fn signal_pending() -> bool {
+    #[cfg(unix)]
+    {
+        unix::pending()
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
 /// Takes SIGINT, SIGTERM and SIGHUP for the rest of the process. Call
 /// before any other thread starts: threads inherit the blocked signals.
 pub fn install() {
@@ -99,6 +123,21 @@ mod unix {
         (libc::SIGTERM, "SIGTERM"),
         (libc::SIGHUP, "SIGHUP"),
     ];
+
+    /// Whether one of the signals waits to be taken.
+    pub fn pending() -> bool {
+        // SAFETY: sigpending fills the set it is given; sigismember reads it.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            if libc::sigpending(&mut set) != 0 {
+                return false;
+            }
+            SIGNALS
+                .iter()
+                .any(|(signal, _)| libc::sigismember(&set, *signal) == 1)
+        }
+    }
 
     pub fn install() {
         // SAFETY: sigset_t is plain data that sigemptyset initialises;

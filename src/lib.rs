@@ -11,6 +11,7 @@ pub mod git;
 pub mod interrupt;
 pub mod pinfile;
 pub mod plan;
+pub mod recover;
 pub mod registry;
 pub mod report;
 pub mod resolve;
@@ -57,11 +58,14 @@ pub fn run(cli: Cli) -> i32 {
             Command::List => commands::list::run(&ctx),
         }
     });
-    match result {
+    let code = match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            if !interrupt::is_interrupted() {
+                eprintln!("error: {e:#}");
+            }
             1
         }
-    }
+    };
+    interrupt::finish(code)
 }

@@ -43,6 +43,20 @@ struct Live {
     overall: Mutex<Option<ProgressBar>>,
 }
 
+impl Live {
+    /// Prints a line above the live lines, or, when none is shown, as a
+    /// plain line: the display's last line must be one of its own lines
+    /// (see [`Stderr`]).
+    fn print(&self, line: &str) {
+        let showing = !lock(&self.bars).is_empty() || lock(&self.overall).is_some();
+        if showing {
+            let _ = self.multi.println(line);
+        } else {
+            eprintln!("{line}");
+        }
+    }
+}
+
 /// One project's failure, kept for the summary.
 #[derive(Debug)]
 pub struct Failure {
@@ -67,7 +81,10 @@ impl Reporter {
     pub fn for_stderr(verbosity: Verbosity) -> Reporter {
         let live = (verbosity == Verbosity::Normal && std::io::stderr().is_terminal()).then(|| {
             Arc::new(Live {
-                multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+                multi: MultiProgress::with_draw_target(ProgressDrawTarget::term_like_with_hz(
+                    Box::new(Stderr),
+                    20,
+                )),
                 bars: Mutex::new(BTreeMap::new()),
                 overall: Mutex::new(None),
             })
@@ -136,7 +153,7 @@ impl Reporter {
                 live.multi.remove(&bar);
             }
             if let Some(message) = message {
-                let _ = live.multi.println(format!("{project}: {message}"));
+                live.print(&format!("{project}: {message}"));
             }
             if let Some(overall) = lock(&live.overall).as_ref() {
                 overall.inc(1);
@@ -154,9 +171,7 @@ impl Reporter {
             return;
         }
         match &self.live {
-            Some(live) => {
-                let _ = live.multi.println(message);
-            }
+            Some(live) => live.print(message),
             None => eprintln!("{message}"),
         }
     }
@@ -176,9 +191,7 @@ impl Reporter {
             return;
         }
         match &self.live {
-            Some(live) => {
-                let _ = live.multi.println(format!("warning: {message}"));
-            }
+            Some(live) => live.print(&format!("warning: {message}")),
             None => eprintln!("warning: {message}"),
         }
     }
@@ -232,6 +245,100 @@ impl Reporter {
         }
         self.clear();
         eprint!("{}", render_summary(command, counts, failures, elapsed));
+    }
+}
+
+/// The terminal on stderr, as the live display draws on it. Unlike
+/// indicatif's own, it does not pad the last line out to the right margin
+/// (which indicatif does so that a stray write starts a line of its own):
+/// the `^C` a terminal echoes when Ctrl-C is typed would then start a line
+/// too, below the display, and clearing the display on the interrupt would
+/// leave its top line frozen on the screen. With the cursor after the last
+/// line's text, the echo stays on that line and is cleared with it. The
+/// last line drawn is then always a live line (lines printed while none is
+/// shown go straight to stderr, see [`Live::print`]).
+#[derive(Debug)]
+struct Stderr;
+
+impl Stderr {
+    fn write(&self, text: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        std::io::stderr().lock().write_all(text.as_bytes())
+    }
+
+    /// `(rows, columns)` of the terminal on stderr.
+    fn size(&self) -> (u16, u16) {
+        #[cfg(unix)]
+        {
+            // SAFETY: TIOCGWINSZ fills the winsize struct it is given.
+            let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+            if unsafe { libc::ioctl(libc::STDERR_FILENO, libc::TIOCGWINSZ, &mut size) } == 0
+                && size.ws_col > 0
+                && size.ws_row > 0
+            {
+                return (size.ws_row, size.ws_col);
+            }
+        }
+        (24, 80)
+    }
+}
+
+impl indicatif::TermLike for Stderr {
+    fn width(&self) -> u16 {
+        self.size().1
+    }
+
+    fn height(&self) -> u16 {
+        self.size().0
+    }
+
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        self.write(&format!("\x1b[{n}A"))
+    }
+
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        self.write(&format!("\x1b[{n}B"))
+    }
+
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        self.write(&format!("\x1b[{n}C"))
+    }
+
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        self.write(&format!("\x1b[{n}D"))
+    }
+
+    fn write_line(&self, line: &str) -> std::io::Result<()> {
+        self.write(&format!("{line}\n"))
+    }
+
+    fn write_str(&self, text: &str) -> std::io::Result<()> {
+        // The only all-blank write is the filler to the right margin.
+        if !text.is_empty() && text.bytes().all(|b| b == b' ') {
+            return Ok(());
+        }
+        self.write(text)
+    }
+
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.write("\r\x1b[2K")
+    }
+
+    fn flush(&self) -> std::io::Result<()> {
+        use std::io::Write;
+        std::io::stderr().flush()
     }
 }
 

@@ -17,7 +17,7 @@
 //! A submodule is found in `.git/modules/PATH`, named after its path as git
 //! names submodules by default.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
@@ -53,7 +53,7 @@ impl Update<'_> {
     /// Submodules that cannot be moved are listed in the error; the others
     /// are moved all the same.
     pub fn run(&self) -> Result<()> {
-        let entries = self.git.submodule_status(self.repo, &[])?;
+        let entries = self.git.submodule_status(self.repo)?;
         self.remove_leftovers(&entries)?;
         let mut wanted = Vec::new();
         for entry in &entries {
@@ -68,45 +68,20 @@ impl Update<'_> {
             }
         }
 
-        let needs_recorded: Vec<String> = wanted
-            .iter()
-            .filter(|e| e.state == SubmoduleState::Elsewhere)
-            .map(|e| e.path.clone())
-            .collect();
-        let recorded: BTreeMap<String, CommitId> = if needs_recorded.is_empty() {
-            BTreeMap::new()
-        } else {
-            self.git
-                .recorded_submodules(self.repo, &needs_recorded)?
-                .into_iter()
-                .collect()
-        };
-
         let mut problems = Vec::new();
         let mut to_init = Vec::new();
         for entry in wanted {
             let path = &entry.path;
-            let commit = match entry.state {
-                SubmoduleState::Elsewhere => recorded.get(path).cloned(),
-                _ => entry.commit.clone(),
-            };
-            let Some(commit) = commit else {
-                problems.push(format!(
-                    "submodule {}: git did not say which commit {} records for it",
-                    shown(path),
-                    self.project
-                ));
-                continue;
-            };
+            let commit = &entry.recorded;
             let result = match entry.state {
                 SubmoduleState::Uninitialised => {
                     self.rebuild_if_half_made(path, self.module_dir(path))?;
                     to_init.push(path.clone());
                     Ok(())
                 }
-                _ if Git::lacks_index(&self.repo.join(path)) => self.write_files(path, &commit, &mut to_init),
+                _ if Git::lacks_index(&self.repo.join(path)) => self.write_files(path, commit, &mut to_init),
                 SubmoduleState::AtRecorded => Ok(()),
-                SubmoduleState::Elsewhere => self.move_to(path, &commit),
+                SubmoduleState::Elsewhere => self.move_to(path, commit),
             };
             if let Err(problem) = result {
                 problems.push(problem);

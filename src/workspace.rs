@@ -149,6 +149,7 @@ impl Workspace {
             }
             let left = read_all(&file);
             let previous_run = (!left.trim().is_empty()).then(|| PreviousRun::from_text(&left));
+            let previous_text = previous_run.as_ref().map(|_| left.clone());
             let me = LockHolder::current(command);
             let held = Held {
                 file,
@@ -177,6 +178,7 @@ impl Workspace {
                 held: shared,
                 started: me.started,
                 previous_run,
+                previous_text,
                 _cleanup: cleanup,
             });
         }
@@ -249,6 +251,9 @@ pub struct WorkspaceLock {
     held: std::sync::Arc<std::sync::Mutex<Option<Held>>>,
     started: SystemTime,
     previous_run: Option<PreviousRun>,
+    /// The text the previous run left, to put back (see
+    /// [`WorkspaceLock::give_back`]).
+    previous_text: Option<String>,
     _cleanup: crate::interrupt::Cleanup,
 }
 
@@ -263,6 +268,24 @@ impl WorkspaceLock {
     /// still in the file when this run locked it.
     pub fn previous_run(&self) -> Option<&PreviousRun> {
         self.previous_run.as_ref()
+    }
+}
+
+impl WorkspaceLock {
+    /// Releases the lock having changed nothing: the previous run's text
+    /// goes back into the file, so the next run still knows that run did
+    /// not finish and cleans up after it.
+    pub fn give_back(self) {
+        crate::git::set_spawn_observer(None);
+        if let Some(held) = lock_held(&self.held).take() {
+            match &self.previous_text {
+                Some(text) => {
+                    let _ = held.write_info(text);
+                    drop(held.file); // unlocked; the file stays
+                }
+                None => held.release(),
+            }
+        }
     }
 }
 

@@ -22,29 +22,7 @@ fn short(id: &str) -> &str {
 /// Commits, in app, a pin file pinning liba and libb at the given commits
 /// (what pulling app brings a developer each day).
 fn pin_app(fx: &Fixture, liba: &str, libb: &str) {
-    let app = fx.ws.join("app");
-    let file = app.join("sync_deps.py");
-    let text = std::fs::read_to_string(&file).unwrap();
-    let mut out = String::new();
-    for line in text.lines() {
-        let line = if line.starts_with("  \"liba\": \"") && line.len() > 50 {
-            format!(
-                "  \"liba\": \"{liba}\"{}",
-                if line.ends_with(',') { "," } else { "" }
-            )
-        } else if line.starts_with("  \"libb\": \"") && line.len() > 50 {
-            format!(
-                "  \"libb\": \"{libb}\"{}",
-                if line.ends_with(',') { "," } else { "" }
-            )
-        } else {
-            line.to_string()
-        };
-        out.push_str(&line);
-        out.push('\n');
-    }
-    std::fs::write(&file, out).unwrap();
-    fx.git(&app, &["commit", "-q", "-am", "pins of the day"]);
+    trust_support::pin_app(fx, &fx.ws.join("app"), liba, libb);
 }
 
 /// The paths liba records submodules at, in its HEAD.

@@ -56,6 +56,18 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
         depth: super::depth(args.depth),
         defer_dep_trees: args.sync,
     };
+    // Locked before planning: cleaning up after an interrupted run changes
+    // what is there.
+    let _lock = if ctx.dry_run {
+        None
+    } else {
+        Some(super::lock_workspace(
+            ctx,
+            &workspace,
+            &registry,
+            if args.sync { "checkout --sync" } else { "checkout" },
+        )?)
+    };
     let plan = plan::plan_checkout(&workspace, &registry, &ctx.git, &roots, &options);
 
     let sync_options = SyncOptions {
@@ -101,7 +113,6 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
         return Ok(code);
     }
 
-    let _lock = workspace.lock(if args.sync { "checkout --sync" } else { "checkout" })?;
     let started = Instant::now();
     let failures = execute(ctx, &plan)?;
     ctx.reporter.summary(

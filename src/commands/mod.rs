@@ -128,6 +128,22 @@ pub fn current_project<'r>(
     Ok(project)
 }
 
+/// Takes the workspace lock for `command`, then cleans up after the
+/// previous run if it did not finish (see [`crate::recover`]).
+pub fn lock_workspace(
+    ctx: &Context,
+    workspace: &Workspace,
+    registry: &Registry,
+    command: &str,
+) -> Result<crate::workspace::WorkspaceLock> {
+    let lock = workspace.lock(command)?;
+    if let Err(e) = crate::recover::after_previous_run(workspace, registry, &lock, &ctx.reporter) {
+        lock.give_back();
+        return Err(e);
+    }
+    Ok(lock)
+}
+
 /// `--depth N` as git takes it: 0 means full history.
 pub fn depth(arg: Option<u32>) -> Option<u32> {
     arg.filter(|&d| d > 0)

@@ -35,7 +35,7 @@ pub fn run(ctx: &Context, args: &SyncArgs) -> Result<i32> {
     let _lock = if ctx.dry_run {
         None
     } else {
-        Some(workspace.lock("sync")?)
+        Some(super::lock_workspace(ctx, &workspace, &registry, "sync")?)
     };
     sync_project(ctx, &workspace, &registry, project, &options)
 }
@@ -323,7 +323,7 @@ fn print_dry_run(ctx: &Context, root: &Project, resolution: &Resolution, plans: 
                 // A dep that stays put keeps its recorded submodule commits:
                 // ask git (read-only) whether any wanted submodule is elsewhere.
                 let settled = !moves
-                    && ctx.git.submodule_status(repo, &[]).is_ok_and(|entries| {
+                    && ctx.git.submodule_status(repo).is_ok_and(|entries| {
                         entries.iter().all(|e| {
                             let key = format!("{}:{}", plan.project, e.path);
                             (e.state == crate::git::SubmoduleState::AtRecorded

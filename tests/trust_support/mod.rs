@@ -346,3 +346,195 @@ pub fn pip_schedule(fx: &Fixture) -> (PathBuf, PathBuf) {
     std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
     (registry, python)
 }
+
+// ---- Stopping a run at its k-th git process -------------------------------------
+
+/// A git "exec path" (`GIT_EXEC_PATH`, and first on `PATH`) in `dir` through
+/// which every git process of a run passes: the tool's own, those git
+/// starts itself (a `submodule update` starts clones, fetches, checkouts),
+/// and `git-upload-pack`, which a fetch or clone starts once it is under
+/// way (the server side of a `file://` transfer). Each appends a line
+/// `PID top|nested WHAT ARGS` to `$TRUST_COUNT_LOG` when set (`top`: the
+/// tool started it); the one whose line is
+/// number `$TRUST_KILL_AT` then kills, as `$TRUST_KILL` says, the tool
+/// alone (`tool`: `kill -9` of the process that started the first git, its
+/// git processes go on) or the tool's whole process group (`group`: the
+/// tool and every git at once, this one before it does anything) — what a
+/// `kill -9` of the tool, or of the terminal's job, does. Every other
+/// entry of the real exec path is linked in unchanged.
+pub fn counting_exec_path(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let real = String::from_utf8(
+        Command::new(real_git())
+            .arg("--exec-path")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    let path = dir.join("exec-path");
+    std::fs::create_dir_all(&path).unwrap();
+    for entry in std::fs::read_dir(&real).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name != "git" && name != "git-upload-pack" {
+            std::os::unix::fs::symlink(entry.path(), path.join(&name)).unwrap();
+        }
+    }
+    for (name, what) in [("git", "git"), ("git-upload-pack", "upload-pack")] {
+        let script = format!(
+            r#"#!/bin/sh
+if [ -z "$TRUST_NESTED" ]; then
+    TRUST_TOOL_PID=$PPID; export TRUST_TOOL_PID; level=top
+else
+    level=nested
+fi
+TRUST_NESTED=1; export TRUST_NESTED
+if [ -n "$TRUST_COUNT_LOG" ]; then
+    echo "$$ $level {what} $*" >> "$TRUST_COUNT_LOG"
+    if [ -n "$TRUST_KILL_AT" ]; then
+        n=0
+        while read -r pid rest; do
+            n=$((n + 1))
+            if [ "$pid" = "$$" ]; then break; fi
+        done < "$TRUST_COUNT_LOG"
+        if [ "$n" = "$TRUST_KILL_AT" ]; then
+            if [ "$TRUST_KILL" = group ]; then kill -9 0; else kill -9 "$TRUST_TOOL_PID"; fi
+        fi
+    fi
+fi
+exec '{real}/{name}' "$@"
+"#
+        );
+        let file = path.join(name);
+        std::fs::write(&file, script).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    path
+}
+
+/// How a run is stopped: see [`counting_exec_path`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kill {
+    /// `kill -9` of the tool alone.
+    Tool,
+    /// `kill -9` of its process group.
+    Group,
+}
+
+/// Runs the tool with `args` in `dir` through the exec path `exec_path`,
+/// in a process group of its own, logging its git processes to `log`, and
+/// (with `kill_at`) stops it at the k-th. Returns whether it was killed,
+/// once every process of its group has ended.
+pub fn run_counted(
+    fx: &Fixture,
+    dir: &Path,
+    args: &[&str],
+    exec_path: &Path,
+    log: &Path,
+    kill_at: Option<(usize, Kill)>,
+) -> bool {
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    let mut cmd = fx.cmd(dir);
+    cmd.args(args)
+        // git's own background maintenance after fetches adds processes
+        // that are none of the tool's doing.
+        .env("GIT_CONFIG_COUNT", "2")
+        .env("GIT_CONFIG_KEY_1", "maintenance.auto")
+        .env("GIT_CONFIG_VALUE_1", "false")
+        .env("PATH", path_with(exec_path))
+        .env("GIT_EXEC_PATH", exec_path)
+        .env("TRUST_COUNT_LOG", log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0);
+    if let Some((k, how)) = kill_at {
+        cmd.env("TRUST_KILL_AT", k.to_string()).env(
+            "TRUST_KILL",
+            match how {
+                Kill::Tool => "tool",
+                Kill::Group => "group",
+            },
+        );
+    }
+    let mut child = cmd.spawn().unwrap();
+    let group = child.id() as i32;
+    let status = child.wait().unwrap();
+    // After `kill -9` of the tool alone its git processes finish their
+    // work; a user would see the prompt back only then, too.
+    let started = Instant::now();
+    // SAFETY: signal 0 to a process group only asks whether it exists.
+    while unsafe { libc::kill(-group, 0) } == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the killed run's git processes did not end"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    status.signal() == Some(9)
+}
+
+/// Every file under `dir` whose name ends in `.lock` (git's lock files,
+/// and the workspace's own).
+pub fn lock_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                pending.push(path);
+            } else if entry.file_name().to_string_lossy().ends_with(".lock") {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// Copies the folder `from` to `to` (files, folders and symlinks as they are).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let kind = entry.file_type().unwrap();
+        let target = to.join(entry.file_name());
+        if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path()).unwrap(), &target).unwrap();
+        } else if kind.is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Commits, in the checkout of app at `app`, a pin file pinning liba and
+/// libb at the given commits (what pulling app brings a developer).
+pub fn pin_app(fx: &Fixture, app: &Path, liba: &str, libb: &str) {
+    let file = app.join("sync_deps.py");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        let line = match ["liba", "libb"]
+            .iter()
+            .zip([liba, libb])
+            .find(|(name, _)| line.starts_with(&format!("  \"{name}\": \"")) && line.len() > 50)
+        {
+            Some((name, commit)) => {
+                format!(
+                    "  \"{name}\": \"{commit}\"{}",
+                    if line.ends_with(',') { "," } else { "" }
+                )
+            }
+            None => line.to_string(),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    std::fs::write(&file, out).unwrap();
+    fx.git(app, &["commit", "-q", "-am", "new pins"]);
+}
