@@ -83,7 +83,17 @@ fn live_children(run: &PreviousRun) -> Vec<u32> {
         .collect()
 }
 
+/// Whether process `pid` exists and has not ended: an ended process that
+/// its parent (for an orphan, init, which may take its time) has not yet
+/// reaped is gone for our purpose; Linux tells so in `/proc`.
 fn process_exists(pid: u32) -> bool {
+    #[cfg(target_os = "linux")]
+    if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        let state = stat
+            .rfind(')')
+            .and_then(|i| stat[i + 1..].split_whitespace().next());
+        return !matches!(state, Some("Z" | "X"));
+    }
     #[cfg(unix)]
     {
         let Ok(pid) = libc::pid_t::try_from(pid) else {

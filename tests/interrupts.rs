@@ -115,11 +115,13 @@ fn healed(fx: &Fixture, ws: &Path, expected: &[(&str, String)]) -> Result<(), St
 /// Where to kill, from the log of an uninterrupted run (line k is the k-th
 /// git process): the tool alone at every git process it starts itself that
 /// writes (killed at a process git started, it would let that process's
-/// parent finish just the same), and the whole process group at every git process
-/// but those that only read and whose start is no new state (the setup of
-/// git's shell scripts, the server packing objects while the client waits,
-/// reachability queries): killing at one of them leaves what killing at
-/// the process before it or the one after leaves.
+/// parent finish just the same), and the whole process group at every git
+/// process but those whose start is no new state: the setup of git's shell
+/// scripts and reachability queries, which only read, and the steps of a
+/// transfer after its server side started (packing, receiving, checking
+/// the pack), which leave what a kill as the server starts leaves: a
+/// transfer cut off half way, its lock files held, its temporary files
+/// behind, no ref updated.
 fn kill_points(log: &str) -> Vec<(usize, Kill)> {
     let mut points = Vec::new();
     for (i, line) in log.lines().enumerate() {
@@ -143,13 +145,19 @@ fn kill_points(log: &str) -> Vec<(usize, Kill)> {
         if level == "top" && writes {
             points.push((k, Kill::Tool));
         }
-        let read_only = level == "nested"
+        let same_as_another = level == "nested"
             && matches!(
                 args.first().copied(),
-                Some("rev-parse") | Some("--exec-path") | Some("pack-objects")
-            )
-            || (args.first() == Some(&"rev-list") && args.get(1) == Some(&"-n"));
-        if !read_only {
+                Some(
+                    "rev-parse"
+                        | "--exec-path"
+                        | "pack-objects"
+                        | "index-pack"
+                        | "unpack-objects"
+                        | "rev-list"
+                )
+            );
+        if !same_as_another {
             points.push((k, Kill::Group));
         }
     }

@@ -271,6 +271,8 @@ pub fn hermetic(mut cmd: Command, home: &Path) -> Command {
         .env("GIT_CONFIG_KEY_0", "protocol.file.allow")
         .env("GIT_CONFIG_VALUE_0", "always")
         .env("NO_COLOR", "1")
+        // No sample hooks in every clone: less to write and to copy.
+        .env("GIT_TEMPLATE_DIR", "")
         .env_remove("OPENXLA_WORKSPACE_CACHE");
     cmd
 }
