@@ -352,6 +352,7 @@ fn an_ignored_file_in_a_submodule_is_never_overwritten() {
     let subx = fx.ws.join("liba/third_party/subx");
     // SUBX_3 adds src/extra.txt; the user has an ignored file there.
     let git_dir = fx.git(&subx, &["rev-parse", "--absolute-git-dir"]);
+    std::fs::create_dir_all(Path::new(&git_dir).join("info")).unwrap();
     std::fs::write(Path::new(&git_dir).join("info/exclude"), "src/extra.txt\n").unwrap();
     std::fs::write(subx.join("src/extra.txt"), "my ignored notes\n").unwrap();
     let before = work_state(&fx, &subx);
