@@ -255,11 +255,11 @@ impl Update<'_> {
         let Some(modules) = self.modules_dir() else {
             return Ok(false);
         };
-        let inside = match (module.canonicalize(), modules.canonicalize()) {
+        let ours = match (module.canonicalize(), modules.canonicalize()) {
             (Ok(m), Ok(root)) => m.starts_with(&root) && m != root,
             _ => false,
         };
-        if !inside || !self.git.holds_no_commit(&module)? {
+        if !ours || !self.git.holds_no_commit(&module)? {
             return Ok(false);
         }
         self.reporter.note(&format!(
@@ -270,7 +270,7 @@ impl Update<'_> {
         ));
         std::fs::remove_dir_all(&module)?;
         let dot_git = self.repo.join(path).join(".git");
-        if dot_git.is_file() {
+        if dot_git.is_file() && inside(self.repo, &dot_git) {
             std::fs::remove_file(&dot_git)?;
         }
         Ok(true)
@@ -297,7 +297,7 @@ impl Update<'_> {
                 (Some(Ok(a)), Ok(b)) => a == b,
                 _ => false,
             };
-            if !points_here || !self.git.tracks_nothing_under(self.repo, &name)? {
+            if !points_here || !inside(self.repo, &dir) || !self.git.tracks_nothing_under(self.repo, &name)? {
                 continue;
             }
             if self.git.is_pristine(&dir)? {
@@ -363,6 +363,16 @@ fn module_names(modules: &Path) -> Vec<String> {
     names
 }
 
+/// Whether `path` is `root/...` with no symbolic link on the way (a
+/// superproject may track a symlink where a submodule used to be: nothing
+/// outside it is ever removed through one).
+fn inside(root: &Path, path: &Path) -> bool {
+    match (root.canonicalize(), path.canonicalize(), path.strip_prefix(root)) {
+        (Ok(root), Ok(real), Ok(rel)) => real == root.join(rel),
+        _ => false,
+    }
+}
+
 /// Removes the now empty folders between `removed` and `root`.
 fn remove_empty_parents(root: &Path, removed: &Path) {
     let mut dir = removed.parent();
@@ -396,6 +406,18 @@ mod tests {
         std::fs::write(modules.join("z/modules/inner/HEAD"), "x").unwrap();
         std::fs::create_dir_all(modules.join("empty/folder")).unwrap();
         assert_eq!(module_names(modules), ["third_party/x", "third_party/y", "z"]);
+    }
+
+    #[test]
+    fn a_path_through_a_symlink_is_not_inside() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        std::fs::create_dir_all(root.join("third_party/x")).unwrap();
+        std::fs::create_dir_all(dir.path().join("elsewhere/x")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("elsewhere"), root.join("link")).unwrap();
+        assert!(inside(&root, &root.join("third_party/x")));
+        assert!(!inside(&root, &root.join("link/x")));
+        assert!(!inside(&root, &dir.path().join("elsewhere/x")));
     }
 
     #[test]
