@@ -182,6 +182,30 @@ fn deps_at_pins_no_ref_contains_move_to_the_next_pins_without_force() {
     assert_eq!(fx.head("liba"), fx.id("LIBA_D2"));
 }
 
+/// In a submodule with its whole history, whose branches no longer hold
+/// the commit it is at (here: none at all), that commit is still not at
+/// risk when a commit of the superproject records it: the bump moves it.
+#[test]
+fn a_submodule_commit_the_superproject_recorded_is_not_at_risk_even_on_no_branch() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--sync", "app"]);
+    let subx = fx.ws.join("liba/third_party/subx");
+    fx.git(&subx, &["fetch", "-q", "--unshallow", "origin"]);
+    for name in fx.git(&subx, &["for-each-ref", "--format=%(refname)"]).lines() {
+        fx.git(&subx, &["update-ref", "--no-deref", "-d", name]);
+    }
+    assert_eq!(raw_git(&fx, &subx, &["for-each-ref"]), "");
+    assert!(!Path::new(&fx.git(&subx, &["rev-parse", "--absolute-git-dir"]))
+        .join("shallow")
+        .exists());
+    assert_eq!(fx.git(&subx, &["rev-parse", "HEAD"]), fx.id("SUBX_2"));
+
+    pin_app(&fx, fx.id("LIBA_D1"), fx.id("LIBB_2"));
+    let out = fx.run(&fx.ws.join("app"), &["sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(fx.git(&subx, &["rev-parse", "HEAD"]), fx.id("SUBX_3"));
+}
+
 /// What the user made is still refused: a commit on a detached HEAD in a
 /// dep, and one in a submodule, whatever the superproject records.
 #[test]
