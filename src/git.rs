@@ -381,7 +381,7 @@ impl Git {
         )
     }
 
-    /// `git -c advice.detachedHead=false checkout --force --detach SHA --`:
+    /// `git -c advice.detachedHead=false checkout --quiet --force --detach SHA --`:
     /// writes the files of `commit` into a repository that has no index
     /// (see [`Git::lacks_working_tree`]). Nothing in such a tree is the
     /// user's: no file of it was ever tracked, and the files there were
@@ -404,7 +404,7 @@ impl Git {
         )
     }
 
-    /// `git checkout --force HEAD --`: write the working tree of a clone
+    /// `git checkout --quiet --force HEAD --`: write the working tree of a clone
     /// made without one (`--no-checkout`), staying on the branch HEAD
     /// names; `--force` for the reason [`Git::checkout_overwriting_cmd`]
     /// gives.
