@@ -168,7 +168,7 @@ impl Update<'_> {
                     shown(path),
                     commit.short(),
                     self.project,
-                    e.stderr.replace('\n', "\n    ")
+                    escape_control(&e.stderr, true).replace('\n', "\n    ")
                 ));
             }
             return Err(git_error(e));
