@@ -367,33 +367,38 @@ fn ctrl_c_on_a_terminal_takes_the_live_display_away_and_exits_130() {
         .spawn()
         .expect("util-linux script");
     let mut output = script.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut all = Vec::new();
-        output.read_to_end(&mut all).unwrap();
-        all
-    });
+    let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let reader = {
+        let seen = std::sync::Arc::clone(&seen);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = output.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    // Ctrl-C once the tool is inside git clone and the live display shows it.
     let started = Instant::now();
-    while !signal.exists() {
+    while !signal.exists() || !String::from_utf8_lossy(&seen.lock().unwrap()).contains("cloning") {
         assert!(
             started.elapsed().as_secs() < 60,
-            "the tool never reached git clone"
+            "the tool never showed itself cloning: {:?}",
+            String::from_utf8_lossy(&seen.lock().unwrap())
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    // Let the live display draw, then type Ctrl-C.
-    std::thread::sleep(std::time::Duration::from_millis(300));
     let git_pid: u32 = std::fs::read_to_string(&signal).unwrap().trim().parse().unwrap();
     let mut keyboard = script.stdin.take().unwrap();
     keyboard.write_all(b"\x03").unwrap();
     keyboard.flush().unwrap();
     let status = script.wait().unwrap();
     drop(keyboard);
-    let transcript = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
+    reader.join().unwrap();
+    let transcript = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
     assert_eq!(status.code(), Some(130), "{transcript:?}");
-    assert!(
-        transcript.contains("cloning"),
-        "the live display never drew: {transcript:?}"
-    );
     let mut terminal = vt100::Parser::new(
         std::num::NonZeroU16::new(common::PTY_ROWS).unwrap(),
         std::num::NonZeroU16::new(common::PTY_COLS).unwrap(),
