@@ -1294,8 +1294,9 @@ fn interrupted() -> std::io::Error {
 
 /// Sends `signal` to every git process the run has running, waits up to
 /// `grace` for them to end (git removes its own lock files on SIGINT and
-/// SIGTERM), then kills what is left.
-pub fn end_children(signal: i32, grace: std::time::Duration) {
+/// SIGTERM), then kills what is left. Returns whether it had to: a git
+/// killed so may have left its lock files.
+pub fn end_children(signal: i32, grace: std::time::Duration) -> bool {
     #[cfg(unix)]
     {
         let running = children().clone();
@@ -1316,11 +1317,14 @@ pub fn end_children(signal: i32, grace: std::time::Duration) {
                 }
             }
             crate::interrupt::wait_until(grace, || children().is_empty());
+            return true;
         }
+        false
     }
     #[cfg(not(unix))]
     {
         let _ = (signal, grace);
+        false
     }
 }
 

@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+static KILLED_CHILDREN: AtomicBool = AtomicBool::new(false);
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 type Action = Box<dyn FnOnce() + Send>;
@@ -78,6 +79,14 @@ fn signal_pending() -> bool {
     }
 }
 
+/// Whether, on an interrupt, a git process did not end when asked and had
+/// to be killed: it may have left lock files, so the workspace lock is then
+/// released with this run's information left in its file, for the next
+/// run to clean up after it as after a killed run.
+pub fn children_were_killed() -> bool {
+    KILLED_CHILDREN.load(Ordering::SeqCst)
+}
+
 /// Takes SIGINT, SIGTERM and SIGHUP for the rest of the process. Call
 /// before any other thread starts: threads inherit the blocked signals.
 pub fn install() {
@@ -92,7 +101,9 @@ fn cleanups() -> std::sync::MutexGuard<'static, Vec<(u64, Action)>> {
 /// What happens when a signal arrives; returns the exit status.
 fn wind_down(signal: i32, name: &str) -> i32 {
     INTERRUPTED.store(true, Ordering::SeqCst);
-    crate::git::end_children(signal, GRACE);
+    if crate::git::end_children(signal, GRACE) {
+        KILLED_CHILDREN.store(true, Ordering::SeqCst);
+    }
     let actions: Vec<(u64, Action)> = std::mem::take(&mut *cleanups());
     for (_, action) in actions.into_iter().rev() {
         action();

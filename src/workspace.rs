@@ -171,7 +171,11 @@ impl Workspace {
             let release = std::sync::Arc::clone(&shared);
             let cleanup = crate::interrupt::on_interrupt(Box::new(move || {
                 if let Some(held) = lock_held(&release).take() {
-                    held.release();
+                    if crate::interrupt::children_were_killed() {
+                        drop(held.file); // unlocked, its information left
+                    } else {
+                        held.release();
+                    }
                 }
             }));
             return Ok(WorkspaceLock {
@@ -179,7 +183,7 @@ impl Workspace {
                 started: me.started,
                 previous_run,
                 previous_text,
-                _cleanup: cleanup,
+                on_interrupt: Some(cleanup),
             });
         }
         bail!("could not take the workspace lock {}", path.display())
@@ -254,7 +258,8 @@ pub struct WorkspaceLock {
     /// The text the previous run left, to put back (see
     /// [`WorkspaceLock::give_back`]).
     previous_text: Option<String>,
-    _cleanup: crate::interrupt::Cleanup,
+    /// Releases the lock on an interrupt (see [`crate::interrupt`]).
+    on_interrupt: Option<crate::interrupt::Cleanup>,
 }
 
 impl WorkspaceLock {
@@ -292,6 +297,13 @@ impl WorkspaceLock {
 impl Drop for WorkspaceLock {
     fn drop(&mut self) {
         crate::git::set_spawn_observer(None);
+        if crate::interrupt::is_interrupted() {
+            // The run ended because of the interrupt, whose handling
+            // releases the lock once the git processes are ended (keeping
+            // its information if one had to be killed): leave it to that.
+            std::mem::forget(self.on_interrupt.take());
+            return;
+        }
         if let Some(held) = lock_held(&self.held).take() {
             held.release();
         }

@@ -417,6 +417,54 @@ fn ctrl_c_on_a_terminal_takes_the_live_display_away_and_exits_130() {
     fx.ok(&["checkout", "app"]);
 }
 
+/// A git that does not end when asked is killed after a grace period; it
+/// may have left its lock files, so the lock file keeps this run's
+/// information (the lock itself is released) and the next run cleans up
+/// after it as after a killed run.
+#[test]
+fn a_git_that_ignores_ctrl_c_is_killed_and_the_next_run_cleans_up_after_it() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--sync", "app"]);
+    pin_app(&fx, &fx.ws.join("app"), fx.id("LIBA_3"), fx.id("LIBB_2"));
+    let left = fx.ws.join("liba/.git/index.lock");
+    let blocked = start_blocked_with(
+        &fx,
+        &fx.ws.join("app"),
+        "checkout",
+        &["-j", "1", "sync"],
+        &[
+            ("TRUST_GIT_IGNORE_INT", std::ffi::OsStr::new("1")),
+            ("TRUST_GIT_LEAVE_LOCK", left.as_os_str()),
+        ],
+    );
+    let Blocked { mut child, git_pid } = blocked;
+    // SAFETY: sends SIGINT to the tool this test started.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    assert!(gone(git_pid), "the git process {git_pid} was left running");
+    assert!(left.exists());
+    let info = std::fs::read_to_string(fx.ws.join(LOCK)).unwrap();
+    assert!(info.starts_with(&format!("pid={}\n", child.id())), "{info}");
+
+    let out = fx.run(&fx.ws.join("app"), &["sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "warning: liba: removed .git/index.lock, a git lock file left by process {} on {} running `sync`, \
+             which did not finish",
+            child.id(),
+            hostname()
+        )),
+        "{}",
+        text(&out)
+    );
+    assert!(lock_files(&fx.ws).is_empty());
+    assert_eq!(fx.head("liba"), fx.id("LIBA_3"));
+}
+
 // ---- Lock files a killed run leaves --------------------------------------------
 
 fn hostname() -> String {

@@ -199,7 +199,10 @@ pub fn real_git() -> PathBuf {
 /// at a known point; it then exits without doing anything more. Before
 /// blocking, a clone creates its (empty) repository as git does first, and
 /// a checkout runs for real, so the kill lands after git finished but before
-/// the tool knew. `--version` answers `$TRUST_GIT_VERSION` when set.
+/// the tool knew. While it blocks it holds the file `$TRUST_GIT_LEAVE_LOCK`
+/// (made when set, as a git's lock file), and with `$TRUST_GIT_IGNORE_INT`
+/// it ignores SIGINT and SIGTERM. `--version` answers `$TRUST_GIT_VERSION`
+/// when set.
 /// Every call is appended to `$TRUST_GIT_LOG` when set.
 pub fn fake_git_dir(fx: &Fixture) -> PathBuf {
     let bin = fx.tmp.path().join("fake-bin");
@@ -221,6 +224,8 @@ case "$TRUST_GIT_BLOCK" in
     clone) for last in "$@"; do :; done; "$real" init -q "$last" ;;
     checkout) "$real" "$@" || exit $? ;;
 esac
+if [ -n "$TRUST_GIT_LEAVE_LOCK" ]; then : > "$TRUST_GIT_LEAVE_LOCK"; fi
+if [ -n "$TRUST_GIT_IGNORE_INT" ]; then trap '' INT TERM; fi
 echo $$ > "$TRUST_GIT_SIGNAL.tmp" && mv "$TRUST_GIT_SIGNAL.tmp" "$TRUST_GIT_SIGNAL"
 while kill -0 $PPID 2>/dev/null; do sleep 0.05; done
 exit 1
@@ -254,10 +259,24 @@ pub struct Blocked {
 /// Starts the tool with `args` in `dir` and waits until it is inside the
 /// git command `verb` (see [`fake_git_dir`]).
 pub fn start_blocked(fx: &Fixture, dir: &Path, verb: &str, args: &[&str]) -> Blocked {
+    start_blocked_with(fx, dir, verb, args, &[])
+}
+
+/// [`start_blocked`], with `env` added to the tool's environment.
+pub fn start_blocked_with(
+    fx: &Fixture,
+    dir: &Path,
+    verb: &str,
+    args: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> Blocked {
     let bin = fake_git_dir(fx);
     let signal = fx.tmp.path().join(format!("blocked-in-{verb}"));
-    let child = fx
-        .cmd(dir)
+    let mut cmd = fx.cmd(dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd
         .args(args)
         .env("PATH", path_with(&bin))
         .env("TRUST_GIT_BLOCK", verb)
