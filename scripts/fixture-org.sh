@@ -13,14 +13,15 @@
 # about the first form, the small fixture that the tests and the demo use.
 #
 # DIR is created if missing and must be empty otherwise. Afterwards it holds:
-#   DIR/git/NAME.git   bare repositories: base liba libb app subx suby
+#   DIR/git/NAME.git   bare repositories: base liba libb app subx suby subz
 #   DIR/ro, DIR/rw     symlinks to DIR/git, so file://DIR/ro/NAME.git and
 #                      file://DIR/rw/NAME.git reach the same repository under
 #                      two distinct URLs (read-only vs read-write clones)
 #   DIR/registry.toml  a registry of app, liba, libb, base (include_default = false)
 #   DIR/fixture.env    KEY=value lines: FIXTURE_DIR and every commit id
 #                      (BASE_1..4, LIBA_1..3, LIBB_1..3, APP_1..3, SUBX_1..3,
-#                      SUBY_1..3; the highest number is each branch's tip)
+#                      SUBY_1..3, SUBZ_1..3: the highest number is each main
+#                      branch's tip; LIBA_D1..5 on liba's branch daily)
 #   DIR/.home          the empty HOME this script ran git with
 #
 # History (branch main everywhere):
@@ -34,6 +35,15 @@
 #         3: other change (tip)
 # Syncing app therefore meets a planted conflict at level 2: liba pins base@2,
 # libb pins base@3, and liba wins (first in app's dep order).
+#
+# Daily bumps (built last, so every id above stays as it was): liba's branch
+# daily goes on from LIBA_3 as a superproject that bumps its submodules does;
+# subz (3 commits) is only used by it.
+#   liba D1: subx forward to SUBX_3, suby back to SUBY_1
+#        D2: subx back to SUBX_1; sync_deps.py pins base@BASE_4
+#        D3: adds submodule third_party/subz at SUBZ_2
+#        D4: removes submodule third_party/suby
+#        D5: subz forward to SUBZ_3, subx to SUBX_2; pins base@BASE_2 (tip)
 #
 # Commit ids depend only on DIR (the pin files and the registry embed its
 # absolute path): rebuilding into the same path gives the same ids.
@@ -302,6 +312,68 @@ Fixture project: depends on liba and libb."
 	publish app APP
 }
 
+# move_submodule REPO_DIR PATH COMMIT: record the submodule at PATH at COMMIT.
+move_submodule() {
+	git_q -C "$1/$2" -c advice.detachedHead=false checkout -q --detach "$3"
+	git_q -C "$1" add -- "$2"
+}
+
+build_liba_daily() {
+	local w=$WORK/liba n=0 sha
+	git_q -C "$w" checkout -q -b daily
+	move_submodule "$w" third_party/subx "$SUBX_3"
+	move_submodule "$w" third_party/suby "$SUBY_1"
+	commit "$w" "liba: daily 1: subx forward, suby back"
+	move_submodule "$w" third_party/subx "$SUBX_1"
+	write_pin_file "$w" "base=$BASE_4"
+	commit "$w" "liba: daily 2: subx back, base moves"
+	add_submodule "$w" third_party/subz subz "$SUBZ_2"
+	commit "$w" "liba: daily 3: add subz"
+	git_q -C "$w" rm -q third_party/suby
+	commit "$w" "liba: daily 4: remove suby"
+	move_submodule "$w" third_party/subz "$SUBZ_3"
+	move_submodule "$w" third_party/subx "$SUBX_2"
+	write_pin_file "$w" "base=$BASE_2"
+	commit "$w" "liba: daily 5: subz and subx forward, base back"
+	git_q -C "$w" push -q "$DIR/git/liba.git" daily
+	git -C "$w" rev-list --reverse main..daily >"$GIT_LOG"
+	while read -r sha; do
+		n=$((n + 1))
+		printf -v "LIBA_D$n" '%s' "$sha"
+	done <"$GIT_LOG"
+}
+
+# move_submodule REPO_DIR PATH COMMIT: record the submodule at PATH at COMMIT.
+move_submodule() {
+	git_q -C "$1/$2" -c advice.detachedHead=false checkout -q --detach "$3"
+	git_q -C "$1" add -- "$2"
+}
+
+build_liba_daily() {
+	local w=$WORK/liba n=0 sha
+	git_q -C "$w" checkout -q -b daily
+	move_submodule "$w" third_party/subx "$SUBX_3"
+	move_submodule "$w" third_party/suby "$SUBY_1"
+	commit "$w" "liba: daily 1: subx forward, suby back"
+	move_submodule "$w" third_party/subx "$SUBX_1"
+	write_pin_file "$w" "base=$BASE_4"
+	commit "$w" "liba: daily 2: subx back, base moves"
+	add_submodule "$w" third_party/subz subz "$SUBZ_2"
+	commit "$w" "liba: daily 3: add subz"
+	git_q -C "$w" rm -q third_party/suby
+	commit "$w" "liba: daily 4: remove suby"
+	move_submodule "$w" third_party/subz "$SUBZ_3"
+	move_submodule "$w" third_party/subx "$SUBX_2"
+	write_pin_file "$w" "base=$BASE_2"
+	commit "$w" "liba: daily 5: subz and subx forward, base back"
+	git_q -C "$w" push -q "$DIR/git/liba.git" daily
+	git -C "$w" rev-list --reverse main..daily >"$GIT_LOG"
+	while read -r sha; do
+		n=$((n + 1))
+		printf -v "LIBA_D$n" '%s' "$sha"
+	done <"$GIT_LOG"
+}
+
 write_registry() {
 	cat >"$DIR/registry.toml" <<EOF
 # Fixture organisation made by scripts/fixture-org.sh
@@ -339,7 +411,8 @@ write_manifest() {
 	local key
 	{
 		printf 'FIXTURE_DIR=%s\n' "$DIR"
-		for key in BASE_{1..4} LIBA_{1..3} LIBB_{1..3} APP_{1..3} SUBX_{1..3} SUBY_{1..3}; do
+		for key in BASE_{1..4} LIBA_{1..3} LIBB_{1..3} APP_{1..3} SUBX_{1..3} SUBY_{1..3} \
+			SUBZ_{1..3} LIBA_D{1..5}; do
 			printf '%s=%s\n' "$key" "${!key}"
 		done
 	} >"$DIR/fixture.env"
@@ -1221,6 +1294,8 @@ main() {
 	build_liba
 	build_libb
 	build_app
+	build_leaf_for_submodule subz SUBZ
+	build_liba_daily
 
 	write_registry
 	write_manifest

@@ -144,7 +144,7 @@ pub enum Command {
 
     /// Clone projects and their dependencies into the workspace.
     #[command(
-        after_help = "Examples:\n  openxla-workspace checkout openxla-pjrt-plugin\n  openxla-workspace checkout --ro --exclude-submodule 'iree:third_party/llvm' iree"
+        after_help = "Examples:\n  openxla-workspace checkout openxla-pjrt-plugin\n  openxla-workspace checkout openxla-pjrt-plugin --exclude-dep jax xla\n  openxla-workspace checkout --ro --exclude-submodule 'iree:third_party/llvm' -- iree"
     )]
     Checkout(CheckoutArgs),
 
@@ -273,8 +273,9 @@ pub struct CheckoutArgs {
     #[command(flatten)]
     pub json: JsonArg,
 
-    /// Projects to check out.
-    #[arg(required = true, value_name = "NAME", add = ArgValueCompleter::new(complete::registry_projects))]
+    /// Projects to check out (name them before `--exclude-*`, whose values
+    /// run to the next option, or end those values with `--`).
+    #[arg(value_name = "NAME", add = ArgValueCompleter::new(complete::registry_projects))]
     pub names: Vec<String>,
 }
 
@@ -295,16 +296,19 @@ pub struct JsonArg {
     pub json: bool,
 }
 
-/// What `checkout` and `sync` leave out.
+/// What `checkout` and `sync` leave out. Each flag takes one or more
+/// values (`--exclude-dep jax xla`), as the original tool's did.
 #[derive(Debug, Args)]
 pub struct Exclusions {
-    /// Leave out deps whose name matches this regex, at every level (repeatable).
-    #[arg(long, value_name = "RE", value_parser = parse_regex,
+    /// Leave out deps whose name matches one of these regexes, at every
+    /// level (one or more values; repeatable).
+    #[arg(long, value_name = "RE", value_parser = parse_regex, num_args = 1..,
           add = ArgValueCompleter::new(complete::registry_projects))]
     pub exclude_dep: Vec<Regex>,
 
-    /// Leave out submodules whose `PROJECT:PATH` matches this regex (repeatable).
-    #[arg(long, value_name = "RE", value_parser = parse_regex)]
+    /// Leave out submodules whose `PROJECT:PATH` matches one of these
+    /// regexes (one or more values; repeatable).
+    #[arg(long, value_name = "RE", value_parser = parse_regex, num_args = 1..)]
     pub exclude_submodule: Vec<Regex>,
 }
 

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use anyhow::{anyhow, bail, Context, Result};
 
-use crate::git::{Git, SubmoduleState};
+use crate::git::Git;
 use crate::plan::{ProjectPlan, Step};
 use crate::report::Reporter;
 use crate::types::RepoName;
@@ -213,7 +213,14 @@ fn run_step<'a>(
                 }
             }
             reporter.event(project, &format!("checking out {}", commit.short()));
-            if let Err(e) = git.checkout_detached(repo, commit) {
+            // No index: nothing there is the user's (see
+            // `Git::checkout_overwriting_cmd`).
+            let checked_out = if Git::lacks_working_tree(repo) {
+                git.checkout_overwriting(repo, commit)
+            } else {
+                git.checkout_detached(repo, commit)
+            };
+            if let Err(e) = checked_out {
                 if e.would_overwrite_local_changes() {
                     return Err(anyhow::Error::new(e).context(format!(
                         "local changes in {} conflict with {}; nothing was changed there. Commit or stash them \
@@ -225,76 +232,29 @@ fn run_step<'a>(
                 }
                 return Err(e.into());
             }
+            git.mark_checked_out(repo, commit)?;
         }
+        Step::Mark { repo, commit } => git.mark_checked_out(repo, commit)?,
         Step::Populate { repo } => {
             reporter.event(project, "checking out its branch");
-            if let Err(e) = git.populate(repo) {
-                if e.would_overwrite_local_changes() {
-                    return Err(anyhow::Error::new(e).context(format!(
-                        "files in {} (a clone whose working tree was never written) are in the way; nothing was \
-                         changed. Move them away, then run checkout again",
-                        repo.display()
-                    )));
-                }
-                return Err(e.into());
-            }
+            git.populate(repo)?;
         }
         Step::Submodules {
             repo,
             exclude,
             depth,
             force,
-        } => {
-            let states = git.submodule_status(repo, &[])?;
-            let wanted: Vec<&(String, SubmoduleState)> = states
-                .iter()
-                .filter(|(path, _)| {
-                    let key = format!("{project}:{path}");
-                    !exclude.iter().any(|re| re.is_match(&key))
-                })
-                .collect();
-            let left_out = states.len() - wanted.len();
-            let chosen: Vec<String> = wanted
-                .into_iter()
-                .filter(|(_, state)| *state != SubmoduleState::AtRecorded)
-                .map(|(path, _)| path.clone())
-                .collect();
-            if chosen.is_empty() {
-                return Ok(());
-            }
-            if !force {
-                // `submodule update` detaches a submodule's HEAD at the
-                // recorded commit: refuse where that would orphan a commit.
-                for (path, state) in &states {
-                    if *state == SubmoduleState::Elsewhere && chosen.contains(path) {
-                        if let Some(orphan) = git.orphanable_head(&repo.join(path))? {
-                            bail!(
-                                "submodule {path} is at {orphan}, a detached commit that no branch contains; \
-                                 updating it would leave that commit unreachable, so no submodule was updated. \
-                                 Keep it with `git -C {} branch keep-{} {orphan}` and sync again, or run \
-                                 `sync --force` to update it anyway",
-                                repo.join(path).display(),
-                                orphan.short()
-                            );
-                        }
-                    }
-                }
-            }
-            reporter.event(
-                project,
-                &format!(
-                    "updating {} submodule{}{}",
-                    chosen.len(),
-                    if chosen.len() == 1 { "" } else { "s" },
-                    if left_out > 0 {
-                        format!(" ({left_out} excluded)")
-                    } else {
-                        String::new()
-                    }
-                ),
-            );
-            git.submodule_update(repo, &chosen, *depth, jobs.min(chosen.len()))?;
+        } => crate::submodules::Update {
+            git,
+            reporter,
+            jobs,
+            project,
+            repo,
+            exclude,
+            depth: *depth,
+            force: *force,
         }
+        .run()?,
         Step::Rename { from, to } => {
             if to.exists() {
                 return Err(anyhow!(

@@ -58,6 +58,16 @@ pub enum GitErrorKind {
     Credentials { status: Option<i32>, problem: String },
 }
 
+/// The ref that names the commit the tool last checked out in a project
+/// (a pin). A commit the tool checked out is never "at risk": it came from
+/// the project's origin. Most such commits are also on a remote-tracking
+/// branch or at the shallow boundary (see [`Git::orphanable_head`]), but a
+/// pin fetched by id into a full clone, off every branch, is neither; this
+/// ref says so, and keeps the commit's objects from `git gc` while it is
+/// checked out. It is written after each checkout of a pin, and put right
+/// by the next sync when a run was stopped between the two.
+pub const CHECKED_OUT_REF: &str = "refs/openxla-workspace/pin";
+
 /// The oldest git this tool supports: `%cs` in log formats needs 2.21, and
 /// 2.25 is the oldest release it is tested against in spirit of the
 /// distributions still in use (Ubuntu 20.04 ships 2.25).
@@ -351,14 +361,24 @@ impl Git {
         GitCommand::new(repo, ["remote", "set-url", "origin", url.as_str()])
     }
 
-    /// `git submodule update --init [--depth N --recommend-shallow] [--jobs N] -- PATH...`
+    /// `git submodule update --quiet --init --checkout [--depth N --recommend-shallow] [--jobs N] -- PATH...`:
+    /// clones the given (uninitialised) submodules and checks out the
+    /// commits recorded for them. `--checkout` overrides any `update =
+    /// rebase|merge|none|!command` a `.gitmodules` from someone else's
+    /// repository sets.
     pub fn submodule_update_cmd(
         repo: &Path,
         paths: &[String],
         shallow: Option<u32>,
         jobs: usize,
     ) -> GitCommand {
-        let mut args: Vec<OsString> = vec!["submodule".into(), "update".into(), "--init".into()];
+        let mut args: Vec<OsString> = vec![
+            "submodule".into(),
+            "update".into(),
+            "--quiet".into(),
+            "--init".into(),
+            "--checkout".into(),
+        ];
         if let Some(depth) = shallow {
             args.push(format!("--depth={depth}").into());
             args.push("--recommend-shallow".into());
@@ -402,7 +422,7 @@ impl Git {
         GitCommand::new(repo, args).with_progress_at(1)
     }
 
-    /// `git -c advice.detachedHead=false checkout --no-overwrite-ignore --detach SHA --`
+    /// `git -c advice.detachedHead=false checkout --quiet --no-overwrite-ignore --detach SHA --`
     pub fn checkout_detached_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
         GitCommand::new(
             repo,
@@ -410,6 +430,9 @@ impl Git {
                 "-c",
                 "advice.detachedHead=false",
                 "checkout",
+                // Nothing on stderr when it works: a run killed meanwhile
+                // must not take git down with it half way (SIGPIPE).
+                "--quiet",
                 // Refuse, like for tracked changes, rather than silently
                 // replace an ignored file that the target commit tracks.
                 "--no-overwrite-ignore",
@@ -420,12 +443,50 @@ impl Git {
         )
     }
 
-    /// `git checkout --no-overwrite-ignore HEAD --`: write the working tree
-    /// of a clone made without one (`--no-checkout`), staying on the branch
-    /// HEAD names. Like any checkout it refuses to overwrite files already
-    /// there.
+    /// `git -c advice.detachedHead=false checkout --quiet --force --detach SHA --`:
+    /// writes the files of `commit` into a repository that has no index
+    /// (see [`Git::lacks_working_tree`]). Nothing in such a tree is the
+    /// user's: no file of it was ever tracked, and the files there were
+    /// written by the interrupted checkout that should have made the index,
+    /// one of them perhaps cut short; git would refuse every one of them as
+    /// "untracked". Files at paths the commit does not track stay.
+    pub fn checkout_overwriting_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "-c",
+                "advice.detachedHead=false",
+                "checkout",
+                "--quiet",
+                "--force",
+                "--detach",
+                commit.as_str(),
+                "--",
+            ],
+        )
+    }
+
+    /// `git checkout --quiet --force HEAD --`: write the working tree of a clone
+    /// made without one (`--no-checkout`), staying on the branch HEAD
+    /// names; `--force` for the reason [`Git::checkout_overwriting_cmd`]
+    /// gives.
     pub fn populate_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["checkout", "--no-overwrite-ignore", "HEAD", "--"])
+        GitCommand::new(repo, ["checkout", "--quiet", "--force", "HEAD", "--"])
+    }
+
+    /// `git update-ref -m MSG refs/openxla-workspace/pin SHA`: records that
+    /// the tool checked `commit` out here (see [`CHECKED_OUT_REF`]).
+    pub fn mark_checked_out_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "update-ref",
+                "-m",
+                "openxla-workspace: checked out",
+                CHECKED_OUT_REF,
+                commit.as_str(),
+            ],
+        )
     }
 }
 
@@ -507,13 +568,13 @@ impl Git {
     fn too_old(&self) -> Option<String> {
         self.version
             .get_or_init(|| {
-                let out = self
-                    .start(&Self::version_cmd(), &Self::version_cmd().args, Ticket::UNTRACKED)
+                let cmd = Self::version_cmd();
+                let expr = self
+                    .start(&cmd, &cmd.args, Ticket::UNTRACKED)
                     .stdin_null()
                     .stdout_capture()
-                    .stderr_null()
-                    .run()
-                    .ok()?;
+                    .stderr_null();
+                let out = self.run_tracked(&cmd, expr).ok()?;
                 too_old(String::from_utf8_lossy(&out.stdout).trim())
             })
             .clone()
@@ -581,12 +642,24 @@ impl Git {
                 return output;
             }
         }
-        self.start(cmd, &cmd.args, ticket)
+        let expr = self
+            .start(cmd, &cmd.args, ticket)
             .stdin_null()
             .stdout_capture()
-            .stderr_capture()
-            .run()
-            .map_err(|e| self.spawn_error(cmd, e))
+            .stderr_capture();
+        self.run_tracked(cmd, expr)
+    }
+
+    /// Starts `expr` (set up by [`Git::start`]) and waits for it, with its
+    /// process listed among the running children while it runs (see
+    /// [`end_children`]). Once the run is interrupted nothing new starts.
+    fn run_tracked(&self, cmd: &GitCommand, expr: duct::Expression) -> GitResult<std::process::Output> {
+        if crate::interrupt::is_interrupted() {
+            return Err(self.spawn_error(cmd, interrupted()));
+        }
+        let handle = expr.start().map_err(|e| self.spawn_error(cmd, e))?;
+        let _running = Running::new(handle.pids());
+        handle.into_output().map_err(|e| self.spawn_error(cmd, e))
     }
 
     /// The one place a git process is set up: echo for `-v`, run
@@ -713,6 +786,8 @@ pub struct Probe {
     pub has_commit: bool,
     /// The asked-for file at that commit.
     pub file_at_commit: FileAtCommit,
+    /// The commit [`CHECKED_OUT_REF`] names, if any.
+    pub marked: Option<CommitId>,
 }
 
 /// A file as a commit has it, read only when it is small enough.
@@ -741,6 +816,17 @@ pub enum SubmoduleState {
     Elsewhere,
 }
 
+/// A submodule of a checkout: a gitlink in its index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubmoduleEntry {
+    /// Its path in the superproject.
+    pub path: String,
+    /// Where it stands.
+    pub state: SubmoduleState,
+    /// The commit the superproject's index records for it.
+    pub recorded: CommitId,
+}
+
 /// `git log -1` facts for the summary line of `pin`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CommitSummary {
@@ -763,13 +849,22 @@ impl Git {
     pub fn probe(&self, repo: &Path, commit: &CommitId, path: &str, max_file_size: u64) -> GitResult<Probe> {
         use std::io::Read;
         let cmd = GitCommand::new(repo, ["cat-file", "--batch"]);
-        let input = format!("HEAD\n{c}^{{commit}}\n{c}:{path}\n", c = commit.as_str());
+        // The file comes last: when it is too large, git is stopped before
+        // it sends it, and nothing after it could be read.
+        let input = format!(
+            "HEAD\n{c}^{{commit}}\n{CHECKED_OUT_REF}^{{commit}}\n{c}:{path}\n",
+            c = commit.as_str()
+        );
+        if crate::interrupt::is_interrupted() {
+            return Err(self.spawn_error(&cmd, interrupted()));
+        }
         let reader = self
             .start(&cmd, &cmd.args, Ticket::UNTRACKED)
             .stdin_bytes(input)
             .stderr_capture()
             .reader()
             .map_err(|e| self.spawn_error(&cmd, e))?;
+        let _running = Running::new(reader.pids());
         let unexpected = |what: String| {
             self.failed(
                 &cmd,
@@ -783,19 +878,23 @@ impl Git {
         for wanted in [
             BatchContents::Skip,
             BatchContents::Skip,
+            BatchContents::Skip,
             BatchContents::UpTo(max_file_size),
         ] {
             match read_batch_answer(&mut stream, wanted) {
                 Ok(answer) => answers.push(answer),
-                // git failed before answering all three: its status and
+                // git failed before answering all four: its status and
                 // stderr (below) say why.
                 Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
                 Err(e) => return Err(unexpected(e.to_string())),
             }
         }
-        if let [head, has_commit, file] = answers.as_slice() {
+        if let [head, has_commit, marked, file] = answers.as_slice() {
             if let BatchAnswer::Found { oid, .. } = head {
                 probe.head = CommitId::new(oid).ok();
+            }
+            if let BatchAnswer::Found { oid, .. } = marked {
+                probe.marked = CommitId::new(oid).ok();
             }
             probe.has_commit = matches!(has_commit, BatchAnswer::Found { kind, .. } if kind == "commit");
             if let (
@@ -827,15 +926,15 @@ impl Git {
             .map_err(|e| self.spawn_error(&cmd, e))?;
         let output = match reader.try_wait() {
             Ok(Some(output)) => output.clone(),
-            Ok(None) => return Err(unexpected("more than three answers".into())),
+            Ok(None) => return Err(unexpected("more than four answers".into())),
             Err(e) => return Err(self.spawn_error(&cmd, e)),
         };
         if !output.status.success() {
             return Err(self.failure(&cmd, &output));
         }
-        if answers.len() < 3 || !rest.is_empty() {
+        if answers.len() < 4 || !rest.is_empty() {
             return Err(unexpected(format!(
-                "{} answers for three questions",
+                "{} answers for four questions",
                 answers.len()
             )));
         }
@@ -879,6 +978,13 @@ impl Git {
         git_dir.is_dir() && !git_dir.join("index").exists()
     }
 
+    /// Like [`Git::lacks_working_tree`], for a checkout whose `.git` may be
+    /// a file naming its git directory (a submodule): it has a git
+    /// directory, but no index in it.
+    pub fn lacks_index(worktree: &Path) -> bool {
+        git_dir_of(worktree).is_some_and(|dir| dir.is_dir() && !dir.join("index").exists())
+    }
+
     /// HEAD's commit, or `None` when HEAD does not name one (an unborn
     /// branch).
     pub fn head_commit(&self, repo: &Path) -> GitResult<Option<CommitId>> {
@@ -903,9 +1009,30 @@ impl Git {
         }
     }
 
-    /// When HEAD is detached at a commit that no branch or remote-tracking
-    /// ref contains, returns that commit: moving HEAD would orphan it.
+    /// When HEAD is detached at a commit that moving HEAD could make
+    /// unreachable, returns it. A commit is not at risk when a branch, a
+    /// remote-tracking ref, a tag or [`CHECKED_OUT_REF`] contains it, nor
+    /// when it is at the repository's shallow boundary (listed in
+    /// `.git/shallow`: it was fetched without its parents, so it came from
+    /// a server and cannot be one the user made). For a submodule, the
+    /// caller also asks [`Git::recorded_in_history`].
     pub fn orphanable_head(&self, repo: &Path) -> GitResult<Option<CommitId>> {
+        // From the files first, which settles the usual cases without a
+        // process: on a branch, at the shallow boundary, or at the commit
+        // the tool recorded checking out.
+        if let Some(git_dir) = git_dir_of(repo) {
+            match read_head(&git_dir) {
+                Head::Symbolic => return Ok(None),
+                Head::Detached(head) => {
+                    if read_shallow(&git_dir).contains(&head)
+                        || read_loose_ref(&git_dir, CHECKED_OUT_REF).as_ref() == Some(&head)
+                    {
+                        return Ok(None);
+                    }
+                }
+                Head::Unknown => {}
+            }
+        }
         let symbolic = GitCommand::new(repo, ["symbolic-ref", "--quiet", "HEAD"]);
         let out = self.spawn(&symbolic)?;
         match out.status.code() {
@@ -922,41 +1049,195 @@ impl Git {
                 "--format=%(refname)",
                 "refs/heads",
                 "refs/remotes",
+                "refs/tags",
+                "refs/openxla-workspace",
             ],
         );
         if !self.output(&contains)?.trim().is_empty() {
             return Ok(None);
         }
-        let head = self.output(&GitCommand::new(repo, ["rev-parse", "--verify", "HEAD"]))?;
-        Ok(CommitId::new(head.trim()).ok())
+        let out = self.output(&GitCommand::new(
+            repo,
+            ["rev-parse", "--absolute-git-dir", "HEAD^{commit}"],
+        ))?;
+        let mut lines = out.lines();
+        let git_dir = PathBuf::from(lines.next().unwrap_or_default());
+        let Some(head) = lines.next().and_then(|l| CommitId::new(l.trim()).ok()) else {
+            return Ok(None);
+        };
+        if read_shallow(&git_dir).contains(&head) {
+            return Ok(None);
+        }
+        Ok(Some(head))
     }
 
-    /// The state of each listed submodule (`git submodule status`).
-    pub fn submodule_status(
-        &self,
-        repo: &Path,
-        paths: &[String],
-    ) -> GitResult<Vec<(String, SubmoduleState)>> {
-        let mut args = vec!["submodule".to_string(), "status".into(), "--".into()];
-        args.extend(paths.iter().cloned());
-        let out = self.output(&GitCommand::new(repo, args))?;
-        Ok(out
+    /// Whether some commit of `superproject` that is reachable (from any
+    /// ref, or from the reflogs, such as HEAD's previous positions) records
+    /// `commit` for the submodule at `path`: then the submodule's HEAD
+    /// there is one a checkout of the superproject put there, not one the
+    /// user made. One `git log` over the superproject's history of `path`.
+    pub fn recorded_in_history(&self, superproject: &Path, path: &str, commit: &CommitId) -> GitResult<bool> {
+        let cmd = GitCommand::new(
+            superproject,
+            [
+                "log",
+                "--all",
+                "--reflog",
+                "-m",
+                "--raw",
+                "--no-abbrev",
+                "--no-renames",
+                "--format=",
+                "--",
+                path,
+            ],
+        );
+        let out = self.output(&cmd)?;
+        Ok(parse_raw_gitlinks(&out).iter().any(|c| c == commit))
+    }
+
+    /// HEAD's commit (`None` when unborn) and whether `commit` is present,
+    /// in one `git cat-file --batch-check`.
+    pub fn head_and_presence(&self, repo: &Path, commit: &CommitId) -> GitResult<(Option<CommitId>, bool)> {
+        let cmd = GitCommand::new(repo, ["cat-file", "--batch-check"]);
+        let input = format!("HEAD^{{commit}}\n{}^{{commit}}\n", commit.as_str());
+        let out = self.spawn_with_input(&cmd, input.into_bytes())?;
+        if !out.status.success() {
+            return Err(self.failure(&cmd, &out));
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut answers = text.lines().map(|line| {
+            let mut fields = line.split(' ');
+            match (fields.next(), fields.next()) {
+                (Some(oid), Some("commit")) => CommitId::new(oid).ok(),
+                _ => None,
+            }
+        });
+        let head = answers.next().flatten();
+        let present = answers.next().flatten().is_some();
+        Ok((head, present))
+    }
+
+    /// How many commits HEAD has that `base` has not (`git rev-list
+    /// base..HEAD`), not counting those at the shallow boundary: in a
+    /// shallow clone an ancestor of `base` fetched without its parents is
+    /// not known to be one, but it came from the server all the same.
+    pub fn commits_ahead_of(&self, repo: &Path, base: &CommitId) -> GitResult<usize> {
+        let range = format!("{}..HEAD", base.as_str());
+        let shallow = git_dir_of(repo).map(|d| read_shallow(&d)).unwrap_or_default();
+        let ahead = self.output(&GitCommand::new(repo, ["rev-list", range.as_str(), "--"]))?;
+        Ok(ahead
             .lines()
-            .filter_map(|line| {
-                let state = match line.chars().next()? {
-                    '-' => SubmoduleState::Uninitialised,
-                    ' ' => SubmoduleState::AtRecorded,
-                    _ => SubmoduleState::Elsewhere,
-                };
-                // `<state><sha> <path>[ (<describe>)]`; paths may hold spaces.
-                let rest = line.get(1..)?.split_once(' ')?.1;
-                let path = match rest.rfind(" (") {
-                    Some(i) if rest.ends_with(')') => &rest[..i],
-                    _ => rest,
-                };
-                Some((path.to_string(), state))
-            })
-            .collect())
+            .filter_map(|l| CommitId::new(l.trim()).ok())
+            .filter(|c| !shallow.contains(c))
+            .count())
+    }
+
+    /// `git fetch --no-tags origin` with its configured refspecs (and
+    /// `--unshallow` for a shallow repository): the fallback when a server
+    /// refuses to send a commit by id.
+    pub fn fetch_origin(&self, repo: &Path, unshallow: bool) -> GitResult<()> {
+        let mut args = vec!["fetch", "--no-tags"];
+        if unshallow {
+            args.push("--unshallow");
+        }
+        args.push("origin");
+        self.run(&GitCommand::new(repo, args).with_progress_at(1))
+    }
+
+    /// Whether the checkout in `dir` has nothing uncommitted, not even an
+    /// untracked or ignored file (`git status --ignored`): its files can be
+    /// removed without losing anything.
+    pub fn is_pristine(&self, dir: &Path) -> GitResult<bool> {
+        let out = self.output(&GitCommand::new(
+            dir,
+            [
+                "--no-optional-locks",
+                "status",
+                "--porcelain",
+                "--ignored",
+                "--untracked-files=all",
+            ],
+        ))?;
+        Ok(out.trim().is_empty())
+    }
+
+    /// Whether the repository at `git_dir` holds no commit at all: HEAD
+    /// names none and no ref exists (a clone that stopped before its first
+    /// fetch finished).
+    pub fn holds_no_commit(&self, git_dir: &Path) -> GitResult<bool> {
+        let mut dir_arg = OsString::from("--git-dir=");
+        dir_arg.push(git_dir);
+        let head = GitCommand::new(
+            Path::new("."),
+            [
+                dir_arg.clone(),
+                "rev-parse".into(),
+                "--quiet".into(),
+                "--verify".into(),
+                "HEAD^{commit}".into(),
+            ],
+        );
+        if self.spawn(&head)?.status.success() {
+            return Ok(false);
+        }
+        let refs = GitCommand::new(
+            Path::new("."),
+            [dir_arg, "for-each-ref".into(), "--count=1".into()],
+        );
+        Ok(self.output(&refs)?.trim().is_empty())
+    }
+
+    /// Whether the index of `repo` has no entry at or under `path` (so
+    /// removing that folder removes nothing the project tracks).
+    pub fn tracks_nothing_under(&self, repo: &Path, path: &str) -> GitResult<bool> {
+        let out = self.output(&GitCommand::new(repo, ["ls-files", "-z", "--", path]))?;
+        Ok(out.is_empty())
+    }
+
+    /// Records that the tool checked `commit` out in `repo`.
+    pub fn mark_checked_out(&self, repo: &Path, commit: &CommitId) -> GitResult<()> {
+        self.run(&Self::mark_checked_out_cmd(repo, commit))
+    }
+
+    /// Writes the files of `commit`, detached, into a repository that has
+    /// no index; see [`Git::checkout_overwriting_cmd`].
+    pub fn checkout_overwriting(&self, repo: &Path, commit: &CommitId) -> GitResult<()> {
+        self.run(&Self::checkout_overwriting_cmd(repo, commit))
+    }
+
+    /// Every submodule of the checkout in `repo` and where it stands, as
+    /// `git submodule status` tells, for one `git ls-files` (that script
+    /// starts a dozen processes, `git describe` among them): the recorded
+    /// commits come from the index, each submodule's HEAD from its files,
+    /// and only a submodule on a branch costs a `git rev-parse`.
+    pub fn submodule_status(&self, repo: &Path) -> GitResult<Vec<SubmoduleEntry>> {
+        let out = self.output(&GitCommand::new(repo, ["ls-files", "--stage", "-z"]))?;
+        let mut entries = Vec::new();
+        for (path, recorded) in parse_gitlinks(&out) {
+            let worktree = repo.join(&path);
+            let state = match git_dir_of(&worktree) {
+                None => SubmoduleState::Uninitialised,
+                Some(git_dir) => {
+                    let head = match read_head(&git_dir) {
+                        Head::Detached(commit) => Some(commit),
+                        Head::Unknown => None,
+                        Head::Symbolic => self.head_commit(&worktree).unwrap_or(None),
+                    };
+                    if head.as_ref() == Some(&recorded) {
+                        SubmoduleState::AtRecorded
+                    } else {
+                        SubmoduleState::Elsewhere
+                    }
+                }
+            };
+            entries.push(SubmoduleEntry {
+                path,
+                state,
+                recorded,
+            });
+        }
+        Ok(entries)
     }
 
     /// Id, committer date and subject of HEAD, in one `git log -1`.
@@ -1006,6 +1287,16 @@ impl Git {
             Some(1) => Ok(false),
             _ => Err(self.failure(&cmd, &out)),
         }
+    }
+
+    /// Runs a command with `input` on stdin, whatever its exit status.
+    fn spawn_with_input(&self, cmd: &GitCommand, input: Vec<u8>) -> GitResult<std::process::Output> {
+        let expr = self
+            .start(cmd, &cmd.args, Ticket::UNTRACKED)
+            .stdin_bytes(input)
+            .stdout_capture()
+            .stderr_capture();
+        self.run_tracked(cmd, expr)
     }
 }
 
@@ -1320,13 +1611,7 @@ impl Git {
             .map(|id| format!("update {KEEP_REFS}{id} {id}\n"))
             .collect();
         let cmd = Self::keep_tips_cmd(mirror);
-        let out = self
-            .start(&cmd, &cmd.args, Ticket::UNTRACKED)
-            .stdin_bytes(input)
-            .stdout_capture()
-            .stderr_capture()
-            .run()
-            .map_err(|e| self.spawn_error(&cmd, e))?;
+        let out = self.spawn_with_input(&cmd, input.into_bytes())?;
         if !out.status.success() {
             return Err(self.failure(&cmd, &out));
         }
@@ -1423,8 +1708,12 @@ impl Git {
         use std::io::Read;
         let mut args = cmd.args.clone();
         args.insert(index.min(args.len()), "--progress".into());
+        if crate::interrupt::is_interrupted() {
+            return Err(self.spawn_error(cmd, interrupted()));
+        }
         let expr = self.start(cmd, &args, ticket).stdin_null().stderr_to_stdout();
         let reader = expr.reader().map_err(|e| self.spawn_error(cmd, e))?;
+        let _running = Running::new(reader.pids());
         let mut all = Vec::new();
         let mut pending = Vec::new();
         let mut buf = [0u8; 4096];
@@ -1455,6 +1744,86 @@ impl Git {
             stdout: Vec::new(),
             stderr: all,
         })
+    }
+}
+
+/// The git processes running now, for [`end_children`].
+static CHILDREN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// Told the pid of every git process as it starts (the workspace lock
+/// records them, so a later run knows which processes a run that did not
+/// finish had started).
+pub type SpawnObserver = std::sync::Arc<dyn Fn(u32) + Send + Sync>;
+
+static OBSERVER: std::sync::RwLock<Option<SpawnObserver>> = std::sync::RwLock::new(None);
+
+/// Sets (or, with `None`, removes) the [`SpawnObserver`].
+pub fn set_spawn_observer(observer: Option<SpawnObserver>) {
+    *OBSERVER.write().unwrap_or_else(|e| e.into_inner()) = observer;
+}
+
+fn children() -> std::sync::MutexGuard<'static, Vec<u32>> {
+    CHILDREN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Lists a started process among the running children until dropped.
+struct Running(Vec<u32>);
+
+impl Running {
+    fn new(pids: Vec<u32>) -> Running {
+        if let Some(observer) = OBSERVER.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            for &pid in &pids {
+                observer(pid);
+            }
+        }
+        children().extend(&pids);
+        Running(pids)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        children().retain(|pid| !self.0.contains(pid));
+    }
+}
+
+fn interrupted() -> std::io::Error {
+    std::io::Error::other("interrupted; not started")
+}
+
+/// Sends `signal` to every git process the run has running, waits up to
+/// `grace` for them to end (git removes its own lock files on SIGINT and
+/// SIGTERM), then kills what is left. Returns whether it had to: a git
+/// killed so may have left its lock files.
+pub fn end_children(signal: i32, grace: std::time::Duration) -> bool {
+    #[cfg(unix)]
+    {
+        let running = children().clone();
+        for pid in running {
+            // SAFETY: kill only sends a signal. The pid is one of our
+            // children, listed until just after its wait returns, so it
+            // names that git (reuse in that instant is not a practical
+            // concern).
+            unsafe {
+                libc::kill(pid as libc::pid_t, signal);
+            }
+        }
+        if !crate::interrupt::wait_until(grace, || children().is_empty()) {
+            for pid in children().clone() {
+                // SAFETY: as above.
+                unsafe {
+                    libc::kill(pid as libc::pid_t, libc::SIGKILL);
+                }
+            }
+            crate::interrupt::wait_until(grace, || children().is_empty());
+            return true;
+        }
+        false
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (signal, grace);
+        false
     }
 }
 
@@ -1575,6 +1944,104 @@ fn read_batch_answer(
     })
 }
 
+/// The gitlinks (mode 160000 entries) in `git ls-files --stage -z`
+/// output: `MODE SHA STAGE<TAB>PATH<NUL>` per entry.
+fn parse_gitlinks(out: &str) -> Vec<(String, CommitId)> {
+    out.split('\0')
+        .filter_map(|entry| {
+            let (meta, path) = entry.split_once('\t')?;
+            let mut fields = meta.split(' ');
+            let (mode, oid) = (fields.next()?, fields.next()?);
+            if mode != "160000" {
+                return None;
+            }
+            Some((path.to_string(), CommitId::new(oid).ok()?))
+        })
+        .collect()
+}
+
+/// What a repository's `HEAD` file says.
+#[derive(Debug, PartialEq, Eq)]
+enum Head {
+    /// A commit id: detached.
+    Detached(CommitId),
+    /// `ref: refs/heads/…`: on a branch.
+    Symbolic,
+    /// Missing, unreadable, or a stand-in (the reftable format keeps the
+    /// real HEAD elsewhere): ask git.
+    Unknown,
+}
+
+fn read_head(git_dir: &Path) -> Head {
+    let Ok(text) = std::fs::read_to_string(git_dir.join("HEAD")) else {
+        return Head::Unknown;
+    };
+    let text = text.trim();
+    match text.strip_prefix("ref: ") {
+        Some(".invalid") | Some("refs/heads/.invalid") => Head::Unknown,
+        Some(_) => Head::Symbolic,
+        None => CommitId::new(text).map_or(Head::Unknown, Head::Detached),
+    }
+}
+
+/// The commit a loose ref file names (refs packed by `git gc`, or in the
+/// reftable format, are not seen: callers then ask git).
+fn read_loose_ref(git_dir: &Path, name: &str) -> Option<CommitId> {
+    let text = std::fs::read_to_string(git_dir.join(name)).ok()?;
+    CommitId::new(text.trim()).ok()
+}
+
+/// The gitlink commits in `git log --raw` output (both sides of each
+/// change of a mode-160000 entry).
+fn parse_raw_gitlinks(out: &str) -> Vec<CommitId> {
+    let mut found = Vec::new();
+    for line in out.lines() {
+        // `:OLDMODE NEWMODE OLDSHA NEWSHA STATUS\tPATH`
+        let Some(meta) = line.strip_prefix(':').and_then(|l| l.split('\t').next()) else {
+            continue;
+        };
+        let fields: Vec<&str> = meta.split(' ').collect();
+        if fields.len() < 4 {
+            continue;
+        }
+        for (mode, sha) in [(fields[0], fields[2]), (fields[1], fields[3])] {
+            if mode == "160000" {
+                if let Ok(commit) = CommitId::new(sha) {
+                    found.push(commit);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The commits listed in a repository's `shallow` file (its shallow
+/// boundary); empty for a complete repository.
+fn read_shallow(git_dir: &Path) -> Vec<CommitId> {
+    std::fs::read_to_string(git_dir.join("shallow"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| CommitId::new(l.trim()).ok())
+        .collect()
+}
+
+/// The git directory of the checkout in `worktree`: `.git` itself, or the
+/// folder a `.git` file (`gitdir: PATH`, as in submodules) names. Looks at
+/// the files only.
+pub fn git_dir_of(worktree: &Path) -> Option<PathBuf> {
+    let dot_git = worktree.join(".git");
+    let meta = std::fs::symlink_metadata(&dot_git).ok()?;
+    if meta.is_dir() {
+        return Some(dot_git);
+    }
+    if !meta.is_file() || meta.len() > 4096 {
+        return None;
+    }
+    let text = std::fs::read_to_string(&dot_git).ok()?;
+    let target = text.strip_prefix("gitdir:")?.trim();
+    Some(worktree.join(target))
+}
+
 /// Keeps what matters of git's stderr: drops blank lines and progress
 /// chatter, and caps the length so one failure cannot flood a summary.
 fn trim_stderr(stderr: &str) -> String {
@@ -1692,6 +2159,50 @@ mod tests {
             "git -c gc.auto=0 -c maintenance.auto=false fetch --prune origin"
         );
         assert_eq!(cmd.args[cmd.progress_at.unwrap() - 1], "fetch");
+    }
+
+    #[test]
+    fn gitlinks_are_read_from_ls_files_stage_output() {
+        let (a, b) = ("a".repeat(40), "b".repeat(40));
+        let out =
+            format!("100644 {b} 0\tREADME.md\0160000 {a} 0\tthird_party/x\0160000 {b} 0\todd path (1)\0");
+        let found: Vec<(String, String)> = parse_gitlinks(&out)
+            .into_iter()
+            .map(|(p, c)| (p, c.to_string()))
+            .collect();
+        assert_eq!(
+            found,
+            [("third_party/x".to_string(), a), ("odd path (1)".to_string(), b)]
+        );
+    }
+
+    #[test]
+    fn head_files_say_detached_symbolic_or_ask_git() {
+        let dir = tempfile::tempdir().unwrap();
+        let head = |text: &str| {
+            std::fs::write(dir.path().join("HEAD"), text).unwrap();
+            read_head(dir.path())
+        };
+        let a = "a".repeat(40);
+        assert_eq!(
+            head(&format!("{a}\n")),
+            Head::Detached(CommitId::new(&a).unwrap())
+        );
+        assert_eq!(head("ref: refs/heads/main\n"), Head::Symbolic);
+        assert_eq!(head("ref: refs/heads/.invalid\n"), Head::Unknown);
+        assert_eq!(head("garbage"), Head::Unknown);
+    }
+
+    #[test]
+    fn raw_log_output_gives_both_sides_of_each_gitlink_change() {
+        let (a, b, z) = ("a".repeat(40), "b".repeat(40), "0".repeat(40));
+        let c = "c".repeat(40);
+        let out = format!(
+            ":160000 160000 {a} {b} M\tthird_party/x\n\n:000000 160000 {z} {c} A\tthird_party/x\n\
+             :100644 100644 {a} {c} M\tfile\n"
+        );
+        let found: Vec<String> = parse_raw_gitlinks(&out).iter().map(|c| c.to_string()).collect();
+        assert_eq!(found, [a, b, c]);
     }
 
     #[test]

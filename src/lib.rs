@@ -10,14 +10,17 @@ pub mod complete;
 pub mod exec;
 pub mod foreach;
 pub mod git;
+pub mod interrupt;
 pub mod json;
 pub mod pinfile;
 pub mod plan;
 pub mod prompt;
+pub mod recover;
 pub mod registry;
 pub mod report;
 pub mod resolve;
 pub mod roll;
+pub mod submodules;
 pub mod suggest;
 pub mod text;
 pub mod types;
@@ -35,6 +38,7 @@ pub fn run(cli: Cli) -> i32 {
         // neither).
         _ => return commands::version::run(),
     };
+    interrupt::install();
     let result = Context::new(&cli).and_then(|ctx| {
         // Commands that clone or move working trees refuse an old git before
         // they start. The others use git only to read, and check what it
@@ -63,22 +67,26 @@ pub fn run(cli: Cli) -> i32 {
             Command::List(args) => commands::list::run(&ctx, args),
         }
     });
-    match result {
+    let code = match result {
         Ok(code) => code,
         Err(e) => {
             // Errors quote files and git; nothing in them may reach the
-            // terminal as a control sequence.
+            // terminal as a control sequence. After Ctrl-C the run says
+            // nothing more than that it was interrupted.
             let message = format!("{e:#}");
-            eprintln!(
-                "{} {}",
-                stderr_paint.error(),
-                text::escape_control(&message, true)
-            );
+            if !interrupt::is_interrupted() {
+                eprintln!(
+                    "{} {}",
+                    stderr_paint.error(),
+                    text::escape_control(&message, true)
+                );
+            }
             // A command asked for JSON still prints one document.
             if let Some(name) = json::requested(command) {
                 json::print(&json::failed(name, &message));
             }
             1
         }
-    }
+    };
+    interrupt::finish(code)
 }

@@ -52,8 +52,11 @@ pub enum Step {
         /// `--depth`.
         depth: Option<u32>,
     },
-    /// Move a checkout to `commit`, detached. Unless `force`, refuse when
-    /// HEAD is a detached commit that no ref contains (it would be lost).
+    /// Move a checkout to `commit`, detached, and record it as checked out
+    /// by the tool ([`crate::git::CHECKED_OUT_REF`]). Unless `force`, refuse
+    /// when HEAD is a detached commit that moving could make unreachable. A
+    /// checkout without an index gets its files written over whatever an
+    /// interrupted write left there.
     Checkout {
         /// The checkout.
         repo: PathBuf,
@@ -75,6 +78,14 @@ pub enum Step {
         /// Move a submodule even if its HEAD is a detached commit no ref
         /// contains.
         force: bool,
+    },
+    /// Record that `commit`, already checked out, is one the tool checked
+    /// out (a run stopped between a checkout and its record).
+    Mark {
+        /// The checkout.
+        repo: PathBuf,
+        /// Its HEAD, the pin.
+        commit: CommitId,
     },
     /// Write the working tree of a clone made without one, at the branch
     /// HEAD names (what a plain clone would have checked out).
@@ -128,6 +139,9 @@ pub struct CheckoutPlan {
     /// and no branch tip). Any that no pin brings are cloned afterwards
     /// ([`clone_plan`]).
     pub left_to_sync: Vec<RepoName>,
+    /// Deps of the projects checked out that `--exclude-dep` leaves out,
+    /// each with the regex that matched it.
+    pub excluded: Vec<(RepoName, String)>,
 }
 
 /// The choices `checkout` was given.
@@ -162,9 +176,21 @@ pub fn plan_checkout(
     roots: &[RepoName],
     options: &CheckoutOptions,
 ) -> CheckoutPlan {
-    let excluded = |name: &RepoName| options.exclude_dep.iter().any(|re| re.is_match(name.as_str()));
+    let left_out = std::cell::RefCell::new(Vec::new());
+    let excluded = |name: &RepoName| match matching(&options.exclude_dep, name.as_str()) {
+        Some(re) => {
+            let mut left_out = left_out.borrow_mut();
+            if !left_out.iter().any(|(n, _)| n == name) {
+                left_out.push((name.clone(), re.as_str().to_string()));
+            }
+            true
+        }
+        None => false,
+    };
     let mut plan = CheckoutPlan::default();
-    for name in registry.closure(roots, options.with_deps, excluded) {
+    let closure = registry.closure(roots, options.with_deps, excluded);
+    plan.excluded = left_out.into_inner();
+    for name in closure {
         let Some(project) = registry.get(&name) else {
             continue;
         };
@@ -193,6 +219,25 @@ pub fn plan_checkout(
         }
     }
     plan
+}
+
+/// The first of `exclude` that matches `key` (a dep's name, or a
+/// submodule's `PROJECT:PATH`).
+pub fn matching<'r>(exclude: &'r [Regex], key: &str) -> Option<&'r Regex> {
+    exclude.iter().find(|re| re.is_match(key))
+}
+
+/// The line that reports a dep left out by `--exclude-dep`.
+pub fn excluded_dep_line(dep: &RepoName, re: &str) -> String {
+    format!("{dep}: excluded (--exclude-dep {re})")
+}
+
+/// The line that reports a submodule left out by `--exclude-submodule`.
+pub fn excluded_submodule_line(project: &RepoName, path: &str, re: &str) -> String {
+    format!(
+        "{project}: submodule {} excluded (--exclude-submodule {re})",
+        crate::text::escape_control(path, false)
+    )
 }
 
 /// The clone of one project into its temporary folder, its submodules, and
@@ -315,13 +360,27 @@ impl fmt::Display for Step {
             Step::Fetch { repo, commit, depth } => {
                 write!(f, "{}", Git::fetch_commit_cmd(repo, commit, *depth))
             }
-            Step::Checkout { repo, commit, .. } => write!(f, "{}", Git::checkout_detached_cmd(repo, commit)),
+            Step::Checkout { repo, commit, .. } => write!(
+                f,
+                "{}\n  then {}",
+                if Git::lacks_working_tree(repo) {
+                    Git::checkout_overwriting_cmd(repo, commit)
+                } else {
+                    Git::checkout_detached_cmd(repo, commit)
+                },
+                Git::mark_checked_out_cmd(repo, commit)
+            ),
+            Step::Mark { repo, commit } => write!(f, "{}", Git::mark_checked_out_cmd(repo, commit)),
             Step::Populate { repo } => write!(f, "{}", Git::populate_cmd(repo)),
             Step::Submodules {
                 repo, exclude, depth, ..
             } => {
                 let cmd = Git::submodule_update_cmd(repo, &["<PATH>...".to_string()], *depth, 1);
-                write!(f, "{cmd}  (submodules not at their recorded commit")?;
+                write!(
+                    f,
+                    "{cmd}  (submodules not initialised; each other one not at its recorded commit gets `git \
+                     checkout --no-overwrite-ignore --detach COMMIT` in it"
+                )?;
                 if !exclude.is_empty() {
                     let res: Vec<&str> = exclude.iter().map(|r| r.as_str()).collect();
                     write!(f, ", except PROJECT:PATH matching {}", res.join(", "))?;
@@ -341,6 +400,9 @@ impl fmt::Display for CheckoutPlan {
                 "{name}: error: {} exists but is not a git checkout",
                 dir.display()
             )?;
+        }
+        for (name, re) in &self.excluded {
+            writeln!(f, "{}", excluded_dep_line(name, re))?;
         }
         for name in &self.existing {
             writeln!(f, "{name}: skip (already exists)")?;

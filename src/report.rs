@@ -37,6 +37,8 @@ pub struct Reporter {
     live: Option<Arc<Live>>,
     /// Colours for the `error:` and `warning:` prefixes on stderr.
     paint: Paint,
+    /// Lines printed by [`Reporter::note_once`].
+    noted: Arc<Mutex<std::collections::BTreeSet<String>>>,
 }
 
 #[derive(Debug)]
@@ -44,6 +46,20 @@ struct Live {
     multi: MultiProgress,
     bars: Mutex<BTreeMap<RepoName, ProgressBar>>,
     overall: Mutex<Option<ProgressBar>>,
+}
+
+impl Live {
+    /// Prints a line above the live lines, or, when none is shown, as a
+    /// plain line: the display's last line must be one of its own lines
+    /// (see [`Stderr`]).
+    fn print(&self, line: &str) {
+        let showing = !lock(&self.bars).is_empty() || lock(&self.overall).is_some();
+        if showing {
+            let _ = self.multi.println(line);
+        } else {
+            eprintln!("{line}");
+        }
+    }
 }
 
 /// One project's failure, kept for the summary.
@@ -62,6 +78,7 @@ impl Reporter {
             verbosity,
             live: None,
             paint: Paint { enabled: false },
+            noted: Default::default(),
         }
     }
 
@@ -71,7 +88,10 @@ impl Reporter {
     pub fn for_stderr(verbosity: Verbosity, color: crate::cli::ColorChoice) -> Reporter {
         let live = (verbosity == Verbosity::Normal && std::io::stderr().is_terminal()).then(|| {
             Arc::new(Live {
-                multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+                multi: MultiProgress::with_draw_target(ProgressDrawTarget::term_like_with_hz(
+                    Box::new(Stderr),
+                    20,
+                )),
                 bars: Mutex::new(BTreeMap::new()),
                 overall: Mutex::new(None),
             })
@@ -80,6 +100,7 @@ impl Reporter {
             verbosity,
             live,
             paint: Paint::for_stderr(color),
+            noted: Default::default(),
         }
     }
 
@@ -104,6 +125,9 @@ impl Reporter {
 
     /// A progress event for one project (`app: cloning URL`).
     pub fn event(&self, project: &RepoName, message: &str) {
+        if crate::interrupt::is_interrupted() {
+            return;
+        }
         let message = &*escape_control(message, true);
         if let Some(live) = &self.live {
             self.bar(live, project).set_message(message.to_string());
@@ -115,6 +139,9 @@ impl Reporter {
     /// git's own progress for one project (`receiving objects 45%`); shown
     /// only live, never in logs.
     pub fn progress(&self, project: &RepoName, message: &str) {
+        if crate::interrupt::is_interrupted() {
+            return;
+        }
         if let Some(live) = &self.live {
             let bar = self.bar(live, project);
             let current = bar.message();
@@ -147,6 +174,9 @@ impl Reporter {
     /// One project finished: its live line goes (replaced by `message`, if
     /// any, as a printed line) and the overall count moves on.
     pub fn done(&self, project: &RepoName, message: Option<&str>) {
+        if crate::interrupt::is_interrupted() {
+            return;
+        }
         let message = message.map(|m| escape_control(m, true));
         let message = message.as_deref();
         if let Some(live) = &self.live {
@@ -155,7 +185,7 @@ impl Reporter {
                 live.multi.remove(&bar);
             }
             if let Some(message) = message {
-                let _ = live.multi.println(format!("{project}: {message}"));
+                live.print(&format!("{project}: {message}"));
             }
             if let Some(overall) = lock(&live.overall).as_ref() {
                 overall.inc(1);
@@ -169,25 +199,33 @@ impl Reporter {
 
     /// A progress line not tied to one project.
     pub fn note(&self, message: &str) {
-        if self.verbosity == Verbosity::Quiet {
+        if self.verbosity == Verbosity::Quiet || crate::interrupt::is_interrupted() {
             return;
         }
         let message = &*escape_control(message, true);
         match &self.live {
-            Some(live) => {
-                let _ = live.multi.println(message);
-            }
+            Some(live) => live.print(message),
             None => eprintln!("{message}"),
+        }
+    }
+
+    /// Like [`Reporter::note`], but a line already printed in this run is
+    /// not printed again (`checkout --sync` meets the same exclusions in
+    /// its checkout and in its sync).
+    pub fn note_once(&self, message: &str) {
+        if lock(&self.noted).insert(message.to_string()) {
+            self.note(message);
         }
     }
 
     /// A warning: shown even with `-q`.
     pub fn warn(&self, message: &str) {
+        if crate::interrupt::is_interrupted() {
+            return;
+        }
         let line = format!("{} {}", self.paint.warning(), escape_control(message, true));
         match &self.live {
-            Some(live) => {
-                let _ = live.multi.println(line);
-            }
+            Some(live) => live.print(&line),
             None => eprintln!("{line}"),
         }
     }
@@ -229,14 +267,122 @@ impl Reporter {
         }
     }
 
+    /// Takes the live display off the terminal for good, on an interrupt:
+    /// every line is cleared, the cursor is shown, and nothing more is
+    /// drawn (the other methods print nothing once interrupted).
+    pub fn abandon(&self) {
+        if let Some(live) = &self.live {
+            self.clear();
+            live.multi.set_draw_target(ProgressDrawTarget::hidden());
+            eprint!("\x1b[?25h");
+        }
+    }
+
     /// The closing summary: counts, elapsed time, then every failure in
     /// full. Always printed, even with `-q`.
     pub fn summary(&self, command: &str, counts: &[(&str, usize)], failures: &[Failure], elapsed: Duration) {
+        if crate::interrupt::is_interrupted() {
+            return;
+        }
         self.clear();
         eprint!(
             "{}",
             render_summary(command, counts, failures, elapsed, &self.paint)
         );
+    }
+}
+
+/// The terminal on stderr, as the live display draws on it. Unlike
+/// indicatif's own, it does not pad the last line out to the right margin
+/// (which indicatif does so that a stray write starts a line of its own):
+/// the `^C` a terminal echoes when Ctrl-C is typed would then start a line
+/// too, below the display, and clearing the display on the interrupt would
+/// leave its top line frozen on the screen. With the cursor after the last
+/// line's text, the echo stays on that line and is cleared with it. The
+/// last line drawn is then always a live line (lines printed while none is
+/// shown go straight to stderr, see [`Live::print`]).
+#[derive(Debug)]
+struct Stderr;
+
+impl Stderr {
+    fn write(&self, text: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        std::io::stderr().lock().write_all(text.as_bytes())
+    }
+
+    /// `(rows, columns)` of the terminal on stderr.
+    fn size(&self) -> (u16, u16) {
+        #[cfg(unix)]
+        {
+            // SAFETY: TIOCGWINSZ fills the winsize struct it is given.
+            let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+            if unsafe { libc::ioctl(libc::STDERR_FILENO, libc::TIOCGWINSZ, &mut size) } == 0
+                && size.ws_col > 0
+                && size.ws_row > 0
+            {
+                return (size.ws_row, size.ws_col);
+            }
+        }
+        (24, 80)
+    }
+}
+
+impl indicatif::TermLike for Stderr {
+    fn width(&self) -> u16 {
+        self.size().1
+    }
+
+    fn height(&self) -> u16 {
+        self.size().0
+    }
+
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        self.write(&format!("\x1b[{n}A"))
+    }
+
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        self.write(&format!("\x1b[{n}B"))
+    }
+
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        self.write(&format!("\x1b[{n}C"))
+    }
+
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        self.write(&format!("\x1b[{n}D"))
+    }
+
+    fn write_line(&self, line: &str) -> std::io::Result<()> {
+        self.write(&format!("{line}\n"))
+    }
+
+    fn write_str(&self, text: &str) -> std::io::Result<()> {
+        // The only all-blank write is the filler to the right margin.
+        if !text.is_empty() && text.bytes().all(|b| b == b' ') {
+            return Ok(());
+        }
+        self.write(text)
+    }
+
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.write("\r\x1b[2K")
+    }
+
+    fn flush(&self) -> std::io::Result<()> {
+        use std::io::Write;
+        std::io::stderr().flush()
     }
 }
 

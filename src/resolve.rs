@@ -75,6 +75,8 @@ pub enum DepState {
         /// Cloned by this run (by the sync, or by the `checkout --sync`
         /// that runs it).
         fresh: bool,
+        /// What [`crate::git::CHECKED_OUT_REF`] names.
+        marked: Option<CommitId>,
     },
     /// Missing, so made as a new repository in its temporary folder with
     /// just the pinned commit fetched ([`SyncOptions::fetches_pins_only`]);
@@ -136,6 +138,9 @@ pub struct Resolution {
     pub unresolved_below: Vec<RepoName>,
     /// Deps that could not be made present or whose pin file is unreadable.
     pub failures: Vec<Failure>,
+    /// Deps left out by `--exclude-dep`, each with the regex that matched,
+    /// in the order met.
+    pub excluded: Vec<(RepoName, String)>,
 }
 
 impl Resolution {
@@ -202,7 +207,13 @@ impl Resolver<'_> {
                     continue;
                 };
                 for dep in &project.deps {
-                    if self.excluded(dep) || dep == &root.name {
+                    if dep == &root.name {
+                        continue;
+                    }
+                    if let Some(re) = plan::matching(&self.options.exclude_dep, dep.as_str()) {
+                        if !res.excluded.iter().any(|(d, _)| d == dep) {
+                            res.excluded.push((dep.clone(), re.as_str().to_string()));
+                        }
                         continue;
                     }
                     let Some(commit) = pins.pin(dep) else {
@@ -278,13 +289,6 @@ impl Resolver<'_> {
             .probe(dir, commit, pinfile::FILE_NAME, pinfile::MAX_FILE_SIZE as u64)
     }
 
-    fn excluded(&self, dep: &RepoName) -> bool {
-        self.options
-            .exclude_dep
-            .iter()
-            .any(|re| re.is_match(dep.as_str()))
-    }
-
     fn clone_url<'p>(&self, project: &'p Project) -> &'p crate::types::RemoteUrl {
         project.url(self.options.read_only)
     }
@@ -339,6 +343,7 @@ impl Resolver<'_> {
             state: DepState::Present {
                 head: probe.head,
                 fresh,
+                marked: probe.marked,
             },
             pins: Some(pins),
         })

@@ -4,6 +4,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 
@@ -18,7 +19,7 @@ const MARKER_CONTENT: &str = "{\"version\": 0}\n";
 /// The optional per-workspace registry layer.
 pub const REGISTRY_FILE: &str = "openxla-workspace.toml";
 
-/// The lock file held while a command changes the workspace.
+/// The file whose OS lock is held while a command changes the workspace.
 pub const LOCK_FILE: &str = ".openxla_workspace.lock";
 
 /// Prefix of the temporary folders clones are made in before being renamed
@@ -188,154 +189,310 @@ impl Workspace {
         RepoName::new(first.as_os_str().to_str()?).ok()
     }
 
-    /// Takes the workspace lock for a command that changes the workspace.
-    /// A lock left by a process that no longer runs on this host is removed.
+    /// Takes the workspace lock for a command that changes the workspace:
+    /// an OS file lock on [`LOCK_FILE`] (`File::try_lock`), held until the
+    /// returned guard is dropped or the process ends, however it ends. The
+    /// file's text (pid, host, command, start time, and the pids of the git
+    /// processes the run starts) is only information: for the message a
+    /// second run prints, and, when a run finds it left behind by a holder
+    /// that no longer holds the lock, to know that run did not finish (see
+    /// [`WorkspaceLock::previous_run`]).
     pub fn lock(&self, command: &str) -> Result<WorkspaceLock> {
         let path = self.root.join(LOCK_FILE);
-        let me = LockHolder::current(command);
-        // A few rounds: each stale lock removed may be replaced by a
-        // concurrent run before we get to create ours.
-        for _ in 0..5 {
-            let created = create_with_content(&path, &me.to_text())
-                .with_context(|| format!("could not write the lock file {}", path.display()))?;
-            if created {
-                return Ok(WorkspaceLock::new(path));
+        // A few rounds: a holder that finishes removes the file while still
+        // holding its lock, so a file we opened just before may be gone.
+        for _ in 0..10 {
+            let file = fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .with_context(|| format!("could not open the lock file {}", path.display()))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => {
+                    if !same_file(&file, &path) {
+                        continue; // released and removed meanwhile: try again
+                    }
+                    let who = match LockHolder::parse(&read_all(&file)) {
+                        Some(h) => h.describe(),
+                        None => "another run (it has not written its name yet)".to_string(),
+                    };
+                    bail!(
+                        "the workspace is locked by {who}: {}\n  wait for that run to finish (the lock is released as soon as it ends, however it ends)",
+                        path.display()
+                    );
+                }
+                Err(fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+                    bail!(
+                        "the file system of {} does not support file locks, so two runs could interleave: {e}",
+                        path.display()
+                    );
+                }
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(e).with_context(|| format!("could not lock {}", path.display()))
+                }
             }
-            let text = fs::read_to_string(&path).unwrap_or_default();
-            let holder = LockHolder::parse(&text);
-            if holder.as_ref().is_some_and(|h| h.is_stale()) {
-                // Its process is gone (killed, machine rebooted): the lock
-                // protects nothing any more.
-                remove_if_unchanged(&path, &text);
-                continue;
+            if !same_file(&file, &path) {
+                continue; // we locked a file its holder had just removed
             }
-            let who = match holder {
-                Some(h) => format!("process {} on {} running `{}`", h.pid, h.host, h.command),
-                None => "another run (the lock file is unreadable)".to_string(),
+            let left = read_all(&file);
+            let previous_run = (!left.trim().is_empty()).then(|| PreviousRun::from_text(&left));
+            let previous_text = previous_run.as_ref().map(|_| left.clone());
+            let me = LockHolder::current(command);
+            let held = Held {
+                file,
+                path: path.clone(),
             };
-            bail!(
-                "the workspace is locked by {who}: {}\n  wait for that run to finish; if it is no longer running, delete {}",
-                path.display(),
-                path.display()
-            );
+            if let Err(e) = held.write_info(&me.to_text()) {
+                held.release();
+                return Err(e).with_context(|| format!("could not write the lock file {}", path.display()));
+            }
+            let shared = std::sync::Arc::new(std::sync::Mutex::new(Some(held)));
+            let recorder = std::sync::Arc::clone(&shared);
+            crate::git::set_spawn_observer(Some(std::sync::Arc::new(move |pid| {
+                if let Some(held) = lock_held(&recorder).as_mut() {
+                    // Best effort: the record only narrows what a later
+                    // run would clean up after this one.
+                    let _ = writeln!(held.file, "child={pid}");
+                }
+            })));
+            let release = std::sync::Arc::clone(&shared);
+            let cleanup = crate::interrupt::on_interrupt(Box::new(move || {
+                if let Some(held) = lock_held(&release).take() {
+                    if crate::interrupt::children_were_killed() {
+                        drop(held.file); // unlocked, its information left
+                    } else {
+                        held.release();
+                    }
+                }
+            }));
+            return Ok(WorkspaceLock {
+                held: shared,
+                started: me.started,
+                previous_run,
+                previous_text,
+                on_interrupt: Some(cleanup),
+            });
         }
         bail!("could not take the workspace lock {}", path.display())
     }
 }
 
-/// Creates `path` holding `text`, unless it exists (then `false`). The file
-/// appears with its whole content at once (written aside, then hard-linked
-/// into place), so a run killed half-way never leaves an empty lock that
-/// names nobody; where hard links are not supported, it is created and
-/// written, and removed again if writing fails.
-fn create_with_content(path: &Path, text: &str) -> std::io::Result<bool> {
-    let aside = path.with_file_name(format!("{LOCK_FILE}.{}.tmp", std::process::id()));
-    let linked = fs::write(&aside, text).and_then(|()| fs::hard_link(&aside, path));
-    let _ = fs::remove_file(&aside);
-    match linked {
-        Ok(()) => return Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
-        Err(_) => {} // no hard links here (or the write failed): try directly
-    }
-    let mut file = match fs::OpenOptions::new().write(true).create_new(true).open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
-        Err(e) => return Err(e),
-    };
-    if let Err(e) = file.write_all(text.as_bytes()).and_then(|()| file.sync_all()) {
-        drop(file);
-        let _ = fs::remove_file(path);
-        return Err(e);
-    }
-    Ok(true)
-}
-
-/// Removes the stale lock at `path` whose content was `stale`, unless
-/// another run replaced it since it was read: the file is moved aside
-/// first, and put back if what was moved is not the stale lock.
-fn remove_if_unchanged(path: &Path, stale: &str) {
-    let aside = path.with_file_name(format!("{LOCK_FILE}.{}.stale", std::process::id()));
-    if fs::rename(path, &aside).is_err() {
-        return; // already gone: another run removed it
-    }
-    if fs::read_to_string(&aside).unwrap_or_default() != stale {
-        let _ = fs::hard_link(&aside, path);
-    }
-    let _ = fs::remove_file(&aside);
-}
-
-/// Held while a command changes the workspace; removes the lock when dropped.
+/// The open, locked lock file.
 #[derive(Debug)]
-pub struct WorkspaceLock {
+struct Held {
+    file: fs::File,
     path: PathBuf,
 }
 
+impl Held {
+    fn write_info(&self, text: &str) -> std::io::Result<()> {
+        use std::io::Seek;
+        let mut file = &self.file;
+        file.set_len(0)?;
+        file.seek(std::io::SeekFrom::Start(0))?;
+        file.write_all(text.as_bytes())?;
+        file.flush()
+    }
+
+    /// Removes the file while still holding its lock (so nobody can lock
+    /// it and believe it valid; see [`same_file`]), then unlocks by closing.
+    fn release(self) {
+        let _ = fs::remove_file(&self.path);
+        drop(self.file);
+    }
+}
+
+fn lock_held<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Whether the open `file` is still the one at `path` (not removed or
+/// replaced since it was opened).
+fn same_file(file: &fs::File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        path.exists()
+    }
+}
+
+fn read_all(file: &fs::File) -> String {
+    use std::io::{Read, Seek};
+    let mut text = String::new();
+    let mut reader = file;
+    if reader.seek(std::io::SeekFrom::Start(0)).is_ok() {
+        // The information is a few lines; a huge file is not ours to read.
+        let _ = reader.take(64 * 1024).read_to_string(&mut text);
+    }
+    text
+}
+
+/// Held while a command changes the workspace; released (and its file
+/// removed) when dropped, on Ctrl-C, or by the kernel when the process dies.
+#[derive(Debug)]
+pub struct WorkspaceLock {
+    held: std::sync::Arc<std::sync::Mutex<Option<Held>>>,
+    started: SystemTime,
+    previous_run: Option<PreviousRun>,
+    /// The text the previous run left, to put back (see
+    /// [`WorkspaceLock::give_back`]).
+    previous_text: Option<String>,
+    /// Releases the lock on an interrupt (see [`crate::interrupt`]).
+    on_interrupt: Option<crate::interrupt::Cleanup>,
+}
+
 impl WorkspaceLock {
-    fn new(path: PathBuf) -> WorkspaceLock {
-        held_locks().push(path.clone());
-        WorkspaceLock { path }
+    /// When this run took the lock.
+    pub fn started(&self) -> SystemTime {
+        self.started
+    }
+
+    /// The run that held the lock before and ended without releasing it
+    /// (killed, crashed, or the machine went down): its information was
+    /// still in the file when this run locked it.
+    pub fn previous_run(&self) -> Option<&PreviousRun> {
+        self.previous_run.as_ref()
+    }
+}
+
+impl WorkspaceLock {
+    /// Releases the lock having changed nothing: the previous run's text
+    /// goes back into the file, so the next run still knows that run did
+    /// not finish and cleans up after it.
+    pub fn give_back(self) {
+        crate::git::set_spawn_observer(None);
+        if let Some(held) = lock_held(&self.held).take() {
+            match &self.previous_text {
+                Some(text) => {
+                    let _ = held.write_info(text);
+                    drop(held.file); // unlocked; the file stays
+                }
+                None => held.release(),
+            }
+        }
     }
 }
 
 impl Drop for WorkspaceLock {
     fn drop(&mut self) {
-        held_locks().retain(|p| p != &self.path);
-        let _ = fs::remove_file(&self.path);
+        crate::git::set_spawn_observer(None);
+        if crate::interrupt::is_interrupted() {
+            // The run ended because of the interrupt, whose handling
+            // releases the lock once the git processes are ended (keeping
+            // its information if one had to be killed): leave it to that.
+            std::mem::forget(self.on_interrupt.take());
+            return;
+        }
+        if let Some(held) = lock_held(&self.held).take() {
+            held.release();
+        }
     }
 }
 
-/// The lock files this process holds, for [`release_held_locks`].
-fn held_locks() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
-    static HELD: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
-    HELD.lock().unwrap_or_else(|e| e.into_inner())
+/// What a run that did not finish left in the lock file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreviousRun {
+    /// Its process id.
+    pub pid: Option<u32>,
+    /// The host it ran on.
+    pub host: Option<String>,
+    /// Its command line (`checkout --sync`).
+    pub command: String,
+    /// When it took the lock; `None` when it did not say (an older version
+    /// of the tool wrote the file).
+    pub started: Option<SystemTime>,
+    /// The git processes it started, in order.
+    pub children: Vec<u32>,
 }
 
-/// Removes the lock files this process holds, for an end of the run that
-/// skips destructors (Ctrl-C at a credential prompt).
-pub fn release_held_locks() {
-    for path in std::mem::take(&mut *held_locks()) {
-        let _ = fs::remove_file(path);
+impl PreviousRun {
+    fn from_text(text: &str) -> PreviousRun {
+        let holder = LockHolder::parse(text);
+        PreviousRun {
+            pid: holder.as_ref().map(|h| h.pid),
+            host: holder.as_ref().map(|h| h.host.clone()),
+            command: holder.as_ref().map(|h| h.command.clone()).unwrap_or_default(),
+            started: holder.as_ref().and_then(|h| h.since),
+            children: text
+                .lines()
+                .filter_map(|l| l.strip_prefix("child="))
+                .filter_map(|v| v.trim().parse().ok())
+                .collect(),
+        }
+    }
+
+    /// Whether it ran on this machine, so its processes can be looked for.
+    pub fn ran_here(&self) -> bool {
+        self.host.as_deref() == Some(hostname().as_str())
+    }
+
+    /// `process 123 on HOST running `sync``, for messages.
+    pub fn describe(&self) -> String {
+        let mut text = match (self.pid, &self.host) {
+            (Some(pid), Some(host)) => format!("process {pid} on {host}"),
+            _ => "an earlier run".to_string(),
+        };
+        if !self.command.is_empty() {
+            text.push_str(&format!(" running `{}`", self.command));
+        }
+        text
     }
 }
 
 #[derive(Debug)]
 struct LockHolder {
     pid: u32,
-    /// When the process started (`/proc/PID/stat` field 22), if known: a
-    /// pid reused by an unrelated process after the holder died has another.
-    started: Option<u64>,
     host: String,
     command: String,
+    /// When it took the lock (wall clock).
+    since: Option<SystemTime>,
+    started: SystemTime,
 }
 
 impl LockHolder {
     fn current(command: &str) -> LockHolder {
-        let pid = std::process::id();
+        let now = SystemTime::now();
         LockHolder {
-            pid,
-            started: process_start(pid),
+            pid: std::process::id(),
             host: hostname(),
             command: command.to_string(),
+            since: Some(now),
+            started: now,
         }
     }
 
     fn to_text(&self) -> String {
-        let started = self.started.map(|s| format!("started={s}\n")).unwrap_or_default();
+        let since = self
+            .since
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map(|d| format!("since={}.{:09}\n", d.as_secs(), d.subsec_nanos()))
+            .unwrap_or_default();
         format!(
-            "pid={}\n{started}host={}\ncommand={}\n",
+            "pid={}\nhost={}\ncommand={}\n{since}",
             self.pid, self.host, self.command
         )
     }
 
     fn parse(text: &str) -> Option<LockHolder> {
         let mut pid = None;
-        let mut started = None;
+        let mut since = None;
         let mut host = None;
         let mut command = String::new();
         for line in text.lines() {
             match line.split_once('=') {
                 Some(("pid", v)) => pid = v.trim().parse().ok(),
-                Some(("started", v)) => started = v.trim().parse().ok(),
+                Some(("since", v)) => since = parse_time(v.trim()),
                 Some(("host", v)) => host = Some(v.trim().to_string()),
                 Some(("command", v)) => command = v.trim().to_string(),
                 _ => {}
@@ -343,45 +500,59 @@ impl LockHolder {
         }
         Some(LockHolder {
             pid: pid?,
-            started,
             host: host?,
             command,
+            since,
+            started: UNIX_EPOCH,
         })
     }
 
-    /// A lock is stale when it was taken on this host by a process that no
-    /// longer exists (or whose pid now belongs to a process started at
-    /// another time). Locks from other hosts (shared folders) are never
-    /// judged stale: we cannot see their processes.
-    fn is_stale(&self) -> bool {
-        if self.host != hostname() || !Path::new("/proc/self").exists() {
-            return false;
+    /// `process 123 on HOST running `sync` (for 42 s)`.
+    fn describe(&self) -> String {
+        let mut text = format!("process {} on {} running `{}`", self.pid, self.host, self.command);
+        if let Some(for_secs) = self
+            .since
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .map(|d| d.as_secs())
+        {
+            text.push_str(&format!(" (for {for_secs} s)"));
         }
-        if !Path::new(&format!("/proc/{}", self.pid)).exists() {
-            return true;
-        }
-        match (self.started, process_start(self.pid)) {
-            (Some(then), Some(now)) => then != now,
-            _ => false,
-        }
+        text
     }
 }
 
-/// The start time of process `pid` in clock ticks since boot, from
-/// `/proc/PID/stat` (Linux); `None` where that is not available.
-fn process_start(pid: u32) -> Option<u64> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) is in parentheses and may hold spaces or
-    // parentheses itself; the fields after the last ')' start at field 3.
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(22 - 3)?.parse().ok()
+/// `SECONDS.NANOS` since the Unix epoch.
+fn parse_time(text: &str) -> Option<SystemTime> {
+    let (secs, nanos) = text.split_once('.').unwrap_or((text, "0"));
+    let secs: u64 = secs.parse().ok()?;
+    let nanos: u32 = format!("{nanos:0<9}").get(..9)?.parse().ok()?;
+    UNIX_EPOCH.checked_add(std::time::Duration::new(secs, nanos))
 }
 
 fn hostname() -> String {
-    fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| fs::read_to_string("/etc/hostname"))
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "unknown-host".to_string())
+    // The lock's information is for people; `uname` needs no /proc.
+    #[cfg(unix)]
+    if let Some(name) = libc_utsname() {
+        return name;
+    }
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".to_string())
+}
+
+#[cfg(unix)]
+fn libc_utsname() -> Option<String> {
+    // SAFETY: uname fills the struct it is given; the fields are
+    // NUL-terminated C strings.
+    unsafe {
+        let mut uts: libc::utsname = std::mem::zeroed();
+        if libc::uname(&mut uts) != 0 {
+            return None;
+        }
+        let name = std::ffi::CStr::from_ptr(uts.nodename.as_ptr());
+        Some(name.to_string_lossy().into_owned()).filter(|n| !n.is_empty())
+    }
 }
 
 /// Why the marker in `dir` came with a repository rather than from `init`,
@@ -473,76 +644,87 @@ mod tests {
     fn a_held_lock_names_its_holder_and_is_released_on_drop() {
         let (_dir, ws) = workspace();
         let lock = ws.lock("sync").unwrap();
+        assert_eq!(lock.previous_run(), None);
         let text = fs::read_to_string(ws.root().join(LOCK_FILE)).unwrap();
+        assert!(
+            text.starts_with(&format!(
+                "pid={}\nhost={}\ncommand=sync\nsince=",
+                std::process::id(),
+                hostname()
+            )),
+            "{text}"
+        );
+        // A second open file description of the same file: the OS lock
+        // refuses it as it would another process.
+        let err = ws.lock("pin").unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!(
+                "the workspace is locked by process {} on {} running `sync` (for ",
+                std::process::id(),
+                hostname()
+            )) && err.contains(LOCK_FILE),
+            "{err}"
+        );
+        drop(lock);
+        let names: Vec<_> = fs::read_dir(ws.root()).unwrap().collect();
+        assert!(names.is_empty(), "left behind: {names:?}");
+        drop(ws.lock("pin").unwrap());
+    }
+
+    #[test]
+    fn a_lock_file_left_by_a_run_that_ended_without_releasing_is_taken_over_and_described() {
+        let (_dir, ws) = workspace();
+        let path = ws.root().join(LOCK_FILE);
+        fs::write(
+            &path,
+            "pid=4242\nhost=elsewhere.example\ncommand=checkout --sync\nsince=1700000000.5\nchild=17\nchild=18\n",
+        )
+        .unwrap();
+        let lock = ws.lock("sync").unwrap();
+        assert_eq!(
+            lock.previous_run(),
+            Some(&PreviousRun {
+                pid: Some(4242),
+                host: Some("elsewhere.example".into()),
+                command: "checkout --sync".into(),
+                started: Some(UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_500)),
+                children: vec![17, 18],
+            })
+        );
+        assert!(!lock.previous_run().unwrap().ran_here());
+        assert_eq!(
+            lock.previous_run().unwrap().describe(),
+            "process 4242 on elsewhere.example running `checkout --sync`"
+        );
+        // Our own information replaced it.
+        let text = fs::read_to_string(&path).unwrap();
         assert!(
             text.starts_with(&format!("pid={}\n", std::process::id())),
             "{text}"
         );
-        let err = ws.lock("pin").unwrap_err().to_string();
-        assert!(
-            err.contains(&format!("locked by process {} on ", std::process::id()))
-                && err.contains("running `sync`")
-                && err.contains(LOCK_FILE),
-            "{err}"
-        );
         drop(lock);
-        assert!(!ws.root().join(LOCK_FILE).exists());
-        let names: Vec<_> = fs::read_dir(ws.root()).unwrap().collect();
-        assert!(names.is_empty(), "left behind: {names:?}");
-    }
-
-    #[test]
-    fn a_lock_of_a_dead_or_replaced_process_is_taken_over() {
-        let (_dir, ws) = workspace();
-        let path = ws.root().join(LOCK_FILE);
-        let mut child = std::process::Command::new("true").spawn().unwrap();
-        let dead = child.id();
-        child.wait().unwrap();
-        fs::write(&path, format!("pid={dead}\nhost={}\ncommand=sync\n", hostname())).unwrap();
-        drop(ws.lock("sync").unwrap());
-        // Our own pid, but started at another time: the pid was reused.
-        let me = std::process::id();
-        fs::write(
-            &path,
-            format!("pid={me}\nstarted=1\nhost={}\ncommand=sync\n", hostname()),
-        )
-        .unwrap();
-        drop(ws.lock("sync").unwrap());
         assert!(!path.exists());
     }
 
     #[test]
-    fn a_lock_from_another_host_or_unreadable_is_never_taken_over() {
+    fn the_git_processes_a_run_starts_are_recorded_in_its_lock_file() {
         let (_dir, ws) = workspace();
-        let path = ws.root().join(LOCK_FILE);
-        fs::write(&path, "pid=1\nhost=elsewhere.example\ncommand=checkout\n").unwrap();
-        let err = ws.lock("sync").unwrap_err().to_string();
-        assert!(
-            err.contains("process 1 on elsewhere.example running `checkout`"),
-            "{err}"
-        );
-        fs::write(&path, "").unwrap();
-        let err = ws.lock("sync").unwrap_err().to_string();
-        assert!(err.contains("the lock file is unreadable"), "{err}");
+        let lock = ws.lock("sync").unwrap();
+        crate::git::Git::new(false).check_installed().unwrap();
+        let text = fs::read_to_string(ws.root().join(LOCK_FILE)).unwrap();
+        assert!(text.lines().any(|l| l.starts_with("child=")), "{text}");
+        drop(lock);
     }
 
     #[test]
-    fn removing_a_stale_lock_spares_one_that_replaced_it() {
-        let (_dir, ws) = workspace();
-        let path = ws.root().join(LOCK_FILE);
-        fs::write(&path, "pid=2\nhost=h\ncommand=new\n").unwrap();
-        remove_if_unchanged(&path, "pid=1\nhost=h\ncommand=old\n");
-        assert_eq!(fs::read_to_string(&path).unwrap(), "pid=2\nhost=h\ncommand=new\n");
-        remove_if_unchanged(&path, "pid=2\nhost=h\ncommand=new\n");
-        assert!(!path.exists());
-    }
-
-    #[test]
-    fn process_start_times_are_read() {
-        assert!(process_start(std::process::id()).is_some());
-        assert_eq!(
-            process_start(std::process::id()),
-            process_start(std::process::id())
-        );
+    fn lock_times_are_read_to_the_nanosecond() {
+        let t = |s: &str| parse_time(s).map(|t| t.duration_since(UNIX_EPOCH).unwrap().as_nanos());
+        assert_eq!(t("12.5"), Some(12_500_000_000));
+        assert_eq!(t("12.000000007"), Some(12_000_000_007));
+        assert_eq!(t("12"), Some(12_000_000_000));
+        assert_eq!(t("x"), None);
+        let holder = LockHolder::current("sync");
+        let back = LockHolder::parse(&holder.to_text()).unwrap();
+        assert_eq!(back.since, holder.since);
     }
 }

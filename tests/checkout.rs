@@ -89,13 +89,13 @@ fn checkout_no_deps_clones_only_the_named_project() {
 #[test]
 fn checkout_exclude_dep_skips_matching_deps_and_what_only_they_need() {
     let fx = Fixture::new();
-    fx.ok(&["checkout", "--exclude-dep", "^lib[ab]$", "app"]);
+    fx.ok(&["checkout", "app", "--exclude-dep", "^lib[ab]$"]);
     assert!(fx.ws.join("app").exists());
     for name in ["liba", "libb", "base"] {
         assert!(!fx.ws.join(name).exists(), "{name}");
     }
     let fx = Fixture::new();
-    fx.ok(&["checkout", "--exclude-dep", "b$", "app"]);
+    fx.ok(&["checkout", "--exclude-dep", "b$", "--", "app"]);
     assert!(fx.ws.join("liba").exists() && fx.ws.join("base").exists());
     assert!(!fx.ws.join("libb").exists());
 }
@@ -103,7 +103,7 @@ fn checkout_exclude_dep_skips_matching_deps_and_what_only_they_need() {
 #[test]
 fn checkout_exclude_submodule_leaves_that_submodule_uninitialised() {
     let fx = Fixture::new();
-    fx.ok(&["checkout", "--exclude-submodule", "liba:third_party/subx", "liba"]);
+    fx.ok(&["checkout", "liba", "--exclude-submodule", "liba:third_party/subx"]);
     let liba = fx.ws.join("liba");
     let status = fx.git(&liba, &["submodule", "status"]);
     let subx = status.lines().find(|l| l.contains("third_party/subx")).unwrap();
@@ -117,6 +117,59 @@ fn checkout_exclude_submodule_leaves_that_submodule_uninitialised() {
         ),
         "true"
     );
+}
+
+/// `--exclude-dep` and `--exclude-submodule` take several values, as the
+/// original tool's did, and each exclusion is reported on a line of its own.
+#[test]
+fn checkout_exclude_flags_take_several_values_and_each_exclusion_is_reported() {
+    let fx = Fixture::new();
+    let out = fx.ok(&[
+        "-j",
+        "1",
+        "checkout",
+        "app",
+        "--exclude-dep",
+        "libb",
+        "^base$",
+        "--exclude-submodule",
+        "liba:.*subx",
+        "suby",
+    ]);
+    // Neither value was taken for a project to check out.
+    assert!(fx.ws.join("app/.git").exists() && fx.ws.join("liba/.git").exists());
+    for name in ["libb", "base"] {
+        assert!(!fx.ws.join(name).exists(), "{name} was cloned");
+    }
+    let status = fx.git(&fx.ws.join("liba"), &["submodule", "status"]);
+    assert!(status.lines().all(|l| l.starts_with('-')), "{status}");
+    let org = fx.org.display().to_string();
+    assert_eq!(
+        common::normalise(&stderr(&out), &[(&org, "ORG")]),
+        "libb: excluded (--exclude-dep libb)\n\
+         base: excluded (--exclude-dep ^base$)\n\
+         liba: cloning file://ORG/rw/liba.git\n\
+         liba: submodule third_party/subx excluded (--exclude-submodule liba:.*subx)\n\
+         liba: submodule third_party/suby excluded (--exclude-submodule suby)\n\
+         liba: cloned\n\
+         app: cloning file://ORG/rw/app.git\n\
+         app: cloned\n\
+         checkout: 2 cloned in TIME\n"
+    );
+}
+
+#[test]
+fn checkout_with_its_names_taken_as_exclusions_says_how_to_name_them() {
+    let fx = Fixture::new();
+    let out = fx.run(&fx.ws, &["checkout", "--exclude-dep", "libb", "app"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(
+        stderr(&out),
+        "error: no project to check out was named\n  --exclude-dep and --exclude-submodule take one or more values, \
+         up to the next option: name the projects first (`checkout NAME --exclude-dep A B`), or end the values \
+         with `--` (`checkout --exclude-dep A B -- NAME`)\n"
+    );
+    assert_eq!(std::fs::read_dir(&fx.ws).unwrap().count(), 1, "only the marker");
 }
 
 #[test]
@@ -223,7 +276,7 @@ fn checkout_dry_run_prints_the_plan_and_changes_nothing() {
     );
     assert!(
         plan.contains("liba: (in ")
-            && plan.contains("git submodule update --init --depth=1 --recommend-shallow"),
+            && plan.contains("git submodule update --quiet --init --checkout --depth=1 --recommend-shallow"),
         "{plan}"
     );
     common::assert_unchanged(&before, &fx.snapshot());

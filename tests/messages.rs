@@ -185,7 +185,7 @@ fn a_failed_checkout_prints_its_error_once_and_a_true_summary() {
             "warning: app was not synced: its dep libb could not be cloned (see above); once it can be, run \
              `openxla-workspace sync --repo app`",
             "liba: checking out its branch",
-            "liba: updating 2 submodules",
+            "liba: cloning 2 submodules",
             "liba: checked out",
             "base: checking out its branch",
             "base: checked out",

@@ -343,6 +343,97 @@ fn sync_exclude_submodule_leaves_it_uninitialised() {
     assert!(subx.starts_with('-') && suby.starts_with(' '), "{status}");
 }
 
+/// `--exclude-dep` and `--exclude-submodule` take several values (today's
+/// scripts call the original tool so), and each exclusion is one line.
+#[test]
+fn sync_exclude_flags_take_several_values_and_each_exclusion_is_reported() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "app"]);
+    let out = fx.run(
+        &fx.ws.join("app"),
+        &[
+            "-j",
+            "1",
+            "sync",
+            "--exclude-dep",
+            "libb",
+            "base",
+            "--exclude-submodule",
+            "subx",
+            "suby",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+    assert_eq!(fx.head("libb"), fx.id("LIBB_3"), "excluded");
+    assert_eq!(fx.head("base"), fx.id("BASE_4"), "excluded");
+    assert_eq!(
+        common::normalise(&stderr(&out), &[]),
+        format!(
+            "libb: excluded (--exclude-dep libb)\n\
+             base: excluded (--exclude-dep base)\n\
+             liba: checking out {}\n\
+             liba: submodule third_party/subx excluded (--exclude-submodule subx)\n\
+             liba: submodule third_party/suby excluded (--exclude-submodule suby)\n\
+             liba: left branch main (at {})\n\
+             sync app: 1 moved in TIME\n",
+            short(fx.id("LIBA_2")),
+            short(fx.id("LIBA_3"))
+        )
+    );
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "liba: {} (pinned by app), was {}\n",
+            short(fx.id("LIBA_2")),
+            short(fx.id("LIBA_3"))
+        )
+    );
+}
+
+/// On a terminal too (the live display), and once each although
+/// `checkout --sync` meets them in its checkout and again in its sync.
+#[test]
+fn checkout_sync_reports_each_exclusion_once_on_a_terminal_too() {
+    let fx = Fixture::new();
+    let (code, screen) = common::run_in_pty(
+        &fx,
+        &fx.ws,
+        &[
+            "-j",
+            "1",
+            "checkout",
+            "--sync",
+            "app",
+            "--exclude-dep",
+            "libb",
+            "--exclude-submodule",
+            "subx",
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("\x1b["), "no live display: {screen:?}");
+    let org = fx.org.display().to_string();
+    assert_eq!(
+        common::normalise(&common::screen(&screen), &[(&org, "ORG")]),
+        format!(
+            "libb: excluded (--exclude-dep libb)\n\
+             app: cloned\n\
+             liba: cloned\n\
+             base: cloned\n\
+             checkout: 3 cloned in TIME\n\
+             liba: submodule third_party/subx excluded (--exclude-submodule subx)\n\
+             liba: {} (pinned by app), cloned\n\
+             base: {} (pinned by liba), cloned\n\
+             sync app: 2 moved in TIME\n",
+            short(fx.id("LIBA_2")),
+            short(fx.id("BASE_2"))
+        )
+    );
+    assert!(!fx.ws.join("libb").exists());
+}
+
 #[test]
 fn sync_dry_run_prints_the_resolution_and_changes_nothing() {
     let fx = Fixture::new();
@@ -356,7 +447,7 @@ fn sync_dry_run_prints_the_resolution_and_changes_nothing() {
     );
     assert!(
         plan.contains(&format!(
-            "git -c advice.detachedHead=false checkout --no-overwrite-ignore --detach {} --",
+            "git -c advice.detachedHead=false checkout --quiet --no-overwrite-ignore --detach {} --",
             fx.id("LIBA_2")
         )),
         "{plan}"

@@ -154,6 +154,13 @@ impl<'a> Ci<'a> {
     }
 }
 
+/// Writes a repository's `info/exclude` (clones made without a template
+/// have no `info/` folder).
+fn write_exclude(path: &Path, patterns: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, patterns).unwrap();
+}
+
 /// stdout's lines, sorted: deps are synced in parallel.
 fn sorted_lines(s: &str) -> Vec<String> {
     let mut lines: Vec<String> = s.lines().map(str::to_string).collect();
@@ -387,7 +394,7 @@ fn uncommitted_and_ignored_files_in_the_way_are_reported_and_the_others_go_on() 
     let (liba, libb) = (ci.dep("liba"), ci.dep("libb"));
     std::fs::write(liba.join("liba.txt"), "uncommitted\n").unwrap();
     std::fs::write(libb.join("sync_deps.py"), "# my ignored notes\n").unwrap();
-    std::fs::write(libb.join(".git/info/exclude"), "sync_deps.py\n").unwrap();
+    write_exclude(&libb.join(".git/info/exclude"), "sync_deps.py\n");
 
     ci.pin(&[("liba", "LIBA_3"), ("libb", "LIBB_2"), ("base", "BASE_2")]);
     let out = ci.run(&[]);
@@ -529,7 +536,7 @@ fn a_submodule_keeps_its_ignored_files_and_detached_commits() {
     let subx = liba.join("third_party/subx");
     std::fs::write(subx.join("src/extra.txt"), "ignored, mine\n").unwrap();
     let exclude = ci.git(&subx, &["rev-parse", "--git-path", "info/exclude"]);
-    std::fs::write(subx.join(exclude), "src/extra.txt\n").unwrap();
+    write_exclude(&subx.join(exclude), "src/extra.txt\n");
     // A commit of the user's on suby's detached HEAD.
     let suby = liba.join("third_party/suby");
     ci.git(&suby, &["commit", "-q", "--allow-empty", "-m", "my work"]);

@@ -16,6 +16,16 @@ use crate::types::RepoName;
 
 /// Runs `checkout`; returns the exit status.
 pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
+    if args.names.is_empty() {
+        // Not left to clap: when a name was given after `--exclude-dep A`,
+        // that option took it as one more value, and saying so is the help.
+        eprintln!(
+            "error: no project to check out was named\n  --exclude-dep and --exclude-submodule take one or more values, \
+             up to the next option: name the projects first (`checkout NAME --exclude-dep A B`), or end the \
+             values with `--` (`checkout --exclude-dep A B -- NAME`)"
+        );
+        return Ok(2);
+    }
     let workspace = ctx.workspace()?;
     let registry = ctx.registry(Some(&workspace))?;
 
@@ -45,6 +55,18 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
         cache: ctx.cache.clone(),
         depth: super::depth(args.depth),
         defer_dep_trees: args.sync,
+    };
+    // Locked before planning: cleaning up after an interrupted run changes
+    // what is there.
+    let _lock = if ctx.dry_run {
+        None
+    } else {
+        Some(super::lock_workspace(
+            ctx,
+            &workspace,
+            &registry,
+            if args.sync { "checkout --sync" } else { "checkout" },
+        )?)
     };
     let plan = plan::plan_checkout(&workspace, &registry, &ctx.git, &roots, &options);
 
@@ -103,7 +125,6 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
         return Ok(code);
     }
 
-    let _lock = workspace.lock(if args.sync { "checkout --sync" } else { "checkout" })?;
     let started = Instant::now();
     let failures = execute(ctx, &plan)?;
     ctx.reporter.summary(
@@ -258,6 +279,9 @@ impl Results {
 /// Clones what the plan says, all projects at once up to `--jobs`.
 fn execute(ctx: &Context, plan: &CheckoutPlan) -> Result<Vec<Failure>> {
     let mut failures = Vec::new();
+    for (name, re) in &plan.excluded {
+        ctx.reporter.note_once(&plan::excluded_dep_line(name, re));
+    }
     for name in &plan.existing {
         ctx.reporter
             .note(&format!("Skipping checkout of {name} (already exists)"));

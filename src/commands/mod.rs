@@ -50,6 +50,8 @@ pub struct Context {
     /// With `--json`, what each sync of the run did (a `checkout --sync` or
     /// `roll --sync` runs syncs inside its own document).
     pub syncs: std::sync::Mutex<Vec<serde_json::Value>>,
+    /// Takes the live display off the terminal on Ctrl-C.
+    _display_on_interrupt: crate::interrupt::Cleanup,
 }
 
 impl Context {
@@ -63,7 +65,9 @@ impl Context {
             Verbosity::Normal
         };
         let reporter = Reporter::for_stderr(verbosity, cli.color);
+        let display = reporter.clone();
         Ok(Context {
+            _display_on_interrupt: crate::interrupt::on_interrupt(Box::new(move || display.abandon())),
             cwd: std::env::current_dir().context("could not read the current folder")?,
             registry_file: cli.registry.clone(),
             dry_run: cli.dry_run,
@@ -180,6 +184,22 @@ pub fn current_project<'r>(
         ));
     }
     Ok(project)
+}
+
+/// Takes the workspace lock for `command`, then cleans up after the
+/// previous run if it did not finish (see [`crate::recover`]).
+pub fn lock_workspace(
+    ctx: &Context,
+    workspace: &Workspace,
+    registry: &Registry,
+    command: &str,
+) -> Result<crate::workspace::WorkspaceLock> {
+    let lock = workspace.lock(command)?;
+    if let Err(e) = crate::recover::after_previous_run(workspace, registry, &lock, &ctx.reporter) {
+        lock.give_back();
+        return Err(e);
+    }
+    Ok(lock)
 }
 
 /// `--depth N` as git takes it: 0 means full history.

@@ -37,7 +37,7 @@ pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
     let _lock = if ctx.dry_run {
         None
     } else {
-        Some(workspace.lock("roll")?)
+        Some(super::lock_workspace(ctx, &workspace, &registry, "roll")?)
     };
     let dir = workspace.project_dir(&project.name);
     let title = format!("roll {} ({})", args.schedule, project.name);

@@ -36,7 +36,7 @@ pub fn run(ctx: &Context, args: &SyncArgs) -> Result<i32> {
     let _lock = if ctx.dry_run {
         None
     } else {
-        Some(workspace.lock("sync")?)
+        Some(super::lock_workspace(ctx, &workspace, &registry, "sync")?)
     };
     let code = sync_project(ctx, &workspace, &registry, project, &options)?;
     if ctx.json {
@@ -88,6 +88,11 @@ pub fn sync_project(
         options,
     };
     let resolution = resolver.resolve(root, root_pins);
+    if !options.dry_run {
+        for (dep, re) in &resolution.excluded {
+            ctx.reporter.note_once(&plan::excluded_dep_line(dep, re));
+        }
+    }
     for conflict in &resolution.conflicts {
         ctx.reporter.warn(&conflict.to_string());
     }
@@ -145,6 +150,17 @@ pub fn sync_project(
         return Ok(0);
     }
 
+    for chosen in &resolution.chosen {
+        if let DepState::Present { fresh: false, .. } = chosen.state {
+            if Git::lacks_working_tree(&workspace.project_dir(&chosen.dep)) {
+                ctx.reporter.note(&format!(
+                    "{}: has no files (a clone an interrupted run left without them); writing them at {}",
+                    chosen.dep,
+                    chosen.commit.short()
+                ));
+            }
+        }
+    }
     let jobs = executor.jobs();
     ctx.reporter.begin(&format!("sync {}", root.name), plans.len());
     let work: Vec<(&Chosen, &ProjectPlan)> = resolution.chosen.iter().zip(&plans).collect();
@@ -235,9 +251,15 @@ fn apply_plans(
             // Where the pin is checked out: in place, or in the temporary
             // folder of a new repository, renamed into place afterwards.
             let mut in_partial = false;
+            let mut marked = None;
             let head = match &chosen.state {
-                DepState::Present { head, fresh: cloned } => {
+                DepState::Present {
+                    head,
+                    fresh: cloned,
+                    marked: mark,
+                } => {
                     fresh = *cloned;
+                    marked = mark.clone();
                     head.clone()
                 }
                 DepState::Fetched { .. } => {
@@ -293,6 +315,16 @@ fn apply_plans(
                     commit: chosen.commit.clone(),
                     force: options.force || fresh,
                 });
+            } else if marked.as_ref() != Some(&chosen.commit)
+                && !matches!(chosen.state, DepState::WouldFetch { .. })
+            {
+                // At the pin, but not recorded as checked out by the tool: a
+                // run was stopped between the two, or an older version of
+                // the tool checked it out.
+                steps.push(Step::Mark {
+                    repo: repo.clone(),
+                    commit: chosen.commit.clone(),
+                });
             }
             if in_partial {
                 steps.push(Step::Rename {
@@ -339,6 +371,9 @@ fn print_dry_run(ctx: &Context, root: &Project, resolution: &Resolution, plans: 
             chosen.dep, chosen.commit, chosen.pinned_by
         );
     }
+    for (dep, re) in &resolution.excluded {
+        println!("  {}", plan::excluded_dep_line(dep, re));
+    }
     for dep in &resolution.unresolved_below {
         println!("  {dep}: its own pins are not known until it is cloned or fetched");
     }
@@ -354,10 +389,11 @@ fn print_dry_run(ctx: &Context, root: &Project, resolution: &Resolution, plans: 
                 // A dep that stays put keeps its recorded submodule commits:
                 // ask git (read-only) whether any wanted submodule is elsewhere.
                 let settled = !moves
-                    && ctx.git.submodule_status(repo, &[]).is_ok_and(|states| {
-                        states.iter().all(|(path, s)| {
-                            let key = format!("{}:{path}", plan.project);
-                            *s == crate::git::SubmoduleState::AtRecorded
+                    && ctx.git.submodule_status(repo).is_ok_and(|entries| {
+                        entries.iter().all(|e| {
+                            let key = format!("{}:{}", plan.project, e.path);
+                            (e.state == crate::git::SubmoduleState::AtRecorded
+                                && !Git::lacks_index(&repo.join(&e.path)))
                                 || exclude.iter().any(|re| re.is_match(&key))
                         })
                     });
@@ -422,7 +458,10 @@ struct DepRecord {
 impl DepRecord {
     fn new(chosen: &Chosen, result: &'static str) -> DepRecord {
         let was = match &chosen.state {
-            DepState::Present { head, fresh: false } | DepState::WouldFetch { head } => head.as_ref(),
+            DepState::Present {
+                head, fresh: false, ..
+            }
+            | DepState::WouldFetch { head } => head.as_ref(),
             _ => None,
         };
         DepRecord {

@@ -299,7 +299,7 @@ impl Desk {
     }
 
     /// Ctrl-C at a prompt (the terminal's modes are already back): forget
-    /// the answers, remove the folder and the workspace lock, then stop
+    /// the answers and remove the folder, then stop
     /// the run as Ctrl-C anywhere else does, with SIGINT to the process
     /// group (the git and ssh processes, and this one). Exits 130 should
     /// SIGINT be ignored.
@@ -308,10 +308,13 @@ impl Desk {
         if let Some(dir) = self.dir.get() {
             let _ = fs::remove_dir_all(dir);
         }
-        crate::workspace::release_held_locks();
         let _ = std::process::Command::new("sh")
             .args(["-c", "kill -s INT 0"])
             .status();
+        // The interrupt thread now ends the git processes, releases the
+        // workspace lock and exits 130 (see crate::interrupt); this thread
+        // waits for it, and ends the run itself only should that not come.
+        let _ = crate::interrupt::wait_until(std::time::Duration::from_secs(10), || false);
         std::process::exit(130);
     }
 }

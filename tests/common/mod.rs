@@ -271,8 +271,98 @@ pub fn hermetic(mut cmd: Command, home: &Path) -> Command {
         .env("GIT_CONFIG_KEY_0", "protocol.file.allow")
         .env("GIT_CONFIG_VALUE_0", "always")
         .env("NO_COLOR", "1")
+        // No sample hooks in every clone: less to write and to copy.
+        .env("GIT_TEMPLATE_DIR", "")
         .env_remove("OPENXLA_WORKSPACE_CACHE");
     cmd
+}
+
+/// `text` with each `(from, to)` replaced, and the elapsed times of
+/// summaries (`in 0.3s`) as `in TIME`, for whole-output comparisons.
+pub fn normalise(text: &str, replacements: &[(&str, &str)]) -> String {
+    let mut text = text.to_string();
+    for (from, to) in replacements {
+        text = text.replace(from, to);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find(" in ") {
+        out.push_str(&rest[..i + 4]);
+        rest = &rest[i + 4..];
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
+        if digits > 0 && rest[digits..].starts_with('s') && rest[..digits].contains('.') {
+            out.push_str("TIME");
+            rest = &rest[digits + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The size of the terminal [`run_in_pty`] gives the tool: tall enough that
+/// nothing scrolls away before [`screen`] reads it.
+pub const PTY_ROWS: u16 = 100;
+/// See [`PTY_ROWS`].
+pub const PTY_COLS: u16 = 100;
+
+/// Runs `args` under a pseudo-terminal of [`PTY_COLS`] x [`PTY_ROWS`]
+/// (util-linux `script`), so the tool sees a terminal on stdin, stdout and
+/// stderr as a user's shell gives it; returns the exit status and everything
+/// written to the terminal. `env` is added to the environment.
+pub fn run_in_pty(
+    fx: &Fixture,
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> (Option<i32>, String) {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let line: Vec<String> = std::iter::once(BIN)
+        .chain(args.iter().copied())
+        .map(quote)
+        .collect();
+    let script = format!(
+        "stty cols {PTY_COLS} rows {PTY_ROWS} 2>/dev/null; exec {}",
+        line.join(" ")
+    );
+    let mut cmd = fx.cmd(dir);
+    // `fx.cmd` is for the binary itself; keep its environment for `script`.
+    let mut shell = Command::new("script");
+    shell.current_dir(dir).args(["-qfec", &script, "/dev/null"]);
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => shell.env(k, v),
+            None => shell.env_remove(k),
+        };
+    }
+    for (k, v) in env {
+        shell.env(k, v);
+    }
+    let _ = &mut cmd;
+    let out = shell
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("util-linux script");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// What a terminal shows after receiving `transcript` (see [`run_in_pty`]):
+/// its rows, without trailing spaces, up to the last one that is not empty.
+pub fn screen(transcript: &str) -> String {
+    let size = |n: u16| std::num::NonZeroU16::new(n).expect("a terminal size");
+    let mut parser = vt100::Parser::new(size(PTY_ROWS), size(PTY_COLS), 0);
+    parser.process(transcript.as_bytes());
+    let rows: Vec<String> = parser
+        .screen()
+        .rows(0, PTY_COLS)
+        .map(|r| r.trim_end().to_string())
+        .collect();
+    let last = rows.iter().rposition(|r| !r.is_empty()).map_or(0, |i| i + 1);
+    rows[..last].iter().map(|r| format!("{r}\n")).collect()
 }
 
 /// stdout and stderr of a finished command, for assertion messages.

@@ -199,7 +199,10 @@ pub fn real_git() -> PathBuf {
 /// at a known point; it then exits without doing anything more. Before
 /// blocking, a clone creates its (empty) repository as git does first, and
 /// a checkout runs for real, so the kill lands after git finished but before
-/// the tool knew. `--version` answers `$TRUST_GIT_VERSION` when set.
+/// the tool knew. While it blocks it holds the file `$TRUST_GIT_LEAVE_LOCK`
+/// (made when set, as a git's lock file), and with `$TRUST_GIT_IGNORE_INT`
+/// it ignores SIGINT and SIGTERM. `--version` answers `$TRUST_GIT_VERSION`
+/// when set.
 /// Every call is appended to `$TRUST_GIT_LOG` when set. The git command
 /// named by `$TRUST_GIT_FAIL` prints `$TRUST_GIT_STDERR` on stderr and
 /// fails, as git does when a server or repository makes it say something.
@@ -236,6 +239,8 @@ case "$TRUST_GIT_BLOCK" in
     clone) for last in "$@"; do :; done; "$real" init -q "$last" ;;
     checkout) "$real" "$@" || exit $? ;;
 esac
+if [ -n "$TRUST_GIT_LEAVE_LOCK" ]; then : > "$TRUST_GIT_LEAVE_LOCK"; fi
+if [ -n "$TRUST_GIT_IGNORE_INT" ]; then trap '' INT TERM; fi
 echo $$ > "$TRUST_GIT_SIGNAL.tmp" && mv "$TRUST_GIT_SIGNAL.tmp" "$TRUST_GIT_SIGNAL"
 while kill -0 $PPID 2>/dev/null; do sleep 0.05; done
 exit 1
@@ -269,10 +274,24 @@ pub struct Blocked {
 /// Starts the tool with `args` in `dir` and waits until it is inside the
 /// git command `verb` (see [`fake_git_dir`]).
 pub fn start_blocked(fx: &Fixture, dir: &Path, verb: &str, args: &[&str]) -> Blocked {
+    start_blocked_with(fx, dir, verb, args, &[])
+}
+
+/// [`start_blocked`], with `env` added to the tool's environment.
+pub fn start_blocked_with(
+    fx: &Fixture,
+    dir: &Path,
+    verb: &str,
+    args: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> Blocked {
     let bin = fake_git_dir(fx);
     let signal = fx.tmp.path().join(format!("blocked-in-{verb}"));
-    let child = fx
-        .cmd(dir)
+    let mut cmd = fx.cmd(dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd
         .args(args)
         .env("PATH", path_with(&bin))
         .env("TRUST_GIT_BLOCK", verb)
@@ -406,4 +425,216 @@ pub fn assert_terminal_safe(shown: &str) {
 
 fn invisible(c: char) -> bool {
     matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060 | 0x2066..=0x2069 | 0xFEFF)
+}
+
+// ---- Stopping a run at its k-th git process -------------------------------------
+
+/// A git "exec path" (`GIT_EXEC_PATH`, and first on `PATH`) in `dir` through
+/// which every git process of a run passes: the tool's own, those git
+/// starts itself (a `submodule update` starts clones, fetches, checkouts),
+/// and `git-upload-pack`, which a fetch or clone starts once it is under
+/// way (the server side of a `file://` transfer). Each appends a line
+/// `PID top|nested WHAT ARGS` to `$TRUST_COUNT_LOG` when set (`top`: the
+/// tool started it); the one whose line is
+/// number `$TRUST_KILL_AT` then kills, as `$TRUST_KILL` says, the tool
+/// alone (`tool`: `kill -9` of the process that started the first git, its
+/// git processes go on) or the tool's whole process group (`group`: the
+/// tool and every git at once, this one before it does anything) — what a
+/// `kill -9` of the tool, or of the terminal's job, does. Every other
+/// entry of the real exec path is linked in unchanged.
+pub fn counting_exec_path(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let real = String::from_utf8(
+        Command::new(real_git())
+            .arg("--exec-path")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    let path = dir.join("exec-path");
+    std::fs::create_dir_all(&path).unwrap();
+    for entry in std::fs::read_dir(&real).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name != "git" && name != "git-upload-pack" {
+            std::os::unix::fs::symlink(entry.path(), path.join(&name)).unwrap();
+        }
+    }
+    for (name, what) in [("git", "git"), ("git-upload-pack", "upload-pack")] {
+        let script = format!(
+            r#"#!/bin/sh
+if [ -z "$TRUST_NESTED" ]; then
+    TRUST_TOOL_PID=$PPID; export TRUST_TOOL_PID; level=top
+else
+    level=nested
+fi
+TRUST_NESTED=1; export TRUST_NESTED
+if [ -n "$TRUST_COUNT_LOG" ]; then
+    echo "$$ $level {what} $*" >> "$TRUST_COUNT_LOG"
+    if [ -n "$TRUST_KILL_AT" ]; then
+        n=0
+        while read -r pid rest; do
+            n=$((n + 1))
+            if [ "$pid" = "$$" ]; then break; fi
+        done < "$TRUST_COUNT_LOG"
+        if [ "$n" = "$TRUST_KILL_AT" ]; then
+            if [ "$TRUST_KILL" = group ]; then kill -9 0; else kill -9 "$TRUST_TOOL_PID"; fi
+        fi
+    fi
+fi
+exec '{real}/{name}' "$@"
+"#
+        );
+        let file = path.join(name);
+        std::fs::write(&file, script).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    path
+}
+
+/// How a run is stopped: see [`counting_exec_path`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kill {
+    /// `kill -9` of the tool alone.
+    Tool,
+    /// `kill -9` of its process group.
+    Group,
+}
+
+/// Runs the tool with `args` in `dir` through the exec path `exec_path`,
+/// in a process group of its own, logging its git processes to `log`, and
+/// (with `kill_at`) stops it at the k-th. Returns whether it was killed,
+/// once every process of its group has ended.
+pub fn run_counted(
+    fx: &Fixture,
+    dir: &Path,
+    args: &[&str],
+    exec_path: &Path,
+    log: &Path,
+    kill_at: Option<(usize, Kill)>,
+) -> bool {
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    let mut cmd = fx.cmd(dir);
+    cmd.args(args)
+        // git's own background maintenance after fetches adds processes
+        // that are none of the tool's doing.
+        .env("GIT_CONFIG_COUNT", "2")
+        .env("GIT_CONFIG_KEY_1", "maintenance.auto")
+        .env("GIT_CONFIG_VALUE_1", "false")
+        .env("PATH", path_with(exec_path))
+        .env("GIT_EXEC_PATH", exec_path)
+        .env("TRUST_COUNT_LOG", log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0);
+    if let Some((k, how)) = kill_at {
+        cmd.env("TRUST_KILL_AT", k.to_string()).env(
+            "TRUST_KILL",
+            match how {
+                Kill::Tool => "tool",
+                Kill::Group => "group",
+            },
+        );
+    }
+    let mut child = cmd.spawn().unwrap();
+    let group = child.id();
+    let status = child.wait().unwrap();
+    // After `kill -9` of the tool alone its git processes finish their
+    // work; a user would see the prompt back only then, too.
+    let started = Instant::now();
+    while group_runs(group) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the killed run's git processes did not end"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    status.signal() == Some(9)
+}
+
+/// Whether a process of process group `group` still runs (an orphan that
+/// has ended but not yet been reaped by init does not: init may reap only
+/// once a second, which would otherwise dominate these tests' time).
+fn group_runs(group: u32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    let group = group.to_string();
+    entries.flatten().any(|entry| {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            return false;
+        };
+        // `PID (COMM) STATE PPID PGRP ...`; COMM may hold spaces.
+        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+            return false;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        fields.len() > 2 && fields[2] == group && !matches!(fields[0], "Z" | "X")
+    })
+}
+
+/// Every file under `dir` whose name ends in `.lock` (git's lock files,
+/// and the workspace's own).
+pub fn lock_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                pending.push(path);
+            } else if entry.file_name().to_string_lossy().ends_with(".lock") {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// Copies the folder `from` to `to` (files, folders and symlinks as they are).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let kind = entry.file_type().unwrap();
+        let target = to.join(entry.file_name());
+        if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path()).unwrap(), &target).unwrap();
+        } else if kind.is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Commits, in the checkout of app at `app`, a pin file pinning liba and
+/// libb at the given commits (what pulling app brings a developer).
+pub fn pin_app(fx: &Fixture, app: &Path, liba: &str, libb: &str) {
+    let file = app.join("sync_deps.py");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        let line = match ["liba", "libb"]
+            .iter()
+            .zip([liba, libb])
+            .find(|(name, _)| line.starts_with(&format!("  \"{name}\": \"")) && line.len() > 50)
+        {
+            Some((name, commit)) => {
+                format!(
+                    "  \"{name}\": \"{commit}\"{}",
+                    if line.ends_with(',') { "," } else { "" }
+                )
+            }
+            None => line.to_string(),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    std::fs::write(&file, out).unwrap();
+    fx.git(app, &["commit", "-q", "-am", "new pins"]);
 }

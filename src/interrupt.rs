@@ -1,0 +1,184 @@
+//! Ctrl-C (SIGINT), and SIGTERM or SIGHUP alike: the run ends the git
+//! processes it started, takes its live display off the terminal, releases
+//! the workspace lock and exits with 128 + the signal number (130 for
+//! Ctrl-C). Anything it left half done (a clone in its temporary folder, a
+//! dep without its files) is finished by the next run.
+//!
+//! The signals are blocked in every thread of the tool and taken by one
+//! thread of its own with `sigwait`, so the work to do on them runs as
+//! ordinary code rather than in a signal handler. Child processes start
+//! with no signal blocked (the standard library resets the mask), so a git
+//! in the terminal's foreground group still gets the Ctrl-C itself and
+//! cleans up its own lock files, as it does when run by hand.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+static KILLED_CHILDREN: AtomicBool = AtomicBool::new(false);
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+type Action = Box<dyn FnOnce() + Send>;
+
+/// What to undo on an interrupt, newest last.
+static CLEANUPS: Mutex<Vec<(u64, Action)>> = Mutex::new(Vec::new());
+
+/// How long the git processes get to end on their own before they are
+/// killed.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// A registered action; dropping it unregisters it (the work it guarded
+/// was finished or undone normally).
+#[derive(Debug)]
+pub struct Cleanup {
+    id: u64,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        cleanups().retain(|(id, _)| *id != self.id);
+    }
+}
+
+/// Runs `action` if the run is interrupted while the returned guard lives.
+/// Actions run newest first.
+pub fn on_interrupt(action: Action) -> Cleanup {
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    cleanups().push((id, action));
+    Cleanup { id }
+}
+
+/// Whether an interrupt arrived: no new git process starts, and progress
+/// output stops, while the run winds down.
+pub fn is_interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// The exit status of a run that finished with `code`, unless a signal
+/// came (or is pending): its git processes then failed for that reason, and
+/// the signal thread ends the process (with 130 for Ctrl-C) instead; this
+/// waits for it.
+pub fn finish(code: i32) -> i32 {
+    if is_interrupted() || signal_pending() {
+        loop {
+            std::thread::park();
+        }
+    }
+    code
+}
+
+fn signal_pending() -> bool {
+    #[cfg(unix)]
+    {
+        unix::pending()
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
+/// Whether, on an interrupt, a git process did not end when asked and had
+/// to be killed: it may have left lock files, so the workspace lock is then
+/// released with this run's information left in its file, for the next
+/// run to clean up after it as after a killed run.
+pub fn children_were_killed() -> bool {
+    KILLED_CHILDREN.load(Ordering::SeqCst)
+}
+
+/// Takes SIGINT, SIGTERM and SIGHUP for the rest of the process. Call
+/// before any other thread starts: threads inherit the blocked signals.
+pub fn install() {
+    #[cfg(unix)]
+    unix::install();
+}
+
+fn cleanups() -> std::sync::MutexGuard<'static, Vec<(u64, Action)>> {
+    CLEANUPS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What happens when a signal arrives; returns the exit status.
+fn wind_down(signal: i32, name: &str) -> i32 {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+    if crate::git::end_children(signal, GRACE) {
+        KILLED_CHILDREN.store(true, Ordering::SeqCst);
+    }
+    let actions: Vec<(u64, Action)> = std::mem::take(&mut *cleanups());
+    for (_, action) in actions.into_iter().rev() {
+        action();
+    }
+    eprintln!(
+        "error: interrupted ({name}); the git processes it started were ended. Run the same command again to \
+         finish: it picks up where this one stopped"
+    );
+    128 + signal
+}
+
+/// Waits until `done` holds or `limit` passes; whether it held.
+pub fn wait_until(limit: Duration, done: impl Fn() -> bool) -> bool {
+    let started = Instant::now();
+    while !done() {
+        if started.elapsed() > limit {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
+}
+
+#[cfg(unix)]
+mod unix {
+    const SIGNALS: [(i32, &str); 3] = [
+        (libc::SIGINT, "Ctrl-C"),
+        (libc::SIGTERM, "SIGTERM"),
+        (libc::SIGHUP, "SIGHUP"),
+    ];
+
+    /// Whether one of the signals waits to be taken.
+    pub fn pending() -> bool {
+        // SAFETY: sigpending fills the set it is given; sigismember reads it.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            if libc::sigpending(&mut set) != 0 {
+                return false;
+            }
+            SIGNALS
+                .iter()
+                .any(|(signal, _)| libc::sigismember(&set, *signal) == 1)
+        }
+    }
+
+    pub fn install() {
+        // SAFETY: sigset_t is plain data that sigemptyset initialises;
+        // pthread_sigmask and sigwait only read the set.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for (signal, _) in SIGNALS {
+                libc::sigaddset(&mut set, signal);
+            }
+            if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+                return;
+            }
+            let spawned = std::thread::Builder::new()
+                .name("openxla-workspace-signals".into())
+                .spawn(move || loop {
+                    let mut signal = 0;
+                    if libc::sigwait(&set, &mut signal) != 0 {
+                        continue;
+                    }
+                    let name = SIGNALS
+                        .iter()
+                        .find(|(s, _)| *s == signal)
+                        .map_or("signal", |(_, n)| n);
+                    std::process::exit(super::wind_down(signal, name));
+                });
+            if spawned.is_err() {
+                // Nobody would take them: let them act as before.
+                libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+            }
+        }
+    }
+}
