@@ -9,7 +9,8 @@
 //!   when their owner is provably gone. The rule, all of it must hold:
 //!   1. this run found the previous holder's information left in the
 //!      workspace lock file: that run ended without releasing it (killed,
-//!      crashed, the machine went down), so no run of the tool is active;
+//!      crashed, the machine went down) or left a checkout unfinished, and
+//!      either way no run of the tool is active;
 //!   2. that run wrote when it started, and ran on this machine;
 //!   3. none of the git processes it recorded starting is still running
 //!      (after `kill -9` of the tool alone, its git processes go on and
