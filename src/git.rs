@@ -13,6 +13,9 @@ use crate::prompt::{Ticket, Verdict};
 use crate::text::escape_control;
 use crate::types::{BranchName, CommitId, RemoteUrl};
 
+mod worktree;
+pub use worktree::{IndexEntry, TreeChange, TreeEntry};
+
 /// How git is run for this invocation of the tool.
 #[derive(Clone, Debug)]
 pub struct Git {
@@ -40,6 +43,13 @@ pub struct GitCommand {
     /// Where `--progress` goes when the output is shown live (after the
     /// subcommand); `None` for commands that report no progress.
     progress_at: Option<usize>,
+    /// A checkout that rewrites a working tree: the terminal's Ctrl-C and
+    /// hangup do not end it, and the run lets it finish (see
+    /// [`end_children`]).
+    lets_finish: bool,
+    /// The [`CheckoutLog`] records of the checkouts this command makes,
+    /// told when it ends.
+    intents: Vec<u64>,
 }
 
 /// What went wrong running git.
@@ -201,7 +211,16 @@ impl GitCommand {
             dir: dir.to_path_buf(),
             args: args.into_iter().map(|a| a.as_ref().to_os_string()).collect(),
             progress_at: None,
+            lets_finish: false,
+            intents: Vec::new(),
         }
+    }
+
+    /// Marks a checkout that rewrites a working tree (see
+    /// [`GitCommand::lets_finish`]).
+    fn letting_finish(mut self) -> GitCommand {
+        self.lets_finish = true;
+        self
     }
 
     /// Marks a network command whose progress git can report with
@@ -441,6 +460,7 @@ impl Git {
                 "--",
             ],
         )
+        .letting_finish()
     }
 
     /// `git -c advice.detachedHead=false checkout --quiet --force --detach SHA --`:
@@ -464,6 +484,7 @@ impl Git {
                 "--",
             ],
         )
+        .letting_finish()
     }
 
     /// `git checkout --quiet --force HEAD --`: write the working tree of a clone
@@ -471,7 +492,7 @@ impl Git {
     /// names; `--force` for the reason [`Git::checkout_overwriting_cmd`]
     /// gives.
     pub fn populate_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["checkout", "--quiet", "--force", "HEAD", "--"])
+        GitCommand::new(repo, ["checkout", "--quiet", "--force", "HEAD", "--"]).letting_finish()
     }
 
     /// `git update-ref -m MSG refs/openxla-workspace/pin SHA`: records that
@@ -653,13 +674,17 @@ impl Git {
     /// Starts `expr` (set up by [`Git::start`]) and waits for it, with its
     /// process listed among the running children while it runs (see
     /// [`end_children`]). Once the run is interrupted nothing new starts.
+    /// The end of the checkouts it makes is told to the [`CheckoutLog`]
+    /// while it still counts as running (see [`checkouts_ended`]).
     fn run_tracked(&self, cmd: &GitCommand, expr: duct::Expression) -> GitResult<std::process::Output> {
         if crate::interrupt::is_interrupted() {
             return Err(self.spawn_error(cmd, interrupted()));
         }
         let handle = expr.start().map_err(|e| self.spawn_error(cmd, e))?;
-        let _running = Running::new(handle.pids());
-        handle.into_output().map_err(|e| self.spawn_error(cmd, e))
+        let _running = Running::new(handle.pids(), cmd.lets_finish);
+        let out = handle.into_output().map_err(|e| self.spawn_error(cmd, e))?;
+        checkouts_ended(cmd, &out.status, &out.stderr);
+        Ok(out)
     }
 
     /// The one place a git process is set up: echo for `-v`, run
@@ -673,7 +698,15 @@ impl Git {
         if self.verbose {
             eprintln!("+ {cmd}");
         }
-        let expr = duct::cmd("git", args).dir(&cmd.dir).unchecked();
+        // A checkout that rewrites a working tree does not take the
+        // terminal's Ctrl-C or hangup: the run lets it finish rather than
+        // have it stop half way through the files (see
+        // `crate::interrupt::child_signals`).
+        let shielded = cmd.lets_finish;
+        let expr = duct::cmd("git", args)
+            .dir(&cmd.dir)
+            .unchecked()
+            .before_spawn(move |child| crate::interrupt::child_signals(child, shielded));
         let expr = in_c_locale(without_repository_env(expr));
         let expr = if self.no_prompt {
             expr.env("GIT_TERMINAL_PROMPT", "0")
@@ -738,15 +771,71 @@ impl Git {
         self.run(&Self::clone_cmd(parent, url, dest, opts))
     }
 
-    /// Initialises and updates the given submodules of `repo`.
+    /// Initialises and updates the given submodules of `repo`. Each
+    /// submodule is given with the commit the superproject records
+    /// for it: git checks that out last, in a new clone (or a repository
+    /// left in `.git/modules` by an earlier removal), and those checkouts
+    /// are recorded in the [`CheckoutLog`] first, as the tool's own are.
     pub fn submodule_update(
         &self,
         repo: &Path,
-        paths: &[String],
+        submodules: &[(String, CommitId)],
         shallow: Option<u32>,
         jobs: usize,
     ) -> GitResult<()> {
-        self.run(&Self::submodule_update_cmd(repo, paths, shallow, jobs))
+        let paths: Vec<String> = submodules.iter().map(|(path, _)| path.clone()).collect();
+        let mut cmd = Self::submodule_update_cmd(repo, &paths, shallow, jobs);
+        if let Some(log) = checkout_log() {
+            for (path, commit) in submodules {
+                let module = git_dir_of(repo).map(|d| d.join("modules").join(path));
+                let from = match module.filter(|m| m.join("HEAD").is_file()) {
+                    Some(module) => self.head_of_git_dir(&module)?,
+                    None => None,
+                };
+                let id = log
+                    .starting(&repo.join(path), from.as_ref(), commit)
+                    .map_err(|e| self.record_error(&cmd, e))?;
+                cmd.intents.extend(id);
+            }
+        }
+        self.run(&cmd)
+    }
+
+    /// The commit HEAD names in the repository at `git_dir`, if any.
+    fn head_of_git_dir(&self, git_dir: &Path) -> GitResult<Option<CommitId>> {
+        if let Head::Detached(head) = read_head(git_dir) {
+            return Ok(Some(head));
+        }
+        let mut dir_arg = OsString::from("--git-dir=");
+        dir_arg.push(git_dir);
+        let cmd = GitCommand::new(
+            Path::new("."),
+            [
+                dir_arg,
+                "rev-parse".into(),
+                "--quiet".into(),
+                "--verify".into(),
+                "HEAD^{commit}".into(),
+            ],
+        );
+        let out = self.spawn(&cmd)?;
+        Ok(match out.status.code() {
+            Some(0) => CommitId::new(String::from_utf8_lossy(&out.stdout).trim()).ok(),
+            _ => None,
+        })
+    }
+
+    /// The error for a checkout whose record could not be written.
+    fn record_error(&self, cmd: &GitCommand, e: std::io::Error) -> GitError {
+        GitError {
+            dir: cmd.dir.clone(),
+            command: cmd.command_line(),
+            stderr: String::new(),
+            kind: GitErrorKind::Spawn(std::io::Error::new(
+                e.kind(),
+                format!("could not record the checkout in the workspace lock file first: {e}"),
+            )),
+        }
     }
 
     /// Whether git tracks the file `name` in `dir` (`git ls-files`): false
@@ -864,7 +953,7 @@ impl Git {
             .stderr_capture()
             .reader()
             .map_err(|e| self.spawn_error(&cmd, e))?;
-        let _running = Running::new(reader.pids());
+        let _running = Running::new(reader.pids(), false);
         let unexpected = |what: String| {
             self.failed(
                 &cmd,
@@ -960,13 +1049,37 @@ impl Git {
     /// Checks out `commit` detached. git refuses (and we report) when that
     /// would overwrite local changes; compatible local changes are carried.
     pub fn checkout_detached(&self, repo: &Path, commit: &CommitId) -> GitResult<()> {
-        self.run(&Self::checkout_detached_cmd(repo, commit))
+        self.run_checkout(Self::checkout_detached_cmd(repo, commit), repo, commit)
     }
 
     /// Writes the working tree of a clone made without one; see
     /// [`Git::populate_cmd`].
     pub fn populate(&self, repo: &Path) -> GitResult<()> {
         self.run(&Self::populate_cmd(repo))
+    }
+
+    /// Runs `cmd`, a checkout of `to` in `repo`, having first recorded in
+    /// the [`CheckoutLog`] (durably) where HEAD was: a later run that finds
+    /// the record open knows this checkout may have been cut short, and
+    /// from where to where (see `crate::cut_checkout`).
+    fn run_checkout(&self, cmd: GitCommand, repo: &Path, to: &CommitId) -> GitResult<()> {
+        let Some(log) = checkout_log() else {
+            return self.run(&cmd);
+        };
+        let from = match git_dir_of(repo).map(|d| read_head(&d)) {
+            Some(Head::Detached(head)) => Some(head),
+            _ => self.head_commit(repo)?,
+        };
+        let mut cmd = cmd;
+        // To where HEAD is, it is the first writing of a tree without an
+        // index, which a later run sees by that.
+        if from.as_ref() != Some(to) {
+            let id = log
+                .starting(repo, from.as_ref(), to)
+                .map_err(|e| self.record_error(&cmd, e))?;
+            cmd.intents.extend(id);
+        }
+        self.run(&cmd)
     }
 
     /// Whether `repo` is a clone whose working tree was never written: a
@@ -1203,7 +1316,7 @@ impl Git {
     /// Writes the files of `commit`, detached, into a repository that has
     /// no index; see [`Git::checkout_overwriting_cmd`].
     pub fn checkout_overwriting(&self, repo: &Path, commit: &CommitId) -> GitResult<()> {
-        self.run(&Self::checkout_overwriting_cmd(repo, commit))
+        self.run_checkout(Self::checkout_overwriting_cmd(repo, commit), repo, commit)
     }
 
     /// Every submodule of the checkout in `repo` and where it stands, as
@@ -1713,7 +1826,7 @@ impl Git {
         }
         let expr = self.start(cmd, &args, ticket).stdin_null().stderr_to_stdout();
         let reader = expr.reader().map_err(|e| self.spawn_error(cmd, e))?;
-        let _running = Running::new(reader.pids());
+        let _running = Running::new(reader.pids(), false);
         let mut all = Vec::new();
         let mut pending = Vec::new();
         let mut buf = [0u8; 4096];
@@ -1739,6 +1852,7 @@ impl Git {
             Ok(None) => return Err(self.spawn_error(cmd, std::io::Error::other("git did not exit"))),
             Err(e) => return Err(self.spawn_error(cmd, e)),
         };
+        checkouts_ended(cmd, &status, &all);
         Ok(std::process::Output {
             status,
             stdout: Vec::new(),
@@ -1766,15 +1880,88 @@ fn children() -> std::sync::MutexGuard<'static, Vec<u32>> {
     CHILDREN.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The running checkouts that rewrite a working tree (a subset of
+/// [`CHILDREN`]), which an interrupt lets finish.
+static FINISHING: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+fn finishing() -> std::sync::MutexGuard<'static, Vec<u32>> {
+    FINISHING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Where the run records, before each checkout that rewrites a working
+/// tree from one commit to another, that it starts, and when it has ended:
+/// a checkout cut short (the run killed, or git ended by a signal) leaves
+/// HEAD and the index at the old commit and some files at the new one,
+/// and the next run puts those back from this record. The workspace lock
+/// keeps it in its file.
+pub trait CheckoutLog: Send + Sync {
+    /// The checkout of `to` in `repo`, whose HEAD is at `from` (`None`: a
+    /// repository git is about to make, or without a commit), is about to
+    /// start. Returns the record's id once it is on disk (the checkout does
+    /// not start without it), `None` when it keeps no record of `repo`.
+    fn starting(&self, repo: &Path, from: Option<&CommitId>, to: &CommitId) -> std::io::Result<Option<u64>>;
+    /// Record `id`'s checkout finished, or was refused before it wrote
+    /// anything.
+    fn ended(&self, id: u64);
+}
+
+static CHECKOUT_LOG: std::sync::RwLock<Option<std::sync::Arc<dyn CheckoutLog>>> =
+    std::sync::RwLock::new(None);
+
+/// Sets (or, with `None`, removes) the [`CheckoutLog`].
+pub fn set_checkout_log(log: Option<std::sync::Arc<dyn CheckoutLog>>) {
+    *CHECKOUT_LOG.write().unwrap_or_else(|e| e.into_inner()) = log;
+}
+
+fn checkout_log() -> Option<std::sync::Arc<dyn CheckoutLog>> {
+    CHECKOUT_LOG.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Tells the [`CheckoutLog`] that the checkouts `cmd` made have ended,
+/// when they have: `cmd` worked, or git refused before writing a file
+/// (local changes in the way). Any other end (a signal, a write that
+/// failed) may have left one half done. Called while the process still
+/// counts as running, so that an interrupt, which waits for the running
+/// processes, finds the record complete.
+fn checkouts_ended(cmd: &GitCommand, status: &std::process::ExitStatus, stderr: &[u8]) {
+    if cmd.intents.is_empty() || !(status.success() || refused_before_writing(stderr)) {
+        return;
+    }
+    if let Some(log) = checkout_log() {
+        for &id in &cmd.intents {
+            log.ended(id);
+        }
+    }
+}
+
+/// Whether a checkout's stderr says it refused to start over files in the
+/// way (it checks every path before it writes any). The messages of
+/// git's `unpack_trees`, in the C locale git runs in.
+fn refused_before_writing(stderr: &[u8]) -> bool {
+    let stderr = String::from_utf8_lossy(stderr);
+    [
+        "would be overwritten by checkout",
+        "would be removed by checkout",
+        "would be lost by checkout",
+        "Please commit your changes or stash them",
+        "Please move or remove them before you switch branches",
+    ]
+    .iter()
+    .any(|m| stderr.contains(m))
+}
+
 /// Lists a started process among the running children until dropped.
 struct Running(Vec<u32>);
 
 impl Running {
-    fn new(pids: Vec<u32>) -> Running {
+    fn new(pids: Vec<u32>, lets_finish: bool) -> Running {
         if let Some(observer) = OBSERVER.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
             for &pid in &pids {
                 observer(pid);
             }
+        }
+        if lets_finish {
+            finishing().extend(&pids);
         }
         children().extend(&pids);
         Running(pids)
@@ -1784,6 +1971,7 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         children().retain(|pid| !self.0.contains(pid));
+        finishing().retain(|pid| !self.0.contains(pid));
     }
 }
 
@@ -1791,15 +1979,18 @@ fn interrupted() -> std::io::Error {
     std::io::Error::other("interrupted; not started")
 }
 
-/// Sends `signal` to every git process the run has running, waits up to
-/// `grace` for them to end (git removes its own lock files on SIGINT and
-/// SIGTERM), then kills what is left. Returns whether it had to: a git
-/// killed so may have left its lock files.
+/// Sends `signal` to every git process the run has running, except the
+/// checkouts that rewrite a working tree, which are let finish (they do
+/// not take the terminal's signals either: `crate::interrupt::child_signals`),
+/// and waits up to `grace` for them all to end (git removes its own lock
+/// files on SIGINT and SIGTERM). A checkout still running then gets
+/// SIGTERM (it ends cut short, which the next run repairs), any other git
+/// still running is killed, and after another `grace` whatever is left.
+/// Returns whether a git had to be killed: it may have left its lock files.
 pub fn end_children(signal: i32, grace: std::time::Duration) -> bool {
     #[cfg(unix)]
     {
-        let running = children().clone();
-        for pid in running {
+        let send = |pid: u32, signal: i32| {
             // SAFETY: kill only sends a signal. The pid is one of our
             // children, listed until just after its wait returns, so it
             // names that git (reuse in that instant is not a practical
@@ -1807,18 +1998,34 @@ pub fn end_children(signal: i32, grace: std::time::Duration) -> bool {
             unsafe {
                 libc::kill(pid as libc::pid_t, signal);
             }
-        }
-        if !crate::interrupt::wait_until(grace, || children().is_empty()) {
-            for pid in children().clone() {
-                // SAFETY: as above.
-                unsafe {
-                    libc::kill(pid as libc::pid_t, libc::SIGKILL);
-                }
+        };
+        let let_finish = finishing().clone();
+        for pid in children().clone() {
+            if !let_finish.contains(&pid) {
+                send(pid, signal);
             }
-            crate::interrupt::wait_until(grace, || children().is_empty());
-            return true;
         }
-        false
+        if crate::interrupt::wait_until(grace, || children().is_empty()) {
+            return false;
+        }
+        let let_finish = finishing().clone();
+        let mut killed = false;
+        for pid in children().clone() {
+            if let_finish.contains(&pid) {
+                send(pid, libc::SIGTERM);
+            } else {
+                send(pid, libc::SIGKILL);
+                killed = true;
+            }
+        }
+        if crate::interrupt::wait_until(grace, || children().is_empty()) {
+            return killed;
+        }
+        for pid in children().clone() {
+            send(pid, libc::SIGKILL);
+        }
+        crate::interrupt::wait_until(grace, || children().is_empty());
+        true
     }
     #[cfg(not(unix))]
     {

@@ -6,10 +6,16 @@
 //!
 //! The signals are blocked in every thread of the tool and taken by one
 //! thread of its own with `sigwait`, so the work to do on them runs as
-//! ordinary code rather than in a signal handler. Child processes start
-//! with no signal blocked (the standard library resets the mask), so a git
-//! in the terminal's foreground group still gets the Ctrl-C itself and
-//! cleans up its own lock files, as it does when run by hand.
+//! ordinary code rather than in a signal handler. A blocked signal stays
+//! blocked across `exec` (the standard library leaves the mask as it is),
+//! so each git process unblocks them as it starts ([`child_signals`]): a
+//! git in the terminal's foreground group gets the Ctrl-C itself and
+//! cleans up its own lock files, as it does when run by hand. Except a
+//! checkout that rewrites a working tree: it keeps SIGINT and SIGHUP
+//! blocked, and the run lets it finish (it is local, and usually short)
+//! rather than have it stop between two files, with the files of two
+//! commits in the tree; one still running after the grace period gets
+//! SIGTERM (see `crate::git::end_children`).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -94,6 +100,48 @@ pub fn install() {
     unix::install();
 }
 
+/// Sets up `cmd` so that the child process takes SIGINT, SIGTERM and
+/// SIGHUP as a process run by hand does (they are blocked in the tool,
+/// and the child would inherit that), or, `shielded`, keeps SIGINT and
+/// SIGHUP blocked (its own children, a smudge filter or a hook, inherit
+/// that): the terminal sends Ctrl-C and a hangup to its whole foreground
+/// process group, and a shielded child stays in it (so that anything it
+/// runs that asks on the terminal still can), but only the tool acts on
+/// them. SIGTERM, which the tool sends to end it, is taken either way.
+pub fn child_signals(cmd: &mut std::process::Command, shielded: bool) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: runs between fork and exec, and only calls
+        // async-signal-safe functions on sets of its own.
+        unsafe {
+            cmd.pre_exec(move || {
+                let mut taken: libc::sigset_t = std::mem::zeroed();
+                let mut kept: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut taken);
+                libc::sigemptyset(&mut kept);
+                for (signal, _) in unix::SIGNALS {
+                    let set = if shielded && signal != libc::SIGTERM {
+                        &mut kept
+                    } else {
+                        &mut taken
+                    };
+                    libc::sigaddset(set, signal);
+                }
+                if libc::sigprocmask(libc::SIG_UNBLOCK, &taken, std::ptr::null_mut()) != 0
+                    || libc::sigprocmask(libc::SIG_BLOCK, &kept, std::ptr::null_mut()) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (cmd, shielded);
+    Ok(())
+}
+
 fn cleanups() -> std::sync::MutexGuard<'static, Vec<(u64, Action)>> {
     CLEANUPS.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -129,7 +177,7 @@ pub fn wait_until(limit: Duration, done: impl Fn() -> bool) -> bool {
 
 #[cfg(unix)]
 mod unix {
-    const SIGNALS: [(i32, &str); 3] = [
+    pub const SIGNALS: [(i32, &str); 3] = [
         (libc::SIGINT, "Ctrl-C"),
         (libc::SIGTERM, "SIGTERM"),
         (libc::SIGHUP, "SIGHUP"),

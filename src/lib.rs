@@ -7,6 +7,7 @@ pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod complete;
+pub mod cut_checkout;
 pub mod exec;
 pub mod foreach;
 pub mod git;

@@ -9,7 +9,8 @@
 //!   when their owner is provably gone. The rule, all of it must hold:
 //!   1. this run found the previous holder's information left in the
 //!      workspace lock file: that run ended without releasing it (killed,
-//!      crashed, the machine went down), so no run of the tool is active;
+//!      crashed, the machine went down) or left a checkout unfinished, and
+//!      either way no run of the tool is active;
 //!   2. that run wrote when it started, and ran on this machine;
 //!   3. none of the git processes it recorded starting is still running
 //!      (after `kill -9` of the tool alone, its git processes go on and
@@ -25,6 +26,10 @@
 //!      is none of its doing (a git the user left, not ours to judge), one
 //!      made after this run started belongs to a live git.
 //!
+//! - Checkouts that run started and did not see end, which may have been
+//!   cut short half way through writing the files, are put right by the
+//!   rule of `crate::cut_checkout`.
+//!
 //! The rest is repaired where the run meets it: a dep or submodule whose
 //! files were never written (no index) has them written at its commit, a
 //! half-made submodule clone is made again (`crate::submodules`), a pin
@@ -33,9 +38,13 @@
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::cut_checkout::Repair;
+use crate::git::Git;
 use crate::registry::Registry;
 use crate::report::Reporter;
-use crate::workspace::{PreviousRun, Workspace, WorkspaceLock, PARTIAL_PREFIX};
+use crate::text::escape_control;
+use crate::types::RepoName;
+use crate::workspace::{CheckoutIntent, PreviousRun, Workspace, WorkspaceLock, PARTIAL_PREFIX};
 
 /// Cleans up after the previous run, if it did not finish; see the module
 /// documentation for what and when. Fails, having changed nothing, while a
@@ -45,6 +54,7 @@ use crate::workspace::{PreviousRun, Workspace, WorkspaceLock, PARTIAL_PREFIX};
 pub fn after_previous_run(
     workspace: &Workspace,
     registry: &Registry,
+    git: &Git,
     lock: &WorkspaceLock,
     reporter: &Reporter,
 ) -> anyhow::Result<()> {
@@ -66,7 +76,110 @@ pub fn after_previous_run(
     if let Some(run) = previous {
         remove_stale_git_locks(workspace, registry, run, lock.started(), reporter);
     }
+    settle_cut_checkouts(workspace, registry, git, lock, reporter);
     Ok(())
+}
+
+/// Puts right each checkout the previous run left unfinished (see
+/// `crate::cut_checkout`), saying so on one line, and records it settled.
+/// One that cannot be looked at stays on record for the next run.
+fn settle_cut_checkouts(
+    workspace: &Workspace,
+    registry: &Registry,
+    git: &Git,
+    lock: &WorkspaceLock,
+    reporter: &Reporter,
+) {
+    for (id, intent) in lock.unfinished_checkouts() {
+        let Some(who) = repository_name(registry, intent) else {
+            // Not a project of this registry (any more): not ours to touch.
+            lock.checkout_settled(*id);
+            continue;
+        };
+        let dir = workspace.root().join(&intent.repo);
+        if !within(workspace.root(), &dir) {
+            lock.checkout_settled(*id);
+            continue;
+        }
+        match crate::cut_checkout::repair(git, &dir, intent) {
+            Ok(repair) => {
+                report(reporter, &who, intent, &repair);
+                lock.checkout_settled(*id);
+            }
+            Err(e) => reporter.warn(&format!(
+                "{who}: could not look at the checkout of {} an interrupted run may have cut short; the next \
+                 run looks again: {e}",
+                intent.to.short()
+            )),
+        }
+    }
+}
+
+fn report(reporter: &Reporter, who: &str, intent: &CheckoutIntent, repair: &Repair) {
+    let to = intent.to.short();
+    let from = intent.from.as_ref().map_or("", |c| c.short());
+    match repair {
+        Repair::Nothing => {}
+        Repair::HeadMoved { from } => reporter.note(&format!(
+            "{who}: finished the checkout of {to} an interrupted run cut short after it had written the files: \
+             HEAD moved there from {}",
+            from.short()
+        )),
+        Repair::PutBack { put_back, kept } => {
+            if *put_back > 0 {
+                reporter.note(&format!(
+                    "{who}: undid the checkout of {to} an interrupted run cut short half way: {put_back} file{} \
+                     put back at {from}, where HEAD and the index are",
+                    if *put_back == 1 { "" } else { "s" }
+                ));
+            }
+            if !kept.is_empty() {
+                const SHOWN: usize = 10;
+                let mut list: Vec<String> = kept
+                    .iter()
+                    .take(SHOWN)
+                    .map(|p| escape_control(&String::from_utf8_lossy(p), false).into_owned())
+                    .collect();
+                if kept.len() > SHOWN {
+                    list.push(format!("and {} more", kept.len() - SHOWN));
+                }
+                reporter.warn(&format!(
+                    "{who}: kept {} file{} that the checkout of {to} an interrupted run cut short would change, \
+                     and that differ{} from both {from} and {to} (changed since, or being written when the run \
+                     was stopped): {}",
+                    kept.len(),
+                    if kept.len() == 1 { "" } else { "s" },
+                    if kept.len() == 1 { "s" } else { "" },
+                    list.join(", ")
+                ));
+            }
+        }
+    }
+}
+
+/// `liba`, or `liba: submodule third_party/x`, for the repository of
+/// `intent`, when its first component is a project of `registry`.
+fn repository_name(registry: &Registry, intent: &CheckoutIntent) -> Option<String> {
+    let mut parts = intent.repo.components();
+    let project = RepoName::new(parts.next()?.as_os_str().to_str()?).ok()?;
+    registry.get(&project)?;
+    let rest = parts.as_path();
+    Some(if rest.as_os_str().is_empty() {
+        project.to_string()
+    } else {
+        format!(
+            "{project}: submodule {}",
+            escape_control(&rest.to_string_lossy(), false)
+        )
+    })
+}
+
+/// Whether `path` is `root/...` with no symbolic link on the way.
+fn within(root: &Path, path: &Path) -> bool {
+    match (root.canonicalize(), path.canonicalize(), path.strip_prefix(root)) {
+        (Ok(root), Ok(real), Ok(rel)) => real == root.join(rel),
+        _ => false,
+    }
 }
 
 /// The recorded git processes of `run` that still exist. A run from

@@ -76,7 +76,7 @@ impl Update<'_> {
             let result = match entry.state {
                 SubmoduleState::Uninitialised => {
                     self.rebuild_if_half_made(path, self.module_dir(path))?;
-                    to_init.push(path.clone());
+                    to_init.push((path.clone(), commit.clone()));
                     Ok(())
                 }
                 _ if Git::lacks_index(&self.repo.join(path)) => self.write_files(path, commit, &mut to_init),
@@ -223,12 +223,17 @@ impl Update<'_> {
     /// A submodule without an index: an interrupted run cloned it and was
     /// stopped before (or while) writing its files. Its files are written at
     /// the recorded commit; a clone that never got a commit is made again.
-    fn write_files(&self, path: &str, commit: &CommitId, to_init: &mut Vec<String>) -> Result<(), String> {
+    fn write_files(
+        &self,
+        path: &str,
+        commit: &CommitId,
+        to_init: &mut Vec<(String, CommitId)>,
+    ) -> Result<(), String> {
         let dir = self.repo.join(path);
         let problem = |e: anyhow::Error| format!("submodule {}: {e:#}", shown(path));
         let module = git_dir_of(&dir);
         if self.rebuild_if_half_made(path, module).map_err(problem)? {
-            to_init.push(path.to_string());
+            to_init.push((path.to_string(), commit.clone()));
             return Ok(());
         }
         self.reporter.note(&format!(

@@ -245,11 +245,32 @@ impl Workspace {
                 file,
                 path: path.clone(),
             };
-            if let Err(e) = held.write_info(&me.to_text()) {
+            // The checkouts the previous run may have cut short stay on
+            // record until this run has dealt with them (see
+            // `crate::recover`): a run stopped before then leaves them to
+            // the next.
+            let carried = previous_run.as_ref().map_or(&[][..], |r| &r.checkouts[..]);
+            let mut text = me.to_text();
+            for (i, intent) in carried.iter().enumerate() {
+                text.push_str(&intent.to_line(i as u64));
+            }
+            if let Err(e) = held.write_info(&text).and_then(|()| held.file.sync_data()) {
                 held.release();
                 return Err(e).with_context(|| format!("could not write the lock file {}", path.display()));
             }
             let shared = std::sync::Arc::new(std::sync::Mutex::new(Some(held)));
+            let journal = std::sync::Arc::new(Journal {
+                held: std::sync::Arc::clone(&shared),
+                root: self.root.clone(),
+                next: std::sync::atomic::AtomicU64::new(carried.len() as u64),
+                open: std::sync::Mutex::new((0..carried.len() as u64).collect()),
+            });
+            let carried: Vec<(u64, CheckoutIntent)> = carried
+                .iter()
+                .cloned()
+                .enumerate()
+                .map(|(i, c)| (i as u64, c))
+                .collect();
             let recorder = std::sync::Arc::clone(&shared);
             crate::git::set_spawn_observer(Some(std::sync::Arc::new(move |pid| {
                 if let Some(held) = lock_held(&recorder).as_mut() {
@@ -258,10 +279,12 @@ impl Workspace {
                     let _ = writeln!(held.file, "child={pid}");
                 }
             })));
+            crate::git::set_checkout_log(Some(journal.clone()));
             let release = std::sync::Arc::clone(&shared);
+            let open = std::sync::Arc::clone(&journal);
             let cleanup = crate::interrupt::on_interrupt(Box::new(move || {
                 if let Some(held) = lock_held(&release).take() {
-                    if crate::interrupt::children_were_killed() {
+                    if crate::interrupt::children_were_killed() || open.any_open() {
                         drop(held.file); // unlocked, its information left
                     } else {
                         held.release();
@@ -270,6 +293,8 @@ impl Workspace {
             }));
             return Ok(WorkspaceLock {
                 held: shared,
+                journal,
+                carried,
                 started: me.started,
                 previous_run,
                 previous_text,
@@ -338,11 +363,175 @@ fn read_all(file: &fs::File) -> String {
     text
 }
 
+/// What a run writes into its lock file as it goes, for the next run to
+/// read should this one not finish: the git processes it starts
+/// (`child=PID`, by the spawn observer) and the checkouts that rewrite a
+/// working tree from one commit to another (`checkout=ID FROM TO PATH`,
+/// `FROM` `-` for a repository git is making
+/// before one starts, on disk before it starts; `checkout-done=ID` once it
+/// finished or was refused). `PATH` is relative to the workspace, with
+/// `%`, control characters and spaces written `%XX`.
+#[derive(Debug)]
+struct Journal {
+    held: std::sync::Arc<std::sync::Mutex<Option<Held>>>,
+    root: PathBuf,
+    next: std::sync::atomic::AtomicU64,
+    /// The ids of the checkouts recorded and not yet done.
+    open: std::sync::Mutex<std::collections::BTreeSet<u64>>,
+}
+
+impl Journal {
+    /// Whether a recorded checkout has not ended: it may have been cut
+    /// short, and the lock file's text is left for the next run.
+    fn any_open(&self) -> bool {
+        !lock_held(&self.open).is_empty()
+    }
+
+    fn done(&self, id: u64) {
+        if lock_held(&self.open).remove(&id) {
+            if let Some(held) = lock_held(&self.held).as_mut() {
+                // Not synced: lost in a crash, the record only makes the
+                // next run look at a checkout that finished.
+                let _ = writeln!(held.file, "checkout-done={id}");
+            }
+        }
+    }
+}
+
+impl crate::git::CheckoutLog for Journal {
+    fn starting(
+        &self,
+        repo: &Path,
+        from: Option<&crate::types::CommitId>,
+        to: &crate::types::CommitId,
+    ) -> std::io::Result<Option<u64>> {
+        // Nothing outside the workspace is repaired by a later run.
+        let Ok(rel) = repo.strip_prefix(&self.root) else {
+            return Ok(None);
+        };
+        let intent = CheckoutIntent {
+            repo: rel.to_path_buf(),
+            from: from.cloned(),
+            to: to.clone(),
+        };
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut held = lock_held(&self.held);
+        let Some(held) = held.as_mut() else {
+            return Err(std::io::Error::other("the workspace lock was released"));
+        };
+        lock_held(&self.open).insert(id);
+        held.file.write_all(intent.to_line(id).as_bytes())?;
+        held.file.sync_data()?;
+        Ok(Some(id))
+    }
+
+    fn ended(&self, id: u64) {
+        self.done(id);
+    }
+}
+
+/// A checkout of `to` over `from` in the repository at `repo` (relative to
+/// the workspace): a project, or a submodule in one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckoutIntent {
+    /// The repository's working tree, relative to the workspace.
+    pub repo: PathBuf,
+    /// Where HEAD was; `None` for a repository git was about to make
+    /// (a submodule's clone).
+    pub from: Option<crate::types::CommitId>,
+    /// What was checked out.
+    pub to: crate::types::CommitId,
+}
+
+impl CheckoutIntent {
+    fn to_line(&self, id: u64) -> String {
+        format!(
+            "checkout={id} {} {} {}\n",
+            self.from.as_ref().map_or("-", |c| c.as_str()),
+            self.to,
+            encode_path(&self.repo)
+        )
+    }
+
+    /// The checkout a `checkout=` line records, and its id; `None` for
+    /// anything else, or a path that is absolute or climbs out (`..`).
+    fn parse(value: &str) -> Option<(u64, CheckoutIntent)> {
+        let mut fields = value.splitn(4, ' ');
+        let id = fields.next()?.parse().ok()?;
+        let from = match fields.next()? {
+            "-" => None,
+            from => Some(crate::types::CommitId::new(from).ok()?),
+        };
+        let to = crate::types::CommitId::new(fields.next()?).ok()?;
+        let repo = decode_path(fields.next()?.trim_end())?;
+        let inside = repo
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        (inside && repo.components().next().is_some()).then_some((id, CheckoutIntent { repo, from, to }))
+    }
+}
+
+/// `path` on one line of the lock file: bytes other than printable ASCII,
+/// and `%` and space, as `%XX`.
+fn encode_path(path: &Path) -> String {
+    let mut text = String::new();
+    for &b in path_bytes(path).iter() {
+        if b.is_ascii_graphic() && b != b'%' {
+            text.push(b as char);
+        } else {
+            text.push_str(&format!("%{b:02X}"));
+        }
+    }
+    text
+}
+
+fn decode_path(text: &str) -> Option<PathBuf> {
+    let mut bytes = Vec::new();
+    let mut rest = text.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'%' {
+            let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(b);
+            rest = tail;
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt;
+        Some(PathBuf::from(std::ffi::OsString::from_vec(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        String::from_utf8(bytes).ok().map(PathBuf::from)
+    }
+}
+
+fn path_bytes(path: &Path) -> std::borrow::Cow<'_, [u8]> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        std::borrow::Cow::Borrowed(path.as_os_str().as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        std::borrow::Cow::Owned(path.to_string_lossy().into_owned().into_bytes())
+    }
+}
+
 /// Held while a command changes the workspace; released (and its file
 /// removed) when dropped, on Ctrl-C, or by the kernel when the process dies.
+/// A run that leaves a checkout unfinished (see [`Journal`]) leaves the
+/// file's text for the next run.
 #[derive(Debug)]
 pub struct WorkspaceLock {
     held: std::sync::Arc<std::sync::Mutex<Option<Held>>>,
+    journal: std::sync::Arc<Journal>,
+    /// The previous run's unfinished checkouts, recorded again under these
+    /// ids for this run to deal with.
+    carried: Vec<(u64, CheckoutIntent)>,
     started: SystemTime,
     previous_run: Option<PreviousRun>,
     /// The text the previous run left, to put back (see
@@ -364,6 +553,19 @@ impl WorkspaceLock {
     pub fn previous_run(&self) -> Option<&PreviousRun> {
         self.previous_run.as_ref()
     }
+
+    /// The checkouts the previous run started and did not see end, each
+    /// with the id this run recorded it again under (see
+    /// [`WorkspaceLock::checkout_settled`]).
+    pub fn unfinished_checkouts(&self) -> &[(u64, CheckoutIntent)] {
+        &self.carried
+    }
+
+    /// Records that the unfinished checkout `id` was dealt with: the next
+    /// run need not look at it again.
+    pub fn checkout_settled(&self, id: u64) {
+        self.journal.done(id);
+    }
 }
 
 impl WorkspaceLock {
@@ -372,6 +574,7 @@ impl WorkspaceLock {
     /// not finish and cleans up after it.
     pub fn give_back(self) {
         crate::git::set_spawn_observer(None);
+        crate::git::set_checkout_log(None);
         if let Some(held) = lock_held(&self.held).take() {
             match &self.previous_text {
                 Some(text) => {
@@ -387,6 +590,7 @@ impl WorkspaceLock {
 impl Drop for WorkspaceLock {
     fn drop(&mut self) {
         crate::git::set_spawn_observer(None);
+        crate::git::set_checkout_log(None);
         if crate::interrupt::is_interrupted() {
             // The run ended because of the interrupt, whose handling
             // releases the lock once the git processes are ended (keeping
@@ -395,7 +599,11 @@ impl Drop for WorkspaceLock {
             return;
         }
         if let Some(held) = lock_held(&self.held).take() {
-            held.release();
+            if self.journal.any_open() {
+                drop(held.file); // unlocked, its information left
+            } else {
+                held.release();
+            }
         }
     }
 }
@@ -414,6 +622,8 @@ pub struct PreviousRun {
     pub started: Option<SystemTime>,
     /// The git processes it started, in order.
     pub children: Vec<u32>,
+    /// The checkouts it started and did not see end, in order.
+    pub checkouts: Vec<CheckoutIntent>,
 }
 
 impl PreviousRun {
@@ -429,6 +639,7 @@ impl PreviousRun {
                 .filter_map(|l| l.strip_prefix("child="))
                 .filter_map(|v| v.trim().parse().ok())
                 .collect(),
+            checkouts: unfinished_checkouts(text),
         }
     }
 
@@ -448,6 +659,22 @@ impl PreviousRun {
         }
         text
     }
+}
+
+/// The `checkout=` records of a lock file's text without a
+/// `checkout-done=` record, in order.
+fn unfinished_checkouts(text: &str) -> Vec<CheckoutIntent> {
+    let done: std::collections::BTreeSet<u64> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("checkout-done="))
+        .filter_map(|v| v.trim().parse().ok())
+        .collect();
+    text.lines()
+        .filter_map(|l| l.strip_prefix("checkout="))
+        .filter_map(CheckoutIntent::parse)
+        .filter(|(id, _)| !done.contains(id))
+        .map(|(_, intent)| intent)
+        .collect()
 }
 
 #[derive(Debug)]
@@ -675,9 +902,15 @@ mod tests {
     fn a_lock_file_left_by_a_run_that_ended_without_releasing_is_taken_over_and_described() {
         let (_dir, ws) = workspace();
         let path = ws.root().join(LOCK_FILE);
+        let (a, b) = ("a".repeat(40), "b".repeat(40));
         fs::write(
             &path,
-            "pid=4242\nhost=elsewhere.example\ncommand=checkout --sync\nsince=1700000000.5\nchild=17\nchild=18\n",
+            format!(
+                "pid=4242\nhost=elsewhere.example\ncommand=checkout --sync\nsince=1700000000.5\nchild=17\n\
+                 checkout=0 {a} {b} liba\nchild=18\ncheckout=1 {b} {a} liba/third_party/sub%20x%0A\n\
+                 checkout=2 {a} {b} ../outside\ncheckout=3 {a} {b} /abs\ncheckout=4 {a} short base\n\
+                 checkout-done=0\n"
+            ),
         )
         .unwrap();
         let lock = ws.lock("sync").unwrap();
@@ -689,6 +922,11 @@ mod tests {
                 command: "checkout --sync".into(),
                 started: Some(UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_500)),
                 children: vec![17, 18],
+                checkouts: vec![CheckoutIntent {
+                    repo: PathBuf::from("liba/third_party/sub x\n"),
+                    from: Some(crate::types::CommitId::new(&b).unwrap()),
+                    to: crate::types::CommitId::new(&a).unwrap(),
+                }],
             })
         );
         assert!(!lock.previous_run().unwrap().ran_here());
@@ -696,13 +934,90 @@ mod tests {
             lock.previous_run().unwrap().describe(),
             "process 4242 on elsewhere.example running `checkout --sync`"
         );
-        // Our own information replaced it.
+        // Our own information replaced it; the unfinished checkout is
+        // recorded again until this run settles it.
         let text = fs::read_to_string(&path).unwrap();
         assert!(
             text.starts_with(&format!("pid={}\n", std::process::id())),
             "{text}"
         );
+        assert!(
+            text.ends_with(&format!("\ncheckout=0 {b} {a} liba/third_party/sub%20x%0A\n")),
+            "{text}"
+        );
+        assert_eq!(lock.unfinished_checkouts().len(), 1);
+        lock.checkout_settled(0);
         drop(lock);
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_run_that_leaves_a_checkout_unfinished_leaves_its_record_for_the_next() {
+        use crate::git::CheckoutLog;
+        let (_dir, ws) = workspace();
+        let path = ws.root().join(LOCK_FILE);
+        let (a, b) = (
+            crate::types::CommitId::new(&"a".repeat(40)).unwrap(),
+            crate::types::CommitId::new(&"b".repeat(40)).unwrap(),
+        );
+        let lock = ws.lock("sync").unwrap();
+        let finished = lock
+            .journal
+            .starting(&ws.root().join("libb"), Some(&a), &b)
+            .unwrap()
+            .unwrap();
+        let cut = lock
+            .journal
+            .starting(&ws.root().join("liba/third_party/x"), Some(&b), &a)
+            .unwrap()
+            .unwrap();
+        let cloned = lock
+            .journal
+            .starting(&ws.root().join("liba/third_party/y"), None, &a)
+            .unwrap()
+            .unwrap();
+        lock.journal.ended(finished);
+        assert_eq!(
+            lock.journal
+                .starting(Path::new("/elsewhere/repo"), Some(&a), &b)
+                .unwrap(),
+            None
+        );
+        drop(lock);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains(&format!("\ncheckout={cut} {b} {a} liba/third_party/x\n")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("\ncheckout={cloned} - {a} liba/third_party/y\n")),
+            "{text}"
+        );
+
+        let next = ws.lock("sync").unwrap();
+        assert_eq!(
+            next.previous_run().unwrap().checkouts,
+            [
+                CheckoutIntent {
+                    repo: PathBuf::from("liba/third_party/x"),
+                    from: Some(b.clone()),
+                    to: a.clone()
+                },
+                CheckoutIntent {
+                    repo: PathBuf::from("liba/third_party/y"),
+                    from: None,
+                    to: a.clone()
+                }
+            ]
+        );
+        assert_eq!(next.unfinished_checkouts().len(), 2);
+        next.checkout_settled(next.unfinished_checkouts()[1].0);
+        drop(next); // one not settled: still on record
+        let after = ws.lock("sync").unwrap();
+        assert_eq!(after.unfinished_checkouts().len(), 1);
+        let (id, _) = after.unfinished_checkouts()[0].clone();
+        after.checkout_settled(id);
+        drop(after);
         assert!(!path.exists());
     }
 

@@ -602,3 +602,687 @@ fn a_run_whose_git_processes_still_run_is_left_alone_until_they_end() {
     assert!(!index_lock.exists(), "{}", text(&out));
     assert!(!fx.ws.join(LOCK).exists());
 }
+
+// ---- Checkouts cut short ---------------------------------------------------------
+
+/// Stops a run at a chosen point inside one of its checkouts: before git
+/// writes its k-th file (a smudge filter every file passes through, set
+/// up only for that run with `core.attributesFile` and `filter.slow.smudge`
+/// in its environment; git has unlinked the old file and not yet created
+/// the new one), or as it moves HEAD after writing the index (a
+/// `reference-transaction` hook, through `core.hooksPath`, at the
+/// `prepared` state of a HEAD update: `HEAD.lock` held, HEAD still at the
+/// old commit). Each point is counted across the whole run, in run order.
+/// The filter is a Python program that git starts without a shell, so it
+/// takes signals as git was started to (a shell unblocks them all), and
+/// logs each file by its blob id.
+struct Stopper {
+    scripts: PathBuf,
+}
+
+/// Where a [`Stopper`] stops a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Point {
+    /// Before writing the k-th file.
+    File(usize),
+    /// As the k-th HEAD move is about to be committed.
+    Head(usize),
+}
+
+/// One run under a [`Stopper`]: its folder of counters and signals.
+struct Stop {
+    dir: PathBuf,
+}
+
+impl Stopper {
+    fn new(fx: &Fixture) -> Stopper {
+        use std::os::unix::fs::PermissionsExt;
+        let scripts = fx.tmp.path().join("stopper");
+        std::fs::create_dir_all(scripts.join("hooks")).unwrap();
+        std::fs::write(scripts.join("attributes"), "* filter=slow\n").unwrap();
+        // A stop says where it is in `$STOP_DIR/blocked` (its pid) and
+        // waits for `$STOP_DIR/release` (60 s at most).
+        let filter = r#"#!/usr/bin/env python3
+import hashlib, os, sys, time
+data = sys.stdin.buffer.read()
+d = os.environ["STOP_DIR"]
+count = os.path.join(d, "file.count")
+n = int(open(count).read()) + 1 if os.path.exists(count) else 1
+open(count, "w").write(str(n))
+with open(os.path.join(d, "file.log"), "a") as log:
+    log.write("%d %s\n" % (n, hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()))
+if os.environ.get("STOP_AT") == "file %d" % n:
+    open(os.path.join(d, "blocked.tmp"), "w").write(str(os.getpid()))
+    os.rename(os.path.join(d, "blocked.tmp"), os.path.join(d, "blocked"))
+    for _ in range(3000):
+        if os.path.exists(os.path.join(d, "release")):
+            break
+        time.sleep(0.02)
+sys.stdout.buffer.write(data)
+"#;
+        let hook = r#"#!/bin/sh
+refs=$(cat)
+[ "$1" = prepared ] || exit 0
+printf '%s\n' "$refs" | grep -q ' HEAD$' || exit 0
+n=$(( $(cat "$STOP_DIR/head.count" 2>/dev/null || echo 0) + 1 ))
+echo $n > "$STOP_DIR/head.count"
+echo "$n $PWD" >> "$STOP_DIR/head.log"
+if [ "$STOP_AT" = "head $n" ]; then
+    echo $$ > "$STOP_DIR/blocked.tmp" && mv "$STOP_DIR/blocked.tmp" "$STOP_DIR/blocked"
+    i=0
+    while [ ! -e "$STOP_DIR/release" ] && [ $i -lt 3000 ]; do sleep 0.02; i=$((i + 1)); done
+fi
+exit 0
+"#;
+        for (path, text) in [
+            (scripts.join("slow-filter"), filter),
+            (scripts.join("hooks/reference-transaction"), hook),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        Stopper { scripts }
+    }
+
+    /// The environment that sends a run through the stops, stopping at
+    /// `at`, on top of the fixture's.
+    fn env(&self, stop: &Stop, at: Option<Point>) -> Vec<(String, String)> {
+        std::fs::create_dir_all(&stop.dir).unwrap();
+        let filter = self.scripts.join("slow-filter").display().to_string();
+        let settings = [
+            ("maintenance.auto", "false".to_string()),
+            (
+                "core.attributesFile",
+                self.scripts.join("attributes").display().to_string(),
+            ),
+            ("filter.slow.smudge", filter),
+            ("core.hooksPath", self.scripts.join("hooks").display().to_string()),
+        ];
+        let mut env = vec![("GIT_CONFIG_COUNT".to_string(), (settings.len() + 1).to_string())];
+        for (i, (key, value)) in settings.iter().enumerate() {
+            env.push((format!("GIT_CONFIG_KEY_{}", i + 1), key.to_string()));
+            env.push((format!("GIT_CONFIG_VALUE_{}", i + 1), value.clone()));
+        }
+        let at = match at {
+            Some(Point::File(k)) => format!("file {k}"),
+            Some(Point::Head(k)) => format!("head {k}"),
+            None => String::new(),
+        };
+        env.push(("STOP_DIR".to_string(), stop.dir.display().to_string()));
+        env.push(("STOP_AT".to_string(), at));
+        env
+    }
+
+    /// The command for the tool with `args` in `dir`, in a process group of
+    /// its own, going through the stops, and stopping at `at`.
+    fn command(
+        &self,
+        fx: &Fixture,
+        dir: &Path,
+        args: &[&str],
+        stop: &Stop,
+        at: Option<Point>,
+    ) -> std::process::Command {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = fx.cmd(dir);
+        cmd.envs(self.env(stop, at));
+        cmd.args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .process_group(0);
+        cmd
+    }
+}
+
+impl Stop {
+    /// Waits until the run is stopped (returns the stopped process's pid),
+    /// or has ended without reaching the stop (`None`).
+    fn reached(&self, run: &mut std::process::Child) -> Option<u32> {
+        let started = Instant::now();
+        loop {
+            if let Ok(pid) = std::fs::read_to_string(self.dir.join("blocked")) {
+                return Some(pid.trim().parse().unwrap());
+            }
+            if run.try_wait().unwrap().is_some() {
+                return None;
+            }
+            assert!(
+                started.elapsed().as_secs() < 60,
+                "the run neither stopped nor ended"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
+    fn release(&self) {
+        std::fs::write(self.dir.join("release"), "").unwrap();
+    }
+
+    /// The lines of `file.log` or `head.log`.
+    fn log(&self, kind: &str) -> Vec<String> {
+        std::fs::read_to_string(self.dir.join(format!("{kind}.log")))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// The `sync` scenario of the kill-at-every-k test: after `checkout --sync
+/// app`, app pins liba at LIBA_D3, so liba, base and liba's submodules move
+/// (one cloned).
+fn sync_scenario(fx: &Fixture) -> Vec<(&'static str, String)> {
+    fx.ok(&["checkout", "--sync", "app"]);
+    pin_app(fx, &fx.ws.join("app"), fx.id("LIBA_D3"), fx.id("LIBB_2"));
+    vec![
+        ("app", fx.head("app")),
+        ("liba", fx.id("LIBA_D3").to_string()),
+        ("libb", fx.id("LIBB_2").to_string()),
+        ("base", fx.id("BASE_4").to_string()),
+    ]
+}
+
+/// `kill -9` of the whole process group in the middle of a checkout —
+/// before each file any checkout of the run writes, and as each of them
+/// moves HEAD once the index is written — then one plain rerun: every
+/// project and submodule at its commit, `git status` empty, no lock file.
+/// A checkout cut short leaves files of the new commit over the old index,
+/// which git takes for local changes and refuses to overwrite; the rerun
+/// puts exactly those back first.
+#[test]
+fn a_checkout_killed_half_way_through_its_files_heals_with_one_rerun() {
+    let started = Instant::now();
+    let fx = Fixture::new();
+    let expected = sync_scenario(&fx);
+    let stopper = Stopper::new(&fx);
+    let start = fx.tmp.path().join("start");
+    copy_dir(&fx.ws, &start);
+
+    let clean = Stop {
+        dir: fx.tmp.path().join("clean-stop"),
+    };
+    let ws = fx.tmp.path().join("clean");
+    copy_dir(&start, &ws);
+    let status = stopper
+        .command(&fx, &ws.join("app"), &["-j", "1", "sync"], &clean, None)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    healed(&fx, &ws, &expected).unwrap_or_else(|e| panic!("the clean run: {e}"));
+    let files = clean.log("file");
+    let heads = clean.log("head");
+    assert!(files.len() >= 8 && heads.len() >= 4, "{files:?} {heads:?}");
+    let points: Vec<Point> = (1..=files.len())
+        .map(Point::File)
+        .chain((1..=heads.len()).map(Point::Head))
+        .collect();
+
+    let next = AtomicUsize::new(0);
+    let failures = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                while let Some(&at) = points.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let label = match at {
+                        Point::File(k) => format!("file-{k}"),
+                        Point::Head(k) => format!("head-{k}"),
+                    };
+                    let ws = fx.tmp.path().join(&label);
+                    copy_dir(&start, &ws);
+                    let stop = Stop {
+                        dir: fx.tmp.path().join(format!("{label}-stop")),
+                    };
+                    let mut run = stopper
+                        .command(&fx, &ws.join("app"), &["-j", "1", "sync"], &stop, Some(at))
+                        .spawn()
+                        .unwrap();
+                    let reached = stop.reached(&mut run);
+                    kill_group(run.id());
+                    run.wait().unwrap();
+                    let out = fx.run(&ws.join("app"), &["sync"]);
+                    let result = if reached.is_none() {
+                        Err("the run did not reach its stop".to_string())
+                    } else if !out.status.success() {
+                        Err(format!("the rerun failed: {}", text(&out)))
+                    } else {
+                        healed(&fx, &ws, &expected)
+                    };
+                    let at_what = match at {
+                        Point::File(k) => files[k - 1].clone(),
+                        Point::Head(k) => heads[k - 1].clone(),
+                    };
+                    match result {
+                        Ok(()) => {
+                            let _ = std::fs::remove_dir_all(&ws);
+                        }
+                        Err(e) => failures.lock().unwrap().push(format!(
+                            "killed at {at:?} ({at_what}):\n  {e}\n  rerun said: {}",
+                            stderr(&out).trim().replace('\n', "\n    ")
+                        )),
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} of {} checkouts cut short did not heal with one rerun:\n{}",
+        failures.len(),
+        points.len(),
+        failures.join("\n")
+    );
+    eprintln!(
+        "{} checkouts cut short, each healed, in {:.1?}",
+        points.len(),
+        started.elapsed()
+    );
+}
+
+/// Where `sync` in `ws`'s app writes the file `path` of `project` at the
+/// commit `key`: the [`Point`] before it, found by a run on a copy of `ws`.
+fn before_writing(
+    fx: &Fixture,
+    stopper: &Stopper,
+    ws: &Path,
+    (project, key, path): (&str, &str, &str),
+) -> Point {
+    let blob = fx.git(
+        &fx.remote(project),
+        &["rev-parse", &format!("{}:{path}", fx.id(key))],
+    );
+    let probe = Stop {
+        dir: fx.tmp.path().join("probe-stop"),
+    };
+    let probe_ws = fx.tmp.path().join("probe");
+    copy_dir(ws, &probe_ws);
+    assert!(stopper
+        .command(fx, &probe_ws.join("app"), &["-j", "1", "sync"], &probe, None)
+        .status()
+        .unwrap()
+        .success());
+    let k = probe
+        .log("file")
+        .iter()
+        .position(|l| l.ends_with(&format!(" {blob}")))
+        .unwrap_or_else(|| panic!("{project}'s {path} is not written: {:?}", probe.log("file")))
+        + 1;
+    std::fs::remove_dir_all(&probe_ws).unwrap();
+    Point::File(k)
+}
+
+/// Runs `sync` in `ws`'s app under `stopper`, stopped before `file` (see
+/// [`before_writing`]) is written, and `kill -9`s its process group
+/// there. Returns the killed run's pid.
+fn kill_before_writing(fx: &Fixture, stopper: &Stopper, ws: &Path, file: (&str, &str, &str)) -> u32 {
+    let at = before_writing(fx, stopper, ws, file);
+    let stop = Stop {
+        dir: fx.tmp.path().join("stop"),
+    };
+    let mut run = stopper
+        .command(fx, &ws.join("app"), &["-j", "1", "sync"], &stop, Some(at))
+        .spawn()
+        .unwrap();
+    assert!(
+        stop.reached(&mut run).is_some(),
+        "the run did not stop before {file:?}"
+    );
+    kill_group(run.id());
+    run.wait().unwrap();
+    run.id()
+}
+
+/// A file that an interrupted checkout would change, and that someone
+/// changed since (its content is neither commit's), is the user's: the
+/// rerun puts back only what git itself wrote, keeps that file and says
+/// so, and git then refuses to move the dep over it, as over any local
+/// change. Once the user has put the change aside, the next sync finishes.
+#[test]
+fn a_file_changed_since_a_checkout_was_cut_short_is_kept_and_reported() {
+    let fx = Fixture::new();
+    let expected = sync_scenario(&fx);
+    let stopper = Stopper::new(&fx);
+    // liba's checkout of LIBA_D3 writes .gitmodules, liba.txt and
+    // sync_deps.py, in that order: stopped before the last, the first two
+    // hold LIBA_D3's content and the last is missing.
+    let killed = kill_before_writing(&fx, &stopper, &fx.ws, ("liba", "LIBA_D3", "sync_deps.py"));
+    let liba = fx.ws.join("liba");
+    assert_eq!(
+        raw_git(&fx, &liba, &["status", "--porcelain"]),
+        " M .gitmodules\n M liba.txt\n D sync_deps.py\n"
+    );
+    std::fs::write(liba.join("liba.txt"), "my own liba\n").unwrap();
+
+    let out = fx.run(&fx.ws.join("app"), &["-j", "1", "sync"]);
+    let host = hostname();
+    let shown = |text: &str| {
+        let mut names = vec![
+            (killed.to_string(), "PID".to_string()),
+            (host.clone(), "HOST".to_string()),
+        ];
+        for key in ["LIBA_D3", "LIBA_2", "BASE_2", "BASE_3", "BASE_4", "LIBB_2"] {
+            names.push((fx.id(key).to_string(), key.to_string()));
+            names.push((fx.id(key)[..7].to_string(), key.to_string()));
+        }
+        names.push((fx.ws.display().to_string(), "WS".to_string()));
+        let names: Vec<(&str, &str)> = names.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        common::normalise(text, &names)
+    };
+    assert_eq!(
+        shown(&stderr(&out)),
+        "the previous run (process PID on HOST running `sync`) did not finish; this run picks up where it stopped\n\
+         warning: liba: removed .git/index.lock, a git lock file left by process PID on HOST running `sync`, which \
+         did not finish\n\
+         liba: undid the checkout of LIBA_D3 an interrupted run cut short half way: 2 files put back at LIBA_2, \
+         where HEAD and the index are\n\
+         warning: liba: kept 1 file that the checkout of LIBA_D3 an interrupted run cut short would change, and \
+         that differs from both LIBA_2 and LIBA_D3 (changed since, or being written when the run was stopped): \
+         liba.txt\n\
+         warning: base: using BASE_4 (pinned by liba); libb pins BASE_3\n\
+         liba: checking out LIBA_D3\n\
+         base: checking out BASE_4\n\
+         sync app: 1 moved, 1 already at pin, 1 failed in TIME\n\
+         error: liba: local changes in WS/liba conflict with LIBA_D3; nothing was changed there. Commit or stash \
+         them (`git -C WS/liba stash`), then sync again: `git -c advice.detachedHead=false checkout --quiet \
+         --no-overwrite-ignore --detach LIBA_D3 --` failed in WS/liba (exit status 1)\n\
+         \x20   error: Your local changes to the following files would be overwritten by checkout:\n\
+         \x20   \tliba.txt\n\
+         \x20   Please commit your changes or stash them before you switch branches.\n\
+         \x20   Aborting\n",
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        shown(&common::stdout(&out)),
+        "libb: LIBB_2 (pinned by app), already there\nbase: BASE_4 (pinned by liba), was BASE_2\n"
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(
+        std::fs::read_to_string(liba.join("liba.txt")).unwrap(),
+        "my own liba\n"
+    );
+    assert_eq!(raw_git(&fx, &liba, &["status", "--porcelain"]), " M liba.txt\n");
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+
+    fx.git(&liba, &["stash", "-q"]);
+    let out = fx.run(&fx.ws.join("app"), &["sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    healed(&fx, &fx.ws, &expected).unwrap();
+    assert_eq!(fx.git(&liba, &["show", "stash@{0}:liba.txt"]), "my own liba");
+}
+
+/// `sync` run in `dir` on a pseudo-terminal (util-linux `script`), through
+/// the stops of `stopper`, stopping at `at`; what the terminal receives is
+/// collected.
+struct OnTerminal {
+    script: std::process::Child,
+    keyboard: std::process::ChildStdin,
+    reader: std::thread::JoinHandle<()>,
+}
+
+impl OnTerminal {
+    fn start(fx: &Fixture, stopper: &Stopper, dir: &Path, stop: &Stop, at: Point) -> OnTerminal {
+        use std::io::Read;
+        let line = format!(
+            "stty cols {} rows {} 2>/dev/null; exec '{}' -j 1 sync",
+            common::PTY_COLS,
+            common::PTY_ROWS,
+            common::BIN
+        );
+        let mut cmd = std::process::Command::new("script");
+        cmd.current_dir(dir).args(["-qfec", &line, "/dev/null"]);
+        for (k, v) in fx.cmd(dir).get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        let mut script = cmd
+            .envs(stopper.env(stop, Some(at)))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("util-linux script");
+        let mut output = script.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while matches!(output.read(&mut buf), Ok(n) if n > 0) {}
+        });
+        let keyboard = script.stdin.take().unwrap();
+        OnTerminal {
+            script,
+            keyboard,
+            reader,
+        }
+    }
+
+    fn ctrl_c(&mut self) {
+        use std::io::Write;
+        self.keyboard.write_all(b"\x03").unwrap();
+        self.keyboard.flush().unwrap();
+    }
+
+    fn wait(self) -> Option<i32> {
+        let OnTerminal {
+            mut script,
+            keyboard,
+            reader,
+        } = self;
+        let status = script.wait().unwrap();
+        drop(keyboard);
+        reader.join().unwrap();
+        status.code()
+    }
+}
+
+/// Waits until process `pid` has a SIGINT waiting to be taken (it has it
+/// blocked), or has ended; returns which.
+fn holds_sigint_or_ends(pid: u32) -> &'static str {
+    let started = Instant::now();
+    loop {
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+            return "ended";
+        };
+        let pending = status
+            .lines()
+            .filter(|l| l.starts_with("ShdPnd:") || l.starts_with("SigPnd:"))
+            .filter_map(|l| u64::from_str_radix(l.split_whitespace().nth(1)?, 16).ok())
+            .any(|mask| mask & (1 << (libc::SIGINT - 1)) != 0);
+        let state = status.lines().find(|l| l.starts_with("State:")).unwrap_or("");
+        if pending {
+            return "holds SIGINT";
+        }
+        if state.contains("zombie") {
+            return "ended";
+        }
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "process {pid} neither took nor held the Ctrl-C"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Ctrl-C on a terminal reaches the tool and every git it runs at once.
+/// A checkout that is writing a dep's files does not take it (it would
+/// stop half way, leaving the files of two commits): the tool lets it
+/// finish, then exits with 130 and releases the lock; the dep is at its
+/// new commit with a clean tree, and the rerun has only the rest to do.
+#[test]
+fn ctrl_c_on_a_terminal_lets_a_checkout_writing_files_finish() {
+    let fx = Fixture::new();
+    let expected = sync_scenario(&fx);
+    let stopper = Stopper::new(&fx);
+    // base's checkout of BASE_4 writes base.txt, then include/base_3.h.
+    let at = before_writing(&fx, &stopper, &fx.ws, ("base", "BASE_4", "include/base_3.h"));
+    let stop = Stop {
+        dir: fx.tmp.path().join("stop"),
+    };
+    let mut terminal = OnTerminal::start(&fx, &stopper, &fx.ws.join("app"), &stop, at);
+    let filter = stop
+        .reached(&mut terminal.script)
+        .expect("the run stops in base's checkout");
+    terminal.ctrl_c();
+    let what = holds_sigint_or_ends(filter);
+    stop.release();
+    assert_eq!(terminal.wait(), Some(130));
+    assert_eq!(
+        what, "holds SIGINT",
+        "the checkout's processes took the Ctrl-C themselves"
+    );
+    assert_eq!(fx.head("base"), fx.id("BASE_4"));
+    assert_eq!(raw_git(&fx, &fx.ws.join("base"), &["status", "--porcelain"]), "");
+    assert!(!fx.ws.join(LOCK).exists(), "the lock was not released");
+
+    let out = fx.run(&fx.ws.join("app"), &["sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    healed(&fx, &fx.ws, &expected).unwrap();
+}
+
+/// A checkout still writing 5 s after Ctrl-C (a smudge filter that hangs)
+/// is ended like any git (SIGTERM; git removes its lock files) and is then
+/// cut short: the lock file keeps the run's record, and the next run puts
+/// back the one file git had written and finishes the sync.
+#[test]
+fn a_checkout_still_running_5_s_after_ctrl_c_is_ended_and_put_right_by_the_next_run() {
+    let fx = Fixture::new();
+    let expected = sync_scenario(&fx);
+    let stopper = Stopper::new(&fx);
+    let at = before_writing(&fx, &stopper, &fx.ws, ("base", "BASE_4", "include/base_3.h"));
+    let stop = Stop {
+        dir: fx.tmp.path().join("stop"),
+    };
+    let mut terminal = OnTerminal::start(&fx, &stopper, &fx.ws.join("app"), &stop, at);
+    stop.reached(&mut terminal.script)
+        .expect("the run stops in base's checkout");
+    let tool: u32 = std::fs::read_to_string(fx.ws.join(LOCK))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("pid="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let interrupted = Instant::now();
+    terminal.ctrl_c();
+    assert_eq!(terminal.wait(), Some(130));
+    let waited = interrupted.elapsed();
+    stop.release();
+    assert!(
+        waited.as_secs_f64() >= 4.5,
+        "it waited only {waited:?} for the checkout"
+    );
+    assert_eq!(fx.head("base"), fx.id("BASE_2"));
+    assert_eq!(
+        raw_git(&fx, &fx.ws.join("base"), &["status", "--porcelain"]),
+        " M base.txt\n"
+    );
+    assert!(lock_files(&fx.ws.join("base")).is_empty(), "git left its lock");
+
+    let out = fx.run(&fx.ws.join("app"), &["-j", "1", "sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let mut names = vec![
+        (tool.to_string(), "PID".to_string()),
+        (hostname(), "HOST".to_string()),
+    ];
+    for key in ["BASE_2", "BASE_3", "BASE_4"] {
+        names.push((fx.id(key)[..7].to_string(), key.to_string()));
+    }
+    let names: Vec<(&str, &str)> = names.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    // git ended on SIGTERM and removed its own lock files: none is left
+    // for this run to remove.
+    assert_eq!(
+        common::normalise(&stderr(&out), &names),
+        "the previous run (process PID on HOST running `sync`) did not finish; this run picks up where it \
+         stopped\n\
+         base: undid the checkout of BASE_4 an interrupted run cut short half way: 1 file put back at BASE_2, \
+         where HEAD and the index are\n\
+         warning: base: using BASE_4 (pinned by liba); libb pins BASE_3\n\
+         base: checking out BASE_4\n\
+         sync app: 1 moved, 2 already at pin in TIME\n",
+        "{}",
+        text(&out)
+    );
+    healed(&fx, &fx.ws, &expected).unwrap();
+}
+
+/// Ctrl-C on a terminal ends a transfer at once: the git the tool started,
+/// and the ssh it runs, take the Ctrl-C themselves, as when run by hand,
+/// and git cleans up after itself. (They once inherited the tool's
+/// blocked signals: they went on waiting for the server, and the run
+/// killed git 5 s later, leaving its lock files.) The ssh here is a
+/// stand-in that never answers; git runs it without a shell (`GIT_SSH`),
+/// so it takes signals as git was started to.
+#[test]
+fn ctrl_c_on_a_terminal_ends_a_transfer_at_once() {
+    use std::os::unix::fs::PermissionsExt;
+    let fx = Fixture::new();
+    let stop = Stop {
+        dir: fx.tmp.path().join("stop"),
+    };
+    std::fs::create_dir_all(&stop.dir).unwrap();
+    let ssh = fx.tmp.path().join("silent-ssh");
+    std::fs::write(
+        &ssh,
+        format!(
+            "#!/usr/bin/env python3\nimport os, time\nd = {:?}\n\
+             open(d + '/blocked.tmp', 'w').write(str(os.getpid()))\n\
+             os.rename(d + '/blocked.tmp', d + '/blocked')\n\
+             for _ in range(3000):\n    if os.path.exists(d + '/release'):\n        break\n    time.sleep(0.02)\n",
+            stop.dir.display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&ssh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let registry = fx.tmp.path().join("ssh.toml");
+    std::fs::write(
+        &registry,
+        "include_default = false\n[repos.remote]\nro_url = \"ssh://git.example.invalid/remote.git\"\n",
+    )
+    .unwrap();
+
+    let line = format!(
+        "stty cols {} rows {} 2>/dev/null; exec '{}' checkout remote",
+        common::PTY_COLS,
+        common::PTY_ROWS,
+        common::BIN
+    );
+    let mut cmd = std::process::Command::new("script");
+    cmd.current_dir(&fx.ws).args(["-qfec", &line, "/dev/null"]);
+    for (k, v) in fx.cmd(&fx.ws).get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let mut script = cmd
+        .env("OPENXLA_WORKSPACE_REGISTRY", &registry)
+        .env("GIT_SSH", &ssh)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("util-linux script");
+    stop.reached(&mut script).expect("the clone starts ssh");
+    let interrupted = Instant::now();
+    {
+        use std::io::Write;
+        let keyboard = script.stdin.as_mut().unwrap();
+        keyboard.write_all(b"\x03").unwrap();
+        keyboard.flush().unwrap();
+    }
+    let status = script.wait().unwrap();
+    let took = interrupted.elapsed();
+    stop.release();
+    assert_eq!(status.code(), Some(130));
+    assert!(took.as_secs_f64() < 3.0, "the run ended {took:?} after Ctrl-C");
+    assert!(
+        !fx.ws.join(LOCK).exists(),
+        "the lock file kept a run that had to kill its git"
+    );
+    let left: Vec<String> = std::fs::read_dir(&fx.ws)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".openxla_workspace.json")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -195,7 +195,7 @@ pub fn lock_workspace(
     command: &str,
 ) -> Result<crate::workspace::WorkspaceLock> {
     let lock = workspace.lock(command)?;
-    if let Err(e) = crate::recover::after_previous_run(workspace, registry, &lock, &ctx.reporter) {
+    if let Err(e) = crate::recover::after_previous_run(workspace, registry, &ctx.git, &lock, &ctx.reporter) {
         lock.give_back();
         return Err(e);
     }

@@ -556,6 +556,24 @@ pub fn run_counted(
     status.signal() == Some(9)
 }
 
+/// `kill -9` of process group `group` (a run started with a process
+/// group of its own, and every process it started), and waits until
+/// every one of them has ended.
+pub fn kill_group(group: u32) {
+    // SAFETY: sends SIGKILL to a process group this test started.
+    unsafe {
+        libc::kill(-(group as libc::pid_t), libc::SIGKILL);
+    }
+    let started = Instant::now();
+    while group_runs(group) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "process group {group} did not end"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Whether a process of process group `group` still runs (an orphan that
 /// has ended but not yet been reaped by init does not: init may reap only
 /// once a second, which would otherwise dominate these tests' time).
