@@ -343,37 +343,6 @@ build_liba_daily() {
 	done <"$GIT_LOG"
 }
 
-# move_submodule REPO_DIR PATH COMMIT: record the submodule at PATH at COMMIT.
-move_submodule() {
-	git_q -C "$1/$2" -c advice.detachedHead=false checkout -q --detach "$3"
-	git_q -C "$1" add -- "$2"
-}
-
-build_liba_daily() {
-	local w=$WORK/liba n=0 sha
-	git_q -C "$w" checkout -q -b daily
-	move_submodule "$w" third_party/subx "$SUBX_3"
-	move_submodule "$w" third_party/suby "$SUBY_1"
-	commit "$w" "liba: daily 1: subx forward, suby back"
-	move_submodule "$w" third_party/subx "$SUBX_1"
-	write_pin_file "$w" "base=$BASE_4"
-	commit "$w" "liba: daily 2: subx back, base moves"
-	add_submodule "$w" third_party/subz subz "$SUBZ_2"
-	commit "$w" "liba: daily 3: add subz"
-	git_q -C "$w" rm -q third_party/suby
-	commit "$w" "liba: daily 4: remove suby"
-	move_submodule "$w" third_party/subz "$SUBZ_3"
-	move_submodule "$w" third_party/subx "$SUBX_2"
-	write_pin_file "$w" "base=$BASE_2"
-	commit "$w" "liba: daily 5: subz and subx forward, base back"
-	git_q -C "$w" push -q "$DIR/git/liba.git" daily
-	git -C "$w" rev-list --reverse main..daily >"$GIT_LOG"
-	while read -r sha; do
-		n=$((n + 1))
-		printf -v "LIBA_D$n" '%s' "$sha"
-	done <"$GIT_LOG"
-}
-
 write_registry() {
 	cat >"$DIR/registry.toml" <<EOF
 # Fixture organisation made by scripts/fixture-org.sh

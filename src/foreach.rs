@@ -81,7 +81,13 @@ pub fn run(command: &[OsString], target: &Target, output: Output) -> std::io::Re
     let (program, args) = command
         .split_first()
         .ok_or_else(|| std::io::Error::other("no command given"))?;
-    let mut expr = duct::cmd(program, args).dir(&target.dir).unchecked();
+    // The user's command takes Ctrl-C itself, as when run by hand (the
+    // tool's own threads keep the signals blocked, and children would
+    // inherit that).
+    let mut expr = duct::cmd(program, args)
+        .dir(&target.dir)
+        .unchecked()
+        .before_spawn(|child| crate::interrupt::child_signals(child, false));
     expr = crate::git::without_repository_env(expr);
     for (name, value) in target.variables() {
         expr = expr.env(name, value);

@@ -441,7 +441,7 @@ impl Git {
         GitCommand::new(repo, args).with_progress_at(1)
     }
 
-    /// `git -c advice.detachedHead=false checkout --quiet --no-overwrite-ignore --detach SHA --`
+    /// `git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet --no-overwrite-ignore --detach SHA --`
     pub fn checkout_detached_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
         GitCommand::new(
             repo,
@@ -449,6 +449,9 @@ impl Git {
                 "-c",
                 "advice.detachedHead=false",
                 "checkout",
+                // Submodules are the tool's own step (a user's
+                // `submodule.recurse=true` would move them here, unchecked).
+                "--no-recurse-submodules",
                 // Nothing on stderr when it works: a run killed meanwhile
                 // must not take git down with it half way (SIGPIPE).
                 "--quiet",
@@ -463,7 +466,7 @@ impl Git {
         .letting_finish()
     }
 
-    /// `git -c advice.detachedHead=false checkout --quiet --force --detach SHA --`:
+    /// `git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet --force --detach SHA --`:
     /// writes the files of `commit` into a repository that has no index
     /// (see [`Git::lacks_working_tree`]). Nothing in such a tree is the
     /// user's: no file of it was ever tracked, and the files there were
@@ -477,6 +480,7 @@ impl Git {
                 "-c",
                 "advice.detachedHead=false",
                 "checkout",
+                "--no-recurse-submodules",
                 "--quiet",
                 "--force",
                 "--detach",
@@ -487,12 +491,23 @@ impl Git {
         .letting_finish()
     }
 
-    /// `git checkout --quiet --force HEAD --`: write the working tree of a clone
+    /// `git checkout --no-recurse-submodules --quiet --force HEAD --`: write the working tree of a clone
     /// made without one (`--no-checkout`), staying on the branch HEAD
     /// names; `--force` for the reason [`Git::checkout_overwriting_cmd`]
     /// gives.
     pub fn populate_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["checkout", "--quiet", "--force", "HEAD", "--"]).letting_finish()
+        GitCommand::new(
+            repo,
+            [
+                "checkout",
+                "--no-recurse-submodules",
+                "--quiet",
+                "--force",
+                "HEAD",
+                "--",
+            ],
+        )
+        .letting_finish()
     }
 
     /// `git update-ref -m MSG refs/openxla-workspace/pin SHA`: records that

@@ -984,7 +984,7 @@ fn a_file_changed_since_a_checkout_was_cut_short_is_kept_and_reported() {
          base: checking out BASE_4\n\
          sync app: 1 moved, 1 already at pin, 1 failed in TIME\n\
          error: liba: local changes in WS/liba conflict with LIBA_D3; nothing was changed there. Commit or stash \
-         them (`git -C WS/liba stash`), then sync again: `git -c advice.detachedHead=false checkout --quiet \
+         them (`git -C WS/liba stash`), then sync again: `git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet \
          --no-overwrite-ignore --detach LIBA_D3 --` failed in WS/liba (exit status 1)\n\
          \x20   error: Your local changes to the following files would be overwritten by checkout:\n\
          \x20   \tliba.txt\n\

@@ -439,3 +439,26 @@ fn a_submodule_with_uncommitted_changes_or_a_branch_ahead_is_reported_and_not_mo
     assert_eq!(work_state(&fx, &suby), suby_before);
     assert_eq!(fx.head("liba"), fx.id("LIBA_D1"));
 }
+
+/// A user who set `submodule.recurse=true` in their own config still gets
+/// the tool's checks on submodules: moving a dep never moves its
+/// submodules by the side door of `git checkout`.
+#[test]
+fn a_users_submodule_recurse_setting_does_not_move_submodules_behind_the_checks() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--sync", "app"]);
+    std::fs::write(fx.home.join(".gitconfig"), "[submodule]\n\trecurse = true\n").unwrap();
+    let subx = fx.ws.join("liba/third_party/subx");
+    let mine = commit_files(&fx, &subx, &[("mine.txt", "my work\n")], "my work in subx");
+    let before = work_state(&fx, &subx);
+
+    pin_app(&fx, fx.id("LIBA_D2"), fx.id("LIBB_2"));
+    let out = fx.run(&fx.ws.join("app"), &["sync"]);
+    let err = fails(&out);
+    assert!(
+        err.contains(&format!("error: liba: submodule third_party/subx is at {mine}")),
+        "{err}"
+    );
+    assert_eq!(work_state(&fx, &subx), before);
+    assert_eq!(fx.head("liba"), fx.id("LIBA_D2"));
+}

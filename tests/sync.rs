@@ -447,7 +447,7 @@ fn sync_dry_run_prints_the_resolution_and_changes_nothing() {
     );
     assert!(
         plan.contains(&format!(
-            "git -c advice.detachedHead=false checkout --quiet --no-overwrite-ignore --detach {} --",
+            "git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet --no-overwrite-ignore --detach {} --",
             fx.id("LIBA_2")
         )),
         "{plan}"

@@ -341,7 +341,9 @@ impl Pip {
         // credentials), minus what would point a git it starts elsewhere.
         // (The locale stays: pip has no translations, and Python takes its
         // text encoding from it.)
-        let expr = duct::cmd(&cmd.program, &cmd.args).dir(&cmd.dir);
+        let expr = duct::cmd(&cmd.program, &cmd.args)
+            .dir(&cmd.dir)
+            .before_spawn(|child| crate::interrupt::child_signals(child, false));
         let out = crate::git::without_repository_env(expr)
             .env("PIP_NO_INPUT", "1")
             .stdin_null()
