@@ -172,6 +172,16 @@ pub fn schedules(current: &OsStr) -> Vec<CompletionCandidate> {
     matching(current, names)
 }
 
+/// Candidates for a setting of `config` (its name, with what it sets).
+pub fn config_keys(current: &OsStr) -> Vec<CompletionCandidate> {
+    let current = current.to_string_lossy();
+    crate::settings::Key::ALL
+        .iter()
+        .filter(|k| k.name().starts_with(current.as_ref()))
+        .map(|k| CompletionCandidate::new(k.name()).help(Some(k.about().into())))
+        .collect()
+}
+
 /// What a completion needs to know: the words typed, the workspace around
 /// the current folder and the registry in effect there.
 struct Typed {

@@ -131,6 +131,10 @@ struct Document<'a> {
     projects: &'a [Row],
     /// Pin files that could not be read.
     problems: Vec<crate::json::Problem>,
+    /// The settings in effect: `{KEY: {"value": ..., "source": ...}}`.
+    settings: serde_json::Value,
+    /// The projects the workspace remembers as checked out by name.
+    roots: Vec<String>,
 }
 
 /// Runs `status`; returns the exit status.
@@ -198,6 +202,8 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
             at_pins,
             projects: &rows,
             problems: problems.iter().map(crate::json::Problem::from).collect(),
+            settings: ctx.settings.to_json(),
+            roots: ctx.roots().iter().map(|r| r.to_string()).collect(),
         };
         crate::json::print_document("status", code == 0, &document);
     } else {
@@ -207,6 +213,10 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
             );
         }
         print!("{}", render_table(&rows, &ctx.paint));
+        if !ctx.reporter.is_quiet() {
+            let settings = ctx.settings.render(&ctx.roots());
+            print!("\n{}", escape_control(&settings, true));
+        }
     }
     if code != 0 && !off.is_empty() {
         ctx.reporter.note(&format!("not as pinned: {}", off.join(", ")));
