@@ -321,7 +321,8 @@ fn json_documents_of_checkout_sync_pin_roll_and_list() {
             "deps",
             "conflicts",
             "unpinned",
-            "failures"
+            "failures",
+            "roots"
         ]
     );
     assert!(

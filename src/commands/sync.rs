@@ -593,7 +593,6 @@ fn record(
     let roots: Vec<String> = roots.iter().map(|r| r.name.to_string()).collect();
     let mut value = serde_json::json!({
         "project": project,
-        "roots": roots,
         "ok": failures.is_empty(),
         "dry_run": commands.is_some(),
         "deps": deps,
@@ -604,5 +603,6 @@ fn record(
     if let Some(commands) = commands {
         value["commands"] = commands.into();
     }
+    value["roots"] = roots.into();
     ctx.syncs.lock().unwrap_or_else(|e| e.into_inner()).push(value);
 }
