@@ -2476,6 +2476,77 @@ mod tests {
     }
 
     #[test]
+    fn a_file_a_partial_clone_lacks_is_told_from_one_the_commit_lacks() {
+        let commit = CommitId::new(&"c".repeat(40)).unwrap();
+        let (blob, tree) = ("b".repeat(40), "d".repeat(40));
+        let raw = |hex: &str| -> Vec<u8> {
+            (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        let mut entries = b"40000 docs\0".to_vec();
+        entries.extend(raw(&tree));
+        entries.extend(b"100644 sync_deps.py\0");
+        entries.extend(raw(&blob));
+        let found = |kind: &str, contents: Option<Vec<u8>>| BatchAnswer::Found {
+            oid: "e".repeat(40),
+            kind: kind.into(),
+            size: 0,
+            contents,
+        };
+        let commit_object = found(
+            "commit",
+            Some(format!("tree {tree}\nparent x\n\nmsg\n").into_bytes()),
+        );
+        let with_tree = found("tree", Some(entries.clone()));
+        let not_fetched = |id: &str| FileAtCommit::NotFetched {
+            object: CommitId::new(id).unwrap(),
+        };
+        // blob:none: the tree lists the file, its contents are not here.
+        assert_eq!(
+            file_at_commit(
+                &commit,
+                &commit_object,
+                &with_tree,
+                &BatchAnswer::Missing,
+                "sync_deps.py"
+            ),
+            not_fetched(&blob)
+        );
+        // A file the commit does not have, or that is a folder there.
+        for name in ["setup.py", "docs"] {
+            assert_eq!(
+                file_at_commit(&commit, &commit_object, &with_tree, &BatchAnswer::Missing, name),
+                FileAtCommit::Absent
+            );
+        }
+        // tree:0: no tree at all; the commit names it.
+        assert_eq!(
+            file_at_commit(
+                &commit,
+                &commit_object,
+                &BatchAnswer::Missing,
+                &BatchAnswer::Missing,
+                "sync_deps.py"
+            ),
+            not_fetched(&tree)
+        );
+        assert_eq!(
+            file_at_commit(
+                &commit,
+                &commit_object,
+                &with_tree,
+                &found("blob", Some(b"x".to_vec())),
+                "sync_deps.py"
+            ),
+            FileAtCommit::Contents(b"x".to_vec())
+        );
+        // A tree cut short is read as far as it goes.
+        assert_eq!(tree_entry(&entries[..20], "sync_deps.py", 20), None);
+    }
+
+    #[test]
     fn only_mirror_tips_not_kept_yet_are_kept() {
         let (a, b, c) = ("a".repeat(40), "b".repeat(40), "c".repeat(40));
         let listing = format!(

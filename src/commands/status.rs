@@ -261,6 +261,18 @@ pub(crate) fn pins_in_force(
         ctx.reporter
             .warn(&format!("{}: {:#}", failure.project, failure.error));
     }
+    // Read locally only: a pin not fetched yet, or a partial clone without
+    // the pin file at the pin, hides the pins below it.
+    for dep in &resolution.unresolved_below {
+        if let Some(chosen) = resolution.chosen.iter().find(|c| &c.dep == dep) {
+            ctx.reporter.note(&format!(
+                "{dep}: its own pins at {} are not known here: that commit or its {} has not been fetched \
+                 (`sync` fetches it)",
+                chosen.commit.short(),
+                pinfile::FILE_NAME
+            ));
+        }
+    }
     let chosen = resolution
         .chosen
         .into_iter()
