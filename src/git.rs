@@ -446,9 +446,21 @@ impl Git {
         GitCommand::new(repo, ["remote", "set-url", "origin", url.as_str()])
     }
 
-    /// `git submodule update --quiet --init --checkout [--depth=N --recommend-shallow] [--filter=SPEC]
-    /// [--reference=MIRROR [--dissociate]] -- PATH`: clones one (uninitialised) submodule and checks
-    /// out the commit recorded for it. `--checkout` overrides any `update =
+    /// `git submodule --quiet init -- PATH...`: records the URLs of the
+    /// given submodules in the superproject's configuration (relative ones
+    /// resolved against its origin), before [`Git::submodule_update_cmd`]
+    /// clones them. One process for all: the clones that follow run in
+    /// parallel, and would otherwise all write that configuration at once.
+    pub fn submodule_init_cmd(repo: &Path, paths: &[String]) -> GitCommand {
+        let mut args: Vec<OsString> = vec!["submodule".into(), "--quiet".into(), "init".into(), "--".into()];
+        args.extend(paths.iter().map(OsString::from));
+        GitCommand::new(repo, args)
+    }
+
+    /// `git submodule update --quiet --checkout [--depth=N --recommend-shallow] [--filter=SPEC]
+    /// [--reference=MIRROR [--dissociate]] -- PATH`: clones one submodule (made
+    /// known by [`Git::submodule_init_cmd`]) and checks out the commit
+    /// recorded for it. `--checkout` overrides any `update =
     /// rebase|merge|none|!command` a `.gitmodules` from someone else's
     /// repository sets. One submodule per process, so that each is one of
     /// the `--jobs` git processes (`git submodule update --jobs=N` would run
@@ -458,7 +470,6 @@ impl Git {
             "submodule".into(),
             "update".into(),
             "--quiet".into(),
-            "--init".into(),
             "--checkout".into(),
         ];
         if let Some(depth) = opts.depth {
@@ -914,19 +925,21 @@ impl Git {
         self.run(&Self::submodule_update_cmd(repo, path, opts))
     }
 
+    /// Records the URLs of the submodules at `paths`; see
+    /// [`Git::submodule_init_cmd`].
+    pub fn submodule_init(&self, repo: &Path, paths: &[String]) -> GitResult<()> {
+        self.run(&Self::submodule_init_cmd(repo, paths))
+    }
+
     /// The URLs git will clone the submodules at `paths` of `repo` from,
-    /// by path: `git submodule init` records them (relative URLs resolved
-    /// against the superproject's origin, as `git submodule update --init`
-    /// does), then they are read from the configuration, with the names
-    /// `.gitmodules` gives the paths. Paths without a URL are left out.
+    /// by path, once [`Git::submodule_init`] has recorded them: read from
+    /// the configuration, with the names `.gitmodules` gives the paths.
+    /// Paths without a URL are left out.
     pub fn submodule_urls(
         &self,
         repo: &Path,
         paths: &[String],
     ) -> GitResult<std::collections::BTreeMap<String, String>> {
-        let mut init: Vec<OsString> = vec!["submodule".into(), "--quiet".into(), "init".into(), "--".into()];
-        init.extend(paths.iter().map(OsString::from));
-        self.run(&GitCommand::new(repo, init))?;
         let list = |args: &[&str]| -> GitResult<Vec<(String, String)>> {
             let out = self.spawn(&GitCommand::new(repo, args))?;
             match out.status.code() {

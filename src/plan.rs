@@ -409,8 +409,9 @@ impl fmt::Display for Step {
                     reference: cache.as_ref().map(|_| PathBuf::from("<MIRROR>")),
                     dissociate: cache.as_ref().is_some_and(|c| c.dissociate),
                 };
+                let init = Git::submodule_init_cmd(repo, &["<PATH>...".to_string()]);
                 let cmd = Git::submodule_update_cmd(repo, "<PATH>", &clone);
-                write!(f, "{cmd}  (each submodule not initialised, one process each")?;
+                write!(f, "{init}\n  then {cmd}  (each submodule not initialised, one process each")?;
                 if cache.is_some() {
                     write!(f, ", <MIRROR> being its cache mirror, brought up to date first")?;
                 }

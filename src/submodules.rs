@@ -132,6 +132,7 @@ impl Update<'_> {
             ));
             options.filter = None;
         }
+        self.git.submodule_init(self.repo, paths)?;
         let urls = match self.cache {
             Some(_) => {
                 options.depth = None;
