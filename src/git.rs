@@ -457,10 +457,11 @@ impl Git {
         GitCommand::new(repo, args)
     }
 
-    /// `git submodule update --quiet --checkout [--depth=N --recommend-shallow] [--filter=SPEC]
+    /// `git submodule update --quiet --init --checkout [--depth=N --recommend-shallow] [--filter=SPEC]
     /// [--reference=MIRROR [--dissociate]] -- PATH`: clones one submodule (made
-    /// known by [`Git::submodule_init_cmd`]) and checks out the commit
-    /// recorded for it. `--checkout` overrides any `update =
+    /// known by [`Git::submodule_init_cmd`], so that `--init`, which
+    /// `--filter` needs, finds nothing left to write) and checks out the
+    /// commit recorded for it. `--checkout` overrides any `update =
     /// rebase|merge|none|!command` a `.gitmodules` from someone else's
     /// repository sets. One submodule per process, so that each is one of
     /// the `--jobs` git processes (`git submodule update --jobs=N` would run
@@ -470,6 +471,7 @@ impl Git {
             "submodule".into(),
             "update".into(),
             "--quiet".into(),
+            "--init".into(),
             "--checkout".into(),
         ];
         if let Some(depth) = opts.depth {

@@ -411,7 +411,10 @@ impl fmt::Display for Step {
                 };
                 let init = Git::submodule_init_cmd(repo, &["<PATH>...".to_string()]);
                 let cmd = Git::submodule_update_cmd(repo, "<PATH>", &clone);
-                write!(f, "{init}\n  then {cmd}  (each submodule not initialised, one process each")?;
+                write!(
+                    f,
+                    "{init}\n  then {cmd}  (each submodule not initialised, one process each"
+                )?;
                 if cache.is_some() {
                     write!(f, ", <MIRROR> being its cache mirror, brought up to date first")?;
                 }

@@ -277,7 +277,9 @@ fn checkout_dry_run_prints_the_plan_and_changes_nothing() {
     assert!(
         plan.contains("liba: (in ")
             && plan.contains("git submodule --quiet init -- '<PATH>...'\n  then (in ")
-            && plan.contains("git submodule update --quiet --checkout --depth=1 --recommend-shallow -- '<PATH>'"),
+            && plan.contains(
+                "git submodule update --quiet --init --checkout --depth=1 --recommend-shallow -- '<PATH>'"
+            ),
         "{plan}"
     );
     common::assert_unchanged(&before, &fx.snapshot());

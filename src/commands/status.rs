@@ -264,7 +264,9 @@ pub(crate) fn pins_in_force(
     // Read locally only: a pin not fetched yet, or a partial clone without
     // the pin file at the pin, hides the pins below it.
     for dep in &resolution.unresolved_below {
-        if let Some(chosen) = resolution.chosen.iter().find(|c| &c.dep == dep) {
+        let chosen = resolution.chosen.iter().find(|c| &c.dep == dep);
+        // A missing dep shows as such; its pins are not the question.
+        if let Some(chosen) = chosen.filter(|c| !matches!(c.state, crate::resolve::DepState::WouldClone)) {
             ctx.reporter.note(&format!(
                 "{dep}: its own pins at {} are not known here: that commit or its {} has not been fetched \
                  (`sync` fetches it)",
