@@ -206,7 +206,15 @@ impl Typed {
         let explicit_file = typed
             .value_of("--registry")
             .map(PathBuf::from)
-            .or_else(|| std::env::var_os("OPENXLA_WORKSPACE_REGISTRY").map(PathBuf::from));
+            .or_else(|| std::env::var_os("OPENXLA_WORKSPACE_REGISTRY").map(PathBuf::from))
+            .or_else(|| {
+                // The registry the workspace remembers.
+                let workspace = typed.workspace.as_ref()?;
+                crate::settings::WorkspaceSettings::load(workspace.root())
+                    .ok()?
+                    .stored
+                    .registry
+            });
         typed.registry = registry::load(&Sources {
             workspace_file: typed.workspace.as_ref().and_then(|w| w.registry_file()),
             explicit_file,

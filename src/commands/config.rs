@@ -17,12 +17,15 @@ pub fn run(ctx: &Context, args: &ConfigArgs) -> Result<i32> {
     let key = |name: &str| Key::parse(name).map_err(|e| anyhow!("{e}"));
     if let Some(name) = &args.unset {
         let key = key(name)?;
+        let lock = workspace.lock("config --unset")?;
         let mut settings = WorkspaceSettings::load_except(root, Some(key))?;
         let was = settings.stored.get(key);
         settings.stored.unset(key);
         if was.is_some() {
             settings.save(root)?;
         }
+        // What an interrupted run left for the next one to clean up stays.
+        lock.give_back();
         if ctx.json {
             crate::json::print_document(
                 "config",
@@ -39,6 +42,7 @@ pub fn run(ctx: &Context, args: &ConfigArgs) -> Result<i32> {
     match (&args.key, &args.value) {
         (Some(name), Some(value)) => {
             let key = key(name)?;
+            let lock = workspace.lock("config")?;
             let mut settings = WorkspaceSettings::load_except(root, Some(key))?;
             let was = settings.stored.get(key);
             settings
@@ -52,6 +56,7 @@ pub fn run(ctx: &Context, args: &ConfigArgs) -> Result<i32> {
                 })?;
             }
             settings.save(root)?;
+            lock.give_back();
             let now = settings.stored.get(key);
             if ctx.json {
                 crate::json::print_document(
