@@ -27,9 +27,10 @@ pub struct Cli {
     #[arg(short = 'V', long)]
     pub version: bool,
 
-    /// Run at most N git processes at a time [default: 8; foreach: 1].
+    /// Run at most N git processes at a time, submodule clones included
+    /// [default: the workspace's `jobs`, else 8; foreach: 1].
     #[arg(short = 'j', long, global = true, value_name = "N", help_heading = GLOBAL,
-          value_parser = clap::value_parser!(u16).range(1..=256))]
+          env = "OPENXLA_WORKSPACE_JOBS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,
 
     /// A registry file layered over the default and the workspace's own.
@@ -67,6 +68,11 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    /// The global options whose value came from their environment variable
+    /// rather than the command line (`jobs`, `registry`, `cache_dir`).
+    #[arg(skip)]
+    pub from_env: Vec<&'static str>,
 }
 
 /// The global options that mean something to `command`; its `--help` and
@@ -84,7 +90,8 @@ fn globals_of(command: &str) -> &'static [&'static str] {
     ];
     match command {
         "checkout" | "sync" | "roll" => ALL,
-        "init" => &["verbose", "dry_run", "color"],
+        "init" => &["jobs", "registry", "verbose", "dry_run", "cache_dir", "color"],
+        "config" => &["jobs", "registry", "cache_dir", "color"],
         "pin" | "foreach" => &["jobs", "registry", "verbose", "quiet", "dry_run", "color"],
         "status" => &["jobs", "registry", "verbose", "quiet", "color"],
         "diff" | "grep" => &["jobs", "registry", "verbose", "color"],
@@ -124,7 +131,18 @@ pub fn command() -> clap::Command {
 pub fn parse(args: Vec<OsString>) -> Cli {
     let mut cmd = command();
     let matches = cmd.clone().get_matches_from(args);
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit());
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit());
+    // A global option may be given after the command: its source is in the
+    // command's matches then.
+    let sub = matches.subcommand().map(|(_, m)| m);
+    for id in ["jobs", "registry", "cache_dir"] {
+        let source = sub
+            .and_then(|m| m.value_source(id))
+            .or_else(|| matches.value_source(id));
+        if source == Some(clap::parser::ValueSource::EnvVariable) {
+            cli.from_env.push(id);
+        }
+    }
     if cli.command.is_none() && !cli.version {
         cmd.error(
             clap::error::ErrorKind::MissingSubcommand,
@@ -138,9 +156,11 @@ pub fn parse(args: Vec<OsString>) -> Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Make the current folder a workspace.
-    #[command(after_help = "Example:\n  mkdir openxla && cd openxla && openxla-workspace init")]
-    Init,
+    /// Make the current folder a workspace, remembering the settings given.
+    #[command(
+        after_help = "The settings given are remembered by the workspace (see `openxla-workspace config`).\n\nExamples:\n  mkdir openxla && cd openxla && openxla-workspace init\n  openxla-workspace init --ro --filter blob:none --jobs 16 --cache-dir ~/.cache/openxla"
+    )]
+    Init(InitArgs),
 
     /// Clone projects and their dependencies into the workspace.
     #[command(
@@ -194,12 +214,34 @@ pub enum Command {
         shell: Shell,
     },
 
+    /// Show or change the settings the workspace remembers.
+    #[command(after_help = CONFIG_HELP)]
+    Config(ConfigArgs),
+
     /// Show the registry: projects, URLs, deps, schedules and where each is defined.
     #[command(
         after_help = "Examples:\n  openxla-workspace list\n  openxla-workspace --registry my-projects.toml list --json"
     )]
     List(ListArgs),
 }
+
+const CONFIG_HELP: &str = "\
+Settings (each also a flag, and an environment variable, that win for one run):
+  registry   a registry file layered over the others      --registry   $OPENXLA_WORKSPACE_REGISTRY
+  ro         clone from the read-only URLs (true/false)   --ro         $OPENXLA_WORKSPACE_RO
+  filter     partial clones: blob:none, tree:0 or none    --filter     $OPENXLA_WORKSPACE_FILTER
+  depth      only the last N commits (0: full history)    --depth      $OPENXLA_WORKSPACE_DEPTH
+  jobs       git processes at a time (1 to 256)           --jobs       $OPENXLA_WORKSPACE_JOBS
+  cache-dir  a shared object cache                        --cache-dir  $OPENXLA_WORKSPACE_CACHE
+A flag wins over the variable, which wins over the workspace's setting, which
+wins over the default. The workspace also remembers the projects checked out by
+name (its roots), which `sync` at the top of the workspace syncs.
+
+Examples:
+  openxla-workspace config
+  openxla-workspace config filter blob:none
+  openxla-workspace config jobs
+  openxla-workspace config --unset cache-dir";
 
 const ROLL_HELP: &str = "\
 A schedule is a list of actions in the registry, applied in order:
@@ -243,6 +285,51 @@ Examples:
   echo 'source <(openxla-workspace completions zsh)' >> ~/.zshrc
   openxla-workspace completions fish > ~/.config/fish/completions/openxla-workspace.fish";
 
+/// Options of `init`: the settings to remember (besides the global
+/// `--registry`, `--jobs` and `--cache-dir`).
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Remember: clone from the read-only URLs.
+    #[arg(long)]
+    pub ro: bool,
+
+    /// Remember: partial clones, blob:none or tree:0.
+    #[arg(long, value_name = "SPEC", value_parser = parse_filter)]
+    pub filter: Option<FilterSpec>,
+
+    /// Remember: clone and fetch only the last N commits (0 = full history).
+    #[arg(long, value_name = "N")]
+    pub depth: Option<u32>,
+}
+
+/// Options of `config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The setting to show or change (registry, ro, filter, depth, jobs, cache-dir).
+    #[arg(value_name = "KEY", add = ArgValueCompleter::new(complete::config_keys))]
+    pub key: Option<String>,
+
+    /// Its new value.
+    #[arg(value_name = "VALUE", requires = "key")]
+    pub value: Option<String>,
+
+    /// Forget the setting KEY.
+    #[arg(long, value_name = "KEY", conflicts_with_all = ["key", "value"],
+          add = ArgValueCompleter::new(complete::config_keys))]
+    pub unset: Option<String>,
+
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+/// A `--filter` value: a filter, or `none` for full clones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FilterSpec(pub Option<crate::types::Filter>);
+
+fn parse_filter(s: &str) -> Result<FilterSpec, String> {
+    crate::types::Filter::parse(s).map(FilterSpec)
+}
+
 /// Options of `checkout`.
 #[derive(Debug, Args)]
 pub struct CheckoutArgs {
@@ -265,10 +352,15 @@ pub struct CheckoutArgs {
     #[arg(long)]
     pub sync: bool,
 
-    /// With --sync: clone and fetch only the last N commits (0 = full
-    /// history); pinned commits are then fetched by id.
-    #[arg(long, value_name = "N", requires = "sync")]
+    /// Clone and fetch only the last N commits (0 = full history); with
+    /// --sync, deps are made from their pinned commits alone.
+    #[arg(long, value_name = "N")]
     pub depth: Option<u32>,
+
+    /// Partial clones: blob:none (file contents fetched when checked out)
+    /// or tree:0 (trees too); none for full clones. Submodules too.
+    #[arg(long, value_name = "SPEC", value_parser = parse_filter)]
+    pub filter: Option<FilterSpec>,
 
     #[command(flatten)]
     pub json: JsonArg,
@@ -324,6 +416,11 @@ pub struct SyncArgs {
     /// Fetch (and clone) only the last N commits (0 = full history).
     #[arg(long, value_name = "N")]
     pub depth: Option<u32>,
+
+    /// Clone missing deps (and submodules) partially: blob:none or tree:0;
+    /// none for full clones.
+    #[arg(long, value_name = "SPEC", value_parser = parse_filter)]
+    pub filter: Option<FilterSpec>,
 
     /// Clone missing deps from their read-only URLs.
     #[arg(long)]

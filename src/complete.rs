@@ -172,6 +172,16 @@ pub fn schedules(current: &OsStr) -> Vec<CompletionCandidate> {
     matching(current, names)
 }
 
+/// Candidates for a setting of `config` (its name, with what it sets).
+pub fn config_keys(current: &OsStr) -> Vec<CompletionCandidate> {
+    let current = current.to_string_lossy();
+    crate::settings::Key::ALL
+        .iter()
+        .filter(|k| k.name().starts_with(current.as_ref()))
+        .map(|k| CompletionCandidate::new(k.name()).help(Some(k.about().into())))
+        .collect()
+}
+
 /// What a completion needs to know: the words typed, the workspace around
 /// the current folder and the registry in effect there.
 struct Typed {
@@ -196,7 +206,15 @@ impl Typed {
         let explicit_file = typed
             .value_of("--registry")
             .map(PathBuf::from)
-            .or_else(|| std::env::var_os("OPENXLA_WORKSPACE_REGISTRY").map(PathBuf::from));
+            .or_else(|| std::env::var_os("OPENXLA_WORKSPACE_REGISTRY").map(PathBuf::from))
+            .or_else(|| {
+                // The registry the workspace remembers.
+                let workspace = typed.workspace.as_ref()?;
+                crate::settings::WorkspaceSettings::load(workspace.root())
+                    .ok()?
+                    .stored
+                    .registry
+            });
         typed.registry = registry::load(&Sources {
             workspace_file: typed.workspace.as_ref().and_then(|w| w.registry_file()),
             explicit_file,

@@ -194,9 +194,14 @@ fn run_step<'a>(
             git.run(&Git::init_cmd(parent, partial, commit))?;
             git.run(&Git::add_origin_cmd(partial, url))?;
         }
-        Step::Fetch { repo, commit, depth } => {
+        Step::Fetch {
+            repo,
+            commit,
+            depth,
+            filter,
+        } => {
             reporter.event(project, &format!("fetching {}", commit.short()));
-            git.fetch_commit(repo, commit, *depth)?;
+            git.fetch_commit(repo, commit, *depth, *filter)?;
         }
         Step::Checkout { repo, commit, force } => {
             if !force {
@@ -243,6 +248,8 @@ fn run_step<'a>(
             repo,
             exclude,
             depth,
+            filter,
+            cache,
             force,
         } => crate::submodules::Update {
             git,
@@ -252,6 +259,8 @@ fn run_step<'a>(
             repo,
             exclude,
             depth: *depth,
+            filter: *filter,
+            cache: cache.as_deref(),
             force: *force,
         }
         .run()?,

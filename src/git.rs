@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::prompt::answers::MAX_REFUSALS;
 use crate::prompt::{Ticket, Verdict};
 use crate::text::escape_control;
-use crate::types::{BranchName, CommitId, RemoteUrl};
+use crate::types::{BranchName, CommitId, Filter, RemoteUrl};
 
 mod worktree;
 pub use worktree::{IndexEntry, TreeChange, TreeEntry};
@@ -32,6 +32,52 @@ pub struct Git {
     /// On a terminal, where git's and ssh's credential prompts go (see
     /// [`crate::prompt`]).
     prompts: Option<std::sync::Arc<crate::prompt::Prompts>>,
+    /// The most git processes running at once (`--jobs`); none without.
+    cap: Option<std::sync::Arc<ProcessCap>>,
+}
+
+/// A counting semaphore over the git processes of a run: every process the
+/// runner starts holds one permit while it runs, so however many threads
+/// ask (projects in parallel, and the submodules of each in parallel), at
+/// most `--jobs` git processes run at once.
+#[derive(Debug)]
+pub struct ProcessCap {
+    max: usize,
+    running: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+impl ProcessCap {
+    /// A cap of `max` processes (at least one).
+    pub fn new(max: usize) -> ProcessCap {
+        ProcessCap {
+            max: max.max(1),
+            running: std::sync::Mutex::new(0),
+            freed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Waits for a free permit and takes it; it is given back when the
+    /// returned guard is dropped.
+    fn acquire(&self) -> Permit<'_> {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        while *running >= self.max {
+            running = self.freed.wait(running).unwrap_or_else(|e| e.into_inner());
+        }
+        *running += 1;
+        Permit(self)
+    }
+}
+
+/// One running git process's place under the [`ProcessCap`].
+struct Permit<'a>(&'a ProcessCap);
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let mut running = self.0.running.lock().unwrap_or_else(|e| e.into_inner());
+        *running -= 1;
+        self.0.freed.notify_one();
+    }
 }
 
 /// A git command line and the folder it runs in, as data: plans print these
@@ -50,6 +96,13 @@ pub struct GitCommand {
     /// The [`CheckoutLog`] records of the checkouts this command makes,
     /// told when it ends.
     intents: Vec<u64>,
+    /// Whether git may fetch missing objects from a partial clone's
+    /// promisor remote while it runs. Only commands that are meant to reach
+    /// the network (clones, fetches) and checkouts (which need the files'
+    /// contents) may; every query runs with `GIT_NO_LAZY_FETCH=1`, so that
+    /// reading a partial clone never opens a connection behind the tool's
+    /// back.
+    lazy_fetch: bool,
 }
 
 /// What went wrong running git.
@@ -82,6 +135,9 @@ pub const CHECKED_OUT_REF: &str = "refs/openxla-workspace/pin";
 /// 2.25 is the oldest release it is tested against in spirit of the
 /// distributions still in use (Ubuntu 20.04 ships 2.25).
 pub const MIN_VERSION: (u32, u32) = (2, 25);
+
+/// The first git whose `submodule update` takes `--filter`.
+pub const SUBMODULE_FILTER_VERSION: (u32, u32) = (2, 36);
 
 /// `Some(text)` when `text` (what `git --version` printed) names a git
 /// older than [`MIN_VERSION`]; text that is no version is given the benefit
@@ -199,6 +255,22 @@ pub struct CloneOptions {
     /// `--no-local`: clone a local path through the transport, so nothing
     /// is hard-linked and `--reference` alone supplies the objects.
     pub no_local: bool,
+    /// `--filter=SPEC`: a partial clone, which git records as the clone's
+    /// own setting (a promisor remote).
+    pub filter: Option<Filter>,
+}
+
+/// How [`Git::submodule_update_cmd`] clones a submodule.
+#[derive(Clone, Debug, Default)]
+pub struct SubmoduleClone {
+    /// `--depth=N --recommend-shallow`.
+    pub depth: Option<u32>,
+    /// `--filter=SPEC` (git 2.36 and later).
+    pub filter: Option<Filter>,
+    /// `--reference=MIRROR`: borrow objects from a cache mirror.
+    pub reference: Option<PathBuf>,
+    /// `--dissociate`: copy the borrowed objects instead.
+    pub dissociate: bool,
 }
 
 impl GitCommand {
@@ -213,6 +285,7 @@ impl GitCommand {
             progress_at: None,
             lets_finish: false,
             intents: Vec::new(),
+            lazy_fetch: false,
         }
     }
 
@@ -224,9 +297,18 @@ impl GitCommand {
     }
 
     /// Marks a network command whose progress git can report with
-    /// `--progress` inserted at `index` (used only when shown live).
+    /// `--progress` inserted at `index` (used only when shown live). Being
+    /// on the network, it may also fetch missing objects lazily.
     fn with_progress_at(mut self, index: usize) -> GitCommand {
         self.progress_at = Some(index);
+        self.lazy_fetch = true;
+        self
+    }
+
+    /// Lets git fetch objects a partial clone lacks while this command runs
+    /// (see [`GitCommand::lazy_fetch`]).
+    fn fetching_lazily(mut self) -> GitCommand {
+        self.lazy_fetch = true;
         self
     }
 
@@ -275,6 +357,9 @@ impl Git {
         }
         if opts.no_checkout {
             args.push("--no-checkout".into());
+        }
+        if let Some(filter) = opts.filter {
+            args.push(format!("--filter={filter}").into());
         }
         if opts.no_local {
             args.push("--no-local".into());
@@ -380,17 +465,27 @@ impl Git {
         GitCommand::new(repo, ["remote", "set-url", "origin", url.as_str()])
     }
 
-    /// `git submodule update --quiet --init --checkout [--depth N --recommend-shallow] [--jobs N] -- PATH...`:
-    /// clones the given (uninitialised) submodules and checks out the
-    /// commits recorded for them. `--checkout` overrides any `update =
+    /// `git submodule --quiet init -- PATH...`: records the URLs of the
+    /// given submodules in the superproject's configuration (relative ones
+    /// resolved against its origin), before [`Git::submodule_update_cmd`]
+    /// clones them. One process for all: the clones that follow run in
+    /// parallel, and would otherwise all write that configuration at once.
+    pub fn submodule_init_cmd(repo: &Path, paths: &[String]) -> GitCommand {
+        let mut args: Vec<OsString> = vec!["submodule".into(), "--quiet".into(), "init".into(), "--".into()];
+        args.extend(paths.iter().map(OsString::from));
+        GitCommand::new(repo, args)
+    }
+
+    /// `git submodule update --quiet --init --checkout [--depth=N --recommend-shallow] [--filter=SPEC]
+    /// [--reference=MIRROR [--dissociate]] -- PATH`: clones one submodule (made
+    /// known by [`Git::submodule_init_cmd`], so that `--init`, which
+    /// `--filter` needs, finds nothing left to write) and checks out the
+    /// commit recorded for it. `--checkout` overrides any `update =
     /// rebase|merge|none|!command` a `.gitmodules` from someone else's
-    /// repository sets.
-    pub fn submodule_update_cmd(
-        repo: &Path,
-        paths: &[String],
-        shallow: Option<u32>,
-        jobs: usize,
-    ) -> GitCommand {
+    /// repository sets. One submodule per process, so that each is one of
+    /// the `--jobs` git processes (`git submodule update --jobs=N` would run
+    /// N clones under one) and can borrow from its own cache mirror.
+    pub fn submodule_update_cmd(repo: &Path, path: &str, opts: &SubmoduleClone) -> GitCommand {
         let mut args: Vec<OsString> = vec![
             "submodule".into(),
             "update".into(),
@@ -398,23 +493,43 @@ impl Git {
             "--init".into(),
             "--checkout".into(),
         ];
-        if let Some(depth) = shallow {
+        if let Some(depth) = opts.depth {
             args.push(format!("--depth={depth}").into());
             args.push("--recommend-shallow".into());
         }
-        if jobs > 1 {
-            args.push(format!("--jobs={jobs}").into());
+        if let Some(filter) = opts.filter {
+            args.push(format!("--filter={filter}").into());
+        }
+        if let Some(mirror) = &opts.reference {
+            let mut arg = OsString::from("--reference=");
+            arg.push(mirror);
+            args.push(arg);
+            if opts.dissociate {
+                args.push("--dissociate".into());
+            }
         }
         args.push("--".into());
-        args.extend(paths.iter().map(OsString::from));
+        args.push(path.into());
         GitCommand::new(repo, args).with_progress_at(2)
     }
 
-    /// `git fetch [--depth N] origin SHA`: fetch exactly one commit by id.
-    pub fn fetch_commit_cmd(repo: &Path, commit: &CommitId, depth: Option<u32>) -> GitCommand {
+    /// `git fetch [--depth N] [--filter=SPEC] origin SHA`: fetch exactly
+    /// one commit by id. `filter` is for a repository the tool has just
+    /// made: git then records it as the repository's own, as a clone with
+    /// `--filter` would. A partial clone's later fetches use the filter it
+    /// records without being told.
+    pub fn fetch_commit_cmd(
+        repo: &Path,
+        commit: &CommitId,
+        depth: Option<u32>,
+        filter: Option<Filter>,
+    ) -> GitCommand {
         let mut args: Vec<OsString> = vec!["fetch".into(), "--no-tags".into()];
         if let Some(depth) = depth {
             args.push(format!("--depth={depth}").into());
+        }
+        if let Some(filter) = filter {
+            args.push(format!("--filter={filter}").into());
         }
         args.push("origin".into());
         args.push(commit.as_str().into());
@@ -441,6 +556,28 @@ impl Git {
         GitCommand::new(repo, args).with_progress_at(1)
     }
 
+    /// `git -c fetch.negotiationAlgorithm=noop fetch --no-tags --recurse-submodules=no
+    /// --filter=blob:none origin OID...`: fetches the named objects (a tree,
+    /// a file's contents) into a partial clone that lacks them, as git's own
+    /// lazy fetch would, but as one visible step: a wanted tree comes with
+    /// the trees under it and no file contents, a wanted blob by itself.
+    pub fn fetch_objects_cmd(repo: &Path, objects: &[CommitId]) -> GitCommand {
+        let mut args: Vec<OsString> = [
+            "-c",
+            "fetch.negotiationAlgorithm=noop",
+            "fetch",
+            "--no-tags",
+            "--recurse-submodules=no",
+            "--filter=blob:none",
+            "origin",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
+        args.extend(objects.iter().map(|o| OsString::from(o.as_str())));
+        GitCommand::new(repo, args).with_progress_at(3)
+    }
+
     /// `git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet --no-overwrite-ignore --detach SHA --`
     pub fn checkout_detached_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
         GitCommand::new(
@@ -464,6 +601,8 @@ impl Git {
             ],
         )
         .letting_finish()
+        // A partial clone fetches the files' contents it lacks.
+        .fetching_lazily()
     }
 
     /// `git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet --force --detach SHA --`:
@@ -489,6 +628,7 @@ impl Git {
             ],
         )
         .letting_finish()
+        .fetching_lazily()
     }
 
     /// `git checkout --no-recurse-submodules --quiet --force HEAD --`: write the working tree of a clone
@@ -508,6 +648,7 @@ impl Git {
             ],
         )
         .letting_finish()
+        .fetching_lazily()
     }
 
     /// `git update-ref -m MSG refs/openxla-workspace/pin SHA`: records that
@@ -534,7 +675,20 @@ impl Git {
             no_prompt: !std::io::stdin().is_terminal(),
             version: Default::default(),
             prompts: None,
+            cap: None,
         }
+    }
+
+    /// Caps the git processes running at once at `max` (`--jobs`), across
+    /// every thread that uses this runner or a clone of it.
+    pub fn with_process_cap(mut self, max: usize) -> Git {
+        self.cap = Some(std::sync::Arc::new(ProcessCap::new(max)));
+        self
+    }
+
+    /// Waits for a place under the process cap, if there is one.
+    fn permit(&self) -> Option<Permit<'_>> {
+        self.cap.as_deref().map(ProcessCap::acquire)
     }
 
     /// On a terminal, sends git's and ssh's credential prompts to the
@@ -557,8 +711,8 @@ impl Git {
             return Err(self.failure(&cmd, &out));
         }
         let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        let too_old = self.version.get_or_init(|| too_old(&version)).clone();
-        match too_old {
+        let known = self.version.get_or_init(|| Some(version)).clone();
+        match known.as_deref().and_then(too_old) {
             Some(found) => Err(GitError {
                 dir: cmd.dir.clone(),
                 command: cmd.command_line(),
@@ -602,6 +756,12 @@ impl Git {
     /// The version text when git is older than [`MIN_VERSION`]; asks git at
     /// most once per run.
     fn too_old(&self) -> Option<String> {
+        self.version_text().and_then(|text| too_old(&text))
+    }
+
+    /// What `git --version` printed; asks git at most once per run (and
+    /// not at all after [`Git::check_installed`]).
+    fn version_text(&self) -> Option<String> {
         self.version
             .get_or_init(|| {
                 let cmd = Self::version_cmd();
@@ -611,9 +771,25 @@ impl Git {
                     .stdout_capture()
                     .stderr_null();
                 let out = self.run_tracked(&cmd, expr).ok()?;
-                too_old(String::from_utf8_lossy(&out.stdout).trim())
+                Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
             })
             .clone()
+    }
+
+    /// Whether git can clone submodules partially (`git submodule update
+    /// --filter`, from git 2.36). A git whose version cannot be read is
+    /// taken to be able to.
+    pub fn filters_submodules(&self) -> bool {
+        self.version_text()
+            .and_then(|text| parse_version(&text))
+            .is_none_or(|found| found >= SUBMODULE_FILTER_VERSION)
+    }
+
+    /// `git version X.Y.Z`, for messages.
+    pub fn version_for_messages(&self) -> String {
+        self.version_text()
+            .map(|t| escape_control(&t, false).into_owned())
+            .unwrap_or_else(|| "this git".into())
     }
 
     /// Runs a command, discarding stdout.
@@ -692,6 +868,7 @@ impl Git {
     /// The end of the checkouts it makes is told to the [`CheckoutLog`]
     /// while it still counts as running (see [`checkouts_ended`]).
     fn run_tracked(&self, cmd: &GitCommand, expr: duct::Expression) -> GitResult<std::process::Output> {
+        let _permit = self.permit();
         if crate::interrupt::is_interrupted() {
             return Err(self.spawn_error(cmd, interrupted()));
         }
@@ -723,6 +900,13 @@ impl Git {
             .unchecked()
             .before_spawn(move |child| crate::interrupt::child_signals(child, shielded));
         let expr = in_c_locale(without_repository_env(expr));
+        // Queries never fetch what a partial clone lacks (git 2.44 and
+        // later honour this; an older git ignores it).
+        let expr = if cmd.lazy_fetch {
+            expr
+        } else {
+            expr.env("GIT_NO_LAZY_FETCH", "1")
+        };
         let expr = if self.no_prompt {
             expr.env("GIT_TERMINAL_PROMPT", "0")
         } else {
@@ -786,34 +970,93 @@ impl Git {
         self.run(&Self::clone_cmd(parent, url, dest, opts))
     }
 
-    /// Initialises and updates the given submodules of `repo`. Each
-    /// submodule is given with the commit the superproject records
-    /// for it: git checks that out last, in a new clone (or a repository
-    /// left in `.git/modules` by an earlier removal), and those checkouts
-    /// are recorded in the [`CheckoutLog`] first, as the tool's own are.
+    /// Clones the uninitialised submodule at `path` of `repo` and checks
+    /// out `commit`, the commit the superproject records for it (see
+    /// [`Git::submodule_update_cmd`]). That checkout is recorded in the
+    /// [`CheckoutLog`] first, as the tool's own are: git makes it last, in
+    /// a new clone or in a repository an earlier removal left in
+    /// `.git/modules`.
     pub fn submodule_update(
         &self,
         repo: &Path,
-        submodules: &[(String, CommitId)],
-        shallow: Option<u32>,
-        jobs: usize,
+        path: &str,
+        commit: &CommitId,
+        opts: &SubmoduleClone,
     ) -> GitResult<()> {
-        let paths: Vec<String> = submodules.iter().map(|(path, _)| path.clone()).collect();
-        let mut cmd = Self::submodule_update_cmd(repo, &paths, shallow, jobs);
+        let mut cmd = Self::submodule_update_cmd(repo, path, opts);
         if let Some(log) = checkout_log() {
-            for (path, commit) in submodules {
-                let module = git_dir_of(repo).map(|d| d.join("modules").join(path));
-                let from = match module.filter(|m| m.join("HEAD").is_file()) {
-                    Some(module) => self.head_of_git_dir(&module)?,
-                    None => None,
-                };
-                let id = log
-                    .starting(&repo.join(path), from.as_ref(), commit)
-                    .map_err(|e| self.record_error(&cmd, e))?;
-                cmd.intents.extend(id);
-            }
+            let module = git_dir_of(repo).map(|d| d.join("modules").join(path));
+            let from = match module.filter(|m| m.join("HEAD").is_file()) {
+                Some(module) => self.head_of_git_dir(&module)?,
+                None => None,
+            };
+            let id = log
+                .starting(&repo.join(path), from.as_ref(), commit)
+                .map_err(|e| self.record_error(&cmd, e))?;
+            cmd.intents.extend(id);
         }
         self.run(&cmd)
+    }
+
+    /// Records the URLs of the submodules at `paths`; see
+    /// [`Git::submodule_init_cmd`].
+    pub fn submodule_init(&self, repo: &Path, paths: &[String]) -> GitResult<()> {
+        self.run(&Self::submodule_init_cmd(repo, paths))
+    }
+
+    /// The URLs git will clone the submodules at `paths` of `repo` from,
+    /// by path, once [`Git::submodule_init`] has recorded them: read from
+    /// the configuration, with the names `.gitmodules` gives the paths.
+    /// Paths without a URL are left out.
+    pub fn submodule_urls(
+        &self,
+        repo: &Path,
+        paths: &[String],
+    ) -> GitResult<std::collections::BTreeMap<String, String>> {
+        let list = |args: &[&str]| -> GitResult<Vec<(String, String)>> {
+            let out = self.spawn(&GitCommand::new(repo, args))?;
+            match out.status.code() {
+                // 1: no such key at all.
+                Some(0) | Some(1) => Ok(parse_config_z(&String::from_utf8_lossy(&out.stdout))),
+                _ => Err(self.failure(&GitCommand::new(repo, args), &out)),
+            }
+        };
+        let names = list(&[
+            "config",
+            "-z",
+            "-f",
+            ".gitmodules",
+            "--get-regexp",
+            r"^submodule\..*\.path$",
+        ])?;
+        let urls = list(&["config", "-z", "--get-regexp", r"^submodule\..*\.url$"])?;
+        let name_of = |key: &str, suffix: &str| {
+            key.strip_prefix("submodule.")
+                .and_then(|k| k.strip_suffix(suffix))
+                .map(str::to_string)
+        };
+        let mut by_path = std::collections::BTreeMap::new();
+        for (key, path) in names {
+            let Some(name) = name_of(&key, ".path") else {
+                continue;
+            };
+            if !paths.contains(&path) {
+                continue;
+            }
+            if let Some((_, url)) = urls
+                .iter()
+                .find(|(k, _)| name_of(k, ".url").as_deref() == Some(&name))
+            {
+                by_path.insert(path, url.clone());
+            }
+        }
+        Ok(by_path)
+    }
+
+    /// Fetches the named objects into a partial clone; see
+    /// [`Git::fetch_objects_cmd`].
+    pub fn fetch_objects(&self, repo: &Path, objects: &[CommitId]) -> GitResult<()> {
+        self.run(&Self::fetch_objects_cmd(repo, objects))
     }
 
     /// The commit HEAD names in the repository at `git_dir`, if any.
@@ -907,6 +1150,95 @@ pub enum FileAtCommit {
         /// Its size in bytes, as git reported it.
         size: u64,
     },
+    /// A partial clone that lacks what reading the file needs: `object`,
+    /// the commit's top tree (git has no tree of the commit) or the file's
+    /// contents. [`Git::fetch_objects`] brings it.
+    NotFetched {
+        /// The object to fetch.
+        object: CommitId,
+    },
+}
+
+/// The most bytes of a commit or tree object [`Git::probe`] keeps to read
+/// (a commit's header, a top tree's entries).
+pub const MAX_KEPT_OBJECT: u64 = 1 << 20;
+
+/// What the answers of [`Git::probe`] say about `path` at `commit` (which
+/// is present): its contents, that it is too large, that the commit has no
+/// such file, or which object a partial clone must fetch to read it.
+fn file_at_commit(
+    commit: &CommitId,
+    commit_answer: &BatchAnswer,
+    tree: &BatchAnswer,
+    file: &BatchAnswer,
+    path: &str,
+) -> FileAtCommit {
+    match file {
+        BatchAnswer::Found {
+            kind, size, contents, ..
+        } if kind == "blob" => {
+            return match contents {
+                Some(bytes) => FileAtCommit::Contents(bytes.clone()),
+                None => FileAtCommit::TooLarge { size: *size },
+            }
+        }
+        BatchAnswer::Found { .. } => return FileAtCommit::Absent, // a folder, or a submodule
+        BatchAnswer::Missing => {}
+    }
+    match tree {
+        // The commit's tree is here: the file is missing from it, or its
+        // contents are missing from the repository.
+        BatchAnswer::Found {
+            contents: Some(entries),
+            ..
+        } => match tree_entry(entries, path, commit.as_str().len() / 2) {
+            Some((mode, oid)) if mode.starts_with(b"100") => match CommitId::new(&oid) {
+                Ok(object) => FileAtCommit::NotFetched { object },
+                Err(_) => FileAtCommit::Absent,
+            },
+            _ => FileAtCommit::Absent,
+        },
+        BatchAnswer::Found { contents: None, .. } => FileAtCommit::Absent,
+        // No tree: a partial clone without trees (`tree:0`). The commit
+        // names its tree on its first line.
+        BatchAnswer::Missing => {
+            let tree_id = match commit_answer {
+                BatchAnswer::Found {
+                    contents: Some(bytes),
+                    ..
+                } => bytes
+                    .split(|&b| b == b'\n')
+                    .next()
+                    .and_then(|line| line.strip_prefix(b"tree "))
+                    .and_then(|id| std::str::from_utf8(id).ok())
+                    .and_then(|id| CommitId::new(id).ok()),
+                _ => None,
+            };
+            match tree_id {
+                Some(object) => FileAtCommit::NotFetched { object },
+                None => FileAtCommit::Absent,
+            }
+        }
+    }
+}
+
+/// The mode and id (as hex) of the entry `name` in the contents of a tree
+/// object, whose ids are `id_len` bytes (20 for SHA-1, 32 for SHA-256):
+/// `MODE SP NAME NUL ID` per entry.
+fn tree_entry(entries: &[u8], name: &str, id_len: usize) -> Option<(Vec<u8>, String)> {
+    let mut rest = entries;
+    while !rest.is_empty() {
+        let space = rest.iter().position(|&b| b == b' ')?;
+        let nul = space + rest[space..].iter().position(|&b| b == 0)?;
+        let (mode, entry) = (&rest[..space], &rest[space + 1..nul]);
+        let id = rest.get(nul + 1..nul + 1 + id_len)?;
+        if entry == name.as_bytes() {
+            let hex = id.iter().map(|b| format!("{b:02x}")).collect();
+            return Some((mode.to_vec(), hex));
+        }
+        rest = &rest[nul + 1 + id_len..];
+    }
+    None
 }
 
 /// Where a submodule stands against the commit its superproject records.
@@ -944,21 +1276,27 @@ pub struct CommitSummary {
 
 impl Git {
     /// One `git cat-file --batch` that reads HEAD, checks that `commit`
-    /// exists as a commit and reads `path` at it: everything sync needs to
-    /// know about a dep, in one process and without touching the network.
-    /// Memory stays bounded whatever the repository holds: the file is read
-    /// only if git's answer gives it at most `max_file_size` bytes (else
-    /// git is stopped before sending it), and the commit objects asked about
-    /// are read past, never kept.
+    /// exists as a commit and reads `path` (a file at the top of the tree)
+    /// at it: everything sync needs to know about a dep, in one process and
+    /// without touching the network, even in a partial clone (see
+    /// [`GitCommand::lazy_fetch`]). There, what git does not have locally
+    /// is told apart from what the commit does not have by the commit's top
+    /// tree, read in the same process: a file the tree lists but git lacks
+    /// is [`FileAtCommit::NotFetched`], as is every file of a commit whose
+    /// tree git lacks. Memory stays bounded whatever the repository holds:
+    /// the file is read only if git's answer gives it at most
+    /// `max_file_size` bytes (else git is stopped before sending it), and
+    /// the commit and tree are kept only up to [`MAX_KEPT_OBJECT`] bytes.
     pub fn probe(&self, repo: &Path, commit: &CommitId, path: &str, max_file_size: u64) -> GitResult<Probe> {
         use std::io::Read;
         let cmd = GitCommand::new(repo, ["cat-file", "--batch"]);
         // The file comes last: when it is too large, git is stopped before
         // it sends it, and nothing after it could be read.
         let input = format!(
-            "HEAD\n{c}^{{commit}}\n{CHECKED_OUT_REF}^{{commit}}\n{c}:{path}\n",
+            "HEAD\n{c}^{{commit}}\n{CHECKED_OUT_REF}^{{commit}}\n{c}^{{tree}}\n{c}:{path}\n",
             c = commit.as_str()
         );
+        let _permit = self.permit();
         if crate::interrupt::is_interrupted() {
             return Err(self.spawn_error(&cmd, interrupted()));
         }
@@ -981,19 +1319,20 @@ impl Git {
         let mut answers = Vec::new();
         for wanted in [
             BatchContents::Skip,
+            BatchContents::KeepUpTo(MAX_KEPT_OBJECT),
             BatchContents::Skip,
-            BatchContents::Skip,
+            BatchContents::KeepUpTo(MAX_KEPT_OBJECT),
             BatchContents::UpTo(max_file_size),
         ] {
             match read_batch_answer(&mut stream, wanted) {
                 Ok(answer) => answers.push(answer),
-                // git failed before answering all four: its status and
+                // git failed before answering all five: its status and
                 // stderr (below) say why.
                 Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
                 Err(e) => return Err(unexpected(e.to_string())),
             }
         }
-        if let [head, has_commit, marked, file] = answers.as_slice() {
+        if let [head, has_commit, marked, tree, file] = answers.as_slice() {
             if let BatchAnswer::Found { oid, .. } = head {
                 probe.head = CommitId::new(oid).ok();
             }
@@ -1001,19 +1340,8 @@ impl Git {
                 probe.marked = CommitId::new(oid).ok();
             }
             probe.has_commit = matches!(has_commit, BatchAnswer::Found { kind, .. } if kind == "commit");
-            if let (
-                true,
-                BatchAnswer::Found {
-                    kind, size, contents, ..
-                },
-            ) = (probe.has_commit, file)
-            {
-                if kind == "blob" {
-                    probe.file_at_commit = match contents {
-                        Some(bytes) => FileAtCommit::Contents(bytes.clone()),
-                        None => FileAtCommit::TooLarge { size: *size },
-                    };
-                }
+            if probe.has_commit {
+                probe.file_at_commit = file_at_commit(commit, has_commit, tree, file, path);
             }
             if matches!(file, BatchAnswer::Found { contents: None, .. }) {
                 // Too large: stop git rather than read what it would send.
@@ -1030,24 +1358,31 @@ impl Git {
             .map_err(|e| self.spawn_error(&cmd, e))?;
         let output = match reader.try_wait() {
             Ok(Some(output)) => output.clone(),
-            Ok(None) => return Err(unexpected("more than four answers".into())),
+            Ok(None) => return Err(unexpected("more than five answers".into())),
             Err(e) => return Err(self.spawn_error(&cmd, e)),
         };
         if !output.status.success() {
             return Err(self.failure(&cmd, &output));
         }
-        if answers.len() < 4 || !rest.is_empty() {
+        if answers.len() < 5 || !rest.is_empty() {
             return Err(unexpected(format!(
-                "{} answers for four questions",
+                "{} answers for five questions",
                 answers.len()
             )));
         }
         Ok(probe)
     }
 
-    /// Fetches one commit by id from `origin` (no tags, optionally shallow).
-    pub fn fetch_commit(&self, repo: &Path, commit: &CommitId, depth: Option<u32>) -> GitResult<()> {
-        self.run(&Self::fetch_commit_cmd(repo, commit, depth))
+    /// Fetches one commit by id from `origin` (no tags, optionally shallow
+    /// or partial; see [`Git::fetch_commit_cmd`]).
+    pub fn fetch_commit(
+        &self,
+        repo: &Path,
+        commit: &CommitId,
+        depth: Option<u32>,
+        filter: Option<Filter>,
+    ) -> GitResult<()> {
+        self.run(&Self::fetch_commit_cmd(repo, commit, depth, filter))
     }
 
     /// Fetches `origin`'s `branch` into `refs/remotes/origin/BRANCH`.
@@ -1836,6 +2171,7 @@ impl Git {
         use std::io::Read;
         let mut args = cmd.args.clone();
         args.insert(index.min(args.len()), "--progress".into());
+        let _permit = self.permit();
         if crate::interrupt::is_interrupted() {
             return Err(self.spawn_error(cmd, interrupted()));
         }
@@ -2088,6 +2424,8 @@ enum BatchContents {
     /// Keep them if at most this many bytes; otherwise leave them unread
     /// (the stream then stops in the middle of the answer).
     UpTo(u64),
+    /// Keep them if at most this many bytes; otherwise read past them.
+    KeepUpTo(u64),
 }
 
 /// Reads one answer of `git cat-file --batch` from `stream`: a header line
@@ -2135,7 +2473,12 @@ fn read_batch_answer(
             stream.take(size).read_to_end(&mut bytes)?;
             Some(bytes)
         }
-        BatchContents::Skip => {
+        BatchContents::KeepUpTo(max) if size <= max => {
+            let mut bytes = Vec::with_capacity(size as usize);
+            stream.take(size).read_to_end(&mut bytes)?;
+            Some(bytes)
+        }
+        BatchContents::Skip | BatchContents::KeepUpTo(_) => {
             let mut skipped = 0;
             while skipped < size {
                 let n = std::io::copy(&mut stream.take(size - skipped), &mut std::io::sink())?;
@@ -2178,6 +2521,17 @@ fn parse_gitlinks(out: &str) -> Vec<(String, CommitId)> {
                 return None;
             }
             Some((path.to_string(), CommitId::new(oid).ok()?))
+        })
+        .collect()
+}
+
+/// The `KEY NEWLINE VALUE NUL` records of `git config -z --get-regexp`.
+fn parse_config_z(out: &str) -> Vec<(String, String)> {
+    out.split('\0')
+        .filter(|r| !r.is_empty())
+        .map(|record| match record.split_once('\n') {
+            Some((key, value)) => (key.to_string(), value.to_string()),
+            None => (record.to_string(), String::new()),
         })
         .collect()
 }
@@ -2360,6 +2714,77 @@ mod tests {
             }
         );
         assert_eq!(stream.position(), 18, "read only the header");
+    }
+
+    #[test]
+    fn a_file_a_partial_clone_lacks_is_told_from_one_the_commit_lacks() {
+        let commit = CommitId::new(&"c".repeat(40)).unwrap();
+        let (blob, tree) = ("b".repeat(40), "d".repeat(40));
+        let raw = |hex: &str| -> Vec<u8> {
+            (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        let mut entries = b"40000 docs\0".to_vec();
+        entries.extend(raw(&tree));
+        entries.extend(b"100644 sync_deps.py\0");
+        entries.extend(raw(&blob));
+        let found = |kind: &str, contents: Option<Vec<u8>>| BatchAnswer::Found {
+            oid: "e".repeat(40),
+            kind: kind.into(),
+            size: 0,
+            contents,
+        };
+        let commit_object = found(
+            "commit",
+            Some(format!("tree {tree}\nparent x\n\nmsg\n").into_bytes()),
+        );
+        let with_tree = found("tree", Some(entries.clone()));
+        let not_fetched = |id: &str| FileAtCommit::NotFetched {
+            object: CommitId::new(id).unwrap(),
+        };
+        // blob:none: the tree lists the file, its contents are not here.
+        assert_eq!(
+            file_at_commit(
+                &commit,
+                &commit_object,
+                &with_tree,
+                &BatchAnswer::Missing,
+                "sync_deps.py"
+            ),
+            not_fetched(&blob)
+        );
+        // A file the commit does not have, or that is a folder there.
+        for name in ["setup.py", "docs"] {
+            assert_eq!(
+                file_at_commit(&commit, &commit_object, &with_tree, &BatchAnswer::Missing, name),
+                FileAtCommit::Absent
+            );
+        }
+        // tree:0: no tree at all; the commit names it.
+        assert_eq!(
+            file_at_commit(
+                &commit,
+                &commit_object,
+                &BatchAnswer::Missing,
+                &BatchAnswer::Missing,
+                "sync_deps.py"
+            ),
+            not_fetched(&tree)
+        );
+        assert_eq!(
+            file_at_commit(
+                &commit,
+                &commit_object,
+                &with_tree,
+                &found("blob", Some(b"x".to_vec())),
+                "sync_deps.py"
+            ),
+            FileAtCommit::Contents(b"x".to_vec())
+        );
+        // A tree cut short is read as far as it goes.
+        assert_eq!(tree_entry(&entries[..20], "sync_deps.py", 20), None);
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub fn requested(command: &Command) -> Option<&'static str> {
         Command::Status(a) => ("status", &a.json),
         Command::List(a) => ("list", &a.json),
         Command::Foreach(a) => ("foreach", &a.json),
+        Command::Config(a) => ("config", &a.json),
         _ => return None,
     };
     json.json.then_some(name)

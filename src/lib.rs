@@ -21,6 +21,7 @@ pub mod registry;
 pub mod report;
 pub mod resolve;
 pub mod roll;
+pub mod settings;
 pub mod submodules;
 pub mod suggest;
 pub mod text;
@@ -52,7 +53,8 @@ pub fn run(cli: Cli) -> i32 {
             ctx.git.check_installed()?;
         }
         match command {
-            Command::Init => commands::init::run(&ctx),
+            Command::Init(args) => commands::init::run(&ctx, args),
+            Command::Config(args) => commands::config::run(&ctx, args),
             Command::Checkout(args) => commands::checkout::run(&ctx, args),
             Command::Sync(args) => commands::sync::run(&ctx, args),
             Command::Pin(args) => commands::pin::run(&ctx, args),

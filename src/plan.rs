@@ -11,7 +11,7 @@ use regex::Regex;
 use crate::cache::Cache;
 use crate::git::{CloneOptions, Git};
 use crate::registry::Registry;
-use crate::types::{CommitId, RemoteUrl, RepoName};
+use crate::types::{CommitId, Filter, RemoteUrl, RepoName};
 use crate::workspace::Workspace;
 
 /// Depth of submodule clones made by `checkout` (shallow).
@@ -51,6 +51,9 @@ pub enum Step {
         commit: CommitId,
         /// `--depth`.
         depth: Option<u32>,
+        /// `--filter`, for a repository the tool has just made (see
+        /// [`Git::fetch_commit_cmd`]).
+        filter: Option<Filter>,
     },
     /// Move a checkout to `commit`, detached, and record it as checked out
     /// by the tool ([`crate::git::CHECKED_OUT_REF`]). Unless `force`, refuse
@@ -75,6 +78,10 @@ pub enum Step {
         exclude: Vec<Regex>,
         /// `--depth` for the submodule clones, `None` for full history.
         depth: Option<u32>,
+        /// `--filter` for the submodule clones.
+        filter: Option<Filter>,
+        /// Clone submodules borrowing from this object cache's mirrors.
+        cache: Option<Arc<Cache>>,
         /// Move a submodule even if its HEAD is a detached commit no ref
         /// contains.
         force: bool,
@@ -159,8 +166,10 @@ pub struct CheckoutOptions {
     pub exclude_submodule: Vec<Regex>,
     /// The shared object cache, if any.
     pub cache: Option<Arc<Cache>>,
-    /// `--depth N` for the clones (with `checkout --sync --depth N`).
+    /// `--depth N` for the clones.
     pub depth: Option<u32>,
+    /// `--filter` for the clones (and their submodules).
+    pub filter: Option<Filter>,
     /// `checkout --sync`: clone the deps (not the named projects) without
     /// a working tree and leave their submodules, for the sync to write
     /// both once, at the pins. With `--depth` (and no cache), do not clone
@@ -255,6 +264,7 @@ pub fn clone_plan(
         project,
         options.read_only,
         options.depth,
+        options.filter,
         without_tree,
         options.cache.clone(),
     )];
@@ -263,6 +273,8 @@ pub fn clone_plan(
             repo: partial.clone(),
             exclude: options.exclude_submodule.clone(),
             depth: Some(SUBMODULE_DEPTH),
+            filter: options.filter,
+            cache: options.cache.clone(),
             force: false,
         });
     }
@@ -277,12 +289,15 @@ pub fn clone_plan(
 }
 
 /// The clone of `project` (from its read-only URL when `read_only`) into
-/// its temporary folder, `--depth` and `--no-checkout` as given.
+/// its temporary folder, `--depth`, `--filter` and `--no-checkout` as
+/// given. Through the cache the filter does not apply: such a clone
+/// borrows every object from the cache's mirror, which is complete.
 pub fn clone_step(
     workspace: &Workspace,
     project: &crate::registry::Project,
     read_only: bool,
     depth: Option<u32>,
+    filter: Option<Filter>,
     no_checkout: bool,
     cache: Option<Arc<Cache>>,
 ) -> Step {
@@ -292,6 +307,7 @@ pub fn clone_step(
         options: CloneOptions {
             depth,
             no_checkout,
+            filter: if cache.is_some() { None } else { filter },
             ..CloneOptions::default()
         },
         cache,
@@ -317,6 +333,8 @@ pub fn plan_populate(
                     repo,
                     exclude: options.exclude_submodule.clone(),
                     depth: Some(SUBMODULE_DEPTH),
+                    filter: options.filter,
+                    cache: options.cache.clone(),
                     force: false,
                 });
             }
@@ -357,8 +375,13 @@ impl fmt::Display for Step {
                     Git::add_origin_cmd(partial, url)
                 )
             }
-            Step::Fetch { repo, commit, depth } => {
-                write!(f, "{}", Git::fetch_commit_cmd(repo, commit, *depth))
+            Step::Fetch {
+                repo,
+                commit,
+                depth,
+                filter,
+            } => {
+                write!(f, "{}", Git::fetch_commit_cmd(repo, commit, *depth, *filter))
             }
             Step::Checkout { repo, commit, .. } => write!(
                 f,
@@ -373,13 +396,32 @@ impl fmt::Display for Step {
             Step::Mark { repo, commit } => write!(f, "{}", Git::mark_checked_out_cmd(repo, commit)),
             Step::Populate { repo } => write!(f, "{}", Git::populate_cmd(repo)),
             Step::Submodules {
-                repo, exclude, depth, ..
+                repo,
+                exclude,
+                depth,
+                filter,
+                cache,
+                ..
             } => {
-                let cmd = Git::submodule_update_cmd(repo, &["<PATH>...".to_string()], *depth, 1);
+                let clone = crate::git::SubmoduleClone {
+                    depth: if cache.is_some() { None } else { *depth },
+                    filter: *filter,
+                    reference: cache.as_ref().map(|_| PathBuf::from("<MIRROR>")),
+                    dissociate: cache.as_ref().is_some_and(|c| c.dissociate),
+                };
+                let init = Git::submodule_init_cmd(repo, &["<PATH>...".to_string()]);
+                let cmd = Git::submodule_update_cmd(repo, "<PATH>", &clone);
                 write!(
                     f,
-                    "{cmd}  (submodules not initialised; each other one not at its recorded commit gets `git \
-                     checkout --no-overwrite-ignore --detach COMMIT` in it"
+                    "{init}\n  then {cmd}  (each submodule not initialised, one process each"
+                )?;
+                if cache.is_some() {
+                    write!(f, ", <MIRROR> being its cache mirror, brought up to date first")?;
+                }
+                write!(
+                    f,
+                    "; each other one not at its recorded commit gets `git checkout --no-overwrite-ignore \
+                     --detach COMMIT` in it"
                 )?;
                 if !exclude.is_empty() {
                     let res: Vec<&str> = exclude.iter().map(|r| r.as_str()).collect();

@@ -28,6 +28,8 @@ pub struct SyncOptions {
     pub exclude_submodule: Vec<Regex>,
     /// `--depth N` for clones and fetches.
     pub depth: Option<u32>,
+    /// `--filter` for the clones (and new repositories) it makes.
+    pub filter: Option<crate::types::Filter>,
     /// Move a detached HEAD even if that orphans its commit.
     pub force: bool,
     /// Clone missing deps from their read-only URLs.
@@ -182,22 +184,38 @@ impl Resolver<'_> {
     /// Resolves the pins of `root`, whose own pins are `root_pins` (read from
     /// its working tree: the file a developer may just have edited).
     pub fn resolve(&self, root: &Project, root_pins: Pins) -> Resolution {
+        self.resolve_roots(vec![(root, root_pins)])
+    }
+
+    /// Resolves the pins of several roots together (`sync` at the top of
+    /// the workspace): their own pins, read from their working trees, make
+    /// level 0, in the order given, so a dep two roots pin differently is a
+    /// conflict like any other, and the first root's pin wins. A root is
+    /// never moved by another's pin: it is what the user works on.
+    pub fn resolve_roots(&self, roots: Vec<(&Project, Pins)>) -> Resolution {
         let mut res = Resolution::default();
+        let root_names: Vec<RepoName> = roots.iter().map(|(p, _)| p.name.clone()).collect();
         // Pins are followed only along registry deps, so a pin file cannot
         // bring in a project (or a URL) of its own; say so for the file the
         // user is syncing from, where an extra pin is most likely a mistake.
-        for (name, _) in root_pins.pinned() {
-            if !root.deps.contains(name) {
-                self.reporter.warn(&format!(
-                    "{root}'s {} pins {name}, which is not one of {root}'s deps in the registry; ignored",
-                    pinfile::FILE_NAME,
-                    root = root.name
-                ));
+        for (root, root_pins) in &roots {
+            for (name, _) in root_pins.pinned() {
+                if !root.deps.contains(name) {
+                    self.reporter.warn(&format!(
+                        "{root}'s {} pins {name}, which is not one of {root}'s deps in the registry; ignored",
+                        pinfile::FILE_NAME,
+                        root = root.name
+                    ));
+                }
             }
         }
         let mut chosen_at: BTreeMap<RepoName, (CommitId, RepoName)> = BTreeMap::new();
         // The frontier: projects whose pins feed the next level, in order.
-        let mut frontier: Vec<(RepoName, Pins)> = vec![(root.name.clone(), root_pins)];
+        let mut frontier: Vec<(RepoName, Pins)> = roots
+            .into_iter()
+            .map(|(p, pins)| (p.name.clone(), pins))
+            .collect();
+        let mut roots_pinned = std::collections::BTreeSet::new();
         while !frontier.is_empty() {
             // Gather this level's candidates in pinner order, then each
             // pinner's registry dep order; the first pin seen wins.
@@ -207,7 +225,15 @@ impl Resolver<'_> {
                     continue;
                 };
                 for dep in &project.deps {
-                    if dep == &root.name {
+                    if root_names.contains(dep) {
+                        if let Some(commit) = pins.pin(dep) {
+                            if root_names.len() > 1 && roots_pinned.insert((dep.clone(), pinner.clone())) {
+                                self.reporter.warn(&format!(
+                                    "{dep}: a root of the workspace, left as it is ({pinner} pins {})",
+                                    commit.short()
+                                ));
+                            }
+                        }
                         continue;
                     }
                     if let Some(re) = plan::matching(&self.options.exclude_dep, dep.as_str()) {
@@ -311,6 +337,13 @@ impl Resolver<'_> {
             }
             if self.options.fetches_pins_only() {
                 let (partial, probe) = self.fetch_into_new(project, commit, pinned_by)?;
+                let probe = match self.fetch_pin_file(dep, &partial, commit, probe) {
+                    Ok(probe) => probe,
+                    Err(e) => {
+                        exec::remove_partial(&partial);
+                        return Err(e);
+                    }
+                };
                 let pins = read_pins_at(dep, commit, &probe);
                 if pins.is_err() {
                     exec::remove_partial(&partial);
@@ -336,8 +369,21 @@ impl Resolver<'_> {
                     pins: None,
                 });
             }
-            probe = self.fetch_missing(project, &dir, commit, pinned_by)?;
+            probe = self.fetch_missing(project, &dir, commit, pinned_by, None)?;
         }
+        if matches!(probe.file_at_commit, FileAtCommit::NotFetched { .. }) && self.options.dry_run {
+            // A partial clone without the pin file at the pin: its own
+            // pins are not known without the network.
+            return Ok(Present {
+                state: DepState::Present {
+                    head: probe.head,
+                    fresh,
+                    marked: probe.marked,
+                },
+                pins: None,
+            });
+        }
+        let probe = self.fetch_pin_file(dep, &dir, commit, probe)?;
         let pins = read_pins_at(dep, commit, &probe)?;
         Ok(Present {
             state: DepState::Present {
@@ -361,6 +407,7 @@ impl Resolver<'_> {
                     project,
                     self.options.read_only,
                     self.options.depth,
+                    self.options.filter,
                     true,
                     self.options.cache.clone(),
                 ),
@@ -392,7 +439,7 @@ impl Resolver<'_> {
             }],
         };
         exec::run_project(self.git, self.reporter, 1, &init)?;
-        match self.fetch_missing(project, &partial, commit, pinned_by) {
+        match self.fetch_missing(project, &partial, commit, pinned_by, self.options.filter) {
             Ok(probe) => Ok((partial, probe)),
             Err(e) => {
                 exec::remove_partial(&partial);
@@ -401,14 +448,52 @@ impl Resolver<'_> {
         }
     }
 
-    /// Fetches a missing pinned commit by id; if the server refuses requests
-    /// for unadvertised commits, fetches the tracking branch instead.
+    /// Brings into a partial clone what reading the dep's pin file at
+    /// `commit` needs and it lacks ([`FileAtCommit::NotFetched`]): the
+    /// file's contents, or first the commit's trees. One fetch each, by id,
+    /// instead of lazy fetches inside a query.
+    fn fetch_pin_file(
+        &self,
+        dep: &RepoName,
+        dir: &Path,
+        commit: &CommitId,
+        mut probe: Probe,
+    ) -> Result<Probe> {
+        for _ in 0..2 {
+            let FileAtCommit::NotFetched { object } = &probe.file_at_commit else {
+                return Ok(probe);
+            };
+            self.reporter.event(
+                dep,
+                &format!(
+                    "fetching {} at {} (a partial clone)",
+                    pinfile::FILE_NAME,
+                    commit.short()
+                ),
+            );
+            self.git.fetch_objects(dir, std::slice::from_ref(object))?;
+            probe = self.probe(dir, commit)?;
+        }
+        match probe.file_at_commit {
+            FileAtCommit::NotFetched { object } => Err(anyhow!(
+                "{dep}: {} at {} is still missing after fetching {object} from origin",
+                pinfile::FILE_NAME,
+                commit.short()
+            )),
+            _ => Ok(probe),
+        }
+    }
+
+    /// Fetches a missing pinned commit by id (with `filter` into a
+    /// repository just made for it); if the server refuses requests for
+    /// unadvertised commits, fetches the tracking branch instead.
     fn fetch_missing(
         &self,
         project: &Project,
         dir: &Path,
         commit: &CommitId,
         pinned_by: &RepoName,
+        filter: Option<crate::types::Filter>,
     ) -> Result<Probe> {
         let dep = &project.name;
         if let Some(cache) = &self.options.cache {
@@ -425,7 +510,7 @@ impl Resolver<'_> {
             }
         }
         self.reporter.event(dep, &format!("fetching {}", commit.short()));
-        let by_id = self.git.fetch_commit(dir, commit, self.options.depth);
+        let by_id = self.git.fetch_commit(dir, commit, self.options.depth, filter);
         match by_id {
             Ok(()) => {}
             Err(e) if e.is_refused_want() => {
@@ -465,5 +550,6 @@ fn read_pins_at(dep: &RepoName, commit: &CommitId, probe: &Probe) -> Result<Pins
         FileAtCommit::Absent => Ok(Pins::default()),
         FileAtCommit::Contents(bytes) => pinfile::parse_bytes(bytes, &label).map_err(anyhow::Error::from),
         FileAtCommit::TooLarge { .. } => Err(pinfile::too_large(&label).into()),
+        FileAtCommit::NotFetched { .. } => Err(anyhow!("{}: not in this partial clone", label.display())),
     }
 }

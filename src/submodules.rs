@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use regex::Regex;
 
-use crate::git::{git_dir_of, Git, SubmoduleEntry, SubmoduleState};
+use crate::git::{git_dir_of, Git, SubmoduleClone, SubmoduleEntry, SubmoduleState};
 use crate::report::Reporter;
 use crate::text::escape_control;
 use crate::types::{CommitId, RepoName};
@@ -44,6 +44,10 @@ pub struct Update<'a> {
     pub exclude: &'a [Regex],
     /// `--depth` of submodule clones and fetches.
     pub depth: Option<u32>,
+    /// `--filter` of submodule clones.
+    pub filter: Option<crate::types::Filter>,
+    /// The object cache whose mirrors submodule clones borrow from.
+    pub cache: Option<&'a crate::cache::Cache>,
     /// Move a submodule even when its HEAD is a commit of the user's.
     pub force: bool,
 }
@@ -97,14 +101,97 @@ impl Update<'_> {
                     if to_init.len() == 1 { "" } else { "s" }
                 ),
             );
-            self.git
-                .submodule_update(self.repo, &to_init, self.depth, self.jobs.min(to_init.len()))?;
+            self.clone_all(&to_init)?;
         }
         match problems.len() {
             0 => Ok(()),
             1 => bail!("{}", problems[0]),
             n => bail!("{n} submodules were left as they are:\n{}", problems.join("\n")),
         }
+    }
+
+    /// Clones the uninitialised submodules at `paths`, one `git submodule
+    /// update` each, `jobs` at a time (each counts among the run's git
+    /// processes, see [`crate::git::ProcessCap`]). With the cache, each
+    /// first brings its own mirror up to date and then borrows from it
+    /// (full history: borrowed objects cost nothing, and a shallow clone
+    /// of a commit that is not its branch tip would cost more round trips).
+    fn clone_all(&self, submodules: &[(String, CommitId)]) -> Result<()> {
+        let paths: Vec<String> = submodules.iter().map(|(path, _)| path.clone()).collect();
+        let paths = &paths[..];
+        let mut options = SubmoduleClone {
+            depth: self.depth,
+            filter: self.filter,
+            ..SubmoduleClone::default()
+        };
+        if options.filter.is_some() && !self.git.filters_submodules() {
+            self.reporter.note_once(&format!(
+                "{}: submodules cloned in full, not with --filter {}: {} has no `git submodule update \
+                 --filter` (git 2.36 and later have)",
+                self.project,
+                self.filter.map(|f| f.as_str()).unwrap_or_default(),
+                self.git.version_for_messages()
+            ));
+            options.filter = None;
+        }
+        self.git.submodule_init(self.repo, paths)?;
+        let urls = match self.cache {
+            Some(_) => {
+                options.depth = None;
+                options.dissociate = self.cache.is_some_and(|c| c.dissociate);
+                self.git.submodule_urls(self.repo, paths)?
+            }
+            None => Default::default(),
+        };
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let failures = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for _ in 0..self.jobs.clamp(1, submodules.len().max(1)) {
+                scope.spawn(|| {
+                    while let Some((path, commit)) =
+                        submodules.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                    {
+                        if let Err(e) = self.clone_one(path, commit, &options, urls.get(path)) {
+                            failures.lock().unwrap_or_else(|e| e.into_inner()).push(e);
+                        }
+                    }
+                });
+            }
+        });
+        let mut failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
+        match failures.len() {
+            0 => Ok(()),
+            1 => Err(failures.remove(0)),
+            n => {
+                let each: Vec<String> = failures.iter().map(|e| format!("{e:#}")).collect();
+                bail!("{n} submodules could not be cloned:\n{}", each.join("\n"))
+            }
+        }
+    }
+
+    /// Clones one submodule (see [`Update::clone_all`]); `url` is its URL,
+    /// to borrow from the cache's mirror of it.
+    fn clone_one(
+        &self,
+        path: &str,
+        commit: &CommitId,
+        options: &SubmoduleClone,
+        url: Option<&String>,
+    ) -> Result<()> {
+        let mut options = options.clone();
+        if let (Some(cache), Some(url)) = (self.cache, url) {
+            // A URL the tool would refuse for a project (a transport
+            // helper, an option) is left to git, without the cache.
+            if let Ok(url) = crate::types::RemoteUrl::new(url) {
+                self.reporter.event(
+                    self.project,
+                    &format!("submodule {}: updating the cache mirror of {url}", shown(path)),
+                );
+                options.reference = Some(cache.update(self.git, &url)?);
+            }
+        }
+        self.git.submodule_update(self.repo, path, commit, &options)?;
+        Ok(())
     }
 
     /// Moves an initialised submodule to `commit`, unless that could lose
@@ -206,7 +293,7 @@ impl Update<'_> {
         if self.git.head_and_presence(dir, commit)?.1 {
             return Ok(());
         }
-        match self.git.fetch_commit(dir, commit, self.depth) {
+        match self.git.fetch_commit(dir, commit, self.depth, None) {
             Ok(()) => {}
             Err(e) if e.is_refused_want() => {
                 let shallow = git_dir_of(dir).is_some_and(|d| d.join("shallow").exists());

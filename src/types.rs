@@ -271,6 +271,53 @@ fn truncate_for_display(s: &str, max_chars: usize) -> String {
     s.chars().take(max_chars).collect()
 }
 
+/// A partial-clone filter (`--filter`): which objects a clone leaves on the
+/// server, for git to fetch when something needs them. Only the two that
+/// keep every commit are offered: `blob:none` (no file contents but those
+/// checked out) and `tree:0` (no trees either). git records the filter in
+/// the clone (`remote.origin.promisor`, `remote.origin.partialclonefilter`),
+/// so later fetches use it too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Filter {
+    /// `blob:none`.
+    BlobNone,
+    /// `tree:0`.
+    TreeZero,
+}
+
+impl Filter {
+    /// Reads a filter as given on the command line, in the environment or in
+    /// the workspace's settings: `blob:none`, `tree:0`, or `none` (no filter,
+    /// `Ok(None)`: a full clone, to override a workspace setting for one
+    /// run). Any other spec is refused, saying which ones are accepted.
+    pub fn parse(s: &str) -> Result<Option<Filter>, String> {
+        match s {
+            "blob:none" => Ok(Some(Filter::BlobNone)),
+            "tree:0" => Ok(Some(Filter::TreeZero)),
+            "none" => Ok(None),
+            other => Err(format!(
+                "unsupported filter '{}': use blob:none (no file contents until checked out), tree:0 (no trees \
+                 either) or none (full clones)",
+                truncate_for_display(other, 60).escape_debug()
+            )),
+        }
+    }
+
+    /// The spec as git takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Filter::BlobNone => "blob:none",
+            Filter::TreeZero => "tree:0",
+        }
+    }
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

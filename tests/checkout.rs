@@ -276,7 +276,10 @@ fn checkout_dry_run_prints_the_plan_and_changes_nothing() {
     );
     assert!(
         plan.contains("liba: (in ")
-            && plan.contains("git submodule update --quiet --init --checkout --depth=1 --recommend-shallow"),
+            && plan.contains("git submodule --quiet init -- '<PATH>...'\n  then (in ")
+            && plan.contains(
+                "git submodule update --quiet --init --checkout --depth=1 --recommend-shallow -- '<PATH>'"
+            ),
         "{plan}"
     );
     common::assert_unchanged(&before, &fx.snapshot());

@@ -190,6 +190,14 @@ fn bash_completes_options_after_the_subcommand_and_names_from_the_registry() {
         s.bash(&s.ws, "openxla-workspace roll "),
         strings(&["hourly", "nightly", "weekly"])
     );
+    assert_eq!(
+        s.bash(&s.ws, "openxla-workspace config "),
+        strings(&["cache-dir", "depth", "filter", "jobs", "registry", "ro"])
+    );
+    assert_eq!(
+        s.bash(&s.ws, "openxla-workspace config --unset c"),
+        strings(&["cache-dir"])
+    );
     assert_eq!(s.bash(&s.ws, "openxla-workspace com"), strings(&["completions"]));
     assert_eq!(
         s.bash(&s.ws, "openxla-workspace completions "),

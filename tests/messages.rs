@@ -321,7 +321,8 @@ fn json_documents_of_checkout_sync_pin_roll_and_list() {
             "deps",
             "conflicts",
             "unpinned",
-            "failures"
+            "failures",
+            "roots"
         ]
     );
     assert!(
@@ -367,7 +368,7 @@ fn json_documents_of_checkout_sync_pin_roll_and_list() {
     assert_eq!(app_entry["layer"], "registry");
 
     // A command that stops with an error still prints one document.
-    let (code, doc) = json(&fx.ws, &["sync", "--json"]);
+    let (code, doc) = json(&fx.ws, &["sync", "--json", "--repo", "nosuch"]);
     assert_eq!(code, Some(1));
     assert_eq!(doc["ok"], false);
     assert_eq!(doc["command"], "sync");
@@ -375,7 +376,7 @@ fn json_documents_of_checkout_sync_pin_roll_and_list() {
         doc["error"]
             .as_str()
             .unwrap()
-            .contains("is not inside a project folder"),
+            .contains("No repository matching 'nosuch' found"),
         "{doc}"
     );
 }

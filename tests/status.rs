@@ -115,6 +115,15 @@ fn status_json_is_a_versioned_document_with_states_as_names_and_counts_as_number
                 false, serde_json::json!(["at_pin"])),
         ],
         "problems": [],
+        "settings": {
+            "registry": {"value": fx.registry().display().to_string(), "source": "env"},
+            "ro": {"value": false, "source": "default"},
+            "filter": {"value": null, "source": "default"},
+            "depth": {"value": 0, "source": "default"},
+            "jobs": {"value": 8, "source": "default"},
+            "cache-dir": {"value": null, "source": "default"},
+        },
+        "roots": ["app"],
     });
     assert_eq!(doc, expected, "{}", stdout(&out));
     // The common fields come first, in this order.

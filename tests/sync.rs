@@ -456,13 +456,21 @@ fn sync_dry_run_prints_the_resolution_and_changes_nothing() {
 }
 
 #[test]
-fn sync_outside_a_project_folder_says_how_to_name_one() {
+fn sync_at_the_top_of_a_workspace_without_roots_says_how_to_name_a_project() {
     let fx = Fixture::new();
-    fx.ok(&["checkout", "app"]);
+    // Cloned by hand: the workspace remembers no root.
+    let url = format!("file://{}", fx.remote("app").display());
+    fx.git(&fx.ws, &["clone", "--quiet", &url, "app"]);
     let out = fx.run(&fx.ws, &["sync"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("or name it with --repo NAME"),
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: {} is the top of the workspace, which has no roots yet: the projects `checkout NAME` names \
+             become its roots, and `sync` here syncs them all. Run `sync` inside a project's folder, or name one \
+             with --repo NAME\n",
+            fx.ws.display()
+        ),
         "{}",
         text(&out)
     );
@@ -571,9 +579,11 @@ fn checkout_sync_writes_each_dep_tree_once_at_its_pin() {
         .find(|l| l.contains("git clone") && l.contains("/app.git"))
         .unwrap();
     assert!(!app_clone.contains("--no-checkout"), "{app_clone}");
-    // liba's submodules are updated once, at the pinned commit, and fresh
-    // clones need no check for a detached commit to protect.
-    assert_eq!(err.matches("submodule update").count(), 1, "{err}");
+    // liba's two submodules are cloned once each (one `git submodule
+    // update` per submodule, each one of the --jobs git processes), at the
+    // pinned commit, and fresh clones need no check for a detached commit
+    // to protect.
+    assert_eq!(err.matches("submodule update").count(), 2, "{err}");
     assert!(!err.contains("symbolic-ref"), "{err}");
     assert!(
         stdout(&out).contains(&format!(

@@ -46,16 +46,19 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
         bail!(unknown.join("\n"));
     }
 
+    let settings = &ctx.settings;
     let options = CheckoutOptions {
         with_deps: !args.no_deps,
-        read_only: args.ro,
+        read_only: settings.ro.value,
         submodules: !args.no_submodules,
         exclude_dep: args.exclude.exclude_dep.clone(),
         exclude_submodule: args.exclude.exclude_submodule.clone(),
         cache: ctx.cache.clone(),
-        depth: super::depth(args.depth),
+        depth: settings.depth.value,
+        filter: settings.filter.value,
         defer_dep_trees: args.sync,
     };
+    super::note_filter_with_cache(ctx);
     // Locked before planning: cleaning up after an interrupted run changes
     // what is there.
     let _lock = if ctx.dry_run {
@@ -69,13 +72,19 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
         )?)
     };
     let plan = plan::plan_checkout(&workspace, &registry, &ctx.git, &roots, &options);
+    if !ctx.dry_run {
+        // The workspace remembers what was checked out by name: `sync` at
+        // its top syncs these.
+        super::remember_roots(&workspace, &roots)?;
+    }
 
     let sync_options = SyncOptions {
         exclude_dep: args.exclude.exclude_dep.clone(),
         exclude_submodule: args.exclude.exclude_submodule.clone(),
-        depth: super::depth(args.depth),
+        depth: settings.depth.value,
+        filter: settings.filter.value,
         force: false,
-        read_only: args.ro,
+        read_only: settings.ro.value,
         dry_run: ctx.dry_run,
         cache: ctx.cache.clone(),
         fresh: plan.clones.iter().map(|p| p.project.clone()).collect(),

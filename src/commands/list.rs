@@ -14,15 +14,25 @@ use crate::types::RepoName;
 /// layer that defined it. Works outside a workspace (default and
 /// `--registry` layers only).
 pub fn run(ctx: &Context, args: &crate::cli::ListArgs) -> Result<i32> {
-    let workspace = ctx.workspace().ok();
+    let workspace = ctx.search_workspace()?.workspace;
+    if workspace.is_some() {
+        ctx.check_settings()?;
+    }
     let registry = ctx.registry(workspace.as_ref())?;
+    let roots = ctx.roots();
     if args.json.json {
-        crate::json::print_document("list", true, document(&registry));
+        let mut doc = serde_json::to_value(document(&registry))?;
+        doc["settings"] = ctx.settings.to_json();
+        doc["roots"] = roots.iter().map(|r| r.to_string()).collect::<Vec<_>>().into();
+        crate::json::print_document("list", true, doc);
         return Ok(0);
     }
     // A registry is anyone's text: a requirements path or a bidi character
     // in a branch name must not reach the terminal as such.
-    print!("{}", crate::text::escape_control(&render(&registry), true));
+    let mut text = render(&registry);
+    text.push('\n');
+    text.push_str(&ctx.settings.render(&roots));
+    print!("{}", crate::text::escape_control(&text, true));
     Ok(0)
 }
 

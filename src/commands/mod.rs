@@ -3,6 +3,7 @@
 //! processes itself.
 
 pub mod checkout;
+pub mod config;
 pub mod foreach;
 pub mod init;
 pub mod list;
@@ -16,22 +17,30 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, Context as _, Result};
 
-use crate::cli::Cli;
-use crate::exec::{Executor, DEFAULT_JOBS};
+use crate::cli::{Cli, Command};
+use crate::exec::Executor;
 use crate::git::Git;
 use crate::registry::{self, Project, Registry, Sources};
 use crate::report::{Reporter, Verbosity};
+use crate::settings::{Given, InEffect, Source, WorkspaceSettings};
 use crate::workspace::{Search, Workspace};
 
 /// What every command needs: the global options, turned into runners.
 pub struct Context {
     /// The folder the tool was started in.
     pub cwd: PathBuf,
-    /// `--registry` / `$OPENXLA_WORKSPACE_REGISTRY`.
+    /// `--registry` / `$OPENXLA_WORKSPACE_REGISTRY`, else the workspace's
+    /// `registry` setting.
     pub registry_file: Option<PathBuf>,
+    /// The settings in effect for this run (see [`crate::settings`]).
+    pub settings: InEffect,
+    /// What the workspace's settings file holds (its roots among it), or
+    /// why it could not be read (then commands that need the workspace
+    /// stop with that error).
+    pub stored: std::result::Result<WorkspaceSettings, String>,
     /// `--dry-run`.
     pub dry_run: bool,
-    /// `--jobs`, or the default.
+    /// `--jobs`, else the workspace's `jobs`, else the default.
     pub jobs: usize,
     /// `--jobs` as given, if it was.
     pub jobs_given: Option<usize>,
@@ -55,7 +64,8 @@ pub struct Context {
 }
 
 impl Context {
-    /// Builds the context from parsed arguments.
+    /// Builds the context from parsed arguments and the settings of the
+    /// workspace enclosing the current folder, if any.
     pub fn new(cli: &Cli) -> Result<Context> {
         let verbosity = if cli.quiet {
             Verbosity::Quiet
@@ -66,23 +76,39 @@ impl Context {
         };
         let reporter = Reporter::for_stderr(verbosity, cli.color);
         let display = reporter.clone();
+        let cwd = std::env::current_dir().context("could not read the current folder")?;
+        let stored = match Workspace::search(&cwd, &Git::new(false))?.workspace {
+            Some(workspace) => WorkspaceSettings::load(workspace.root()).map_err(|e| format!("{e:#}")),
+            None => Ok(WorkspaceSettings::default()),
+        };
+        let env = |name: &str| std::env::var(name).ok();
+        let settings = InEffect::resolve(
+            &given(cli),
+            &env,
+            &stored.as_ref().map(|s| s.stored.clone()).unwrap_or_default(),
+        )?;
+        let jobs = settings.jobs.value;
         Ok(Context {
             _display_on_interrupt: crate::interrupt::on_interrupt(Box::new(move || display.abandon())),
-            cwd: std::env::current_dir().context("could not read the current folder")?,
-            registry_file: cli.registry.clone(),
+            cwd,
+            registry_file: settings.registry.value.clone(),
             dry_run: cli.dry_run,
-            jobs: cli.jobs.map(usize::from).unwrap_or(DEFAULT_JOBS),
+            jobs,
             jobs_given: cli.jobs.map(usize::from),
-            git: Git::new(cli.verbose).with_prompts(&reporter),
+            git: Git::new(cli.verbose)
+                .with_prompts(&reporter)
+                .with_process_cap(jobs),
             reporter,
             paint: crate::report::Paint::new(cli.color),
-            cache: match &cli.cache_dir {
+            cache: match &settings.cache_dir.value {
                 Some(dir) => Some(std::sync::Arc::new(crate::cache::Cache::open(
                     dir,
                     cli.dissociate,
                 )?)),
                 None => None,
             },
+            settings,
+            stored,
             warned_markers: std::sync::Once::new(),
             json: cli
                 .command
@@ -92,9 +118,26 @@ impl Context {
         })
     }
 
-    /// The workspace enclosing the current folder.
+    /// The roots the workspace remembers (none when its settings could not
+    /// be read).
+    pub fn roots(&self) -> Vec<crate::types::RepoName> {
+        self.stored.as_ref().map(|s| s.roots.clone()).unwrap_or_default()
+    }
+
+    /// Fails with the settings file's problem, if it has one.
+    pub fn check_settings(&self) -> Result<()> {
+        match &self.stored {
+            Ok(_) => Ok(()),
+            Err(e) => Err(anyhow!("{e}")),
+        }
+    }
+
+    /// The workspace enclosing the current folder (whose settings file, if
+    /// any, must be valid).
     pub fn workspace(&self) -> Result<Workspace> {
-        self.search_workspace()?.into_workspace()
+        let workspace = self.search_workspace()?.into_workspace()?;
+        self.check_settings()?;
+        Ok(workspace)
     }
 
     /// The search for the workspace enclosing the current folder, with a
@@ -131,6 +174,34 @@ impl Context {
     /// A worker pool of `--jobs` threads.
     pub fn executor(&self) -> Result<Executor> {
         Executor::new(self.jobs)
+    }
+}
+
+/// What the command line gives for the settings: each global option with
+/// whether it came from its environment variable, and the command's own
+/// `--ro`, `--filter` and `--depth`.
+fn given(cli: &Cli) -> Given {
+    let source = |id: &str| {
+        if cli.from_env.contains(&id) {
+            Source::Env
+        } else {
+            Source::Flag
+        }
+    };
+    let (ro, filter, depth) = match &cli.command {
+        Some(Command::Init(a)) => (a.ro, a.filter, a.depth),
+        Some(Command::Checkout(a)) => (a.ro, a.filter, a.depth),
+        Some(Command::Sync(a)) => (a.ro, a.filter, a.depth),
+        Some(Command::Roll(a)) => (a.ro, None, None),
+        _ => (false, None, None),
+    };
+    Given {
+        registry: cli.registry.clone().map(|p| (p, source("registry"))),
+        ro,
+        filter: filter.map(|f| f.0),
+        depth,
+        jobs: cli.jobs.map(|j| (j, source("jobs"))),
+        cache_dir: cli.cache_dir.clone().map(|p| (p, source("cache_dir"))),
     }
 }
 
@@ -202,11 +273,6 @@ pub fn lock_workspace(
     Ok(lock)
 }
 
-/// `--depth N` as git takes it: 0 means full history.
-pub fn depth(arg: Option<u32>) -> Option<u32> {
-    arg.filter(|&d| d > 0)
-}
-
 /// Folders of the workspace that hold a checkout and are valid project
 /// names, sorted by name (hidden temporary clone folders never are).
 pub fn project_folders(workspace: &Workspace) -> Vec<crate::types::RepoName> {
@@ -223,4 +289,25 @@ pub fn project_folders(workspace: &Workspace) -> Vec<crate::types::RepoName> {
         .collect();
     names.sort();
     names
+}
+
+/// Adds `roots` to the roots the workspace remembers (see
+/// [`crate::settings`]), writing its settings file if that changes it.
+pub fn remember_roots(workspace: &Workspace, roots: &[crate::types::RepoName]) -> Result<()> {
+    let mut settings = WorkspaceSettings::load(workspace.root())?;
+    if settings.add_roots(roots) {
+        settings.save(workspace.root())?;
+    }
+    Ok(())
+}
+
+/// With the cache, clones borrow every object from its complete mirrors,
+/// so a filter would save nothing: says so once when both are in effect.
+pub fn note_filter_with_cache(ctx: &Context) {
+    if let (Some(filter), Some(_)) = (ctx.settings.filter.value, &ctx.cache) {
+        ctx.reporter.note_once(&format!(
+            "--filter {filter} does not apply to clones made through --cache-dir: they borrow every object \
+             from the cache's mirrors (which are complete), so they fetch and store none of their own"
+        ));
+    }
 }

@@ -103,7 +103,9 @@ pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
                 &registry,
                 project,
                 &SyncOptions {
-                    read_only: args.ro,
+                    read_only: ctx.settings.ro.value,
+                    depth: ctx.settings.depth.value,
+                    filter: ctx.settings.filter.value,
                     dry_run: ctx.dry_run,
                     cache: ctx.cache.clone(),
                     ..SyncOptions::default()

@@ -131,6 +131,10 @@ struct Document<'a> {
     projects: &'a [Row],
     /// Pin files that could not be read.
     problems: Vec<crate::json::Problem>,
+    /// The settings in effect: `{KEY: {"value": ..., "source": ...}}`.
+    settings: serde_json::Value,
+    /// The projects the workspace remembers as checked out by name.
+    roots: Vec<String>,
 }
 
 /// Runs `status`; returns the exit status.
@@ -198,6 +202,8 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
             at_pins,
             projects: &rows,
             problems: problems.iter().map(crate::json::Problem::from).collect(),
+            settings: ctx.settings.to_json(),
+            roots: ctx.roots().iter().map(|r| r.to_string()).collect(),
         };
         crate::json::print_document("status", code == 0, &document);
     } else {
@@ -207,6 +213,10 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
             );
         }
         print!("{}", render_table(&rows, &ctx.paint));
+        if !ctx.reporter.is_quiet() {
+            let settings = ctx.settings.render(&ctx.roots());
+            print!("\n{}", escape_control(&settings, true));
+        }
     }
     if code != 0 && !off.is_empty() {
         ctx.reporter.note(&format!("not as pinned: {}", off.join(", ")));
@@ -250,6 +260,20 @@ pub(crate) fn pins_in_force(
     for failure in &resolution.failures {
         ctx.reporter
             .warn(&format!("{}: {:#}", failure.project, failure.error));
+    }
+    // Read locally only: a pin not fetched yet, or a partial clone without
+    // the pin file at the pin, hides the pins below it.
+    for dep in &resolution.unresolved_below {
+        let chosen = resolution.chosen.iter().find(|c| &c.dep == dep);
+        // A missing dep shows as such; its pins are not the question.
+        if let Some(chosen) = chosen.filter(|c| !matches!(c.state, crate::resolve::DepState::WouldClone)) {
+            ctx.reporter.note(&format!(
+                "{dep}: its own pins at {} are not known here: that commit or its {} has not been fetched \
+                 (`sync` fetches it)",
+                chosen.commit.short(),
+                pinfile::FILE_NAME
+            ));
+        }
     }
     let chosen = resolution
         .chosen

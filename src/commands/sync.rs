@@ -18,27 +18,43 @@ use crate::report::Failure;
 use crate::resolve::{Chosen, DepState, Resolution, Resolver, SyncOptions};
 use crate::workspace::Workspace;
 
-/// Runs `sync`; returns the exit status.
+/// Runs `sync`; returns the exit status. At the top of the workspace
+/// (no project around the current folder, no `--repo`), syncs every root
+/// the workspace remembers, together.
 pub fn run(ctx: &Context, args: &SyncArgs) -> Result<i32> {
     let workspace = ctx.workspace()?;
     let registry = ctx.registry(Some(&workspace))?;
-    let project = super::current_project(ctx, &workspace, &registry, args.target.repo.as_deref(), "sync")?;
+    let at_top = args.target.repo.is_none() && workspace.project_containing(&ctx.cwd).is_none();
+    let roots: Vec<&Project> = if at_top {
+        workspace_roots(ctx, &workspace, &registry)?
+    } else {
+        vec![super::current_project(
+            ctx,
+            &workspace,
+            &registry,
+            args.target.repo.as_deref(),
+            "sync",
+        )?]
+    };
+    let settings = &ctx.settings;
     let options = SyncOptions {
         exclude_dep: args.exclude.exclude_dep.clone(),
         exclude_submodule: args.exclude.exclude_submodule.clone(),
-        depth: super::depth(args.depth),
+        depth: settings.depth.value,
+        filter: settings.filter.value,
         force: args.force,
-        read_only: args.ro,
+        read_only: settings.ro.value,
         dry_run: ctx.dry_run,
         cache: ctx.cache.clone(),
         fresh: Default::default(),
     };
+    super::note_filter_with_cache(ctx);
     let _lock = if ctx.dry_run {
         None
     } else {
         Some(super::lock_workspace(ctx, &workspace, &registry, "sync")?)
     };
-    let code = sync_project(ctx, &workspace, &registry, project, &options)?;
+    let code = sync_roots(ctx, &workspace, &registry, &roots, &options)?;
     if ctx.json {
         let mut record = ctx.take_syncs().pop().unwrap_or_default();
         if let Some(fields) = record.as_object_mut() {
@@ -47,6 +63,42 @@ pub fn run(ctx: &Context, args: &SyncArgs) -> Result<i32> {
         crate::json::print_document("sync", code == 0, record);
     }
     Ok(code)
+}
+
+/// The roots the workspace remembers, each in the registry and checked
+/// out; or the error that says why `sync` at the top has nothing to do.
+fn workspace_roots<'r>(
+    ctx: &Context,
+    workspace: &Workspace,
+    registry: &'r Registry,
+) -> Result<Vec<&'r Project>> {
+    let names = ctx.roots();
+    if names.is_empty() {
+        bail!(
+            "{} is the top of the workspace, which has no roots yet: the projects `checkout NAME` names become \
+             its roots, and `sync` here syncs them all. Run `sync` inside a project's folder, or name one with \
+             --repo NAME",
+            ctx.cwd.display()
+        );
+    }
+    let mut roots = Vec::new();
+    for name in &names {
+        let project = registry.lookup(name.as_str()).map_err(|e| {
+            anyhow::anyhow!(
+                "{e}\n  {name} is a root of this workspace ({}); check it out under another name, or remove it \
+                 from `roots` there",
+                workspace.root().join(crate::settings::FILE).display()
+            )
+        })?;
+        if !workspace.project_dir(&project.name).join(".git").exists() {
+            bail!(
+                "{name}, a root of this workspace, is not checked out in {}; run `openxla-workspace checkout {name}`",
+                workspace.root().display()
+            );
+        }
+        roots.push(project);
+    }
+    Ok(roots)
 }
 
 /// Syncs the deps of `root`. The caller holds the workspace lock (unless
@@ -58,25 +110,45 @@ pub fn sync_project(
     root: &Project,
     options: &SyncOptions,
 ) -> Result<i32> {
+    sync_roots(ctx, workspace, registry, &[root], options)
+}
+
+/// Syncs the deps of `roots` together (their pins resolved as one, see
+/// [`Resolver::resolve_roots`]). The caller holds the workspace lock
+/// (unless this is a dry run). Returns the exit status.
+pub fn sync_roots(
+    ctx: &Context,
+    workspace: &Workspace,
+    registry: &Registry,
+    roots: &[&Project],
+    options: &SyncOptions,
+) -> Result<i32> {
     let started = Instant::now();
-    let pin_path = workspace.project_dir(&root.name).join(pinfile::FILE_NAME);
-    if !pin_path.exists() {
-        if root.deps.is_empty() {
+    let names: Vec<&str> = roots.iter().map(|r| r.name.as_str()).collect();
+    let label = format!("sync {}", names.join(", "));
+    let mut with_pins = Vec::new();
+    for root in roots {
+        let pin_path = workspace.project_dir(&root.name).join(pinfile::FILE_NAME);
+        if pin_path.exists() {
+            with_pins.push((*root, pinfile::read(&pin_path)?));
+        } else if root.deps.is_empty() {
             ctx.reporter.note(&format!(
                 "{} has no deps in the registry: nothing to sync",
                 root.name
             ));
-            record(ctx, root, &Resolution::default(), Vec::new(), &[], None);
-            return Ok(0);
+        } else {
+            bail!(
+                "{}: {} not found; run `openxla-workspace pin` in {} to create it from what is checked out",
+                root.name,
+                pin_path.display(),
+                root.name
+            );
         }
-        bail!(
-            "{}: {} not found; run `openxla-workspace pin` in {} to create it from what is checked out",
-            root.name,
-            pin_path.display(),
-            root.name
-        );
     }
-    let root_pins = pinfile::read(&pin_path)?;
+    if with_pins.is_empty() {
+        record(ctx, roots, &Resolution::default(), Vec::new(), &[], None);
+        return Ok(0);
+    }
 
     let executor = ctx.executor()?;
     let resolver = Resolver {
@@ -87,7 +159,7 @@ pub fn sync_project(
         executor: &executor,
         options,
     };
-    let resolution = resolver.resolve(root, root_pins);
+    let resolution = resolver.resolve_roots(with_pins);
     if !options.dry_run {
         for (dep, re) in &resolution.excluded {
             ctx.reporter.note_once(&plan::excluded_dep_line(dep, re));
@@ -105,12 +177,8 @@ pub fn sync_project(
 
     // Check: every commit must be present before any working tree moves.
     if !resolution.failures.is_empty() {
-        ctx.reporter.summary(
-            &format!("sync {}", root.name),
-            &[],
-            &resolution.failures,
-            started.elapsed(),
-        );
+        ctx.reporter
+            .summary(&label, &[], &resolution.failures, started.elapsed());
         resolution.discard_unplaced();
         ctx.reporter
             .error("stopped before changing any working tree: the commits above could not be had");
@@ -119,7 +187,7 @@ pub fn sync_project(
             .iter()
             .map(|c| DepRecord::new(c, "not_moved"))
             .collect();
-        record(ctx, root, &resolution, deps, &resolution.failures, None);
+        record(ctx, roots, &resolution, deps, &resolution.failures, None);
         return Ok(1);
     }
 
@@ -143,9 +211,9 @@ pub fn sync_project(
                 .iter()
                 .flat_map(|p| p.steps.iter().map(move |s| format!("{}: {s}", p.project)))
                 .collect();
-            record(ctx, root, &resolution, deps, &[], Some(commands));
+            record(ctx, roots, &resolution, deps, &[], Some(commands));
         } else {
-            print_dry_run(ctx, root, &resolution, &plans);
+            print_dry_run(ctx, &names, &resolution, &plans);
         }
         return Ok(0);
     }
@@ -162,7 +230,7 @@ pub fn sync_project(
         }
     }
     let jobs = executor.jobs();
-    ctx.reporter.begin(&format!("sync {}", root.name), plans.len());
+    ctx.reporter.begin(&label, plans.len());
     let work: Vec<(&Chosen, &ProjectPlan)> = resolution.chosen.iter().zip(&plans).collect();
     let results = executor.map_prioritised(
         &work,
@@ -219,10 +287,10 @@ pub fn sync_project(
             }
         }
     }
-    record(ctx, root, &resolution, deps, &failures, None);
+    record(ctx, roots, &resolution, deps, &failures, None);
     let at_pin = resolution.chosen.len() - moved - failures.len();
     ctx.reporter.summary(
-        &format!("sync {}", root.name),
+        &label,
         &[("moved", moved), ("already at pin", at_pin)],
         &failures,
         started.elapsed(),
@@ -272,6 +340,7 @@ fn apply_plans(
                         repo: repo.clone(),
                         commit: chosen.commit.clone(),
                         depth: options.depth,
+                        filter: None,
                     });
                     head.clone()
                 }
@@ -288,6 +357,7 @@ fn apply_plans(
                                 repo: partial.clone(),
                                 commit: chosen.commit.clone(),
                                 depth: options.depth,
+                                filter: options.filter,
                             });
                         } else {
                             steps.push(plan::clone_step(
@@ -295,6 +365,7 @@ fn apply_plans(
                                 project,
                                 options.read_only,
                                 options.depth,
+                                options.filter,
                                 true,
                                 options.cache.clone(),
                             ));
@@ -337,6 +408,8 @@ fn apply_plans(
                     repo,
                     exclude: options.exclude_submodule.clone(),
                     depth: Some(SUBMODULE_DEPTH),
+                    filter: options.filter,
+                    cache: options.cache.clone(),
                     force: options.force,
                 });
             }
@@ -363,8 +436,8 @@ fn result_line(chosen: &Chosen, moved: bool) -> String {
     )
 }
 
-fn print_dry_run(ctx: &Context, root: &Project, resolution: &Resolution, plans: &[ProjectPlan]) {
-    println!("Pins resolved for {}:", root.name);
+fn print_dry_run(ctx: &Context, roots: &[&str], resolution: &Resolution, plans: &[ProjectPlan]) {
+    println!("Pins resolved for {}:", roots.join(", "));
     for chosen in &resolution.chosen {
         println!(
             "  {}: {} (pinned by {})",
@@ -479,7 +552,7 @@ impl DepRecord {
 /// With `--json`, keeps what this sync did for the command's document.
 fn record(
     ctx: &Context,
-    root: &Project,
+    roots: &[&Project],
     resolution: &Resolution,
     deps: Vec<DepRecord>,
     failures: &[Failure],
@@ -511,8 +584,15 @@ fn record(
         .chain(&resolution.failures)
         .map(crate::json::Problem::from)
         .collect();
+    // `project`: the one project synced (null for the roots of the
+    // workspace together); `roots`: every project whose pins were applied.
+    let project = match roots {
+        [root] => serde_json::Value::from(root.name.to_string()),
+        _ => serde_json::Value::Null,
+    };
+    let roots: Vec<String> = roots.iter().map(|r| r.name.to_string()).collect();
     let mut value = serde_json::json!({
-        "project": root.name.to_string(),
+        "project": project,
         "ok": failures.is_empty(),
         "dry_run": commands.is_some(),
         "deps": deps,
@@ -523,5 +603,6 @@ fn record(
     if let Some(commands) = commands {
         value["commands"] = commands.into();
     }
+    value["roots"] = roots.into();
     ctx.syncs.lock().unwrap_or_else(|e| e.into_inner()).push(value);
 }
