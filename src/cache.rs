@@ -259,25 +259,16 @@ impl MirrorLock {
     }
 }
 
-#[cfg(unix)]
+/// Waits for the exclusive lock on `file` (`flock` on Unix, `LockFileEx`
+/// on Windows); the lock goes with the file's descriptor, so a process that
+/// dies releases it.
 fn flock_exclusive(file: &File) -> std::io::Result<()> {
-    use std::os::unix::io::AsRawFd;
     loop {
-        // SAFETY: the descriptor is owned by `file`, open for the call.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
-        if rc == 0 {
-            return Ok(());
-        }
-        let err = std::io::Error::last_os_error();
-        if err.kind() != std::io::ErrorKind::Interrupted {
-            return Err(err);
+        match file.lock() {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other,
         }
     }
-}
-
-#[cfg(not(unix))]
-fn flock_exclusive(_file: &File) -> std::io::Result<()> {
-    Ok(())
 }
 
 /// The last part of `url`'s path, for people looking at the cache folder.

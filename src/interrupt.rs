@@ -111,28 +111,23 @@ pub fn install() {
 pub fn child_signals(cmd: &mut std::process::Command, shielded: bool) -> std::io::Result<()> {
     #[cfg(unix)]
     {
+        use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow};
         use std::os::unix::process::CommandExt;
-        // SAFETY: runs between fork and exec, and only calls
-        // async-signal-safe functions on sets of its own.
+        let mut taken = SigSet::empty();
+        let mut kept = SigSet::empty();
+        for (signal, _) in unix::SIGNALS {
+            if shielded && signal != nix::sys::signal::Signal::SIGTERM {
+                kept.add(signal);
+            } else {
+                taken.add(signal);
+            }
+        }
+        // SAFETY: runs between fork and exec, and only calls sigprocmask
+        // (async-signal-safe) on sets made before the fork.
         unsafe {
             cmd.pre_exec(move || {
-                let mut taken: libc::sigset_t = std::mem::zeroed();
-                let mut kept: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut taken);
-                libc::sigemptyset(&mut kept);
-                for (signal, _) in unix::SIGNALS {
-                    let set = if shielded && signal != libc::SIGTERM {
-                        &mut kept
-                    } else {
-                        &mut taken
-                    };
-                    libc::sigaddset(set, signal);
-                }
-                if libc::sigprocmask(libc::SIG_UNBLOCK, &taken, std::ptr::null_mut()) != 0
-                    || libc::sigprocmask(libc::SIG_BLOCK, &kept, std::ptr::null_mut()) != 0
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
+                sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&taken), None)?;
+                sigprocmask(SigmaskHow::SIG_BLOCK, Some(&kept), None)?;
                 Ok(())
             });
         }
@@ -177,56 +172,64 @@ pub fn wait_until(limit: Duration, done: impl Fn() -> bool) -> bool {
 
 #[cfg(unix)]
 mod unix {
-    pub const SIGNALS: [(i32, &str); 3] = [
-        (libc::SIGINT, "Ctrl-C"),
-        (libc::SIGTERM, "SIGTERM"),
-        (libc::SIGHUP, "SIGHUP"),
+    use nix::sys::signal::{SigSet, Signal};
+
+    pub const SIGNALS: [(Signal, &str); 3] = [
+        (Signal::SIGINT, "Ctrl-C"),
+        (Signal::SIGTERM, "SIGTERM"),
+        (Signal::SIGHUP, "SIGHUP"),
     ];
 
-    /// Whether one of the signals waits to be taken.
-    pub fn pending() -> bool {
-        // SAFETY: sigpending fills the set it is given; sigismember reads it.
-        unsafe {
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            if libc::sigpending(&mut set) != 0 {
-                return false;
-            }
-            SIGNALS
-                .iter()
-                .any(|(signal, _)| libc::sigismember(&set, *signal) == 1)
+    fn set() -> SigSet {
+        let mut set = SigSet::empty();
+        for (signal, _) in SIGNALS {
+            set.add(signal);
         }
+        set
+    }
+
+    /// Whether one of the signals waits to be taken by the signal thread
+    /// (it arrived, but that thread has not yet been scheduled to take
+    /// it). Linux lists the signals pending for the whole process in
+    /// `/proc/self/status` (`ShdPnd`, a hexadecimal mask, bit N-1 for
+    /// signal N). Elsewhere this says no: a signal that comes in the same
+    /// instant as the end of the run is then taken a moment later, or
+    /// not at all, and the run ends with its own exit status.
+    pub fn pending() -> bool {
+        #[cfg(target_os = "linux")]
+        if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+            let mask = status
+                .lines()
+                .find_map(|l| l.strip_prefix("ShdPnd:"))
+                .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+                .unwrap_or(0);
+            return SIGNALS
+                .iter()
+                .any(|(signal, _)| mask & (1u64 << (*signal as i32 - 1)) != 0);
+        }
+        false
     }
 
     pub fn install() {
-        // SAFETY: sigset_t is plain data that sigemptyset initialises;
-        // pthread_sigmask and sigwait only read the set.
-        unsafe {
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            for (signal, _) in SIGNALS {
-                libc::sigaddset(&mut set, signal);
-            }
-            if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
-                return;
-            }
-            let spawned = std::thread::Builder::new()
-                .name("openxla-workspace-signals".into())
-                .spawn(move || loop {
-                    let mut signal = 0;
-                    if libc::sigwait(&set, &mut signal) != 0 {
-                        continue;
-                    }
-                    let name = SIGNALS
-                        .iter()
-                        .find(|(s, _)| *s == signal)
-                        .map_or("signal", |(_, n)| n);
-                    std::process::exit(super::wind_down(signal, name));
-                });
-            if spawned.is_err() {
-                // Nobody would take them: let them act as before.
-                libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
-            }
+        let set = set();
+        if set.thread_block().is_err() {
+            return;
+        }
+        let spawned = std::thread::Builder::new()
+            .name("openxla-workspace-signals".into())
+            .spawn(move || loop {
+                let Ok(signal) = set.wait() else {
+                    continue;
+                };
+                let name = SIGNALS
+                    .iter()
+                    .find(|(s, _)| *s == signal)
+                    .map_or("signal", |(_, n)| n);
+                std::process::exit(super::wind_down(signal as i32, name));
+            });
+        if spawned.is_err() {
+            // Nobody would take them: let them act as before.
+            let _ = set.thread_unblock();
         }
     }
 }

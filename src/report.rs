@@ -314,13 +314,10 @@ impl Stderr {
     fn size(&self) -> (u16, u16) {
         #[cfg(unix)]
         {
-            // SAFETY: TIOCGWINSZ fills the winsize struct it is given.
-            let mut size: libc::winsize = unsafe { std::mem::zeroed() };
-            if unsafe { libc::ioctl(libc::STDERR_FILENO, libc::TIOCGWINSZ, &mut size) } == 0
-                && size.ws_col > 0
-                && size.ws_row > 0
-            {
-                return (size.ws_row, size.ws_col);
+            if let Ok(size) = rustix::termios::tcgetwinsize(std::io::stderr()) {
+                if size.ws_col > 0 && size.ws_row > 0 {
+                    return (size.ws_row, size.ws_col);
+                }
             }
         }
         (24, 80)

@@ -759,7 +759,7 @@ fn parse_time(text: &str) -> Option<SystemTime> {
 fn hostname() -> String {
     // The lock's information is for people; `uname` needs no /proc.
     #[cfg(unix)]
-    if let Some(name) = libc_utsname() {
+    if let Some(name) = uname_nodename() {
         return name;
     }
     std::env::var("HOSTNAME")
@@ -769,17 +769,9 @@ fn hostname() -> String {
 }
 
 #[cfg(unix)]
-fn libc_utsname() -> Option<String> {
-    // SAFETY: uname fills the struct it is given; the fields are
-    // NUL-terminated C strings.
-    unsafe {
-        let mut uts: libc::utsname = std::mem::zeroed();
-        if libc::uname(&mut uts) != 0 {
-            return None;
-        }
-        let name = std::ffi::CStr::from_ptr(uts.nodename.as_ptr());
-        Some(name.to_string_lossy().into_owned()).filter(|n| !n.is_empty())
-    }
+fn uname_nodename() -> Option<String> {
+    let name = rustix::system::uname().nodename().to_string_lossy().into_owned();
+    Some(name).filter(|n| !n.is_empty())
 }
 
 /// Why the marker in `dir` came with a repository rather than from `init`,

@@ -1,6 +1,6 @@
 //! The fuzz targets' promises (see `fuzz/invariants.rs`), checked in the
 //! main suite: the pin-file reader and the registry loader never panic and
-//! never accept a value SPEC section 4 forbids. Replays every input kept in
+//! never accept a value the validated types (`src/types.rs`) refuse. Replays every input kept in
 //! `testdata/fuzz/` (crashes the fuzzer found, kept after their fix), the
 //! hostile and ordinary test data, and a fixed number of deterministic
 //! mutations of them, so a regression shows up in `cargo test` without
