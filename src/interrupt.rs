@@ -32,6 +32,7 @@ static CLEANUPS: Mutex<Vec<(u64, Action)>> = Mutex::new(Vec::new());
 
 /// How long the git processes get to end on their own before they are
 /// killed.
+#[cfg(unix)]
 const GRACE: Duration = Duration::from_secs(5);
 
 /// A registered action; dropping it unregisters it (the work it guarded
@@ -142,6 +143,7 @@ fn cleanups() -> std::sync::MutexGuard<'static, Vec<(u64, Action)>> {
 }
 
 /// What happens when a signal arrives; returns the exit status.
+#[cfg(unix)]
 fn wind_down(signal: i32, name: &str) -> i32 {
     INTERRUPTED.store(true, Ordering::SeqCst);
     if crate::git::end_children(signal, GRACE) {

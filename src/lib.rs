@@ -15,6 +15,10 @@ pub mod interrupt;
 pub mod json;
 pub mod pinfile;
 pub mod plan;
+#[cfg(unix)]
+pub mod prompt;
+#[cfg(not(unix))]
+#[path = "prompt_unsupported.rs"]
 pub mod prompt;
 pub mod recover;
 pub mod registry;
