@@ -8,6 +8,7 @@ use std::fmt;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+use crate::process::{capped_stderr, shell_quote};
 use crate::prompt::answers::MAX_REFUSALS;
 use crate::prompt::{Ticket, Verdict};
 use crate::text::escape_control;
@@ -331,18 +332,6 @@ impl GitCommand {
 impl fmt::Display for GitCommand {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "(in {}) {}", self.dir.display(), self.command_line())
-    }
-}
-
-/// `s` as a POSIX shell would need it typed (quoted only when it must be).
-pub(crate) fn shell_quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@+,%^{}".contains(c));
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }
 
@@ -832,7 +821,7 @@ impl Git {
                     return Err(GitError {
                         dir: cmd.dir.clone(),
                         command: cmd.command_line(),
-                        stderr: trim_stderr(&String::from_utf8_lossy(&out.stderr)),
+                        stderr: capped_stderr(&String::from_utf8_lossy(&out.stderr), |_| true),
                         kind: GitErrorKind::Credentials {
                             status: out.status.code(),
                             problem,
@@ -934,7 +923,7 @@ impl Git {
     }
 
     fn failure(&self, cmd: &GitCommand, out: &std::process::Output) -> GitError {
-        let stderr = trim_stderr(&String::from_utf8_lossy(&out.stderr));
+        let stderr = capped_stderr(&String::from_utf8_lossy(&out.stderr), |_| true);
         if let Some(hint) = crate::prompt::failures::hint(&stderr, self.no_prompt) {
             return GitError {
                 dir: cmd.dir.clone(),
@@ -2618,24 +2607,6 @@ pub fn git_dir_of(worktree: &Path) -> Option<PathBuf> {
     Some(worktree.join(target))
 }
 
-/// Keeps what matters of git's stderr: drops blank lines and progress
-/// chatter, and caps the length so one failure cannot flood a summary.
-fn trim_stderr(stderr: &str) -> String {
-    const MAX_LINES: usize = 20;
-    let lines: Vec<&str> = stderr
-        .lines()
-        .map(|l| l.rsplit('\r').next().unwrap_or(l).trim_end())
-        .filter(|l| !l.is_empty())
-        .collect();
-    if lines.len() <= MAX_LINES {
-        lines.join("\n")
-    } else {
-        let mut kept = lines[..MAX_LINES - 1].join("\n");
-        kept.push_str(&format!("\n… ({} more lines)", lines.len() - (MAX_LINES - 1)));
-        kept
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2926,13 +2897,5 @@ mod tests {
         assert_eq!(parse_version("git version 2.45.1.windows.1"), Some((2, 45)));
         assert_eq!(parse_version("nonsense"), None);
         assert!(parse_version("git version 2.20.1").unwrap() < MIN_VERSION);
-    }
-
-    #[test]
-    fn stderr_is_trimmed_of_progress_and_capped() {
-        let noisy = "Receiving objects:  10%\rReceiving objects: 100%\n\nfatal: boom\n";
-        assert_eq!(trim_stderr(noisy), "Receiving objects: 100%\nfatal: boom");
-        let long: String = (0..50).map(|i| format!("line {i}\n")).collect();
-        assert!(trim_stderr(&long).ends_with("(31 more lines)"));
     }
 }
