@@ -14,7 +14,11 @@ use crate::prompt::{Ticket, Verdict};
 use crate::text::escape_control;
 use crate::types::{BranchName, CommitId, Filter, RemoteUrl};
 
+mod error;
 mod worktree;
+
+use error::refused_before_writing;
+pub use error::{GitError, GitErrorKind, GitResult};
 pub use worktree::{IndexEntry, TreeChange, TreeEntry};
 
 /// How git is run for this invocation of the tool.
@@ -106,22 +110,6 @@ pub struct GitCommand {
     lazy_fetch: bool,
 }
 
-/// What went wrong running git.
-#[derive(Debug)]
-pub enum GitErrorKind {
-    /// No `git` executable on PATH.
-    NotInstalled,
-    /// git could not be started for another reason (e.g. the folder vanished).
-    Spawn(std::io::Error),
-    /// git ran and exited unsuccessfully.
-    Failed { status: Option<i32> },
-    /// git is older than [`MIN_VERSION`].
-    TooOld { found: String },
-    /// git ran and failed for want of credentials; `problem` says why and
-    /// what to do, in one line.
-    Credentials { status: Option<i32>, problem: String },
-}
-
 /// The ref that names the commit the tool last checked out in a project
 /// (a pin). A commit the tool checked out is never "at risk": it came from
 /// the project's origin. Most such commits are also on a remote-tracking
@@ -157,90 +145,6 @@ fn parse_version(text: &str) -> Option<(u32, u32)> {
     let minor = parts.next()?.parse().ok()?;
     Some((major, minor))
 }
-
-/// A failed git call, carrying everything a user needs to understand it.
-#[derive(Debug)]
-pub struct GitError {
-    /// The folder git ran in.
-    pub dir: PathBuf,
-    /// The full command line, as the user could retype it.
-    pub command: String,
-    /// git's stderr, trimmed.
-    pub stderr: String,
-    /// Why it failed.
-    pub kind: GitErrorKind,
-}
-
-impl GitError {
-    /// True when git reported that the server refused a fetch by commit id
-    /// (servers without `uploadpack.allowReachableSHA1InWant` and the like).
-    pub fn is_refused_want(&self) -> bool {
-        let s = self.stderr.to_ascii_lowercase();
-        s.contains("not our ref")
-            || s.contains("couldn't find remote ref")
-            || s.contains("upload-pack: not our ref")
-            || s.contains("server does not allow request for unadvertised object")
-    }
-
-    /// True when git refused because the command would overwrite local changes
-    /// (checkout/merge protect uncommitted work this way).
-    pub fn would_overwrite_local_changes(&self) -> bool {
-        self.stderr.contains("would be overwritten")
-            || self.stderr.contains("Please commit your changes or stash them")
-    }
-}
-
-impl fmt::Display for GitError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            GitErrorKind::TooOld { found } => write!(
-                f,
-                "{found} is too old: openxla-workspace needs git {}.{} or newer; install a newer git first on PATH",
-                MIN_VERSION.0, MIN_VERSION.1
-            ),
-            GitErrorKind::NotInstalled => {
-                write!(
-                    f,
-                    "git was not found on PATH; install git (2.25 or newer) and try again"
-                )
-            }
-            GitErrorKind::Spawn(e) => write!(
-                f,
-                "could not run `{}` in {}: {e}",
-                self.command,
-                self.dir.display()
-            ),
-            GitErrorKind::Failed { status } | GitErrorKind::Credentials { status, .. } => {
-                let status = match status {
-                    Some(code) => format!("exit status {code}"),
-                    None => "killed by a signal".to_string(),
-                };
-                write!(
-                    f,
-                    "`{}` failed in {} ({status})",
-                    self.command,
-                    self.dir.display()
-                )?;
-                if let GitErrorKind::Credentials { problem, .. } = &self.kind {
-                    write!(f, ": {problem}")?;
-                }
-                // git's stderr carries what servers and repositories say
-                // (`remote:` lines, file names): escaped, one line each.
-                if !self.stderr.is_empty() {
-                    for line in self.stderr.lines() {
-                        write!(f, "\n    {}", escape_control(line, false))?;
-                    }
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-impl std::error::Error for GitError {}
-
-/// Result of a git operation.
-pub type GitResult<T> = Result<T, GitError>;
 
 /// Options for [`Git::clone_cmd`].
 #[derive(Clone, Debug, Default)]
@@ -909,51 +813,6 @@ impl Git {
         }
     }
 
-    fn spawn_error(&self, cmd: &GitCommand, e: std::io::Error) -> GitError {
-        GitError {
-            dir: cmd.dir.clone(),
-            command: cmd.command_line(),
-            stderr: String::new(),
-            kind: if e.kind() == std::io::ErrorKind::NotFound && cmd.dir.is_dir() {
-                GitErrorKind::NotInstalled
-            } else {
-                GitErrorKind::Spawn(e)
-            },
-        }
-    }
-
-    fn failure(&self, cmd: &GitCommand, out: &std::process::Output) -> GitError {
-        let stderr = capped_stderr(&String::from_utf8_lossy(&out.stderr), |_| true);
-        if let Some(hint) = crate::prompt::failures::hint(&stderr, self.no_prompt) {
-            return GitError {
-                dir: cmd.dir.clone(),
-                command: cmd.command_line(),
-                stderr,
-                kind: GitErrorKind::Credentials {
-                    status: out.status.code(),
-                    problem: hint.to_string(),
-                },
-            };
-        }
-        self.failed(cmd, stderr, out.status.code())
-    }
-
-    /// The error for a command that failed or said something unexpected.
-    /// A git older than [`MIN_VERSION`] is the likelier cause, and named
-    /// instead (see [`Git::too_old`]).
-    fn failed(&self, cmd: &GitCommand, stderr: String, status: Option<i32>) -> GitError {
-        let kind = match self.too_old() {
-            Some(found) => GitErrorKind::TooOld { found },
-            None => GitErrorKind::Failed { status },
-        };
-        GitError {
-            dir: cmd.dir.clone(),
-            command: cmd.command_line(),
-            stderr,
-            kind,
-        }
-    }
-
     /// Clones `url` into `dest` (a path relative to or under `parent`).
     pub fn clone(&self, parent: &Path, url: &RemoteUrl, dest: &Path, opts: &CloneOptions) -> GitResult<()> {
         self.run(&Self::clone_cmd(parent, url, dest, opts))
@@ -1070,19 +929,6 @@ impl Git {
             Some(0) => CommitId::new(String::from_utf8_lossy(&out.stdout).trim()).ok(),
             _ => None,
         })
-    }
-
-    /// The error for a checkout whose record could not be written.
-    fn record_error(&self, cmd: &GitCommand, e: std::io::Error) -> GitError {
-        GitError {
-            dir: cmd.dir.clone(),
-            command: cmd.command_line(),
-            stderr: String::new(),
-            kind: GitErrorKind::Spawn(std::io::Error::new(
-                e.kind(),
-                format!("could not record the checkout in the workspace lock file first: {e}"),
-            )),
-        }
     }
 
     /// Whether git tracks the file `name` in `dir` (`git ls-files`): false
@@ -2272,22 +2118,6 @@ fn checkouts_ended(cmd: &GitCommand, status: &std::process::ExitStatus, stderr: 
             log.ended(id);
         }
     }
-}
-
-/// Whether a checkout's stderr says it refused to start over files in the
-/// way (it checks every path before it writes any). The messages of
-/// git's `unpack_trees`, in the C locale git runs in.
-fn refused_before_writing(stderr: &[u8]) -> bool {
-    let stderr = String::from_utf8_lossy(stderr);
-    [
-        "would be overwritten by checkout",
-        "would be removed by checkout",
-        "would be lost by checkout",
-        "Please commit your changes or stash them",
-        "Please move or remove them before you switch branches",
-    ]
-    .iter()
-    .any(|m| stderr.contains(m))
 }
 
 /// Lists a started process among the running children until dropped.

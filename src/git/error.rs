@@ -1,0 +1,188 @@
+//! Errors of the git layer: [`GitError`] carries the folder, the command
+//! line, git's stderr and why it failed ([`GitErrorKind`]), and this is where
+//! a failure is told apart by what git said: a credential problem, a git too
+//! old for the tool, a server that refuses a fetch by id, a checkout refused
+//! over local changes, one refused before it wrote a file.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use super::{Git, GitCommand, MIN_VERSION};
+use crate::process::capped_stderr;
+use crate::text::escape_control;
+
+/// What went wrong running git.
+#[derive(Debug)]
+pub enum GitErrorKind {
+    /// No `git` executable on PATH.
+    NotInstalled,
+    /// git could not be started for another reason (e.g. the folder vanished).
+    Spawn(std::io::Error),
+    /// git ran and exited unsuccessfully.
+    Failed { status: Option<i32> },
+    /// git is older than [`MIN_VERSION`].
+    TooOld { found: String },
+    /// git ran and failed for want of credentials; `problem` says why and
+    /// what to do, in one line.
+    Credentials { status: Option<i32>, problem: String },
+}
+
+/// A failed git call, carrying everything a user needs to understand it.
+#[derive(Debug)]
+pub struct GitError {
+    /// The folder git ran in.
+    pub dir: PathBuf,
+    /// The full command line, as the user could retype it.
+    pub command: String,
+    /// git's stderr, trimmed.
+    pub stderr: String,
+    /// Why it failed.
+    pub kind: GitErrorKind,
+}
+
+impl GitError {
+    /// True when git reported that the server refused a fetch by commit id
+    /// (servers without `uploadpack.allowReachableSHA1InWant` and the like).
+    pub fn is_refused_want(&self) -> bool {
+        let s = self.stderr.to_ascii_lowercase();
+        s.contains("not our ref")
+            || s.contains("couldn't find remote ref")
+            || s.contains("upload-pack: not our ref")
+            || s.contains("server does not allow request for unadvertised object")
+    }
+
+    /// True when git refused because the command would overwrite local changes
+    /// (checkout/merge protect uncommitted work this way).
+    pub fn would_overwrite_local_changes(&self) -> bool {
+        self.stderr.contains("would be overwritten")
+            || self.stderr.contains("Please commit your changes or stash them")
+    }
+}
+
+impl fmt::Display for GitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            GitErrorKind::TooOld { found } => write!(
+                f,
+                "{found} is too old: openxla-workspace needs git {}.{} or newer; install a newer git first on PATH",
+                MIN_VERSION.0, MIN_VERSION.1
+            ),
+            GitErrorKind::NotInstalled => {
+                write!(
+                    f,
+                    "git was not found on PATH; install git (2.25 or newer) and try again"
+                )
+            }
+            GitErrorKind::Spawn(e) => write!(
+                f,
+                "could not run `{}` in {}: {e}",
+                self.command,
+                self.dir.display()
+            ),
+            GitErrorKind::Failed { status } | GitErrorKind::Credentials { status, .. } => {
+                let status = match status {
+                    Some(code) => format!("exit status {code}"),
+                    None => "killed by a signal".to_string(),
+                };
+                write!(
+                    f,
+                    "`{}` failed in {} ({status})",
+                    self.command,
+                    self.dir.display()
+                )?;
+                if let GitErrorKind::Credentials { problem, .. } = &self.kind {
+                    write!(f, ": {problem}")?;
+                }
+                // git's stderr carries what servers and repositories say
+                // (`remote:` lines, file names): escaped, one line each.
+                if !self.stderr.is_empty() {
+                    for line in self.stderr.lines() {
+                        write!(f, "\n    {}", escape_control(line, false))?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for GitError {}
+
+/// Result of a git operation.
+pub type GitResult<T> = Result<T, GitError>;
+
+impl Git {
+    pub(super) fn spawn_error(&self, cmd: &GitCommand, e: std::io::Error) -> GitError {
+        GitError {
+            dir: cmd.dir.clone(),
+            command: cmd.command_line(),
+            stderr: String::new(),
+            kind: if e.kind() == std::io::ErrorKind::NotFound && cmd.dir.is_dir() {
+                GitErrorKind::NotInstalled
+            } else {
+                GitErrorKind::Spawn(e)
+            },
+        }
+    }
+
+    pub(super) fn failure(&self, cmd: &GitCommand, out: &std::process::Output) -> GitError {
+        let stderr = capped_stderr(&String::from_utf8_lossy(&out.stderr), |_| true);
+        if let Some(hint) = crate::prompt::failures::hint(&stderr, self.no_prompt) {
+            return GitError {
+                dir: cmd.dir.clone(),
+                command: cmd.command_line(),
+                stderr,
+                kind: GitErrorKind::Credentials {
+                    status: out.status.code(),
+                    problem: hint.to_string(),
+                },
+            };
+        }
+        self.failed(cmd, stderr, out.status.code())
+    }
+
+    /// The error for a command that failed or said something unexpected.
+    /// A git older than [`MIN_VERSION`] is the likelier cause, and named
+    /// instead (see [`Git::too_old`]).
+    pub(super) fn failed(&self, cmd: &GitCommand, stderr: String, status: Option<i32>) -> GitError {
+        let kind = match self.too_old() {
+            Some(found) => GitErrorKind::TooOld { found },
+            None => GitErrorKind::Failed { status },
+        };
+        GitError {
+            dir: cmd.dir.clone(),
+            command: cmd.command_line(),
+            stderr,
+            kind,
+        }
+    }
+
+    /// The error for a checkout whose record could not be written.
+    pub(super) fn record_error(&self, cmd: &GitCommand, e: std::io::Error) -> GitError {
+        GitError {
+            dir: cmd.dir.clone(),
+            command: cmd.command_line(),
+            stderr: String::new(),
+            kind: GitErrorKind::Spawn(std::io::Error::new(
+                e.kind(),
+                format!("could not record the checkout in the workspace lock file first: {e}"),
+            )),
+        }
+    }
+}
+
+/// Whether a checkout's stderr says it refused to start over files in the
+/// way (it checks every path before it writes any). The messages of
+/// git's `unpack_trees`, in the C locale git runs in.
+pub(super) fn refused_before_writing(stderr: &[u8]) -> bool {
+    let stderr = String::from_utf8_lossy(stderr);
+    [
+        "would be overwritten by checkout",
+        "would be removed by checkout",
+        "would be lost by checkout",
+        "Please commit your changes or stash them",
+        "Please move or remove them before you switch branches",
+    ]
+    .iter()
+    .any(|m| stderr.contains(m))
+}
