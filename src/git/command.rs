@@ -8,7 +8,7 @@ use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::{Git, CHECKED_OUT_REF};
+use super::{Git, CHECKED_OUT_REF, KEEP_REFS};
 use crate::process::shell_quote;
 use crate::types::{BranchName, CommitId, Filter, RemoteUrl};
 
@@ -70,7 +70,7 @@ pub struct SubmoduleClone {
 }
 
 impl GitCommand {
-    pub(super) fn new<I, S>(dir: &Path, args: I) -> GitCommand
+    fn new<I, S>(dir: &Path, args: I) -> GitCommand
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
@@ -95,7 +95,7 @@ impl GitCommand {
     /// Marks a network command whose progress git can report with
     /// `--progress` inserted at `index` (used only when shown live). Being
     /// on the network, it may also fetch missing objects lazily.
-    pub(super) fn with_progress_at(mut self, index: usize) -> GitCommand {
+    fn with_progress_at(mut self, index: usize) -> GitCommand {
         self.progress_at = Some(index);
         self.lazy_fetch = true;
         self
@@ -106,6 +106,15 @@ impl GitCommand {
     fn fetching_lazily(mut self) -> GitCommand {
         self.lazy_fetch = true;
         self
+    }
+
+    /// The arguments with `--progress` inserted at `index` (see
+    /// [`GitCommand::progress_at`]), for a command whose progress is shown
+    /// live.
+    pub(super) fn args_with_progress(&self, index: usize) -> Vec<OsString> {
+        let mut args = self.args.clone();
+        args.insert(index.min(args.len()), "--progress".into());
+        args
     }
 
     /// The folder the command runs in.
@@ -536,6 +545,392 @@ impl Git {
     }
 }
 
+// The command lines of queries and of the operations that send git its
+// input on stdin. Only the git layer runs these; they are here so that
+// every argument the tool gives git is in this one file.
+impl Git {
+    /// `git --version`, run in the current folder.
+    pub(super) fn version_cmd() -> GitCommand {
+        GitCommand::new(Path::new("."), ["--version"])
+    }
+
+    /// `git fetch --no-tags [--unshallow] origin`: everything `origin`'s
+    /// configured refspecs name, the fallback when a server refuses to send
+    /// a commit by id.
+    pub fn fetch_origin_cmd(repo: &Path, unshallow: bool) -> GitCommand {
+        let mut args = vec!["fetch", "--no-tags"];
+        if unshallow {
+            args.push("--unshallow");
+        }
+        args.push("origin");
+        GitCommand::new(repo, args).with_progress_at(1)
+    }
+
+    /// `git config -z -f .gitmodules --get-regexp ^submodule\..*\.path$`:
+    /// the name `.gitmodules` gives each submodule path.
+    pub(super) fn submodule_paths_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "config",
+                "-z",
+                "-f",
+                ".gitmodules",
+                "--get-regexp",
+                r"^submodule\..*\.path$",
+            ],
+        )
+    }
+
+    /// `git config -z --get-regexp ^submodule\..*\.url$`: the URLs
+    /// `git submodule init` recorded, by submodule name.
+    pub(super) fn submodule_urls_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["config", "-z", "--get-regexp", r"^submodule\..*\.url$"])
+    }
+
+    /// `git --git-dir=GIT_DIR rev-parse --quiet --verify HEAD^{commit}`,
+    /// run in the current folder: HEAD's commit in a repository that may
+    /// have no working tree.
+    pub(super) fn git_dir_head_cmd(git_dir: &Path) -> GitCommand {
+        GitCommand::new(
+            Path::new("."),
+            [
+                git_dir_arg(git_dir),
+                "rev-parse".into(),
+                "--quiet".into(),
+                "--verify".into(),
+                "HEAD^{commit}".into(),
+            ],
+        )
+    }
+
+    /// `git --git-dir=GIT_DIR for-each-ref --count=1`: whether the
+    /// repository has any ref at all.
+    pub(super) fn git_dir_any_ref_cmd(git_dir: &Path) -> GitCommand {
+        GitCommand::new(
+            Path::new("."),
+            [git_dir_arg(git_dir), "for-each-ref".into(), "--count=1".into()],
+        )
+    }
+
+    /// `git ls-files -z -- PATH`: the tracked files at or under `path`.
+    pub(super) fn ls_files_cmd(dir: &Path, path: &str) -> GitCommand {
+        GitCommand::new(dir, ["ls-files", "-z", "--", path])
+    }
+
+    /// `git rev-parse --show-toplevel`.
+    pub(super) fn show_toplevel_cmd(dir: &Path) -> GitCommand {
+        GitCommand::new(dir, ["rev-parse", "--show-toplevel"])
+    }
+
+    /// `git cat-file --batch`, fed [`probe_input`]: the questions of
+    /// [`Git::probe`].
+    pub(super) fn probe_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["cat-file", "--batch"])
+    }
+
+    /// `git rev-parse --quiet --verify HEAD^{commit}`.
+    pub(super) fn head_commit_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["rev-parse", "--quiet", "--verify", "HEAD^{commit}"])
+    }
+
+    /// `git symbolic-ref --quiet --short HEAD`: the branch HEAD is on.
+    pub(super) fn current_branch_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["symbolic-ref", "--quiet", "--short", "HEAD"])
+    }
+
+    /// `git symbolic-ref --quiet HEAD`: exits 1 when HEAD is detached.
+    pub(super) fn symbolic_head_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["symbolic-ref", "--quiet", "HEAD"])
+    }
+
+    /// `git for-each-ref --count=1 --contains=HEAD --format=%(refname)
+    /// refs/heads refs/remotes refs/tags refs/openxla-workspace`: a ref that
+    /// keeps HEAD's commit reachable, if any.
+    pub(super) fn ref_containing_head_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "for-each-ref",
+                "--count=1",
+                "--contains=HEAD",
+                "--format=%(refname)",
+                "refs/heads",
+                "refs/remotes",
+                "refs/tags",
+                "refs/openxla-workspace",
+            ],
+        )
+    }
+
+    /// `git rev-parse --absolute-git-dir HEAD^{commit}`: the git directory
+    /// and HEAD's commit, one a line.
+    pub(super) fn git_dir_and_head_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["rev-parse", "--absolute-git-dir", "HEAD^{commit}"])
+    }
+
+    /// `git log --all --reflog -m --raw --no-abbrev --no-renames --format= --
+    /// PATH`: every change to `path` in the reachable history, read by
+    /// [`super::query::parse_raw_gitlinks`].
+    pub(super) fn path_history_cmd(superproject: &Path, path: &str) -> GitCommand {
+        GitCommand::new(
+            superproject,
+            [
+                "log",
+                "--all",
+                "--reflog",
+                "-m",
+                "--raw",
+                "--no-abbrev",
+                "--no-renames",
+                "--format=",
+                "--",
+                path,
+            ],
+        )
+    }
+
+    /// `git cat-file --batch-check`, fed [`head_and_presence_input`].
+    pub(super) fn batch_check_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["cat-file", "--batch-check"])
+    }
+
+    /// `git rev-list BASE..HEAD --`: the commits HEAD has that `base` has
+    /// not.
+    pub(super) fn commits_since_cmd(repo: &Path, base: &CommitId) -> GitCommand {
+        let range = format!("{}..HEAD", base.as_str());
+        GitCommand::new(repo, ["rev-list", range.as_str(), "--"])
+    }
+
+    /// `git --no-optional-locks status --porcelain --ignored
+    /// --untracked-files=all`: every file that is not as committed, even an
+    /// ignored one.
+    pub(super) fn pristine_status_cmd(dir: &Path) -> GitCommand {
+        GitCommand::new(
+            dir,
+            [
+                "--no-optional-locks",
+                "status",
+                "--porcelain",
+                "--ignored",
+                "--untracked-files=all",
+            ],
+        )
+    }
+
+    /// `git ls-files --stage -z`: the index, whose gitlinks are the
+    /// submodules.
+    pub(super) fn staged_entries_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["ls-files", "--stage", "-z"])
+    }
+
+    /// `git log -1 --no-show-signature --format=%H%x00%cs%x00%s HEAD --`.
+    pub(super) fn head_summary_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "log",
+                "-1",
+                "--no-show-signature",
+                "--format=%H%x00%cs%x00%s",
+                "HEAD",
+                "--",
+            ],
+        )
+    }
+
+    /// `git merge-base --is-ancestor SHA refs/remotes/origin/BRANCH`.
+    pub(super) fn is_ancestor_cmd(repo: &Path, commit: &CommitId, branch: &BranchName) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "merge-base".to_string(),
+                "--is-ancestor".into(),
+                commit.as_str().into(),
+                format!("refs/remotes/origin/{}", branch.as_str()),
+            ],
+        )
+    }
+
+    /// `git --no-optional-locks status --porcelain=v2 --branch
+    /// --untracked-files=normal`; `--no-optional-locks`: the index is not
+    /// refreshed, so that status stays read-only.
+    pub(super) fn worktree_status_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "--no-optional-locks",
+                "status",
+                "--porcelain=v2",
+                "--branch",
+                "--untracked-files=normal",
+            ],
+        )
+    }
+
+    /// `git rev-list --left-right --count PIN...HEAD --`.
+    pub(super) fn behind_ahead_cmd(repo: &Path, pin: &CommitId) -> GitCommand {
+        let range = format!("{}...HEAD", pin.as_str());
+        GitCommand::new(
+            repo,
+            ["rev-list", "--left-right", "--count", range.as_str(), "--"],
+        )
+    }
+
+    /// `git for-each-ref --format=%(objectname) %(refname) refs/heads
+    /// refs/tags refs/openxla-workspace/keep` in a mirror, read by
+    /// [`super::mirror::tips_to_keep`].
+    pub(super) fn mirror_tips_cmd(mirror: &Path) -> GitCommand {
+        GitCommand::new(
+            mirror,
+            [
+                "for-each-ref",
+                "--format=%(objectname) %(refname)",
+                "refs/heads",
+                "refs/tags",
+                KEEP_REFS.trim_end_matches('/'),
+            ],
+        )
+    }
+
+    /// `git config --get remote.origin.url`.
+    pub(super) fn origin_url_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["config", "--get", "remote.origin.url"])
+    }
+
+    /// `git diff-tree -r -z --no-renames FROM TO`.
+    pub(super) fn tree_changes_cmd(repo: &Path, from: &CommitId, to: &CommitId) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "diff-tree",
+                "-r",
+                "-z",
+                "--no-renames",
+                from.as_str(),
+                to.as_str(),
+            ],
+        )
+    }
+
+    /// `git ls-files --stage -t -z`: the index with each entry's tag.
+    pub(super) fn index_entries_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["ls-files", "--stage", "-t", "-z"])
+    }
+
+    /// `git diff-index --cached --quiet SHA --`: exits 1 when the index
+    /// differs from the tree of `commit`.
+    pub(super) fn index_differs_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
+        GitCommand::new(repo, ["diff-index", "--cached", "--quiet", commit.as_str(), "--"])
+    }
+
+    /// `git hash-object --stdin-paths`, fed [`stdin_paths_input`].
+    pub(super) fn hash_paths_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["hash-object", "--stdin-paths"])
+    }
+
+    /// `git cat-file blob OID`.
+    pub(super) fn blob_cmd(repo: &Path, oid: &str) -> GitCommand {
+        GitCommand::new(repo, ["cat-file", "blob", oid])
+    }
+
+    /// `git checkout-index --force -z --stdin`, fed [`nul_paths_input`].
+    pub(super) fn restore_from_index_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["checkout-index", "--force", "-z", "--stdin"])
+    }
+
+    /// `git update-ref --no-deref -m MSG HEAD TO FROM`: detaches HEAD at
+    /// `to` if it is at `from`, touching neither index nor files.
+    pub(super) fn finish_head_move_cmd(repo: &Path, from: &CommitId, to: &CommitId) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "update-ref",
+                "--no-deref",
+                "-m",
+                "openxla-workspace: finish a checkout an interrupted run cut short",
+                "HEAD",
+                to.as_str(),
+                from.as_str(),
+            ],
+        )
+    }
+}
+
+/// `--git-dir=GIT_DIR`.
+fn git_dir_arg(git_dir: &Path) -> OsString {
+    let mut arg = OsString::from("--git-dir=");
+    arg.push(git_dir);
+    arg
+}
+
+/// The questions [`Git::probe`] asks `git cat-file --batch`, one a line:
+/// HEAD, `commit` as a commit, [`CHECKED_OUT_REF`], the commit's top tree
+/// and `path` at the commit. The file comes last: when it is too large,
+/// git is stopped before it sends it, and nothing after it could be read.
+pub(super) fn probe_input(commit: &CommitId, path: &str) -> String {
+    format!(
+        "HEAD\n{c}^{{commit}}\n{CHECKED_OUT_REF}^{{commit}}\n{c}^{{tree}}\n{c}:{path}\n",
+        c = commit.as_str()
+    )
+}
+
+/// The questions [`Git::head_and_presence`] asks `git cat-file
+/// --batch-check`: HEAD's commit, and `commit` as a commit.
+pub(super) fn head_and_presence_input(commit: &CommitId) -> String {
+    format!("HEAD^{{commit}}\n{}^{{commit}}\n", commit.as_str())
+}
+
+/// What [`Git::keep_tips_cmd`] is fed: one `update` of a keep ref per id.
+pub(super) fn keep_tips_input(ids: &[String]) -> String {
+    ids.iter()
+        .map(|id| format!("update {KEEP_REFS}{id} {id}\n"))
+        .collect()
+}
+
+/// `paths` one a line, as `--stdin-paths` reads them (see
+/// [`quote_stdin_path`]).
+pub(super) fn stdin_paths_input(paths: &[Vec<u8>]) -> Vec<u8> {
+    let mut input = Vec::new();
+    for path in paths {
+        input.extend(quote_stdin_path(path));
+        input.push(b'\n');
+    }
+    input
+}
+
+/// `paths` each ended by a NUL, as `-z --stdin` reads them.
+pub(super) fn nul_paths_input(paths: &[Vec<u8>]) -> Vec<u8> {
+    let mut input = Vec::new();
+    for path in paths {
+        input.extend_from_slice(path);
+        input.push(0);
+    }
+    input
+}
+
+/// `path` as a line of `--stdin-paths` input: as it is, or in git's C
+/// quoting (`"a\nb"`) when it holds a control character or starts with a
+/// double quote, which git would otherwise read another way.
+pub(super) fn quote_stdin_path(path: &[u8]) -> Vec<u8> {
+    let plain = !path.starts_with(b"\"") && !path.iter().any(|&b| b < 0x20 || b == 0x7f);
+    if plain {
+        return path.to_vec();
+    }
+    let mut quoted = vec![b'"'];
+    for &b in path {
+        match b {
+            b'"' | b'\\' => quoted.extend([b'\\', b]),
+            b'\n' => quoted.extend(b"\\n"),
+            b'\t' => quoted.extend(b"\\t"),
+            0..=0x1f | 0x7f => quoted.extend(format!("\\{b:03o}").into_bytes()),
+            _ => quoted.push(b),
+        }
+    }
+    quoted.push(b'"');
+    quoted
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,5 +990,97 @@ mod tests {
             "git grep -z --full-name -I --no-color --no-column --ignore-case --fixed-strings \
              --no-line-number -e -x -- '*.rs'"
         );
+    }
+
+    #[test]
+    fn stdin_paths_are_quoted_only_when_git_would_misread_them() {
+        assert_eq!(quote_stdin_path(b"src/a b.txt"), b"src/a b.txt");
+        assert_eq!(quote_stdin_path(b"back\\slash"), b"back\\slash");
+        assert_eq!(quote_stdin_path("caf\u{e9}".as_bytes()), "caf\u{e9}".as_bytes());
+        assert_eq!(quote_stdin_path(b"a\nb\\c"), b"\"a\\nb\\\\c\"");
+        assert_eq!(quote_stdin_path(b"\"q\""), b"\"\\\"q\\\"\"");
+        assert_eq!(quote_stdin_path(b"cr\r"), b"\"cr\\015\"");
+    }
+
+    #[test]
+    fn queries_neither_show_progress_nor_fetch_lazily_nor_shield_themselves() {
+        let (repo, a, b) = (
+            Path::new("/ws/p"),
+            CommitId::new(&"a".repeat(40)).unwrap(),
+            CommitId::new(&"b".repeat(40)).unwrap(),
+        );
+        let branch = BranchName::new("main").unwrap();
+        let queries = [
+            Git::version_cmd(),
+            Git::submodule_paths_cmd(repo),
+            Git::submodule_urls_cmd(repo),
+            Git::git_dir_head_cmd(repo),
+            Git::git_dir_any_ref_cmd(repo),
+            Git::ls_files_cmd(repo, "x"),
+            Git::show_toplevel_cmd(repo),
+            Git::probe_cmd(repo),
+            Git::head_commit_cmd(repo),
+            Git::current_branch_cmd(repo),
+            Git::symbolic_head_cmd(repo),
+            Git::ref_containing_head_cmd(repo),
+            Git::git_dir_and_head_cmd(repo),
+            Git::path_history_cmd(repo, "x"),
+            Git::batch_check_cmd(repo),
+            Git::commits_since_cmd(repo, &a),
+            Git::pristine_status_cmd(repo),
+            Git::staged_entries_cmd(repo),
+            Git::head_summary_cmd(repo),
+            Git::is_ancestor_cmd(repo, &a, &branch),
+            Git::worktree_status_cmd(repo),
+            Git::behind_ahead_cmd(repo, &a),
+            Git::mirror_tips_cmd(repo),
+            Git::origin_url_cmd(repo),
+            Git::tree_changes_cmd(repo, &a, &b),
+            Git::index_entries_cmd(repo),
+            Git::index_differs_cmd(repo, &a),
+            Git::hash_paths_cmd(repo),
+            Git::blob_cmd(repo, a.as_str()),
+            Git::diff_cmd(repo, "p/", false),
+            Git::grep_cmd(repo, "x", &GrepOptions::default(), &[]),
+        ];
+        for cmd in &queries {
+            assert!(
+                !cmd.lazy_fetch && cmd.progress_at.is_none() && !cmd.lets_finish,
+                "{cmd}"
+            );
+        }
+        // Those that reach a server show progress, and may fetch lazily.
+        let url = RemoteUrl::new("https://example.com/x.git").unwrap();
+        let network = [
+            Git::clone_cmd(repo, &url, repo, &CloneOptions::default()),
+            Git::mirror_clone_cmd(repo, &url, repo),
+            Git::mirror_fetch_cmd(repo),
+            Git::submodule_update_cmd(repo, "x", &SubmoduleClone::default()),
+            Git::fetch_commit_cmd(repo, &a, None, None),
+            Git::fetch_branch_cmd(repo, &branch, None, true),
+            Git::fetch_objects_cmd(repo, &[a.clone()]),
+            Git::fetch_origin_cmd(repo, true),
+        ];
+        for cmd in &network {
+            let at = cmd.progress_at.expect("a network command shows progress");
+            assert!(cmd.lazy_fetch && !cmd.lets_finish, "{cmd}");
+            // `--progress` goes right after the subcommand.
+            assert!(
+                ["clone", "fetch", "update"].contains(&cmd.args[at - 1].to_str().unwrap()),
+                "{cmd}"
+            );
+        }
+        // Checkouts that rewrite a working tree fetch what they lack, and
+        // are let finish.
+        for cmd in [
+            Git::checkout_detached_cmd(repo, &a),
+            Git::checkout_overwriting_cmd(repo, &a),
+            Git::populate_cmd(repo),
+        ] {
+            assert!(
+                cmd.lazy_fetch && cmd.lets_finish && cmd.progress_at.is_none(),
+                "{cmd}"
+            );
+        }
     }
 }

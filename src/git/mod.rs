@@ -18,6 +18,7 @@ mod files;
 mod version;
 mod worktree;
 
+use command::{head_and_presence_input, keep_tips_input, probe_input};
 pub use command::{CloneOptions, GitCommand, GrepOptions, SubmoduleClone};
 use error::refused_before_writing;
 pub use error::{GitError, GitErrorKind, GitResult};
@@ -311,23 +312,16 @@ impl Git {
         repo: &Path,
         paths: &[String],
     ) -> GitResult<std::collections::BTreeMap<String, String>> {
-        let list = |args: &[&str]| -> GitResult<Vec<(String, String)>> {
-            let out = self.spawn(&GitCommand::new(repo, args))?;
+        let list = |cmd: GitCommand| -> GitResult<Vec<(String, String)>> {
+            let out = self.spawn(&cmd)?;
             match out.status.code() {
                 // 1: no such key at all.
                 Some(0) | Some(1) => Ok(parse_config_z(&String::from_utf8_lossy(&out.stdout))),
-                _ => Err(self.failure(&GitCommand::new(repo, args), &out)),
+                _ => Err(self.failure(&cmd, &out)),
             }
         };
-        let names = list(&[
-            "config",
-            "-z",
-            "-f",
-            ".gitmodules",
-            "--get-regexp",
-            r"^submodule\..*\.path$",
-        ])?;
-        let urls = list(&["config", "-z", "--get-regexp", r"^submodule\..*\.url$"])?;
+        let names = list(Self::submodule_paths_cmd(repo))?;
+        let urls = list(Self::submodule_urls_cmd(repo))?;
         let name_of = |key: &str, suffix: &str| {
             key.strip_prefix("submodule.")
                 .and_then(|k| k.strip_suffix(suffix))
@@ -362,18 +356,7 @@ impl Git {
         if let Head::Detached(head) = read_head(git_dir) {
             return Ok(Some(head));
         }
-        let mut dir_arg = OsString::from("--git-dir=");
-        dir_arg.push(git_dir);
-        let cmd = GitCommand::new(
-            Path::new("."),
-            [
-                dir_arg,
-                "rev-parse".into(),
-                "--quiet".into(),
-                "--verify".into(),
-                "HEAD^{commit}".into(),
-            ],
-        );
+        let cmd = Self::git_dir_head_cmd(git_dir);
         let out = self.spawn(&cmd)?;
         Ok(match out.status.code() {
             Some(0) => CommitId::new(String::from_utf8_lossy(&out.stdout).trim()).ok(),
@@ -385,7 +368,7 @@ impl Git {
     /// for an untracked or ignored file; an error when `dir` is in no
     /// repository git will read.
     pub fn tracks_file(&self, dir: &Path, name: &str) -> GitResult<bool> {
-        let cmd = GitCommand::new(dir, ["ls-files", "-z", "--", name]);
+        let cmd = Self::ls_files_cmd(dir, name);
         Ok(!self.output(&cmd)?.is_empty())
     }
 
@@ -395,7 +378,7 @@ impl Git {
         if !dir.join(".git").exists() {
             return false;
         }
-        let cmd = GitCommand::new(dir, ["rev-parse", "--show-toplevel"]);
+        let cmd = Self::show_toplevel_cmd(dir);
         match self.output(&cmd) {
             Ok(top) => {
                 let top = PathBuf::from(top.trim_end_matches(['\n', '\r']));
@@ -574,13 +557,8 @@ impl Git {
     /// the commit and tree are kept only up to [`MAX_KEPT_OBJECT`] bytes.
     pub fn probe(&self, repo: &Path, commit: &CommitId, path: &str, max_file_size: u64) -> GitResult<Probe> {
         use std::io::Read;
-        let cmd = GitCommand::new(repo, ["cat-file", "--batch"]);
-        // The file comes last: when it is too large, git is stopped before
-        // it sends it, and nothing after it could be read.
-        let input = format!(
-            "HEAD\n{c}^{{commit}}\n{CHECKED_OUT_REF}^{{commit}}\n{c}^{{tree}}\n{c}:{path}\n",
-            c = commit.as_str()
-        );
+        let cmd = Self::probe_cmd(repo);
+        let input = probe_input(commit, path);
         let _permit = self.permit();
         if crate::interrupt::is_interrupted() {
             return Err(self.spawn_error(&cmd, interrupted()));
@@ -720,7 +698,7 @@ impl Git {
     /// HEAD's commit, or `None` when HEAD does not name one (an unborn
     /// branch).
     pub fn head_commit(&self, repo: &Path) -> GitResult<Option<CommitId>> {
-        let cmd = GitCommand::new(repo, ["rev-parse", "--quiet", "--verify", "HEAD^{commit}"]);
+        let cmd = Self::head_commit_cmd(repo);
         let out = self.spawn(&cmd)?;
         match out.status.code() {
             Some(0) => Ok(CommitId::new(String::from_utf8_lossy(&out.stdout).trim()).ok()),
@@ -732,7 +710,7 @@ impl Git {
     /// The branch HEAD is on (`refs/heads/` left off), `None` when
     /// detached.
     pub fn current_branch(&self, repo: &Path) -> GitResult<Option<String>> {
-        let cmd = GitCommand::new(repo, ["symbolic-ref", "--quiet", "--short", "HEAD"]);
+        let cmd = Self::current_branch_cmd(repo);
         let out = self.spawn(&cmd)?;
         match out.status.code() {
             Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).trim_end().to_string())),
@@ -765,33 +743,18 @@ impl Git {
                 Head::Unknown => {}
             }
         }
-        let symbolic = GitCommand::new(repo, ["symbolic-ref", "--quiet", "HEAD"]);
+        let symbolic = Self::symbolic_head_cmd(repo);
         let out = self.spawn(&symbolic)?;
         match out.status.code() {
             Some(0) => return Ok(None), // on a branch: the branch keeps its commits
             Some(1) => {}               // detached
             _ => return Err(self.failure(&symbolic, &out)),
         }
-        let contains = GitCommand::new(
-            repo,
-            [
-                "for-each-ref",
-                "--count=1",
-                "--contains=HEAD",
-                "--format=%(refname)",
-                "refs/heads",
-                "refs/remotes",
-                "refs/tags",
-                "refs/openxla-workspace",
-            ],
-        );
+        let contains = Self::ref_containing_head_cmd(repo);
         if !self.output(&contains)?.trim().is_empty() {
             return Ok(None);
         }
-        let out = self.output(&GitCommand::new(
-            repo,
-            ["rev-parse", "--absolute-git-dir", "HEAD^{commit}"],
-        ))?;
+        let out = self.output(&Self::git_dir_and_head_cmd(repo))?;
         let mut lines = out.lines();
         let git_dir = PathBuf::from(lines.next().unwrap_or_default());
         let Some(head) = lines.next().and_then(|l| CommitId::new(l.trim()).ok()) else {
@@ -809,21 +772,7 @@ impl Git {
     /// there is one a checkout of the superproject put there, not one the
     /// user made. One `git log` over the superproject's history of `path`.
     pub fn recorded_in_history(&self, superproject: &Path, path: &str, commit: &CommitId) -> GitResult<bool> {
-        let cmd = GitCommand::new(
-            superproject,
-            [
-                "log",
-                "--all",
-                "--reflog",
-                "-m",
-                "--raw",
-                "--no-abbrev",
-                "--no-renames",
-                "--format=",
-                "--",
-                path,
-            ],
-        );
+        let cmd = Self::path_history_cmd(superproject, path);
         let out = self.output(&cmd)?;
         Ok(parse_raw_gitlinks(&out).iter().any(|c| c == commit))
     }
@@ -831,9 +780,8 @@ impl Git {
     /// HEAD's commit (`None` when unborn) and whether `commit` is present,
     /// in one `git cat-file --batch-check`.
     pub fn head_and_presence(&self, repo: &Path, commit: &CommitId) -> GitResult<(Option<CommitId>, bool)> {
-        let cmd = GitCommand::new(repo, ["cat-file", "--batch-check"]);
-        let input = format!("HEAD^{{commit}}\n{}^{{commit}}\n", commit.as_str());
-        let out = self.spawn_with_input(&cmd, input.into_bytes())?;
+        let cmd = Self::batch_check_cmd(repo);
+        let out = self.spawn_with_input(&cmd, head_and_presence_input(commit).into_bytes())?;
         if !out.status.success() {
             return Err(self.failure(&cmd, &out));
         }
@@ -855,9 +803,8 @@ impl Git {
     /// shallow clone an ancestor of `base` fetched without its parents is
     /// not known to be one, but it came from the server all the same.
     pub fn commits_ahead_of(&self, repo: &Path, base: &CommitId) -> GitResult<usize> {
-        let range = format!("{}..HEAD", base.as_str());
         let shallow = git_dir_of(repo).map(|d| read_shallow(&d)).unwrap_or_default();
-        let ahead = self.output(&GitCommand::new(repo, ["rev-list", range.as_str(), "--"]))?;
+        let ahead = self.output(&Self::commits_since_cmd(repo, base))?;
         Ok(ahead
             .lines()
             .filter_map(|l| CommitId::new(l.trim()).ok())
@@ -869,28 +816,14 @@ impl Git {
     /// `--unshallow` for a shallow repository): the fallback when a server
     /// refuses to send a commit by id.
     pub fn fetch_origin(&self, repo: &Path, unshallow: bool) -> GitResult<()> {
-        let mut args = vec!["fetch", "--no-tags"];
-        if unshallow {
-            args.push("--unshallow");
-        }
-        args.push("origin");
-        self.run(&GitCommand::new(repo, args).with_progress_at(1))
+        self.run(&Self::fetch_origin_cmd(repo, unshallow))
     }
 
     /// Whether the checkout in `dir` has nothing uncommitted, not even an
     /// untracked or ignored file (`git status --ignored`): its files can be
     /// removed without losing anything.
     pub fn is_pristine(&self, dir: &Path) -> GitResult<bool> {
-        let out = self.output(&GitCommand::new(
-            dir,
-            [
-                "--no-optional-locks",
-                "status",
-                "--porcelain",
-                "--ignored",
-                "--untracked-files=all",
-            ],
-        ))?;
+        let out = self.output(&Self::pristine_status_cmd(dir))?;
         Ok(out.trim().is_empty())
     }
 
@@ -898,32 +831,17 @@ impl Git {
     /// names none and no ref exists (a clone that stopped before its first
     /// fetch finished).
     pub fn holds_no_commit(&self, git_dir: &Path) -> GitResult<bool> {
-        let mut dir_arg = OsString::from("--git-dir=");
-        dir_arg.push(git_dir);
-        let head = GitCommand::new(
-            Path::new("."),
-            [
-                dir_arg.clone(),
-                "rev-parse".into(),
-                "--quiet".into(),
-                "--verify".into(),
-                "HEAD^{commit}".into(),
-            ],
-        );
-        if self.spawn(&head)?.status.success() {
+        if self.spawn(&Self::git_dir_head_cmd(git_dir))?.status.success() {
             return Ok(false);
         }
-        let refs = GitCommand::new(
-            Path::new("."),
-            [dir_arg, "for-each-ref".into(), "--count=1".into()],
-        );
+        let refs = Self::git_dir_any_ref_cmd(git_dir);
         Ok(self.output(&refs)?.trim().is_empty())
     }
 
     /// Whether the index of `repo` has no entry at or under `path` (so
     /// removing that folder removes nothing the project tracks).
     pub fn tracks_nothing_under(&self, repo: &Path, path: &str) -> GitResult<bool> {
-        let out = self.output(&GitCommand::new(repo, ["ls-files", "-z", "--", path]))?;
+        let out = self.output(&Self::ls_files_cmd(repo, path))?;
         Ok(out.is_empty())
     }
 
@@ -944,7 +862,7 @@ impl Git {
     /// commits come from the index, each submodule's HEAD from its files,
     /// and only a submodule on a branch costs a `git rev-parse`.
     pub fn submodule_status(&self, repo: &Path) -> GitResult<Vec<SubmoduleEntry>> {
-        let out = self.output(&GitCommand::new(repo, ["ls-files", "--stage", "-z"]))?;
+        let out = self.output(&Self::staged_entries_cmd(repo))?;
         let mut entries = Vec::new();
         for (path, recorded) in parse_gitlinks(&out) {
             let worktree = repo.join(&path);
@@ -974,17 +892,7 @@ impl Git {
 
     /// Id, committer date and subject of HEAD, in one `git log -1`.
     pub fn head_summary(&self, repo: &Path) -> GitResult<CommitSummary> {
-        let cmd = GitCommand::new(
-            repo,
-            [
-                "log",
-                "-1",
-                "--no-show-signature",
-                "--format=%H%x00%cs%x00%s",
-                "HEAD",
-                "--",
-            ],
-        );
+        let cmd = Self::head_summary_cmd(repo);
         let out = self.output(&cmd)?;
         let mut parts = out.trim_end_matches('\n').splitn(3, '\0');
         let id = parts.next().and_then(|s| CommitId::new(s).ok());
@@ -1004,15 +912,7 @@ impl Git {
         commit: &CommitId,
         branch: &BranchName,
     ) -> GitResult<bool> {
-        let cmd = GitCommand::new(
-            repo,
-            [
-                "merge-base".to_string(),
-                "--is-ancestor".into(),
-                commit.as_str().into(),
-                format!("refs/remotes/origin/{}", branch.as_str()),
-            ],
-        );
+        let cmd = Self::is_ancestor_cmd(repo, commit, branch);
         let out = self.spawn(&cmd)?;
         match out.status.code() {
             Some(0) => Ok(true),
@@ -1048,17 +948,7 @@ pub struct WorktreeStatus {
 impl Git {
     /// HEAD, branch and local changes of a checkout in one `git status`.
     pub fn worktree_status(&self, repo: &Path) -> GitResult<WorktreeStatus> {
-        // --no-optional-locks: do not refresh the index, so status stays read-only.
-        let cmd = GitCommand::new(
-            repo,
-            [
-                "--no-optional-locks",
-                "status",
-                "--porcelain=v2",
-                "--branch",
-                "--untracked-files=normal",
-            ],
-        );
+        let cmd = Self::worktree_status_cmd(repo);
         let out = self.output(&cmd)?;
         let mut status = WorktreeStatus::default();
         for line in out.lines() {
@@ -1080,11 +970,7 @@ impl Git {
     /// `(behind, ahead)`: commits of `pin` not in HEAD, and of HEAD not in
     /// `pin`. Fails when `pin` is not in the object store.
     pub fn behind_ahead(&self, repo: &Path, pin: &CommitId) -> GitResult<(usize, usize)> {
-        let range = format!("{}...HEAD", pin.as_str());
-        let cmd = GitCommand::new(
-            repo,
-            ["rev-list", "--left-right", "--count", range.as_str(), "--"],
-        );
+        let cmd = Self::behind_ahead_cmd(repo, pin);
         let out = self.output(&cmd)?;
         let mut counts = out.split_whitespace().map(|n| n.parse::<usize>().unwrap_or(0));
         Ok((counts.next().unwrap_or(0), counts.next().unwrap_or(0)))
@@ -1236,24 +1122,12 @@ impl Git {
     /// `for-each-ref`, and one `update-ref --stdin` when there is a new
     /// tip. Returns how many were added.
     pub fn keep_mirror_tips(&self, mirror: &Path) -> GitResult<usize> {
-        let list = GitCommand::new(
-            mirror,
-            [
-                "for-each-ref",
-                "--format=%(objectname) %(refname)",
-                "refs/heads",
-                "refs/tags",
-                KEEP_REFS.trim_end_matches('/'),
-            ],
-        );
+        let list = Self::mirror_tips_cmd(mirror);
         let new = tips_to_keep(&self.output(&list)?);
         if new.is_empty() {
             return Ok(0);
         }
-        let input: String = new
-            .iter()
-            .map(|id| format!("update {KEEP_REFS}{id} {id}\n"))
-            .collect();
+        let input = keep_tips_input(&new);
         let cmd = Self::keep_tips_cmd(mirror);
         let out = self.spawn_with_input(&cmd, input.into_bytes())?;
         if !out.status.success() {
@@ -1264,7 +1138,7 @@ impl Git {
 
     /// `remote.origin.url` of the repository `repo`, if set.
     pub fn origin_url(&self, repo: &Path) -> GitResult<Option<String>> {
-        let cmd = GitCommand::new(repo, ["config", "--get", "remote.origin.url"]);
+        let cmd = Self::origin_url_cmd(repo);
         let out = self.spawn(&cmd)?;
         match out.status.code() {
             Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).trim_end().to_string())),
@@ -1350,8 +1224,7 @@ impl Git {
         ticket: Ticket,
     ) -> GitResult<std::process::Output> {
         use std::io::Read;
-        let mut args = cmd.args.clone();
-        args.insert(index.min(args.len()), "--progress".into());
+        let args = cmd.args_with_progress(index);
         let _permit = self.permit();
         if crate::interrupt::is_interrupted() {
             return Err(self.spawn_error(cmd, interrupted()));

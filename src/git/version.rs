@@ -2,9 +2,7 @@
 //! tool works with ([`MIN_VERSION`]), what a git too old for it is told,
 //! and which features depend on the version.
 
-use std::path::Path;
-
-use super::{Git, GitCommand, GitError, GitErrorKind, GitResult};
+use super::{Git, GitError, GitErrorKind, GitResult};
 use crate::prompt::Ticket;
 use crate::text::escape_control;
 
@@ -54,10 +52,6 @@ impl Git {
             }),
             None => Ok(()),
         }
-    }
-
-    pub(super) fn version_cmd() -> GitCommand {
-        GitCommand::new(Path::new("."), ["--version"])
     }
 
     /// What `--version` says about git: `git version 2.47.3
