@@ -15,6 +15,7 @@ use crate::types::{BranchName, CommitId, Filter, RemoteUrl};
 mod command;
 mod error;
 mod files;
+mod progress;
 mod version;
 mod worktree;
 
@@ -24,6 +25,8 @@ use error::refused_before_writing;
 pub use error::{GitError, GitErrorKind, GitResult};
 pub use files::git_dir_of;
 use files::{read_head, read_loose_ref, read_shallow, Head};
+use progress::progress_report;
+pub use progress::ProgressSink;
 pub use version::{MIN_VERSION, SUBMODULE_FILTER_VERSION};
 pub use worktree::{IndexEntry, TreeChange, TreeEntry};
 
@@ -45,6 +48,9 @@ pub struct Git {
     prompts: Option<std::sync::Arc<crate::prompt::Prompts>>,
     /// The most git processes running at once (`--jobs`); none without.
     cap: Option<std::sync::Arc<ProcessCap>>,
+    /// Where the progress of network commands goes, when a live display
+    /// shows it (see [`Git::with_progress`]).
+    progress: Option<ProgressSink>,
 }
 
 /// A counting semaphore over the git processes of a run: every process the
@@ -110,6 +116,7 @@ impl Git {
             version: Default::default(),
             prompts: None,
             cap: None,
+            progress: None,
         }
     }
 
@@ -190,12 +197,8 @@ impl Git {
 
     fn spawn_once(&self, cmd: &GitCommand, ticket: Ticket) -> GitResult<std::process::Output> {
         if let Some(index) = cmd.progress_at {
-            if let Some(output) = PROGRESS.with(|sink| {
-                sink.borrow()
-                    .as_ref()
-                    .map(|sink| self.spawn_streaming(cmd, index, sink.as_ref(), ticket))
-            }) {
-                return output;
+            if let Some(sink) = &self.progress {
+                return self.spawn_streaming(cmd, index, sink, ticket);
             }
         }
         let expr = self
@@ -1195,24 +1198,6 @@ pub fn in_c_locale(expr: duct::Expression) -> duct::Expression {
     expr.env("LC_ALL", "C")
 }
 
-/// Receives short progress reports from git.
-pub type ProgressSink = Box<dyn Fn(&str)>;
-
-thread_local! {
-    /// Where the current worker thread sends git's progress, when a live
-    /// display is on; set around one project's steps by [`with_progress`].
-    static PROGRESS: std::cell::RefCell<Option<ProgressSink>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Runs `f` with git's progress (`receiving objects 45%`) for network
-/// commands on this thread sent to `sink`.
-pub fn with_progress<R>(sink: ProgressSink, f: impl FnOnce() -> R) -> R {
-    PROGRESS.with(|p| *p.borrow_mut() = Some(sink));
-    let result = f();
-    PROGRESS.with(|p| *p.borrow_mut() = None);
-    result
-}
-
 impl Git {
     /// Runs a network command with `--progress`, reading its stderr as it
     /// comes to report percentages, and keeping it whole for errors.
@@ -1220,7 +1205,7 @@ impl Git {
         &self,
         cmd: &GitCommand,
         index: usize,
-        sink: &dyn Fn(&str),
+        sink: &ProgressSink,
         ticket: Ticket,
     ) -> GitResult<std::process::Output> {
         use std::io::Read;
@@ -1244,7 +1229,7 @@ impl Git {
             for &b in &buf[..n] {
                 if b == b'\r' || b == b'\n' {
                     if let Some(report) = progress_report(&String::from_utf8_lossy(&pending)) {
-                        sink(&report);
+                        sink.send(&report);
                     }
                     pending.clear();
                 } else {
@@ -1421,22 +1406,6 @@ pub fn end_children(signal: i32, grace: std::time::Duration) -> bool {
         let _ = (signal, grace);
         false
     }
-}
-
-/// Turns a git progress line (`Receiving objects:  45% (9/20)`) into a
-/// short report (`receiving objects 45%`); other lines give `None`.
-fn progress_report(line: &str) -> Option<String> {
-    let line = line.trim_start_matches("remote: ").trim();
-    let (phase, rest) = line.split_once(':')?;
-    let percent = rest.trim_start().split('%').next()?;
-    if phase.is_empty()
-        || percent.is_empty()
-        || percent.len() > 3
-        || !percent.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    Some(format!("{} {percent}%", phase.to_ascii_lowercase()))
 }
 
 /// One answer of `git cat-file --batch`.
@@ -1756,20 +1725,6 @@ mod tests {
         );
         let found: Vec<String> = parse_raw_gitlinks(&out).iter().map(|c| c.to_string()).collect();
         assert_eq!(found, [a, b, c]);
-    }
-
-    #[test]
-    fn progress_lines_become_short_reports() {
-        assert_eq!(
-            progress_report("Receiving objects:  45% (9/20), 1.20 MiB | 2 MiB/s").as_deref(),
-            Some("receiving objects 45%")
-        );
-        assert_eq!(
-            progress_report("remote: Counting objects: 100% (3/3), done.").as_deref(),
-            Some("counting objects 100%")
-        );
-        assert_eq!(progress_report("Cloning into 'x'..."), None);
-        assert_eq!(progress_report("fatal: repository not found"), None);
     }
 
     #[test]
