@@ -172,7 +172,7 @@ fn run_step<'a>(
             match cache {
                 None => {
                     reporter.event(project, &format!("cloning {url}"));
-                    git.clone(parent, url, partial, options)?;
+                    git.clone_repo(parent, url, partial, options)?;
                 }
                 Some(cache) => {
                     // One connection: refresh the mirror, then clone from it

@@ -268,7 +268,13 @@ impl Git {
     }
 
     /// Clones `url` into `dest` (a path relative to or under `parent`).
-    pub fn clone(&self, parent: &Path, url: &RemoteUrl, dest: &Path, opts: &CloneOptions) -> GitResult<()> {
+    pub fn clone_repo(
+        &self,
+        parent: &Path,
+        url: &RemoteUrl,
+        dest: &Path,
+        opts: &CloneOptions,
+    ) -> GitResult<()> {
         self.run(&Self::clone_cmd(parent, url, dest, opts))
     }
 

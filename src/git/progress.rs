@@ -41,14 +41,14 @@ impl Git {
     /// This handle, with the progress of the network commands run through
     /// it (or a clone of it) sent to `sink`.
     pub fn with_progress(&self, sink: ProgressSink) -> Git {
-        let mut git = <Git as Clone>::clone(self);
+        let mut git = self.clone();
         git.progress = Some(sink);
         git
     }
 
     /// This handle, showing no progress.
     pub fn without_progress(&self) -> Git {
-        let mut git = <Git as Clone>::clone(self);
+        let mut git = self.clone();
         git.progress = None;
         git
     }
