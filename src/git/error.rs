@@ -157,6 +157,25 @@ impl Git {
         }
     }
 
+    /// The error for a command that failed because the credential
+    /// prompter found the answers given refused (`problem` says so).
+    pub(super) fn refused_credentials(
+        &self,
+        cmd: &GitCommand,
+        out: &std::process::Output,
+        problem: String,
+    ) -> GitError {
+        GitError {
+            dir: cmd.dir.clone(),
+            command: cmd.command_line(),
+            stderr: capped_stderr(&String::from_utf8_lossy(&out.stderr), |_| true),
+            kind: GitErrorKind::Credentials {
+                status: out.status.code(),
+                problem,
+            },
+        }
+    }
+
     /// The error for a checkout whose record could not be written.
     pub(super) fn record_error(&self, cmd: &GitCommand, e: std::io::Error) -> GitError {
         GitError {

@@ -3,7 +3,6 @@
 //! and which features depend on the version.
 
 use super::{Git, GitError, GitErrorKind, GitResult};
-use crate::prompt::Ticket;
 use crate::text::escape_control;
 
 /// The oldest git this tool supports: `%cs` in log formats needs 2.21, and
@@ -92,12 +91,7 @@ impl Git {
         self.version
             .get_or_init(|| {
                 let cmd = Self::version_cmd();
-                let expr = self
-                    .start(&cmd, &cmd.args, Ticket::UNTRACKED)
-                    .stdin_null()
-                    .stdout_capture()
-                    .stderr_null();
-                let out = self.run_tracked(&cmd, expr).ok()?;
+                let out = self.spawn_plain(&cmd).ok()?;
                 Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
             })
             .clone()
