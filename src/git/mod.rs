@@ -3,7 +3,6 @@
 //! user's environment unchanged, and turns failure into a [`GitError`] holding
 //! the folder, the command line, the exit status and git's stderr.
 
-use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -12,17 +11,21 @@ use crate::types::{BranchName, CommitId, Filter, RemoteUrl};
 mod command;
 mod error;
 mod files;
+mod grep;
+mod mirror;
 mod probe;
 mod progress;
 mod run;
 mod version;
 mod worktree;
 
-use command::{head_and_presence_input, keep_tips_input};
+use command::head_and_presence_input;
 pub use command::{CloneOptions, GitCommand, GrepOptions, SubmoduleClone};
 pub use error::{GitError, GitErrorKind, GitResult};
 pub use files::git_dir_of;
 use files::{read_head, read_loose_ref, read_shallow, Head};
+pub use grep::GrepMatch;
+pub use mirror::KEEP_REFS;
 pub use probe::{FileAtCommit, Probe, MAX_KEPT_OBJECT};
 pub use progress::ProgressSink;
 use run::checkout_log;
@@ -634,151 +637,6 @@ impl Git {
     }
 }
 
-// `diff` and `grep` across projects.
-impl Git {
-    /// The patch of [`Git::diff_cmd`] (empty without changes), as bytes:
-    /// file contents need not be text.
-    pub fn diff(&self, repo: &Path, prefix: &str, cached: bool) -> GitResult<Vec<u8>> {
-        Ok(self.raw(&Self::diff_cmd(repo, prefix, cached))?.stdout)
-    }
-
-    /// The matches of [`Git::grep_cmd`] in `repo` (none is not an error).
-    pub fn grep(
-        &self,
-        repo: &Path,
-        pattern: &str,
-        options: &GrepOptions,
-        paths: &[OsString],
-    ) -> GitResult<Vec<GrepMatch>> {
-        let cmd = Self::grep_cmd(repo, pattern, options, paths);
-        let out = self.spawn(&cmd)?;
-        match out.status.code() {
-            Some(0) => Ok(parse_grep(&out.stdout, options)),
-            // git grep: 1 is "nothing matched".
-            Some(1) if out.stderr.is_empty() => Ok(Vec::new()),
-            _ => Err(self.failure(&cmd, &out)),
-        }
-    }
-}
-
-/// One record of `git grep -z`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GrepMatch {
-    /// The file, relative to the project's top folder.
-    pub path: Vec<u8>,
-    /// The line number, with `-n`.
-    pub line: Option<Vec<u8>>,
-    /// The matching line, unless `-l`.
-    pub text: Option<Vec<u8>>,
-}
-
-/// Reads the output of [`Git::grep_cmd`]: `PATH NUL [LINE NUL] TEXT LF`
-/// per match, or `PATH NUL` per file with `-l`. The path is read up to its
-/// NUL, so a name holding a newline or a colon is read whole.
-fn parse_grep(out: &[u8], options: &GrepOptions) -> Vec<GrepMatch> {
-    let mut matches = Vec::new();
-    let mut rest = out;
-    let take = |rest: &mut &[u8], end: u8| -> Vec<u8> {
-        let n = rest.iter().position(|&b| b == end).unwrap_or(rest.len());
-        let field = rest[..n].to_vec();
-        *rest = rest.get(n + 1..).unwrap_or_default();
-        field
-    };
-    while !rest.is_empty() {
-        let path = take(&mut rest, 0);
-        if options.files_with_matches {
-            // Records end at the NUL; some gits add a newline after it.
-            if rest.first() == Some(&b'\n') {
-                rest = &rest[1..];
-            }
-            matches.push(GrepMatch {
-                path,
-                line: None,
-                text: None,
-            });
-            continue;
-        }
-        let line = options.line_number.then(|| take(&mut rest, 0));
-        let text = take(&mut rest, b'\n');
-        matches.push(GrepMatch {
-            path,
-            line,
-            text: Some(text),
-        });
-    }
-    matches
-}
-
-/// Where a cache mirror keeps, one ref per commit id, every commit that
-/// was ever at the tip of one of its branches or tags: checkouts borrow
-/// objects from the mirror, so none may ever become unreachable there.
-/// `fetch --prune` only prunes what the refspecs map, branches and tags.
-pub const KEEP_REFS: &str = "refs/openxla-workspace/keep/";
-
-// The cache's mirrors.
-impl Git {
-    /// Applies [`Git::mirror_settings_cmds`] to `mirror`.
-    pub fn configure_mirror(&self, mirror: &Path) -> GitResult<()> {
-        for cmd in Self::mirror_settings_cmds(mirror) {
-            let out = self.spawn(&cmd)?;
-            // 5: `--unset-all` of a key that is not set.
-            if !out.status.success() && out.status.code() != Some(5) {
-                return Err(self.failure(&cmd, &out));
-            }
-        }
-        Ok(())
-    }
-
-    /// Makes every current branch and tag tip of `mirror` reachable from
-    /// [`KEEP_REFS`], before a fetch moves or deletes any: one
-    /// `for-each-ref`, and one `update-ref --stdin` when there is a new
-    /// tip. Returns how many were added.
-    pub fn keep_mirror_tips(&self, mirror: &Path) -> GitResult<usize> {
-        let list = Self::mirror_tips_cmd(mirror);
-        let new = tips_to_keep(&self.output(&list)?);
-        if new.is_empty() {
-            return Ok(0);
-        }
-        let input = keep_tips_input(&new);
-        let cmd = Self::keep_tips_cmd(mirror);
-        let out = self.spawn_with_input(&cmd, input.into_bytes())?;
-        if !out.status.success() {
-            return Err(self.failure(&cmd, &out));
-        }
-        Ok(new.len())
-    }
-
-    /// `remote.origin.url` of the repository `repo`, if set.
-    pub fn origin_url(&self, repo: &Path) -> GitResult<Option<String>> {
-        let cmd = Self::origin_url_cmd(repo);
-        let out = self.spawn(&cmd)?;
-        match out.status.code() {
-            Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).trim_end().to_string())),
-            Some(1) => Ok(None),
-            _ => Err(self.failure(&cmd, &out)),
-        }
-    }
-}
-
-/// The ids that `for-each-ref --format='%(objectname) %(refname)'` over a
-/// mirror's branches, tags and [`KEEP_REFS`] shows at a branch or tag tip
-/// and not yet kept, each once, in order.
-fn tips_to_keep(listing: &str) -> Vec<String> {
-    let mut kept = std::collections::BTreeSet::new();
-    let mut tips = Vec::new();
-    for (id, name) in listing.lines().filter_map(|l| l.split_once(' ')) {
-        if name.starts_with(KEEP_REFS) {
-            kept.insert(id);
-        } else if CommitId::new(id).is_ok() && !tips.contains(&id) {
-            tips.push(id);
-        }
-    }
-    tips.into_iter()
-        .filter(|id| !kept.contains(id))
-        .map(str::to_string)
-        .collect()
-}
-
 /// The gitlinks (mode 160000 entries) in `git ls-files --stage -z`
 /// output: `MODE SHA STAGE<TAB>PATH<NUL>` per entry.
 fn parse_gitlinks(out: &str) -> Vec<(String, CommitId)> {
@@ -835,17 +693,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_mirror_tips_not_kept_yet_are_kept() {
-        let (a, b, c) = ("a".repeat(40), "b".repeat(40), "c".repeat(40));
-        let listing = format!(
-            "{a} refs/heads/main\n{b} refs/heads/feature\n{a} refs/heads/copy\n{c} refs/tags/v1\n\
-             {b} refs/openxla-workspace/keep/{b}\n"
-        );
-        assert_eq!(tips_to_keep(&listing), [a, c]);
-        assert!(tips_to_keep("").is_empty());
-    }
-
-    #[test]
     fn gitlinks_are_read_from_ls_files_stage_output() {
         let (a, b) = ("a".repeat(40), "b".repeat(40));
         let out =
@@ -870,40 +717,5 @@ mod tests {
         );
         let found: Vec<String> = parse_raw_gitlinks(&out).iter().map(|c| c.to_string()).collect();
         assert_eq!(found, [a, b, c]);
-    }
-
-    #[test]
-    fn grep_records_are_split_at_their_nuls_whatever_the_path_holds() {
-        let options = GrepOptions {
-            line_number: true,
-            ..GrepOptions::default()
-        };
-        let out = b"src/a.rs\x0012\x00    let x = 1; // a:b\nodd\nname.txt\x003\x00x\n";
-        assert_eq!(
-            parse_grep(out, &options),
-            [
-                GrepMatch {
-                    path: b"src/a.rs".to_vec(),
-                    line: Some(b"12".to_vec()),
-                    text: Some(b"    let x = 1; // a:b".to_vec())
-                },
-                GrepMatch {
-                    path: b"odd\nname.txt".to_vec(),
-                    line: Some(b"3".to_vec()),
-                    text: Some(b"x".to_vec())
-                },
-            ]
-        );
-        let plain = parse_grep(b"a\x00text: here\n", &GrepOptions::default());
-        assert_eq!(plain[0].line, None);
-        assert_eq!(plain[0].text.as_deref(), Some(&b"text: here"[..]));
-        let files = GrepOptions {
-            files_with_matches: true,
-            ..GrepOptions::default()
-        };
-        let listed = parse_grep(b"a.txt\x00b c.txt\x00", &files);
-        let paths: Vec<&[u8]> = listed.iter().map(|m| m.path.as_slice()).collect();
-        assert_eq!(paths, [&b"a.txt"[..], &b"b c.txt"[..]]);
-        assert!(parse_grep(b"", &options).is_empty());
     }
 }
