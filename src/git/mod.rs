@@ -16,6 +16,7 @@ mod mirror;
 mod probe;
 mod progress;
 mod run;
+mod submodule;
 mod version;
 mod worktree;
 
@@ -33,6 +34,7 @@ pub use run::{
     end_children, in_c_locale, set_checkout_log, set_spawn_observer, without_repository_env, CheckoutLog,
     ProcessCap, SpawnObserver, REPOSITORY_ENV,
 };
+pub use submodule::{SubmoduleEntry, SubmoduleState};
 pub use version::{MIN_VERSION, SUBMODULE_FILTER_VERSION};
 pub use worktree::{IndexEntry, TreeChange, TreeEntry};
 
@@ -111,79 +113,6 @@ impl Git {
         self.run(&Self::clone_cmd(parent, url, dest, opts))
     }
 
-    /// Clones the uninitialised submodule at `path` of `repo` and checks
-    /// out `commit`, the commit the superproject records for it (see
-    /// [`Git::submodule_update_cmd`]). That checkout is recorded in the
-    /// [`CheckoutLog`] first, as the tool's own are: git makes it last, in
-    /// a new clone or in a repository an earlier removal left in
-    /// `.git/modules`.
-    pub fn submodule_update(
-        &self,
-        repo: &Path,
-        path: &str,
-        commit: &CommitId,
-        opts: &SubmoduleClone,
-    ) -> GitResult<()> {
-        let cmd = Self::submodule_update_cmd(repo, path, opts);
-        let Some(log) = checkout_log() else {
-            return self.run(&cmd);
-        };
-        let module = git_dir_of(repo).map(|d| d.join("modules").join(path));
-        let from = match module.filter(|m| m.join("HEAD").is_file()) {
-            Some(module) => self.head_of_git_dir(&module)?,
-            None => None,
-        };
-        self.run_recorded(cmd, log.as_ref(), &repo.join(path), from.as_ref(), commit)
-    }
-
-    /// Records the URLs of the submodules at `paths`; see
-    /// [`Git::submodule_init_cmd`].
-    pub fn submodule_init(&self, repo: &Path, paths: &[String]) -> GitResult<()> {
-        self.run(&Self::submodule_init_cmd(repo, paths))
-    }
-
-    /// The URLs git will clone the submodules at `paths` of `repo` from,
-    /// by path, once [`Git::submodule_init`] has recorded them: read from
-    /// the configuration, with the names `.gitmodules` gives the paths.
-    /// Paths without a URL are left out.
-    pub fn submodule_urls(
-        &self,
-        repo: &Path,
-        paths: &[String],
-    ) -> GitResult<std::collections::BTreeMap<String, String>> {
-        let list = |cmd: GitCommand| -> GitResult<Vec<(String, String)>> {
-            let out = self.spawn(&cmd)?;
-            match out.status.code() {
-                // 1: no such key at all.
-                Some(0) | Some(1) => Ok(parse_config_z(&String::from_utf8_lossy(&out.stdout))),
-                _ => Err(self.failure(&cmd, &out)),
-            }
-        };
-        let names = list(Self::submodule_paths_cmd(repo))?;
-        let urls = list(Self::submodule_urls_cmd(repo))?;
-        let name_of = |key: &str, suffix: &str| {
-            key.strip_prefix("submodule.")
-                .and_then(|k| k.strip_suffix(suffix))
-                .map(str::to_string)
-        };
-        let mut by_path = std::collections::BTreeMap::new();
-        for (key, path) in names {
-            let Some(name) = name_of(&key, ".path") else {
-                continue;
-            };
-            if !paths.contains(&path) {
-                continue;
-            }
-            if let Some((_, url)) = urls
-                .iter()
-                .find(|(k, _)| name_of(k, ".url").as_deref() == Some(&name))
-            {
-                by_path.insert(path, url.clone());
-            }
-        }
-        Ok(by_path)
-    }
-
     /// Fetches the named objects into a partial clone; see
     /// [`Git::fetch_objects_cmd`].
     pub fn fetch_objects(&self, repo: &Path, objects: &[CommitId]) -> GitResult<()> {
@@ -229,28 +158,6 @@ impl Git {
             Err(_) => false,
         }
     }
-}
-
-/// Where a submodule stands against the commit its superproject records.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SubmoduleState {
-    /// Not initialised.
-    Uninitialised,
-    /// Checked out at the recorded commit.
-    AtRecorded,
-    /// Checked out elsewhere, or in a merge conflict.
-    Elsewhere,
-}
-
-/// A submodule of a checkout: a gitlink in its index.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SubmoduleEntry {
-    /// Its path in the superproject.
-    pub path: String,
-    /// Where it stands.
-    pub state: SubmoduleState,
-    /// The commit the superproject's index records for it.
-    pub recorded: CommitId,
 }
 
 /// `git log -1` facts for the summary line of `pin`.
@@ -481,40 +388,6 @@ impl Git {
         self.run_checkout(Self::checkout_overwriting_cmd(repo, commit), repo, commit)
     }
 
-    /// Every submodule of the checkout in `repo` and where it stands, as
-    /// `git submodule status` tells, for one `git ls-files` (that script
-    /// starts a dozen processes, `git describe` among them): the recorded
-    /// commits come from the index, each submodule's HEAD from its files,
-    /// and only a submodule on a branch costs a `git rev-parse`.
-    pub fn submodule_status(&self, repo: &Path) -> GitResult<Vec<SubmoduleEntry>> {
-        let out = self.output(&Self::staged_entries_cmd(repo))?;
-        let mut entries = Vec::new();
-        for (path, recorded) in parse_gitlinks(&out) {
-            let worktree = repo.join(&path);
-            let state = match git_dir_of(&worktree) {
-                None => SubmoduleState::Uninitialised,
-                Some(git_dir) => {
-                    let head = match read_head(&git_dir) {
-                        Head::Detached(commit) => Some(commit),
-                        Head::Unknown => None,
-                        Head::Symbolic => self.head_commit(&worktree).unwrap_or(None),
-                    };
-                    if head.as_ref() == Some(&recorded) {
-                        SubmoduleState::AtRecorded
-                    } else {
-                        SubmoduleState::Elsewhere
-                    }
-                }
-            };
-            entries.push(SubmoduleEntry {
-                path,
-                state,
-                recorded,
-            });
-        }
-        Ok(entries)
-    }
-
     /// Id, committer date and subject of HEAD, in one `git log -1`.
     pub fn head_summary(&self, repo: &Path) -> GitResult<CommitSummary> {
         let cmd = Self::head_summary_cmd(repo);
@@ -637,33 +510,6 @@ impl Git {
     }
 }
 
-/// The gitlinks (mode 160000 entries) in `git ls-files --stage -z`
-/// output: `MODE SHA STAGE<TAB>PATH<NUL>` per entry.
-fn parse_gitlinks(out: &str) -> Vec<(String, CommitId)> {
-    out.split('\0')
-        .filter_map(|entry| {
-            let (meta, path) = entry.split_once('\t')?;
-            let mut fields = meta.split(' ');
-            let (mode, oid) = (fields.next()?, fields.next()?);
-            if mode != "160000" {
-                return None;
-            }
-            Some((path.to_string(), CommitId::new(oid).ok()?))
-        })
-        .collect()
-}
-
-/// The `KEY NEWLINE VALUE NUL` records of `git config -z --get-regexp`.
-fn parse_config_z(out: &str) -> Vec<(String, String)> {
-    out.split('\0')
-        .filter(|r| !r.is_empty())
-        .map(|record| match record.split_once('\n') {
-            Some((key, value)) => (key.to_string(), value.to_string()),
-            None => (record.to_string(), String::new()),
-        })
-        .collect()
-}
-
 /// The gitlink commits in `git log --raw` output (both sides of each
 /// change of a mode-160000 entry).
 fn parse_raw_gitlinks(out: &str) -> Vec<CommitId> {
@@ -691,21 +537,6 @@ fn parse_raw_gitlinks(out: &str) -> Vec<CommitId> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn gitlinks_are_read_from_ls_files_stage_output() {
-        let (a, b) = ("a".repeat(40), "b".repeat(40));
-        let out =
-            format!("100644 {b} 0\tREADME.md\0160000 {a} 0\tthird_party/x\0160000 {b} 0\todd path (1)\0");
-        let found: Vec<(String, String)> = parse_gitlinks(&out)
-            .into_iter()
-            .map(|(p, c)| (p, c.to_string()))
-            .collect();
-        assert_eq!(
-            found,
-            [("third_party/x".to_string(), a), ("odd path (1)".to_string(), b)]
-        );
-    }
 
     #[test]
     fn raw_log_output_gives_both_sides_of_each_gitlink_change() {
