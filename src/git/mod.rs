@@ -6,7 +6,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use crate::types::{BranchName, CommitId, Filter, RemoteUrl};
+use crate::types::{BranchName, CommitId};
 
 mod command;
 mod error;
@@ -15,6 +15,7 @@ mod grep;
 mod mirror;
 mod probe;
 mod progress;
+mod remote;
 mod run;
 mod submodule;
 mod version;
@@ -102,23 +103,6 @@ impl Git {
         self
     }
 
-    /// Clones `url` into `dest` (a path relative to or under `parent`).
-    pub fn clone_repo(
-        &self,
-        parent: &Path,
-        url: &RemoteUrl,
-        dest: &Path,
-        opts: &CloneOptions,
-    ) -> GitResult<()> {
-        self.run(&Self::clone_cmd(parent, url, dest, opts))
-    }
-
-    /// Fetches the named objects into a partial clone; see
-    /// [`Git::fetch_objects_cmd`].
-    pub fn fetch_objects(&self, repo: &Path, objects: &[CommitId]) -> GitResult<()> {
-        self.run(&Self::fetch_objects_cmd(repo, objects))
-    }
-
     /// The commit HEAD names in the repository at `git_dir`, if any.
     fn head_of_git_dir(&self, git_dir: &Path) -> GitResult<Option<CommitId>> {
         if let Head::Detached(head) = read_head(git_dir) {
@@ -172,29 +156,6 @@ pub struct CommitSummary {
 }
 
 impl Git {
-    /// Fetches one commit by id from `origin` (no tags, optionally shallow
-    /// or partial; see [`Git::fetch_commit_cmd`]).
-    pub fn fetch_commit(
-        &self,
-        repo: &Path,
-        commit: &CommitId,
-        depth: Option<u32>,
-        filter: Option<Filter>,
-    ) -> GitResult<()> {
-        self.run(&Self::fetch_commit_cmd(repo, commit, depth, filter))
-    }
-
-    /// Fetches `origin`'s `branch` into `refs/remotes/origin/BRANCH`.
-    pub fn fetch_branch(
-        &self,
-        repo: &Path,
-        branch: &BranchName,
-        depth: Option<u32>,
-        unshallow: bool,
-    ) -> GitResult<()> {
-        self.run(&Self::fetch_branch_cmd(repo, branch, depth, unshallow))
-    }
-
     /// Checks out `commit` detached. git refuses (and we report) when that
     /// would overwrite local changes; compatible local changes are carried.
     pub fn checkout_detached(&self, repo: &Path, commit: &CommitId) -> GitResult<()> {
@@ -344,13 +305,6 @@ impl Git {
             .count())
     }
 
-    /// `git fetch --no-tags origin` with its configured refspecs (and
-    /// `--unshallow` for a shallow repository): the fallback when a server
-    /// refuses to send a commit by id.
-    pub fn fetch_origin(&self, repo: &Path, unshallow: bool) -> GitResult<()> {
-        self.run(&Self::fetch_origin_cmd(repo, unshallow))
-    }
-
     /// Whether the checkout in `dir` has nothing uncommitted, not even an
     /// untracked or ignored file (`git status --ignored`): its files can be
     /// removed without losing anything.
@@ -462,51 +416,6 @@ impl Git {
         let out = self.output(&cmd)?;
         let mut counts = out.split_whitespace().map(|n| n.parse::<usize>().unwrap_or(0));
         Ok((counts.next().unwrap_or(0), counts.next().unwrap_or(0)))
-    }
-}
-
-// `roll`: the head of a branch on a server.
-impl Git {
-    /// The commit at the head of `branch` on `url`, asked of the server
-    /// (`dir` is only where git runs). A branch that does not exist, or an
-    /// answer without exactly one `refs/heads/BRANCH` line, is an error
-    /// naming the URL.
-    pub fn ls_remote_head(&self, dir: &Path, url: &RemoteUrl, branch: &BranchName) -> GitResult<CommitId> {
-        let cmd = Self::ls_remote_head_cmd(dir, url, branch);
-        let out = self.spawn(&cmd)?;
-        let refname = format!("refs/heads/{}", branch.as_str());
-        let missing = || format!("{url} has no branch '{branch}' ({refname})");
-        let problem = match out.status.code() {
-            Some(0) => {
-                let stdout = String::from_utf8_lossy(&out.stdout);
-                // Lines are `<oid> TAB <ref>`; keep only the exact ref name.
-                let ids: Vec<&str> = stdout
-                    .lines()
-                    .filter_map(|line| line.split_once('\t'))
-                    .filter(|(_, name)| *name == refname)
-                    .map(|(id, _)| id)
-                    .collect();
-                match ids.as_slice() {
-                    [id] => match CommitId::new(id) {
-                        Ok(commit) => return Ok(commit),
-                        Err(e) => format!("{url} answered for {refname}: {e}"),
-                    },
-                    [] => missing(),
-                    _ => format!("{url} lists {refname} {} times; expected it once", ids.len()),
-                }
-            }
-            // --exit-code: 2 means that no ref matched.
-            Some(2) => missing(),
-            _ => return Err(self.failure(&cmd, &out)),
-        };
-        Err(GitError {
-            dir: cmd.dir.clone(),
-            command: cmd.command_line(),
-            stderr: problem,
-            kind: GitErrorKind::Failed {
-                status: out.status.code(),
-            },
-        })
     }
 }
 
