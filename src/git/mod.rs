@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::types::{BranchName, CommitId};
 
+mod checkout;
 mod command;
 mod error;
 mod files;
@@ -30,7 +31,6 @@ pub use grep::GrepMatch;
 pub use mirror::KEEP_REFS;
 pub use probe::{FileAtCommit, Probe, MAX_KEPT_OBJECT};
 pub use progress::ProgressSink;
-use run::checkout_log;
 pub use run::{
     end_children, in_c_locale, set_checkout_log, set_spawn_observer, without_repository_env, CheckoutLog,
     ProcessCap, SpawnObserver, REPOSITORY_ENV,
@@ -156,38 +156,6 @@ pub struct CommitSummary {
 }
 
 impl Git {
-    /// Checks out `commit` detached. git refuses (and we report) when that
-    /// would overwrite local changes; compatible local changes are carried.
-    pub fn checkout_detached(&self, repo: &Path, commit: &CommitId) -> GitResult<()> {
-        self.run_checkout(Self::checkout_detached_cmd(repo, commit), repo, commit)
-    }
-
-    /// Writes the working tree of a clone made without one; see
-    /// [`Git::populate_cmd`].
-    pub fn populate(&self, repo: &Path) -> GitResult<()> {
-        self.run(&Self::populate_cmd(repo))
-    }
-
-    /// Runs `cmd`, a checkout of `to` in `repo`, having first recorded in
-    /// the [`CheckoutLog`] (durably) where HEAD was: a later run that finds
-    /// the record open knows this checkout may have been cut short, and
-    /// from where to where (see `crate::cut_checkout`).
-    fn run_checkout(&self, cmd: GitCommand, repo: &Path, to: &CommitId) -> GitResult<()> {
-        let Some(log) = checkout_log() else {
-            return self.run(&cmd);
-        };
-        let from = match git_dir_of(repo).map(|d| read_head(&d)) {
-            Some(Head::Detached(head)) => Some(head),
-            _ => self.head_commit(repo)?,
-        };
-        // To where HEAD is, it is the first writing of a tree without an
-        // index, which a later run sees by that.
-        if from.as_ref() == Some(to) {
-            return self.run(&cmd);
-        }
-        self.run_recorded(cmd, log.as_ref(), repo, from.as_ref(), to)
-    }
-
     /// HEAD's commit, or `None` when HEAD does not name one (an unborn
     /// branch).
     pub fn head_commit(&self, repo: &Path) -> GitResult<Option<CommitId>> {
@@ -329,17 +297,6 @@ impl Git {
     pub fn tracks_nothing_under(&self, repo: &Path, path: &str) -> GitResult<bool> {
         let out = self.output(&Self::ls_files_cmd(repo, path))?;
         Ok(out.is_empty())
-    }
-
-    /// Records that the tool checked `commit` out in `repo`.
-    pub fn mark_checked_out(&self, repo: &Path, commit: &CommitId) -> GitResult<()> {
-        self.run(&Self::mark_checked_out_cmd(repo, commit))
-    }
-
-    /// Writes the files of `commit`, detached, into a repository that has
-    /// no index; see [`Git::checkout_overwriting_cmd`].
-    pub fn checkout_overwriting(&self, repo: &Path, commit: &CommitId) -> GitResult<()> {
-        self.run_checkout(Self::checkout_overwriting_cmd(repo, commit), repo, commit)
     }
 
     /// Id, committer date and subject of HEAD, in one `git log -1`.
