@@ -125,9 +125,8 @@ impl Git {
             return Ok(None);
         }
         let out = self.output(&Self::git_dir_and_head_cmd(repo))?;
-        let mut lines = out.lines();
-        let git_dir = PathBuf::from(lines.next().unwrap_or_default());
-        let Some(head) = lines.next().and_then(|l| CommitId::new(l.trim()).ok()) else {
+        let (git_dir, head) = parse_git_dir_and_head(&out);
+        let Some(head) = head else {
             return Ok(None);
         };
         if read_shallow(&git_dir).contains(&head) {
@@ -155,17 +154,7 @@ impl Git {
         if !out.status.success() {
             return Err(self.failure(&cmd, &out));
         }
-        let text = String::from_utf8_lossy(&out.stdout);
-        let mut answers = text.lines().map(|line| {
-            let mut fields = line.split(' ');
-            match (fields.next(), fields.next()) {
-                (Some(oid), Some("commit")) => CommitId::new(oid).ok(),
-                _ => None,
-            }
-        });
-        let head = answers.next().flatten();
-        let present = answers.next().flatten().is_some();
-        Ok((head, present))
+        Ok(parse_head_and_presence(&String::from_utf8_lossy(&out.stdout)))
     }
 
     /// How many commits HEAD has that `base` has not (`git rev-list
@@ -175,9 +164,8 @@ impl Git {
     pub fn commits_ahead_of(&self, repo: &Path, base: &CommitId) -> GitResult<usize> {
         let shallow = git_dir_of(repo).map(|d| read_shallow(&d)).unwrap_or_default();
         let ahead = self.output(&Self::commits_since_cmd(repo, base))?;
-        Ok(ahead
-            .lines()
-            .filter_map(|l| CommitId::new(l.trim()).ok())
+        Ok(parse_commit_lines(&ahead)
+            .iter()
             .filter(|c| !shallow.contains(c))
             .count())
     }
@@ -212,15 +200,8 @@ impl Git {
     pub fn head_summary(&self, repo: &Path) -> GitResult<CommitSummary> {
         let cmd = Self::head_summary_cmd(repo);
         let out = self.output(&cmd)?;
-        let mut parts = out.trim_end_matches('\n').splitn(3, '\0');
-        let id = parts.next().and_then(|s| CommitId::new(s).ok());
-        let date = parts.next().unwrap_or_default().to_string();
-        let subject = parts.next().unwrap_or_default().to_string();
-        // `%cs` (YYYY-MM-DD) needs git 2.21; an older one prints it as is.
-        match id {
-            Some(id) if date != "%cs" => Ok(CommitSummary { id, date, subject }),
-            _ => Err(self.failed(&cmd, format!("unexpected output: {}", out.trim()), Some(0))),
-        }
+        parse_head_summary(&out)
+            .ok_or_else(|| self.failed(&cmd, format!("unexpected output: {}", out.trim()), Some(0)))
     }
 
     /// Whether `commit` is an ancestor of (or equal to) `origin/BRANCH`.
@@ -257,32 +238,88 @@ impl Git {
     /// HEAD, branch and local changes of a checkout in one `git status`.
     pub fn worktree_status(&self, repo: &Path) -> GitResult<WorktreeStatus> {
         let cmd = Self::worktree_status_cmd(repo);
-        let out = self.output(&cmd)?;
-        let mut status = WorktreeStatus::default();
-        for line in out.lines() {
-            if let Some(oid) = line.strip_prefix("# branch.oid ") {
-                status.head = CommitId::new(oid).ok();
-            } else if let Some(head) = line.strip_prefix("# branch.head ") {
-                if head != "(detached)" {
-                    status.branch = Some(head.to_string());
-                }
-            } else if line.starts_with("1 ") || line.starts_with("2 ") || line.starts_with("u ") {
-                status.changed += 1;
-            } else if line.starts_with("? ") {
-                status.untracked += 1;
-            }
-        }
-        Ok(status)
+        Ok(parse_status_v2(&self.output(&cmd)?))
     }
 
     /// `(behind, ahead)`: commits of `pin` not in HEAD, and of HEAD not in
     /// `pin`. Fails when `pin` is not in the object store.
     pub fn behind_ahead(&self, repo: &Path, pin: &CommitId) -> GitResult<(usize, usize)> {
         let cmd = Self::behind_ahead_cmd(repo, pin);
-        let out = self.output(&cmd)?;
-        let mut counts = out.split_whitespace().map(|n| n.parse::<usize>().unwrap_or(0));
-        Ok((counts.next().unwrap_or(0), counts.next().unwrap_or(0)))
+        Ok(parse_left_right_counts(&self.output(&cmd)?))
     }
+}
+
+/// The answers of `git cat-file --batch-check` to
+/// [`head_and_presence_input`]: HEAD's commit, and whether the asked-for
+/// commit is present. Each answer is `OID TYPE SIZE`, or `NAME missing`.
+fn parse_head_and_presence(text: &str) -> (Option<CommitId>, bool) {
+    let mut answers = text.lines().map(|line| {
+        let mut fields = line.split(' ');
+        match (fields.next(), fields.next()) {
+            (Some(oid), Some("commit")) => CommitId::new(oid).ok(),
+            _ => None,
+        }
+    });
+    let head = answers.next().flatten();
+    let present = answers.next().flatten().is_some();
+    (head, present)
+}
+
+/// The commit ids of `git rev-list` output, one a line.
+fn parse_commit_lines(out: &str) -> Vec<CommitId> {
+    out.lines().filter_map(|l| CommitId::new(l.trim()).ok()).collect()
+}
+
+/// The git directory and HEAD's commit from `git rev-parse
+/// --absolute-git-dir HEAD^{commit}`, one a line.
+fn parse_git_dir_and_head(out: &str) -> (PathBuf, Option<CommitId>) {
+    let mut lines = out.lines();
+    let git_dir = PathBuf::from(lines.next().unwrap_or_default());
+    let head = lines.next().and_then(|l| CommitId::new(l.trim()).ok());
+    (git_dir, head)
+}
+
+/// The output of [`Git::head_summary_cmd`]: `ID NUL DATE NUL SUBJECT`.
+/// `None` when it is not that, as from a git too old for `%cs`
+/// (YYYY-MM-DD, git 2.21), which prints it as is.
+fn parse_head_summary(out: &str) -> Option<CommitSummary> {
+    let mut parts = out.trim_end_matches('\n').splitn(3, '\0');
+    let id = parts.next().and_then(|s| CommitId::new(s).ok());
+    let date = parts.next().unwrap_or_default().to_string();
+    let subject = parts.next().unwrap_or_default().to_string();
+    match id {
+        Some(id) if date != "%cs" => Some(CommitSummary { id, date, subject }),
+        _ => None,
+    }
+}
+
+/// The output of `git status --porcelain=v2 --branch`: the `# branch.oid`
+/// and `# branch.head` headers, then one line per changed entry (`1`
+/// ordinary, `2` renamed or copied, `u` unmerged) and per untracked file
+/// (`?`).
+fn parse_status_v2(out: &str) -> WorktreeStatus {
+    let mut status = WorktreeStatus::default();
+    for line in out.lines() {
+        if let Some(oid) = line.strip_prefix("# branch.oid ") {
+            status.head = CommitId::new(oid).ok();
+        } else if let Some(head) = line.strip_prefix("# branch.head ") {
+            if head != "(detached)" {
+                status.branch = Some(head.to_string());
+            }
+        } else if line.starts_with("1 ") || line.starts_with("2 ") || line.starts_with("u ") {
+            status.changed += 1;
+        } else if line.starts_with("? ") {
+            status.untracked += 1;
+        }
+    }
+    status
+}
+
+/// `(left, right)` from `git rev-list --left-right --count`: `LEFT TAB
+/// RIGHT`; what is not a number counts as 0.
+fn parse_left_right_counts(out: &str) -> (usize, usize) {
+    let mut counts = out.split_whitespace().map(|n| n.parse::<usize>().unwrap_or(0));
+    (counts.next().unwrap_or(0), counts.next().unwrap_or(0))
 }
 
 /// The gitlink commits in `git log --raw` output (both sides of each
@@ -323,5 +360,108 @@ mod tests {
         );
         let found: Vec<String> = parse_raw_gitlinks(&out).iter().map(|c| c.to_string()).collect();
         assert_eq!(found, [a, b, c]);
+    }
+
+    // Ids and output below were captured from git 2.47.
+
+    const HEAD: &str = "bbc8fc902171432e84f51a6c66766b72f300f768";
+
+    fn id(hex: &str) -> CommitId {
+        CommitId::new(hex).unwrap()
+    }
+
+    #[test]
+    fn status_v2_counts_changes_renames_conflicts_and_untracked_files() {
+        let out = format!(
+            "# branch.oid {HEAD}\n# branch.head main\n\
+             1 .M N... 100644 100644 100644 78981922613b2afb6025042ff6bd878ac1994e85 78981922613b2afb6025042ff6bd878ac1994e85 a.txt\n\
+             2 R. N... 100644 100644 100644 61780798228d17af2d34fce4cfbdf35556832472 61780798228d17af2d34fce4cfbdf35556832472 R100 b2.txt\tb.txt\n\
+             1 A. N... 000000 100644 100644 0000000000000000000000000000000000000000 587be6b4c3f93f93c489c0111bba5596147a26cb new.txt\n\
+             u UU N... 100644 100644 100644 100644 d00491fd7e5bb6fa28c517a0bb32b8b506539d4d 00750edc07d6415dcc07ae0351e9397b0222b7ba 0cfbf08886fca9a91cb753ec8734c84fcbe52c9f f\n\
+             ? untracked.txt\n? 1 odd name\n"
+        );
+        assert_eq!(
+            parse_status_v2(&out),
+            WorktreeStatus {
+                head: Some(id(HEAD)),
+                branch: Some("main".into()),
+                changed: 4,
+                untracked: 2,
+            }
+        );
+        let detached = format!("# branch.oid {HEAD}\n# branch.head (detached)\n");
+        assert_eq!(
+            parse_status_v2(&detached),
+            WorktreeStatus {
+                head: Some(id(HEAD)),
+                ..WorktreeStatus::default()
+            }
+        );
+        // Before the first commit.
+        assert_eq!(
+            parse_status_v2("# branch.oid (initial)\n# branch.head main\n? f\n"),
+            WorktreeStatus {
+                head: None,
+                branch: Some("main".into()),
+                changed: 0,
+                untracked: 1,
+            }
+        );
+    }
+
+    #[test]
+    fn batch_check_answers_give_head_and_whether_the_commit_is_present() {
+        let missing = "0123456789012345678901234567890123456789";
+        assert_eq!(
+            parse_head_and_presence(&format!("{HEAD} commit 170\n{missing}^{{commit}} missing\n")),
+            (Some(id(HEAD)), false)
+        );
+        assert_eq!(
+            parse_head_and_presence(&format!("{HEAD} commit 170\n{HEAD} commit 170\n")),
+            (Some(id(HEAD)), true)
+        );
+        // An unborn HEAD; a name that is no commit.
+        assert_eq!(
+            parse_head_and_presence(&format!("HEAD^{{commit}} missing\n{HEAD} tree 35\n")),
+            (None, false)
+        );
+    }
+
+    #[test]
+    fn head_summaries_are_split_at_their_nuls() {
+        let out = format!("{HEAD}\x002024-03-05\x00first: a subject with \u{fc}n\u{ef}code\n");
+        assert_eq!(
+            parse_head_summary(&out),
+            Some(CommitSummary {
+                id: id(HEAD),
+                date: "2024-03-05".into(),
+                subject: "first: a subject with \u{fc}n\u{ef}code".into(),
+            })
+        );
+        // A subject may itself hold what looks like a separator.
+        let odd = format!("{HEAD}\x002024-03-05\x00a\x00b\n");
+        assert_eq!(parse_head_summary(&odd).unwrap().subject, "a\x00b");
+        // git before 2.21 prints `%cs` as it is.
+        assert_eq!(parse_head_summary(&format!("{HEAD}\x00%cs\x00s\n")), None);
+        assert_eq!(parse_head_summary(""), None);
+    }
+
+    #[test]
+    fn rev_list_output_reads_as_counts_and_commits() {
+        assert_eq!(parse_left_right_counts("0\t1\n"), (0, 1));
+        assert_eq!(parse_left_right_counts("12\t3\n"), (12, 3));
+        assert_eq!(parse_left_right_counts(""), (0, 0));
+        assert_eq!(
+            parse_commit_lines(&format!("{HEAD}\n2f845669a1c6ba4f36b1c42f4e21c6aae6f9dde7\n")),
+            [id(HEAD), id("2f845669a1c6ba4f36b1c42f4e21c6aae6f9dde7")]
+        );
+        assert_eq!(
+            parse_git_dir_and_head(&format!("/tmp/ws/r/.git\n{HEAD}\n")),
+            (PathBuf::from("/tmp/ws/r/.git"), Some(id(HEAD)))
+        );
+        assert_eq!(
+            parse_git_dir_and_head("/tmp/ws/r/.git\n"),
+            (PathBuf::from("/tmp/ws/r/.git"), None)
+        );
     }
 }
