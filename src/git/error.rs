@@ -205,3 +205,76 @@ pub(super) fn refused_before_writing(stderr: &[u8]) -> bool {
     .iter()
     .any(|m| stderr.contains(m))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(stderr: &str) -> GitError {
+        GitError {
+            dir: PathBuf::from("/ws/p"),
+            command: "git fetch --no-tags origin 0123".into(),
+            stderr: stderr.into(),
+            kind: GitErrorKind::Failed { status: Some(128) },
+        }
+    }
+
+    // stderr below as git 2.47 prints it in the C locale.
+
+    #[test]
+    fn a_server_refusing_a_fetch_by_id_is_told_from_other_failures() {
+        let refused = [
+            "fatal: remote error: upload-pack: not our ref 0123456789abcdef0123456789abcdef01234567",
+            "error: Server does not allow request for unadvertised object 0123456789abcdef0123456789abcdef01234567",
+            "fatal: couldn't find remote ref refs/heads/gone",
+        ];
+        for stderr in refused {
+            assert!(failed(stderr).is_refused_want(), "{stderr}");
+        }
+        for stderr in [
+            "fatal: repository 'https://example.com/x.git/' not found",
+            "fatal: unable to access 'https://example.com/x.git/': Could not resolve host: example.com",
+        ] {
+            assert!(!failed(stderr).is_refused_want(), "{stderr}");
+        }
+    }
+
+    #[test]
+    fn checkouts_refused_over_files_in_the_way_are_recognised() {
+        let tracked =
+            "error: Your local changes to the following files would be overwritten by checkout:\n\tf\n\
+                       Please commit your changes or stash them before you switch branches.\nAborting";
+        let untracked =
+            "error: The following untracked working tree files would be overwritten by checkout:\n\tg\n\
+                         Please move or remove them before you switch branches.\nAborting";
+        for stderr in [tracked, untracked] {
+            assert!(failed(stderr).would_overwrite_local_changes(), "{stderr}");
+            assert!(refused_before_writing(stderr.as_bytes()), "{stderr}");
+        }
+        // A checkout that failed while writing may have written some files.
+        let cut_short = "error: unable to write file big.bin\nfatal: cannot create directory at 'd': No space left on device";
+        assert!(!failed(cut_short).would_overwrite_local_changes());
+        assert!(!refused_before_writing(cut_short.as_bytes()));
+    }
+
+    #[test]
+    fn failures_show_the_command_the_folder_the_status_and_escaped_stderr() {
+        let error = failed("remote: \x1b]0;title\x07hello\nfatal: boom");
+        assert_eq!(
+            error.to_string(),
+            "`git fetch --no-tags origin 0123` failed in /ws/p (exit status 128)\n    \
+             remote: \\x1b]0;title\\x07hello\n    fatal: boom"
+        );
+        let too_old = GitError {
+            kind: GitErrorKind::TooOld {
+                found: "git version 2.20.1".into(),
+            },
+            ..failed("")
+        };
+        assert_eq!(
+            too_old.to_string(),
+            "git version 2.20.1 is too old: openxla-workspace needs git 2.25 or newer; install a newer git \
+             first on PATH"
+        );
+    }
+}

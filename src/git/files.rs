@@ -105,4 +105,46 @@ mod tests {
         assert_eq!(head("ref: refs/heads/.invalid\n"), Head::Unknown);
         assert_eq!(head("garbage"), Head::Unknown);
     }
+
+    #[test]
+    fn a_checkouts_git_directory_is_its_dot_git_or_the_folder_a_gitdir_file_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let (full, sub, none) = (
+            dir.path().join("full"),
+            dir.path().join("sub"),
+            dir.path().join("none"),
+        );
+        std::fs::create_dir_all(full.join(".git")).unwrap();
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::create_dir_all(&none).unwrap();
+        assert_eq!(git_dir_of(&full), Some(full.join(".git")));
+        // As git writes it in a submodule: relative to the checkout.
+        std::fs::write(sub.join(".git"), "gitdir: ../full/.git/modules/sub\n").unwrap();
+        assert_eq!(git_dir_of(&sub), Some(sub.join("../full/.git/modules/sub")));
+        assert_eq!(git_dir_of(&none), None);
+        std::fs::write(none.join(".git"), "not a gitdir line\n").unwrap();
+        assert_eq!(git_dir_of(&none), None);
+        // A `.git` file is a line, not a document to read whole.
+        std::fs::write(none.join(".git"), format!("gitdir: {}\n", "x".repeat(5000))).unwrap();
+        assert_eq!(git_dir_of(&none), None);
+    }
+
+    #[test]
+    fn shallow_files_and_loose_refs_name_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = ("a".repeat(40), "b".repeat(40));
+        assert!(read_shallow(dir.path()).is_empty());
+        std::fs::write(dir.path().join("shallow"), format!("{a}\n{b}\nnot an id\n")).unwrap();
+        assert_eq!(
+            read_shallow(dir.path()),
+            [CommitId::new(&a).unwrap(), CommitId::new(&b).unwrap()]
+        );
+        let name = "refs/openxla-workspace/pin";
+        assert_eq!(read_loose_ref(dir.path(), name), None);
+        std::fs::create_dir_all(dir.path().join("refs/openxla-workspace")).unwrap();
+        std::fs::write(dir.path().join(name), format!("{a}\n")).unwrap();
+        assert_eq!(read_loose_ref(dir.path(), name), Some(CommitId::new(&a).unwrap()));
+        std::fs::write(dir.path().join(name), "ref: refs/heads/main\n").unwrap();
+        assert_eq!(read_loose_ref(dir.path(), name), None);
+    }
 }

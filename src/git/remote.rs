@@ -72,13 +72,7 @@ impl Git {
         let problem = match out.status.code() {
             Some(0) => {
                 let stdout = String::from_utf8_lossy(&out.stdout);
-                // Lines are `<oid> TAB <ref>`; keep only the exact ref name.
-                let ids: Vec<&str> = stdout
-                    .lines()
-                    .filter_map(|line| line.split_once('\t'))
-                    .filter(|(_, name)| *name == refname)
-                    .map(|(id, _)| id)
-                    .collect();
+                let ids = ids_of_ref(&stdout, &refname);
                 match ids.as_slice() {
                     [id] => match CommitId::new(id) {
                         Ok(commit) => return Ok(commit),
@@ -100,5 +94,36 @@ impl Git {
                 status: out.status.code(),
             },
         })
+    }
+}
+
+/// The ids `git ls-remote` lists for exactly the ref `refname`: its lines
+/// are `ID TAB REF`, and a pattern also matches the tail of longer names.
+fn ids_of_ref<'a>(listing: &'a str, refname: &str) -> Vec<&'a str> {
+    listing
+        .lines()
+        .filter_map(|line| line.split_once('\t'))
+        .filter(|(_, name)| *name == refname)
+        .map(|(id, _)| id)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ls_remote_lines_count_only_for_the_exact_ref() {
+        // As git 2.47 prints it, with a branch whose name ends the same way.
+        let (a, b) = (
+            "0640a145cddd9e92b88004165c2c4cac3efd1b2d",
+            "7b531caa1cf0834af8e5386edf10cb387676e10b",
+        );
+        let listing = format!("{b}\trefs/heads/foo/main\n{a}\trefs/heads/main\n");
+        assert_eq!(ids_of_ref(&listing, "refs/heads/main"), [a]);
+        assert_eq!(ids_of_ref(&listing, "refs/heads/dev"), Vec::<&str>::new());
+        assert_eq!(ids_of_ref("", "refs/heads/main"), Vec::<&str>::new());
+        let twice = format!("{a}\trefs/heads/main\n{b}\trefs/heads/main\n");
+        assert_eq!(ids_of_ref(&twice, "refs/heads/main"), [a, b]);
     }
 }

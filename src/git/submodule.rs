@@ -83,27 +83,7 @@ impl Git {
         };
         let names = list(Self::submodule_paths_cmd(repo))?;
         let urls = list(Self::submodule_urls_cmd(repo))?;
-        let name_of = |key: &str, suffix: &str| {
-            key.strip_prefix("submodule.")
-                .and_then(|k| k.strip_suffix(suffix))
-                .map(str::to_string)
-        };
-        let mut by_path = std::collections::BTreeMap::new();
-        for (key, path) in names {
-            let Some(name) = name_of(&key, ".path") else {
-                continue;
-            };
-            if !paths.contains(&path) {
-                continue;
-            }
-            if let Some((_, url)) = urls
-                .iter()
-                .find(|(k, _)| name_of(k, ".url").as_deref() == Some(&name))
-            {
-                by_path.insert(path, url.clone());
-            }
-        }
-        Ok(by_path)
+        Ok(urls_by_path(&names, &urls, paths))
     }
 
     /// Every submodule of the checkout in `repo` and where it stands, as
@@ -157,6 +137,38 @@ fn parse_gitlinks(out: &str) -> Vec<(String, CommitId)> {
         .collect()
 }
 
+/// The URL of each submodule at one of `paths`, from `names`, the
+/// `submodule.NAME.path` settings of `.gitmodules`, and `urls`, the
+/// `submodule.NAME.url` settings of the configuration (both as
+/// [`parse_config_z`] reads them). Paths without a URL are left out.
+fn urls_by_path(
+    names: &[(String, String)],
+    urls: &[(String, String)],
+    paths: &[String],
+) -> std::collections::BTreeMap<String, String> {
+    let name_of = |key: &str, suffix: &str| {
+        key.strip_prefix("submodule.")
+            .and_then(|k| k.strip_suffix(suffix))
+            .map(str::to_string)
+    };
+    let mut by_path = std::collections::BTreeMap::new();
+    for (key, path) in names {
+        let Some(name) = name_of(key, ".path") else {
+            continue;
+        };
+        if !paths.contains(path) {
+            continue;
+        }
+        if let Some((_, url)) = urls
+            .iter()
+            .find(|(k, _)| name_of(k, ".url").as_deref() == Some(&name))
+        {
+            by_path.insert(path.clone(), url.clone());
+        }
+    }
+    by_path
+}
+
 /// The `KEY NEWLINE VALUE NUL` records of `git config -z --get-regexp`.
 fn parse_config_z(out: &str) -> Vec<(String, String)> {
     out.split('\0')
@@ -184,6 +196,58 @@ mod tests {
         assert_eq!(
             found,
             [("third_party/x".to_string(), a), ("odd path (1)".to_string(), b)]
+        );
+    }
+
+    #[test]
+    fn config_z_records_keep_newlines_and_spaces_in_values() {
+        // `git config -z --get-regexp` as captured from git 2.47, and a
+        // value holding a newline (only the first one ends the key).
+        let out = "submodule.third_party/sub.path\nthird_party/sub\0\
+                   submodule.odd.url\n/tmp/a b\nc\0submodule.flag\0";
+        assert_eq!(
+            parse_config_z(out),
+            [
+                (
+                    "submodule.third_party/sub.path".to_string(),
+                    "third_party/sub".to_string()
+                ),
+                ("submodule.odd.url".to_string(), "/tmp/a b\nc".to_string()),
+                // A key without a value (`[submodule] flag`).
+                ("submodule.flag".to_string(), String::new()),
+            ]
+        );
+        assert!(parse_config_z("").is_empty());
+    }
+
+    #[test]
+    fn submodule_urls_are_found_through_the_names_gitmodules_gives_their_paths() {
+        let pairs = |items: &[(&str, &str)]| -> Vec<(String, String)> {
+            items
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        // The name differs from the path; one path has no URL yet; one
+        // URL belongs to a submodule nobody asked about.
+        let names = pairs(&[
+            ("submodule.sub.path", "third_party/sub"),
+            ("submodule.other.path", "third_party/other"),
+            ("submodule.skipped.path", "skipped"),
+        ]);
+        let urls = pairs(&[
+            ("submodule.skipped.url", "https://example.com/skipped.git"),
+            ("submodule.sub.url", "https://example.com/sub.git"),
+            ("submodule.third_party/other.url", "https://example.com/wrong.git"),
+        ]);
+        let wanted = ["third_party/sub".to_string(), "third_party/other".to_string()];
+        let found = urls_by_path(&names, &urls, &wanted);
+        assert_eq!(
+            found.into_iter().collect::<Vec<_>>(),
+            [(
+                "third_party/sub".to_string(),
+                "https://example.com/sub.git".to_string()
+            )]
         );
     }
 }

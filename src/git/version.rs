@@ -126,4 +126,18 @@ mod tests {
         assert_eq!(parse_version("nonsense"), None);
         assert!(parse_version("git version 2.20.1").unwrap() < MIN_VERSION);
     }
+
+    #[test]
+    fn only_a_git_older_than_the_minimum_is_too_old() {
+        assert_eq!(
+            too_old("git version 2.24.4").as_deref(),
+            Some("git version 2.24.4")
+        );
+        assert_eq!(too_old("git version 1.9.0").as_deref(), Some("git version 1.9.0"));
+        assert_eq!(too_old("git version 2.25.0"), None);
+        assert_eq!(too_old("git version 2.47.3"), None);
+        assert_eq!(too_old("git version 3.0.0"), None);
+        // What is no version is given the benefit of the doubt.
+        assert_eq!(too_old("hub version 2.14.2"), None);
+    }
 }
