@@ -26,7 +26,7 @@ impl Git {
     }
 
     /// Runs `cmd`, a checkout of `to` in `repo`, having first recorded in
-    /// the [`CheckoutLog`] (durably) where HEAD was: a later run that finds
+    /// the [`super::CheckoutLog`] (durably) where HEAD was: a later run that finds
     /// the record open knows this checkout may have been cut short, and
     /// from where to where (see `crate::cut_checkout`).
     fn run_checkout(&self, cmd: GitCommand, repo: &Path, to: &CommitId) -> GitResult<()> {

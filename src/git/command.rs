@@ -23,9 +23,9 @@ pub struct GitCommand {
     pub(super) progress_at: Option<usize>,
     /// A checkout that rewrites a working tree: the terminal's Ctrl-C and
     /// hangup do not end it, and the run lets it finish (see
-    /// [`end_children`]).
+    /// [`super::end_children`]).
     pub(super) lets_finish: bool,
-    /// The [`CheckoutLog`] records of the checkouts this command makes,
+    /// The [`super::CheckoutLog`] records of the checkouts this command makes,
     /// told when it ends.
     pub(super) intents: Vec<u64>,
     /// Whether git may fetch missing objects from a partial clone's
@@ -508,7 +508,7 @@ impl Git {
 
     /// `git grep -z --full-name -I --no-color --no-column ... -e PATTERN --
     /// [PATH...]`: one record per match, each path ended by a NUL so that
-    /// [`parse_grep`] can read any file name. Binary files are skipped.
+    /// `parse_grep` (in `grep.rs`) can read any file name. Binary files are skipped.
     pub fn grep_cmd(repo: &Path, pattern: &str, options: &GrepOptions, paths: &[OsString]) -> GitCommand {
         let mut args: Vec<OsString> = ["grep", "-z", "--full-name", "-I", "--no-color", "--no-column"]
             .iter()
@@ -671,7 +671,7 @@ impl Git {
 
     /// `git log --all --reflog -m --raw --no-abbrev --no-renames --format= --
     /// PATH`: every change to `path` in the reachable history, read by
-    /// [`super::query::parse_raw_gitlinks`].
+    /// `parse_raw_gitlinks` (in `query.rs`).
     pub(super) fn path_history_cmd(superproject: &Path, path: &str) -> GitCommand {
         GitCommand::new(
             superproject,
@@ -779,7 +779,7 @@ impl Git {
 
     /// `git for-each-ref --format=%(objectname) %(refname) refs/heads
     /// refs/tags refs/openxla-workspace/keep` in a mirror, read by
-    /// [`super::mirror::tips_to_keep`].
+    /// `tips_to_keep` (in `mirror.rs`).
     pub(super) fn mirror_tips_cmd(mirror: &Path) -> GitCommand {
         GitCommand::new(
             mirror,

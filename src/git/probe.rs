@@ -19,7 +19,7 @@ pub struct Probe {
     pub has_commit: bool,
     /// The asked-for file at that commit.
     pub file_at_commit: FileAtCommit,
-    /// The commit [`CHECKED_OUT_REF`] names, if any.
+    /// The commit [`super::CHECKED_OUT_REF`] names, if any.
     pub marked: Option<CommitId>,
 }
 
@@ -132,7 +132,7 @@ impl Git {
     /// exists as a commit and reads `path` (a file at the top of the tree)
     /// at it: everything sync needs to know about a dep, in one process and
     /// without touching the network, even in a partial clone (see
-    /// [`GitCommand::lazy_fetch`]). There, what git does not have locally
+    /// `GitCommand::lazy_fetch`). There, what git does not have locally
     /// is told apart from what the commit does not have by the commit's top
     /// tree, read in the same process: a file the tree lists but git lacks
     /// is [`FileAtCommit::NotFetched`], as is every file of a commit whose

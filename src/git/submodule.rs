@@ -36,7 +36,7 @@ impl Git {
     /// Clones the uninitialised submodule at `path` of `repo` and checks
     /// out `commit`, the commit the superproject records for it (see
     /// [`Git::submodule_update_cmd`]). That checkout is recorded in the
-    /// [`CheckoutLog`] first, as the tool's own are: git makes it last, in
+    /// [`super::CheckoutLog`] first, as the tool's own are: git makes it last, in
     /// a new clone or in a repository an earlier removal left in
     /// `.git/modules`.
     pub fn submodule_update(
