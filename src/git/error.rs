@@ -3,6 +3,11 @@
 //! a failure is told apart by what git said: a credential problem, a git too
 //! old for the tool, a server that refuses a fetch by id, a checkout refused
 //! over local changes, one refused before it wrote a file.
+//!
+//! The wording of credential failures is read by `crate::prompt::failures`,
+//! which the prompter needs too (to ask again after a refused answer); it
+//! stays there so that the prompter does not depend on the git layer,
+//! which depends on it.
 
 use std::fmt;
 use std::path::PathBuf;
