@@ -1058,7 +1058,7 @@ mod tests {
             Git::submodule_update_cmd(repo, "x", &SubmoduleClone::default()),
             Git::fetch_commit_cmd(repo, &a, None, None),
             Git::fetch_branch_cmd(repo, &branch, None, true),
-            Git::fetch_objects_cmd(repo, &[a.clone()]),
+            Git::fetch_objects_cmd(repo, std::slice::from_ref(&a)),
             Git::fetch_origin_cmd(repo, true),
         ];
         for cmd in &network {
