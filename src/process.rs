@@ -21,16 +21,17 @@ pub fn shell_quote(s: &str) -> String {
 /// that says how many more there were.
 pub const MAX_STDERR_LINES: usize = 20;
 
-/// What is worth showing of a program's `stderr`: each line as it ended up
-/// on a terminal (a progress line redrawn after `\r` shows its last state),
-/// without trailing blanks, blank lines, or the lines `keep` refuses, and at
-/// most [`MAX_STDERR_LINES`] lines, so that one failure cannot flood a
-/// summary.
-pub fn capped_stderr(stderr: &str, keep: impl Fn(&str) -> bool) -> String {
-    let lines: Vec<&str> = stderr
-        .lines()
-        .map(|l| l.rsplit('\r').next().unwrap_or(l).trim_end())
-        .filter(|l| !l.is_empty() && keep(l))
+/// What is worth showing of the `lines` of a program's stderr: without
+/// trailing blanks or blank lines, and at most [`MAX_STDERR_LINES`] lines,
+/// so that one failure cannot flood a summary. Which lines to give is the
+/// caller's: git's progress redraws are cut to their last state, pip's
+/// output is kept whole (a line redrawn there may hide what it printed
+/// first).
+pub fn capped_stderr<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
+    let lines: Vec<&str> = lines
+        .into_iter()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
         .collect();
     if lines.len() <= MAX_STDERR_LINES {
         lines.join("\n")
@@ -61,22 +62,15 @@ mod tests {
     }
 
     #[test]
-    fn stderr_is_trimmed_of_progress_and_capped() {
-        let noisy = "Receiving objects:  10%\rReceiving objects: 100%\n\nfatal: boom  \n";
-        assert_eq!(
-            capped_stderr(noisy, |_| true),
-            "Receiving objects: 100%\nfatal: boom"
-        );
-        assert_eq!(
-            capped_stderr(noisy, |l| !l.starts_with("Receiving")),
-            "fatal: boom"
-        );
+    fn stderr_is_trimmed_and_capped() {
+        let noisy = "first  \n\n  \nfatal: boom\t\n";
+        assert_eq!(capped_stderr(noisy.lines()), "first\nfatal: boom");
         let long: String = (0..50).map(|i| format!("line {i}\n")).collect();
-        let capped = capped_stderr(&long, |_| true);
+        let capped = capped_stderr(long.lines());
         assert_eq!(capped.lines().count(), MAX_STDERR_LINES);
         assert!(capped.starts_with("line 0\n"), "{capped}");
         assert!(capped.ends_with("\nline 18\n… (31 more lines)"), "{capped}");
         let exact: String = (0..20).map(|i| format!("line {i}\n")).collect();
-        assert_eq!(capped_stderr(&exact, |_| true), exact.trim_end());
+        assert_eq!(capped_stderr(exact.lines()), exact.trim_end());
     }
 }

@@ -131,7 +131,7 @@ impl Git {
     }
 
     pub(super) fn failure(&self, cmd: &GitCommand, out: &std::process::Output) -> GitError {
-        let stderr = capped_stderr(&String::from_utf8_lossy(&out.stderr), |_| true);
+        let stderr = git_stderr(&out.stderr);
         if let Some(hint) = crate::prompt::failures::hint(&stderr, self.no_prompt) {
             return GitError {
                 dir: cmd.dir.clone(),
@@ -173,7 +173,7 @@ impl Git {
         GitError {
             dir: cmd.dir.clone(),
             command: cmd.command_line(),
-            stderr: capped_stderr(&String::from_utf8_lossy(&out.stderr), |_| true),
+            stderr: git_stderr(&out.stderr),
             kind: GitErrorKind::Credentials {
                 status: out.status.code(),
                 problem,
@@ -193,6 +193,14 @@ impl Git {
             )),
         }
     }
+}
+
+/// git's stderr as an error shows it: each line as it ended up on a
+/// terminal (a progress line redrawn after `\r` shows its last state),
+/// cut down by [`capped_stderr`].
+pub(super) fn git_stderr(stderr: &[u8]) -> String {
+    let stderr = String::from_utf8_lossy(stderr);
+    capped_stderr(stderr.lines().map(|l| l.rsplit('\r').next().unwrap_or(l)))
 }
 
 /// Whether a checkout's stderr says it refused to start over files in the
@@ -281,5 +289,11 @@ mod tests {
             "git version 2.20.1 is too old: openxla-workspace needs git 2.25 or newer; install a newer git \
              first on PATH"
         );
+    }
+
+    #[test]
+    fn git_stderr_keeps_the_last_state_of_progress_lines() {
+        let noisy = b"Receiving objects:  10%\rReceiving objects: 100%\n\nfatal: boom\n";
+        assert_eq!(git_stderr(noisy), "Receiving objects: 100%\nfatal: boom");
     }
 }

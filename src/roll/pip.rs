@@ -485,11 +485,14 @@ impl fmt::Display for PipError {
 impl std::error::Error for PipError {}
 
 /// pip's stderr as worth showing: without its warning that `pip index` is
-/// experimental (printed on every run), cut down as git's is.
+/// experimental (printed on every run), cut down as git's is, but with
+/// each line whole.
 fn pip_stderr(stderr: &str) -> String {
-    capped_stderr(stderr, |l| {
-        !l.starts_with("WARNING: pip index is currently an experimental command")
-    })
+    capped_stderr(
+        stderr
+            .lines()
+            .filter(|l| !l.starts_with("WARNING: pip index is currently an experimental command")),
+    )
 }
 
 #[cfg(test)]
