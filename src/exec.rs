@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use anyhow::{anyhow, bail, Context, Result};
 
-use crate::git::Git;
+use crate::git::{Git, ProgressSink};
 use crate::plan::{ProjectPlan, Step};
 use crate::report::Reporter;
 use crate::types::RepoName;
@@ -127,8 +127,8 @@ pub fn run_project(git: &Git, reporter: &Reporter, jobs: usize, plan: &ProjectPl
     if reporter.is_live() {
         let sink_reporter = reporter.clone();
         let project = plan.project.clone();
-        let sink = Box::new(move |report: &str| sink_reporter.progress(&project, report));
-        return crate::git::with_progress(sink, || run_steps(git, reporter, jobs, plan));
+        let sink = ProgressSink::new(move |report: &str| sink_reporter.progress(&project, report));
+        return run_steps(&git.with_progress(sink), reporter, jobs, plan);
     }
     run_steps(git, reporter, jobs, plan)
 }
@@ -172,7 +172,7 @@ fn run_step<'a>(
             match cache {
                 None => {
                     reporter.event(project, &format!("cloning {url}"));
-                    git.clone(parent, url, partial, options)?;
+                    git.clone_repo(parent, url, partial, options)?;
                 }
                 Some(cache) => {
                     // One connection: refresh the mirror, then clone from it

@@ -120,7 +120,7 @@ fn signal_of(_: &std::process::ExitStatus) -> Option<i32> {
 pub fn command_line(command: &[OsString]) -> String {
     command
         .iter()
-        .map(|a| crate::git::shell_quote(&a.to_string_lossy()))
+        .map(|a| crate::process::shell_quote(&a.to_string_lossy()))
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -15,6 +15,7 @@ pub mod interrupt;
 pub mod json;
 pub mod pinfile;
 pub mod plan;
+pub mod process;
 #[cfg(unix)]
 pub mod prompt;
 #[cfg(not(unix))]

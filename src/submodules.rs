@@ -143,6 +143,9 @@ impl Update<'_> {
             }
             None => Default::default(),
         };
+        // The clones run side by side: their transfers cannot share the
+        // project's one progress line.
+        let git = self.git.without_progress();
         let next = std::sync::atomic::AtomicUsize::new(0);
         let failures = std::sync::Mutex::new(Vec::new());
         std::thread::scope(|scope| {
@@ -151,7 +154,7 @@ impl Update<'_> {
                     while let Some((path, commit)) =
                         submodules.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
                     {
-                        if let Err(e) = self.clone_one(path, commit, &options, urls.get(path)) {
+                        if let Err(e) = self.clone_one(&git, path, commit, &options, urls.get(path)) {
                             failures.lock().unwrap_or_else(|e| e.into_inner()).push(e);
                         }
                     }
@@ -169,10 +172,11 @@ impl Update<'_> {
         }
     }
 
-    /// Clones one submodule (see [`Update::clone_all`]); `url` is its URL,
-    /// to borrow from the cache's mirror of it.
+    /// Clones one submodule (see [`Update::clone_all`]) through `git`;
+    /// `url` is its URL, to borrow from the cache's mirror of it.
     fn clone_one(
         &self,
+        git: &Git,
         path: &str,
         commit: &CommitId,
         options: &SubmoduleClone,
@@ -187,10 +191,10 @@ impl Update<'_> {
                     self.project,
                     &format!("submodule {}: updating the cache mirror of {url}", shown(path)),
                 );
-                options.reference = Some(cache.update(self.git, &url)?);
+                options.reference = Some(cache.update(git, &url)?);
             }
         }
-        self.git.submodule_update(self.repo, path, commit, &options)?;
+        git.submodule_update(self.repo, path, commit, &options)?;
         Ok(())
     }
 

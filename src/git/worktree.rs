@@ -6,7 +6,8 @@
 
 use std::path::Path;
 
-use super::{Git, GitCommand, GitResult};
+use super::command::{nul_paths_input, stdin_paths_input};
+use super::{Git, GitResult};
 use crate::types::CommitId;
 
 /// One side of a [`TreeChange`]: a tree entry's mode and object id.
@@ -63,24 +64,14 @@ impl Git {
     /// The paths whose entries differ between the commits `from` and `to`
     /// (`git diff-tree -r -z --no-renames FROM TO`).
     pub fn tree_changes(&self, repo: &Path, from: &CommitId, to: &CommitId) -> GitResult<Vec<TreeChange>> {
-        let cmd = GitCommand::new(
-            repo,
-            [
-                "diff-tree",
-                "-r",
-                "-z",
-                "--no-renames",
-                from.as_str(),
-                to.as_str(),
-            ],
-        );
+        let cmd = Self::tree_changes_cmd(repo, from, to);
         Ok(parse_tree_changes(&self.raw(&cmd)?.stdout))
     }
 
     /// Every entry of the index of `repo` (`git ls-files --stage -t -z`),
     /// by path.
     pub fn index_entries(&self, repo: &Path) -> GitResult<std::collections::BTreeMap<Vec<u8>, IndexEntry>> {
-        let cmd = GitCommand::new(repo, ["ls-files", "--stage", "-t", "-z"]);
+        let cmd = Self::index_entries_cmd(repo);
         Ok(parse_index_entries(&self.raw(&cmd)?.stdout))
     }
 
@@ -88,7 +79,7 @@ impl Git {
     /// (`git diff-index --cached --quiet COMMIT --`; the files are not
     /// looked at).
     pub fn index_holds_tree_of(&self, repo: &Path, commit: &CommitId) -> GitResult<bool> {
-        let cmd = GitCommand::new(repo, ["diff-index", "--cached", "--quiet", commit.as_str(), "--"]);
+        let cmd = Self::index_differs_cmd(repo, commit);
         let out = self.spawn(&cmd)?;
         match out.status.code() {
             Some(0) => Ok(true),
@@ -106,13 +97,8 @@ impl Git {
         if paths.is_empty() {
             return Ok(Vec::new());
         }
-        let cmd = GitCommand::new(repo, ["hash-object", "--stdin-paths"]);
-        let mut input = Vec::new();
-        for path in paths {
-            input.extend(quote_stdin_path(path));
-            input.push(b'\n');
-        }
-        let out = self.spawn_with_input(&cmd, input)?;
+        let cmd = Self::hash_paths_cmd(repo);
+        let out = self.spawn_with_input(&cmd, stdin_paths_input(paths))?;
         if !out.status.success() {
             return Err(self.failure(&cmd, &out));
         }
@@ -132,7 +118,7 @@ impl Git {
 
     /// The content of the blob `oid` (`git cat-file blob OID`).
     pub fn blob(&self, repo: &Path, oid: &str) -> GitResult<Vec<u8>> {
-        let cmd = GitCommand::new(repo, ["cat-file", "blob", oid]);
+        let cmd = Self::blob_cmd(repo, oid);
         Ok(self.raw(&cmd)?.stdout)
     }
 
@@ -145,13 +131,8 @@ impl Git {
         if paths.is_empty() {
             return Ok(());
         }
-        let cmd = GitCommand::new(repo, ["checkout-index", "--force", "-z", "--stdin"]);
-        let mut input = Vec::new();
-        for path in paths {
-            input.extend_from_slice(path);
-            input.push(0);
-        }
-        let out = self.spawn_with_input(&cmd, input)?;
+        let cmd = Self::restore_from_index_cmd(repo);
+        let out = self.spawn_with_input(&cmd, nul_paths_input(paths))?;
         if out.status.success() {
             Ok(())
         } else {
@@ -163,18 +144,7 @@ impl Git {
     /// files: the last step of a checkout that wrote them (`git update-ref
     /// --no-deref -m MSG HEAD TO FROM`).
     pub fn finish_head_move(&self, repo: &Path, from: &CommitId, to: &CommitId) -> GitResult<()> {
-        self.run(&GitCommand::new(
-            repo,
-            [
-                "update-ref",
-                "--no-deref",
-                "-m",
-                "openxla-workspace: finish a checkout an interrupted run cut short",
-                "HEAD",
-                to.as_str(),
-                from.as_str(),
-            ],
-        ))
+        self.run(&Self::finish_head_move_cmd(repo, from, to))
     }
 }
 
@@ -242,28 +212,6 @@ fn parse_index_entries(out: &[u8]) -> std::collections::BTreeMap<Vec<u8>, IndexE
     entries
 }
 
-/// `path` as a line of `--stdin-paths` input: as it is, or in git's C
-/// quoting (`"a\nb"`) when it holds a control character or starts with a
-/// double quote, which git would otherwise read another way.
-fn quote_stdin_path(path: &[u8]) -> Vec<u8> {
-    let plain = !path.starts_with(b"\"") && !path.iter().any(|&b| b < 0x20 || b == 0x7f);
-    if plain {
-        return path.to_vec();
-    }
-    let mut quoted = vec![b'"'];
-    for &b in path {
-        match b {
-            b'"' | b'\\' => quoted.extend([b'\\', b]),
-            b'\n' => quoted.extend(b"\\n"),
-            b'\t' => quoted.extend(b"\\t"),
-            0..=0x1f | 0x7f => quoted.extend(format!("\\{b:03o}").into_bytes()),
-            _ => quoted.push(b),
-        }
-    }
-    quoted.push(b'"');
-    quoted
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,15 +276,5 @@ mod tests {
         );
         assert!(!entries[b"a".as_slice()].skip_worktree);
         assert_eq!(entries[b"c\n".as_slice()].stage, 2);
-    }
-
-    #[test]
-    fn stdin_paths_are_quoted_only_when_git_would_misread_them() {
-        assert_eq!(quote_stdin_path(b"src/a b.txt"), b"src/a b.txt");
-        assert_eq!(quote_stdin_path(b"back\\slash"), b"back\\slash");
-        assert_eq!(quote_stdin_path("caf\u{e9}".as_bytes()), "caf\u{e9}".as_bytes());
-        assert_eq!(quote_stdin_path(b"a\nb\\c"), b"\"a\\nb\\\\c\"");
-        assert_eq!(quote_stdin_path(b"\"q\""), b"\"\\\"q\\\"\"");
-        assert_eq!(quote_stdin_path(b"cr\r"), b"\"cr\\015\"");
     }
 }

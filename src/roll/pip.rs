@@ -8,6 +8,8 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::process::{capped_stderr, shell_quote};
+
 /// The environment variable naming the Python that runs pip.
 pub const PYTHON_ENV: &str = "OPENXLA_WORKSPACE_PYTHON";
 
@@ -483,32 +485,14 @@ impl fmt::Display for PipError {
 impl std::error::Error for PipError {}
 
 /// pip's stderr as worth showing: without its warning that `pip index` is
-/// experimental (printed on every run), blank lines dropped, capped.
+/// experimental (printed on every run), cut down as git's is, but with
+/// each line whole.
 fn pip_stderr(stderr: &str) -> String {
-    const MAX_LINES: usize = 20;
-    let lines: Vec<&str> = stderr
-        .lines()
-        .map(str::trim_end)
-        .filter(|l| {
-            !l.is_empty() && !l.starts_with("WARNING: pip index is currently an experimental command")
-        })
-        .collect();
-    let mut kept = lines[..lines.len().min(MAX_LINES)].join("\n");
-    if lines.len() > MAX_LINES {
-        kept.push_str(&format!("\n… ({} more lines)", lines.len() - MAX_LINES));
-    }
-    kept
-}
-
-fn shell_quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@+,%".contains(c));
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
+    capped_stderr(
+        stderr
+            .lines()
+            .filter(|l| !l.starts_with("WARNING: pip index is currently an experimental command")),
+    )
 }
 
 #[cfg(test)]

@@ -1,0 +1,1086 @@
+//! git command lines as data. [`GitCommand`] is a command line, the folder
+//! it runs in and how the runner treats it (progress, lazy fetches, letting
+//! a checkout finish); every command line the tool gives git is built here
+//! and nowhere else, by one `Git::*_cmd` function each, which the typed
+//! operations run and plans print for `--dry-run` and `-v`.
+
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::{Git, CHECKED_OUT_REF, KEEP_REFS};
+use crate::process::shell_quote;
+use crate::types::{BranchName, CommitId, Filter, RemoteUrl};
+
+/// A git command line and the folder it runs in, as data: plans print these
+/// for `--dry-run` and `-v`, and [`Git::run`] executes them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GitCommand {
+    pub(super) dir: PathBuf,
+    pub(super) args: Vec<OsString>,
+    /// Where `--progress` goes when the output is shown live (after the
+    /// subcommand); `None` for commands that report no progress.
+    pub(super) progress_at: Option<usize>,
+    /// A checkout that rewrites a working tree: the terminal's Ctrl-C and
+    /// hangup do not end it, and the run lets it finish (see
+    /// [`super::end_children`]).
+    pub(super) lets_finish: bool,
+    /// The [`super::CheckoutLog`] records of the checkouts this command makes,
+    /// told when it ends.
+    pub(super) intents: Vec<u64>,
+    /// Whether git may fetch missing objects from a partial clone's
+    /// promisor remote while it runs. Only commands that are meant to reach
+    /// the network (clones, fetches) and checkouts (which need the files'
+    /// contents) may; every query runs with `GIT_NO_LAZY_FETCH=1`, so that
+    /// reading a partial clone never opens a connection behind the tool's
+    /// back.
+    pub(super) lazy_fetch: bool,
+}
+
+/// Options for [`Git::clone_cmd`].
+#[derive(Clone, Debug, Default)]
+pub struct CloneOptions {
+    /// `--depth N` for a shallow clone.
+    pub depth: Option<u32>,
+    /// `--no-checkout`: the caller checks out a specific commit afterwards.
+    pub no_checkout: bool,
+    /// `--reference=MIRROR`: borrow objects from a cache mirror.
+    pub reference: Option<PathBuf>,
+    /// `--dissociate`: copy borrowed objects, leaving a standalone checkout.
+    pub dissociate: bool,
+    /// `--no-local`: clone a local path through the transport, so nothing
+    /// is hard-linked and `--reference` alone supplies the objects.
+    pub no_local: bool,
+    /// `--filter=SPEC`: a partial clone, which git records as the clone's
+    /// own setting (a promisor remote).
+    pub filter: Option<Filter>,
+}
+
+/// How [`Git::submodule_update_cmd`] clones a submodule.
+#[derive(Clone, Debug, Default)]
+pub struct SubmoduleClone {
+    /// `--depth=N --recommend-shallow`.
+    pub depth: Option<u32>,
+    /// `--filter=SPEC` (git 2.36 and later).
+    pub filter: Option<Filter>,
+    /// `--reference=MIRROR`: borrow objects from a cache mirror.
+    pub reference: Option<PathBuf>,
+    /// `--dissociate`: copy the borrowed objects instead.
+    pub dissociate: bool,
+}
+
+impl GitCommand {
+    fn new<I, S>(dir: &Path, args: I) -> GitCommand
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        GitCommand {
+            dir: dir.to_path_buf(),
+            args: args.into_iter().map(|a| a.as_ref().to_os_string()).collect(),
+            progress_at: None,
+            lets_finish: false,
+            intents: Vec::new(),
+            lazy_fetch: false,
+        }
+    }
+
+    /// Marks a checkout that rewrites a working tree (see
+    /// [`GitCommand::lets_finish`]).
+    fn letting_finish(mut self) -> GitCommand {
+        self.lets_finish = true;
+        self
+    }
+
+    /// Marks a network command whose progress git can report with
+    /// `--progress` inserted at `index` (used only when shown live). Being
+    /// on the network, it may also fetch missing objects lazily.
+    fn with_progress_at(mut self, index: usize) -> GitCommand {
+        self.progress_at = Some(index);
+        self.lazy_fetch = true;
+        self
+    }
+
+    /// Lets git fetch objects a partial clone lacks while this command runs
+    /// (see [`GitCommand::lazy_fetch`]).
+    fn fetching_lazily(mut self) -> GitCommand {
+        self.lazy_fetch = true;
+        self
+    }
+
+    /// The arguments with `--progress` inserted at `index` (see
+    /// [`GitCommand::progress_at`]), for a command whose progress is shown
+    /// live.
+    pub(super) fn args_with_progress(&self, index: usize) -> Vec<OsString> {
+        let mut args = self.args.clone();
+        args.insert(index.min(args.len()), "--progress".into());
+        args
+    }
+
+    /// The folder the command runs in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The command line as a user could retype it (`git clone -- URL DIR`).
+    pub fn command_line(&self) -> String {
+        let mut line = String::from("git");
+        for arg in &self.args {
+            line.push(' ');
+            line.push_str(&shell_quote(&arg.to_string_lossy()));
+        }
+        line
+    }
+}
+
+impl fmt::Display for GitCommand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "(in {}) {}", self.dir.display(), self.command_line())
+    }
+}
+
+/// What `grep` looks for and prints (the flags of `openxla-workspace grep`).
+#[derive(Clone, Debug, Default)]
+pub struct GrepOptions {
+    /// `-i`.
+    pub ignore_case: bool,
+    /// `-w`.
+    pub word_regexp: bool,
+    /// `-F`.
+    pub fixed_strings: bool,
+    /// `-E`.
+    pub extended_regexp: bool,
+    /// `-l`: file names only.
+    pub files_with_matches: bool,
+    /// `-n`.
+    pub line_number: bool,
+}
+
+impl Git {
+    /// `git clone [--depth N] [--no-checkout] -- URL DEST`, run in `parent`.
+    pub fn clone_cmd(parent: &Path, url: &RemoteUrl, dest: &Path, opts: &CloneOptions) -> GitCommand {
+        let mut args: Vec<OsString> = vec!["clone".into()];
+        if let Some(depth) = opts.depth {
+            args.push(format!("--depth={depth}").into());
+        }
+        if opts.no_checkout {
+            args.push("--no-checkout".into());
+        }
+        if let Some(filter) = opts.filter {
+            args.push(format!("--filter={filter}").into());
+        }
+        if opts.no_local {
+            args.push("--no-local".into());
+        }
+        if let Some(mirror) = &opts.reference {
+            let mut arg = OsString::from("--reference=");
+            arg.push(mirror);
+            args.push(arg);
+            if opts.dissociate {
+                args.push("--dissociate".into());
+            }
+        }
+        args.push("--".into());
+        args.push(url.as_str().into());
+        args.push(dest.as_os_str().to_os_string());
+        GitCommand::new(parent, args).with_progress_at(1)
+    }
+
+    /// `git clone --bare -- URL DEST`: a mirror for the object cache (see
+    /// [`Git::mirror_settings_cmds`] for what makes it one).
+    pub fn mirror_clone_cmd(parent: &Path, url: &RemoteUrl, dest: &Path) -> GitCommand {
+        let args: Vec<OsString> = vec![
+            "clone".into(),
+            "--bare".into(),
+            "--".into(),
+            url.as_str().into(),
+            dest.as_os_str().to_os_string(),
+        ];
+        GitCommand::new(parent, args).with_progress_at(1)
+    }
+
+    /// `git -c gc.auto=0 -c maintenance.auto=false fetch --prune origin`,
+    /// run in a mirror: its branches and tags as the server has them. The
+    /// `-c` options win over any configuration: a fetch ends with an
+    /// automatic gc, which in a mirror could delete objects that checkouts
+    /// borrow.
+    pub fn mirror_fetch_cmd(mirror: &Path) -> GitCommand {
+        GitCommand::new(
+            mirror,
+            [
+                "-c",
+                "gc.auto=0",
+                "-c",
+                "maintenance.auto=false",
+                "fetch",
+                "--prune",
+                "origin",
+            ],
+        )
+        .with_progress_at(5)
+    }
+
+    /// The settings that make a bare clone a cache mirror, one `git config`
+    /// each: fetch exactly the branches and tags (so `--prune` never
+    /// touches [`KEEP_REFS`]), and never collect garbage on its own.
+    pub fn mirror_settings_cmds(mirror: &Path) -> Vec<GitCommand> {
+        let set = |args: &[&str]| {
+            let mut all = vec!["config"];
+            all.extend_from_slice(args);
+            GitCommand::new(mirror, all)
+        };
+        vec![
+            set(&[
+                "--replace-all",
+                "remote.origin.fetch",
+                "+refs/heads/*:refs/heads/*",
+            ]),
+            set(&["--add", "remote.origin.fetch", "+refs/tags/*:refs/tags/*"]),
+            // `clone --mirror` (how older versions made mirrors) sets it.
+            set(&["--unset-all", "remote.origin.mirror"]),
+            set(&["gc.auto", "0"]),
+            set(&["maintenance.auto", "false"]),
+            set(&["gc.pruneExpire", "never"]),
+        ]
+    }
+
+    /// `git update-ref --stdin` in a mirror, fed the keep refs to create
+    /// (see [`Git::keep_mirror_tips`]).
+    pub fn keep_tips_cmd(mirror: &Path) -> GitCommand {
+        GitCommand::new(mirror, ["update-ref", "--stdin"])
+    }
+
+    /// `git init --quiet [--object-format=sha256] -- DEST`: an empty
+    /// repository to fetch `commit` into (see [`Git::add_origin_cmd`]), in
+    /// the object format its id says (64 hex digits: SHA-256).
+    pub fn init_cmd(parent: &Path, dest: &Path, commit: &CommitId) -> GitCommand {
+        let mut args: Vec<OsString> = vec!["init".into(), "--quiet".into()];
+        if commit.as_str().len() == 64 {
+            args.push("--object-format=sha256".into());
+        }
+        args.push("--".into());
+        args.push(dest.as_os_str().to_os_string());
+        GitCommand::new(parent, args)
+    }
+
+    /// `git remote add origin URL`, with the refspec a clone would have.
+    pub fn add_origin_cmd(repo: &Path, url: &RemoteUrl) -> GitCommand {
+        GitCommand::new(repo, ["remote", "add", "origin", url.as_str()])
+    }
+
+    /// `git remote set-url origin URL`.
+    pub fn set_origin_url_cmd(repo: &Path, url: &RemoteUrl) -> GitCommand {
+        GitCommand::new(repo, ["remote", "set-url", "origin", url.as_str()])
+    }
+
+    /// `git submodule --quiet init -- PATH...`: records the URLs of the
+    /// given submodules in the superproject's configuration (relative ones
+    /// resolved against its origin), before [`Git::submodule_update_cmd`]
+    /// clones them. One process for all: the clones that follow run in
+    /// parallel, and would otherwise all write that configuration at once.
+    pub fn submodule_init_cmd(repo: &Path, paths: &[String]) -> GitCommand {
+        let mut args: Vec<OsString> = vec!["submodule".into(), "--quiet".into(), "init".into(), "--".into()];
+        args.extend(paths.iter().map(OsString::from));
+        GitCommand::new(repo, args)
+    }
+
+    /// `git submodule update --quiet --init --checkout [--depth=N --recommend-shallow] [--filter=SPEC]
+    /// [--reference=MIRROR [--dissociate]] -- PATH`: clones one submodule (made
+    /// known by [`Git::submodule_init_cmd`], so that `--init`, which
+    /// `--filter` needs, finds nothing left to write) and checks out the
+    /// commit recorded for it. `--checkout` overrides any `update =
+    /// rebase|merge|none|!command` a `.gitmodules` from someone else's
+    /// repository sets. One submodule per process, so that each is one of
+    /// the `--jobs` git processes (`git submodule update --jobs=N` would run
+    /// N clones under one) and can borrow from its own cache mirror.
+    pub fn submodule_update_cmd(repo: &Path, path: &str, opts: &SubmoduleClone) -> GitCommand {
+        let mut args: Vec<OsString> = vec![
+            "submodule".into(),
+            "update".into(),
+            "--quiet".into(),
+            "--init".into(),
+            "--checkout".into(),
+        ];
+        if let Some(depth) = opts.depth {
+            args.push(format!("--depth={depth}").into());
+            args.push("--recommend-shallow".into());
+        }
+        if let Some(filter) = opts.filter {
+            args.push(format!("--filter={filter}").into());
+        }
+        if let Some(mirror) = &opts.reference {
+            let mut arg = OsString::from("--reference=");
+            arg.push(mirror);
+            args.push(arg);
+            if opts.dissociate {
+                args.push("--dissociate".into());
+            }
+        }
+        args.push("--".into());
+        args.push(path.into());
+        GitCommand::new(repo, args).with_progress_at(2)
+    }
+
+    /// `git fetch [--depth N] [--filter=SPEC] origin SHA`: fetch exactly
+    /// one commit by id. `filter` is for a repository the tool has just
+    /// made: git then records it as the repository's own, as a clone with
+    /// `--filter` would. A partial clone's later fetches use the filter it
+    /// records without being told.
+    pub fn fetch_commit_cmd(
+        repo: &Path,
+        commit: &CommitId,
+        depth: Option<u32>,
+        filter: Option<Filter>,
+    ) -> GitCommand {
+        let mut args: Vec<OsString> = vec!["fetch".into(), "--no-tags".into()];
+        if let Some(depth) = depth {
+            args.push(format!("--depth={depth}").into());
+        }
+        if let Some(filter) = filter {
+            args.push(format!("--filter={filter}").into());
+        }
+        args.push("origin".into());
+        args.push(commit.as_str().into());
+        GitCommand::new(repo, args).with_progress_at(1)
+    }
+
+    /// `git fetch origin BRANCH`: refresh `origin/BRANCH`.
+    /// With `unshallow`, a shallow repository gets the branch's whole
+    /// history (`--unshallow`), so an older commit on it becomes reachable.
+    pub fn fetch_branch_cmd(
+        repo: &Path,
+        branch: &BranchName,
+        depth: Option<u32>,
+        unshallow: bool,
+    ) -> GitCommand {
+        let mut args: Vec<OsString> = vec!["fetch".into(), "--no-tags".into()];
+        if let Some(depth) = depth {
+            args.push(format!("--depth={depth}").into());
+        } else if unshallow {
+            args.push("--unshallow".into());
+        }
+        args.push("origin".into());
+        args.push(format!("+refs/heads/{b}:refs/remotes/origin/{b}", b = branch.as_str()).into());
+        GitCommand::new(repo, args).with_progress_at(1)
+    }
+
+    /// `git -c fetch.negotiationAlgorithm=noop fetch --no-tags --recurse-submodules=no
+    /// --filter=blob:none origin OID...`: fetches the named objects (a tree,
+    /// a file's contents) into a partial clone that lacks them, as git's own
+    /// lazy fetch would, but as one visible step: a wanted tree comes with
+    /// the trees under it and no file contents, a wanted blob by itself.
+    pub fn fetch_objects_cmd(repo: &Path, objects: &[CommitId]) -> GitCommand {
+        let mut args: Vec<OsString> = [
+            "-c",
+            "fetch.negotiationAlgorithm=noop",
+            "fetch",
+            "--no-tags",
+            "--recurse-submodules=no",
+            "--filter=blob:none",
+            "origin",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
+        args.extend(objects.iter().map(|o| OsString::from(o.as_str())));
+        GitCommand::new(repo, args).with_progress_at(3)
+    }
+
+    /// `git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet --no-overwrite-ignore --detach SHA --`
+    pub fn checkout_detached_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "-c",
+                "advice.detachedHead=false",
+                "checkout",
+                // Submodules are the tool's own step (a user's
+                // `submodule.recurse=true` would move them here, unchecked).
+                "--no-recurse-submodules",
+                // Nothing on stderr when it works: a run killed meanwhile
+                // must not take git down with it half way (SIGPIPE).
+                "--quiet",
+                // Refuse, like for tracked changes, rather than silently
+                // replace an ignored file that the target commit tracks.
+                "--no-overwrite-ignore",
+                "--detach",
+                commit.as_str(),
+                "--",
+            ],
+        )
+        .letting_finish()
+        // A partial clone fetches the files' contents it lacks.
+        .fetching_lazily()
+    }
+
+    /// `git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet --force --detach SHA --`:
+    /// writes the files of `commit` into a repository that has no index
+    /// (see [`Git::lacks_working_tree`]). Nothing in such a tree is the
+    /// user's: no file of it was ever tracked, and the files there were
+    /// written by the interrupted checkout that should have made the index,
+    /// one of them perhaps cut short; git would refuse every one of them as
+    /// "untracked". Files at paths the commit does not track stay.
+    pub fn checkout_overwriting_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "-c",
+                "advice.detachedHead=false",
+                "checkout",
+                "--no-recurse-submodules",
+                "--quiet",
+                "--force",
+                "--detach",
+                commit.as_str(),
+                "--",
+            ],
+        )
+        .letting_finish()
+        .fetching_lazily()
+    }
+
+    /// `git checkout --no-recurse-submodules --quiet --force HEAD --`: write the working tree of a clone
+    /// made without one (`--no-checkout`), staying on the branch HEAD
+    /// names; `--force` for the reason [`Git::checkout_overwriting_cmd`]
+    /// gives.
+    pub fn populate_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "checkout",
+                "--no-recurse-submodules",
+                "--quiet",
+                "--force",
+                "HEAD",
+                "--",
+            ],
+        )
+        .letting_finish()
+        .fetching_lazily()
+    }
+
+    /// `git update-ref -m MSG refs/openxla-workspace/pin SHA`: records that
+    /// the tool checked `commit` out here (see [`CHECKED_OUT_REF`]).
+    pub fn mark_checked_out_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "update-ref",
+                "-m",
+                "openxla-workspace: checked out",
+                CHECKED_OUT_REF,
+                commit.as_str(),
+            ],
+        )
+    }
+    /// `git ls-remote --heads --exit-code -- URL refs/heads/BRANCH`, run in
+    /// `dir`. The full ref name matters: ls-remote matches a pattern against
+    /// the tail of each ref name, so `main` alone also lists
+    /// `refs/heads/foo/main`.
+    pub fn ls_remote_head_cmd(dir: &Path, url: &RemoteUrl, branch: &BranchName) -> GitCommand {
+        let refname = format!("refs/heads/{}", branch.as_str());
+        GitCommand::new(
+            dir,
+            [
+                "ls-remote",
+                "--heads",
+                "--exit-code",
+                "--",
+                url.as_str(),
+                refname.as_str(),
+            ],
+        )
+    }
+
+    /// `git diff --no-color --no-ext-diff [--cached] --src-prefix=a/PREFIX
+    /// --dst-prefix=b/PREFIX`: the project's changes as a patch whose paths
+    /// start with `PREFIX` (the project's folder and a slash), so that the
+    /// patches of all projects make one patch of the workspace.
+    pub fn diff_cmd(repo: &Path, prefix: &str, cached: bool) -> GitCommand {
+        let mut args: Vec<OsString> = vec!["diff".into(), "--no-color".into(), "--no-ext-diff".into()];
+        if cached {
+            args.push("--cached".into());
+        }
+        args.push(format!("--src-prefix=a/{prefix}").into());
+        args.push(format!("--dst-prefix=b/{prefix}").into());
+        GitCommand::new(repo, args)
+    }
+
+    /// `git grep -z --full-name -I --no-color --no-column ... -e PATTERN --
+    /// [PATH...]`: one record per match, each path ended by a NUL so that
+    /// `parse_grep` (in `grep.rs`) can read any file name. Binary files are skipped.
+    pub fn grep_cmd(repo: &Path, pattern: &str, options: &GrepOptions, paths: &[OsString]) -> GitCommand {
+        let mut args: Vec<OsString> = ["grep", "-z", "--full-name", "-I", "--no-color", "--no-column"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        for (on, flag) in [
+            (options.ignore_case, "--ignore-case"),
+            (options.word_regexp, "--word-regexp"),
+            (options.fixed_strings, "--fixed-strings"),
+            (options.extended_regexp, "--extended-regexp"),
+            (options.files_with_matches, "--files-with-matches"),
+        ] {
+            if on {
+                args.push(flag.into());
+            }
+        }
+        if !options.files_with_matches {
+            // Said either way: `grep.lineNumber` in the user's config
+            // would otherwise change the records' shape.
+            args.push(
+                if options.line_number {
+                    "--line-number"
+                } else {
+                    "--no-line-number"
+                }
+                .into(),
+            );
+        }
+        args.push("-e".into());
+        args.push(pattern.into());
+        args.push("--".into());
+        args.extend(paths.iter().cloned());
+        GitCommand::new(repo, args)
+    }
+}
+
+// The command lines of queries and of the operations that send git its
+// input on stdin. Only the git layer runs these; they are here so that
+// every argument the tool gives git is in this one file.
+impl Git {
+    /// `git --version`, run in the current folder.
+    pub(super) fn version_cmd() -> GitCommand {
+        GitCommand::new(Path::new("."), ["--version"])
+    }
+
+    /// `git fetch --no-tags [--unshallow] origin`: everything `origin`'s
+    /// configured refspecs name, the fallback when a server refuses to send
+    /// a commit by id.
+    pub fn fetch_origin_cmd(repo: &Path, unshallow: bool) -> GitCommand {
+        let mut args = vec!["fetch", "--no-tags"];
+        if unshallow {
+            args.push("--unshallow");
+        }
+        args.push("origin");
+        GitCommand::new(repo, args).with_progress_at(1)
+    }
+
+    /// `git config -z -f .gitmodules --get-regexp ^submodule\..*\.path$`:
+    /// the name `.gitmodules` gives each submodule path.
+    pub(super) fn submodule_paths_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "config",
+                "-z",
+                "-f",
+                ".gitmodules",
+                "--get-regexp",
+                r"^submodule\..*\.path$",
+            ],
+        )
+    }
+
+    /// `git config -z --get-regexp ^submodule\..*\.url$`: the URLs
+    /// `git submodule init` recorded, by submodule name.
+    pub(super) fn submodule_urls_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["config", "-z", "--get-regexp", r"^submodule\..*\.url$"])
+    }
+
+    /// `git --git-dir=GIT_DIR rev-parse --quiet --verify HEAD^{commit}`,
+    /// run in the current folder: HEAD's commit in a repository that may
+    /// have no working tree.
+    pub(super) fn git_dir_head_cmd(git_dir: &Path) -> GitCommand {
+        GitCommand::new(
+            Path::new("."),
+            [
+                git_dir_arg(git_dir),
+                "rev-parse".into(),
+                "--quiet".into(),
+                "--verify".into(),
+                "HEAD^{commit}".into(),
+            ],
+        )
+    }
+
+    /// `git --git-dir=GIT_DIR for-each-ref --count=1`: whether the
+    /// repository has any ref at all.
+    pub(super) fn git_dir_any_ref_cmd(git_dir: &Path) -> GitCommand {
+        GitCommand::new(
+            Path::new("."),
+            [git_dir_arg(git_dir), "for-each-ref".into(), "--count=1".into()],
+        )
+    }
+
+    /// `git ls-files -z -- PATH`: the tracked files at or under `path`.
+    pub(super) fn ls_files_cmd(dir: &Path, path: &str) -> GitCommand {
+        GitCommand::new(dir, ["ls-files", "-z", "--", path])
+    }
+
+    /// `git rev-parse --show-toplevel`.
+    pub(super) fn show_toplevel_cmd(dir: &Path) -> GitCommand {
+        GitCommand::new(dir, ["rev-parse", "--show-toplevel"])
+    }
+
+    /// `git cat-file --batch`, fed [`probe_input`]: the questions of
+    /// [`Git::probe`].
+    pub(super) fn probe_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["cat-file", "--batch"])
+    }
+
+    /// `git rev-parse --quiet --verify HEAD^{commit}`.
+    pub(super) fn head_commit_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["rev-parse", "--quiet", "--verify", "HEAD^{commit}"])
+    }
+
+    /// `git symbolic-ref --quiet --short HEAD`: the branch HEAD is on.
+    pub(super) fn current_branch_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["symbolic-ref", "--quiet", "--short", "HEAD"])
+    }
+
+    /// `git symbolic-ref --quiet HEAD`: exits 1 when HEAD is detached.
+    pub(super) fn symbolic_head_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["symbolic-ref", "--quiet", "HEAD"])
+    }
+
+    /// `git for-each-ref --count=1 --contains=HEAD --format=%(refname)
+    /// refs/heads refs/remotes refs/tags refs/openxla-workspace`: a ref that
+    /// keeps HEAD's commit reachable, if any.
+    pub(super) fn ref_containing_head_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "for-each-ref",
+                "--count=1",
+                "--contains=HEAD",
+                "--format=%(refname)",
+                "refs/heads",
+                "refs/remotes",
+                "refs/tags",
+                "refs/openxla-workspace",
+            ],
+        )
+    }
+
+    /// `git rev-parse --absolute-git-dir HEAD^{commit}`: the git directory
+    /// and HEAD's commit, one a line.
+    pub(super) fn git_dir_and_head_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["rev-parse", "--absolute-git-dir", "HEAD^{commit}"])
+    }
+
+    /// `git log --all --reflog -m --raw --no-abbrev --no-renames --format= --
+    /// PATH`: every change to `path` in the reachable history, read by
+    /// `parse_raw_gitlinks` (in `query.rs`).
+    pub(super) fn path_history_cmd(superproject: &Path, path: &str) -> GitCommand {
+        GitCommand::new(
+            superproject,
+            [
+                "log",
+                "--all",
+                "--reflog",
+                "-m",
+                "--raw",
+                "--no-abbrev",
+                "--no-renames",
+                "--format=",
+                "--",
+                path,
+            ],
+        )
+    }
+
+    /// `git cat-file --batch-check`, fed [`head_and_presence_input`].
+    pub(super) fn batch_check_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["cat-file", "--batch-check"])
+    }
+
+    /// `git rev-list BASE..HEAD --`: the commits HEAD has that `base` has
+    /// not.
+    pub(super) fn commits_since_cmd(repo: &Path, base: &CommitId) -> GitCommand {
+        let range = format!("{}..HEAD", base.as_str());
+        GitCommand::new(repo, ["rev-list", range.as_str(), "--"])
+    }
+
+    /// `git --no-optional-locks status --porcelain --ignored
+    /// --untracked-files=all`: every file that is not as committed, even an
+    /// ignored one.
+    pub(super) fn pristine_status_cmd(dir: &Path) -> GitCommand {
+        GitCommand::new(
+            dir,
+            [
+                "--no-optional-locks",
+                "status",
+                "--porcelain",
+                "--ignored",
+                "--untracked-files=all",
+            ],
+        )
+    }
+
+    /// `git ls-files --stage -z`: the index, whose gitlinks are the
+    /// submodules.
+    pub(super) fn staged_entries_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["ls-files", "--stage", "-z"])
+    }
+
+    /// `git log -1 --no-show-signature --format=%H%x00%cs%x00%s HEAD --`.
+    pub(super) fn head_summary_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "log",
+                "-1",
+                "--no-show-signature",
+                "--format=%H%x00%cs%x00%s",
+                "HEAD",
+                "--",
+            ],
+        )
+    }
+
+    /// `git merge-base --is-ancestor SHA refs/remotes/origin/BRANCH`.
+    pub(super) fn is_ancestor_cmd(repo: &Path, commit: &CommitId, branch: &BranchName) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "merge-base".to_string(),
+                "--is-ancestor".into(),
+                commit.as_str().into(),
+                format!("refs/remotes/origin/{}", branch.as_str()),
+            ],
+        )
+    }
+
+    /// `git --no-optional-locks status --porcelain=v2 --branch
+    /// --untracked-files=normal`; `--no-optional-locks`: the index is not
+    /// refreshed, so that status stays read-only.
+    pub(super) fn worktree_status_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "--no-optional-locks",
+                "status",
+                "--porcelain=v2",
+                "--branch",
+                "--untracked-files=normal",
+            ],
+        )
+    }
+
+    /// `git rev-list --left-right --count PIN...HEAD --`.
+    pub(super) fn behind_ahead_cmd(repo: &Path, pin: &CommitId) -> GitCommand {
+        let range = format!("{}...HEAD", pin.as_str());
+        GitCommand::new(
+            repo,
+            ["rev-list", "--left-right", "--count", range.as_str(), "--"],
+        )
+    }
+
+    /// `git for-each-ref --format=%(objectname) %(refname) refs/heads
+    /// refs/tags refs/openxla-workspace/keep` in a mirror, read by
+    /// `tips_to_keep` (in `mirror.rs`).
+    pub(super) fn mirror_tips_cmd(mirror: &Path) -> GitCommand {
+        GitCommand::new(
+            mirror,
+            [
+                "for-each-ref",
+                "--format=%(objectname) %(refname)",
+                "refs/heads",
+                "refs/tags",
+                KEEP_REFS.trim_end_matches('/'),
+            ],
+        )
+    }
+
+    /// `git config --get remote.origin.url`.
+    pub(super) fn origin_url_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["config", "--get", "remote.origin.url"])
+    }
+
+    /// `git diff-tree -r -z --no-renames FROM TO`.
+    pub(super) fn tree_changes_cmd(repo: &Path, from: &CommitId, to: &CommitId) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "diff-tree",
+                "-r",
+                "-z",
+                "--no-renames",
+                from.as_str(),
+                to.as_str(),
+            ],
+        )
+    }
+
+    /// `git ls-files --stage -t -z`: the index with each entry's tag.
+    pub(super) fn index_entries_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["ls-files", "--stage", "-t", "-z"])
+    }
+
+    /// `git diff-index --cached --quiet SHA --`: exits 1 when the index
+    /// differs from the tree of `commit`.
+    pub(super) fn index_differs_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
+        GitCommand::new(repo, ["diff-index", "--cached", "--quiet", commit.as_str(), "--"])
+    }
+
+    /// `git hash-object --stdin-paths`, fed [`stdin_paths_input`].
+    pub(super) fn hash_paths_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["hash-object", "--stdin-paths"])
+    }
+
+    /// `git cat-file blob OID`.
+    pub(super) fn blob_cmd(repo: &Path, oid: &str) -> GitCommand {
+        GitCommand::new(repo, ["cat-file", "blob", oid])
+    }
+
+    /// `git checkout-index --force -z --stdin`, fed [`nul_paths_input`].
+    pub(super) fn restore_from_index_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["checkout-index", "--force", "-z", "--stdin"])
+    }
+
+    /// `git update-ref --no-deref -m MSG HEAD TO FROM`: detaches HEAD at
+    /// `to` if it is at `from`, touching neither index nor files.
+    pub(super) fn finish_head_move_cmd(repo: &Path, from: &CommitId, to: &CommitId) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "update-ref",
+                "--no-deref",
+                "-m",
+                "openxla-workspace: finish a checkout an interrupted run cut short",
+                "HEAD",
+                to.as_str(),
+                from.as_str(),
+            ],
+        )
+    }
+}
+
+/// `--git-dir=GIT_DIR`.
+fn git_dir_arg(git_dir: &Path) -> OsString {
+    let mut arg = OsString::from("--git-dir=");
+    arg.push(git_dir);
+    arg
+}
+
+/// The questions [`Git::probe`] asks `git cat-file --batch`, one a line:
+/// HEAD, `commit` as a commit, [`CHECKED_OUT_REF`], the commit's top tree
+/// and `path` at the commit. The file comes last: when it is too large,
+/// git is stopped before it sends it, and nothing after it could be read.
+pub(super) fn probe_input(commit: &CommitId, path: &str) -> String {
+    format!(
+        "HEAD\n{c}^{{commit}}\n{CHECKED_OUT_REF}^{{commit}}\n{c}^{{tree}}\n{c}:{path}\n",
+        c = commit.as_str()
+    )
+}
+
+/// The questions [`Git::head_and_presence`] asks `git cat-file
+/// --batch-check`: HEAD's commit, and `commit` as a commit.
+pub(super) fn head_and_presence_input(commit: &CommitId) -> String {
+    format!("HEAD^{{commit}}\n{}^{{commit}}\n", commit.as_str())
+}
+
+/// What [`Git::keep_tips_cmd`] is fed: one `update` of a keep ref per id.
+pub(super) fn keep_tips_input(ids: &[String]) -> String {
+    ids.iter()
+        .map(|id| format!("update {KEEP_REFS}{id} {id}\n"))
+        .collect()
+}
+
+/// `paths` one a line, as `--stdin-paths` reads them (see
+/// [`quote_stdin_path`]).
+pub(super) fn stdin_paths_input(paths: &[Vec<u8>]) -> Vec<u8> {
+    let mut input = Vec::new();
+    for path in paths {
+        input.extend(quote_stdin_path(path));
+        input.push(b'\n');
+    }
+    input
+}
+
+/// `paths` each ended by a NUL, as `-z --stdin` reads them.
+pub(super) fn nul_paths_input(paths: &[Vec<u8>]) -> Vec<u8> {
+    let mut input = Vec::new();
+    for path in paths {
+        input.extend_from_slice(path);
+        input.push(0);
+    }
+    input
+}
+
+/// `path` as a line of `--stdin-paths` input: as it is, or in git's C
+/// quoting (`"a\nb"`) when it holds a control character or starts with a
+/// double quote, which git would otherwise read another way.
+pub(super) fn quote_stdin_path(path: &[u8]) -> Vec<u8> {
+    let plain = !path.starts_with(b"\"") && !path.iter().any(|&b| b < 0x20 || b == 0x7f);
+    if plain {
+        return path.to_vec();
+    }
+    let mut quoted = vec![b'"'];
+    for &b in path {
+        match b {
+            b'"' | b'\\' => quoted.extend([b'\\', b]),
+            b'\n' => quoted.extend(b"\\n"),
+            b'\t' => quoted.extend(b"\\t"),
+            0..=0x1f | 0x7f => quoted.extend(format!("\\{b:03o}").into_bytes()),
+            _ => quoted.push(b),
+        }
+    }
+    quoted.push(b'"');
+    quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_lines_quote_what_a_shell_would_split() {
+        let url = RemoteUrl::new("file:///tmp/my repo".replace(' ', "_").as_str()).unwrap();
+        let cmd = Git::clone_cmd(
+            Path::new("/ws"),
+            &url,
+            Path::new("/ws/.x"),
+            &CloneOptions::default(),
+        );
+        assert_eq!(cmd.command_line(), "git clone -- file:///tmp/my_repo /ws/.x");
+        let cmd = GitCommand::new(Path::new("/"), ["log", "--format=%H %s"]);
+        assert_eq!(cmd.command_line(), "git log '--format=%H %s'");
+    }
+
+    #[test]
+    fn a_repository_for_a_sha256_pin_is_made_in_that_object_format() {
+        let sha1 = CommitId::new(&"a".repeat(40)).unwrap();
+        let sha256 = CommitId::new(&"b".repeat(64)).unwrap();
+        let (ws, dest) = (Path::new("/ws"), Path::new("/ws/.p"));
+        assert_eq!(
+            Git::init_cmd(ws, dest, &sha1).command_line(),
+            "git init --quiet -- /ws/.p"
+        );
+        assert_eq!(
+            Git::init_cmd(ws, dest, &sha256).command_line(),
+            "git init --quiet --object-format=sha256 -- /ws/.p"
+        );
+    }
+
+    #[test]
+    fn mirror_fetches_cannot_start_a_gc_and_find_their_progress_flag() {
+        let cmd = Git::mirror_fetch_cmd(Path::new("/m"));
+        assert_eq!(
+            cmd.command_line(),
+            "git -c gc.auto=0 -c maintenance.auto=false fetch --prune origin"
+        );
+        assert_eq!(cmd.args[cmd.progress_at.unwrap() - 1], "fetch");
+    }
+
+    #[test]
+    fn diff_and_grep_command_lines() {
+        assert_eq!(
+            Git::diff_cmd(Path::new("/ws/app"), "app/", true).command_line(),
+            "git diff --no-color --no-ext-diff --cached --src-prefix=a/app/ --dst-prefix=b/app/"
+        );
+        let options = GrepOptions {
+            ignore_case: true,
+            fixed_strings: true,
+            ..GrepOptions::default()
+        };
+        assert_eq!(
+            Git::grep_cmd(Path::new("/ws/app"), "-x", &options, &["*.rs".into()]).command_line(),
+            "git grep -z --full-name -I --no-color --no-column --ignore-case --fixed-strings \
+             --no-line-number -e -x -- '*.rs'"
+        );
+    }
+
+    #[test]
+    fn stdin_paths_are_quoted_only_when_git_would_misread_them() {
+        assert_eq!(quote_stdin_path(b"src/a b.txt"), b"src/a b.txt");
+        assert_eq!(quote_stdin_path(b"back\\slash"), b"back\\slash");
+        assert_eq!(quote_stdin_path("caf\u{e9}".as_bytes()), "caf\u{e9}".as_bytes());
+        assert_eq!(quote_stdin_path(b"a\nb\\c"), b"\"a\\nb\\\\c\"");
+        assert_eq!(quote_stdin_path(b"\"q\""), b"\"\\\"q\\\"\"");
+        assert_eq!(quote_stdin_path(b"cr\r"), b"\"cr\\015\"");
+    }
+
+    #[test]
+    fn queries_neither_show_progress_nor_fetch_lazily_nor_shield_themselves() {
+        let (repo, a, b) = (
+            Path::new("/ws/p"),
+            CommitId::new(&"a".repeat(40)).unwrap(),
+            CommitId::new(&"b".repeat(40)).unwrap(),
+        );
+        let branch = BranchName::new("main").unwrap();
+        let queries = [
+            Git::version_cmd(),
+            Git::submodule_paths_cmd(repo),
+            Git::submodule_urls_cmd(repo),
+            Git::git_dir_head_cmd(repo),
+            Git::git_dir_any_ref_cmd(repo),
+            Git::ls_files_cmd(repo, "x"),
+            Git::show_toplevel_cmd(repo),
+            Git::probe_cmd(repo),
+            Git::head_commit_cmd(repo),
+            Git::current_branch_cmd(repo),
+            Git::symbolic_head_cmd(repo),
+            Git::ref_containing_head_cmd(repo),
+            Git::git_dir_and_head_cmd(repo),
+            Git::path_history_cmd(repo, "x"),
+            Git::batch_check_cmd(repo),
+            Git::commits_since_cmd(repo, &a),
+            Git::pristine_status_cmd(repo),
+            Git::staged_entries_cmd(repo),
+            Git::head_summary_cmd(repo),
+            Git::is_ancestor_cmd(repo, &a, &branch),
+            Git::worktree_status_cmd(repo),
+            Git::behind_ahead_cmd(repo, &a),
+            Git::mirror_tips_cmd(repo),
+            Git::origin_url_cmd(repo),
+            Git::tree_changes_cmd(repo, &a, &b),
+            Git::index_entries_cmd(repo),
+            Git::index_differs_cmd(repo, &a),
+            Git::hash_paths_cmd(repo),
+            Git::blob_cmd(repo, a.as_str()),
+            Git::diff_cmd(repo, "p/", false),
+            Git::grep_cmd(repo, "x", &GrepOptions::default(), &[]),
+        ];
+        for cmd in &queries {
+            assert!(
+                !cmd.lazy_fetch && cmd.progress_at.is_none() && !cmd.lets_finish,
+                "{cmd}"
+            );
+        }
+        // Those that reach a server show progress, and may fetch lazily.
+        let url = RemoteUrl::new("https://example.com/x.git").unwrap();
+        let network = [
+            Git::clone_cmd(repo, &url, repo, &CloneOptions::default()),
+            Git::mirror_clone_cmd(repo, &url, repo),
+            Git::mirror_fetch_cmd(repo),
+            Git::submodule_update_cmd(repo, "x", &SubmoduleClone::default()),
+            Git::fetch_commit_cmd(repo, &a, None, None),
+            Git::fetch_branch_cmd(repo, &branch, None, true),
+            Git::fetch_objects_cmd(repo, std::slice::from_ref(&a)),
+            Git::fetch_origin_cmd(repo, true),
+        ];
+        for cmd in &network {
+            let at = cmd.progress_at.expect("a network command shows progress");
+            assert!(cmd.lazy_fetch && !cmd.lets_finish, "{cmd}");
+            // `--progress` goes right after the subcommand.
+            assert!(
+                ["clone", "fetch", "update"].contains(&cmd.args[at - 1].to_str().unwrap()),
+                "{cmd}"
+            );
+        }
+        // Checkouts that rewrite a working tree fetch what they lack, and
+        // are let finish.
+        for cmd in [
+            Git::checkout_detached_cmd(repo, &a),
+            Git::checkout_overwriting_cmd(repo, &a),
+            Git::populate_cmd(repo),
+        ] {
+            assert!(
+                cmd.lazy_fetch && cmd.lets_finish && cmd.progress_at.is_none(),
+                "{cmd}"
+            );
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! Errors of the git layer: [`GitError`] carries the folder, the command
+//! line, git's stderr and why it failed ([`GitErrorKind`]), and this is where
+//! a failure is told apart by what git said: a credential problem, a git too
+//! old for the tool, a server that refuses a fetch by id, a checkout refused
+//! over local changes, one refused before it wrote a file.
+//!
+//! The wording of credential failures is read by `crate::prompt::failures`,
+//! which the prompter needs too (to ask again after a refused answer); it
+//! stays there so that the prompter does not depend on the git layer,
+//! which depends on it.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use super::{Git, GitCommand, MIN_VERSION};
+use crate::process::capped_stderr;
+use crate::text::escape_control;
+
+/// What went wrong running git.
+#[derive(Debug)]
+pub enum GitErrorKind {
+    /// No `git` executable on PATH.
+    NotInstalled,
+    /// git could not be started for another reason (e.g. the folder vanished).
+    Spawn(std::io::Error),
+    /// git ran and exited unsuccessfully.
+    Failed { status: Option<i32> },
+    /// git is older than [`MIN_VERSION`].
+    TooOld { found: String },
+    /// git ran and failed for want of credentials; `problem` says why and
+    /// what to do, in one line.
+    Credentials { status: Option<i32>, problem: String },
+}
+
+/// A failed git call, carrying everything a user needs to understand it.
+#[derive(Debug)]
+pub struct GitError {
+    /// The folder git ran in.
+    pub dir: PathBuf,
+    /// The full command line, as the user could retype it.
+    pub command: String,
+    /// git's stderr, trimmed.
+    pub stderr: String,
+    /// Why it failed.
+    pub kind: GitErrorKind,
+}
+
+impl GitError {
+    /// True when git reported that the server refused a fetch by commit id
+    /// (servers without `uploadpack.allowReachableSHA1InWant` and the like).
+    pub fn is_refused_want(&self) -> bool {
+        let s = self.stderr.to_ascii_lowercase();
+        s.contains("not our ref")
+            || s.contains("couldn't find remote ref")
+            || s.contains("upload-pack: not our ref")
+            || s.contains("server does not allow request for unadvertised object")
+    }
+
+    /// True when git refused because the command would overwrite local changes
+    /// (checkout/merge protect uncommitted work this way).
+    pub fn would_overwrite_local_changes(&self) -> bool {
+        self.stderr.contains("would be overwritten")
+            || self.stderr.contains("Please commit your changes or stash them")
+    }
+}
+
+impl fmt::Display for GitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            GitErrorKind::TooOld { found } => write!(
+                f,
+                "{found} is too old: openxla-workspace needs git {}.{} or newer; install a newer git first on PATH",
+                MIN_VERSION.0, MIN_VERSION.1
+            ),
+            GitErrorKind::NotInstalled => {
+                write!(
+                    f,
+                    "git was not found on PATH; install git (2.25 or newer) and try again"
+                )
+            }
+            GitErrorKind::Spawn(e) => write!(
+                f,
+                "could not run `{}` in {}: {e}",
+                self.command,
+                self.dir.display()
+            ),
+            GitErrorKind::Failed { status } | GitErrorKind::Credentials { status, .. } => {
+                let status = match status {
+                    Some(code) => format!("exit status {code}"),
+                    None => "killed by a signal".to_string(),
+                };
+                write!(
+                    f,
+                    "`{}` failed in {} ({status})",
+                    self.command,
+                    self.dir.display()
+                )?;
+                if let GitErrorKind::Credentials { problem, .. } = &self.kind {
+                    write!(f, ": {problem}")?;
+                }
+                // git's stderr carries what servers and repositories say
+                // (`remote:` lines, file names): escaped, one line each.
+                if !self.stderr.is_empty() {
+                    for line in self.stderr.lines() {
+                        write!(f, "\n    {}", escape_control(line, false))?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for GitError {}
+
+/// Result of a git operation.
+pub type GitResult<T> = Result<T, GitError>;
+
+impl Git {
+    pub(super) fn spawn_error(&self, cmd: &GitCommand, e: std::io::Error) -> GitError {
+        GitError {
+            dir: cmd.dir.clone(),
+            command: cmd.command_line(),
+            stderr: String::new(),
+            kind: if e.kind() == std::io::ErrorKind::NotFound && cmd.dir.is_dir() {
+                GitErrorKind::NotInstalled
+            } else {
+                GitErrorKind::Spawn(e)
+            },
+        }
+    }
+
+    pub(super) fn failure(&self, cmd: &GitCommand, out: &std::process::Output) -> GitError {
+        let stderr = git_stderr(&out.stderr);
+        if let Some(hint) = crate::prompt::failures::hint(&stderr, self.no_prompt) {
+            return GitError {
+                dir: cmd.dir.clone(),
+                command: cmd.command_line(),
+                stderr,
+                kind: GitErrorKind::Credentials {
+                    status: out.status.code(),
+                    problem: hint.to_string(),
+                },
+            };
+        }
+        self.failed(cmd, stderr, out.status.code())
+    }
+
+    /// The error for a command that failed or said something unexpected.
+    /// A git older than [`MIN_VERSION`] is the likelier cause, and named
+    /// instead (see [`Git::too_old`]).
+    pub(super) fn failed(&self, cmd: &GitCommand, stderr: String, status: Option<i32>) -> GitError {
+        let kind = match self.too_old() {
+            Some(found) => GitErrorKind::TooOld { found },
+            None => GitErrorKind::Failed { status },
+        };
+        GitError {
+            dir: cmd.dir.clone(),
+            command: cmd.command_line(),
+            stderr,
+            kind,
+        }
+    }
+
+    /// The error for a command that failed because the credential
+    /// prompter found the answers given refused (`problem` says so).
+    pub(super) fn refused_credentials(
+        &self,
+        cmd: &GitCommand,
+        out: &std::process::Output,
+        problem: String,
+    ) -> GitError {
+        GitError {
+            dir: cmd.dir.clone(),
+            command: cmd.command_line(),
+            stderr: git_stderr(&out.stderr),
+            kind: GitErrorKind::Credentials {
+                status: out.status.code(),
+                problem,
+            },
+        }
+    }
+
+    /// The error for a checkout whose record could not be written.
+    pub(super) fn record_error(&self, cmd: &GitCommand, e: std::io::Error) -> GitError {
+        GitError {
+            dir: cmd.dir.clone(),
+            command: cmd.command_line(),
+            stderr: String::new(),
+            kind: GitErrorKind::Spawn(std::io::Error::new(
+                e.kind(),
+                format!("could not record the checkout in the workspace lock file first: {e}"),
+            )),
+        }
+    }
+}
+
+/// git's stderr as an error shows it: each line as it ended up on a
+/// terminal (a progress line redrawn after `\r` shows its last state),
+/// cut down by [`capped_stderr`].
+pub(super) fn git_stderr(stderr: &[u8]) -> String {
+    let stderr = String::from_utf8_lossy(stderr);
+    capped_stderr(stderr.lines().map(|l| l.rsplit('\r').next().unwrap_or(l)))
+}
+
+/// Whether a checkout's stderr says it refused to start over files in the
+/// way (it checks every path before it writes any). The messages of
+/// git's `unpack_trees`, in the C locale git runs in.
+pub(super) fn refused_before_writing(stderr: &[u8]) -> bool {
+    let stderr = String::from_utf8_lossy(stderr);
+    [
+        "would be overwritten by checkout",
+        "would be removed by checkout",
+        "would be lost by checkout",
+        "Please commit your changes or stash them",
+        "Please move or remove them before you switch branches",
+    ]
+    .iter()
+    .any(|m| stderr.contains(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(stderr: &str) -> GitError {
+        GitError {
+            dir: PathBuf::from("/ws/p"),
+            command: "git fetch --no-tags origin 0123".into(),
+            stderr: stderr.into(),
+            kind: GitErrorKind::Failed { status: Some(128) },
+        }
+    }
+
+    // stderr below as git 2.47 prints it in the C locale.
+
+    #[test]
+    fn a_server_refusing_a_fetch_by_id_is_told_from_other_failures() {
+        let refused = [
+            "fatal: remote error: upload-pack: not our ref 0123456789abcdef0123456789abcdef01234567",
+            "error: Server does not allow request for unadvertised object 0123456789abcdef0123456789abcdef01234567",
+            "fatal: couldn't find remote ref refs/heads/gone",
+        ];
+        for stderr in refused {
+            assert!(failed(stderr).is_refused_want(), "{stderr}");
+        }
+        for stderr in [
+            "fatal: repository 'https://example.com/x.git/' not found",
+            "fatal: unable to access 'https://example.com/x.git/': Could not resolve host: example.com",
+        ] {
+            assert!(!failed(stderr).is_refused_want(), "{stderr}");
+        }
+    }
+
+    #[test]
+    fn checkouts_refused_over_files_in_the_way_are_recognised() {
+        let tracked =
+            "error: Your local changes to the following files would be overwritten by checkout:\n\tf\n\
+                       Please commit your changes or stash them before you switch branches.\nAborting";
+        let untracked =
+            "error: The following untracked working tree files would be overwritten by checkout:\n\tg\n\
+                         Please move or remove them before you switch branches.\nAborting";
+        for stderr in [tracked, untracked] {
+            assert!(failed(stderr).would_overwrite_local_changes(), "{stderr}");
+            assert!(refused_before_writing(stderr.as_bytes()), "{stderr}");
+        }
+        // A checkout that failed while writing may have written some files.
+        let cut_short = "error: unable to write file big.bin\nfatal: cannot create directory at 'd': No space left on device";
+        assert!(!failed(cut_short).would_overwrite_local_changes());
+        assert!(!refused_before_writing(cut_short.as_bytes()));
+    }
+
+    #[test]
+    fn failures_show_the_command_the_folder_the_status_and_escaped_stderr() {
+        let error = failed("remote: \x1b]0;title\x07hello\nfatal: boom");
+        assert_eq!(
+            error.to_string(),
+            "`git fetch --no-tags origin 0123` failed in /ws/p (exit status 128)\n    \
+             remote: \\x1b]0;title\\x07hello\n    fatal: boom"
+        );
+        let too_old = GitError {
+            kind: GitErrorKind::TooOld {
+                found: "git version 2.20.1".into(),
+            },
+            ..failed("")
+        };
+        assert_eq!(
+            too_old.to_string(),
+            "git version 2.20.1 is too old: openxla-workspace needs git 2.25 or newer; install a newer git \
+             first on PATH"
+        );
+    }
+
+    #[test]
+    fn git_stderr_keeps_the_last_state_of_progress_lines() {
+        let noisy = b"Receiving objects:  10%\rReceiving objects: 100%\n\nfatal: boom\n";
+        assert_eq!(git_stderr(noisy), "Receiving objects: 100%\nfatal: boom");
+    }
+}

@@ -1,0 +1,94 @@
+//! The cache's mirrors: the settings that make a bare clone one, and the
+//! keep refs that hold every commit ever at a branch or tag tip, since
+//! checkouts borrow objects from the mirror.
+
+use std::path::Path;
+
+use super::command::keep_tips_input;
+use super::{Git, GitResult};
+use crate::types::CommitId;
+
+/// Where a cache mirror keeps, one ref per commit id, every commit that
+/// was ever at the tip of one of its branches or tags: checkouts borrow
+/// objects from the mirror, so none may ever become unreachable there.
+/// `fetch --prune` only prunes what the refspecs map, branches and tags.
+pub const KEEP_REFS: &str = "refs/openxla-workspace/keep/";
+
+impl Git {
+    /// Applies [`Git::mirror_settings_cmds`] to `mirror`.
+    pub fn configure_mirror(&self, mirror: &Path) -> GitResult<()> {
+        for cmd in Self::mirror_settings_cmds(mirror) {
+            let out = self.spawn(&cmd)?;
+            // 5: `--unset-all` of a key that is not set.
+            if !out.status.success() && out.status.code() != Some(5) {
+                return Err(self.failure(&cmd, &out));
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes every current branch and tag tip of `mirror` reachable from
+    /// [`KEEP_REFS`], before a fetch moves or deletes any: one
+    /// `for-each-ref`, and one `update-ref --stdin` when there is a new
+    /// tip. Returns how many were added.
+    pub fn keep_mirror_tips(&self, mirror: &Path) -> GitResult<usize> {
+        let list = Self::mirror_tips_cmd(mirror);
+        let new = tips_to_keep(&self.output(&list)?);
+        if new.is_empty() {
+            return Ok(0);
+        }
+        let input = keep_tips_input(&new);
+        let cmd = Self::keep_tips_cmd(mirror);
+        let out = self.spawn_with_input(&cmd, input.into_bytes())?;
+        if !out.status.success() {
+            return Err(self.failure(&cmd, &out));
+        }
+        Ok(new.len())
+    }
+
+    /// `remote.origin.url` of the repository `repo`, if set.
+    pub fn origin_url(&self, repo: &Path) -> GitResult<Option<String>> {
+        let cmd = Self::origin_url_cmd(repo);
+        let out = self.spawn(&cmd)?;
+        match out.status.code() {
+            Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).trim_end().to_string())),
+            Some(1) => Ok(None),
+            _ => Err(self.failure(&cmd, &out)),
+        }
+    }
+}
+
+/// The ids that `for-each-ref --format='%(objectname) %(refname)'` over a
+/// mirror's branches, tags and [`KEEP_REFS`] shows at a branch or tag tip
+/// and not yet kept, each once, in order.
+fn tips_to_keep(listing: &str) -> Vec<String> {
+    let mut kept = std::collections::BTreeSet::new();
+    let mut tips = Vec::new();
+    for (id, name) in listing.lines().filter_map(|l| l.split_once(' ')) {
+        if name.starts_with(KEEP_REFS) {
+            kept.insert(id);
+        } else if CommitId::new(id).is_ok() && !tips.contains(&id) {
+            tips.push(id);
+        }
+    }
+    tips.into_iter()
+        .filter(|id| !kept.contains(id))
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_mirror_tips_not_kept_yet_are_kept() {
+        let (a, b, c) = ("a".repeat(40), "b".repeat(40), "c".repeat(40));
+        let listing = format!(
+            "{a} refs/heads/main\n{b} refs/heads/feature\n{a} refs/heads/copy\n{c} refs/tags/v1\n\
+             {b} refs/openxla-workspace/keep/{b}\n"
+        );
+        assert_eq!(tips_to_keep(&listing), [a, c]);
+        assert!(tips_to_keep("").is_empty());
+    }
+}

@@ -1,0 +1,131 @@
+//! The git layer: the only code that builds git command lines and starts
+//! git. The tool runs the system `git` as a subprocess for everything; each
+//! operation is a typed function on the [`Git`] handle, and each failure a
+//! [`GitError`] holding the folder, the command line, the exit status and
+//! git's stderr. Where things are:
+//!
+//! - `mod.rs`: the [`Git`] handle (verbosity, prompts, the process cap,
+//!   progress) and the names of the tool's own refs.
+//! - `command.rs`: [`GitCommand`], a command line as data, and every
+//!   builder (`Git::*_cmd`), with what some commands are fed on stdin.
+//! - `run.rs`: the runner, the one place a process is started: its
+//!   environment, the `--jobs` cap, signals, the running children, and the
+//!   record of each checkout before it starts.
+//! - `error.rs`: [`GitError`] and what git's stderr says (credentials, a
+//!   git too old, a refused fetch by id, a checkout refused over local
+//!   changes).
+//! - `version.rs`: the installed git's version, asked at most once.
+//! - `progress.rs`: git's progress lines turned into short reports.
+//! - `files.rs`: what is read from a repository's files without git.
+//! - Typed operations, each with its parsers as plain functions tested on
+//!   captured output: `query.rs` (HEAD, status, history of a local
+//!   repository), `probe.rs` (the one `cat-file --batch` per dep),
+//!   `submodule.rs`, `remote.rs` (clones, fetches, `ls-remote`),
+//!   `checkout.rs`, `mirror.rs` (the cache), `grep.rs` (`diff` and `grep`)
+//!   and `worktree.rs` (repairing a checkout cut short).
+//!
+//! Inputs are explicit: a command's folder and arguments are data, and the
+//! progress sink a live display wants is part of the handle a command
+//! passes down ([`Git::with_progress`]). Three things stay process-wide,
+//! set rather than passed: the spawn observer and the checkout log, which
+//! the workspace lock sets for as long as it is held, whichever handles run
+//! git meanwhile, and the list of running children, which the signal
+//! handling thread reads without any handle (see `run.rs`).
+
+use std::io::IsTerminal;
+
+mod checkout;
+mod command;
+mod error;
+mod files;
+mod grep;
+mod mirror;
+mod probe;
+mod progress;
+mod query;
+mod remote;
+mod run;
+mod submodule;
+mod version;
+mod worktree;
+
+pub use command::{CloneOptions, GitCommand, GrepOptions, SubmoduleClone};
+pub use error::{GitError, GitErrorKind, GitResult};
+pub use files::git_dir_of;
+pub use grep::GrepMatch;
+pub use mirror::KEEP_REFS;
+pub use probe::{FileAtCommit, Probe, MAX_KEPT_OBJECT};
+pub use progress::ProgressSink;
+pub use query::{CommitSummary, WorktreeStatus};
+pub use run::{
+    end_children, in_c_locale, set_checkout_log, set_spawn_observer, without_repository_env, CheckoutLog,
+    ProcessCap, SpawnObserver, REPOSITORY_ENV,
+};
+pub use submodule::{SubmoduleEntry, SubmoduleState};
+pub use version::{MIN_VERSION, SUBMODULE_FILTER_VERSION};
+pub use worktree::{IndexEntry, TreeChange, TreeEntry};
+
+/// How git is run for this invocation of the tool.
+#[derive(Clone, Debug)]
+pub struct Git {
+    /// Echo each command with its folder on stderr before running it (`-v`).
+    verbose: bool,
+    /// Set `GIT_TERMINAL_PROMPT=0`: without a terminal nobody could answer.
+    no_prompt: bool,
+    /// `git --version`, asked at most once per run: up front by commands
+    /// that clone, fetch or move checkouts ([`Git::check_installed`]), and
+    /// by the others only once a git command has failed, to tell a git that
+    /// is too old from other failures without a process on the way to
+    /// success.
+    version: std::sync::Arc<std::sync::OnceLock<Option<String>>>,
+    /// On a terminal, where git's and ssh's credential prompts go (see
+    /// [`crate::prompt`]).
+    prompts: Option<std::sync::Arc<crate::prompt::Prompts>>,
+    /// The most git processes running at once (`--jobs`); none without.
+    cap: Option<std::sync::Arc<ProcessCap>>,
+    /// Where the progress of network commands goes, when a live display
+    /// shows it (see [`Git::with_progress`]).
+    progress: Option<ProgressSink>,
+}
+
+/// The ref that names the commit the tool last checked out in a project
+/// (a pin). A commit the tool checked out is never "at risk": it came from
+/// the project's origin. Most such commits are also on a remote-tracking
+/// branch or at the shallow boundary (see [`Git::orphanable_head`]), but a
+/// pin fetched by id into a full clone, off every branch, is neither; this
+/// ref says so, and keeps the commit's objects from `git gc` while it is
+/// checked out. It is written after each checkout of a pin, and put right
+/// by the next sync when a run was stopped between the two.
+pub const CHECKED_OUT_REF: &str = "refs/openxla-workspace/pin";
+
+impl Git {
+    /// A runner for this invocation. `verbose` echoes every command.
+    pub fn new(verbose: bool) -> Git {
+        Git {
+            verbose,
+            no_prompt: !std::io::stdin().is_terminal(),
+            version: Default::default(),
+            prompts: None,
+            cap: None,
+            progress: None,
+        }
+    }
+
+    /// Caps the git processes running at once at `max` (`--jobs`), across
+    /// every thread that uses this runner or a clone of it.
+    pub fn with_process_cap(mut self, max: usize) -> Git {
+        self.cap = Some(std::sync::Arc::new(ProcessCap::new(max)));
+        self
+    }
+
+    /// On a terminal, sends git's and ssh's credential prompts to the
+    /// tool's own prompter, which asks one at a time with `reporter`'s live
+    /// display suspended. Without a terminal, nobody could answer: git
+    /// keeps `GIT_TERMINAL_PROMPT=0`.
+    pub fn with_prompts(mut self, reporter: &crate::report::Reporter) -> Git {
+        if !self.no_prompt {
+            self.prompts = Some(std::sync::Arc::new(crate::prompt::Prompts::new(reporter.clone())));
+        }
+        self
+    }
+}
