@@ -56,6 +56,14 @@ impl GitError {
             || s.contains("server does not allow request for unadvertised object")
     }
 
+    /// True when git stopped because it needed an object a partial clone
+    /// lacks and was not allowed to fetch it (`GIT_NO_LAZY_FETCH=1`, which
+    /// every query runs with). git 2.39.4 to about 2.45 die on this in
+    /// `cat-file --batch` where later ones answer `missing`.
+    pub fn is_lazy_fetch_refused(&self) -> bool {
+        self.stderr.contains("lazy fetching disabled")
+    }
+
     /// True when git refused because the command would overwrite local changes
     /// (checkout/merge protect uncommitted work this way).
     pub fn would_overwrite_local_changes(&self) -> bool {
@@ -249,6 +257,21 @@ mod tests {
             "fatal: unable to access 'https://example.com/x.git/': Could not resolve host: example.com",
         ] {
             assert!(!failed(stderr).is_refused_want(), "{stderr}");
+        }
+    }
+
+    #[test]
+    fn a_partial_clone_refusing_to_fetch_lazily_is_told_from_other_failures() {
+        // git 2.39.5's cat-file --batch, with GIT_NO_LAZY_FETCH=1, on a
+        // blob a blobless clone lacks.
+        let refused = "warning: lazy fetching disabled; some objects may not be available\n\
+                       fatal: could not fetch c8715a0d394cbd330f0cbacb67b5f516db118488 from promisor remote";
+        assert!(failed(refused).is_lazy_fetch_refused());
+        for stderr in [
+            "fatal: not a git repository (or any of the parent directories): .git",
+            "fatal: bad object HEAD",
+        ] {
+            assert!(!failed(stderr).is_lazy_fetch_refused(), "{stderr}");
         }
     }
 

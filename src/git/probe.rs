@@ -152,7 +152,6 @@ impl Git {
             )
         };
         let mut stream = std::io::BufReader::new(process.stdout());
-        let mut probe = Probe::default();
         let mut answers = Vec::new();
         for wanted in [
             BatchContents::Skip,
@@ -169,22 +168,12 @@ impl Git {
                 Err(e) => return Err(unexpected(e.to_string())),
             }
         }
-        if let [head, has_commit, marked, tree, file] = answers.as_slice() {
-            if let BatchAnswer::Found { oid, .. } = head {
-                probe.head = CommitId::new(oid).ok();
-            }
-            if let BatchAnswer::Found { oid, .. } = marked {
-                probe.marked = CommitId::new(oid).ok();
-            }
-            probe.has_commit = matches!(has_commit, BatchAnswer::Found { kind, .. } if kind == "commit");
-            if probe.has_commit {
-                probe.file_at_commit = file_at_commit(commit, has_commit, tree, file, path);
-            }
-            if matches!(file, BatchAnswer::Found { contents: None, .. }) {
+        if let [.., file] = answers.as_slice() {
+            if answers.len() == 5 && matches!(file, BatchAnswer::Found { contents: None, .. }) {
                 // Too large: stop git rather than read what it would send.
                 drop(stream);
                 process.stop();
-                return Ok(probe);
+                return Ok(probe_from(commit, path, &answers));
             }
         }
         // Read to the end (nothing should be left), which waits for git.
@@ -199,7 +188,16 @@ impl Git {
             Err(e) => return Err(self.spawn_error(&cmd, e)),
         };
         if !output.status.success() {
-            return Err(self.failure(&cmd, &output));
+            let error = self.failure(&cmd, &output);
+            // An older git dies on the first object of a partial clone it
+            // may not fetch instead of answering `missing`: the pinned
+            // commit (answer 2), the commit's tree (4) or the file (5).
+            // What it could not give is missing, and so is what it would
+            // have read through it; the run then fetches it as a step.
+            if !(error.is_lazy_fetch_refused() && matches!(answers.len(), 1 | 3 | 4)) {
+                return Err(error);
+            }
+            answers.resize_with(5, || BatchAnswer::Missing);
         }
         if answers.len() < 5 || !rest.is_empty() {
             return Err(unexpected(format!(
@@ -207,8 +205,27 @@ impl Git {
                 answers.len()
             )));
         }
-        Ok(probe)
+        Ok(probe_from(commit, path, &answers))
     }
+}
+
+/// The probe the five answers of [`Git::probe`] make.
+fn probe_from(commit: &CommitId, path: &str, answers: &[BatchAnswer]) -> Probe {
+    let mut probe = Probe::default();
+    let [head, has_commit, marked, tree, file] = answers else {
+        return probe;
+    };
+    if let BatchAnswer::Found { oid, .. } = head {
+        probe.head = CommitId::new(oid).ok();
+    }
+    if let BatchAnswer::Found { oid, .. } = marked {
+        probe.marked = CommitId::new(oid).ok();
+    }
+    probe.has_commit = matches!(has_commit, BatchAnswer::Found { kind, .. } if kind == "commit");
+    if probe.has_commit {
+        probe.file_at_commit = file_at_commit(commit, has_commit, tree, file, path);
+    }
+    probe
 }
 
 /// One answer of `git cat-file --batch`.

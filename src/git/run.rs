@@ -175,8 +175,9 @@ impl Git {
             .unchecked()
             .before_spawn(move |child| crate::interrupt::child_signals(child, shielded));
         let expr = in_c_locale(without_repository_env(expr));
-        // Queries never fetch what a partial clone lacks (git 2.44 and
-        // later honour this; an older git ignores it).
+        // Queries never fetch what a partial clone lacks (git 2.45.1 and
+        // the May 2024 security releases from 2.39.4 honour this; an older
+        // git ignores it).
         let expr = if cmd.lazy_fetch {
             expr
         } else {
