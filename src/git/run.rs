@@ -483,14 +483,17 @@ fn interrupted() -> std::io::Error {
 pub fn end_children(signal: i32, grace: std::time::Duration) -> bool {
     #[cfg(unix)]
     {
-        let send = |pid: u32, signal: i32| {
-            // SAFETY: kill only sends a signal. The pid is one of our
-            // children, listed until just after its wait returns, so it
-            // names that git (reuse in that instant is not a practical
-            // concern).
-            unsafe {
-                libc::kill(pid as libc::pid_t, signal);
+        use rustix::process::{kill_process, Pid, Signal};
+        // The pid is one of our children, listed until just after its wait
+        // returns, so it names that git (reuse in that instant is not a
+        // practical concern).
+        let send = |pid: u32, signal: Signal| {
+            if let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) {
+                let _ = kill_process(pid, signal);
             }
+        };
+        let Some(signal) = Signal::from_named_raw(signal) else {
+            return false;
         };
         let let_finish = finishing().clone();
         for pid in children().clone() {
@@ -505,9 +508,9 @@ pub fn end_children(signal: i32, grace: std::time::Duration) -> bool {
         let mut killed = false;
         for pid in children().clone() {
             if let_finish.contains(&pid) {
-                send(pid, libc::SIGTERM);
+                send(pid, Signal::TERM);
             } else {
-                send(pid, libc::SIGKILL);
+                send(pid, Signal::KILL);
                 killed = true;
             }
         }
@@ -515,7 +518,7 @@ pub fn end_children(signal: i32, grace: std::time::Duration) -> bool {
             return killed;
         }
         for pid in children().clone() {
-            send(pid, libc::SIGKILL);
+            send(pid, Signal::KILL);
         }
         crate::interrupt::wait_until(grace, || children().is_empty());
         true
