@@ -78,7 +78,7 @@ pub fn failed(command: &str, message: &str) -> Value {
 /// would act on written as a JSON escape (the data is unchanged).
 pub fn print(document: &Value) {
     let text = serde_json::to_string_pretty(document).unwrap_or_else(|_| "{}".into());
-    println!("{}", crate::text::json_for_terminal(&text));
+    crate::outln!("{}", crate::text::json_for_terminal(&text));
 }
 
 /// Prints the document of `command`; see [`document`].

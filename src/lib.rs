@@ -27,6 +27,7 @@ pub mod report;
 pub mod resolve;
 pub mod roll;
 pub mod settings;
+pub mod stdout;
 pub mod submodules;
 pub mod suggest;
 pub mod text;
@@ -69,7 +70,7 @@ pub fn run(cli: Cli) -> i32 {
             Command::Diff(args) => commands::foreach::diff(&ctx, args),
             Command::Grep(args) => commands::foreach::grep(&ctx, args),
             Command::Completions { shell } => {
-                print!("{}", complete::registration(*shell));
+                crate::out!("{}", complete::registration(*shell));
                 Ok(0)
             }
             Command::List(args) => commands::list::run(&ctx, args),

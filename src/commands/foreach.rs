@@ -3,7 +3,7 @@
 //! name, whatever order the projects finish in.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -143,7 +143,6 @@ pub fn diff(ctx: &Context, args: &DiffArgs) -> Result<i32> {
         |t| ctx.git.diff(&t.dir, &format!("{}/", t.name), args.cached),
     );
     let terminal = std::io::stdout().is_terminal();
-    let mut out = std::io::stdout().lock();
     let mut failures = Vec::new();
     for (target, patch) in targets.iter().zip(patches) {
         match patch {
@@ -152,18 +151,19 @@ pub fn diff(ctx: &Context, args: &DiffArgs) -> Result<i32> {
                     // On a screen the files' text is shown safely; through
                     // a pipe the patch stays exact (for `git apply`).
                     let text = String::from_utf8_lossy(&patch);
+                    let mut block = String::new();
                     for line in escape_control(&text, true).lines() {
-                        writeln!(out, "{}", paint_diff_line(line, &ctx.paint))?;
+                        block.push_str(&paint_diff_line(line, &ctx.paint));
+                        block.push('\n');
                     }
+                    crate::stdout::write_bytes(block.as_bytes());
                 } else {
-                    out.write_all(&patch)?;
+                    crate::stdout::write_bytes(&patch);
                 }
             }
             Err(e) => failures.push(failure(target, e.into())?),
         }
     }
-    out.flush()?;
-    drop(out);
     if !failures.is_empty() {
         ctx.reporter
             .summary("diff", &[], &failures, std::time::Duration::ZERO);
@@ -206,7 +206,6 @@ pub fn grep(ctx: &Context, args: &GrepArgs) -> Result<i32> {
             bytes.to_vec()
         }
     };
-    let mut out = std::io::stdout().lock();
     let mut failures = Vec::new();
     let mut any = false;
     for (target, matches) in targets.iter().zip(found) {
@@ -217,6 +216,7 @@ pub fn grep(ctx: &Context, args: &GrepArgs) -> Result<i32> {
                 continue;
             }
         };
+        let mut block = Vec::new();
         for m in matches {
             any = true;
             let mut path = format!("{}/", target.name).into_bytes();
@@ -232,11 +232,10 @@ pub fn grep(ctx: &Context, args: &GrepArgs) -> Result<i32> {
                 line.extend(show(text));
             }
             line.push(b'\n');
-            out.write_all(&line)?;
+            block.extend(line);
         }
+        crate::stdout::write_bytes(&block);
     }
-    out.flush()?;
-    drop(out);
     if !failures.is_empty() {
         ctx.reporter
             .summary("grep", &[], &failures, std::time::Duration::ZERO);
@@ -328,9 +327,7 @@ enum Outcome {
 
 /// The header of a project's block.
 fn print_header(name: &str, paint: &Paint) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{}", paint.paint("1", &format!("== {name} ==")));
-    let _ = out.flush();
+    crate::outln!("{}", paint.paint("1", &format!("== {name} ==")));
 }
 
 /// Prints blocks in project order as they become printable: a block waits
@@ -347,18 +344,16 @@ impl InOrder {
     fn finished(&mut self, i: usize, block: Option<(&str, &[u8])>, paint: &Paint) {
         self.waiting
             .insert(i, block.map(|(n, o)| (n.to_string(), o.to_vec())));
-        let mut out = std::io::stdout().lock();
         while let Some(block) = self.waiting.remove(&self.next) {
             if let Some((name, output)) = block {
-                let _ = writeln!(out, "{}", paint.paint("1", &format!("== {name} ==")));
-                let _ = out.write_all(&output);
+                crate::outln!("{}", paint.paint("1", &format!("== {name} ==")));
+                crate::stdout::write_bytes(&output);
                 if !output.is_empty() && !output.ends_with(b"\n") {
-                    let _ = writeln!(out);
+                    crate::outln!();
                 }
             }
             self.next += 1;
         }
-        let _ = out.flush();
     }
 }
 

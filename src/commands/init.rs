@@ -29,24 +29,24 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
     }
     match Workspace::init(&search, !ctx.dry_run)? {
         InitOutcome::Created(dir) if ctx.dry_run => {
-            println!("would write {}", dir.join(crate::workspace::MARKER).display());
+            crate::outln!("would write {}", dir.join(crate::workspace::MARKER).display());
             if !given.is_empty() {
-                println!("would write {}", dir.join(crate::settings::FILE).display());
+                crate::outln!("would write {}", dir.join(crate::settings::FILE).display());
             }
         }
         InitOutcome::Created(dir) => {
             if !given.is_empty() {
                 settings.save(&dir)?;
             }
-            println!("Initialized workspace at: {}", dir.display());
+            crate::outln!("Initialized workspace at: {}", dir.display());
             for (key, _) in &given {
                 if let Some(value) = settings.stored.get(*key) {
-                    println!("  {}: {value}", key.name());
+                    crate::outln!("  {}: {value}", key.name());
                 }
             }
         }
         InitOutcome::Existing(dir) => {
-            println!("Running within existing workspace: {}", dir.display());
+            crate::outln!("Running within existing workspace: {}", dir.display());
             if !given.is_empty() {
                 let keys: Vec<&str> = given.iter().map(|(k, _)| k.name()).collect();
                 ctx.reporter.warn(&format!(
