@@ -1,11 +1,7 @@
 fn main() {
-    // Die quietly on a closed pipe (`openxla-workspace status | head`), as
-    // Unix tools do, instead of panicking on the failed write.
-    #[cfg(unix)]
-    // SAFETY: called before any other thread exists; SIG_DFL is always valid.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    // SIGPIPE stays ignored, as Rust leaves it: a closed stdout is a
+    // failed write that `openxla_workspace::stdout` takes quietly, and the
+    // git processes the tool starts get the default action back at exec.
     // The hidden `askpass` command, which git and ssh run while the tool
     // runs, is not part of the command line users see (--help, completions).
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();

@@ -28,7 +28,7 @@ pub fn run(ctx: &Context, args: &ForeachArgs) -> Result<i32> {
     let command = &args.command;
     if ctx.dry_run {
         for target in &targets {
-            println!("{}: {}", target.name, foreach::describe(command, &target.dir));
+            crate::outln!("{}: {}", target.name, foreach::describe(command, &target.dir));
         }
         return Ok(0);
     }
