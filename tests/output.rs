@@ -28,6 +28,7 @@ fn a_reader_that_went_away_ends_nothing_and_the_run_keeps_its_exit_status() {
     let fx = Fixture::new();
     fx.ok(&["checkout", "app"]);
     let app = fx.ws.join("app");
+    let times = regex::Regex::new(r"in \d+\.\ds").unwrap();
     for args in [
         &["--version"][..],
         &["completions", "bash"],
@@ -48,7 +49,6 @@ fn a_reader_that_went_away_ends_nothing_and_the_run_keeps_its_exit_status() {
         // Nothing more said than when stdout is read (the summary's time
         // aside).
         let read = fx.run(&app, args);
-        let times = regex::Regex::new(r"in \d+\.\ds").unwrap();
         assert_eq!(
             times.replace_all(&stderr, "in Ns"),
             times.replace_all(&String::from_utf8_lossy(&read.stderr), "in Ns"),
