@@ -59,6 +59,8 @@ pub struct Context {
     /// With `--json`, what each sync of the run did (a `checkout --sync` or
     /// `roll --sync` runs syncs inside its own document).
     pub syncs: std::sync::Mutex<Vec<serde_json::Value>>,
+    /// The worker pool, started on first use.
+    executor: std::sync::OnceLock<Executor>,
     /// Takes the live display off the terminal on Ctrl-C.
     _display_on_interrupt: crate::interrupt::Cleanup,
 }
@@ -115,6 +117,7 @@ impl Context {
                 .as_ref()
                 .is_some_and(|c| crate::json::requested(c).is_some()),
             syncs: Default::default(),
+            executor: std::sync::OnceLock::new(),
         })
     }
 
@@ -171,9 +174,15 @@ impl Context {
         !self.json && !self.reporter.is_quiet()
     }
 
-    /// A worker pool of `--jobs` threads.
-    pub fn executor(&self) -> Result<Executor> {
-        Executor::new(self.jobs)
+    /// The run's one worker pool, of `--jobs` threads (started on first
+    /// use). Commands use it for one phase after another; nothing it runs
+    /// uses it again.
+    pub fn executor(&self) -> Result<&Executor> {
+        if let Some(executor) = self.executor.get() {
+            return Ok(executor);
+        }
+        let executor = Executor::new(self.jobs)?;
+        Ok(self.executor.get_or_init(|| executor))
     }
 }
 

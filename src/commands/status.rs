@@ -329,7 +329,7 @@ pub(crate) fn pins_in_force(
         registry,
         git: &ctx.git,
         reporter: &quiet,
-        executor: &executor,
+        executor,
         options: &options,
     };
     let resolution = resolver.resolve(project, root_pins);

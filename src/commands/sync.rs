@@ -156,7 +156,7 @@ pub fn sync_roots(
         registry,
         git: &ctx.git,
         reporter: &ctx.reporter,
-        executor: &executor,
+        executor,
         options,
     };
     let resolution = resolver.resolve_roots(with_pins);
