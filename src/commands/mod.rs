@@ -1,6 +1,7 @@
 //! One module per subcommand. Each reads the workspace, asks the planner for
 //! a plan, hands it to the executor and prints; none parses files or spawns
-//! processes itself.
+//! processes itself. `presence` is shared by `sync` and `status`: the pins
+//! of the workspace's checkouts, as resolution asks for them.
 
 pub mod checkout;
 pub mod config;
@@ -8,6 +9,7 @@ pub mod foreach;
 pub mod init;
 pub mod list;
 pub mod pin;
+pub mod presence;
 pub mod roll;
 pub mod status;
 pub mod sync;

@@ -8,13 +8,15 @@ use std::collections::BTreeMap;
 use anyhow::{bail, Result};
 use serde::Serialize;
 
+use super::presence::{Mode, WorkspacePins};
 use super::Context;
 use crate::cli::StatusArgs;
 use crate::git::WorktreeStatus;
 use crate::pinfile::{self, Pins};
+use crate::plan::SyncOptions;
 use crate::registry::Project;
 use crate::report::{Failure, Paint};
-use crate::resolve::{Resolver, SyncOptions};
+use crate::resolve;
 use crate::text::escape_control;
 use crate::types::{CommitId, RepoName};
 use crate::workspace::Workspace;
@@ -318,31 +320,19 @@ pub(crate) fn pins_in_force(
     } else {
         Pins::default()
     };
-    let executor = ctx.executor()?;
-    let options = SyncOptions {
-        dry_run: true,
-        ..SyncOptions::default()
-    };
-    let quiet = crate::report::Reporter::new(crate::report::Verbosity::Quiet);
-    let resolver = Resolver {
-        workspace,
-        registry,
-        git: &ctx.git,
-        reporter: &quiet,
-        executor,
-        options: &options,
-    };
-    let resolution = resolver.resolve(project, root_pins);
+    let options = SyncOptions::default();
+    let mut source = WorkspacePins::new(ctx, workspace, registry, &options, Mode::Look);
+    let resolution = resolve::resolve(registry, vec![(project, root_pins)], &[], &mut source);
     for failure in &resolution.failures {
         ctx.reporter
             .warn(&format!("{}: {:#}", failure.project, failure.error));
     }
     // Read locally only: a pin not fetched yet, or a partial clone without
-    // the pin file at the pin, hides the pins below it.
+    // the pin file at the pin, hides the pins below it. A missing dep shows
+    // as such; its pins are not the question.
     for dep in &resolution.unresolved_below {
         let chosen = resolution.chosen.iter().find(|c| &c.dep == dep);
-        // A missing dep shows as such; its pins are not the question.
-        if let Some(chosen) = chosen.filter(|c| !matches!(c.state, crate::resolve::DepState::WouldClone)) {
+        if let Some(chosen) = chosen.filter(|c| !source.was_missing(&c.dep)) {
             ctx.reporter.note(&format!(
                 "{dep}: its own pins at {} are not known here: that commit or its {} has not been fetched \
                  (`sync` fetches it)",
