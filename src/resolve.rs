@@ -108,6 +108,10 @@ pub struct Resolution {
     /// Roots pinned by another project, when several roots are resolved
     /// together (each once per pinner).
     pub roots_left: Vec<RootLeft>,
+    /// Deps whose pin is not known because a project whose pins are not
+    /// known may pin them, and would win (it comes first, or nearer): each
+    /// with that project. Nothing is planned for them.
+    pub undecided: Vec<(RepoName, RepoName)>,
 }
 
 /// Where resolution gets each chosen dep's own pins.
@@ -146,24 +150,29 @@ pub fn resolve(
 ) -> Resolution {
     let mut res = Resolution::default();
     let root_names: Vec<RepoName> = roots.iter().map(|(p, _)| p.name.clone()).collect();
-    let mut chosen_at: BTreeMap<RepoName, (CommitId, RepoName)> = BTreeMap::new();
-    // The frontier: projects whose pins feed the next level, in order.
-    let mut frontier: Vec<(RepoName, Pins)> = roots
+    // Who has each dep: a pin, or pins not known here that may name it.
+    let mut claimed: BTreeMap<RepoName, Claim> = BTreeMap::new();
+    // The frontier: projects whose pins feed the next level, in order;
+    // `None` for pins the source could not tell.
+    let mut frontier: Vec<(RepoName, Option<Pins>)> = roots
         .into_iter()
-        .map(|(p, pins)| (p.name.clone(), pins))
+        .map(|(p, pins)| (p.name.clone(), Some(pins)))
         .collect();
     let mut roots_pinned = BTreeSet::new();
     while !frontier.is_empty() {
         // This level's candidates in pinner order, then each pinner's
         // registry dep order; the first pin seen wins.
         let mut level: Vec<Chosen> = Vec::new();
+        // Every dep this level decides or leaves undecided, in the order
+        // met: the order of the next frontier.
+        let mut met: Vec<RepoName> = Vec::new();
         for (pinner, pins) in &frontier {
             let Some(project) = registry.get(pinner) else {
                 continue;
             };
             for dep in &project.deps {
                 if root_names.contains(dep) {
-                    if let Some(commit) = pins.pin(dep) {
+                    if let Some(commit) = pins.as_ref().and_then(|p| p.pin(dep)) {
                         if root_names.len() > 1 && roots_pinned.insert((dep.clone(), pinner.clone())) {
                             res.roots_left.push(RootLeft {
                                 root: dep.clone(),
@@ -180,59 +189,66 @@ pub fn resolve(
                     }
                     continue;
                 }
+                let Some(pins) = pins else {
+                    // Pins not known here may name this dep, and would win
+                    // over every pin met after them: its pin is not known
+                    // either, nor what lies below it.
+                    if !claimed.contains_key(dep) {
+                        claimed.insert(dep.clone(), Claim::Unknown);
+                        res.undecided.push((dep.clone(), pinner.clone()));
+                        met.push(dep.clone());
+                    }
+                    continue;
+                };
                 let Some(commit) = pins.pin(dep) else {
                     res.unpinned.push((pinner.clone(), dep.clone()));
                     continue;
                 };
-                let winner = chosen_at
-                    .get(dep)
-                    .map(|(c, by)| (c.clone(), by.clone()))
-                    .or_else(|| {
-                        level
-                            .iter()
-                            .find(|c| &c.dep == dep)
-                            .map(|c| (c.commit.clone(), c.pinned_by.clone()))
-                    });
-                match winner {
-                    Some((used, used_by)) => {
-                        if &used != commit {
+                match claimed.get(dep) {
+                    Some(Claim::Pin { commit: used, by }) => {
+                        if used != commit {
                             res.conflicts.push(Conflict {
                                 dep: dep.clone(),
-                                used,
-                                used_by,
+                                used: used.clone(),
+                                used_by: by.clone(),
                                 other_by: pinner.clone(),
                                 other: commit.clone(),
                             });
                         }
                     }
-                    None => level.push(Chosen {
-                        dep: dep.clone(),
-                        commit: commit.clone(),
-                        pinned_by: pinner.clone(),
-                    }),
+                    Some(Claim::Unknown) => {}
+                    None => {
+                        claimed.insert(
+                            dep.clone(),
+                            Claim::Pin {
+                                commit: commit.clone(),
+                                by: pinner.clone(),
+                            },
+                        );
+                        level.push(Chosen {
+                            dep: dep.clone(),
+                            commit: commit.clone(),
+                            pinned_by: pinner.clone(),
+                        });
+                        met.push(dep.clone());
+                    }
                 }
             }
         }
-        for chosen in &level {
-            chosen_at.insert(
-                chosen.dep.clone(),
-                (chosen.commit.clone(), chosen.pinned_by.clone()),
-            );
-        }
-        if level.is_empty() {
-            break;
-        }
-        let answers = source.pins_of(&level);
+        let answers = if level.is_empty() {
+            Vec::new()
+        } else {
+            source.pins_of(&level)
+        };
         debug_assert_eq!(answers.len(), level.len(), "one answer per dep");
-        let mut next = Vec::new();
+        let mut answered: BTreeMap<RepoName, Option<Pins>> = BTreeMap::new();
         for (chosen, answer) in level.into_iter().zip(answers) {
             match answer {
-                Ok(Some(pins)) => {
-                    next.push((chosen.dep.clone(), pins));
-                    res.chosen.push(chosen);
-                }
-                Ok(None) => {
-                    res.unresolved_below.push(chosen.dep.clone());
+                Ok(pins) => {
+                    if pins.is_none() {
+                        res.unresolved_below.push(chosen.dep.clone());
+                    }
+                    answered.insert(chosen.dep.clone(), pins);
                     res.chosen.push(chosen);
                 }
                 Err(error) => res.failures.push(Failure {
@@ -241,9 +257,29 @@ pub fn resolve(
                 }),
             }
         }
-        frontier = next;
+        // A failed dep feeds nothing; an undecided one, unknown pins.
+        frontier = met
+            .into_iter()
+            .filter_map(|dep| match claimed.get(&dep) {
+                Some(Claim::Unknown) => Some((dep, None)),
+                _ => answered.remove(&dep).map(|pins| (dep, pins)),
+            })
+            .collect();
     }
     res
+}
+
+/// What resolution knows of a dep it has met.
+enum Claim {
+    /// Pinned at `commit` by `by`: the winning pin.
+    Pin {
+        /// The commit.
+        commit: CommitId,
+        /// The pinner.
+        by: RepoName,
+    },
+    /// Pins that are not known here may name it.
+    Unknown,
 }
 
 #[cfg(test)]
@@ -478,11 +514,66 @@ mod tests {
         let res = resolve_app(&reg, &[("liba", "a2"), ("libb", "bad")], &[], &mut table);
         assert_eq!(chosen(&res), ["liba@a2 by app"]);
         assert_eq!(res.unresolved_below, [name("liba")]);
+        assert_eq!(res.undecided, [(name("base"), name("liba"))]);
         assert_eq!(res.failures.len(), 1);
         assert_eq!(res.failures[0].project, name("libb"));
         assert_eq!(format!("{}", res.failures[0].error), "libb cannot be had");
         // Nothing is asked below: neither answer gave pins to follow.
         assert_eq!(table.asked, [vec!["liba@a2", "libb@ba"]]);
+    }
+
+    #[test]
+    fn what_unknown_pins_may_name_first_is_undecided_not_chosen_from_a_later_pin() {
+        let reg = fixture();
+        // liba's pins are not known; they come before libb's and would win
+        // for base, so libb's pin of base decides nothing.
+        let mut table = Table::default()
+            .unknown("liba", "a2")
+            .with("libb", "c2", &[("base", "b3")]);
+        let res = resolve_app(&reg, &[("liba", "a2"), ("libb", "c2")], &[], &mut table);
+        assert_eq!(chosen(&res), ["liba@a2 by app", "libb@c2 by app"]);
+        assert_eq!(res.undecided, [(name("base"), name("liba"))]);
+        assert!(res.conflicts.is_empty(), "{:?}", res.conflicts);
+        assert_eq!(table.asked, [vec!["liba@a2", "libb@c2"]]);
+
+        // When the known pin comes first, it wins whatever the unknown
+        // ones say: base is chosen.
+        let mut table = Table::default()
+            .with("liba", "a2", &[("base", "b2")])
+            .unknown("libb", "c2");
+        let res = resolve_app(&reg, &[("liba", "a2"), ("libb", "c2")], &[], &mut table);
+        assert_eq!(
+            chosen(&res),
+            ["liba@a2 by app", "libb@c2 by app", "base@b2 by liba"]
+        );
+        assert!(res.undecided.is_empty());
+    }
+
+    #[test]
+    fn an_undecided_dep_leaves_its_own_deps_undecided_but_not_nearer_pins() {
+        // app → liba, libb; liba → libc → base, libd; libb → base.
+        let reg = registry(&[
+            ("app", &["liba", "libb"]),
+            ("liba", &["libc"]),
+            ("libb", &["base"]),
+            ("libc", &["base", "libd"]),
+            ("libd", &[]),
+            ("base", &[]),
+        ]);
+        let mut table = Table::default()
+            .unknown("liba", "a2")
+            .with("libb", "c2", &[("base", "b3")]);
+        let res = resolve_app(&reg, &[("liba", "a2"), ("libb", "c2")], &[], &mut table);
+        // base: libb's pin (level 2) is nearer than anything libc (level 3)
+        // could pin. libd: only libc, undecided, may pin it.
+        assert_eq!(
+            chosen(&res),
+            ["liba@a2 by app", "libb@c2 by app", "base@b3 by libb"]
+        );
+        assert_eq!(
+            res.undecided,
+            [(name("libc"), name("liba")), (name("libd"), name("libc"))]
+        );
     }
 
     #[test]

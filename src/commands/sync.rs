@@ -392,6 +392,9 @@ fn print_dry_run(
     for dep in &resolution.unresolved_below {
         println!("  {dep}: its own pins are not known until it is cloned or fetched");
     }
+    for (dep, pinner) in &resolution.undecided {
+        println!("  {dep}: its pin is not known until {pinner}'s pins are");
+    }
     for conflict in &resolution.conflicts {
         println!("  conflict: {conflict}");
     }
