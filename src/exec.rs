@@ -10,10 +10,11 @@ use std::sync::Mutex;
 
 use anyhow::{anyhow, bail, Context, Result};
 
-use crate::git::{Git, ProgressSink};
-use crate::plan::{ProjectPlan, Step};
+use crate::cache::Cache;
+use crate::git::{CloneOptions, Git, ProgressSink};
+use crate::plan::{Fetch, ProjectPlan, Step};
 use crate::report::Reporter;
-use crate::types::RepoName;
+use crate::types::{CommitId, RemoteUrl, RepoName};
 use crate::workspace::PARTIAL_PREFIX;
 
 /// Default number of git processes at a time. Cloning and fetching wait on
@@ -134,149 +135,259 @@ pub fn run_project(git: &Git, reporter: &Reporter, jobs: usize, plan: &ProjectPl
 }
 
 fn run_steps(git: &Git, reporter: &Reporter, jobs: usize, plan: &ProjectPlan) -> Result<()> {
-    let mut partial_to_clean: Option<&Path> = None;
-    let result = (|| {
-        for step in &plan.steps {
-            run_step(git, reporter, jobs, &plan.project, step, &mut partial_to_clean)?;
-        }
-        Ok(())
-    })();
+    let mut run = StepRun {
+        git,
+        reporter,
+        jobs,
+        project: &plan.project,
+        partial_to_clean: None,
+    };
+    let result = plan.steps.iter().try_for_each(|step| run.step(step));
     if result.is_err() {
-        if let Some(partial) = partial_to_clean {
+        if let Some(partial) = run.partial_to_clean {
             remove_partial(partial);
         }
     }
     result
 }
 
-fn run_step<'a>(
-    git: &Git,
-    reporter: &Reporter,
+/// One project's plan while it runs: what every step needs, and the
+/// temporary folder to remove if a later step fails.
+struct StepRun<'a> {
+    git: &'a Git,
+    reporter: &'a Reporter,
     jobs: usize,
-    project: &RepoName,
-    step: &'a Step,
-    partial_to_clean: &mut Option<&'a Path>,
-) -> Result<()> {
-    match step {
-        Step::Clone {
-            url,
-            partial,
-            options,
-            cache,
-        } => {
-            // A folder left by an interrupted run is ours (the workspace lock
-            // rules out a concurrent one): start again from scratch.
-            remove_partial(partial);
-            *partial_to_clean = Some(partial);
-            let parent = partial.parent().unwrap_or(Path::new("."));
-            match cache {
-                None => {
-                    reporter.event(project, &format!("cloning {url}"));
-                    git.clone_repo(parent, url, partial, options)?;
-                }
-                Some(cache) => {
-                    // One connection: refresh the mirror, then clone from it
-                    // locally and point origin at the real URL.
-                    reporter.event(project, &format!("updating the cache mirror of {url}"));
-                    cache.update(git, url)?;
-                    reporter.event(project, "cloning from the cache");
-                    for cmd in crate::plan::cache_clone_commands(cache, url, partial, options) {
-                        git.run(&cmd)?;
-                    }
-                }
+    project: &'a RepoName,
+    /// A temporary folder a `Clone` or `Init` made and no `Rename` has put
+    /// in place yet.
+    partial_to_clean: Option<&'a Path>,
+}
+
+impl<'a> StepRun<'a> {
+    fn step(&mut self, step: &'a Step) -> Result<()> {
+        match step {
+            Step::Clone {
+                url,
+                partial,
+                options,
+                cache,
+            } => self.clone(url, partial, options, cache.as_deref()),
+            Step::Init { url, partial, commit } => self.init(url, partial, commit),
+            Step::Fetch(fetch) => self.fetch(fetch),
+            Step::FetchPinFile { repo, commit, object } => self.fetch_pin_file(repo, commit, object),
+            Step::Checkout {
+                repo,
+                commit,
+                force,
+                overwrite,
+            } => self.checkout(repo, commit, *force, *overwrite),
+            Step::Mark { repo, commit } => Ok(self.git.mark_checked_out(repo, commit)?),
+            Step::Populate { repo } => {
+                self.reporter.event(self.project, "checking out its branch");
+                Ok(self.git.populate(repo)?)
             }
-        }
-        Step::Init { url, partial, commit } => {
-            remove_partial(partial);
-            *partial_to_clean = Some(partial);
-            reporter.event(project, &format!("making an empty repository with origin {url}"));
-            let parent = partial.parent().unwrap_or(Path::new("."));
-            git.run(&Git::init_cmd(parent, partial, commit))?;
-            git.run(&Git::add_origin_cmd(partial, url))?;
-        }
-        Step::Fetch {
-            repo,
-            commit,
-            depth,
-            filter,
-        } => {
-            reporter.event(project, &format!("fetching {}", commit.short()));
-            git.fetch_commit(repo, commit, *depth, *filter)?;
-        }
-        Step::Checkout { repo, commit, force } => {
-            if !force {
-                if let Some(orphan) = git.orphanable_head(repo)? {
-                    bail!(
-                        "HEAD is at {orphan}, a detached commit that no branch contains; checking out {} would \
-                         leave it unreachable, so {} was left as it is. Keep the commit with \
-                         `git -C {} branch keep-{} {orphan}` and sync again, or run `sync --force` to move it anyway",
-                        commit.short(),
-                        repo.display(),
-                        repo.display(),
-                        orphan.short()
-                    );
-                }
+            Step::Submodules {
+                repo,
+                exclude,
+                depth,
+                filter,
+                cache,
+                force,
+            } => crate::submodules::Update {
+                git: self.git,
+                reporter: self.reporter,
+                jobs: self.jobs,
+                project: self.project,
+                repo,
+                exclude,
+                depth: *depth,
+                filter: *filter,
+                cache: cache.as_deref(),
+                force: *force,
             }
-            reporter.event(project, &format!("checking out {}", commit.short()));
-            // No index: nothing there is the user's (see
-            // `Git::checkout_overwriting_cmd`).
-            let checked_out = if Git::lacks_working_tree(repo) {
-                git.checkout_overwriting(repo, commit)
-            } else {
-                git.checkout_detached(repo, commit)
-            };
-            if let Err(e) = checked_out {
-                if e.would_overwrite_local_changes() {
-                    return Err(anyhow::Error::new(e).context(format!(
-                        "local changes in {} conflict with {}; nothing was changed there. Commit or stash them \
-                         (`git -C {} stash`), then sync again",
-                        repo.display(),
-                        commit.short(),
-                        repo.display()
-                    )));
-                }
-                return Err(e.into());
-            }
-            git.mark_checked_out(repo, commit)?;
-        }
-        Step::Mark { repo, commit } => git.mark_checked_out(repo, commit)?,
-        Step::Populate { repo } => {
-            reporter.event(project, "checking out its branch");
-            git.populate(repo)?;
-        }
-        Step::Submodules {
-            repo,
-            exclude,
-            depth,
-            filter,
-            cache,
-            force,
-        } => crate::submodules::Update {
-            git,
-            reporter,
-            jobs,
-            project,
-            repo,
-            exclude,
-            depth: *depth,
-            filter: *filter,
-            cache: cache.as_deref(),
-            force: *force,
-        }
-        .run()?,
-        Step::Rename { from, to } => {
-            if to.exists() {
-                return Err(anyhow!(
-                    "{} appeared while cloning; the new clone is left out (remove it, then run again)",
-                    to.display()
-                ));
-            }
-            std::fs::rename(from, to)
-                .with_context(|| format!("could not rename {} to {}", from.display(), to.display()))?;
-            *partial_to_clean = None;
+            .run(),
+            Step::Rename { from, to } => self.rename(from, to),
         }
     }
-    Ok(())
+
+    /// Clones `url` into `partial`: directly, or through the cache (one
+    /// connection: refresh the mirror, then clone from it locally and point
+    /// origin at the real URL).
+    fn clone(
+        &mut self,
+        url: &RemoteUrl,
+        partial: &'a Path,
+        options: &CloneOptions,
+        cache: Option<&Cache>,
+    ) -> Result<()> {
+        // A folder left by an interrupted run is ours (the workspace lock
+        // rules out a concurrent one): start again from scratch.
+        remove_partial(partial);
+        self.partial_to_clean = Some(partial);
+        let parent = partial.parent().unwrap_or(Path::new("."));
+        match cache {
+            None => {
+                self.reporter.event(self.project, &format!("cloning {url}"));
+                self.git.clone_repo(parent, url, partial, options)?;
+            }
+            Some(cache) => {
+                self.reporter
+                    .event(self.project, &format!("updating the cache mirror of {url}"));
+                cache.update(self.git, url)?;
+                self.reporter.event(self.project, "cloning from the cache");
+                for cmd in crate::plan::cache_clone_commands(cache, url, partial, options) {
+                    self.git.run(&cmd)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes an empty repository in `partial` with origin at `url`.
+    fn init(&mut self, url: &RemoteUrl, partial: &'a Path, commit: &CommitId) -> Result<()> {
+        remove_partial(partial);
+        self.partial_to_clean = Some(partial);
+        self.reporter.event(
+            self.project,
+            &format!("making an empty repository with origin {url}"),
+        );
+        let parent = partial.parent().unwrap_or(Path::new("."));
+        self.git.run(&Git::init_cmd(parent, partial, commit))?;
+        self.git.run(&Git::add_origin_cmd(partial, url))?;
+        Ok(())
+    }
+
+    /// Makes a pinned commit present; see [`Fetch`].
+    fn fetch(&self, fetch: &Fetch) -> Result<()> {
+        let (repo, commit) = (&fetch.repo, &fetch.commit);
+        if let Some((cache, url)) = &fetch.mirror {
+            // The checkout reads the mirror's objects: refreshing the
+            // mirror (once per run) may be all that is needed.
+            self.reporter.event(self.project, "updating the cache mirror");
+            cache.update(self.git, url)?;
+            if self.git.head_and_presence(repo, commit)?.1 {
+                return Ok(());
+            }
+        }
+        self.reporter
+            .event(self.project, &format!("fetching {}", commit.short()));
+        match self.git.fetch_commit(repo, commit, fetch.depth, fetch.filter) {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_refused_want() => {
+                self.reporter.event(
+                    self.project,
+                    &format!("origin refused a fetch by id; fetching {} instead", fetch.branch),
+                );
+                Ok(self
+                    .git
+                    .fetch_branch(repo, &fetch.branch, None, fetch.unshallow)?)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Fetches one object that reading the pin file at `commit` needs.
+    fn fetch_pin_file(&self, repo: &Path, commit: &CommitId, object: &CommitId) -> Result<()> {
+        self.reporter.event(
+            self.project,
+            &format!(
+                "fetching {} at {} (a partial clone)",
+                crate::pinfile::FILE_NAME,
+                commit.short()
+            ),
+        );
+        Ok(self.git.fetch_objects(repo, std::slice::from_ref(object))?)
+    }
+
+    /// Moves `repo` to `commit`, detached, and records it; see
+    /// [`Step::Checkout`].
+    fn checkout(&self, repo: &Path, commit: &CommitId, force: bool, overwrite: bool) -> Result<()> {
+        if !force {
+            if let Some(orphan) = self.git.orphanable_head(repo)? {
+                bail!("{}", orphan_refusal(&Orphaned::Head { repo }, &orphan, commit));
+            }
+        }
+        self.reporter
+            .event(self.project, &format!("checking out {}", commit.short()));
+        let checked_out = if overwrite {
+            self.git.checkout_overwriting(repo, commit)
+        } else {
+            self.git.checkout_detached(repo, commit)
+        };
+        if let Err(e) = checked_out {
+            if e.would_overwrite_local_changes() {
+                return Err(anyhow::Error::new(e).context(format!(
+                    "local changes in {} conflict with {}; nothing was changed there. Commit or stash them \
+                     (`git -C {} stash`), then sync again",
+                    repo.display(),
+                    commit.short(),
+                    repo.display()
+                )));
+            }
+            return Err(e.into());
+        }
+        Ok(self.git.mark_checked_out(repo, commit)?)
+    }
+
+    /// Renames the finished clone into place, unless something appeared
+    /// there meanwhile.
+    fn rename(&mut self, from: &Path, to: &Path) -> Result<()> {
+        if to.exists() {
+            return Err(anyhow!(
+                "{} appeared while cloning; the new clone is left out (remove it, then run again)",
+                to.display()
+            ));
+        }
+        std::fs::rename(from, to)
+            .with_context(|| format!("could not rename {} to {}", from.display(), to.display()))?;
+        self.partial_to_clean = None;
+        Ok(())
+    }
+}
+
+/// A checkout whose HEAD is a commit of the user's that moving it could
+/// leave unreachable: a project's, or a submodule's.
+pub enum Orphaned<'a> {
+    /// A project's detached HEAD, in `repo`.
+    Head {
+        /// The checkout.
+        repo: &'a Path,
+    },
+    /// A submodule's detached HEAD that its superproject never recorded.
+    Submodule {
+        /// Its path in the superproject.
+        path: &'a str,
+        /// The superproject.
+        project: &'a RepoName,
+        /// Its checkout.
+        dir: &'a Path,
+    },
+}
+
+/// Why a checkout at `head` was not moved to `target`, and the two ways on:
+/// keep the commit on a branch, or `--force`. The one wording for projects
+/// and submodules.
+pub fn orphan_refusal(orphaned: &Orphaned, head: &CommitId, target: &CommitId) -> String {
+    let (what, dir) = match orphaned {
+        Orphaned::Head { repo } => (
+            format!("HEAD is at {head}, a detached commit that no branch contains"),
+            *repo,
+        ),
+        Orphaned::Submodule { path, project, dir } => (
+            format!(
+                "submodule {} is at {head}, a commit that no branch contains and that {project} never recorded",
+                crate::text::escape_control(path, false)
+            ),
+            *dir,
+        ),
+    };
+    format!(
+        "{what}: moving it to {} would leave it unreachable, so it was left as it is. Keep it with \
+         `git -C {} branch keep-{} {head}` and sync again, or run `sync --force` to move it anyway",
+        target.short(),
+        dir.display(),
+        head.short()
+    )
 }
 
 /// Removes a temporary clone folder; only ever called on our own

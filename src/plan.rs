@@ -1,6 +1,16 @@
 //! Plans as data: which projects, which git operations, in what order. A
 //! command computes its plan first; `--dry-run` prints it, the executor runs
-//! it, and summaries refer to it.
+//! it, and summaries refer to it. Planning is pure: it reads no file and
+//! starts no git, but works from the facts the command gathered (where each
+//! checkout stands), so it is tested as tables.
+//!
+//! [`Step`] is every operation a plan can hold; [`checkout`] plans what
+//! `checkout` clones and how it finishes, [`sync`] what makes each pinned
+//! commit present and how the apply phase moves each dep. `docs/plan.md`
+//! tells how resolution, planning and execution fit together.
+
+pub mod checkout;
+pub mod sync;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -10,9 +20,11 @@ use regex::Regex;
 
 use crate::cache::Cache;
 use crate::git::{CloneOptions, Git};
-use crate::registry::Registry;
-use crate::types::{CommitId, Filter, RemoteUrl, RepoName};
+use crate::types::{BranchName, CommitId, Filter, RemoteUrl, RepoName};
 use crate::workspace::Workspace;
+
+pub use checkout::{CheckoutOptions, CheckoutPlan, Folder};
+pub use sync::{DepState, SyncOptions};
 
 /// Depth of submodule clones made by `checkout` (shallow).
 pub const SUBMODULE_DEPTH: u32 = 1;
@@ -42,24 +54,23 @@ pub enum Step {
         /// The commit (its length gives the object format).
         commit: CommitId,
     },
-    /// Fetch a missing pinned commit by id (resolution does this; plans
-    /// show it in dry runs).
-    Fetch {
+    /// Make a missing pinned commit present (see [`Fetch`]).
+    Fetch(Fetch),
+    /// Fetch what reading the pin file at `commit` needs into a partial
+    /// clone that lacks it: `object`, the commit's tree (which then names
+    /// the file's contents, fetched in a second such step) or the file's
+    /// contents. One visible fetch by id, instead of git's lazy fetches.
+    FetchPinFile {
         /// The checkout.
         repo: PathBuf,
-        /// The commit.
+        /// The pinned commit whose pin file is read.
         commit: CommitId,
-        /// `--depth`.
-        depth: Option<u32>,
-        /// `--filter`, for a repository the tool has just made (see
-        /// [`Git::fetch_commit_cmd`]).
-        filter: Option<Filter>,
+        /// The object to fetch.
+        object: CommitId,
     },
     /// Move a checkout to `commit`, detached, and record it as checked out
     /// by the tool ([`crate::git::CHECKED_OUT_REF`]). Unless `force`, refuse
-    /// when HEAD is a detached commit that moving could make unreachable. A
-    /// checkout without an index gets its files written over whatever an
-    /// interrupted write left there.
+    /// when HEAD is a detached commit that moving could make unreachable.
     Checkout {
         /// The checkout.
         repo: PathBuf,
@@ -67,6 +78,11 @@ pub enum Step {
         commit: CommitId,
         /// Move even an unreachable detached HEAD.
         force: bool,
+        /// The checkout has no index (a clone made without its files, or
+        /// one an interrupted run left so): nothing there is the user's, so
+        /// its files are written over whatever an interrupted write left
+        /// (see [`Git::checkout_overwriting_cmd`]).
+        overwrite: bool,
     },
     /// Initialise and update the submodules of the checkout in `repo` that
     /// are not at their recorded commit (shallow), except those whose
@@ -109,6 +125,53 @@ pub enum Step {
     },
 }
 
+/// Make a missing pinned commit present: fetch it by id; if origin refuses
+/// requests for commits it does not advertise, fetch the tracking branch
+/// instead, whose history holds the pin. With a cache mirror the checkout
+/// borrows from, refresh the mirror first and fetch only if that did not
+/// bring the commit. Whether the commit is then there is for the next look
+/// at the checkout to tell.
+#[derive(Clone, Debug)]
+pub struct Fetch {
+    /// The checkout (or the repository just made for the pin).
+    pub repo: PathBuf,
+    /// The commit.
+    pub commit: CommitId,
+    /// `--depth`.
+    pub depth: Option<u32>,
+    /// `--filter`, for a repository the tool has just made (see
+    /// [`Git::fetch_commit_cmd`]).
+    pub filter: Option<Filter>,
+    /// The tracking branch, fetched when origin refuses the fetch by id.
+    pub branch: BranchName,
+    /// Fetch that branch's whole history (`--unshallow`): the checkout is
+    /// shallow, and the pin may be anywhere in it.
+    pub unshallow: bool,
+    /// The cache and the URL whose mirror the checkout borrows objects
+    /// from: refreshed first (once per run).
+    pub mirror: Option<(Arc<Cache>, RemoteUrl)>,
+}
+
+impl fmt::Display for Fetch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let by_id = Git::fetch_commit_cmd(&self.repo, &self.commit, self.depth, self.filter);
+        match &self.mirror {
+            None => write!(f, "{by_id}")?,
+            Some((cache, url)) => write!(
+                f,
+                "{}\n  then, unless that brought {}: {by_id}",
+                cache.update_plan(url).join("\n  then "),
+                self.commit.short()
+            )?,
+        }
+        write!(
+            f,
+            "\n  or, if origin refuses a fetch by id: {}",
+            Git::fetch_branch_cmd(&self.repo, &self.branch, None, self.unshallow)
+        )
+    }
+}
+
 /// Everything one project needs, in order.
 #[derive(Clone, Debug)]
 pub struct ProjectPlan {
@@ -124,110 +187,16 @@ impl ProjectPlan {
     pub fn updates_submodules(&self) -> bool {
         self.steps.iter().any(|s| matches!(s, Step::Submodules { .. }))
     }
-}
 
-/// What `checkout` will do.
-#[derive(Debug, Default)]
-pub struct CheckoutPlan {
-    /// Projects to clone, in closure order.
-    pub clones: Vec<ProjectPlan>,
-    /// Projects whose folder already holds a checkout.
-    pub existing: Vec<RepoName>,
-    /// Projects whose folder exists but is not a git checkout.
-    pub not_checkouts: Vec<(RepoName, PathBuf)>,
-    /// Projects (cloned now or before) whose working tree is not written
-    /// yet: the deps that `checkout --sync` clones without one, so that the
-    /// sync writes each tree once, at its pin, and clones an interrupted
-    /// run left without one. What no pin moves gets its branch checked out
-    /// at the end ([`plan_populate`]).
-    pub unwritten: Vec<RepoName>,
-    /// Missing deps not cloned now: `checkout --sync --depth N` leaves them
-    /// to the sync, which fetches only each pinned commit (one connection,
-    /// and no branch tip). Any that no pin brings are cloned afterwards
-    /// ([`clone_plan`]).
-    pub left_to_sync: Vec<RepoName>,
-    /// Deps of the projects checked out that `--exclude-dep` leaves out,
-    /// each with the regex that matched it.
-    pub excluded: Vec<(RepoName, String)>,
-}
-
-/// The choices `checkout` was given.
-#[derive(Clone, Debug, Default)]
-pub struct CheckoutOptions {
-    /// Also the transitive closure of registry deps.
-    pub with_deps: bool,
-    /// Clone from `ro_url`.
-    pub read_only: bool,
-    /// Initialise submodules of projects that have them.
-    pub submodules: bool,
-    /// Deps to leave out.
-    pub exclude_dep: Vec<Regex>,
-    /// Submodules (`PROJECT:PATH`) to leave out.
-    pub exclude_submodule: Vec<Regex>,
-    /// The shared object cache, if any.
-    pub cache: Option<Arc<Cache>>,
-    /// `--depth N` for the clones.
-    pub depth: Option<u32>,
-    /// `--filter` for the clones (and their submodules).
-    pub filter: Option<Filter>,
-    /// `checkout --sync`: clone the deps (not the named projects) without
-    /// a working tree and leave their submodules, for the sync to write
-    /// both once, at the pins. With `--depth` (and no cache), do not clone
-    /// them at all: the sync fetches just their pinned commits.
-    pub defer_dep_trees: bool,
-}
-
-/// Plans a checkout of `roots` (already known to be in the registry).
-pub fn plan_checkout(
-    workspace: &Workspace,
-    registry: &Registry,
-    git: &Git,
-    roots: &[RepoName],
-    options: &CheckoutOptions,
-) -> CheckoutPlan {
-    let left_out = std::cell::RefCell::new(Vec::new());
-    let excluded = |name: &RepoName| match matching(&options.exclude_dep, name.as_str()) {
-        Some(re) => {
-            let mut left_out = left_out.borrow_mut();
-            if !left_out.iter().any(|(n, _)| n == name) {
-                left_out.push((name.clone(), re.as_str().to_string()));
-            }
-            true
-        }
-        None => false,
-    };
-    let mut plan = CheckoutPlan::default();
-    let closure = registry.closure(roots, options.with_deps, excluded);
-    plan.excluded = left_out.into_inner();
-    for name in closure {
-        let Some(project) = registry.get(&name) else {
-            continue;
-        };
-        let dest = workspace.project_dir(&name);
-        if dest.exists() || dest.is_symlink() {
-            if git.is_checkout_root(&dest) {
-                // A clone with no working tree yet, but with a commit to
-                // write one from (not a repository nobody committed to).
-                if Git::lacks_working_tree(&dest) && git.head_commit(&dest).is_ok_and(|h| h.is_some()) {
-                    plan.unwritten.push(name.clone());
-                }
-                plan.existing.push(name);
-            } else {
-                plan.not_checkouts.push((name, dest));
-            }
-            continue;
-        }
-        let defer = options.defer_dep_trees && !roots.contains(&name);
-        if defer && options.depth.is_some() && options.cache.is_none() {
-            plan.left_to_sync.push(name);
-        } else {
-            if defer {
-                plan.unwritten.push(name.clone());
-            }
-            plan.clones.push(clone_plan(workspace, project, options, defer));
-        }
+    /// Whether the plan checks the project out at a commit (moves it).
+    pub fn checks_out(&self) -> bool {
+        self.steps.iter().any(|s| matches!(s, Step::Checkout { .. }))
     }
-    plan
+
+    /// The plan as `--dry-run` prints it: `PROJECT: STEP` per step.
+    pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
+        self.steps.iter().map(|step| format!("{}: {step}", self.project))
+    }
 }
 
 /// The first of `exclude` that matches `key` (a dep's name, or a
@@ -247,45 +216,6 @@ pub fn excluded_submodule_line(project: &RepoName, path: &str, re: &str) -> Stri
         "{project}: submodule {} excluded (--exclude-submodule {re})",
         crate::text::escape_control(path, false)
     )
-}
-
-/// The clone of one project into its temporary folder, its submodules, and
-/// the rename into place. With `without_tree`, the clone has no working
-/// tree and no submodules yet (see [`CheckoutPlan::unwritten`]).
-pub fn clone_plan(
-    workspace: &Workspace,
-    project: &crate::registry::Project,
-    options: &CheckoutOptions,
-    without_tree: bool,
-) -> ProjectPlan {
-    let partial = workspace.partial_dir(&project.name);
-    let mut steps = vec![clone_step(
-        workspace,
-        project,
-        options.read_only,
-        options.depth,
-        options.filter,
-        without_tree,
-        options.cache.clone(),
-    )];
-    if !without_tree && project.submodules && options.submodules {
-        steps.push(Step::Submodules {
-            repo: partial.clone(),
-            exclude: options.exclude_submodule.clone(),
-            depth: Some(SUBMODULE_DEPTH),
-            filter: options.filter,
-            cache: options.cache.clone(),
-            force: false,
-        });
-    }
-    steps.push(Step::Rename {
-        from: partial,
-        to: workspace.project_dir(&project.name),
-    });
-    ProjectPlan {
-        project: project.name.clone(),
-        steps,
-    }
 }
 
 /// The clone of `project` (from its read-only URL when `read_only`) into
@@ -312,38 +242,6 @@ pub fn clone_step(
         },
         cache,
     }
-}
-
-/// Writes the working trees that are still missing after a checkout (and
-/// its sync): each project's branch, then its submodules as a plain
-/// `checkout` would have done.
-pub fn plan_populate(
-    workspace: &Workspace,
-    registry: &Registry,
-    names: &[RepoName],
-    options: &CheckoutOptions,
-) -> Vec<ProjectPlan> {
-    names
-        .iter()
-        .map(|name| {
-            let repo = workspace.project_dir(name);
-            let mut steps = vec![Step::Populate { repo: repo.clone() }];
-            if options.submodules && registry.get(name).is_some_and(|p| p.submodules) {
-                steps.push(Step::Submodules {
-                    repo,
-                    exclude: options.exclude_submodule.clone(),
-                    depth: Some(SUBMODULE_DEPTH),
-                    filter: options.filter,
-                    cache: options.cache.clone(),
-                    force: false,
-                });
-            }
-            ProjectPlan {
-                project: name.clone(),
-                steps,
-            }
-        })
-        .collect()
 }
 
 impl fmt::Display for Step {
@@ -375,18 +273,23 @@ impl fmt::Display for Step {
                     Git::add_origin_cmd(partial, url)
                 )
             }
-            Step::Fetch {
+            Step::Fetch(fetch) => write!(f, "{fetch}"),
+            Step::FetchPinFile { repo, commit, object } => write!(
+                f,
+                "{}  (what reading {} at {} needs, which this partial clone lacks)",
+                Git::fetch_objects_cmd(repo, std::slice::from_ref(object)),
+                crate::pinfile::FILE_NAME,
+                commit.short()
+            ),
+            Step::Checkout {
                 repo,
                 commit,
-                depth,
-                filter,
-            } => {
-                write!(f, "{}", Git::fetch_commit_cmd(repo, commit, *depth, *filter))
-            }
-            Step::Checkout { repo, commit, .. } => write!(
+                overwrite,
+                ..
+            } => write!(
                 f,
                 "{}\n  then {}",
-                if Git::lacks_working_tree(repo) {
+                if *overwrite {
                     Git::checkout_overwriting_cmd(repo, commit)
                 } else {
                     Git::checkout_detached_cmd(repo, commit)
@@ -431,30 +334,6 @@ impl fmt::Display for Step {
             }
             Step::Rename { from, to } => write!(f, "rename {} -> {}", from.display(), to.display()),
         }
-    }
-}
-
-impl fmt::Display for CheckoutPlan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (name, dir) in &self.not_checkouts {
-            writeln!(
-                f,
-                "{name}: error: {} exists but is not a git checkout",
-                dir.display()
-            )?;
-        }
-        for (name, re) in &self.excluded {
-            writeln!(f, "{}", excluded_dep_line(name, re))?;
-        }
-        for name in &self.existing {
-            writeln!(f, "{name}: skip (already exists)")?;
-        }
-        for project in &self.clones {
-            for step in &project.steps {
-                writeln!(f, "{}: {step}", project.project)?;
-            }
-        }
-        Ok(())
     }
 }
 

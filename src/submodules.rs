@@ -239,16 +239,12 @@ impl Update<'_> {
             }
         } else if !self.force {
             if let Some(head) = self.at_risk(path, &dir).map_err(git_error)? {
-                return Err(format!(
-                    "submodule {} is at {head}, a commit that no branch contains and that {} never recorded: \
-                     moving it to {} would leave it unreachable, so it was left as it is. Keep it with \
-                     `git -C {} branch keep-{} {head}` and sync again, or run `sync --force` to move it anyway",
-                    shown(path),
-                    self.project,
-                    commit.short(),
-                    dir.display(),
-                    head.short()
-                ));
+                let orphaned = crate::exec::Orphaned::Submodule {
+                    path,
+                    project: self.project,
+                    dir: &dir,
+                };
+                return Err(crate::exec::orphan_refusal(&orphaned, &head, commit));
             }
         }
         if let Err(e) = self.git.checkout_detached(&dir, commit) {
@@ -377,23 +373,9 @@ impl Update<'_> {
     /// when nothing in them is the user's; their repositories stay in
     /// `.git/modules`, so no commit is lost. Otherwise says they were left.
     fn remove_leftovers(&self, entries: &[SubmoduleEntry]) -> Result<()> {
-        let Some(modules) = self.modules_dir() else {
-            return Ok(());
-        };
-        let current: BTreeSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
-        for name in module_names(&modules) {
-            if current.contains(name.as_str()) {
-                continue;
-            }
+        for name in leftovers(self.repo, entries) {
             let dir = self.repo.join(&name);
-            let points_here = match (
-                git_dir_of(&dir).map(|d| d.canonicalize()),
-                modules.join(&name).canonicalize(),
-            ) {
-                (Some(Ok(a)), Ok(b)) => a == b,
-                _ => false,
-            };
-            if !points_here || !inside(self.repo, &dir) || !self.git.tracks_nothing_under(self.repo, &name)? {
+            if !self.git.tracks_nothing_under(self.repo, &name)? {
                 continue;
             }
             if self.git.is_pristine(&dir)? {
@@ -430,6 +412,49 @@ impl Update<'_> {
     fn module_dir(&self, path: &str) -> Option<PathBuf> {
         self.modules_dir().map(|m| m.join(path))
     }
+}
+
+/// Whether the `Submodules` step would find nothing to do in the checkout
+/// `repo` of `project`: every submodule initialised at its recorded commit
+/// with its files, none left out by `exclude` (the step would say so), and
+/// no files of a submodule the superproject no longer has for it to look
+/// at. One `git ls-files`, as the step itself starts with; when that fails
+/// there is something to do (the step then says what went wrong).
+pub fn settled(git: &Git, project: &RepoName, repo: &Path, exclude: &[Regex]) -> bool {
+    let Ok(entries) = git.submodule_status(repo) else {
+        return false;
+    };
+    let at_recorded = entries.iter().all(|e| {
+        e.state == SubmoduleState::AtRecorded
+            && !Git::lacks_index(&repo.join(&e.path))
+            && crate::plan::matching(exclude, &format!("{project}:{}", e.path)).is_none()
+    });
+    at_recorded && leftovers(repo, &entries).is_empty()
+}
+
+/// The submodules whose files are in the checkout `repo` though it no
+/// longer has them (`entries` are those it has): a folder inside it whose
+/// `.git` points at its repository in `.git/modules`. Read from the files.
+fn leftovers(repo: &Path, entries: &[SubmoduleEntry]) -> Vec<String> {
+    let Some(modules) = git_dir_of(repo).map(|d| d.join("modules")).filter(|m| m.is_dir()) else {
+        return Vec::new();
+    };
+    let current: BTreeSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+    module_names(&modules)
+        .into_iter()
+        .filter(|name| !current.contains(name.as_str()))
+        .filter(|name| {
+            let dir = repo.join(name);
+            let points_here = match (
+                git_dir_of(&dir).map(|d| d.canonicalize()),
+                modules.join(name).canonicalize(),
+            ) {
+                (Some(Ok(a)), Ok(b)) => a == b,
+                _ => false,
+            };
+            points_here && inside(repo, &dir)
+        })
+        .collect()
 }
 
 /// The names of the submodule repositories under `modules`: the relative

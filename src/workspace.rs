@@ -158,6 +158,15 @@ impl Workspace {
         Ok(InitOutcome::Created(search.start.clone()))
     }
 
+    /// A workspace rooted at `root`, as planning sees it (no file is read):
+    /// for the planners' unit tests.
+    #[cfg(test)]
+    pub(crate) fn at(root: &Path) -> Workspace {
+        Workspace {
+            root: root.to_path_buf(),
+        }
+    }
+
     /// The workspace folder.
     pub fn root(&self) -> &Path {
         &self.root

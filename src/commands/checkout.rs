@@ -1,5 +1,6 @@
 //! `checkout`: clone projects and the closure of their deps, in parallel.
 
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Result};
@@ -9,12 +10,16 @@ use super::Context;
 use crate::cli::CheckoutArgs;
 use crate::exec;
 use crate::git::Git;
-use crate::plan::{self, CheckoutOptions, CheckoutPlan, ProjectPlan, Step};
+use crate::plan::checkout::AfterSync;
+use crate::plan::{self, CheckoutOptions, CheckoutPlan, Folder, ProjectPlan, Step, SyncOptions};
+use crate::registry::Registry;
 use crate::report::Failure;
-use crate::resolve::SyncOptions;
 use crate::types::RepoName;
+use crate::workspace::Workspace;
 
-/// Runs `checkout`; returns the exit status.
+/// Runs `checkout`; returns the exit status. In phases: the clones, then
+/// (`--sync`) the sync of each named project, then the finish of what no
+/// pin moved.
 pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
     if args.names.is_empty() {
         // Not left to clap: when a name was given after `--exclude-dep A`,
@@ -28,24 +33,7 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
     }
     let workspace = ctx.workspace()?;
     let registry = ctx.registry(Some(&workspace))?;
-
-    // Every name must be known before anything is cloned.
-    let mut roots: Vec<RepoName> = Vec::new();
-    let mut unknown = Vec::new();
-    for name in &args.names {
-        match registry.lookup(name) {
-            Ok(project) => {
-                if !roots.contains(&project.name) {
-                    roots.push(project.name.clone());
-                }
-            }
-            Err(e) => unknown.push(e.to_string()),
-        }
-    }
-    if !unknown.is_empty() {
-        bail!(unknown.join("\n"));
-    }
-
+    let roots = named_projects(&registry, &args.names)?;
     let settings = &ctx.settings;
     let options = CheckoutOptions {
         with_deps: !args.no_deps,
@@ -71,13 +59,7 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
             if args.sync { "checkout --sync" } else { "checkout" },
         )?)
     };
-    let plan = plan::plan_checkout(&workspace, &registry, &ctx.git, &roots, &options);
-    if !ctx.dry_run {
-        // The workspace remembers what was checked out by name: `sync` at
-        // its top syncs these.
-        super::remember_roots(&workspace, &roots)?;
-    }
-
+    let plan = plan_checkout(ctx, &workspace, &registry, &roots, &options);
     let sync_options = SyncOptions {
         exclude_dep: args.exclude.exclude_dep.clone(),
         exclude_submodule: args.exclude.exclude_submodule.clone(),
@@ -89,34 +71,148 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
         cache: ctx.cache.clone(),
         fresh: plan.clones.iter().map(|p| p.project.clone()).collect(),
     };
-
+    let phases = Phases {
+        ctx,
+        workspace: &workspace,
+        registry: &registry,
+        roots: &roots,
+        sync: args.sync,
+        options: &options,
+        sync_options: &sync_options,
+        plan: &plan,
+    };
     if ctx.dry_run {
-        let mut lines: Vec<String> = plan.to_string().lines().map(str::to_string).collect();
-        if !plan.unwritten.is_empty() {
-            let names: Vec<&str> = plan.unwritten.iter().map(|n| n.as_str()).collect();
-            lines.push(format!(
-                "then, for {} (no working tree yet){}: {}",
-                names.join(", "),
-                if args.sync { " unless a pin moves it" } else { "" },
-                Git::populate_cmd(std::path::Path::new("NAME"))
-            ));
+        return phases.dry_run();
+    }
+    // The workspace remembers what was checked out by name: `sync` at its
+    // top syncs these.
+    super::remember_roots(&workspace, &roots)?;
+
+    let failures = phases.clone_all()?;
+    let mut results = Results::new(&plan, &failures);
+    let mut code = if failures.is_empty() { 0 } else { 1 };
+    let mut all_synced = true;
+    if args.sync {
+        let synced = phases.sync_roots(&failures)?;
+        all_synced = synced.all;
+        code = code.max(synced.code);
+    }
+    code = code.max(phases.finish(all_synced, &mut results)?);
+    if ctx.json {
+        crate::json::print_document(
+            "checkout",
+            code == 0,
+            serde_json::json!({
+                "dry_run": false,
+                "projects": results.projects,
+                "syncs": ctx.take_syncs(),
+            }),
+        );
+    }
+    Ok(code)
+}
+
+/// The projects named on the command line, in order, each once; every name
+/// must be known before anything is cloned.
+fn named_projects(registry: &Registry, names: &[String]) -> Result<Vec<RepoName>> {
+    let mut roots: Vec<RepoName> = Vec::new();
+    let mut unknown = Vec::new();
+    for name in names {
+        match registry.lookup(name) {
+            Ok(project) => {
+                if !roots.contains(&project.name) {
+                    roots.push(project.name.clone());
+                }
+            }
+            Err(e) => unknown.push(e.to_string()),
         }
-        for name in &plan.left_to_sync {
-            lines.push(format!(
-                "{name}: left to the sync, which fetches only its pinned commit (cloned at its branch if no pin names it)"
-            ));
-        }
+    }
+    if !unknown.is_empty() {
+        bail!(unknown.join("\n"));
+    }
+    Ok(roots)
+}
+
+/// Plans the checkout from what each folder of the closure holds.
+fn plan_checkout(
+    ctx: &Context,
+    workspace: &Workspace,
+    registry: &Registry,
+    roots: &[RepoName],
+    options: &CheckoutOptions,
+) -> CheckoutPlan {
+    let (closure, excluded) = plan::checkout::checkout_closure(registry, roots, options);
+    let folders: Vec<(RepoName, Folder)> = closure
+        .into_iter()
+        .map(|name| {
+            let folder = folder(ctx, &workspace.project_dir(&name));
+            (name, folder)
+        })
+        .collect();
+    plan::checkout::plan_checkout(workspace, registry, roots, &folders, excluded, options)
+}
+
+/// What the folder `dest` holds.
+fn folder(ctx: &Context, dest: &Path) -> Folder {
+    if !dest.exists() && !dest.is_symlink() {
+        return Folder::Missing;
+    }
+    if !ctx.git.is_checkout_root(dest) {
+        return Folder::NotCheckout;
+    }
+    // A clone with no working tree yet, but with a commit to write one from
+    // (not a repository nobody committed to).
+    Folder::Checkout {
+        unwritten: Git::lacks_working_tree(dest) && ctx.git.head_commit(dest).is_ok_and(|h| h.is_some()),
+    }
+}
+
+/// Everything the phases of one checkout share.
+struct Phases<'a> {
+    ctx: &'a Context,
+    workspace: &'a Workspace,
+    registry: &'a Registry,
+    /// The projects named.
+    roots: &'a [RepoName],
+    /// `--sync`.
+    sync: bool,
+    options: &'a CheckoutOptions,
+    sync_options: &'a SyncOptions,
+    plan: &'a CheckoutPlan,
+}
+
+/// How the syncs of a `checkout --sync` went.
+struct Synced {
+    /// The highest exit status of the syncs.
+    code: i32,
+    /// Whether every sync asked for ran to the end.
+    all: bool,
+}
+
+impl Phases<'_> {
+    /// Prints the plan (and, with `--sync`, each sync's dry run); changes
+    /// nothing.
+    fn dry_run(&self) -> Result<i32> {
+        let ctx = self.ctx;
+        let mut lines: Vec<String> = self.plan.to_string().lines().map(str::to_string).collect();
+        lines.extend(self.plan.finish_lines(self.sync));
         if !ctx.json {
             for line in lines.drain(..) {
                 println!("{line}");
             }
         }
-        let mut code = if plan.not_checkouts.is_empty() { 0 } else { 1 };
-        if args.sync {
-            for root in &roots {
-                if workspace.project_dir(root).exists() {
-                    let project = registry.lookup(root.as_str())?;
-                    code = code.max(sync_project(ctx, &workspace, &registry, project, &sync_options)?);
+        let mut code = if self.plan.not_checkouts.is_empty() { 0 } else { 1 };
+        if self.sync {
+            for root in self.roots {
+                if self.workspace.project_dir(root).exists() {
+                    let project = self.registry.lookup(root.as_str())?;
+                    code = code.max(sync_project(
+                        ctx,
+                        self.workspace,
+                        self.registry,
+                        project,
+                        self.sync_options,
+                    )?);
                 } else if !ctx.json {
                     println!(
                         "{root}: then sync to the pins in {root}/sync_deps.py (known once it is cloned)"
@@ -131,91 +227,114 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
                 serde_json::json!({"dry_run": true, "commands": lines, "syncs": ctx.take_syncs()}),
             );
         }
-        return Ok(code);
+        Ok(code)
     }
 
-    let started = Instant::now();
-    let failures = execute(ctx, &plan)?;
-    ctx.reporter.summary(
-        "checkout",
-        &[
-            (
-                "cloned",
-                plan.clones.len() - failures.iter().filter(|f| is_clone(&plan, &f.project)).count(),
-            ),
-            ("already present", plan.existing.len()),
-        ],
-        &failures,
-        started.elapsed(),
-    );
-    let mut results = Results::new(&plan, &failures);
-    let mut code = if failures.is_empty() { 0 } else { 1 };
-    // Whether every sync asked for ran to the end.
-    let mut all_synced = true;
-    if args.sync {
-        for root in &roots {
-            if !workspace.project_dir(root).join(".git").exists() {
-                all_synced = false;
+    /// The clones the plan says, all projects at once up to `--jobs`, and
+    /// their summary; returns the failures.
+    fn clone_all(&self) -> Result<Vec<Failure>> {
+        let (ctx, plan) = (self.ctx, self.plan);
+        let started = Instant::now();
+        let mut failures = Vec::new();
+        for (name, re) in &plan.excluded {
+            ctx.reporter.note_once(&plan::excluded_dep_line(name, re));
+        }
+        for name in &plan.existing {
+            ctx.reporter
+                .note(&format!("Skipping checkout of {name} (already exists)"));
+        }
+        for (name, dir) in &plan.not_checkouts {
+            failures.push(Failure {
+                project: name.clone(),
+                error: anyhow!(
+                    "{} exists but is not a git checkout; move it away (or clone {name} there yourself), then run checkout again",
+                    dir.display()
+                ),
+            });
+        }
+        failures.extend(run_plans(ctx, &plan.clones)?);
+        let is_clone = |name: &RepoName| plan.clones.iter().any(|p| &p.project == name);
+        ctx.reporter.summary(
+            "checkout",
+            &[
+                (
+                    "cloned",
+                    plan.clones.len() - failures.iter().filter(|f| is_clone(&f.project)).count(),
+                ),
+                ("already present", plan.existing.len()),
+            ],
+            &failures,
+            started.elapsed(),
+        );
+        Ok(failures)
+    }
+
+    /// Syncs each named project whose clone and deps' clones worked.
+    fn sync_roots(&self, failures: &[Failure]) -> Result<Synced> {
+        let ctx = self.ctx;
+        let mut synced = Synced { code: 0, all: true };
+        for root in self.roots {
+            if !self.workspace.project_dir(root).join(".git").exists() {
+                synced.all = false;
                 continue; // its clone failed, and the summary said so
             }
             // A dep whose clone just failed would only fail again in the
             // sync, with the same error: say once why there is no sync.
-            let excluded = |n: &RepoName| options.exclude_dep.iter().any(|re| re.is_match(n.as_str()));
-            let closure = registry.closure(std::slice::from_ref(root), true, excluded);
+            let excluded = |n: &RepoName| self.options.exclude_dep.iter().any(|re| re.is_match(n.as_str()));
+            let closure = self.registry.closure(std::slice::from_ref(root), true, excluded);
             if let Some(dep) = closure.iter().find(|n| failures.iter().any(|f| &f.project == *n)) {
                 ctx.reporter.warn(&format!(
                     "{root} was not synced: its dep {dep} could not be cloned (see above); once it can be, run \
                      `openxla-workspace sync --repo {root}`"
                 ));
-                all_synced = false;
+                synced.all = false;
                 continue;
             }
-            let project = registry.lookup(root.as_str())?;
-            let synced = sync_project(ctx, &workspace, &registry, project, &sync_options);
-            let synced = match synced {
+            let project = self.registry.lookup(root.as_str())?;
+            let code = match sync_project(ctx, self.workspace, self.registry, project, self.sync_options) {
                 Ok(code) => code,
                 Err(e) => {
                     ctx.reporter.error(&format!("{root}: {e:#}"));
                     1
                 }
             };
-            all_synced &= synced == 0;
-            code = code.max(synced);
+            synced.all &= code == 0;
+            synced.code = synced.code.max(code);
         }
+        Ok(synced)
     }
-    // What no pin moved ends as a plain checkout leaves it: deps left to
-    // the sync that no pin named are cloned at their branch, and clones
-    // still without files get their branch written.
-    let mut finish: Vec<ProjectPlan> = plan
-        .left_to_sync
-        .iter()
-        .filter(|name| !workspace.project_dir(name).exists())
-        .filter_map(|name| registry.get(name))
-        .map(|project| plan::clone_plan(&workspace, project, &options, false))
-        .collect();
-    let cloned_late = finish.len();
-    let unwritten: Vec<RepoName> = plan
-        .unwritten
-        .iter()
-        .filter(|name| {
-            let dir = workspace.project_dir(name);
-            dir.exists() && Git::lacks_working_tree(&dir)
-        })
-        .cloned()
-        .collect();
-    finish.extend(plan::plan_populate(&workspace, &registry, &unwritten, &options));
-    if !finish.is_empty() {
-        let started = Instant::now();
-        let failures = run_plans(ctx, &finish)?;
-        let failed_clones = failures
-            .iter()
-            .filter(|f| finish[..cloned_late].iter().any(|p| p.project == f.project))
-            .count();
-        let mut counts = Vec::new();
-        if cloned_late > 0 {
-            counts.push(("cloned (no pin names them)", cloned_late - failed_clones));
+
+    /// What no pin moved ends as a plain checkout leaves it: deps left to
+    /// the sync that no pin named are cloned at their branch, and clones
+    /// still without files get their branch written. Returns the exit
+    /// status of this phase.
+    fn finish(&self, all_synced: bool, results: &mut Results) -> Result<i32> {
+        let ctx = self.ctx;
+        let mut after = AfterSync::default();
+        for name in self.plan.left_to_sync.iter().chain(&self.plan.unwritten) {
+            let dir = self.workspace.project_dir(name);
+            if dir.exists() {
+                after.present.insert(name.clone());
+                if Git::lacks_working_tree(&dir) {
+                    after.unwritten.insert(name.clone());
+                }
+            }
         }
-        if !unwritten.is_empty() {
+        let finish =
+            plan::checkout::plan_finish(self.workspace, self.registry, self.plan, &after, self.options);
+        if finish.is_empty() {
+            return Ok(0);
+        }
+        let started = Instant::now();
+        let plans: Vec<ProjectPlan> = finish.plans().cloned().collect();
+        let failures = run_plans(ctx, &plans)?;
+        let cloned_late = |name: &RepoName| finish.clones.iter().any(|p| &p.project == name);
+        let failed_clones = failures.iter().filter(|f| cloned_late(&f.project)).count();
+        let mut counts = Vec::new();
+        if !finish.clones.is_empty() {
+            counts.push(("cloned (no pin names them)", finish.clones.len() - failed_clones));
+        }
+        if !finish.populate.is_empty() {
             // Said as it is: after a sync that stopped (or never ran),
             // these deps are at their branch tip, not at any pin.
             let what = if all_synced {
@@ -223,32 +342,18 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
             } else {
                 "left at their branch tip, not synced"
             };
-            counts.push((what, unwritten.len() - (failures.len() - failed_clones)));
+            counts.push((what, finish.populate.len() - (failures.len() - failed_clones)));
         }
         ctx.reporter
             .summary("checkout", &counts, &failures, started.elapsed());
-        for plan in &finish[..cloned_late] {
+        for plan in &finish.clones {
             results.set(&plan.project, "cloned", None);
         }
         for failure in &failures {
             results.set(&failure.project, "failed", Some(format!("{:#}", failure.error)));
         }
-        if !failures.is_empty() {
-            code = 1;
-        }
+        Ok(if failures.is_empty() { 0 } else { 1 })
     }
-    if ctx.json {
-        crate::json::print_document(
-            "checkout",
-            code == 0,
-            serde_json::json!({
-                "dry_run": false,
-                "projects": results.projects,
-                "syncs": ctx.take_syncs(),
-            }),
-        );
-    }
-    Ok(code)
 }
 
 /// What became of each project, for `--json`.
@@ -283,29 +388,6 @@ impl Results {
             None => self.projects.push(value),
         }
     }
-}
-
-/// Clones what the plan says, all projects at once up to `--jobs`.
-fn execute(ctx: &Context, plan: &CheckoutPlan) -> Result<Vec<Failure>> {
-    let mut failures = Vec::new();
-    for (name, re) in &plan.excluded {
-        ctx.reporter.note_once(&plan::excluded_dep_line(name, re));
-    }
-    for name in &plan.existing {
-        ctx.reporter
-            .note(&format!("Skipping checkout of {name} (already exists)"));
-    }
-    for (name, dir) in &plan.not_checkouts {
-        failures.push(Failure {
-            project: name.clone(),
-            error: anyhow!(
-                "{} exists but is not a git checkout; move it away (or clone {name} there yourself), then run checkout again",
-                dir.display()
-            ),
-        });
-    }
-    failures.extend(run_plans(ctx, &plan.clones)?);
-    Ok(failures)
 }
 
 /// Runs project plans (clones, or checkouts of clones without files) in
@@ -344,8 +426,4 @@ fn run_plans(ctx: &Context, plans: &[ProjectPlan]) -> Result<Vec<Failure>> {
             })
         })
         .collect())
-}
-
-fn is_clone(plan: &CheckoutPlan, name: &RepoName) -> bool {
-    plan.clones.iter().any(|p| &p.project == name)
 }

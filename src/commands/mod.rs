@@ -1,6 +1,7 @@
 //! One module per subcommand. Each reads the workspace, asks the planner for
 //! a plan, hands it to the executor and prints; none parses files or spawns
-//! processes itself.
+//! processes itself. `presence` is shared by `sync` and `status`: the pins
+//! of the workspace's checkouts, as resolution asks for them.
 
 pub mod checkout;
 pub mod config;
@@ -8,6 +9,7 @@ pub mod foreach;
 pub mod init;
 pub mod list;
 pub mod pin;
+pub mod presence;
 pub mod roll;
 pub mod status;
 pub mod sync;
@@ -59,6 +61,8 @@ pub struct Context {
     /// With `--json`, what each sync of the run did (a `checkout --sync` or
     /// `roll --sync` runs syncs inside its own document).
     pub syncs: std::sync::Mutex<Vec<serde_json::Value>>,
+    /// The worker pool, started on first use.
+    executor: std::sync::OnceLock<Executor>,
     /// Takes the live display off the terminal on Ctrl-C.
     _display_on_interrupt: crate::interrupt::Cleanup,
 }
@@ -115,6 +119,7 @@ impl Context {
                 .as_ref()
                 .is_some_and(|c| crate::json::requested(c).is_some()),
             syncs: Default::default(),
+            executor: std::sync::OnceLock::new(),
         })
     }
 
@@ -171,9 +176,15 @@ impl Context {
         !self.json && !self.reporter.is_quiet()
     }
 
-    /// A worker pool of `--jobs` threads.
-    pub fn executor(&self) -> Result<Executor> {
-        Executor::new(self.jobs)
+    /// The run's one worker pool, of `--jobs` threads (started on first
+    /// use). Commands use it for one phase after another; nothing it runs
+    /// uses it again.
+    pub fn executor(&self) -> Result<&Executor> {
+        if let Some(executor) = self.executor.get() {
+            return Ok(executor);
+        }
+        let executor = Executor::new(self.jobs)?;
+        Ok(self.executor.get_or_init(|| executor))
     }
 }
 

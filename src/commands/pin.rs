@@ -72,7 +72,7 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
         }
     }
     if failures.is_empty() && args.require_upstream {
-        failures = check_upstream(ctx, &executor, &workspace, &heads);
+        failures = check_upstream(ctx, executor, &workspace, &heads);
     }
     let mut document = Document::new(project, &path, ctx.dry_run);
     if !failures.is_empty() {

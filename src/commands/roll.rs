@@ -18,9 +18,9 @@ use super::Context;
 use crate::atomic;
 use crate::cli::RollArgs;
 use crate::pinfile::{self, Pins};
+use crate::plan::SyncOptions;
 use crate::registry::{Project, Registry, RollAction};
 use crate::report::Failure;
-use crate::resolve::SyncOptions;
 use crate::roll::{self, Pip, PipCommand};
 use crate::types::CommitId;
 

@@ -8,13 +8,15 @@ use std::collections::BTreeMap;
 use anyhow::{bail, Result};
 use serde::Serialize;
 
+use super::presence::{Mode, WorkspacePins};
 use super::Context;
 use crate::cli::StatusArgs;
 use crate::git::WorktreeStatus;
 use crate::pinfile::{self, Pins};
+use crate::plan::SyncOptions;
 use crate::registry::Project;
 use crate::report::{Failure, Paint};
-use crate::resolve::{Resolver, SyncOptions};
+use crate::resolve;
 use crate::text::escape_control;
 use crate::types::{CommitId, RepoName};
 use crate::workspace::Workspace;
@@ -54,18 +56,25 @@ pub struct Row {
     pub error: Option<String>,
 }
 
-/// One fact about a checkout, as `--json` names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// One fact about a checkout: its name in `--json`, its text in the table
+/// and the colour it gives its row.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum State {
     /// HEAD is the pinned commit.
     AtPin,
-    /// HEAD has commits the pin lacks (and the pin none that HEAD lacks).
-    Ahead,
-    /// The pin has commits HEAD lacks (and HEAD none that the pin lacks).
-    Behind,
+    /// HEAD has this many commits the pin lacks (and the pin none that
+    /// HEAD lacks).
+    Ahead(usize),
+    /// The pin has this many commits HEAD lacks (and HEAD none that the
+    /// pin lacks).
+    Behind(usize),
     /// Each has commits the other lacks.
-    Diverged,
+    Diverged {
+        /// Commits in HEAD that the pin lacks.
+        ahead: usize,
+        /// Commits in the pin that HEAD lacks.
+        behind: usize,
+    },
     /// The folder is not there.
     Missing,
     /// Tracked files are changed.
@@ -76,38 +85,107 @@ pub enum State {
     PinNotFetched,
     /// A clone whose files were never written (an interrupted checkout).
     NoWorkingTree,
-    /// git could not read the checkout.
-    Error,
+    /// git could not read the checkout; what it said.
+    Error(String),
+}
+
+/// How a state colours its row: the most severe state of a row wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Colour {
+    /// Nothing to say (not pinned, or no state).
+    Plain,
+    /// As pinned.
+    Green,
+    /// Elsewhere than the pin, nothing at risk.
+    Yellow,
+    /// Needs the user: changes, missing, diverged, unreadable.
+    Red,
+}
+
+impl Colour {
+    /// The SGR code that paints it (empty for none).
+    fn code(self) -> &'static str {
+        match self {
+            Colour::Plain => "",
+            Colour::Green => "32",
+            Colour::Yellow => "33",
+            Colour::Red => "31",
+        }
+    }
+}
+
+impl State {
+    /// Its name in the `--json` document.
+    pub fn name(&self) -> &'static str {
+        match self {
+            State::AtPin => "at_pin",
+            State::Ahead(_) => "ahead",
+            State::Behind(_) => "behind",
+            State::Diverged { .. } => "diverged",
+            State::Missing => "missing",
+            State::Dirty => "dirty",
+            State::NotPinned => "not_pinned",
+            State::PinNotFetched => "pin_not_fetched",
+            State::NoWorkingTree => "no_working_tree",
+            State::Error(_) => "error",
+        }
+    }
+
+    /// Its text in the table's state column.
+    pub fn text(&self) -> String {
+        match self {
+            State::AtPin => "at pin".into(),
+            State::Ahead(n) => format!("ahead {n}"),
+            State::Behind(n) => format!("behind {n}"),
+            State::Diverged { ahead, behind } => format!("diverged ({ahead} ahead, {behind} behind)"),
+            State::Missing => "missing".into(),
+            State::Dirty => "dirty".into(),
+            State::NotPinned => "not pinned".into(),
+            State::PinNotFetched => "pin not fetched".into(),
+            State::NoWorkingTree => "no working tree".into(),
+            State::Error(message) => format!("error: {message}"),
+        }
+    }
+
+    /// The colour it gives its row.
+    pub fn colour(&self) -> Colour {
+        match self {
+            State::Dirty
+            | State::Missing
+            | State::Diverged { .. }
+            | State::Error(_)
+            | State::NoWorkingTree => Colour::Red,
+            State::Ahead(_) | State::Behind(_) | State::PinNotFetched => Colour::Yellow,
+            State::AtPin => Colour::Green,
+            State::NotPinned => Colour::Plain,
+        }
+    }
+}
+
+impl Serialize for State {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
 }
 
 impl Row {
     /// The state column of the table: `dirty, ahead 2`.
     fn state_text(&self) -> String {
-        let texts: Vec<String> = self
-            .state
-            .iter()
-            .map(|state| match state {
-                State::AtPin => "at pin".to_string(),
-                State::Ahead => format!("ahead {}", self.ahead.unwrap_or(0)),
-                State::Behind => format!("behind {}", self.behind.unwrap_or(0)),
-                State::Diverged => format!(
-                    "diverged ({} ahead, {} behind)",
-                    self.ahead.unwrap_or(0),
-                    self.behind.unwrap_or(0)
-                ),
-                State::Missing => "missing".into(),
-                State::Dirty => "dirty".into(),
-                State::NotPinned => "not pinned".into(),
-                State::PinNotFetched => "pin not fetched".into(),
-                State::NoWorkingTree => "no working tree".into(),
-                State::Error => format!("error: {}", self.error.as_deref().unwrap_or("git status failed")),
-            })
-            .collect();
+        let texts: Vec<String> = self.state.iter().map(State::text).collect();
         if texts.is_empty() {
             "-".into()
         } else {
             texts.join(", ")
         }
+    }
+
+    /// The colour of the row: that of its most severe state.
+    fn colour(&self) -> Colour {
+        self.state
+            .iter()
+            .map(State::colour)
+            .max()
+            .unwrap_or(Colour::Plain)
     }
 
     /// Whether this is a pinned dep that is not exactly as pinned: missing,
@@ -242,31 +320,19 @@ pub(crate) fn pins_in_force(
     } else {
         Pins::default()
     };
-    let executor = ctx.executor()?;
-    let options = SyncOptions {
-        dry_run: true,
-        ..SyncOptions::default()
-    };
-    let quiet = crate::report::Reporter::new(crate::report::Verbosity::Quiet);
-    let resolver = Resolver {
-        workspace,
-        registry,
-        git: &ctx.git,
-        reporter: &quiet,
-        executor: &executor,
-        options: &options,
-    };
-    let resolution = resolver.resolve(project, root_pins);
+    let options = SyncOptions::default();
+    let mut source = WorkspacePins::new(ctx, workspace, registry, &options, Mode::Look);
+    let resolution = resolve::resolve(registry, vec![(project, root_pins)], &[], &mut source);
     for failure in &resolution.failures {
         ctx.reporter
             .warn(&format!("{}: {:#}", failure.project, failure.error));
     }
     // Read locally only: a pin not fetched yet, or a partial clone without
-    // the pin file at the pin, hides the pins below it.
+    // the pin file at the pin, hides the pins below it. A missing dep shows
+    // as such; its pins are not the question.
     for dep in &resolution.unresolved_below {
         let chosen = resolution.chosen.iter().find(|c| &c.dep == dep);
-        // A missing dep shows as such; its pins are not the question.
-        if let Some(chosen) = chosen.filter(|c| !matches!(c.state, crate::resolve::DepState::WouldClone)) {
+        if let Some(chosen) = chosen.filter(|c| !source.was_missing(&c.dep)) {
             ctx.reporter.note(&format!(
                 "{dep}: its own pins at {} are not known here: that commit or its {} has not been fetched \
                  (`sync` fetches it)",
@@ -315,8 +381,9 @@ fn row(
     let status = match ctx.git.worktree_status(&dir) {
         Ok(s) => s,
         Err(e) => {
-            row.state.push(State::Error);
-            row.error = Some(e.stderr.lines().next().unwrap_or("git status failed").to_string());
+            let message = e.stderr.lines().next().unwrap_or("git status failed").to_string();
+            row.state.push(State::Error(message.clone()));
+            row.error = Some(message);
             return row;
         }
     };
@@ -351,9 +418,9 @@ fn row(
                 row.behind = Some(behind);
                 row.state.push(match (ahead, behind) {
                     (0, 0) => State::AtPin,
-                    (_, 0) => State::Ahead,
-                    (0, _) => State::Behind,
-                    _ => State::Diverged,
+                    (_, 0) => State::Ahead(ahead),
+                    (0, _) => State::Behind(behind),
+                    _ => State::Diverged { ahead, behind },
                 });
             }
             Err(_) => row.state.push(State::PinNotFetched),
@@ -409,22 +476,7 @@ pub fn render_table(rows: &[Row], paint: &Paint) -> String {
         w2 = widths[2]
     );
     for (cell, row) in cells.iter().zip(rows) {
-        let has = |states: &[State]| row.state.iter().any(|s| states.contains(s));
-        let colour = if has(&[
-            State::Dirty,
-            State::Missing,
-            State::Diverged,
-            State::Error,
-            State::NoWorkingTree,
-        ]) {
-            "31"
-        } else if has(&[State::Ahead, State::Behind, State::PinNotFetched]) {
-            "33"
-        } else if has(&[State::AtPin]) {
-            "32"
-        } else {
-            ""
-        };
+        let colour = row.colour().code();
         let state = if colour.is_empty() {
             cell[3].clone()
         } else {

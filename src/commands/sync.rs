@@ -7,15 +7,16 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use serde::Serialize;
 
+use super::presence::{Mode, WorkspacePins};
 use super::Context;
 use crate::cli::SyncArgs;
 use crate::exec;
-use crate::git::Git;
-use crate::pinfile;
-use crate::plan::{self, ProjectPlan, Step, SUBMODULE_DEPTH};
+use crate::pinfile::{self, Pins};
+use crate::plan::{self, DepState, ProjectPlan, SyncOptions};
 use crate::registry::{Project, Registry};
 use crate::report::Failure;
-use crate::resolve::{Chosen, DepState, Resolution, Resolver, SyncOptions};
+use crate::resolve::{self, Chosen, Resolution};
+use crate::submodules;
 use crate::workspace::Workspace;
 
 /// Runs `sync`; returns the exit status. At the top of the workspace
@@ -114,8 +115,8 @@ pub fn sync_project(
 }
 
 /// Syncs the deps of `roots` together (their pins resolved as one, see
-/// [`Resolver::resolve_roots`]). The caller holds the workspace lock
-/// (unless this is a dry run). Returns the exit status.
+/// [`resolve::resolve`]). The caller holds the workspace lock (unless this
+/// is a dry run). Returns the exit status.
 pub fn sync_roots(
     ctx: &Context,
     workspace: &Workspace,
@@ -126,6 +127,155 @@ pub fn sync_roots(
     let started = Instant::now();
     let names: Vec<&str> = roots.iter().map(|r| r.name.as_str()).collect();
     let label = format!("sync {}", names.join(", "));
+    let with_pins = root_pins(ctx, workspace, roots)?;
+    if with_pins.is_empty() {
+        record(ctx, roots, &Resolution::default(), Vec::new(), &[], None);
+        return Ok(0);
+    }
+
+    // Resolve, making each level's pinned commits present (in a dry run:
+    // planning the steps that would).
+    let mode = if options.dry_run { Mode::DryRun } else { Mode::Sync };
+    let mut source = WorkspacePins::new(ctx, workspace, registry, options, mode);
+    let resolution = resolve::resolve(registry, with_pins, &options.exclude_dep, &mut source);
+    report_resolution(ctx, &resolution, options);
+
+    let deps = source.states_of(&resolution.chosen);
+
+    // Check: every commit must be present before any working tree moves.
+    if !resolution.failures.is_empty() {
+        ctx.reporter
+            .summary(&label, &[], &resolution.failures, started.elapsed());
+        source.discard_unplaced();
+        ctx.reporter
+            .error("stopped before changing any working tree: the commits above could not be had");
+        let records = deps
+            .iter()
+            .map(|(chosen, state)| DepRecord::new(chosen, state, "not_moved"))
+            .collect();
+        record(ctx, roots, &resolution, records, &resolution.failures, None);
+        return Ok(1);
+    }
+
+    // Plan the apply phase from where each dep stands.
+    let executor = ctx.executor()?;
+    let look_at = plan::sync::submodules_to_look_at(registry, &deps);
+    let settled = executor
+        .map(
+            &look_at,
+            |_| None,
+            |dep| {
+                let settled = submodules::settled(
+                    &ctx.git,
+                    dep,
+                    &workspace.project_dir(dep),
+                    &options.exclude_submodule,
+                );
+                settled.then(|| (*dep).clone())
+            },
+        )
+        .into_iter()
+        .flatten()
+        .collect();
+    let plans = plan::sync::plan_apply(workspace, registry, &deps, &settled, options);
+    if options.dry_run {
+        print_dry_run(ctx, roots, &resolution, &deps, source.presence_plans(), &plans);
+        return Ok(0);
+    }
+    for (chosen, state) in &deps {
+        if let DepState::Present {
+            fresh: false,
+            unwritten: true,
+            ..
+        } = state
+        {
+            ctx.reporter.note(&format!(
+                "{}: has no files (a clone an interrupted run left without them); writing them at {}",
+                chosen.dep,
+                chosen.commit.short()
+            ));
+        }
+    }
+
+    // Apply, all deps at once up to --jobs.
+    let jobs = executor.jobs();
+    ctx.reporter.begin(&label, plans.len());
+    let work: Vec<(&(Chosen, DepState), &ProjectPlan)> = deps.iter().zip(&plans).collect();
+    let results = executor.map_prioritised(
+        &work,
+        |(_, p)| p.updates_submodules(),
+        |_| None,
+        |((chosen, state), p)| {
+            let branch = branch_to_leave(ctx, workspace, chosen, state, p);
+            let result = exec::run_project(&ctx.git, &ctx.reporter, jobs, p);
+            ctx.reporter.done(&p.project, None);
+            result.map(|()| branch)
+        },
+    );
+    source.discard_unplaced();
+    // The live display ends before results go to stdout: on one terminal
+    // its redraws would leave a stale copy of it among them.
+    ctx.reporter.clear();
+    let mut failures = Vec::new();
+    let mut moved = 0;
+    let mut records = Vec::new();
+    for ((chosen, state), (plan, result)) in deps.iter().zip(plans.iter().zip(results)) {
+        let moves = plan.checks_out();
+        match result {
+            Ok(left_branch) => {
+                if moves {
+                    moved += 1;
+                }
+                if ctx.prints_results() {
+                    println!("{}", result_line(chosen, state, moves));
+                }
+                let mut dep = DepRecord::new(chosen, state, result_kind(state, moves));
+                if let (Some(branch), true) = (left_branch, moves) {
+                    let at = match state {
+                        DepState::Present { head: Some(head), .. } => head.short().to_string(),
+                        _ => "?".into(),
+                    };
+                    // The user's branch stays where it was; only HEAD left it.
+                    ctx.reporter.note(&format!(
+                        "{}: left branch {} (at {at})",
+                        chosen.dep,
+                        crate::text::escape_control(&branch, false)
+                    ));
+                    dep.left_branch = Some(branch);
+                }
+                records.push(dep);
+            }
+            Err(error) => {
+                let mut dep = DepRecord::new(chosen, state, "failed");
+                dep.error = Some(format!("{error:#}"));
+                records.push(dep);
+                failures.push(Failure {
+                    project: chosen.dep.clone(),
+                    error,
+                })
+            }
+        }
+    }
+    record(ctx, roots, &resolution, records, &failures, None);
+    let at_pin = deps.len() - moved - failures.len();
+    ctx.reporter.summary(
+        &label,
+        &[("moved", moved), ("already at pin", at_pin)],
+        &failures,
+        started.elapsed(),
+    );
+    Ok(if failures.is_empty() { 0 } else { 1 })
+}
+
+/// Each root's own pins, read from its working tree (where a developer may
+/// just have edited them), with a warning for each pin of a project that is
+/// not among its registry deps. A root without deps has nothing to sync; a
+/// root with deps needs its pin file.
+fn root_pins<'r>(
+    ctx: &Context,
+    workspace: &Workspace,
+    roots: &[&'r Project],
+) -> Result<Vec<(&'r Project, Pins)>> {
     let mut with_pins = Vec::new();
     for root in roots {
         let pin_path = workspace.project_dir(&root.name).join(pinfile::FILE_NAME);
@@ -145,21 +295,26 @@ pub fn sync_roots(
             );
         }
     }
-    if with_pins.is_empty() {
-        record(ctx, roots, &Resolution::default(), Vec::new(), &[], None);
-        return Ok(0);
+    // Most likely a mistake in the file the user is syncing from.
+    for (root, pins) in &with_pins {
+        for name in resolve::foreign_pins(root, pins) {
+            ctx.reporter.warn(&format!(
+                "{root}'s {} pins {name}, which is not one of {root}'s deps in the registry; ignored",
+                pinfile::FILE_NAME,
+                root = root.name
+            ));
+        }
     }
+    Ok(with_pins)
+}
 
-    let executor = ctx.executor()?;
-    let resolver = Resolver {
-        workspace,
-        registry,
-        git: &ctx.git,
-        reporter: &ctx.reporter,
-        executor: &executor,
-        options,
-    };
-    let resolution = resolver.resolve_roots(with_pins);
+/// Says what resolution found that the user should know: roots left
+/// alone, exclusions (the dry run lists them itself), conflicts, deps
+/// without a pin.
+fn report_resolution(ctx: &Context, resolution: &Resolution, options: &SyncOptions) {
+    for left in &resolution.roots_left {
+        ctx.reporter.warn(&left.to_string());
+    }
     if !options.dry_run {
         for (dep, re) in &resolution.excluded {
             ctx.reporter.note_once(&plan::excluded_dep_line(dep, re));
@@ -174,255 +329,10 @@ pub fn sync_roots(
             pinfile::FILE_NAME
         ));
     }
-
-    // Check: every commit must be present before any working tree moves.
-    if !resolution.failures.is_empty() {
-        ctx.reporter
-            .summary(&label, &[], &resolution.failures, started.elapsed());
-        resolution.discard_unplaced();
-        ctx.reporter
-            .error("stopped before changing any working tree: the commits above could not be had");
-        let deps = resolution
-            .chosen
-            .iter()
-            .map(|c| DepRecord::new(c, "not_moved"))
-            .collect();
-        record(ctx, roots, &resolution, deps, &resolution.failures, None);
-        return Ok(1);
-    }
-
-    let plans = apply_plans(workspace, registry, &resolution, options);
-    if options.dry_run {
-        if ctx.json {
-            let deps = resolution
-                .chosen
-                .iter()
-                .zip(&plans)
-                .map(|(chosen, plan)| {
-                    let result = match chosen.state {
-                        DepState::WouldClone => "would_clone",
-                        _ if plan.steps.iter().any(|s| matches!(s, Step::Checkout { .. })) => "would_move",
-                        _ => "at_pin",
-                    };
-                    DepRecord::new(chosen, result)
-                })
-                .collect();
-            let commands = plans
-                .iter()
-                .flat_map(|p| p.steps.iter().map(move |s| format!("{}: {s}", p.project)))
-                .collect();
-            record(ctx, roots, &resolution, deps, &[], Some(commands));
-        } else {
-            print_dry_run(ctx, &names, &resolution, &plans);
-        }
-        return Ok(0);
-    }
-
-    for chosen in &resolution.chosen {
-        if let DepState::Present { fresh: false, .. } = chosen.state {
-            if Git::lacks_working_tree(&workspace.project_dir(&chosen.dep)) {
-                ctx.reporter.note(&format!(
-                    "{}: has no files (a clone an interrupted run left without them); writing them at {}",
-                    chosen.dep,
-                    chosen.commit.short()
-                ));
-            }
-        }
-    }
-    let jobs = executor.jobs();
-    ctx.reporter.begin(&label, plans.len());
-    let work: Vec<(&Chosen, &ProjectPlan)> = resolution.chosen.iter().zip(&plans).collect();
-    let results = executor.map_prioritised(
-        &work,
-        |(_, p)| p.updates_submodules(),
-        |_| None,
-        |(chosen, p)| {
-            let branch = branch_to_leave(ctx, workspace, chosen, p);
-            let result = exec::run_project(&ctx.git, &ctx.reporter, jobs, p);
-            ctx.reporter.done(&p.project, None);
-            result.map(|()| branch)
-        },
-    );
-    resolution.discard_unplaced();
-    // The live display ends before results go to stdout: on one terminal
-    // its redraws would leave a stale copy of it among them.
-    ctx.reporter.clear();
-    let mut failures = Vec::new();
-    let mut moved = 0;
-    let mut deps = Vec::new();
-    for (chosen, (plan, result)) in resolution.chosen.iter().zip(plans.iter().zip(results)) {
-        let moves = plan.steps.iter().any(|s| matches!(s, Step::Checkout { .. }));
-        match result {
-            Ok(left_branch) => {
-                if moves {
-                    moved += 1;
-                }
-                if ctx.prints_results() {
-                    println!("{}", result_line(chosen, moves));
-                }
-                let mut dep = DepRecord::new(chosen, result_kind(chosen, moves));
-                if let (Some(branch), true) = (left_branch, moves) {
-                    let at = match &chosen.state {
-                        DepState::Present { head: Some(head), .. } => head.short().to_string(),
-                        _ => "?".into(),
-                    };
-                    // The user's branch stays where it was; only HEAD left it.
-                    ctx.reporter.note(&format!(
-                        "{}: left branch {} (at {at})",
-                        chosen.dep,
-                        crate::text::escape_control(&branch, false)
-                    ));
-                    dep.left_branch = Some(branch);
-                }
-                deps.push(dep);
-            }
-            Err(error) => {
-                let mut dep = DepRecord::new(chosen, "failed");
-                dep.error = Some(format!("{error:#}"));
-                deps.push(dep);
-                failures.push(Failure {
-                    project: chosen.dep.clone(),
-                    error,
-                })
-            }
-        }
-    }
-    record(ctx, roots, &resolution, deps, &failures, None);
-    let at_pin = resolution.chosen.len() - moved - failures.len();
-    ctx.reporter.summary(
-        &label,
-        &[("moved", moved), ("already at pin", at_pin)],
-        &failures,
-        started.elapsed(),
-    );
-    Ok(if failures.is_empty() { 0 } else { 1 })
 }
 
-/// The apply phase as plans: a checkout where HEAD is not at the pin, and
-/// submodules for deps that have them. One plan per chosen dep, in order.
-fn apply_plans(
-    workspace: &Workspace,
-    registry: &Registry,
-    resolution: &Resolution,
-    options: &SyncOptions,
-) -> Vec<ProjectPlan> {
-    resolution
-        .chosen
-        .iter()
-        .map(|chosen| {
-            let repo = workspace.project_dir(&chosen.dep);
-            let partial = workspace.partial_dir(&chosen.dep);
-            let mut steps = Vec::new();
-            // A dep cloned by this run holds nothing of the user's: no
-            // orphan check before moving it.
-            let mut fresh = true;
-            // Where the pin is checked out: in place, or in the temporary
-            // folder of a new repository, renamed into place afterwards.
-            let mut in_partial = false;
-            let mut marked = None;
-            let head = match &chosen.state {
-                DepState::Present {
-                    head,
-                    fresh: cloned,
-                    marked: mark,
-                } => {
-                    fresh = *cloned;
-                    marked = mark.clone();
-                    head.clone()
-                }
-                DepState::Fetched { .. } => {
-                    in_partial = true;
-                    None
-                }
-                DepState::WouldFetch { head } => {
-                    fresh = false;
-                    steps.push(Step::Fetch {
-                        repo: repo.clone(),
-                        commit: chosen.commit.clone(),
-                        depth: options.depth,
-                        filter: None,
-                    });
-                    head.clone()
-                }
-                DepState::WouldClone => {
-                    if let Some(project) = registry.get(&chosen.dep) {
-                        if options.fetches_pins_only() {
-                            in_partial = true;
-                            steps.push(Step::Init {
-                                url: project.url(options.read_only).clone(),
-                                partial: partial.clone(),
-                                commit: chosen.commit.clone(),
-                            });
-                            steps.push(Step::Fetch {
-                                repo: partial.clone(),
-                                commit: chosen.commit.clone(),
-                                depth: options.depth,
-                                filter: options.filter,
-                            });
-                        } else {
-                            steps.push(plan::clone_step(
-                                workspace,
-                                project,
-                                options.read_only,
-                                options.depth,
-                                options.filter,
-                                true,
-                                options.cache.clone(),
-                            ));
-                            steps.push(Step::Rename {
-                                from: partial.clone(),
-                                to: repo.clone(),
-                            });
-                        }
-                    }
-                    None
-                }
-            };
-            // A clone without a working tree gets it written even when
-            // its HEAD is already the pin.
-            if in_partial || head.as_ref() != Some(&chosen.commit) || Git::lacks_working_tree(&repo) {
-                steps.push(Step::Checkout {
-                    repo: if in_partial { partial.clone() } else { repo.clone() },
-                    commit: chosen.commit.clone(),
-                    force: options.force || fresh,
-                });
-            } else if marked.as_ref() != Some(&chosen.commit)
-                && !matches!(chosen.state, DepState::WouldFetch { .. })
-            {
-                // At the pin, but not recorded as checked out by the tool: a
-                // run was stopped between the two, or an older version of
-                // the tool checked it out.
-                steps.push(Step::Mark {
-                    repo: repo.clone(),
-                    commit: chosen.commit.clone(),
-                });
-            }
-            if in_partial {
-                steps.push(Step::Rename {
-                    from: partial,
-                    to: repo.clone(),
-                });
-            }
-            if registry.get(&chosen.dep).is_some_and(|p| p.submodules) {
-                steps.push(Step::Submodules {
-                    repo,
-                    exclude: options.exclude_submodule.clone(),
-                    depth: Some(SUBMODULE_DEPTH),
-                    filter: options.filter,
-                    cache: options.cache.clone(),
-                    force: options.force,
-                });
-            }
-            ProjectPlan {
-                project: chosen.dep.clone(),
-                steps,
-            }
-        })
-        .collect()
-}
-
-fn result_line(chosen: &Chosen, moved: bool) -> String {
-    let was = match &chosen.state {
+fn result_line(chosen: &Chosen, state: &DepState, moved: bool) -> String {
+    let was = match state {
         DepState::Present { fresh: true, .. } | DepState::Fetched { .. } => ", cloned".to_string(),
         DepState::Present { head: Some(head), .. } if moved => format!(", was {}", head.short()),
         _ if moved => String::new(),
@@ -436,8 +346,40 @@ fn result_line(chosen: &Chosen, moved: bool) -> String {
     )
 }
 
-fn print_dry_run(ctx: &Context, roots: &[&str], resolution: &Resolution, plans: &[ProjectPlan]) {
-    println!("Pins resolved for {}:", roots.join(", "));
+/// What a dry run prints (or, with `--json`, records): the resolution, then
+/// every step the sync would run, in order: those that make the pinned
+/// commits present, level by level, then the apply phase.
+fn print_dry_run(
+    ctx: &Context,
+    roots: &[&Project],
+    resolution: &Resolution,
+    deps: &[(Chosen, DepState)],
+    presence: &[ProjectPlan],
+    plans: &[ProjectPlan],
+) {
+    let steps: Vec<String> = presence
+        .iter()
+        .chain(plans)
+        .flat_map(ProjectPlan::lines)
+        .collect();
+    if ctx.json {
+        let records = deps
+            .iter()
+            .zip(plans)
+            .map(|((chosen, state), plan)| {
+                let result = match state {
+                    DepState::WouldClone => "would_clone",
+                    _ if plan.checks_out() => "would_move",
+                    _ => "at_pin",
+                };
+                DepRecord::new(chosen, state, result)
+            })
+            .collect();
+        record(ctx, roots, resolution, records, &[], Some(steps));
+        return;
+    }
+    let names: Vec<&str> = roots.iter().map(|r| r.name.as_str()).collect();
+    println!("Pins resolved for {}:", names.join(", "));
     for chosen in &resolution.chosen {
         println!(
             "  {}: {} (pinned by {})",
@@ -450,35 +392,17 @@ fn print_dry_run(ctx: &Context, roots: &[&str], resolution: &Resolution, plans: 
     for dep in &resolution.unresolved_below {
         println!("  {dep}: its own pins are not known until it is cloned or fetched");
     }
+    for (dep, pinner) in &resolution.undecided {
+        println!("  {dep}: its pin is not known until {pinner}'s pins are");
+    }
     for conflict in &resolution.conflicts {
         println!("  conflict: {conflict}");
     }
     println!("Would run:");
-    let mut any = false;
-    for plan in plans {
-        let moves = plan.steps.iter().any(|s| !matches!(s, Step::Submodules { .. }));
-        for step in &plan.steps {
-            if let Step::Submodules { repo, exclude, .. } = step {
-                // A dep that stays put keeps its recorded submodule commits:
-                // ask git (read-only) whether any wanted submodule is elsewhere.
-                let settled = !moves
-                    && ctx.git.submodule_status(repo).is_ok_and(|entries| {
-                        entries.iter().all(|e| {
-                            let key = format!("{}:{}", plan.project, e.path);
-                            (e.state == crate::git::SubmoduleState::AtRecorded
-                                && !Git::lacks_index(&repo.join(&e.path)))
-                                || exclude.iter().any(|re| re.is_match(&key))
-                        })
-                    });
-                if settled {
-                    continue;
-                }
-            }
-            any = true;
-            println!("{}: {step}", plan.project);
-        }
+    for line in &steps {
+        println!("{line}");
     }
-    if !any {
+    if steps.is_empty() {
         println!("  nothing: every dep is at its pin");
     }
 }
@@ -489,11 +413,11 @@ fn branch_to_leave(
     ctx: &Context,
     workspace: &Workspace,
     chosen: &Chosen,
+    state: &DepState,
     plan: &ProjectPlan,
 ) -> Option<String> {
-    let moves = plan.steps.iter().any(|s| matches!(s, Step::Checkout { .. }));
-    match chosen.state {
-        DepState::Present { fresh: false, .. } if moves => ctx
+    match state {
+        DepState::Present { fresh: false, .. } if plan.checks_out() => ctx
             .git
             .current_branch(&workspace.project_dir(&chosen.dep))
             .ok()
@@ -503,8 +427,8 @@ fn branch_to_leave(
 }
 
 /// `moved`, `cloned` or `at_pin`.
-fn result_kind(chosen: &Chosen, moved: bool) -> &'static str {
-    match &chosen.state {
+fn result_kind(state: &DepState, moved: bool) -> &'static str {
+    match state {
         DepState::Present { fresh: true, .. } | DepState::Fetched { .. } => "cloned",
         _ if moved => "moved",
         _ => "at_pin",
@@ -529,12 +453,13 @@ struct DepRecord {
 }
 
 impl DepRecord {
-    fn new(chosen: &Chosen, result: &'static str) -> DepRecord {
-        let was = match &chosen.state {
+    /// `chosen`'s record, from where it stood before the sync.
+    fn new(chosen: &Chosen, state: &DepState, result: &'static str) -> DepRecord {
+        let was = match state {
             DepState::Present {
                 head, fresh: false, ..
             }
-            | DepState::WouldFetch { head } => head.as_ref(),
+            | DepState::WouldFetch { head, .. } => head.as_ref(),
             _ => None,
         };
         DepRecord {
