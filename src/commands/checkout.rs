@@ -198,7 +198,7 @@ impl Phases<'_> {
         lines.extend(self.plan.finish_lines(self.sync));
         if !ctx.json {
             for line in lines.drain(..) {
-                println!("{line}");
+                crate::outln!("{line}");
             }
         }
         let mut code = if self.plan.not_checkouts.is_empty() { 0 } else { 1 };
@@ -214,7 +214,7 @@ impl Phases<'_> {
                         self.sync_options,
                     )?);
                 } else if !ctx.json {
-                    println!(
+                    crate::outln!(
                         "{root}: then sync to the pins in {root}/sync_deps.py (known once it is cloned)"
                     );
                 }

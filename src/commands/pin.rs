@@ -26,7 +26,7 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
             let document = Document::new(project, &path, ctx.dry_run);
             crate::json::print_document("pin", true, document);
         } else {
-            println!("{} has no deps in the registry: nothing to pin", project.name);
+            crate::outln!("{} has no deps in the registry: nothing to pin", project.name);
         }
         return Ok(0);
     }
@@ -103,7 +103,7 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
         if ctx.prints_results() {
             // The subject is anyone's text: escaped, so that it cannot
             // repaint the line or the terminal.
-            println!(
+            crate::outln!(
                 "{}: {} {} : {}",
                 dep.name,
                 summary.id.short(),
@@ -135,7 +135,7 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
         ctx.reporter.note(&format!("{} is unchanged", path.display()));
     } else if ctx.dry_run {
         if !ctx.json {
-            println!("would write {}", path.display());
+            crate::outln!("would write {}", path.display());
         }
         document.changed = true;
     } else {
@@ -216,7 +216,7 @@ fn check_upstream(
     if ctx.dry_run {
         for (dep, _) in heads.iter().filter(|_| !ctx.json) {
             let dir = workspace.project_dir(&dep.name);
-            println!(
+            crate::outln!(
                 "{}: {}",
                 dep.name,
                 Git::fetch_branch_cmd(&dir, &dep.tracking_branch, None, false)

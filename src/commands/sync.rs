@@ -227,7 +227,7 @@ pub fn sync_roots(
                     moved += 1;
                 }
                 if ctx.prints_results() {
-                    println!("{}", result_line(chosen, state, moves));
+                    crate::outln!("{}", result_line(chosen, state, moves));
                 }
                 let mut dep = DepRecord::new(chosen, state, result_kind(state, moves));
                 if let (Some(branch), true) = (left_branch, moves) {
@@ -379,31 +379,31 @@ fn print_dry_run(
         return;
     }
     let names: Vec<&str> = roots.iter().map(|r| r.name.as_str()).collect();
-    println!("Pins resolved for {}:", names.join(", "));
+    crate::outln!("Pins resolved for {}:", names.join(", "));
     for chosen in &resolution.chosen {
-        println!(
+        crate::outln!(
             "  {}: {} (pinned by {})",
             chosen.dep, chosen.commit, chosen.pinned_by
         );
     }
     for (dep, re) in &resolution.excluded {
-        println!("  {}", plan::excluded_dep_line(dep, re));
+        crate::outln!("  {}", plan::excluded_dep_line(dep, re));
     }
     for dep in &resolution.unresolved_below {
-        println!("  {dep}: its own pins are not known until it is cloned or fetched");
+        crate::outln!("  {dep}: its own pins are not known until it is cloned or fetched");
     }
     for (dep, pinner) in &resolution.undecided {
-        println!("  {dep}: its pin is not known until {pinner}'s pins are");
+        crate::outln!("  {dep}: its pin is not known until {pinner}'s pins are");
     }
     for conflict in &resolution.conflicts {
-        println!("  conflict: {conflict}");
+        crate::outln!("  conflict: {conflict}");
     }
-    println!("Would run:");
+    crate::outln!("Would run:");
     for line in &steps {
-        println!("{line}");
+        crate::outln!("{line}");
     }
     if steps.is_empty() {
-        println!("  nothing: every dep is at its pin");
+        crate::outln!("  nothing: every dep is at its pin");
     }
 }
 
