@@ -19,6 +19,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
+#[cfg(unix)]
 use std::time::{Duration, Instant};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -161,6 +162,7 @@ fn wind_down(signal: i32, name: &str) -> i32 {
 }
 
 /// Waits until `done` holds or `limit` passes; whether it held.
+#[cfg(unix)]
 pub fn wait_until(limit: Duration, done: impl Fn() -> bool) -> bool {
     let started = Instant::now();
     while !done() {

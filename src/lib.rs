@@ -2,37 +2,37 @@
 //! each other's commits. `main.rs` only calls [`run`]; `--help` is the
 //! user's manual.
 
-pub mod atomic;
-pub mod cache;
+pub(crate) mod atomic;
+pub(crate) mod cache;
 pub mod cli;
-pub mod commands;
+pub(crate) mod commands;
 pub mod complete;
-pub mod cut_checkout;
-pub mod exec;
-pub mod foreach;
-pub mod git;
-pub mod interrupt;
-pub mod json;
+pub(crate) mod cut_checkout;
+pub(crate) mod exec;
+pub(crate) mod foreach;
+pub(crate) mod git;
+pub(crate) mod interrupt;
+pub(crate) mod json;
 pub mod pinfile;
-pub mod plan;
-pub mod process;
+pub(crate) mod plan;
+pub(crate) mod process;
 #[cfg(unix)]
 pub mod prompt;
 #[cfg(not(unix))]
 #[path = "prompt_unsupported.rs"]
 pub mod prompt;
-pub mod recover;
+pub(crate) mod recover;
 pub mod registry;
-pub mod report;
-pub mod resolve;
-pub mod roll;
-pub mod settings;
+pub(crate) mod report;
+pub(crate) mod resolve;
+pub(crate) mod roll;
+pub(crate) mod settings;
 pub mod stdout;
-pub mod submodules;
-pub mod suggest;
-pub mod text;
-pub mod types;
-pub mod workspace;
+pub(crate) mod submodules;
+pub(crate) mod suggest;
+pub(crate) mod text;
+pub(crate) mod types;
+pub(crate) mod workspace;
 
 use cli::{Cli, Command};
 use commands::Context;

@@ -449,11 +449,6 @@ impl Paint {
         Paint { enabled }
     }
 
-    /// Whether colours are on.
-    pub fn enabled(&self) -> bool {
-        self.enabled
-    }
-
     /// `error:`, bold red when colours are on.
     pub fn error(&self) -> &'static str {
         if self.enabled {

@@ -21,7 +21,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{anyhow, Context as _, Result};
 use serde_json::{Map, Value};
 
 use crate::types::{Filter, RepoName};
@@ -648,15 +648,6 @@ impl InEffect {
         );
         Value::Object(map)
     }
-}
-
-/// Refuses an `init` or `config` value for `key` that is not one.
-pub fn check(key: Key, value: &str) -> Result<()> {
-    let mut scratch = Stored::default();
-    if let Err(e) = scratch.set(key, value, Path::new("/")) {
-        bail!("{}: {e}", key.name());
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -86,13 +86,6 @@ impl Search {
 }
 
 impl Workspace {
-    /// Finds the workspace enclosing `start`: the nearest folder at or above
-    /// it holding the marker, except that a marker that came with a
-    /// repository is passed over (see [`Workspace::search`]).
-    pub fn find(start: &Path, git: &Git) -> Result<Workspace> {
-        Workspace::search(start, git)?.into_workspace()
-    }
-
     /// Walks up from `start` to the first folder holding the marker that
     /// is a workspace. A marker is not one when it sits inside a project
     /// folder of an enclosing workspace (a folder beside that workspace's

@@ -383,7 +383,9 @@ fn print_dry_run(
     for chosen in &resolution.chosen {
         crate::outln!(
             "  {}: {} (pinned by {})",
-            chosen.dep, chosen.commit, chosen.pinned_by
+            chosen.dep,
+            chosen.commit,
+            chosen.pinned_by
         );
     }
     for (dep, re) in &resolution.excluded {

@@ -117,11 +117,6 @@ impl GitCommand {
         args
     }
 
-    /// The folder the command runs in.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// The command line as a user could retype it (`git clone -- URL DIR`).
     pub fn command_line(&self) -> String {
         let mut line = String::from("git");

@@ -52,17 +52,15 @@ mod worktree;
 pub use command::{CloneOptions, GitCommand, GrepOptions, SubmoduleClone};
 pub use error::{GitError, GitErrorKind, GitResult};
 pub use files::git_dir_of;
-pub use grep::GrepMatch;
 pub use mirror::KEEP_REFS;
-pub use probe::{FileAtCommit, Probe, MAX_KEPT_OBJECT};
+pub use probe::{FileAtCommit, Probe};
 pub use progress::ProgressSink;
 pub use query::{CommitSummary, WorktreeStatus};
-pub use run::{
-    end_children, in_c_locale, set_checkout_log, set_spawn_observer, without_repository_env, CheckoutLog,
-    ProcessCap, SpawnObserver, REPOSITORY_ENV,
-};
+#[cfg(unix)]
+pub use run::end_children;
+pub use run::{set_checkout_log, set_spawn_observer, without_repository_env, CheckoutLog, ProcessCap};
 pub use submodule::{SubmoduleEntry, SubmoduleState};
-pub use version::{MIN_VERSION, SUBMODULE_FILTER_VERSION};
+pub use version::MIN_VERSION;
 pub use worktree::{IndexEntry, TreeChange, TreeEntry};
 
 /// How git is run for this invocation of the tool.

@@ -480,52 +480,45 @@ fn interrupted() -> std::io::Error {
 /// SIGTERM (it ends cut short, which the next run repairs), any other git
 /// still running is killed, and after another `grace` whatever is left.
 /// Returns whether a git had to be killed: it may have left its lock files.
+#[cfg(unix)]
 pub fn end_children(signal: i32, grace: std::time::Duration) -> bool {
-    #[cfg(unix)]
-    {
-        use rustix::process::{kill_process, Pid, Signal};
-        // The pid is one of our children, listed until just after its wait
-        // returns, so it names that git (reuse in that instant is not a
-        // practical concern).
-        let send = |pid: u32, signal: Signal| {
-            if let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) {
-                let _ = kill_process(pid, signal);
-            }
-        };
-        let Some(signal) = Signal::from_named_raw(signal) else {
-            return false;
-        };
-        let let_finish = finishing().clone();
-        for pid in children().clone() {
-            if !let_finish.contains(&pid) {
-                send(pid, signal);
-            }
+    use rustix::process::{kill_process, Pid, Signal};
+    // The pid is one of our children, listed until just after its wait
+    // returns, so it names that git (reuse in that instant is not a
+    // practical concern).
+    let send = |pid: u32, signal: Signal| {
+        if let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) {
+            let _ = kill_process(pid, signal);
         }
-        if crate::interrupt::wait_until(grace, || children().is_empty()) {
-            return false;
+    };
+    let Some(signal) = Signal::from_named_raw(signal) else {
+        return false;
+    };
+    let let_finish = finishing().clone();
+    for pid in children().clone() {
+        if !let_finish.contains(&pid) {
+            send(pid, signal);
         }
-        let let_finish = finishing().clone();
-        let mut killed = false;
-        for pid in children().clone() {
-            if let_finish.contains(&pid) {
-                send(pid, Signal::TERM);
-            } else {
-                send(pid, Signal::KILL);
-                killed = true;
-            }
-        }
-        if crate::interrupt::wait_until(grace, || children().is_empty()) {
-            return killed;
-        }
-        for pid in children().clone() {
+    }
+    if crate::interrupt::wait_until(grace, || children().is_empty()) {
+        return false;
+    }
+    let let_finish = finishing().clone();
+    let mut killed = false;
+    for pid in children().clone() {
+        if let_finish.contains(&pid) {
+            send(pid, Signal::TERM);
+        } else {
             send(pid, Signal::KILL);
+            killed = true;
         }
-        crate::interrupt::wait_until(grace, || children().is_empty());
-        true
     }
-    #[cfg(not(unix))]
-    {
-        let _ = (signal, grace);
-        false
+    if crate::interrupt::wait_until(grace, || children().is_empty()) {
+        return killed;
     }
+    for pid in children().clone() {
+        send(pid, Signal::KILL);
+    }
+    crate::interrupt::wait_until(grace, || children().is_empty());
+    true
 }

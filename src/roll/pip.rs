@@ -399,7 +399,8 @@ fn pip_folder() -> PathBuf {
 }
 
 impl PipCommand {
-    /// The folder the command runs in.
+    /// The folder the command runs in (outside every checkout).
+    #[cfg(test)]
     pub fn dir(&self) -> &Path {
         &self.dir
     }
