@@ -55,8 +55,10 @@ ow status
 ow pin
 step git --no-pager diff --stat
 
-# 4. Back to the pins (sync is a no-op when there is nothing to do).
+# 4. Back to the pins: what the sync would run, then the sync (a no-op
+# when there is nothing to do).
 step git checkout --quiet sync_deps.py
+ow --dry-run sync
 ow sync
 ow sync
 
@@ -80,6 +82,19 @@ cp "$root/ws/app/sync_deps.py" "$root/ci/app/"
 cd "$root/ci/app"
 step python3 sync_deps.py --jobs 4
 step git -C ../liba log --oneline -1
+
+# 8. A shallow workspace, and a pin it does not have yet: the dry run shows
+# the fetch the sync then makes, and plans nothing the pins of that commit
+# (not readable before it is fetched) may change.
+mkdir -p "$root/shallow"
+cd "$root/shallow"
+openxla-workspace init >/dev/null
+openxla-workspace checkout --ro --sync --depth 1 app >/dev/null 2>&1
+cd app
+liba_3=$(sed -n 's/^LIBA_3=//p' "$root/org/fixture.env")
+sed -i "s/\"liba\": \"[0-9a-f]*\"/\"liba\": \"$liba_3\"/" sync_deps.py
+ow --dry-run sync
+ow sync
 
 echo
 echo "demo finished"
