@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use common::{stderr, text, Fixture};
+use common::{hostname, stderr, text, Fixture};
 use trust_support::*;
 
 /// A workspace as the run under test finds it, and what it must become.
@@ -466,13 +466,6 @@ fn a_git_that_ignores_ctrl_c_is_killed_and_the_next_run_cleans_up_after_it() {
 }
 
 // ---- Lock files a killed run leaves --------------------------------------------
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .unwrap()
-        .trim()
-        .to_string()
-}
 
 fn touch_at(path: &Path, when: std::time::SystemTime) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -10,11 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{stderr, stdout, text, Fixture};
-
-fn short(id: &str) -> &str {
-    &id[..7]
-}
+use common::{read, short, stderr, stdout, text, Fixture};
 
 /// A fixture with app checked out (its deps are not needed to roll).
 fn with_app() -> Fixture {
@@ -23,39 +19,15 @@ fn with_app() -> Fixture {
     fx
 }
 
-/// Commits a new file in a clone of the organisation's `repo` and pushes it
-/// to `branch`; returns the new commit.
+/// Pushes a commit of a new file to `branch` of the organisation's `repo`;
+/// returns the commit.
 fn push_commit(fx: &Fixture, repo: &str, branch: &str) -> String {
-    let work = fx
-        .tmp
-        .path()
-        .join(format!("push-{repo}-{}", branch.replace('/', "-")));
-    let remote = fx.remote(repo);
-    fx.git(
-        fx.tmp.path(),
-        &[
-            "clone",
-            "--quiet",
-            remote.to_str().unwrap(),
-            work.to_str().unwrap(),
-        ],
-    );
-    std::fs::write(work.join("rolled.txt"), format!("new on {branch}\n")).unwrap();
-    fx.git(&work, &["add", "rolled.txt"]);
-    fx.git(
-        &work,
-        &[
-            "commit",
-            "--quiet",
-            "-m",
-            &format!("{repo}: new commit on {branch}"),
-        ],
-    );
-    fx.git(
-        &work,
-        &["push", "--quiet", "origin", &format!("HEAD:refs/heads/{branch}")],
-    );
-    fx.git(&work, &["rev-parse", "HEAD"])
+    fx.push(
+        repo,
+        branch,
+        &[("rolled.txt", &format!("new on {branch}\n"))],
+        &format!("{repo}: new commit on {branch}"),
+    )
 }
 
 /// The fixture registry with `extra` TOML appended, written beside the
@@ -111,10 +83,6 @@ fn fake_python(fx: &Fixture, name: &str, body: &str) -> PathBuf {
     std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap()
 }
 
 #[test]

@@ -7,18 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{hermetic, stderr, stdout, text, Fixture};
-
-fn short(id: &str) -> &str {
-    &id[..7]
-}
-
-/// A workspace after `checkout --sync app`.
-fn synced() -> Fixture {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
-    fx
-}
+use common::{hermetic, short, stderr, stdout, text, Fixture};
 
 #[test]
 fn checkout_sync_puts_every_dep_at_its_nearest_pin_and_reports_the_conflict() {
@@ -192,7 +181,7 @@ fn pin_after_sync_leaves_the_file_byte_identical() {
 
 #[test]
 fn pin_after_moving_a_dep_rewrites_only_that_entry() {
-    let fx = synced();
+    let fx = Fixture::synced();
     let app = fx.ws.join("app");
     fx.ok(&["pin", "--repo", "app"]);
     let before = std::fs::read_to_string(app.join("sync_deps.py")).unwrap();
@@ -214,7 +203,7 @@ fn pin_after_moving_a_dep_rewrites_only_that_entry() {
 
 #[test]
 fn pin_require_upstream_rejects_a_local_only_commit_and_writes_nothing() {
-    let fx = synced();
+    let fx = Fixture::synced();
     let app = fx.ws.join("app");
     let before = std::fs::read(app.join("sync_deps.py")).unwrap();
     let libb = fx.ws.join("libb");
@@ -302,7 +291,7 @@ fn a_dirty_dep_whose_change_conflicts_is_reported_and_keeps_its_change() {
 
 #[test]
 fn sync_refuses_to_orphan_a_detached_commit_unless_forced() {
-    let fx = synced();
+    let fx = Fixture::synced();
     let libb = fx.ws.join("libb");
     std::fs::write(libb.join("experiment.txt"), "try").unwrap();
     fx.git(&libb, &["add", "experiment.txt"]);
@@ -487,7 +476,7 @@ fn python(fx: &Fixture, dir: &Path, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn generated_sync_deps_imports_without_side_effects() {
-    let fx = synced();
+    let fx = Fixture::synced();
     let app = fx.ws.join("app");
     fx.ok(&["pin", "--repo", "app"]);
     let out = python(&fx, &app, &["-c", "import sync_deps"]);
@@ -514,7 +503,7 @@ fn generated_sync_deps_imports_without_side_effects() {
 
 #[test]
 fn generated_sync_deps_brings_a_fresh_folder_to_the_pins_shallow() {
-    let fx = synced();
+    let fx = Fixture::synced();
     fx.ok(&["pin", "--repo", "app"]);
     let ci = fx.tmp.path().join("ci");
     std::fs::create_dir_all(ci.join("app")).unwrap();

@@ -1,64 +1,42 @@
 //! What a person sees on a terminal: the live display and the results do
 //! not cross, and colours follow `--color` and `NO_COLOR`. Each test runs
-//! the binary on a pseudo-terminal (`terminal_support`).
+//! the binary on a pseudo-terminal (`common::run_in_pty`).
 
 mod common;
-mod terminal_support;
 
-use common::{stderr, text, Fixture};
-use terminal_support::on_terminal;
-
-fn short(id: &str) -> &str {
-    &id[..7]
-}
-
-/// `line` with elapsed times as `X.Xs`.
-fn timeless(line: &str) -> String {
-    regex::Regex::new(r" in \d+\.\ds$")
-        .unwrap()
-        .replace(line, " in X.Xs")
-        .into_owned()
-}
+use common::{run_in_pty, screen, short, stderr, text, Fixture};
 
 #[test]
 fn sync_on_a_terminal_leaves_no_progress_bar_among_its_results() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     fx.git(&fx.ws.join("libb"), &["checkout", "--quiet", fx.id("LIBB_1")]);
     fx.git(&fx.ws.join("liba"), &["checkout", "--quiet", fx.id("LIBA_1")]);
-    let screen = on_terminal(&fx, &fx.ws.join("app"), &["sync"], &[("NO_COLOR", None)]);
-    assert_eq!(screen.status, 0, "{:#?}", screen.lines());
-    let shown: Vec<String> = screen.lines().iter().map(|l| timeless(l)).collect();
+    let (code, transcript) = run_in_pty(&fx, &fx.ws.join("app"), &["sync"], &[("NO_COLOR", None)]);
+    assert_eq!(code, Some(0), "{transcript:?}");
     assert_eq!(
-        shown,
-        [
-            format!(
-                "warning: base: using {} (pinned by liba); libb pins {}",
-                short(fx.id("BASE_2")),
-                short(fx.id("BASE_3"))
-            ),
-            format!(
-                "liba: {} (pinned by app), was {}",
-                short(fx.id("LIBA_2")),
-                short(fx.id("LIBA_1"))
-            ),
-            format!(
-                "libb: {} (pinned by app), was {}",
-                short(fx.id("LIBB_2")),
-                short(fx.id("LIBB_1"))
-            ),
-            format!("base: {} (pinned by liba), already there", short(fx.id("BASE_2"))),
-            "sync app: 2 moved, 1 already at pin in X.Xs".to_string(),
-        ]
+        fx.normalise(&screen(&transcript)),
+        format!(
+            "warning: base: using {} (pinned by liba); libb pins {}\n\
+             liba: {} (pinned by app), was {}\n\
+             libb: {} (pinned by app), was {}\n\
+             base: {} (pinned by liba), already there\n\
+             sync app: 2 moved, 1 already at pin in TIME\n",
+            short(fx.id("BASE_2")),
+            short(fx.id("BASE_3")),
+            short(fx.id("LIBA_2")),
+            short(fx.id("LIBA_1")),
+            short(fx.id("LIBB_2")),
+            short(fx.id("LIBB_1")),
+            short(fx.id("BASE_2")),
+        )
     );
     // The bar was there while the sync ran.
-    assert!(String::from_utf8_lossy(&screen.bytes).contains("sync app ["));
+    assert!(transcript.contains("sync app ["), "{transcript:?}");
 }
 
 #[test]
 fn error_and_warning_prefixes_are_coloured_as_asked() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     let app = fx.ws.join("app");
     std::fs::create_dir(fx.ws.join("junk")).unwrap();
     let red = "\x1b[1;31merror:\x1b[0m ";
@@ -80,29 +58,17 @@ fn error_and_warning_prefixes_are_coloured_as_asked() {
         assert!(stderr(&out).starts_with("error: "), "{}", text(&out));
     }
     // On a terminal: coloured, unless NO_COLOR is set or --color never.
-    let screen = on_terminal(&fx, &fx.ws.join("junk"), &["sync"], &[("NO_COLOR", None)]);
-    assert_eq!(screen.status, 1);
-    assert!(
-        screen.bytes.starts_with(red.as_bytes()),
-        "{:?}",
-        String::from_utf8_lossy(&screen.bytes)
-    );
-    let screen = on_terminal(&fx, &app, &["-q", "sync"], &[("NO_COLOR", None)]);
-    assert!(
-        screen.bytes.starts_with(yellow.as_bytes()),
-        "{:?}",
-        String::from_utf8_lossy(&screen.bytes)
-    );
+    let (code, transcript) = run_in_pty(&fx, &fx.ws.join("junk"), &["sync"], &[("NO_COLOR", None)]);
+    assert_eq!(code, Some(1));
+    assert!(transcript.starts_with(red), "{transcript:?}");
+    let (_, transcript) = run_in_pty(&fx, &app, &["-q", "sync"], &[("NO_COLOR", None)]);
+    assert!(transcript.starts_with(yellow), "{transcript:?}");
     for (args, env) in [
         (&["sync"][..], Some("1")),
         (&["--color", "never", "sync"][..], None),
     ] {
-        let screen = on_terminal(&fx, &fx.ws.join("junk"), args, &[("NO_COLOR", env)]);
-        assert!(
-            !screen.bytes.contains(&0x1b),
-            "{:?}",
-            String::from_utf8_lossy(&screen.bytes)
-        );
-        assert!(screen.bytes.starts_with(b"error: "));
+        let (_, transcript) = run_in_pty(&fx, &fx.ws.join("junk"), args, &[("NO_COLOR", env)]);
+        assert!(!transcript.contains('\x1b'), "{transcript:?}");
+        assert!(transcript.starts_with("error: "), "{transcript:?}");
     }
 }

@@ -15,18 +15,10 @@ use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{hermetic, stderr, stdout, text, Fixture, BIN};
+use common::{heads, hermetic, stderr, stdout, text, Fixture, BIN};
 use trust_support::*;
 
 const LOCK: &str = ".openxla_workspace.lock";
-
-fn heads(fx: &Fixture) -> Vec<String> {
-    ["app", "liba", "libb", "base"]
-        .iter()
-        .filter(|n| fx.ws.join(n).exists())
-        .map(|n| format!("{n} {}", fx.head(n)))
-        .collect()
-}
 
 /// After `checkout --sync app` or `sync` in app: each dep at the pin that
 /// wins (liba@2, libb@2, base@2 from liba) and liba's submodules at the
@@ -692,21 +684,7 @@ fn git_messages_the_tool_reads_are_understood_whatever_the_users_language() {
 /// Pushes a commit changing `files` on a new branch `branch` of `name`
 /// upstream; returns its id.
 fn push_branch(fx: &Fixture, name: &str, branch: &str, files: &[(&str, &str)]) -> String {
-    let work = fx.tmp.path().join(format!("upstream-{name}-{branch}"));
-    fx.git(
-        fx.tmp.path(),
-        &[
-            "clone",
-            "-q",
-            fx.remote(name).to_str().unwrap(),
-            work.to_str().unwrap(),
-        ],
-    );
-    fx.git(&work, &["checkout", "-q", "-b", branch]);
-    let id = commit_files(fx, &work, files, &format!("{name}: work on {branch}"));
-    fx.git(&work, &["push", "-q", "origin", branch]);
-    std::fs::remove_dir_all(&work).unwrap();
-    id
+    fx.push(name, branch, files, &format!("{name}: work on {branch}"))
 }
 
 /// The mirror that the checkout in `repo` borrows objects from.
@@ -716,19 +694,6 @@ fn mirror_of(repo: &Path) -> std::path::PathBuf {
         .parent()
         .unwrap()
         .to_path_buf()
-}
-
-/// Objects in a repository's own object folder (not borrowed), and its packs.
-fn own_objects(fx: &Fixture, repo: &Path) -> (usize, usize) {
-    let counts = fx.git(repo, &["count-objects", "-v"]);
-    let field = |name: &str| -> usize {
-        counts
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|n| n.trim().parse().unwrap())
-            .unwrap()
-    };
-    (field("count:") + field("in-pack:"), field("packs:"))
 }
 
 /// A workspace whose liba, cloned through the cache at `cache`, is checked
@@ -746,7 +711,7 @@ fn borrowing_a_feature_commit(fx: &Fixture, cache: &str) -> String {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(fx.head("liba"), feature);
     assert_eq!(
-        own_objects(fx, &fx.ws.join("liba")).0,
+        fx.own_objects(&fx.ws.join("liba")).0,
         0,
         "liba borrows every object"
     );
@@ -827,10 +792,10 @@ fn a_mirror_refresh_never_collects_garbage_even_when_the_users_config_asks_for_i
          [fetch]\n\tunpackLimit = 1\n[maintenance]\n\tauto = true\n",
     )
     .unwrap();
-    let (_, packs_before) = own_objects(&fx, &mirror);
+    let (_, packs_before) = fx.own_objects(&mirror);
 
     refresh_the_mirror(&fx, cache);
-    let (_, packs_after) = own_objects(&fx, &mirror);
+    let (_, packs_after) = fx.own_objects(&mirror);
     assert_eq!(
         packs_after,
         packs_before + 1,

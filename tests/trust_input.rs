@@ -12,7 +12,7 @@ mod trust_support;
 
 use std::path::Path;
 
-use common::{stderr, stdout, text, Fixture};
+use common::{heads, run_on_terminal, stderr, stdout, text, Fixture};
 use trust_support::*;
 
 /// A hostile input with its placeholders filled in.
@@ -51,14 +51,6 @@ fn hostile(fx: &Fixture, relative: &str) -> Hostile {
 }
 
 /// The heads of the four fixture projects that are checked out.
-fn heads(fx: &Fixture) -> Vec<String> {
-    ["app", "liba", "libb", "base"]
-        .iter()
-        .filter(|n| fx.ws.join(n).exists())
-        .map(|n| format!("{n} {}", fx.head(n)))
-        .collect()
-}
-
 fn assert_error_names(err: &str, file: &Path, case: &Hostile) {
     let location = match case.line {
         Some(line) => format!("{}:{line}: ", file.display()),
