@@ -481,6 +481,9 @@ fn git_lock_files_a_killed_run_left_are_removed_by_the_next_run_and_no_others() 
     let fx = Fixture::new();
     fx.ok(&["checkout", "--sync", "app"]);
     let app = fx.ws.join("app");
+    // The times here are this test's own clock, not what the run wrote:
+    // the rule must hold for when the run really started.
+    let started = std::time::SystemTime::now();
     let blocked = start_blocked(&fx, &app, "cat-file", &["sync"]);
     let killed = blocked.child.id();
     blocked.kill_9();
@@ -491,7 +494,11 @@ fn git_lock_files_a_killed_run_left_are_removed_by_the_next_run_and_no_others() 
         .unwrap()
         .parse()
         .unwrap();
-    let started = std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(since);
+    let since = std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(since);
+    assert!(
+        started <= since + std::time::Duration::from_millis(1) && since <= std::time::SystemTime::now(),
+        "the lock file says the run started at {since:?}, not between {started:?} and now"
+    );
 
     let stale = [
         ("liba", ".git/index.lock"),

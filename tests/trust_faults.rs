@@ -15,7 +15,7 @@ use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{heads, hermetic, stderr, stdout, text, Fixture, BIN};
+use common::{heads, hermetic, hostname, stderr, stdout, text, Fixture, BIN};
 use trust_support::*;
 
 const LOCK: &str = ".openxla_workspace.lock";
@@ -210,21 +210,35 @@ fn a_second_run_stops_with_a_message_naming_the_lock_and_its_holder() {
     let fx = fixture();
     fx.ok(&["checkout", "--no-deps", "app"]);
     let app = fx.ws.join("app");
+    let since = std::time::Instant::now();
     let blocked = start_blocked(&fx, &app, "clone", &["-j", "1", "sync"]);
     let holder = blocked.child.id();
     let partials = leftovers(&fx, ".openxla-partial-");
 
+    // How long the holder has run comes from the start time its lock file
+    // records: at most as long as this test has waited for it.
+    let for_secs = regex::Regex::new(r" \(for (\d+) s\): ").unwrap();
     for args in [
         vec!["sync", "--repo", "app"],
         vec!["pin", "--repo", "app"],
         vec!["checkout", "app"],
     ] {
         let err = fails(&fx.run(&fx.ws, &args));
-        assert!(
-            err.contains(&format!("the workspace is locked by process {holder} on "))
-                && err.contains("running `sync`")
-                && err.contains(&fx.ws.join(LOCK).display().to_string()),
-            "{args:?}: {err}"
+        let secs: u64 = for_secs
+            .captures(&err)
+            .unwrap_or_else(|| panic!("{args:?}: no (for N s) in {err}"))[1]
+            .parse()
+            .unwrap();
+        assert!(secs <= since.elapsed().as_secs(), "{args:?}: {err}");
+        assert_eq!(
+            for_secs.replace(&err, " (for N s): "),
+            format!(
+                "error: the workspace is locked by process {holder} on {} running `sync` (for N s): {}\n  \
+                 wait for that run to finish (the lock is released as soon as it ends, however it ends)\n",
+                hostname(),
+                fx.ws.join(LOCK).display()
+            ),
+            "{args:?}"
         );
     }
     // The second runs did nothing.
