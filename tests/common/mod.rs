@@ -504,3 +504,58 @@ pub fn stdout(out: &Output) -> String {
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// Runs `cmd` to its end (killed after `secs` seconds) and returns its
+/// output and how many bytes it read: `rchar` of `/proc/PID/io`, which
+/// counts every byte its `read` calls returned (files, pipes, whatever the
+/// file system), read once it has ended and before it is reaped. `None`
+/// when it had to be killed.
+pub fn run_counting_reads(mut cmd: Command, secs: u64) -> Option<(Output, u64)> {
+    use std::io::Read;
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            pipe.read_to_end(&mut bytes).unwrap();
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let proc = PathBuf::from(format!("/proc/{}", child.id()));
+    let started = std::time::Instant::now();
+    // Ended but not reaped (`Z`): `try_wait` would reap it and take its
+    // counts with it.
+    let ended = || {
+        let stat = std::fs::read_to_string(proc.join("stat")).unwrap();
+        let state = stat[stat.rfind(')').unwrap() + 1..].split_whitespace().next();
+        state == Some("Z")
+    };
+    while !ended() {
+        if started.elapsed().as_secs() >= secs {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let io = std::fs::read_to_string(proc.join("io")).unwrap();
+    let read = io
+        .lines()
+        .find_map(|l| l.strip_prefix("rchar: "))
+        .expect("rchar in /proc/PID/io")
+        .parse()
+        .unwrap();
+    let status = child.wait().unwrap();
+    let output = Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
+    Some((output, read))
+}
