@@ -135,13 +135,17 @@ fn results_are_coloured_on_a_terminal_unless_no_color_is_set() {
             dirty = sgr("31", "dirty, at pin"),
         )
     };
-    let blob = |rev: &str| fx.git(&fx.ws.join("base"), &["rev-parse", "--short=7", rev]);
+    // The blob ids git's `index` line names: HEAD's README and the file's.
+    let blob = |what: &str| match what.strip_prefix("HEAD:") {
+        Some(_) => fx.git(&fx.ws.join("base"), &["rev-parse", "--short=7", what]),
+        None => short(&fx.git(&fx.ws.join("base"), &["hash-object", what])).to_string(),
+    };
     let diff = |sgr: &dyn Fn(&str, &str) -> String| {
         format!(
             "{}\nindex {}..{} 100644\n{}\n{}\n{}\n{}\n{}\n",
             sgr("1", "diff --git a/base/README.md b/base/README.md"),
             blob("HEAD:README.md"),
-            fx.git(&fx.ws.join("base"), &["hash-object", "README.md"])[..7].to_string(),
+            blob("README.md"),
             sgr("1", "--- a/base/README.md"),
             sgr("1", "+++ b/base/README.md"),
             sgr("36", &format!("@@ -{0},3 +{0},4 @@", text.lines().count() - 2)),
