@@ -93,3 +93,78 @@ fn a_git_process_still_running_holds_off_the_next_run_wherever_the_record_names_
     assert!(out.status.success(), "{}", text(&out));
     assert!(!fx.ws.join(LOCK).exists());
 }
+
+/// A git process that ignores Ctrl-C is killed once the grace period is
+/// over, and may have left its lock files, whatever it was doing: here a
+/// fetch, with no checkout under way. The run releases the lock but keeps
+/// its record in the file, so the next run knows that run did not finish
+/// and cleans up after it.
+#[test]
+fn a_run_that_had_to_kill_a_fetch_on_ctrl_c_leaves_its_record_for_the_next_run() {
+    let fx = Fixture::synced();
+    let app = fx.ws.join("app");
+    let new_liba = fx.push("liba", "main", &[("new.txt", "new\n")], "liba: new commit");
+    trust_support::pin_app(&fx, &app, &new_liba, fx.id("LIBB_2"));
+    let left = fx.ws.join("liba/.git/shallow.lock");
+    let blocked = trust_support::start_blocked_with(
+        &fx,
+        &app,
+        "fetch",
+        &["-j", "1", "sync"],
+        &[
+            ("TRUST_GIT_IGNORE_INT", std::ffi::OsStr::new("1")),
+            ("TRUST_GIT_LEAVE_LOCK", left.as_os_str()),
+        ],
+    );
+    let trust_support::Blocked { mut child, .. } = blocked;
+    // SAFETY: sends SIGINT to the tool this test started.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert!(left.exists());
+    let record = std::fs::read_to_string(fx.ws.join(LOCK)).unwrap();
+    assert!(record.starts_with(&format!("pid={}\n", child.id())), "{record}");
+
+    let out = fx.run(&app, &["-q", "sync"]);
+    assert_eq!(
+        (out.status.code(), fx.normalise(&stderr(&out))),
+        (
+            Some(0),
+            format!(
+                "warning: liba: removed .git/shallow.lock, a git lock file left by process {} on {} running \
+                 `sync`, which did not finish\n\
+                 warning: base: using {} (pinned by liba); libb pins {}\n\
+                 sync app: 1 moved, 2 already at pin in TIME\n",
+                child.id(),
+                hostname(),
+                common::short(fx.id("BASE_2")),
+                common::short(fx.id("BASE_3")),
+            )
+        )
+    );
+    assert!(!left.exists());
+    assert!(!fx.ws.join(LOCK).exists());
+    assert_eq!(fx.head("liba"), new_liba);
+}
+
+/// Finding the workspace asks git about a marker only when the marker lies
+/// in a git work tree (whether git tracks it): in a workspace outside any
+/// repository, commands that need nothing from git start none.
+#[test]
+fn finding_a_workspace_outside_any_repository_starts_no_git() {
+    let fx = Fixture::new();
+    let bin = trust_support::fake_git_dir(&fx);
+    let log = fx.tmp.path().join("git.log");
+    for args in [&["list"][..], &["config"], &["init"]] {
+        let out = fx
+            .cmd(&fx.ws)
+            .args(args)
+            .env("PATH", trust_support::path_with(&bin))
+            .env("TRUST_GIT_LOG", &log)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        assert_eq!(std::fs::read_to_string(&log).unwrap_or_default(), "", "{args:?}");
+    }
+}
