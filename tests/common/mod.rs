@@ -164,9 +164,7 @@ impl Fixture {
         entries.sort();
         entries
     }
-}
 
-impl Fixture {
     /// A fresh fixture after `checkout --sync app`: every dep at the pin
     /// that wins (liba@2, libb@2, base@2).
     pub fn synced() -> Fixture {
