@@ -588,6 +588,16 @@ pub enum ColorChoice {
     Never,
 }
 
+impl From<ColorChoice> for crate::report::ColorChoice {
+    fn from(choice: ColorChoice) -> Self {
+        match choice {
+            ColorChoice::Auto => crate::report::ColorChoice::Auto,
+            ColorChoice::Always => crate::report::ColorChoice::Always,
+            ColorChoice::Never => crate::report::ColorChoice::Never,
+        }
+    }
+}
+
 /// Shells that `completions` supports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Shell {

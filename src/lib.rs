@@ -39,7 +39,7 @@ use commands::Context;
 
 /// Runs the parsed command line; returns the process exit status.
 pub fn run(cli: Cli) -> i32 {
-    let stderr_paint = report::Paint::for_stderr(cli.color);
+    let stderr_paint = report::Paint::for_stderr(cli.color.into());
     let command = match &cli.command {
         Some(command) if !cli.version => command,
         // `--version`, before any command (parsing refuses a run with

@@ -14,6 +14,18 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::text::escape_control;
 use crate::types::RepoName;
 
+/// When to colour output (`--color`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set (to anything but the empty
+    /// string).
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
 /// How chatty to be (`-q`, default, `-v`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verbosity {
@@ -85,7 +97,7 @@ impl Reporter {
     /// A reporter that shows live progress when stderr is a terminal and
     /// the verbosity is normal, and plain lines otherwise; `color` decides
     /// whether its `error:` and `warning:` prefixes are coloured.
-    pub fn for_stderr(verbosity: Verbosity, color: crate::cli::ColorChoice) -> Reporter {
+    pub fn for_stderr(verbosity: Verbosity, color: ColorChoice) -> Reporter {
         let live = (verbosity == Verbosity::Normal && std::io::stderr().is_terminal()).then(|| {
             Arc::new(Live {
                 multi: MultiProgress::with_draw_target(ProgressDrawTarget::term_like_with_hz(
@@ -425,11 +437,11 @@ pub struct Paint {
 
 impl Paint {
     /// Decides once whether to colour stdout.
-    pub fn new(choice: crate::cli::ColorChoice) -> Paint {
+    pub fn new(choice: ColorChoice) -> Paint {
         let enabled = match choice {
-            crate::cli::ColorChoice::Always => true,
-            crate::cli::ColorChoice::Never => false,
-            crate::cli::ColorChoice::Auto => {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
                 std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
             }
         };
@@ -438,11 +450,11 @@ impl Paint {
 
     /// Decides once whether to colour stderr (the tool's own `error:` and
     /// `warning:` prefixes).
-    pub fn for_stderr(choice: crate::cli::ColorChoice) -> Paint {
+    pub fn for_stderr(choice: ColorChoice) -> Paint {
         let enabled = match choice {
-            crate::cli::ColorChoice::Always => true,
-            crate::cli::ColorChoice::Never => false,
-            crate::cli::ColorChoice::Auto => {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
                 std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
             }
         };

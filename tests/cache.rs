@@ -4,16 +4,6 @@ mod common;
 
 use common::{stderr, text, Fixture};
 
-/// Objects stored in a checkout's own object folder (not borrowed).
-fn own_objects(fx: &Fixture, repo: &std::path::Path) -> usize {
-    let counts = fx.git(repo, &["count-objects", "-v"]);
-    counts
-        .lines()
-        .filter(|l| l.starts_with("count:") || l.starts_with("in-pack:"))
-        .map(|l| l.split_whitespace().nth(1).unwrap().parse::<usize>().unwrap())
-        .sum()
-}
-
 #[test]
 fn a_checkout_through_the_cache_is_complete_and_a_second_one_fetches_nothing() {
     let fx = Fixture::new();
@@ -35,7 +25,7 @@ fn a_checkout_through_the_cache_is_complete_and_a_second_one_fetches_nothing() {
             "{alternates}"
         );
         assert_eq!(
-            own_objects(&fx, &repo),
+            fx.own_objects(&repo).0,
             0,
             "{name} borrows every object from the cache"
         );
@@ -64,7 +54,7 @@ fn a_checkout_through_the_cache_is_complete_and_a_second_one_fetches_nothing() {
         "mirrors are refreshed with one fetch each"
     );
     for name in ["app", "liba", "libb", "base"] {
-        assert_eq!(own_objects(&fx, &ws2.join(name)), 0, "{name}");
+        assert_eq!(fx.own_objects(&ws2.join(name)).0, 0, "{name}");
     }
 }
 

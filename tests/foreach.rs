@@ -2,23 +2,9 @@
 
 mod common;
 
-use common::{stderr, stdout, text, Fixture};
+use common::{normalise, stderr, stdout, text, Fixture};
 
 /// The fixture's `app` with its deps at their pins.
-fn synced() -> Fixture {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
-    fx
-}
-
-/// `s` with elapsed times as `X.Xs`.
-fn timeless(s: &str) -> String {
-    regex::Regex::new(r" in \d+\.\ds\n")
-        .unwrap()
-        .replace_all(s, " in X.Xs\n")
-        .into_owned()
-}
-
 const SHOW: &str =
     "echo \"$OPENXLA_WORKSPACE_PROJECT $OPENXLA_WORKSPACE_PROJECT_DIR $OPENXLA_WORKSPACE_ROOT \
                     ${OPENXLA_WORKSPACE_HEAD:-no-head} ${OPENXLA_WORKSPACE_PIN:-no-pin} \
@@ -26,7 +12,7 @@ const SHOW: &str =
 
 #[test]
 fn foreach_runs_in_every_project_in_order_with_its_variables() {
-    let fx = synced();
+    let fx = Fixture::synced();
     fx.git(&fx.ws.join("liba"), &["checkout", "--quiet", fx.id("LIBA_3")]);
     let out = fx.run(&fx.ws.join("app"), &["foreach", "--", "sh", "-c", SHOW]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -42,7 +28,7 @@ fn foreach_runs_in_every_project_in_order_with_its_variables() {
     ]
     .concat();
     assert_eq!(stdout(&out), expected);
-    assert_eq!(timeless(&stderr(&out)), "foreach: 4 succeeded in X.Xs\n");
+    assert_eq!(normalise(&stderr(&out), &[]), "foreach: 4 succeeded in TIME\n");
     // From the workspace folder no project is looked from: no pins.
     let out = fx.run(
         &fx.ws,
@@ -54,7 +40,7 @@ fn foreach_runs_in_every_project_in_order_with_its_variables() {
 
 #[test]
 fn foreach_in_parallel_prints_each_project_whole_and_in_order() {
-    let fx = synced();
+    let fx = Fixture::synced();
     // Each command writes to stdout and stderr in turns, slowly, so that
     // running side by side their lines would interleave.
     let script = "for i in 1 2 3; do echo \"$OPENXLA_WORKSPACE_PROJECT out $i\"; \
@@ -69,21 +55,21 @@ fn foreach_in_parallel_prints_each_project_whole_and_in_order() {
         }
     }
     assert_eq!(stdout(&out), expected);
-    assert_eq!(timeless(&stderr(&out)), "foreach: 4 succeeded in X.Xs\n");
+    assert_eq!(normalise(&stderr(&out), &[]), "foreach: 4 succeeded in TIME\n");
 }
 
 #[test]
 fn foreach_stops_starting_commands_after_a_failure_unless_keep_going() {
-    let fx = synced();
+    let fx = Fixture::synced();
     let fails_in_base = "echo \"in $OPENXLA_WORKSPACE_PROJECT\"; test \"$OPENXLA_WORKSPACE_PROJECT\" != base";
     let out = fx.run(&fx.ws, &["foreach", "--", "sh", "-c", fails_in_base]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert_eq!(stdout(&out), "== app ==\nin app\n== base ==\nin base\n");
     let line = format!("sh -c '{}'", fails_in_base.replace('\'', "'\\''"));
     assert_eq!(
-        timeless(&stderr(&out)),
+        normalise(&stderr(&out), &[]),
         format!(
-            "foreach: 1 succeeded, 2 not run, 1 failed in X.Xs\n\
+            "foreach: 1 succeeded, 2 not run, 1 failed in TIME\n\
              error: base: `{line}` exited with status 1\n\
              after the first failure no command was started in the 2 remaining projects; --keep-going runs them all\n"
         )
@@ -98,8 +84,8 @@ fn foreach_stops_starting_commands_after_a_failure_unless_keep_going() {
         "== app ==\nin app\n== base ==\nin base\n== liba ==\nin liba\n== libb ==\nin libb\n"
     );
     assert_eq!(
-        timeless(&stderr(&out)),
-        format!("foreach: 3 succeeded, 1 failed in X.Xs\nerror: base: `{line}` exited with status 1\n")
+        normalise(&stderr(&out), &[]),
+        format!("foreach: 3 succeeded, 1 failed in TIME\nerror: base: `{line}` exited with status 1\n")
     );
     // A command that cannot be started fails every project it is tried in.
     let out = fx.run(
@@ -107,8 +93,8 @@ fn foreach_stops_starting_commands_after_a_failure_unless_keep_going() {
         &["foreach", "-k", "--exclude", "^lib", "--", "./no-such-command"],
     );
     assert_eq!(out.status.code(), Some(1));
-    let err = timeless(&stderr(&out));
-    assert!(err.starts_with("foreach: 2 failed in X.Xs\n"), "{err}");
+    let err = normalise(&stderr(&out), &[]);
+    assert!(err.starts_with("foreach: 2 failed in TIME\n"), "{err}");
     assert!(
         err.contains(&format!(
             "error: app: could not start `./no-such-command` in {}/app: ",
@@ -120,7 +106,7 @@ fn foreach_stops_starting_commands_after_a_failure_unless_keep_going() {
 
 #[test]
 fn foreach_commands_work_on_their_own_project_whatever_git_dir_says() {
-    let fx = synced();
+    let fx = Fixture::synced();
     let out = fx
         .cmd(&fx.ws)
         .env("GIT_DIR", fx.ws.join("app/.git"))
@@ -147,7 +133,7 @@ fn foreach_commands_work_on_their_own_project_whatever_git_dir_says() {
 
 #[test]
 fn foreach_json_reports_each_project_with_its_output_and_status() {
-    let fx = synced();
+    let fx = Fixture::synced();
     let script =
         "echo \"out $OPENXLA_WORKSPACE_PROJECT\"; echo err >&2; test $OPENXLA_WORKSPACE_PROJECT != libb";
     let out = fx.run(
@@ -181,7 +167,7 @@ fn foreach_json_reports_each_project_with_its_output_and_status() {
 
 #[test]
 fn foreach_dry_run_prints_each_command_and_runs_none() {
-    let fx = synced();
+    let fx = Fixture::synced();
     let out = fx.ok(&[
         "--dry-run",
         "foreach",
@@ -208,7 +194,7 @@ fn foreach_dry_run_prints_each_command_and_runs_none() {
 
 #[test]
 fn diff_is_one_patch_of_the_workspace_with_paths_under_each_project() {
-    let fx = synced();
+    let fx = Fixture::synced();
     std::fs::write(fx.ws.join("liba/README.md"), "liba, edited\n").unwrap();
     std::fs::write(fx.ws.join("base/README.md"), "base, edited\n").unwrap();
     fx.git(&fx.ws.join("base"), &["add", "README.md"]);
@@ -266,7 +252,7 @@ fn diff_is_one_patch_of_the_workspace_with_paths_under_each_project() {
 
 #[test]
 fn grep_prefixes_every_path_with_its_project_and_exits_1_without_a_match() {
-    let fx = synced();
+    let fx = Fixture::synced();
     std::fs::write(fx.ws.join("liba/notes.txt"), "alpha\nNeedle here\n").unwrap();
     fx.git(&fx.ws.join("liba"), &["add", "notes.txt"]);
     std::fs::write(fx.ws.join("libb/odd: name.txt"), "needle\n").unwrap();

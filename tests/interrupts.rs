@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use common::{stderr, text, Fixture};
+use common::{hostname, stderr, text, Fixture};
 use trust_support::*;
 
 /// A workspace as the run under test finds it, and what it must become.
@@ -467,13 +467,6 @@ fn a_git_that_ignores_ctrl_c_is_killed_and_the_next_run_cleans_up_after_it() {
 
 // ---- Lock files a killed run leaves --------------------------------------------
 
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .unwrap()
-        .trim()
-        .to_string()
-}
-
 fn touch_at(path: &Path, when: std::time::SystemTime) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::File::create(path).unwrap().set_modified(when).unwrap();
@@ -488,6 +481,9 @@ fn git_lock_files_a_killed_run_left_are_removed_by_the_next_run_and_no_others() 
     let fx = Fixture::new();
     fx.ok(&["checkout", "--sync", "app"]);
     let app = fx.ws.join("app");
+    // The times here are this test's own clock, not what the run wrote:
+    // the rule must hold for when the run really started.
+    let started = std::time::SystemTime::now();
     let blocked = start_blocked(&fx, &app, "cat-file", &["sync"]);
     let killed = blocked.child.id();
     blocked.kill_9();
@@ -498,7 +494,11 @@ fn git_lock_files_a_killed_run_left_are_removed_by_the_next_run_and_no_others() 
         .unwrap()
         .parse()
         .unwrap();
-    let started = std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(since);
+    let since = std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(since);
+    assert!(
+        started <= since + std::time::Duration::from_millis(1) && since <= std::time::SystemTime::now(),
+        "the lock file says the run started at {since:?}, not between {started:?} and now"
+    );
 
     let stale = [
         ("liba", ".git/index.lock"),

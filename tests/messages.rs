@@ -5,22 +5,7 @@
 
 mod common;
 
-use common::{stderr, stdout, text, Fixture};
-
-fn short(id: &str) -> &str {
-    &id[..7]
-}
-
-/// `s` with elapsed times as `X.Xs` and the fixture's folders as ORG and WS.
-fn normalise(fx: &Fixture, s: &str) -> String {
-    let s = s
-        .replace(&fx.org.display().to_string(), "ORG")
-        .replace(&fx.ws.display().to_string(), "WS");
-    regex::Regex::new(r" in \d+\.\ds\n")
-        .unwrap()
-        .replace_all(&s, " in X.Xs\n")
-        .into_owned()
-}
+use common::{short, stderr, stdout, text, Fixture};
 
 #[test]
 fn a_workspace_folder_that_is_not_a_project_is_named_as_such() {
@@ -77,8 +62,8 @@ fn quiet_pin_and_sync_print_only_their_summaries() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(stdout(&out), "");
     assert_eq!(
-        normalise(&fx, &stderr(&out)),
-        "pin app: 1 moved, 1 unchanged in X.Xs\n"
+        fx.normalise(&stderr(&out)),
+        "pin app: 1 moved, 1 unchanged in TIME\n"
     );
     fx.git(&app, &["checkout", "--quiet", "sync_deps.py"]);
     let out = fx.run(&app, &["-q", "sync"]);
@@ -86,9 +71,9 @@ fn quiet_pin_and_sync_print_only_their_summaries() {
     assert_eq!(stdout(&out), "");
     // The conflict is a warning, kept with -q.
     assert_eq!(
-        normalise(&fx, &stderr(&out)),
+        fx.normalise(&stderr(&out)),
         format!(
-            "warning: base: using {} (pinned by liba); libb pins {}\nsync app: 1 moved, 2 already at pin in X.Xs\n",
+            "warning: base: using {} (pinned by liba); libb pins {}\nsync app: 1 moved, 2 already at pin in TIME\n",
             short(fx.id("BASE_2")),
             short(fx.id("BASE_3"))
         )
@@ -104,8 +89,8 @@ fn quiet_pin_and_sync_print_only_their_summaries() {
         )
     );
     assert_eq!(
-        normalise(&fx, &stderr(&out)),
-        "wrote WS/app/sync_deps.py\npin app: 2 unchanged in X.Xs\n"
+        fx.normalise(&stderr(&out)),
+        "wrote WS/app/sync_deps.py\npin app: 2 unchanged in TIME\n"
     );
 }
 
@@ -168,13 +153,13 @@ fn a_failed_checkout_prints_its_error_once_and_a_true_summary() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let err = normalise(&fx, &stderr(&out));
+    let err = fx.normalise(&stderr(&out));
     assert_eq!(err.matches("error: ").count(), 1, "{err}");
     let tail: Vec<&str> = err.lines().skip_while(|l| !l.starts_with("checkout: ")).collect();
     assert_eq!(
         tail,
         [
-            "checkout: 3 cloned, 1 failed in X.Xs",
+            "checkout: 3 cloned, 1 failed in TIME",
             "error: libb: `git clone --no-checkout -- file://ORG/rw/gone.git WS/.openxla-partial-libb` failed in WS \
              (exit status 128)",
             "    Cloning into 'WS/.openxla-partial-libb'...",
@@ -189,7 +174,7 @@ fn a_failed_checkout_prints_its_error_once_and_a_true_summary() {
             "liba: checked out",
             "base: checking out its branch",
             "base: checked out",
-            "checkout: 2 left at their branch tip, not synced in X.Xs",
+            "checkout: 2 left at their branch tip, not synced in TIME",
         ]
     );
 }
@@ -388,7 +373,7 @@ fn a_project_without_schedules_is_pointed_at_roll_help() {
     let out = fx.run(&fx.ws, &["roll", "nightly", "--repo", "libb"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
-        normalise(&fx, &stderr(&out)),
+        fx.normalise(&stderr(&out)),
         "error: libb has no roll schedules in the registry (registry file ORG/registry.toml); define one as \
          [[repos.libb.schedules.NAME]] entries (`openxla-workspace roll --help` shows how)\n"
     );

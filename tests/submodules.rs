@@ -12,12 +12,8 @@ mod trust_support;
 
 use std::path::Path;
 
-use common::{stderr, text, Fixture};
+use common::{short, stderr, text, Fixture};
 use trust_support::{commit_files, fails, raw_git, work_state};
-
-fn short(id: &str) -> &str {
-    &id[..7]
-}
 
 /// Commits, in app, a pin file pinning liba and libb at the given commits
 /// (what pulling app brings a developer each day).

@@ -13,14 +13,10 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{hermetic, stderr, stdout, text, Fixture};
+use common::{hermetic, short, stderr, stdout, text, Fixture};
 
 const HEADER: &str = include_str!("../src/pinfile/header.py");
 const RUNNABLE_PART: &str = include_str!("../src/sync_deps_template.py");
-
-fn short(id: &str) -> &str {
-    &id[..7]
-}
 
 fn python() -> OsString {
     std::env::var_os("SYNC_DEPS_PYTHON").unwrap_or_else(|| "python3".into())

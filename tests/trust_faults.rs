@@ -15,18 +15,10 @@ use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{hermetic, stderr, stdout, text, Fixture, BIN};
+use common::{heads, hermetic, hostname, stderr, stdout, text, Fixture, BIN};
 use trust_support::*;
 
 const LOCK: &str = ".openxla_workspace.lock";
-
-fn heads(fx: &Fixture) -> Vec<String> {
-    ["app", "liba", "libb", "base"]
-        .iter()
-        .filter(|n| fx.ws.join(n).exists())
-        .map(|n| format!("{n} {}", fx.head(n)))
-        .collect()
-}
 
 /// After `checkout --sync app` or `sync` in app: each dep at the pin that
 /// wins (liba@2, libb@2, base@2 from liba) and liba's submodules at the
@@ -218,21 +210,35 @@ fn a_second_run_stops_with_a_message_naming_the_lock_and_its_holder() {
     let fx = fixture();
     fx.ok(&["checkout", "--no-deps", "app"]);
     let app = fx.ws.join("app");
+    let since = std::time::Instant::now();
     let blocked = start_blocked(&fx, &app, "clone", &["-j", "1", "sync"]);
     let holder = blocked.child.id();
     let partials = leftovers(&fx, ".openxla-partial-");
 
+    // How long the holder has run comes from the start time its lock file
+    // records: at most as long as this test has waited for it.
+    let for_secs = regex::Regex::new(r" \(for (\d+) s\): ").unwrap();
     for args in [
         vec!["sync", "--repo", "app"],
         vec!["pin", "--repo", "app"],
         vec!["checkout", "app"],
     ] {
         let err = fails(&fx.run(&fx.ws, &args));
-        assert!(
-            err.contains(&format!("the workspace is locked by process {holder} on "))
-                && err.contains("running `sync`")
-                && err.contains(&fx.ws.join(LOCK).display().to_string()),
-            "{args:?}: {err}"
+        let secs: u64 = for_secs
+            .captures(&err)
+            .unwrap_or_else(|| panic!("{args:?}: no (for N s) in {err}"))[1]
+            .parse()
+            .unwrap();
+        assert!(secs <= since.elapsed().as_secs(), "{args:?}: {err}");
+        assert_eq!(
+            for_secs.replace(&err, " (for N s): "),
+            format!(
+                "error: the workspace is locked by process {holder} on {} running `sync` (for N s): {}\n  \
+                 wait for that run to finish (the lock is released as soon as it ends, however it ends)\n",
+                hostname(),
+                fx.ws.join(LOCK).display()
+            ),
+            "{args:?}"
         );
     }
     // The second runs did nothing.
@@ -692,21 +698,7 @@ fn git_messages_the_tool_reads_are_understood_whatever_the_users_language() {
 /// Pushes a commit changing `files` on a new branch `branch` of `name`
 /// upstream; returns its id.
 fn push_branch(fx: &Fixture, name: &str, branch: &str, files: &[(&str, &str)]) -> String {
-    let work = fx.tmp.path().join(format!("upstream-{name}-{branch}"));
-    fx.git(
-        fx.tmp.path(),
-        &[
-            "clone",
-            "-q",
-            fx.remote(name).to_str().unwrap(),
-            work.to_str().unwrap(),
-        ],
-    );
-    fx.git(&work, &["checkout", "-q", "-b", branch]);
-    let id = commit_files(fx, &work, files, &format!("{name}: work on {branch}"));
-    fx.git(&work, &["push", "-q", "origin", branch]);
-    std::fs::remove_dir_all(&work).unwrap();
-    id
+    fx.push(name, branch, files, &format!("{name}: work on {branch}"))
 }
 
 /// The mirror that the checkout in `repo` borrows objects from.
@@ -716,19 +708,6 @@ fn mirror_of(repo: &Path) -> std::path::PathBuf {
         .parent()
         .unwrap()
         .to_path_buf()
-}
-
-/// Objects in a repository's own object folder (not borrowed), and its packs.
-fn own_objects(fx: &Fixture, repo: &Path) -> (usize, usize) {
-    let counts = fx.git(repo, &["count-objects", "-v"]);
-    let field = |name: &str| -> usize {
-        counts
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|n| n.trim().parse().unwrap())
-            .unwrap()
-    };
-    (field("count:") + field("in-pack:"), field("packs:"))
 }
 
 /// A workspace whose liba, cloned through the cache at `cache`, is checked
@@ -746,7 +725,7 @@ fn borrowing_a_feature_commit(fx: &Fixture, cache: &str) -> String {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(fx.head("liba"), feature);
     assert_eq!(
-        own_objects(fx, &fx.ws.join("liba")).0,
+        fx.own_objects(&fx.ws.join("liba")).0,
         0,
         "liba borrows every object"
     );
@@ -827,10 +806,10 @@ fn a_mirror_refresh_never_collects_garbage_even_when_the_users_config_asks_for_i
          [fetch]\n\tunpackLimit = 1\n[maintenance]\n\tauto = true\n",
     )
     .unwrap();
-    let (_, packs_before) = own_objects(&fx, &mirror);
+    let (_, packs_before) = fx.own_objects(&mirror);
 
     refresh_the_mirror(&fx, cache);
-    let (_, packs_after) = own_objects(&fx, &mirror);
+    let (_, packs_after) = fx.own_objects(&mirror);
     assert_eq!(
         packs_after,
         packs_before + 1,

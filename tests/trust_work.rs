@@ -20,7 +20,7 @@ mod trust_support;
 use std::path::Path;
 use std::process::Output;
 
-use common::{stderr, text, Fixture};
+use common::{read, stderr, text, Fixture};
 use trust_support::*;
 
 /// The work in progress, and what each project looked like before.
@@ -34,10 +34,6 @@ struct Work {
 fn write(path: &Path, content: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, content).unwrap();
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn work_in_progress(fx: &Fixture) -> Work {

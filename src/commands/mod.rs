@@ -78,7 +78,7 @@ impl Context {
         } else {
             Verbosity::Normal
         };
-        let reporter = Reporter::for_stderr(verbosity, cli.color);
+        let reporter = Reporter::for_stderr(verbosity, cli.color.into());
         let display = reporter.clone();
         let cwd = std::env::current_dir().context("could not read the current folder")?;
         let stored = match Workspace::search(&cwd, &Git::new(false))?.workspace {
@@ -103,7 +103,7 @@ impl Context {
                 .with_prompts(&reporter)
                 .with_process_cap(jobs),
             reporter,
-            paint: crate::report::Paint::new(cli.color),
+            paint: crate::report::Paint::new(cli.color.into()),
             cache: match &settings.cache_dir.value {
                 Some(dir) => Some(std::sync::Arc::new(crate::cache::Cache::open(
                     dir,

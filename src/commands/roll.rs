@@ -187,18 +187,49 @@ struct FileEdit {
     last_action: usize,
 }
 
-/// A network question an action asks.
-enum Query<'a> {
-    /// The head of `dep`'s tracking branch on its `ro_url`.
-    Head(&'a Project),
-    /// The newest version pip reports.
-    Newest(PipCommand),
+/// A file a roll writes, once the last action that edits it is done.
+enum Due<'p> {
+    /// `sync_deps.py`, written from its pins.
+    PinFile(&'p PinFileEdit),
+    /// A requirements file, written as edited.
+    Requirements(&'p FileEdit),
 }
 
-/// The answer to a [`Query`].
-enum Answer {
-    Head(CommitId),
-    Newest(String),
+impl<'p> Due<'p> {
+    fn path(&self) -> &'p Path {
+        match self {
+            Due::PinFile(file) => &file.path,
+            Due::Requirements(file) => &file.path,
+        }
+    }
+}
+
+/// A network question an action asks, with what its answer is for.
+enum Query<'a> {
+    /// The head of `dep`'s tracking branch on its `ro_url`, to become its
+    /// pin.
+    Head(&'a Project),
+    /// The newest version of package `name` that `cmd` (pip) reports, to
+    /// pin in the requirements files `files` (indices into
+    /// [`RollPlan::requirements`], in the order the action names them).
+    Newest {
+        name: &'a str,
+        files: Vec<usize>,
+        cmd: PipCommand,
+    },
+}
+
+/// A [`Query`] answered: the question's subject with its answer.
+enum Answer<'a> {
+    /// `dep`'s branch is at `head`.
+    Head { dep: &'a Project, head: CommitId },
+    /// The newest version of package `name` is `version`, for the files
+    /// at `files`.
+    Newest {
+        name: &'a str,
+        files: Vec<usize>,
+        version: String,
+    },
 }
 
 /// One roll of one schedule of one project.
@@ -226,14 +257,14 @@ impl Roller<'_> {
         };
 
         // Local checks: nothing here touches the network.
-        let mut pin_file = self.read_pin_file(actions)?;
+        let mut pin_file: Option<PinFileEdit> = None;
         let mut requirements: Vec<FileEdit> = Vec::new();
         let mut queries: Vec<(usize, Query)> = Vec::new();
         let pip = Pip::from_env();
         for (i, action) in actions.iter().enumerate() {
             match action {
                 RollAction::GitHead(dep) => {
-                    let pin_file = pin_file.as_mut().expect("read for git_head actions");
+                    let pin_file = self.pin_file(&mut pin_file)?;
                     pin_file.last_action = i;
                     let Some(dep_project) = self.registry.get(dep) else {
                         fail(
@@ -260,14 +291,16 @@ impl Roller<'_> {
                     pip_flags,
                     update_requirements,
                 } => {
+                    let mut files = Vec::new();
                     for file in update_requirements {
-                        if let Err(error) = self.load_requirements(&mut requirements, file, i) {
-                            fail(i, error.context(self.label(i, action)), &mut failed);
+                        match self.load_requirements(&mut requirements, file, i) {
+                            Ok(index) => files.push(index),
+                            Err(error) => fail(i, error.context(self.label(i, action)), &mut failed),
                         }
                     }
                     if !failed[i] {
                         match pip.index_versions_cmd(self.dir, name, pip_flags) {
-                            Ok(cmd) => queries.push((i, Query::Newest(cmd))),
+                            Ok(cmd) => queries.push((i, Query::Newest { name, files, cmd })),
                             Err(e) => fail(i, anyhow!("{}: {e}", self.label(i, action)), &mut failed),
                         }
                     }
@@ -281,7 +314,7 @@ impl Roller<'_> {
             &queries,
             |(_, query)| match query {
                 Query::Head(dep) => dep.ro_url.host().map(str::to_string),
-                Query::Newest(_) => None,
+                Query::Newest { .. } => None,
             },
             |(i, query)| self.ask(&actions[*i], *i, query, &pip),
         );
@@ -289,30 +322,22 @@ impl Roller<'_> {
         // Edits, in schedule order.
         let mut reports: Vec<Option<ActionReport>> = (0..actions.len()).map(|_| None).collect();
         for ((i, _), answer) in queries.iter().zip(answers) {
-            let report = match (&actions[*i], answer) {
-                (_, Err(error)) => {
+            let report = match answer {
+                Err(error) => {
                     fail(*i, error, &mut failed);
                     continue;
                 }
-                (RollAction::GitHead(dep), Ok(Answer::Head(head))) => {
-                    let pin_file = pin_file.as_mut().expect("read for git_head actions");
-                    self.roll_pin(pin_file, dep, head)
-                }
-                (
-                    RollAction::PyPackage {
-                        name,
-                        update_requirements,
-                        ..
-                    },
-                    Ok(Answer::Newest(version)),
-                ) => match self.roll_package(&mut requirements, name, update_requirements, &version) {
-                    Ok(report) => report,
-                    Err(error) => {
-                        fail(*i, error.context(self.label(*i, &actions[*i])), &mut failed);
-                        continue;
+                // The pin file was read by the checks that asked the question.
+                Ok(Answer::Head { dep, head }) => self.roll_pin(self.pin_file(&mut pin_file)?, dep, head),
+                Ok(Answer::Newest { name, files, version }) => {
+                    match self.roll_package(&mut requirements, name, &files, &version) {
+                        Ok(report) => report,
+                        Err(error) => {
+                            fail(*i, error.context(self.label(*i, &actions[*i])), &mut failed);
+                            continue;
+                        }
                     }
-                },
-                (action, Ok(_)) => unreachable!("answer does not match {action:?}"),
+                }
             };
             reports[*i] = Some(report);
         }
@@ -353,18 +378,19 @@ impl Roller<'_> {
                     }
                 );
             }
-            let mut due: Vec<(&Path, Option<&str>)> = Vec::new();
+            let mut due: Vec<Due> = Vec::new();
             if let Some(pin_file) = plan.pin_file.as_ref() {
                 if pin_file.last_action == i && pin_file.changed {
-                    due.push((pin_file.path.as_path(), None));
+                    due.push(Due::PinFile(pin_file));
                 }
             }
             for file in &plan.requirements {
                 if file.last_action == i && file.text != file.original {
-                    due.push((file.path.as_path(), Some(file.text.as_str())));
+                    due.push(Due::Requirements(file));
                 }
             }
-            for (path, text) in due {
+            for file in due {
+                let path = file.path();
                 due_files.push(path.display().to_string());
                 if ctx.dry_run {
                     if !ctx.json {
@@ -372,10 +398,9 @@ impl Roller<'_> {
                     }
                     continue;
                 }
-                let result = match (text, plan.pin_file.as_ref()) {
-                    (Some(text), _) => atomic::write_atomically(path, text.as_bytes()),
-                    (None, Some(pin_file)) => pinfile::write(path, &pin_file.pins),
-                    (None, None) => unreachable!("only the pin file has no text"),
+                let result = match file {
+                    Due::PinFile(pin_file) => pinfile::write(path, &pin_file.pins),
+                    Due::Requirements(file) => atomic::write_atomically(path, file.text.as_bytes()),
                 };
                 result.with_context(|| {
                     let before = if written.is_empty() {
@@ -406,11 +431,17 @@ impl Roller<'_> {
         format!("schedule {}, action {}: {what}", self.schedule, i + 1)
     }
 
-    /// Reads `sync_deps.py` once, when the schedule has git_head actions.
-    fn read_pin_file(&self, actions: &[RollAction]) -> Result<Option<PinFileEdit>> {
-        if !actions.iter().any(|a| matches!(a, RollAction::GitHead(_))) {
-            return Ok(None);
+    /// The pin file's edit, `sync_deps.py` read the first time a git_head
+    /// action needs it (a schedule without one never reads it).
+    fn pin_file<'e>(&self, edit: &'e mut Option<PinFileEdit>) -> Result<&'e mut PinFileEdit> {
+        match edit {
+            Some(edit) => Ok(edit),
+            None => Ok(edit.insert(self.read_pin_file()?)),
         }
+    }
+
+    /// Reads `sync_deps.py`.
+    fn read_pin_file(&self) -> Result<PinFileEdit> {
         let path = self.dir.join(pinfile::FILE_NAME);
         if !path.exists() {
             bail!(
@@ -427,22 +458,22 @@ impl Roller<'_> {
                 self.project.name
             )
         })?;
-        Ok(Some(PinFileEdit {
+        Ok(PinFileEdit {
             path,
             pins,
             changed: false,
             last_action: 0,
-        }))
+        })
     }
 
     /// Reads a requirements file the first time an action names it; marks
-    /// action `i` as the last to edit it.
-    fn load_requirements(&self, files: &mut Vec<FileEdit>, file: &Path, i: usize) -> Result<()> {
+    /// action `i` as the last to edit it. Returns its index in `files`.
+    fn load_requirements(&self, files: &mut Vec<FileEdit>, file: &Path, i: usize) -> Result<usize> {
         let shown: PathBuf = file.components().filter(|c| *c != Component::CurDir).collect();
         let path = self.dir.join(&shown);
-        if let Some(known) = files.iter_mut().find(|f| f.path == path) {
-            known.last_action = i;
-            return Ok(());
+        if let Some(index) = files.iter().position(|f| f.path == path) {
+            files[index].last_action = i;
+            return Ok(index);
         }
         // The file comes from the project's repository: it must stay inside
         // the project even through symlinks, or a roll could be made to
@@ -480,18 +511,18 @@ impl Roller<'_> {
             text,
             last_action: i,
         });
-        Ok(())
+        Ok(files.len() - 1)
     }
 
-    /// Asks the network one action's question.
-    fn ask(&self, action: &RollAction, i: usize, query: &Query, pip: &Pip) -> Result<Answer> {
+    /// Asks the network action `i`'s question.
+    fn ask<'a>(&self, action: &RollAction, i: usize, query: &Query<'a>, pip: &Pip) -> Result<Answer<'a>> {
         match query {
             Query::Head(dep) => {
                 let head = self
                     .ctx
                     .git
                     .ls_remote_head(self.dir, &dep.ro_url, &dep.tracking_branch);
-                head.map(Answer::Head).with_context(|| {
+                head.map(|head| Answer::Head { dep, head }).with_context(|| {
                     format!(
                         "{}: could not read the head of {}'s branch '{}' from {}; check that the branch exists there (tracking_branch of [repos.{}], {}) and that the URL is reachable",
                         self.label(i, action),
@@ -503,27 +534,25 @@ impl Roller<'_> {
                     )
                 })
             }
-            Query::Newest(cmd) => pip.newest_version(cmd).map(Answer::Newest).with_context(|| {
-                let name = match action {
-                    RollAction::PyPackage { name, .. } => name.as_str(),
-                    RollAction::GitHead(dep) => dep.as_str(),
-                };
-                format!(
-                    "{}: could not find the newest version of {name}",
-                    self.label(i, action)
-                )
-            }),
+            Query::Newest { name, files, cmd } => pip
+                .newest_version(cmd)
+                .map(|version| Answer::Newest {
+                    name,
+                    files: files.clone(),
+                    version,
+                })
+                .with_context(|| {
+                    format!(
+                        "{}: could not find the newest version of {name}",
+                        self.label(i, action)
+                    )
+                }),
         }
     }
 
-    /// A git_head action: `head` becomes `dep`'s pin.
-    fn roll_pin(
-        &self,
-        pin_file: &mut PinFileEdit,
-        dep: &crate::types::RepoName,
-        head: CommitId,
-    ) -> ActionReport {
-        let project = self.registry.get(dep).expect("checked before the query");
+    /// A git_head action: `head` becomes `project`'s pin.
+    fn roll_pin(&self, pin_file: &mut PinFileEdit, project: &Project, head: CommitId) -> ActionReport {
+        let dep = &project.name;
         let whence = format!("head of {} on {}", project.tracking_branch, project.ro_url);
         let old = pin_file.pins.pin(dep).cloned();
         let changed = old.as_ref() != Some(&head);
@@ -553,12 +582,13 @@ impl Roller<'_> {
         }
     }
 
-    /// A py_package action: `version` becomes `name`'s pin in each file.
+    /// A py_package action: `version` becomes `name`'s pin in each of the
+    /// files at `which` (indices into `files`).
     fn roll_package(
         &self,
         files: &mut [FileEdit],
         name: &str,
-        update_requirements: &[PathBuf],
+        which: &[usize],
         version: &str,
     ) -> Result<ActionReport> {
         let mut report = ActionReport {
@@ -569,17 +599,14 @@ impl Roller<'_> {
             record: serde_json::Value::Null,
         };
         let mut changes = Vec::new();
-        if update_requirements.is_empty() {
+        if which.is_empty() {
             report.lines.push(format!(
                 "{name}: newest version {version}; the action lists no update_requirements files"
             ));
         }
-        for file in update_requirements {
-            let shown: PathBuf = file.components().filter(|c| *c != Component::CurDir).collect();
-            let edit_of = files
-                .iter_mut()
-                .find(|f| f.shown == shown)
-                .expect("loaded before the queries");
+        for &index in which {
+            let edit_of = &mut files[index];
+            let shown = edit_of.shown.clone();
             let edit = roll::update_requirements(&edit_of.text, name, version)
                 .map_err(|e| anyhow!("{}:{}: {}", edit_of.path.display(), e.line, e.message))?;
             let many = edit.changes.len() > 1;

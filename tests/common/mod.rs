@@ -164,6 +164,92 @@ impl Fixture {
         entries.sort();
         entries
     }
+
+    /// A fresh fixture after `checkout --sync app`: every dep at the pin
+    /// that wins (liba@2, libb@2, base@2).
+    pub fn synced() -> Fixture {
+        let fx = Fixture::new();
+        fx.ok(&["checkout", "--sync", "app"]);
+        fx
+    }
+
+    /// `text` with the organisation's folder as `ORG`, the workspace's as
+    /// `WS`, and elapsed times as `in TIME` (see [`normalise`]).
+    pub fn normalise(&self, text: &str) -> String {
+        let (org, ws) = (self.org.display().to_string(), self.ws.display().to_string());
+        normalise(text, &[(&org, "ORG"), (&ws, "WS")])
+    }
+
+    /// Commits `files` (path, content), with `message`, on top of main of
+    /// the organisation's repository `repo`, and pushes the commit to
+    /// `branch` (main, or a new branch); returns the commit.
+    pub fn push(&self, repo: &str, branch: &str, files: &[(&str, &str)], message: &str) -> String {
+        let work = tempfile::tempdir_in(self.tmp.path()).unwrap();
+        let work = work.path();
+        self.git(
+            self.tmp.path(),
+            &[
+                "clone",
+                "-q",
+                self.remote(repo).to_str().unwrap(),
+                work.to_str().unwrap(),
+            ],
+        );
+        for (path, content) in files {
+            let path = work.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, content).unwrap();
+        }
+        self.git(work, &["add", "-A"]);
+        self.git(work, &["commit", "-q", "-m", message]);
+        self.git(
+            work,
+            &["push", "-q", "origin", &format!("HEAD:refs/heads/{branch}")],
+        );
+        self.git(work, &["rev-parse", "HEAD"])
+    }
+
+    /// Objects in a repository's own object folder (loose and packed, not
+    /// borrowed through alternates), and its number of packs.
+    pub fn own_objects(&self, repo: &Path) -> (usize, usize) {
+        let counts = self.git(repo, &["count-objects", "-v"]);
+        let field = |name: &str| -> usize {
+            counts
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|n| n.trim().parse().unwrap())
+                .unwrap()
+        };
+        (field("count:") + field("in-pack:"), field("packs:"))
+    }
+}
+
+/// `NAME HEAD` for each of app, liba, libb and base that is checked out,
+/// for asserting that no working tree moved.
+pub fn heads(fx: &Fixture) -> Vec<String> {
+    ["app", "liba", "libb", "base"]
+        .iter()
+        .filter(|n| fx.ws.join(n).exists())
+        .map(|n| format!("{n} {}", fx.head(n)))
+        .collect()
+}
+
+/// The short form of a commit id the tool prints (7 digits).
+pub fn short(id: &str) -> &str {
+    &id[..7]
+}
+
+/// The text of a file that must exist.
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// This machine's name, as the tool writes it into its lock file.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_string()
 }
 
 /// The organisation, built once per version of `scripts/fixture-org.sh`.
@@ -310,44 +396,76 @@ pub const PTY_COLS: u16 = 100;
 /// Runs `args` under a pseudo-terminal of [`PTY_COLS`] x [`PTY_ROWS`]
 /// (util-linux `script`), so the tool sees a terminal on stdin, stdout and
 /// stderr as a user's shell gives it; returns the exit status and everything
-/// written to the terminal. `env` is added to the environment.
+/// written to the terminal. `env` changes the fixture's environment
+/// (`None` removes a variable, such as the `NO_COLOR` it sets).
 pub fn run_in_pty(
     fx: &Fixture,
     dir: &Path,
     args: &[&str],
-    env: &[(&str, &std::ffi::OsStr)],
+    env: &[(&str, Option<&str>)],
 ) -> (Option<i32>, String) {
-    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
-    let line: Vec<String> = std::iter::once(BIN)
-        .chain(args.iter().copied())
-        .map(quote)
-        .collect();
-    let script = format!(
-        "stty cols {PTY_COLS} rows {PTY_ROWS} 2>/dev/null; exec {}",
-        line.join(" ")
-    );
     let mut cmd = fx.cmd(dir);
-    // `fx.cmd` is for the binary itself; keep its environment for `script`.
-    let mut shell = Command::new("script");
-    shell.current_dir(dir).args(["-qfec", &script, "/dev/null"]);
-    for (k, v) in cmd.get_envs() {
+    cmd.args(args);
+    for (k, v) in env {
         match v {
-            Some(v) => shell.env(k, v),
-            None => shell.env_remove(k),
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
         };
     }
-    for (k, v) in env {
-        shell.env(k, v);
-    }
-    let _ = &mut cmd;
-    let out = shell
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("util-linux script");
+    let line = format!(
+        "stty cols {PTY_COLS} rows {PTY_ROWS} 2>/dev/null; exec {}",
+        shell_words(&cmd)
+    );
+    let out = script(&line, &cmd);
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
     )
+}
+
+/// Runs `cmd` (its program, arguments, folder and environment) with stdin,
+/// stdout and stderr on a pseudo-terminal, through `script`; returns what
+/// the terminal received (both streams, `\r\n` line ends as a terminal
+/// driver writes them) and the exit status.
+pub fn run_on_terminal(cmd: &Command) -> (String, Option<i32>) {
+    let out = script(&shell_words(cmd), cmd);
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code(),
+    )
+}
+
+/// The program and arguments of `cmd`, each quoted for the shell.
+fn shell_words(cmd: &Command) -> String {
+    let words: Vec<String> = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|word| {
+            let word = word.to_str().expect("UTF-8 arguments");
+            format!("'{}'", word.replace('\'', "'\\''"))
+        })
+        .collect();
+    words.join(" ")
+}
+
+/// Runs the shell command `line` on a new pseudo-terminal (`script -qfec`),
+/// in the folder and with the environment of `like`; stdin is /dev/null,
+/// so `script` gives the terminal no input.
+fn script(line: &str, like: &Command) -> Output {
+    let mut script = Command::new("script");
+    script.args(["-qfec", line, "/dev/null"]);
+    if let Some(dir) = like.get_current_dir() {
+        script.current_dir(dir);
+    }
+    for (key, value) in like.get_envs() {
+        match value {
+            Some(value) => script.env(key, value),
+            None => script.env_remove(key),
+        };
+    }
+    script
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("util-linux script runs")
 }
 
 /// What a terminal shows after receiving `transcript` (see [`run_in_pty`]):
@@ -383,4 +501,59 @@ pub fn stdout(out: &Output) -> String {
 /// stderr as text.
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs `cmd` to its end (killed after `secs` seconds) and returns its
+/// output and how many bytes it read: `rchar` of `/proc/PID/io`, which
+/// counts every byte its `read` calls returned (files, pipes, whatever the
+/// file system), read once it has ended and before it is reaped. `None`
+/// when it had to be killed.
+pub fn run_counting_reads(mut cmd: Command, secs: u64) -> Option<(Output, u64)> {
+    use std::io::Read;
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            pipe.read_to_end(&mut bytes).unwrap();
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let proc = PathBuf::from(format!("/proc/{}", child.id()));
+    let started = std::time::Instant::now();
+    // Ended but not reaped (`Z`): `try_wait` would reap it and take its
+    // counts with it.
+    let ended = || {
+        let stat = std::fs::read_to_string(proc.join("stat")).unwrap();
+        let state = stat[stat.rfind(')').unwrap() + 1..].split_whitespace().next();
+        state == Some("Z")
+    };
+    while !ended() {
+        if started.elapsed().as_secs() >= secs {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let io = std::fs::read_to_string(proc.join("io")).unwrap();
+    let read = io
+        .lines()
+        .find_map(|l| l.strip_prefix("rchar: "))
+        .expect("rchar in /proc/PID/io")
+        .parse()
+        .unwrap();
+    let status = child.wait().unwrap();
+    let output = Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
+    Some((output, read))
 }

@@ -134,20 +134,7 @@ pub fn commit_files(fx: &Fixture, dir: &Path, files: &[(&str, &str)], message: &
 /// Pushes a new commit on top of `name`'s main in the organisation, with
 /// `files` changed; returns its id.
 pub fn push_upstream(fx: &Fixture, name: &str, files: &[(&str, &str)]) -> String {
-    let work = fx.tmp.path().join(format!("upstream-{name}"));
-    fx.git(
-        fx.tmp.path(),
-        &[
-            "clone",
-            "-q",
-            fx.remote(name).to_str().unwrap(),
-            work.to_str().unwrap(),
-        ],
-    );
-    let id = commit_files(fx, &work, files, &format!("{name}: upstream change"));
-    fx.git(&work, &["push", "-q", "origin", "HEAD:main"]);
-    std::fs::remove_dir_all(&work).unwrap();
-    id
+    fx.push(name, "main", files, &format!("{name}: upstream change"))
 }
 
 // ---- Pin files ----------------------------------------------------------------
@@ -382,34 +369,6 @@ pub fn pip_schedule(fx: &Fixture) -> (PathBuf, PathBuf) {
 }
 
 // ---- The terminal ---------------------------------------------------------------
-
-/// Runs `cmd` (its program, arguments, folder and environment) with stdin,
-/// stdout and stderr on a pseudo-terminal, through `script`; returns what
-/// the terminal received (both streams, `\r\n` line ends as a terminal
-/// driver writes them) and the exit status.
-pub fn run_on_terminal(cmd: &Command) -> (String, Option<i32>) {
-    let mut line = String::new();
-    for word in std::iter::once(cmd.get_program()).chain(cmd.get_args()) {
-        let word = word.to_str().expect("UTF-8 arguments");
-        line.push_str(&format!("'{}' ", word.replace('\'', "'\\''")));
-    }
-    let mut script = Command::new("script");
-    script.args(["-qfec", &line, "/dev/null"]);
-    if let Some(dir) = cmd.get_current_dir() {
-        script.current_dir(dir);
-    }
-    for (key, value) in cmd.get_envs() {
-        match value {
-            Some(value) => script.env(key, value),
-            None => script.env_remove(key),
-        };
-    }
-    let out = script.stdin(Stdio::null()).output().expect("script(1) runs");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        out.status.code(),
-    )
-}
 
 /// Asserts that `shown` holds no byte a terminal would act on: no escape,
 /// no BEL, no carriage return except in a `\r\n` line end, no C1 control,
