@@ -91,7 +91,7 @@ pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
     if args.sync {
         if ctx.dry_run {
             if !ctx.json {
-                println!(
+                crate::outln!(
                     "would then sync the deps of {} to its pins (`openxla-workspace sync --repo {}`)",
                     project.name, project.name
                 );
@@ -360,14 +360,14 @@ impl Roller<'_> {
             if ctx.prints_results() {
                 // The lines quote the registry (requirements paths, branches).
                 for line in &action.lines {
-                    println!("{}", crate::text::escape_control(line, false));
+                    crate::outln!("{}", crate::text::escape_control(line, false));
                 }
             }
             for warning in &action.warnings {
                 ctx.reporter.warn(warning);
             }
             if ctx.prints_results() {
-                println!(
+                crate::outln!(
                     "{}",
                     match (action.changed, ctx.dry_run, action.git_head) {
                         (false, _, _) => "No update required.",
@@ -394,7 +394,7 @@ impl Roller<'_> {
                 due_files.push(path.display().to_string());
                 if ctx.dry_run {
                     if !ctx.json {
-                        println!("would write {}", path.display());
+                        crate::outln!("would write {}", path.display());
                     }
                     continue;
                 }
