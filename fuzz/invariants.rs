@@ -1,6 +1,6 @@
 //! What the pin-file reader and the registry loader promise about any input,
 //! checked from the outside: they never panic, and whatever they accept holds
-//! only values that SPEC section 4 allows. The fuzz targets call these on
+//! only values the validated types (`src/types.rs`) allow. The fuzz targets call these on
 //! every generated input; `tests/trust_fuzz_regressions.rs` replays the kept
 //! inputs in `testdata/fuzz/` through the same checks.
 //!
@@ -188,7 +188,7 @@ pub fn check_registry(bytes: &[u8]) {
     );
 }
 
-/// `[A-Za-z0-9][A-Za-z0-9._-]*`, at most 100 bytes (SPEC section 4).
+/// `[A-Za-z0-9][A-Za-z0-9._-]*`, at most 100 bytes, as `RepoName` accepts.
 pub fn is_project_name(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
