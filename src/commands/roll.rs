@@ -93,7 +93,8 @@ pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
             if !ctx.json {
                 crate::outln!(
                     "would then sync the deps of {} to its pins (`openxla-workspace sync --repo {}`)",
-                    project.name, project.name
+                    project.name,
+                    project.name
                 );
             }
         } else {
