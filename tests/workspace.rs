@@ -30,7 +30,15 @@ fn the_lock_file_names_the_run_when_it_started_and_each_git_process_it_started()
     // One git process at a time: the one it waits for is the last started.
     let blocked = start_blocked(&fx, &app, "cat-file", &["-j", "1", "sync"]);
     let after = SystemTime::now();
-    let record = std::fs::read_to_string(fx.ws.join(LOCK)).unwrap();
+    // The run records a git process just after starting it, which may be
+    // after that git has told this test it is waiting.
+    let waiting = format!("child={}\n", blocked.git_pid);
+    let started = std::time::Instant::now();
+    let mut record = std::fs::read_to_string(fx.ws.join(LOCK)).unwrap();
+    while !record.ends_with(&waiting) && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+        record = std::fs::read_to_string(fx.ws.join(LOCK)).unwrap();
+    }
     let lines: Vec<&str> = record.lines().collect();
     assert_eq!(
         lines[..3],
