@@ -450,24 +450,7 @@ fn sync_at_the_top_syncs_every_root_together_and_reports_conflicts_between_them(
 /// Returns the exec path and the file holding the maximum.
 fn concurrency_exec_path(dir: &Path) -> (PathBuf, PathBuf) {
     use std::os::unix::fs::PermissionsExt;
-    let real = String::from_utf8(
-        Command::new(trust_support::real_git())
-            .arg("--exec-path")
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_string();
-    let path = dir.join("counting-exec-path");
-    std::fs::create_dir_all(&path).unwrap();
-    for entry in std::fs::read_dir(&real).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() != "git" {
-            std::os::unix::fs::symlink(entry.path(), path.join(entry.file_name())).unwrap();
-        }
-    }
+    let (real, path) = trust_support::mirrored_exec_path(dir, "counting-exec-path", &["git"]);
     let state = dir.join("concurrency");
     std::fs::create_dir_all(&state).unwrap();
     std::fs::write(state.join("now"), "0\n").unwrap();

@@ -388,6 +388,32 @@ fn invisible(c: char) -> bool {
 
 // ---- Stopping a run at its k-th git process -------------------------------------
 
+/// A folder `dir/name` standing for the real git's exec path: every entry
+/// of it linked in, except those named in `except` (which the caller
+/// writes itself). Returns the real exec path and the new folder.
+pub fn mirrored_exec_path(dir: &Path, name: &str, except: &[&str]) -> (String, PathBuf) {
+    let real = String::from_utf8(
+        Command::new(real_git())
+            .arg("--exec-path")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    let path = dir.join(name);
+    std::fs::create_dir_all(&path).unwrap();
+    for entry in std::fs::read_dir(&real).unwrap() {
+        let entry = entry.unwrap();
+        let entry_name = entry.file_name();
+        if !except.iter().any(|e| entry_name == *e) {
+            std::os::unix::fs::symlink(entry.path(), path.join(&entry_name)).unwrap();
+        }
+    }
+    (real, path)
+}
+
 /// A git "exec path" (`GIT_EXEC_PATH`, and first on `PATH`) in `dir` through
 /// which every git process of a run passes: the tool's own, those git
 /// starts itself (a `submodule update` starts clones, fetches, checkouts),
@@ -403,25 +429,7 @@ fn invisible(c: char) -> bool {
 /// entry of the real exec path is linked in unchanged.
 pub fn counting_exec_path(dir: &Path) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
-    let real = String::from_utf8(
-        Command::new(real_git())
-            .arg("--exec-path")
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_string();
-    let path = dir.join("exec-path");
-    std::fs::create_dir_all(&path).unwrap();
-    for entry in std::fs::read_dir(&real).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name != "git" && name != "git-upload-pack" {
-            std::os::unix::fs::symlink(entry.path(), path.join(&name)).unwrap();
-        }
-    }
+    let (real, path) = mirrored_exec_path(dir, "exec-path", &["git", "git-upload-pack"]);
     for (name, what) in [("git", "git"), ("git-upload-pack", "upload-pack")] {
         let script = format!(
             r#"#!/bin/sh
