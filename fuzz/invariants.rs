@@ -12,8 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path};
 
-use openxla_workspace::pinfile;
-use openxla_workspace::registry::{self, RollAction};
+use openxla_workspace::model::pinfile;
+use openxla_workspace::model::registry::{self, RollAction};
 
 /// Feeds `bytes` to the pin-file reader and checks what it says.
 pub fn check_pinfile(bytes: &[u8]) {

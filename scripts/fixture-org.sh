@@ -204,7 +204,7 @@ py_dict() {
 }
 
 # The tool's own sources: pin files are assembled from its header and
-# runnable part exactly as `render` in src/pinfile/write.rs does, so that
+# runnable part exactly as `render` in src/model/pinfile/write.rs does, so that
 # `openxla-workspace pin` after a sync leaves them byte-identical. Both must
 # change together.
 TOOL_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/../src" && pwd -P)"
@@ -212,7 +212,7 @@ TOOL_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/../src" && pwd -P)"
 # render_pin_file PINS ORIGINS SUBMODULES: a whole pin file, from three
 # dict literals made by py_dict.
 render_pin_file() {
-	cat "$TOOL_SRC/pinfile/header.py"
+	cat "$TOOL_SRC/model/pinfile/header.py"
 	printf 'PINNED_VERSIONS = %s\n\nORIGINS = %s\n\nSUBMODULES = %s\n\n\n' "$1" "$2" "$3"
 	cat "$TOOL_SRC/sync_deps_template.py"
 }

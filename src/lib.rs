@@ -2,40 +2,20 @@
 //! each other's commits. `main.rs` only calls [`run`]; `--help` is the
 //! user's manual.
 
-pub(crate) mod atomic;
-pub(crate) mod cache;
 pub mod cli;
 pub(crate) mod commands;
-pub mod complete;
-pub(crate) mod cut_checkout;
 pub(crate) mod exec;
-pub(crate) mod foreach;
 pub(crate) mod git;
-pub(crate) mod interrupt;
-pub(crate) mod json;
-pub mod pinfile;
+pub mod model;
 pub(crate) mod plan;
 pub(crate) mod process;
-#[cfg(unix)]
-pub mod prompt;
-#[cfg(not(unix))]
-#[path = "prompt_unsupported.rs"]
-pub mod prompt;
-pub(crate) mod recover;
-pub mod registry;
-pub(crate) mod report;
-pub(crate) mod resolve;
-pub(crate) mod roll;
-pub(crate) mod settings;
-pub mod stdout;
-pub(crate) mod submodules;
-pub(crate) mod suggest;
-pub(crate) mod text;
-pub(crate) mod types;
-pub(crate) mod workspace;
+pub mod ui;
 
 use cli::{Cli, Command};
 use commands::Context;
+use model::text;
+use process::interrupt;
+use ui::{json, report};
 
 /// Runs the parsed command line; returns the process exit status.
 pub fn run(cli: Cli) -> i32 {
@@ -70,7 +50,7 @@ pub fn run(cli: Cli) -> i32 {
             Command::Diff(args) => commands::foreach::diff(&ctx, args),
             Command::Grep(args) => commands::foreach::grep(&ctx, args),
             Command::Completions { shell } => {
-                crate::out!("{}", complete::registration(*shell));
+                crate::out!("{}", cli::complete::registration(*shell));
                 Ok(0)
             }
             Command::List(args) => commands::list::run(&ctx, args),
@@ -91,7 +71,7 @@ pub fn run(cli: Cli) -> i32 {
                 );
             }
             // A command asked for JSON still prints one document.
-            if let Some(name) = json::requested(command) {
+            if let Some(name) = command.json_requested() {
                 json::print(&json::failed(name, &message));
             }
             1

@@ -17,7 +17,7 @@
 //!
 //! Also: Ctrl-C ends the git processes, takes the live display off the
 //! terminal, releases the lock and exits with 130; and lock files of a
-//! killed run are removed by the precise rule of `src/recover.rs`.
+//! killed run are removed by the precise rule of `src/exec/recover.rs`.
 
 mod common;
 mod trust_support;
@@ -474,7 +474,7 @@ fn touch_at(path: &Path, when: std::time::SystemTime) {
 
 /// A killed run's git processes may leave lock files that make every later
 /// git command there fail. The next run removes exactly those the rule of
-/// `src/recover.rs` allows, and says so for each: not one made before the
+/// `src/exec/recover.rs` allows, and says so for each: not one made before the
 /// killed run started, not one outside the repositories the tool manages.
 #[test]
 fn git_lock_files_a_killed_run_left_are_removed_by_the_next_run_and_no_others() {

@@ -15,7 +15,7 @@ use std::process::{Command, Output};
 
 use common::{hermetic, short, stderr, stdout, text, Fixture};
 
-const HEADER: &str = include_str!("../src/pinfile/header.py");
+const HEADER: &str = include_str!("../src/model/pinfile/header.py");
 const RUNNABLE_PART: &str = include_str!("../src/sync_deps_template.py");
 
 fn python() -> OsString {

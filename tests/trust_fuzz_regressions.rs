@@ -1,6 +1,6 @@
 //! The fuzz targets' promises (see `fuzz/invariants.rs`), checked in the
 //! main suite: the pin-file reader and the registry loader never panic and
-//! never accept a value the validated types (`src/types.rs`) refuse. Replays every input kept in
+//! never accept a value the validated types (`src/model/types.rs`) refuse. Replays every input kept in
 //! `testdata/fuzz/` (crashes the fuzzer found, kept after their fix), the
 //! hostile and ordinary test data, and a fixed number of deterministic
 //! mutations of them, so a regression shows up in `cargo test` without
@@ -155,7 +155,7 @@ fn the_registry_loader_keeps_its_promises_on_every_kept_input() {
         "testdata/hostile/registries",
         "fuzz/seeds/registry",
     ]);
-    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/default_registry.toml");
+    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/model/default_registry.toml");
     files.push((default.clone(), std::fs::read(&default).unwrap()));
     assert!(files.len() > 20, "test data missing: {}", files.len());
     for (path, bytes) in &files {

@@ -10,12 +10,12 @@ use super::Context;
 use crate::cli::CheckoutArgs;
 use crate::exec;
 use crate::git::Git;
+use crate::model::registry::Registry;
+use crate::model::types::RepoName;
+use crate::model::workspace::Workspace;
 use crate::plan::checkout::AfterSync;
 use crate::plan::{self, CheckoutOptions, CheckoutPlan, Folder, ProjectPlan, Step, SyncOptions};
-use crate::registry::Registry;
-use crate::report::Failure;
-use crate::types::RepoName;
-use crate::workspace::Workspace;
+use crate::ui::report::Failure;
 
 /// Runs `checkout`; returns the exit status. In phases: the clones, then
 /// (`--sync`) the sync of each named project, then the finish of what no
@@ -99,7 +99,7 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
     }
     code = code.max(phases.finish(all_synced, &mut results)?);
     if ctx.json {
-        crate::json::print_document(
+        crate::ui::json::print_document(
             "checkout",
             code == 0,
             serde_json::json!({
@@ -221,7 +221,7 @@ impl Phases<'_> {
             }
         }
         if ctx.json {
-            crate::json::print_document(
+            crate::ui::json::print_document(
                 "checkout",
                 code == 0,
                 serde_json::json!({"dry_run": true, "commands": lines, "syncs": ctx.take_syncs()}),

@@ -1,11 +1,11 @@
 //! `config`: show or change the settings the workspace remembers (see
-//! [`crate::settings`]).
+//! [`crate::model::settings`]).
 
 use anyhow::{anyhow, Result};
 
 use super::Context;
 use crate::cli::ConfigArgs;
-use crate::settings::{Key, WorkspaceSettings, FILE};
+use crate::model::settings::{Key, WorkspaceSettings, FILE};
 
 /// `config` shows the settings in effect and the roots; `config KEY` the
 /// workspace's value of KEY (exit 1 when it has none); `config KEY VALUE`
@@ -27,7 +27,7 @@ pub fn run(ctx: &Context, args: &ConfigArgs) -> Result<i32> {
         // What an interrupted run left for the next one to clean up stays.
         lock.give_back();
         if ctx.json {
-            crate::json::print_document(
+            crate::ui::json::print_document(
                 "config",
                 true,
                 serde_json::json!({"workspace": root.display().to_string(), "key": key.name(), "value": null, "was": was}),
@@ -50,7 +50,7 @@ pub fn run(ctx: &Context, args: &ConfigArgs) -> Result<i32> {
                 .set(key, value, &ctx.cwd)
                 .map_err(|e| anyhow!("{}: {e}", key.name()))?;
             if let (Key::Registry, Some(registry)) = (key, &settings.stored.registry) {
-                crate::registry::load(&crate::registry::Sources {
+                crate::model::registry::load(&crate::model::registry::Sources {
                     workspace_file: None,
                     explicit_file: Some(registry.clone()),
                 })?;
@@ -59,7 +59,7 @@ pub fn run(ctx: &Context, args: &ConfigArgs) -> Result<i32> {
             lock.give_back();
             let now = settings.stored.get(key);
             if ctx.json {
-                crate::json::print_document(
+                crate::ui::json::print_document(
                     "config",
                     true,
                     serde_json::json!({"workspace": root.display().to_string(), "key": key.name(), "value": now, "was": was}),
@@ -80,7 +80,7 @@ pub fn run(ctx: &Context, args: &ConfigArgs) -> Result<i32> {
             let value = ctx.stored.as_ref().ok().and_then(|s| s.stored.get(key));
             if ctx.json {
                 let in_effect = &ctx.settings.to_json()[key.name()];
-                crate::json::print_document(
+                crate::ui::json::print_document(
                     "config",
                     value.is_some(),
                     serde_json::json!({"workspace": root.display().to_string(), "key": key.name(), "value": value, "in_effect": in_effect}),
@@ -94,7 +94,7 @@ pub fn run(ctx: &Context, args: &ConfigArgs) -> Result<i32> {
             ctx.check_settings()?;
             let roots = ctx.roots();
             if ctx.json {
-                crate::json::print_document(
+                crate::ui::json::print_document(
                     "config",
                     true,
                     serde_json::json!({
@@ -106,7 +106,7 @@ pub fn run(ctx: &Context, args: &ConfigArgs) -> Result<i32> {
             } else {
                 crate::out!(
                     "{}",
-                    crate::text::escape_control(&ctx.settings.render(&roots), true)
+                    crate::model::text::escape_control(&ctx.settings.render(&roots), true)
                 );
             }
             Ok(0)

@@ -13,12 +13,12 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::{DiffArgs, ForeachArgs, GrepArgs, Selection};
-use crate::foreach::{self, Output, Ran, Target};
 use crate::git::GrepOptions;
-use crate::report::{Failure, Paint};
-use crate::text::escape_control;
-use crate::types::RepoName;
-use crate::workspace::Workspace;
+use crate::model::text::escape_control;
+use crate::model::types::RepoName;
+use crate::model::workspace::Workspace;
+use crate::process::foreach::{self, Output, Ran, Target};
+use crate::ui::report::{Failure, Paint};
 
 /// Runs `foreach`; returns the exit status.
 pub fn run(ctx: &Context, args: &ForeachArgs) -> Result<i32> {
@@ -106,7 +106,7 @@ pub fn run(ctx: &Context, args: &ForeachArgs) -> Result<i32> {
             .zip(&results)
             .map(|(target, outcome)| ProjectResult::new(target, outcome))
             .collect();
-        crate::json::print_document(
+        crate::ui::json::print_document(
             "foreach",
             code == 0,
             Document {
@@ -156,9 +156,9 @@ pub fn diff(ctx: &Context, args: &DiffArgs) -> Result<i32> {
                         block.push_str(&paint_diff_line(line, &ctx.paint));
                         block.push('\n');
                     }
-                    crate::stdout::write_bytes(block.as_bytes());
+                    crate::ui::stdout::write_bytes(block.as_bytes());
                 } else {
-                    crate::stdout::write_bytes(&patch);
+                    crate::ui::stdout::write_bytes(&patch);
                 }
             }
             Err(e) => failures.push(failure(target, e.into())?),
@@ -234,7 +234,7 @@ pub fn grep(ctx: &Context, args: &GrepArgs) -> Result<i32> {
             line.push(b'\n');
             block.extend(line);
         }
-        crate::stdout::write_bytes(&block);
+        crate::ui::stdout::write_bytes(&block);
     }
     if !failures.is_empty() {
         ctx.reporter
@@ -248,13 +248,13 @@ pub fn grep(ctx: &Context, args: &GrepArgs) -> Result<i32> {
 /// name, each with its HEAD and the pin the project holding the current
 /// folder gives it (read-only, as `status` reads them).
 fn targets(ctx: &Context, workspace: &Workspace, select: &Selection) -> Result<Vec<Target>> {
-    let names: Vec<RepoName> = super::project_folders(workspace)
+    let names: Vec<RepoName> = crate::model::workspace::project_folders(workspace)
         .into_iter()
         .filter(|n| select.repos.is_empty() || select.repos.iter().any(|re| re.is_match(n.as_str())))
         .filter(|n| !select.exclude.iter().any(|re| re.is_match(n.as_str())))
         .collect();
     if names.is_empty() {
-        let all = super::project_folders(workspace);
+        let all = crate::model::workspace::project_folders(workspace);
         return Err(if all.is_empty() {
             anyhow!(
                 "the workspace {} has no checkouts yet; run `openxla-workspace checkout NAME` first",
@@ -347,7 +347,7 @@ impl InOrder {
         while let Some(block) = self.waiting.remove(&self.next) {
             if let Some((name, output)) = block {
                 crate::outln!("{}", paint.paint("1", &format!("== {name} ==")));
-                crate::stdout::write_bytes(&output);
+                crate::ui::stdout::write_bytes(&output);
                 if !output.is_empty() && !output.ends_with(b"\n") {
                     crate::outln!();
                 }

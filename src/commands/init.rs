@@ -5,8 +5,8 @@ use anyhow::{bail, Result};
 
 use super::Context;
 use crate::cli::InitArgs;
-use crate::settings::{Key, Source, WorkspaceSettings};
-use crate::workspace::{InitOutcome, Workspace};
+use crate::model::settings::{Key, Source, WorkspaceSettings};
+use crate::model::workspace::{InitOutcome, Workspace};
 
 /// Creates the marker in the current folder (and the settings file, when
 /// settings are given), or reports the enclosing workspace and changes
@@ -22,16 +22,19 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
     }
     if let Some(registry) = &settings.stored.registry {
         // Refused now rather than at every later command.
-        crate::registry::load(&crate::registry::Sources {
+        crate::model::registry::load(&crate::model::registry::Sources {
             workspace_file: None,
             explicit_file: Some(registry.clone()),
         })?;
     }
     match Workspace::init(&search, !ctx.dry_run)? {
         InitOutcome::Created(dir) if ctx.dry_run => {
-            crate::outln!("would write {}", dir.join(crate::workspace::MARKER).display());
+            crate::outln!(
+                "would write {}",
+                dir.join(crate::model::workspace::MARKER).display()
+            );
             if !given.is_empty() {
-                crate::outln!("would write {}", dir.join(crate::settings::FILE).display());
+                crate::outln!("would write {}", dir.join(crate::model::settings::FILE).display());
             }
         }
         InitOutcome::Created(dir) => {

@@ -7,8 +7,8 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::Context;
-use crate::registry::{Layer, Registry, RollAction};
-use crate::types::RepoName;
+use crate::model::registry::{Layer, Registry, RollAction};
+use crate::model::types::RepoName;
 
 /// Prints every project with its URLs, deps as a tree, schedules and the
 /// layer that defined it. Works outside a workspace (default and
@@ -24,7 +24,7 @@ pub fn run(ctx: &Context, args: &crate::cli::ListArgs) -> Result<i32> {
         let mut doc = serde_json::to_value(document(&registry))?;
         doc["settings"] = ctx.settings.to_json();
         doc["roots"] = roots.iter().map(|r| r.to_string()).collect::<Vec<_>>().into();
-        crate::json::print_document("list", true, doc);
+        crate::ui::json::print_document("list", true, doc);
         return Ok(0);
     }
     // A registry is anyone's text: a requirements path or a bidi character
@@ -32,7 +32,7 @@ pub fn run(ctx: &Context, args: &crate::cli::ListArgs) -> Result<i32> {
     let mut text = render(&registry);
     text.push('\n');
     text.push_str(&ctx.settings.render(&roots));
-    crate::out!("{}", crate::text::escape_control(&text, true));
+    crate::out!("{}", crate::model::text::escape_control(&text, true));
     Ok(0)
 }
 

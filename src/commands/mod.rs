@@ -22,10 +22,10 @@ use anyhow::{anyhow, Context as _, Result};
 use crate::cli::{Cli, Command};
 use crate::exec::Executor;
 use crate::git::Git;
-use crate::registry::{self, Project, Registry, Sources};
-use crate::report::{Reporter, Verbosity};
-use crate::settings::{Given, InEffect, Source, WorkspaceSettings};
-use crate::workspace::{Search, Workspace};
+use crate::model::registry::{self, Project, Registry, Sources};
+use crate::model::settings::{Given, InEffect, Source, WorkspaceSettings};
+use crate::model::workspace::{Search, Workspace};
+use crate::ui::report::{Reporter, Verbosity};
 
 /// What every command needs: the global options, turned into runners.
 pub struct Context {
@@ -34,7 +34,7 @@ pub struct Context {
     /// `--registry` / `$OPENXLA_WORKSPACE_REGISTRY`, else the workspace's
     /// `registry` setting.
     pub registry_file: Option<PathBuf>,
-    /// The settings in effect for this run (see [`crate::settings`]).
+    /// The settings in effect for this run (see [`crate::model::settings`]).
     pub settings: InEffect,
     /// What the workspace's settings file holds (its roots among it), or
     /// why it could not be read (then commands that need the workspace
@@ -51,9 +51,9 @@ pub struct Context {
     /// Prints progress and summaries.
     pub reporter: Reporter,
     /// Colours for stdout.
-    pub paint: crate::report::Paint,
+    pub paint: crate::ui::report::Paint,
     /// The shared object cache (`--cache-dir`), if any.
-    pub cache: Option<std::sync::Arc<crate::cache::Cache>>,
+    pub cache: Option<std::sync::Arc<crate::exec::cache::Cache>>,
     /// Set once the markers [`Context::workspace`] passed over were named.
     warned_markers: std::sync::Once,
     /// `--json`: results go into one document on stdout, not lines.
@@ -64,7 +64,7 @@ pub struct Context {
     /// The worker pool, started on first use.
     executor: std::sync::OnceLock<Executor>,
     /// Takes the live display off the terminal on Ctrl-C.
-    _display_on_interrupt: crate::interrupt::Cleanup,
+    _display_on_interrupt: crate::process::interrupt::Cleanup,
 }
 
 impl Context {
@@ -93,7 +93,9 @@ impl Context {
         )?;
         let jobs = settings.jobs.value;
         Ok(Context {
-            _display_on_interrupt: crate::interrupt::on_interrupt(Box::new(move || display.abandon())),
+            _display_on_interrupt: crate::process::interrupt::on_interrupt(Box::new(move || {
+                display.abandon()
+            })),
             cwd,
             registry_file: settings.registry.value.clone(),
             dry_run: cli.dry_run,
@@ -103,9 +105,9 @@ impl Context {
                 .with_prompts(&reporter)
                 .with_process_cap(jobs),
             reporter,
-            paint: crate::report::Paint::new(cli.color.into()),
+            paint: crate::ui::report::Paint::new(cli.color.into()),
             cache: match &settings.cache_dir.value {
-                Some(dir) => Some(std::sync::Arc::new(crate::cache::Cache::open(
+                Some(dir) => Some(std::sync::Arc::new(crate::exec::cache::Cache::open(
                     dir,
                     cli.dissociate,
                 )?)),
@@ -114,10 +116,7 @@ impl Context {
             settings,
             stored,
             warned_markers: std::sync::Once::new(),
-            json: cli
-                .command
-                .as_ref()
-                .is_some_and(|c| crate::json::requested(c).is_some()),
+            json: cli.command.as_ref().is_some_and(|c| c.json_requested().is_some()),
             syncs: Default::default(),
             executor: std::sync::OnceLock::new(),
         })
@@ -125,7 +124,7 @@ impl Context {
 
     /// The roots the workspace remembers (none when its settings could not
     /// be read).
-    pub fn roots(&self) -> Vec<crate::types::RepoName> {
+    pub fn roots(&self) -> Vec<crate::model::types::RepoName> {
         self.stored.as_ref().map(|s| s.roots.clone()).unwrap_or_default()
     }
 
@@ -238,7 +237,7 @@ pub fn current_project<'r>(
             // A folder of the workspace that the registry does not know:
             // the user typed no name, so do not answer as if they had.
             registry.get(&folder).ok_or_else(|| {
-                let known: Vec<String> = project_folders(workspace)
+                let known: Vec<String> = crate::model::workspace::project_folders(workspace)
                     .into_iter()
                     .filter(|n| registry.get(n).is_some())
                     .map(|n| n.to_string())
@@ -269,42 +268,26 @@ pub fn current_project<'r>(
 }
 
 /// Takes the workspace lock for `command`, then cleans up after the
-/// previous run if it did not finish (see [`crate::recover`]).
+/// previous run if it did not finish (see [`crate::exec::recover`]).
 pub fn lock_workspace(
     ctx: &Context,
     workspace: &Workspace,
     registry: &Registry,
     command: &str,
-) -> Result<crate::workspace::WorkspaceLock> {
+) -> Result<crate::model::workspace::WorkspaceLock> {
     let lock = workspace.lock(command)?;
-    if let Err(e) = crate::recover::after_previous_run(workspace, registry, &ctx.git, &lock, &ctx.reporter) {
+    if let Err(e) =
+        crate::exec::recover::after_previous_run(workspace, registry, &ctx.git, &lock, &ctx.reporter)
+    {
         lock.give_back();
         return Err(e);
     }
     Ok(lock)
 }
 
-/// Folders of the workspace that hold a checkout and are valid project
-/// names, sorted by name (hidden temporary clone folders never are).
-pub fn project_folders(workspace: &Workspace) -> Vec<crate::types::RepoName> {
-    let mut names: Vec<crate::types::RepoName> = std::fs::read_dir(workspace.root())
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().join(".git").exists())
-        .filter_map(|e| {
-            e.file_name()
-                .to_str()
-                .and_then(|n| crate::types::RepoName::new(n).ok())
-        })
-        .collect();
-    names.sort();
-    names
-}
-
 /// Adds `roots` to the roots the workspace remembers (see
-/// [`crate::settings`]), writing its settings file if that changes it.
-pub fn remember_roots(workspace: &Workspace, roots: &[crate::types::RepoName]) -> Result<()> {
+/// [`crate::model::settings`]), writing its settings file if that changes it.
+pub fn remember_roots(workspace: &Workspace, roots: &[crate::model::types::RepoName]) -> Result<()> {
     let mut settings = WorkspaceSettings::load(workspace.root())?;
     if settings.add_roots(roots) {
         settings.save(workspace.root())?;

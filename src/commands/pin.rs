@@ -9,10 +9,10 @@ use serde::Serialize;
 use super::Context;
 use crate::cli::PinArgs;
 use crate::git::{CommitSummary, Git};
-use crate::pinfile::{self, Pins};
-use crate::registry::Project;
-use crate::report::Failure;
-use crate::text::escape_control;
+use crate::model::pinfile::{self, Pins};
+use crate::model::registry::Project;
+use crate::model::text::escape_control;
+use crate::ui::report::Failure;
 
 /// Runs `pin`; returns the exit status.
 pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
@@ -24,7 +24,7 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
     if project.deps.is_empty() {
         if ctx.json {
             let document = Document::new(project, &path, ctx.dry_run);
-            crate::json::print_document("pin", true, document);
+            crate::ui::json::print_document("pin", true, document);
         } else {
             crate::outln!("{} has no deps in the registry: nothing to pin", project.name);
         }
@@ -84,8 +84,8 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
         );
         ctx.reporter.error(&format!("{} was not changed", path.display()));
         if ctx.json {
-            document.failures = failures.iter().map(crate::json::Problem::from).collect();
-            crate::json::print_document("pin", false, document);
+            document.failures = failures.iter().map(crate::ui::json::Problem::from).collect();
+            crate::ui::json::print_document("pin", false, document);
         }
         return Ok(1);
     }
@@ -148,7 +148,7 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
     let title = format!("pin {}", project.name);
     let unchanged = heads.len() - moved;
     if ctx.json {
-        crate::json::print_document("pin", true, document);
+        crate::ui::json::print_document("pin", true, document);
     } else {
         let moved_label = if ctx.dry_run { "to move" } else { "moved" };
         ctx.reporter.summary(
@@ -175,7 +175,7 @@ struct Document {
     /// Whether it was written.
     written: bool,
     /// What stopped the pin (nothing was written).
-    failures: Vec<crate::json::Problem>,
+    failures: Vec<crate::ui::json::Problem>,
 }
 
 impl Document {
@@ -210,7 +210,7 @@ struct PinRecord {
 fn check_upstream(
     ctx: &Context,
     executor: &crate::exec::Executor,
-    workspace: &crate::workspace::Workspace,
+    workspace: &crate::model::workspace::Workspace,
     heads: &[(&Project, CommitSummary)],
 ) -> Vec<Failure> {
     if ctx.dry_run {

@@ -13,13 +13,13 @@ use anyhow::{anyhow, Result};
 use super::Context;
 use crate::exec;
 use crate::git::{FileAtCommit, Git, Probe};
-use crate::pinfile::{self, Pins};
+use crate::model::pinfile::{self, Pins};
+use crate::model::registry::{Project, Registry};
+use crate::model::types::{CommitId, RepoName};
+use crate::model::workspace::Workspace;
+use crate::plan::resolve::{Chosen, PinSource};
 use crate::plan::sync::{make_present, Found, Looked, Presence, Tried};
 use crate::plan::{DepState, ProjectPlan, Step, SyncOptions};
-use crate::registry::{Project, Registry};
-use crate::resolve::{Chosen, PinSource};
-use crate::types::{CommitId, RepoName};
-use crate::workspace::Workspace;
 
 /// The most rounds of steps one dep's pin takes: a clone, a fetch by id,
 /// and two fetches for its pin file in a partial clone.

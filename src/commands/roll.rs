@@ -15,14 +15,15 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context as _, Result};
 
 use super::Context;
-use crate::atomic;
 use crate::cli::RollArgs;
-use crate::pinfile::{self, Pins};
+use crate::model::atomic;
+use crate::model::pinfile::{self, Pins};
+use crate::model::registry::{Project, Registry, RollAction};
+use crate::model::requirements;
+use crate::model::types::CommitId;
 use crate::plan::SyncOptions;
-use crate::registry::{Project, Registry, RollAction};
-use crate::report::Failure;
-use crate::roll::{self, Pip, PipCommand};
-use crate::types::CommitId;
+use crate::process::pip::{Pip, PipCommand};
+use crate::ui::report::Failure;
 
 /// The largest requirements file a roll edits; real ones are a few kilobytes.
 const MAX_REQUIREMENTS_SIZE: u64 = 1024 * 1024;
@@ -63,10 +64,10 @@ pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
             "dry_run": ctx.dry_run,
             "actions": plan.actions.iter().map(|a| a.record.clone()).collect::<Vec<_>>(),
             "written": written,
-            "failures": failures.iter().map(crate::json::Problem::from).collect::<Vec<_>>(),
+            "failures": failures.iter().map(crate::ui::json::Problem::from).collect::<Vec<_>>(),
             "syncs": ctx.take_syncs(),
         });
-        crate::json::print_document("roll", ok, body);
+        crate::ui::json::print_document("roll", ok, body);
     };
     if !failures.is_empty() {
         ctx.reporter.summary(&title, &[], &failures, started.elapsed());
@@ -361,7 +362,7 @@ impl Roller<'_> {
             if ctx.prints_results() {
                 // The lines quote the registry (requirements paths, branches).
                 for line in &action.lines {
-                    crate::outln!("{}", crate::text::escape_control(line, false));
+                    crate::outln!("{}", crate::model::text::escape_control(line, false));
                 }
             }
             for warning in &action.warnings {
@@ -608,7 +609,7 @@ impl Roller<'_> {
         for &index in which {
             let edit_of = &mut files[index];
             let shown = edit_of.shown.clone();
-            let edit = roll::update_requirements(&edit_of.text, name, version)
+            let edit = requirements::update_requirements(&edit_of.text, name, version)
                 .map_err(|e| anyhow!("{}:{}: {}", edit_of.path.display(), e.line, e.message))?;
             let many = edit.changes.len() > 1;
             for change in &edit.changes {

@@ -12,14 +12,14 @@ use super::presence::{Mode, WorkspacePins};
 use super::Context;
 use crate::cli::StatusArgs;
 use crate::git::WorktreeStatus;
-use crate::pinfile::{self, Pins};
+use crate::model::pinfile::{self, Pins};
+use crate::model::registry::Project;
+use crate::model::text::escape_control;
+use crate::model::types::{CommitId, RepoName};
+use crate::model::workspace::Workspace;
+use crate::plan::resolve;
 use crate::plan::SyncOptions;
-use crate::registry::Project;
-use crate::report::{Failure, Paint};
-use crate::resolve;
-use crate::text::escape_control;
-use crate::types::{CommitId, RepoName};
-use crate::workspace::Workspace;
+use crate::ui::report::{Failure, Paint};
 
 /// One row of `status`; also an object of `projects` in the `--json`
 /// document (schema 1: fields are only ever added).
@@ -208,7 +208,7 @@ struct Document<'a> {
     /// One object per checkout.
     projects: &'a [Row],
     /// Pin files that could not be read.
-    problems: Vec<crate::json::Problem>,
+    problems: Vec<crate::ui::json::Problem>,
     /// The settings in effect: `{KEY: {"value": ..., "source": ...}}`.
     settings: serde_json::Value,
     /// The projects the workspace remembers as checked out by name.
@@ -251,7 +251,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
             pins.insert(dep, (commit, by));
         }
     }
-    for name in super::project_folders(&workspace) {
+    for name in crate::model::workspace::project_folders(&workspace) {
         if !order.contains(&name) {
             order.push(name);
         }
@@ -279,11 +279,11 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
             looked_from: from.map(|p| p.name.to_string()),
             at_pins,
             projects: &rows,
-            problems: problems.iter().map(crate::json::Problem::from).collect(),
+            problems: problems.iter().map(crate::ui::json::Problem::from).collect(),
             settings: ctx.settings.to_json(),
             roots: ctx.roots().iter().map(|r| r.to_string()).collect(),
         };
-        crate::json::print_document("status", code == 0, &document);
+        crate::ui::json::print_document("status", code == 0, &document);
     } else {
         if from.is_none() {
             ctx.reporter.note(
@@ -311,7 +311,7 @@ pub(crate) type PinInForce = (RepoName, CommitId, RepoName);
 pub(crate) fn pins_in_force(
     ctx: &Context,
     workspace: &Workspace,
-    registry: &crate::registry::Registry,
+    registry: &crate::model::registry::Registry,
     project: &Project,
 ) -> Result<(Vec<PinInForce>, Vec<Failure>)> {
     let path = workspace.project_dir(&project.name).join(pinfile::FILE_NAME);

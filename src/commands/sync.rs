@@ -11,13 +11,13 @@ use super::presence::{Mode, WorkspacePins};
 use super::Context;
 use crate::cli::SyncArgs;
 use crate::exec;
-use crate::pinfile::{self, Pins};
+use crate::exec::submodules;
+use crate::model::pinfile::{self, Pins};
+use crate::model::registry::{Project, Registry};
+use crate::model::workspace::Workspace;
+use crate::plan::resolve::{self, Chosen, Resolution};
 use crate::plan::{self, DepState, ProjectPlan, SyncOptions};
-use crate::registry::{Project, Registry};
-use crate::report::Failure;
-use crate::resolve::{self, Chosen, Resolution};
-use crate::submodules;
-use crate::workspace::Workspace;
+use crate::ui::report::Failure;
 
 /// Runs `sync`; returns the exit status. At the top of the workspace
 /// (no project around the current folder, no `--repo`), syncs every root
@@ -61,7 +61,7 @@ pub fn run(ctx: &Context, args: &SyncArgs) -> Result<i32> {
         if let Some(fields) = record.as_object_mut() {
             fields.shift_remove("ok");
         }
-        crate::json::print_document("sync", code == 0, record);
+        crate::ui::json::print_document("sync", code == 0, record);
     }
     Ok(code)
 }
@@ -88,7 +88,7 @@ fn workspace_roots<'r>(
             anyhow::anyhow!(
                 "{e}\n  {name} is a root of this workspace ({}); check it out under another name, or remove it \
                  from `roots` there",
-                workspace.root().join(crate::settings::FILE).display()
+                workspace.root().join(crate::model::settings::FILE).display()
             )
         })?;
         if !workspace.project_dir(&project.name).join(".git").exists() {
@@ -239,7 +239,7 @@ pub fn sync_roots(
                     ctx.reporter.note(&format!(
                         "{}: left branch {} (at {at})",
                         chosen.dep,
-                        crate::text::escape_control(&branch, false)
+                        crate::model::text::escape_control(&branch, false)
                     ));
                     dep.left_branch = Some(branch);
                 }
@@ -506,10 +506,10 @@ fn record(
         .iter()
         .map(|(pinner, dep)| serde_json::json!({"pinner": pinner.to_string(), "dep": dep.to_string()}))
         .collect();
-    let failures: Vec<crate::json::Problem> = failures
+    let failures: Vec<crate::ui::json::Problem> = failures
         .iter()
         .chain(&resolution.failures)
-        .map(crate::json::Problem::from)
+        .map(crate::ui::json::Problem::from)
         .collect();
     // `project`: the one project synced (null for the roots of the
     // workspace together); `roots`: every project whose pins were applied.

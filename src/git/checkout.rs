@@ -10,7 +10,7 @@ use std::path::Path;
 use super::files::{read_head, Head};
 use super::run::checkout_log;
 use super::{git_dir_of, Git, GitCommand, GitResult};
-use crate::types::CommitId;
+use crate::model::types::CommitId;
 
 impl Git {
     /// Checks out `commit` detached. git refuses (and we report) when that
@@ -28,7 +28,7 @@ impl Git {
     /// Runs `cmd`, a checkout of `to` in `repo`, having first recorded in
     /// the [`super::CheckoutLog`] (durably) where HEAD was: a later run that finds
     /// the record open knows this checkout may have been cut short, and
-    /// from where to where (see `crate::cut_checkout`).
+    /// from where to where (see `crate::exec::cut_checkout`).
     fn run_checkout(&self, cmd: GitCommand, repo: &Path, to: &CommitId) -> GitResult<()> {
         let Some(log) = checkout_log() else {
             return self.run(&cmd);

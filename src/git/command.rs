@@ -9,8 +9,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::{Git, CHECKED_OUT_REF, KEEP_REFS};
+use crate::model::types::{BranchName, CommitId, Filter, RemoteUrl};
 use crate::process::shell_quote;
-use crate::types::{BranchName, CommitId, Filter, RemoteUrl};
 
 /// A git command line and the folder it runs in, as data: plans print these
 /// for `--dry-run` and `-v`, and [`Git::run`] executes them.
@@ -23,7 +23,7 @@ pub struct GitCommand {
     pub(super) progress_at: Option<usize>,
     /// A checkout that rewrites a working tree: the terminal's Ctrl-C and
     /// hangup do not end it, and the run lets it finish (see
-    /// [`super::end_children`]).
+    /// [`crate::process::children::end_children`]).
     pub(super) lets_finish: bool,
     /// The [`super::CheckoutLog`] records of the checkouts this command makes,
     /// told when it ends.

@@ -4,7 +4,7 @@
 //! old for the tool, a server that refuses a fetch by id, a checkout refused
 //! over local changes, one refused before it wrote a file.
 //!
-//! The wording of credential failures is read by `crate::prompt::failures`,
+//! The wording of credential failures is read by `crate::ui::prompt::failures`,
 //! which the prompter needs too (to ask again after a refused answer); it
 //! stays there so that the prompter does not depend on the git layer,
 //! which depends on it.
@@ -13,8 +13,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::{Git, GitCommand, MIN_VERSION};
+use crate::model::text::escape_control;
 use crate::process::capped_stderr;
-use crate::text::escape_control;
 
 /// What went wrong running git.
 #[derive(Debug)]
@@ -140,7 +140,7 @@ impl Git {
 
     pub(super) fn failure(&self, cmd: &GitCommand, out: &std::process::Output) -> GitError {
         let stderr = git_stderr(&out.stderr);
-        if let Some(hint) = crate::prompt::failures::hint(&stderr, self.no_prompt) {
+        if let Some(hint) = crate::ui::prompt::failures::hint(&stderr, self.no_prompt) {
             return GitError {
                 dir: cmd.dir.clone(),
                 command: cmd.command_line(),

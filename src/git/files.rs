@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use super::Git;
-use crate::types::CommitId;
+use crate::model::types::CommitId;
 
 impl Git {
     /// Whether `repo` is a clone whose working tree was never written: a

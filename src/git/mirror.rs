@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::command::keep_tips_input;
 use super::{Git, GitResult};
-use crate::types::CommitId;
+use crate::model::types::CommitId;
 
 /// Where a cache mirror keeps, one ref per commit id, every commit that
 /// was ever at the tip of one of its branches or tags: checkouts borrow

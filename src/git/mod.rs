@@ -56,9 +56,7 @@ pub use mirror::KEEP_REFS;
 pub use probe::{FileAtCommit, Probe};
 pub use progress::ProgressSink;
 pub use query::{CommitSummary, WorktreeStatus};
-#[cfg(unix)]
-pub use run::end_children;
-pub use run::{set_checkout_log, set_spawn_observer, without_repository_env, CheckoutLog, ProcessCap};
+pub use run::{set_checkout_log, CheckoutLog};
 pub use submodule::{SubmoduleEntry, SubmoduleState};
 pub use version::MIN_VERSION;
 pub use worktree::{IndexEntry, TreeChange, TreeEntry};
@@ -77,10 +75,10 @@ pub struct Git {
     /// success.
     version: std::sync::Arc<std::sync::OnceLock<Option<String>>>,
     /// On a terminal, where git's and ssh's credential prompts go (see
-    /// [`crate::prompt`]).
-    prompts: Option<std::sync::Arc<crate::prompt::Prompts>>,
+    /// [`crate::ui::prompt`]).
+    prompts: Option<std::sync::Arc<crate::ui::prompt::Prompts>>,
     /// The most git processes running at once (`--jobs`); none without.
-    cap: Option<std::sync::Arc<ProcessCap>>,
+    cap: Option<std::sync::Arc<crate::process::cap::ProcessCap>>,
     /// Where the progress of network commands goes, when a live display
     /// shows it (see [`Git::with_progress`]).
     progress: Option<ProgressSink>,
@@ -112,7 +110,7 @@ impl Git {
     /// Caps the git processes running at once at `max` (`--jobs`), across
     /// every thread that uses this runner or a clone of it.
     pub fn with_process_cap(mut self, max: usize) -> Git {
-        self.cap = Some(std::sync::Arc::new(ProcessCap::new(max)));
+        self.cap = Some(std::sync::Arc::new(crate::process::cap::ProcessCap::new(max)));
         self
     }
 
@@ -120,9 +118,11 @@ impl Git {
     /// tool's own prompter, which asks one at a time with `reporter`'s live
     /// display suspended. Without a terminal, nobody could answer: git
     /// keeps `GIT_TERMINAL_PROMPT=0`.
-    pub fn with_prompts(mut self, reporter: &crate::report::Reporter) -> Git {
+    pub fn with_prompts(mut self, reporter: &crate::ui::report::Reporter) -> Git {
         if !self.no_prompt {
-            self.prompts = Some(std::sync::Arc::new(crate::prompt::Prompts::new(reporter.clone())));
+            self.prompts = Some(std::sync::Arc::new(crate::ui::prompt::Prompts::new(
+                reporter.clone(),
+            )));
         }
         self
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::command::probe_input;
 use super::{Git, GitResult};
-use crate::types::CommitId;
+use crate::model::types::CommitId;
 
 /// What one `git cat-file --batch` call tells about a checkout.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -91,7 +91,7 @@ mod tests {
     #[test]
     fn network_commands_report_to_the_sink_of_the_handle_they_run_through() {
         use crate::git::CloneOptions;
-        use crate::types::RemoteUrl;
+        use crate::model::types::RemoteUrl;
         use std::sync::Mutex;
         let dir = tempfile::tempdir().unwrap();
         let origin = dir.path().join("origin");

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::command::head_and_presence_input;
 use super::files::{read_head, read_loose_ref, read_shallow, Head};
 use super::{git_dir_of, Git, GitResult, CHECKED_OUT_REF};
-use crate::types::{BranchName, CommitId};
+use crate::model::types::{BranchName, CommitId};
 
 impl Git {
     /// The commit HEAD names in the repository at `git_dir`, if any.

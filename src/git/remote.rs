@@ -5,12 +5,12 @@
 //! with those and the checkouts, the only ones git may let fetch a partial
 //! clone's missing objects by itself (see `command.rs`). The cache's
 //! mirrors are cloned and fetched through the same builders, by
-//! `crate::cache`.
+//! `crate::exec::cache`.
 
 use std::path::Path;
 
 use super::{CloneOptions, Git, GitError, GitErrorKind, GitResult};
-use crate::types::{BranchName, CommitId, Filter, RemoteUrl};
+use crate::model::types::{BranchName, CommitId, Filter, RemoteUrl};
 
 impl Git {
     /// Clones `url` into `dest` (a path relative to or under `parent`).

@@ -1,7 +1,7 @@
 //! The runner: the one place a git process is started. Every git the tool
 //! runs goes through [`Git::start`], which echoes it for `-v`, runs it in
 //! its folder with the user's environment minus what would point it at
-//! another repository ([`REPOSITORY_ENV`]), in the C locale, without lazy
+//! another repository ([`crate::process::env::REPOSITORY_ENV`]), in the C locale, without lazy
 //! fetches unless the command is one that may reach the network, with
 //! `GIT_TERMINAL_PROMPT=0` when nobody could answer a prompt and with the
 //! credential prompter's variables on a terminal; and with the signal mask
@@ -10,8 +10,8 @@
 //!
 //! Around each process: a place under the `--jobs` cap ([`ProcessCap`]),
 //! nothing new once the run is interrupted, the pid listed among the
-//! running children (which [`end_children`] signals on an interrupt) and
-//! told to the [`SpawnObserver`], and, for a checkout, its record in the
+//! running children (which [`crate::process::children::end_children`] signals on an interrupt) and
+//! told to the [`crate::process::children::SpawnObserver`], and, for a checkout, its record in the
 //! [`CheckoutLog`] opened before it starts and closed when it ends whole.
 //!
 //! The observer, the checkout log and the children are process-wide, not
@@ -27,53 +27,12 @@ use super::command::GitCommand;
 use super::error::refused_before_writing;
 use super::progress::{progress_report, ProgressSink};
 use super::{Git, GitResult};
-use crate::prompt::answers::MAX_REFUSALS;
-use crate::prompt::{Ticket, Verdict};
-use crate::types::CommitId;
-
-/// A counting semaphore over the git processes of a run: every process the
-/// runner starts holds one permit while it runs, so however many threads
-/// ask (projects in parallel, and the submodules of each in parallel), at
-/// most `--jobs` git processes run at once.
-#[derive(Debug)]
-pub struct ProcessCap {
-    max: usize,
-    running: std::sync::Mutex<usize>,
-    freed: std::sync::Condvar,
-}
-
-impl ProcessCap {
-    /// A cap of `max` processes (at least one).
-    pub fn new(max: usize) -> ProcessCap {
-        ProcessCap {
-            max: max.max(1),
-            running: std::sync::Mutex::new(0),
-            freed: std::sync::Condvar::new(),
-        }
-    }
-
-    /// Waits for a free permit and takes it; it is given back when the
-    /// returned guard is dropped.
-    fn acquire(&self) -> Permit<'_> {
-        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
-        while *running >= self.max {
-            running = self.freed.wait(running).unwrap_or_else(|e| e.into_inner());
-        }
-        *running += 1;
-        Permit(self)
-    }
-}
-
-/// One running git process's place under the [`ProcessCap`].
-struct Permit<'a>(&'a ProcessCap);
-
-impl Drop for Permit<'_> {
-    fn drop(&mut self) {
-        let mut running = self.0.running.lock().unwrap_or_else(|e| e.into_inner());
-        *running -= 1;
-        self.0.freed.notify_one();
-    }
-}
+use crate::model::types::CommitId;
+use crate::process::cap::{Permit, ProcessCap};
+use crate::process::children::Running;
+use crate::process::env::{in_c_locale, without_repository_env};
+use crate::ui::prompt::answers::MAX_REFUSALS;
+use crate::ui::prompt::{Ticket, Verdict};
 
 impl Git {
     /// Waits for a place under the process cap, if there is one.
@@ -139,12 +98,12 @@ impl Git {
 
     /// Starts `expr` (set up by [`Git::start`]) and waits for it, with its
     /// process listed among the running children while it runs (see
-    /// [`end_children`]). Once the run is interrupted nothing new starts.
+    /// [`crate::process::children::end_children`]). Once the run is interrupted nothing new starts.
     /// The end of the checkouts it makes is told to the [`CheckoutLog`]
     /// while it still counts as running (see [`checkouts_ended`]).
     fn run_tracked(&self, cmd: &GitCommand, expr: duct::Expression) -> GitResult<Output> {
         let _permit = self.permit();
-        if crate::interrupt::is_interrupted() {
+        if crate::process::interrupt::is_interrupted() {
             return Err(self.spawn_error(cmd, interrupted()));
         }
         let handle = expr.start().map_err(|e| self.spawn_error(cmd, e))?;
@@ -168,12 +127,12 @@ impl Git {
         // A checkout that rewrites a working tree does not take the
         // terminal's Ctrl-C or hangup: the run lets it finish rather than
         // have it stop half way through the files (see
-        // `crate::interrupt::child_signals`).
+        // `crate::process::interrupt::child_signals`).
         let shielded = cmd.lets_finish;
         let expr = duct::cmd("git", args)
             .dir(&cmd.dir)
             .unchecked()
-            .before_spawn(move |child| crate::interrupt::child_signals(child, shielded));
+            .before_spawn(move |child| crate::process::interrupt::child_signals(child, shielded));
         let expr = in_c_locale(without_repository_env(expr));
         // Queries never fetch what a partial clone lacks (git 2.45.1 and
         // the May 2024 security releases from 2.39.4 honour this; an older
@@ -189,7 +148,7 @@ impl Git {
             expr
         };
         // On a terminal, credential prompts go to the tool's own prompter
-        // (GIT_ASKPASS, SSH_ASKPASS; see crate::prompt).
+        // (GIT_ASKPASS, SSH_ASKPASS; see crate::ui::prompt).
         match &self.prompts {
             Some(prompts) => prompts.route(expr, ticket),
             None => expr,
@@ -225,7 +184,7 @@ impl Git {
     /// it runs.
     pub(super) fn start_reading(&self, cmd: &GitCommand, input: Vec<u8>) -> GitResult<Reading<'_>> {
         let permit = self.permit();
-        if crate::interrupt::is_interrupted() {
+        if crate::process::interrupt::is_interrupted() {
             return Err(self.spawn_error(cmd, interrupted()));
         }
         let reader = self
@@ -245,7 +204,7 @@ impl Git {
     /// Runs `cmd`, a checkout of `to` in `worktree`, whose HEAD is at
     /// `from`, having first recorded it in `log` (durably): a later run
     /// that finds the record open knows the checkout may have been cut
-    /// short, and from where to where (see `crate::cut_checkout`). The
+    /// short, and from where to where (see `crate::exec::cut_checkout`). The
     /// record is closed when git ends having written everything or nothing
     /// (see [`checkouts_ended`]).
     pub(super) fn run_recorded(
@@ -275,7 +234,7 @@ impl Git {
         use std::io::Read;
         let args = cmd.args_with_progress(index);
         let _permit = self.permit();
-        if crate::interrupt::is_interrupted() {
+        if crate::process::interrupt::is_interrupted() {
             return Err(self.spawn_error(cmd, interrupted()));
         }
         let expr = self.start(cmd, &args, ticket).stdin_null().stderr_to_stdout();
@@ -342,61 +301,6 @@ impl Reading<'_> {
     }
 }
 
-/// Variables that make git work on another repository than the folder it
-/// runs in (an inherited `GIT_DIR` would make every project's status show
-/// one repository, and fetches land in it). Removed from every git the tool
-/// starts, and from pip's environment; everything else (config,
-/// credentials, ssh, `insteadOf`) passes through.
-pub const REPOSITORY_ENV: [&str; 7] = [
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_COMMON_DIR",
-    "GIT_NAMESPACE",
-];
-
-/// `expr` without the variables of [`REPOSITORY_ENV`].
-pub fn without_repository_env(expr: duct::Expression) -> duct::Expression {
-    REPOSITORY_ENV.iter().fold(expr, |expr, var| expr.env_remove(var))
-}
-
-/// `expr` in the C locale (`LC_ALL=C`): the tool reads git's messages
-/// (a refused fetch by id, a checkout refused over local changes) and
-/// progress lines, which a translated git words differently. With the
-/// locale `C`, gettext also ignores `LANGUAGE`.
-pub fn in_c_locale(expr: duct::Expression) -> duct::Expression {
-    expr.env("LC_ALL", "C")
-}
-
-/// The git processes running now, for [`end_children`].
-static CHILDREN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
-
-/// Told the pid of every git process as it starts (the workspace lock
-/// records them, so a later run knows which processes a run that did not
-/// finish had started).
-pub type SpawnObserver = std::sync::Arc<dyn Fn(u32) + Send + Sync>;
-
-static OBSERVER: std::sync::RwLock<Option<SpawnObserver>> = std::sync::RwLock::new(None);
-
-/// Sets (or, with `None`, removes) the [`SpawnObserver`].
-pub fn set_spawn_observer(observer: Option<SpawnObserver>) {
-    *OBSERVER.write().unwrap_or_else(|e| e.into_inner()) = observer;
-}
-
-fn children() -> std::sync::MutexGuard<'static, Vec<u32>> {
-    CHILDREN.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The running checkouts that rewrite a working tree (a subset of
-/// [`CHILDREN`]), which an interrupt lets finish.
-static FINISHING: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
-
-fn finishing() -> std::sync::MutexGuard<'static, Vec<u32>> {
-    FINISHING.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// Where the run records, before each checkout that rewrites a working
 /// tree from one commit to another, that it starts, and when it has ended:
 /// a checkout cut short (the run killed, or git ended by a signal) leaves
@@ -443,82 +347,6 @@ fn checkouts_ended(cmd: &GitCommand, status: &std::process::ExitStatus, stderr: 
     }
 }
 
-/// Lists a started process among the running children until dropped.
-struct Running(Vec<u32>);
-
-impl Running {
-    fn new(pids: Vec<u32>, lets_finish: bool) -> Running {
-        if let Some(observer) = OBSERVER.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            for &pid in &pids {
-                observer(pid);
-            }
-        }
-        if lets_finish {
-            finishing().extend(&pids);
-        }
-        children().extend(&pids);
-        Running(pids)
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        children().retain(|pid| !self.0.contains(pid));
-        finishing().retain(|pid| !self.0.contains(pid));
-    }
-}
-
 fn interrupted() -> std::io::Error {
     std::io::Error::other("interrupted; not started")
-}
-
-/// Sends `signal` to every git process the run has running, except the
-/// checkouts that rewrite a working tree, which are let finish (they do
-/// not take the terminal's signals either: `crate::interrupt::child_signals`),
-/// and waits up to `grace` for them all to end (git removes its own lock
-/// files on SIGINT and SIGTERM). A checkout still running then gets
-/// SIGTERM (it ends cut short, which the next run repairs), any other git
-/// still running is killed, and after another `grace` whatever is left.
-/// Returns whether a git had to be killed: it may have left its lock files.
-#[cfg(unix)]
-pub fn end_children(signal: i32, grace: std::time::Duration) -> bool {
-    use rustix::process::{kill_process, Pid, Signal};
-    // The pid is one of our children, listed until just after its wait
-    // returns, so it names that git (reuse in that instant is not a
-    // practical concern).
-    let send = |pid: u32, signal: Signal| {
-        if let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) {
-            let _ = kill_process(pid, signal);
-        }
-    };
-    let Some(signal) = Signal::from_named_raw(signal) else {
-        return false;
-    };
-    let let_finish = finishing().clone();
-    for pid in children().clone() {
-        if !let_finish.contains(&pid) {
-            send(pid, signal);
-        }
-    }
-    if crate::interrupt::wait_until(grace, || children().is_empty()) {
-        return false;
-    }
-    let let_finish = finishing().clone();
-    let mut killed = false;
-    for pid in children().clone() {
-        if let_finish.contains(&pid) {
-            send(pid, Signal::TERM);
-        } else {
-            send(pid, Signal::KILL);
-            killed = true;
-        }
-    }
-    if crate::interrupt::wait_until(grace, || children().is_empty()) {
-        return killed;
-    }
-    for pid in children().clone() {
-        send(pid, Signal::KILL);
-    }
-    crate::interrupt::wait_until(grace, || children().is_empty());
-    true
 }

@@ -1,14 +1,14 @@
 //! Submodules as git sees them: where each stands against the commit its
 //! superproject records (read from the index and the submodules' own
 //! files), the URLs they are cloned from, and their clones. What to do
-//! with them is `crate::submodules`.
+//! with them is `crate::exec::submodules`.
 
 use std::path::Path;
 
 use super::files::{read_head, Head};
 use super::run::checkout_log;
 use super::{git_dir_of, Git, GitCommand, GitResult, SubmoduleClone};
-use crate::types::CommitId;
+use crate::model::types::CommitId;
 
 /// Where a submodule stands against the commit its superproject records.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //! and which features depend on the version.
 
 use super::{Git, GitError, GitErrorKind, GitResult};
-use crate::text::escape_control;
+use crate::model::text::escape_control;
 
 /// The oldest git this tool supports: `%cs` in log formats needs 2.21, and
 /// 2.25 is the oldest release it is tested against in spirit of the

@@ -1,6 +1,6 @@
 //! What the files of a working tree hold next to two commits and the
 //! index, and putting paths back from the index: the git side of
-//! repairing a checkout an interrupted run cut short (`crate::cut_checkout`).
+//! repairing a checkout an interrupted run cut short (`crate::exec::cut_checkout`).
 //! Paths are raw bytes, as git keeps them: a path that is not UTF-8 must
 //! still name its own file.
 
@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::command::{nul_paths_input, stdin_paths_input};
 use super::{Git, GitResult};
-use crate::types::CommitId;
+use crate::model::types::CommitId;
 
 /// One side of a [`TreeChange`]: a tree entry's mode and object id.
 #[derive(Clone, Debug, PartialEq, Eq)]

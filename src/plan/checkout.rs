@@ -10,11 +10,11 @@ use std::sync::Arc;
 use regex::Regex;
 
 use super::{clone_step, excluded_dep_line, matching, ProjectPlan, Step, SUBMODULE_DEPTH};
-use crate::cache::Cache;
+use crate::exec::cache::Cache;
 use crate::git::Git;
-use crate::registry::{Project, Registry};
-use crate::types::{Filter, RepoName};
-use crate::workspace::Workspace;
+use crate::model::registry::{Project, Registry};
+use crate::model::types::{Filter, RepoName};
+use crate::model::workspace::Workspace;
 
 /// The choices `checkout` was given.
 #[derive(Clone, Debug, Default)]
@@ -316,7 +316,7 @@ mod tests {
 
     fn registry() -> Registry {
         // app → liba, libb; liba → base (submodules); libb → base.
-        crate::registry::from_str(
+        crate::model::registry::from_str(
             "[repos.app]\nro_url = \"https://example.invalid/app.git\"\ndeps = [\"liba\", \"libb\"]\n\
              [repos.liba]\nro_url = \"https://example.invalid/liba.git\"\ndeps = [\"base\"]\nsubmodules = true\n\
              [repos.libb]\nro_url = \"https://example.invalid/libb.git\"\ndeps = [\"base\"]\n\

@@ -10,12 +10,12 @@ use anyhow::{anyhow, Result};
 use regex::Regex;
 
 use super::{clone_step, Fetch, ProjectPlan, Step, SUBMODULE_DEPTH};
-use crate::cache::Cache;
+use crate::exec::cache::Cache;
 use crate::git::{FileAtCommit, Probe};
-use crate::registry::{Project, Registry};
-use crate::resolve::Chosen;
-use crate::types::{CommitId, Filter, RepoName};
-use crate::workspace::Workspace;
+use crate::model::registry::{Project, Registry};
+use crate::model::types::{CommitId, Filter, RepoName};
+use crate::model::workspace::Workspace;
+use crate::plan::resolve::Chosen;
 
 /// What the user asked of a sync.
 #[derive(Clone, Debug, Default)]
@@ -212,7 +212,7 @@ pub fn make_present<'f>(
         // missing), then the file's contents.
         FileAtCommit::NotFetched { object } if tried.pin_file_fetches >= 2 => Err(anyhow!(
             "{dep}: {} at {} is still missing after fetching {object} from origin",
-            crate::pinfile::FILE_NAME,
+            crate::model::pinfile::FILE_NAME,
             commit.short()
         )),
         FileAtCommit::NotFetched { object } => Ok(Presence::Steps(vec![Step::FetchPinFile {
@@ -395,7 +395,7 @@ mod tests {
     use std::path::Path;
 
     fn registry() -> Registry {
-        crate::registry::from_str(
+        crate::model::registry::from_str(
             "[repos.app]\nro_url = \"https://example.invalid/app.git\"\nrw_url = \"ssh://example.invalid/app.git\"\n\
              deps = [\"liba\", \"libb\"]\n\
              [repos.liba]\nro_url = \"https://example.invalid/liba.git\"\nrw_url = \"ssh://example.invalid/liba.git\"\n\

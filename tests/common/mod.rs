@@ -263,7 +263,7 @@ fn shared_org() -> &'static Path {
         let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         for file in [
             script.clone(),
-            sources.join("pinfile/header.py"),
+            sources.join("model/pinfile/header.py"),
             sources.join("sync_deps_template.py"),
         ] {
             std::fs::read(file).unwrap().hash(&mut hasher);

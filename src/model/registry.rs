@@ -1,0 +1,710 @@
+//! The registry of known projects: TOML layers (embedded default, workspace
+//! file, `--registry` file) merged per project name and validated into
+//! [`Registry`]. Only this module knows the TOML format.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{anyhow, bail, Result};
+use serde::Deserialize;
+
+use crate::model::types::{BranchName, RemoteUrl, RepoName};
+use crate::process::pip::PipFlags;
+
+/// The OpenXLA projects, compiled in.
+pub const DEFAULT_REGISTRY: &str = include_str!("default_registry.toml");
+
+/// Where a project's definition came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Layer {
+    /// Compiled into the binary.
+    Default,
+    /// `<workspace>/openxla-workspace.toml`.
+    Workspace(PathBuf),
+    /// `--registry FILE` or `OPENXLA_WORKSPACE_REGISTRY`.
+    Explicit(PathBuf),
+}
+
+impl Layer {
+    fn file_label(&self) -> String {
+        match self {
+            Layer::Default => "the embedded default registry".to_string(),
+            Layer::Workspace(p) | Layer::Explicit(p) => p.display().to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Layer::Default => f.write_str("embedded default"),
+            Layer::Workspace(p) => write!(f, "workspace file {}", p.display()),
+            Layer::Explicit(p) => write!(f, "registry file {}", p.display()),
+        }
+    }
+}
+
+/// One roll action of a schedule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RollAction {
+    /// Pin the dependency to the head of its tracking branch.
+    GitHead(RepoName),
+    /// Pin a Python package to its newest version in requirements files.
+    PyPackage {
+        /// The package name as pip knows it.
+        name: String,
+        /// Where `pip index versions` looks (validated flags).
+        pip_flags: PipFlags,
+        /// Requirements files, relative to the project folder.
+        update_requirements: Vec<PathBuf>,
+    },
+}
+
+/// A validated project definition.
+#[derive(Clone, Debug)]
+pub struct Project {
+    /// The project's name, also its folder in the workspace.
+    pub name: RepoName,
+    /// Read-only clone URL.
+    pub ro_url: RemoteUrl,
+    /// Read-write clone URL (defaults to `ro_url`).
+    pub rw_url: RemoteUrl,
+    /// Direct dependencies, in declared order (the order breaks pin ties).
+    pub deps: Vec<RepoName>,
+    /// Whether its git submodules must be initialised.
+    pub submodules: bool,
+    /// The branch its commits land on upstream.
+    pub tracking_branch: BranchName,
+    /// Named schedules of roll actions.
+    pub schedules: BTreeMap<String, Vec<RollAction>>,
+    /// The layer that defined it.
+    pub layer: Layer,
+    /// Earlier layers whose definition this one replaced.
+    pub replaced: Vec<Layer>,
+}
+
+impl Project {
+    /// The URL clones come from: `ro_url` when `read_only`, else `rw_url`.
+    pub fn url(&self, read_only: bool) -> &RemoteUrl {
+        if read_only {
+            &self.ro_url
+        } else {
+            &self.rw_url
+        }
+    }
+}
+
+/// The merged, validated set of projects.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    projects: BTreeMap<RepoName, Project>,
+}
+
+/// The registry files to layer over the embedded default.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    /// `<workspace>/openxla-workspace.toml`, when present.
+    pub workspace_file: Option<PathBuf>,
+    /// `--registry FILE` or `$OPENXLA_WORKSPACE_REGISTRY`.
+    pub explicit_file: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegistryFile {
+    include_default: Option<bool>,
+    #[serde(default)]
+    repos: BTreeMap<String, RepoEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RepoEntry {
+    ro_url: String,
+    rw_url: Option<String>,
+    #[serde(default)]
+    deps: Vec<String>,
+    #[serde(default)]
+    submodules: bool,
+    tracking_branch: Option<String>,
+    #[serde(default)]
+    schedules: BTreeMap<String, Vec<ActionEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActionEntry {
+    git_head: Option<String>,
+    py_package: Option<String>,
+    pip_flags: Option<Vec<String>>,
+    update_requirements: Option<Vec<String>>,
+}
+
+/// Loads the layers named in `sources` over the embedded default.
+pub fn load(sources: &Sources) -> Result<Registry> {
+    let mut layers: Vec<(Layer, RegistryFile)> = Vec::new();
+    for (layer, path) in [
+        (
+            sources
+                .workspace_file
+                .as_ref()
+                .map(|p| Layer::Workspace(p.clone())),
+            &sources.workspace_file,
+        ),
+        (
+            sources.explicit_file.as_ref().map(|p| Layer::Explicit(p.clone())),
+            &sources.explicit_file,
+        ),
+    ] {
+        if let (Some(layer), Some(path)) = (layer, path) {
+            let text = read_registry_file(path, &layer)?;
+            let file = parse_file(&text, &layer)?;
+            layers.push((layer, file));
+        }
+    }
+    let include_default = layers
+        .iter()
+        .all(|(_, file)| file.include_default.unwrap_or(true));
+    if include_default {
+        let default = parse_file(DEFAULT_REGISTRY, &Layer::Default)?;
+        layers.insert(0, (Layer::Default, default));
+    }
+    from_layers(layers)
+}
+
+/// The largest registry file read; real ones are a few kilobytes.
+pub const MAX_FILE_SIZE: u64 = 1024 * 1024;
+
+/// Reads a registry file: a regular file of at most [`MAX_FILE_SIZE`]
+/// bytes of UTF-8. A FIFO or a device is refused without being read.
+fn read_registry_file(path: &Path, layer: &Layer) -> Result<String> {
+    let whence = match layer {
+        Layer::Workspace(_) => "the workspace's own registry",
+        _ => "--registry / OPENXLA_WORKSPACE_REGISTRY",
+    };
+    let bytes = crate::model::atomic::read_regular_file(path, MAX_FILE_SIZE).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidInput => anyhow!(
+            "invalid registry {}: is not a regular file (a device, FIFO or folder, perhaps through a symlink); \
+             a registry is a TOML file ({whence})",
+            path.display()
+        ),
+        std::io::ErrorKind::InvalidData => anyhow!(
+            "invalid registry {}: is larger than 1 MiB, the limit for a registry file ({whence})",
+            path.display()
+        ),
+        _ => anyhow!(e).context(format!(
+            "could not read the registry file {}; check the path ({whence})",
+            path.display()
+        )),
+    })?;
+    String::from_utf8(bytes).map_err(|_| {
+        anyhow!(
+            "invalid registry {}: is not UTF-8 text; a registry is a TOML file",
+            path.display()
+        )
+    })
+}
+
+/// Parses a single registry text as the only layer (used by tests).
+pub fn from_str(text: &str, file: &Path) -> Result<Registry> {
+    let layer = Layer::Explicit(file.to_path_buf());
+    let parsed = parse_file(text, &layer)?;
+    from_layers(vec![(layer, parsed)])
+}
+
+fn parse_file(text: &str, layer: &Layer) -> Result<RegistryFile> {
+    toml::from_str(text).map_err(|e| {
+        anyhow!(
+            "invalid registry {}: {}",
+            layer.file_label(),
+            e.to_string().trim_end()
+        )
+    })
+}
+
+fn from_layers(layers: Vec<(Layer, RegistryFile)>) -> Result<Registry> {
+    let mut projects: BTreeMap<RepoName, Project> = BTreeMap::new();
+    for (layer, file) in layers {
+        for (name, entry) in file.repos {
+            let project = validate_entry(&name, entry, &layer)?;
+            let replaced = match projects.remove(&project.name) {
+                Some(old) => {
+                    let mut r = old.replaced;
+                    r.push(old.layer);
+                    r
+                }
+                None => Vec::new(),
+            };
+            projects.insert(project.name.clone(), Project { replaced, ..project });
+        }
+    }
+    let registry = Registry { projects };
+    registry.check_deps()?;
+    Ok(registry)
+}
+
+fn validate_entry(name: &str, entry: RepoEntry, layer: &Layer) -> Result<Project> {
+    let file = layer.file_label();
+    let key = |field: &str| format!("repos.{name}.{field}");
+    let repo_name =
+        RepoName::new(name).map_err(|e| anyhow!("invalid registry {file}: [repos.{name}]: {e}"))?;
+    let url = |field: &str, value: &str| {
+        RemoteUrl::new(value).map_err(|e| anyhow!("invalid registry {file}: {}: {e}", key(field)))
+    };
+    let ro_url = url("ro_url", &entry.ro_url)?;
+    let rw_url = match &entry.rw_url {
+        Some(u) => url("rw_url", u)?,
+        None => ro_url.clone(),
+    };
+    let mut deps = Vec::new();
+    for dep in &entry.deps {
+        let dep_name =
+            RepoName::new(dep).map_err(|e| anyhow!("invalid registry {file}: {}: {e}", key("deps")))?;
+        if dep_name == repo_name {
+            bail!(
+                "invalid registry {file}: {}: '{name}' depends on itself",
+                key("deps")
+            );
+        }
+        if deps.contains(&dep_name) {
+            bail!(
+                "invalid registry {file}: {}: '{dep}' is listed twice",
+                key("deps")
+            );
+        }
+        deps.push(dep_name);
+    }
+    let tracking_branch = BranchName::new(entry.tracking_branch.as_deref().unwrap_or("main"))
+        .map_err(|e| anyhow!("invalid registry {file}: {}: {e}", key("tracking_branch")))?;
+    let mut schedules = BTreeMap::new();
+    for (schedule, actions) in entry.schedules {
+        let skey = format!("repos.{name}.schedules.{schedule}");
+        if !schedule
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            || schedule.is_empty()
+        {
+            bail!("invalid registry {file}: {skey}: schedule names use ASCII letters, digits, '-' and '_'");
+        }
+        let mut parsed = Vec::new();
+        for (i, action) in actions.into_iter().enumerate() {
+            let akey = format!("{skey}[{i}]");
+            parsed.push(validate_action(action, &deps, &file, &akey)?);
+        }
+        schedules.insert(schedule, parsed);
+    }
+    Ok(Project {
+        name: repo_name,
+        ro_url,
+        rw_url,
+        deps,
+        submodules: entry.submodules,
+        tracking_branch,
+        schedules,
+        layer: layer.clone(),
+        replaced: Vec::new(),
+    })
+}
+
+fn validate_action(action: ActionEntry, deps: &[RepoName], file: &str, key: &str) -> Result<RollAction> {
+    match (action.git_head, action.py_package) {
+        (Some(dep), None) => {
+            if action.pip_flags.is_some() || action.update_requirements.is_some() {
+                bail!("invalid registry {file}: {key}: pip_flags and update_requirements go with py_package, not git_head");
+            }
+            let dep =
+                RepoName::new(&dep).map_err(|e| anyhow!("invalid registry {file}: {key}.git_head: {e}"))?;
+            if !deps.contains(&dep) {
+                bail!("invalid registry {file}: {key}.git_head: '{dep}' is not one of this project's deps");
+            }
+            Ok(RollAction::GitHead(dep))
+        }
+        (None, Some(package)) => {
+            if !is_python_package_name(&package) {
+                bail!(
+                    "invalid registry {file}: {key}.py_package: '{}' is not a valid Python package name",
+                    package.escape_debug()
+                );
+            }
+            let mut files = Vec::new();
+            for f in action.update_requirements.unwrap_or_default() {
+                let path = PathBuf::from(&f);
+                // A file inside the project: `.` alone (the project folder
+                // itself) names no file.
+                let inside = matches!(path.components().next_back(), Some(Component::Normal(_)))
+                    && path
+                        .components()
+                        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+                if !inside {
+                    bail!("invalid registry {file}: {key}.update_requirements: '{}' must be a relative path inside the project", f.escape_debug());
+                }
+                files.push(path);
+            }
+            let pip_flags = PipFlags::parse(&action.pip_flags.unwrap_or_default())
+                .map_err(|e| anyhow!("invalid registry {file}: {key}.pip_flags: {e}"))?;
+            Ok(RollAction::PyPackage {
+                name: package,
+                pip_flags,
+                update_requirements: files,
+            })
+        }
+        (Some(_), Some(_)) => {
+            bail!("invalid registry {file}: {key}: an action has either git_head or py_package, not both")
+        }
+        (None, None) => bail!(
+            "invalid registry {file}: {key}: an action needs git_head = \"DEP\" or py_package = \"NAME\""
+        ),
+    }
+}
+
+/// A name pip would accept for a distribution (PEP 508).
+fn is_python_package_name(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    !s.is_empty()
+        && s.len() <= 200
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+impl Registry {
+    /// All projects, sorted by name.
+    pub fn projects(&self) -> impl Iterator<Item = &Project> {
+        self.projects.values()
+    }
+
+    /// The project named `name`, if known.
+    pub fn get(&self, name: &RepoName) -> Option<&Project> {
+        self.projects.get(name)
+    }
+
+    /// Looks up a name typed by a user; an unknown one is an error that
+    /// lists the known names, the closest to what was typed first.
+    pub fn lookup(&self, name: &str) -> Result<&Project> {
+        RepoName::new(name)
+            .ok()
+            .and_then(|n| self.projects.get(&n))
+            .ok_or_else(|| {
+                let known =
+                    crate::model::suggest::closest_first(name, self.projects.keys().map(|n| n.as_str()));
+                anyhow!(
+                    "No repository matching '{}' found (did you mean one of: {})",
+                    name.escape_debug(),
+                    known.join(", ")
+                )
+            })
+    }
+
+    /// The named projects and, if `with_deps`, the transitive closure of
+    /// their deps, breadth-first in declared order, skipping excluded deps
+    /// (and everything reachable only through them). Roots are never excluded.
+    pub fn closure(
+        &self,
+        roots: &[RepoName],
+        with_deps: bool,
+        excluded: impl Fn(&RepoName) -> bool,
+    ) -> Vec<RepoName> {
+        let mut seen = BTreeSet::new();
+        let mut order = Vec::new();
+        let mut queue: VecDeque<RepoName> = roots.iter().cloned().collect();
+        for root in roots {
+            seen.insert(root.clone());
+        }
+        while let Some(name) = queue.pop_front() {
+            order.push(name.clone());
+            if !with_deps {
+                continue;
+            }
+            if let Some(project) = self.projects.get(&name) {
+                for dep in &project.deps {
+                    if !excluded(dep) && seen.insert(dep.clone()) {
+                        queue.push_back(dep.clone());
+                    }
+                }
+            }
+        }
+        order
+    }
+
+    fn check_deps(&self) -> Result<()> {
+        for project in self.projects.values() {
+            for dep in &project.deps {
+                if !self.projects.contains_key(dep) {
+                    bail!(
+                        "invalid registry {}: repos.{}.deps: unknown project '{dep}'; define [repos.{dep}] or remove it from deps",
+                        project.layer.file_label(),
+                        project.name
+                    );
+                }
+            }
+        }
+        // Depth-first search for a cycle, reporting its path.
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            Visiting,
+            Done,
+        }
+        fn visit<'a>(
+            reg: &'a Registry,
+            name: &'a RepoName,
+            marks: &mut BTreeMap<&'a RepoName, Mark>,
+            stack: &mut Vec<&'a RepoName>,
+        ) -> Result<()> {
+            match marks.get(name) {
+                Some(Mark::Done) => return Ok(()),
+                Some(Mark::Visiting) => {
+                    let start = stack.iter().position(|n| *n == name).unwrap_or(0);
+                    let members = &stack[start..];
+                    // Blame the member from the latest layer: a cycle spanning
+                    // files is closed by the one layered last.
+                    let rank = |p: &Project| match p.layer {
+                        Layer::Default => 0,
+                        Layer::Workspace(_) => 1,
+                        Layer::Explicit(_) => 2,
+                    };
+                    let blamed = (0..members.len())
+                        .max_by_key(|&i| (rank(&reg.projects[members[i]]), std::cmp::Reverse(i)))
+                        .unwrap_or(0);
+                    let mut cycle: Vec<String> = members[blamed..]
+                        .iter()
+                        .chain(&members[..blamed])
+                        .map(|n| n.to_string())
+                        .collect();
+                    cycle.push(members[blamed].to_string());
+                    let first = &reg.projects[members[blamed]];
+                    let others: BTreeSet<String> = members
+                        .iter()
+                        .map(|n| &reg.projects[*n].layer)
+                        .filter(|l| **l != first.layer)
+                        .map(|l| l.file_label())
+                        .collect();
+                    let elsewhere = if others.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " (the rest of the cycle is defined in {})",
+                            others.into_iter().collect::<Vec<_>>().join(", ")
+                        )
+                    };
+                    bail!(
+                        "invalid registry {}: repos.{}.deps: dependency cycle {}{elsewhere}",
+                        first.layer.file_label(),
+                        first.name,
+                        cycle.join(" -> ")
+                    );
+                }
+                None => {}
+            }
+            marks.insert(name, Mark::Visiting);
+            stack.push(name);
+            for dep in &reg.projects[name].deps {
+                visit(reg, dep, marks, stack)?;
+            }
+            stack.pop();
+            marks.insert(name, Mark::Done);
+            Ok(())
+        }
+        let mut marks = BTreeMap::new();
+        for name in self.projects.keys() {
+            visit(self, name, &mut marks, &mut Vec::new())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Registry> {
+        from_str(text, Path::new("reg.toml"))
+    }
+
+    #[test]
+    fn embedded_default_describes_the_openxla_projects() {
+        let reg = load(&Sources::default()).unwrap();
+        let names: Vec<&str> = reg.projects().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["iree", "jax", "openxla-pjrt-plugin", "stablehlo", "xla"]);
+        let plugin = reg.lookup("openxla-pjrt-plugin").unwrap();
+        assert_eq!(
+            plugin.deps.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
+            ["iree", "jax", "xla"]
+        );
+        assert_eq!(
+            plugin.schedules["continuous"],
+            vec![RollAction::GitHead(RepoName::new("iree").unwrap())]
+        );
+        assert_eq!(plugin.schedules["nightly"].len(), 5);
+        assert!(reg.lookup("iree").unwrap().submodules);
+        assert_eq!(
+            reg.lookup("jax").unwrap().ro_url.as_str(),
+            "https://github.com/jax-ml/jax.git"
+        );
+    }
+
+    #[test]
+    fn defaults_fill_rw_url_and_tracking_branch() {
+        let reg = parse("[repos.a]\nro_url = \"https://x/a.git\"\n").unwrap();
+        let a = reg.lookup("a").unwrap();
+        assert_eq!(a.rw_url, a.ro_url);
+        assert_eq!(a.tracking_branch.as_str(), "main");
+        assert!(!a.submodules && a.deps.is_empty());
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_file_and_key() {
+        let err = parse("[repos.a]\nro_url = \"https://x/a.git\"\nbranch = \"main\"\n").unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("reg.toml") && msg.contains("branch"), "{msg}");
+        let err = parse("colour = 1\n").unwrap_err();
+        assert!(format!("{err:#}").contains("colour"));
+    }
+
+    #[test]
+    fn wrong_types_are_errors() {
+        let err = parse("[repos.a]\nro_url = \"https://x/a.git\"\nsubmodules = \"yes\"\n").unwrap_err();
+        assert!(format!("{err:#}").contains("reg.toml"), "{err:#}");
+    }
+
+    #[test]
+    fn unknown_dep_is_an_error_naming_the_key() {
+        let err = parse("[repos.a]\nro_url = \"https://x/a.git\"\ndeps = [\"b\"]\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid registry reg.toml: repos.a.deps: unknown project 'b'; define [repos.b] or remove it from deps"
+        );
+    }
+
+    #[test]
+    fn cycles_and_self_deps_are_errors() {
+        let err = parse(
+            "[repos.a]\nro_url = \"https://x/a\"\ndeps = [\"b\"]\n[repos.b]\nro_url = \"https://x/b\"\ndeps = [\"a\"]\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("dependency cycle a -> b -> a"), "{err}");
+        let err = parse("[repos.a]\nro_url = \"https://x/a\"\ndeps = [\"a\"]\n").unwrap_err();
+        assert!(err.to_string().contains("depends on itself"), "{err}");
+    }
+
+    #[test]
+    fn a_cycle_across_layers_blames_the_later_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path().join("ws.toml");
+        std::fs::write(
+            &ws,
+            "include_default = false\n[repos.a]\nro_url = \"https://x/a\"\ndeps = [\"b\"]\n\
+             [repos.b]\nro_url = \"https://x/b\"\n",
+        )
+        .unwrap();
+        let late = dir.path().join("late.toml");
+        std::fs::write(&late, "[repos.b]\nro_url = \"https://x/b\"\ndeps = [\"a\"]\n").unwrap();
+        let err = load(&Sources {
+            workspace_file: Some(ws.clone()),
+            explicit_file: Some(late.clone()),
+        })
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "invalid registry {}: repos.b.deps: dependency cycle b -> a -> b \
+                 (the rest of the cycle is defined in {})",
+                late.display(),
+                ws.display()
+            )
+        );
+    }
+
+    #[test]
+    fn invalid_names_and_urls_are_errors() {
+        let err = parse("[repos.\"../x\"]\nro_url = \"https://x/a\"\n").unwrap_err();
+        assert!(err.to_string().contains("[repos.../x]"), "{err}");
+        let err = parse("[repos.a]\nro_url = \"--upload-pack=touch PWNED\"\n").unwrap_err();
+        assert!(err.to_string().contains("repos.a.ro_url"), "{err}");
+        let err = parse("[repos.a]\nro_url = \"ext::sh -c touch\"\n").unwrap_err();
+        assert!(err.to_string().contains("repos.a.ro_url"), "{err}");
+    }
+
+    #[test]
+    fn schedules_are_validated() {
+        let base =
+            "[repos.l]\nro_url = \"https://x/l\"\n[repos.a]\nro_url = \"https://x/a\"\ndeps = [\"l\"]\n";
+        let ok = format!("{base}[[repos.a.schedules.nightly]]\ngit_head = \"l\"\n[[repos.a.schedules.nightly]]\npy_package = \"jax_lib\"\nupdate_requirements = [\"req/r.txt\"]\n");
+        let reg = parse(&ok).unwrap();
+        assert_eq!(reg.lookup("a").unwrap().schedules["nightly"].len(), 2);
+        for (bad, expect) in [
+            ("git_head = \"zz\"\n", "not one of this project's deps"),
+            ("git_head = \"l\"\npy_package = \"p\"\n", "not both"),
+            ("pip_flags = []\n", "needs git_head"),
+            ("py_package = \"-x\"\n", "not a valid Python package name"),
+            (
+                "py_package = \"p\"\nupdate_requirements = [\"../r.txt\"]\n",
+                "relative path inside",
+            ),
+            (
+                "py_package = \"p\"\nupdate_requirements = [\"/etc/passwd\"]\n",
+                "relative path inside",
+            ),
+            (
+                "py_package = \"p\"\nupdate_requirements = [\"./.\"]\n",
+                "relative path inside",
+            ),
+        ] {
+            let text = format!("{base}[[repos.a.schedules.nightly]]\n{bad}");
+            let err = parse(&text).unwrap_err();
+            assert!(err.to_string().contains(expect), "{bad}: {err}");
+            assert!(err.to_string().contains("repos.a.schedules.nightly[0]"), "{err}");
+        }
+    }
+
+    #[test]
+    fn later_layers_replace_projects_whole_and_can_drop_the_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path().join("ws.toml");
+        std::fs::write(&ws, "[repos.xla]\nro_url = \"https://mirror/xla.git\"\n").unwrap();
+        let reg = load(&Sources {
+            workspace_file: Some(ws.clone()),
+            explicit_file: None,
+        })
+        .unwrap();
+        let xla = reg.lookup("xla").unwrap();
+        assert_eq!(xla.rw_url.as_str(), "https://mirror/xla.git");
+        assert_eq!(xla.layer, Layer::Workspace(ws.clone()));
+        assert_eq!(xla.replaced, vec![Layer::Default]);
+        assert!(reg.lookup("iree").is_ok());
+
+        let only = dir.path().join("only.toml");
+        std::fs::write(
+            &only,
+            "include_default = false\n[repos.app]\nro_url = \"https://x/app\"\n",
+        )
+        .unwrap();
+        let reg = load(&Sources {
+            workspace_file: Some(ws),
+            explicit_file: Some(only),
+        })
+        .unwrap();
+        let names: Vec<&str> = reg.projects().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["app", "xla"]);
+    }
+
+    #[test]
+    fn closure_is_breadth_first_and_honours_exclusions() {
+        let reg = parse(
+            "[repos.app]\nro_url = \"https://x/app\"\ndeps = [\"a\", \"b\"]\n[repos.a]\nro_url = \"https://x/a\"\ndeps = [\"base\"]\n[repos.b]\nro_url = \"https://x/b\"\ndeps = [\"base\"]\n[repos.base]\nro_url = \"https://x/base\"\n",
+        )
+        .unwrap();
+        let n = |s: &str| RepoName::new(s).unwrap();
+        let all = reg.closure(&[n("app")], true, |_| false);
+        assert_eq!(all, vec![n("app"), n("a"), n("b"), n("base")]);
+        assert_eq!(reg.closure(&[n("app")], false, |_| false), vec![n("app")]);
+        let some = reg.closure(&[n("app")], true, |d| d.as_str() == "base");
+        assert_eq!(some, vec![n("app"), n("a"), n("b")]);
+        let err = reg.lookup("ap").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "No repository matching 'ap' found (did you mean one of: app, a, b, base)"
+        );
+    }
+}

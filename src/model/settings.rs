@@ -1,0 +1,779 @@
+//! The workspace's remembered settings and roots, kept in
+//! [`FILE`] beside the marker (which stays `{"version": 0}`, as the
+//! original tool wrote it): `init` and `config` set them, and every run
+//! starts from them. For one run, a command-line flag wins over an
+//! environment variable, which wins over the workspace's setting, which
+//! wins over the default ([`InEffect`]).
+//!
+//! The file is JSON:
+//!
+//! ```json
+//! {
+//!   "settings": {"registry": "/abs/registry.toml", "ro": true, "filter": "blob:none",
+//!                "depth": 1, "jobs": 16, "cache-dir": "/abs/cache"},
+//!   "roots": ["openxla-pjrt-plugin"]
+//! }
+//! ```
+//!
+//! It is read bounded and only as a regular file, validated whole (an
+//! unknown key or a value of the wrong kind is an error naming the file
+//! and the key), and rewritten atomically.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context as _, Result};
+use serde_json::{Map, Value};
+
+use crate::model::types::{Filter, RepoName};
+
+/// The settings file, in the workspace folder.
+pub const FILE: &str = ".openxla_workspace.settings.json";
+
+/// The largest settings file read.
+const MAX_SIZE: u64 = 64 * 1024;
+
+/// The most parallel git processes `jobs` may ask for (as `--jobs`).
+pub const MAX_JOBS: u16 = 256;
+
+/// A setting's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Key {
+    /// The registry file layered over the others (`--registry`).
+    Registry,
+    /// Clone from the read-only URLs (`--ro`).
+    Ro,
+    /// Partial clones (`--filter`).
+    Filter,
+    /// Shallow clones and fetches (`--depth`).
+    Depth,
+    /// Git processes at a time (`--jobs`).
+    Jobs,
+    /// The shared object cache (`--cache-dir`).
+    CacheDir,
+}
+
+impl Key {
+    /// Every key, in the order they are shown.
+    pub const ALL: [Key; 6] = [
+        Key::Registry,
+        Key::Ro,
+        Key::Filter,
+        Key::Depth,
+        Key::Jobs,
+        Key::CacheDir,
+    ];
+
+    /// The key as `config` and the file name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Key::Registry => "registry",
+            Key::Ro => "ro",
+            Key::Filter => "filter",
+            Key::Depth => "depth",
+            Key::Jobs => "jobs",
+            Key::CacheDir => "cache-dir",
+        }
+    }
+
+    /// What the key sets, for `config --help` and completions.
+    pub fn about(self) -> &'static str {
+        match self {
+            Key::Registry => "a registry file layered over the others (FILE)",
+            Key::Ro => "clone from the read-only URLs (true or false)",
+            Key::Filter => "partial clones: blob:none or tree:0 (none: full clones)",
+            Key::Depth => "clone and fetch only the last N commits (0: full history)",
+            Key::Jobs => "git processes at a time (1 to 256)",
+            Key::CacheDir => "a shared object cache (DIR)",
+        }
+    }
+
+    /// The environment variable that overrides it for one run.
+    pub fn env(self) -> &'static str {
+        match self {
+            Key::Registry => "OPENXLA_WORKSPACE_REGISTRY",
+            Key::Ro => "OPENXLA_WORKSPACE_RO",
+            Key::Filter => "OPENXLA_WORKSPACE_FILTER",
+            Key::Depth => "OPENXLA_WORKSPACE_DEPTH",
+            Key::Jobs => "OPENXLA_WORKSPACE_JOBS",
+            Key::CacheDir => "OPENXLA_WORKSPACE_CACHE",
+        }
+    }
+
+    /// The command-line option that overrides it for one run.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Key::Registry => "--registry",
+            Key::Ro => "--ro",
+            Key::Filter => "--filter",
+            Key::Depth => "--depth",
+            Key::Jobs => "--jobs",
+            Key::CacheDir => "--cache-dir",
+        }
+    }
+
+    /// The key named `name`, or an error listing the keys.
+    pub fn parse(name: &str) -> Result<Key, String> {
+        Key::ALL.into_iter().find(|k| k.name() == name).ok_or_else(|| {
+            let names: Vec<&str> = Key::ALL.iter().map(|k| k.name()).collect();
+            format!(
+                "unknown setting '{}'; the settings are: {}",
+                name.escape_debug(),
+                names.join(", ")
+            )
+        })
+    }
+}
+
+/// The settings a workspace keeps; `None` where it keeps none.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stored {
+    /// `registry`: an absolute path.
+    pub registry: Option<PathBuf>,
+    /// `ro`.
+    pub ro: Option<bool>,
+    /// `filter`; `Some(None)` is `none` (full clones, said explicitly).
+    pub filter: Option<Option<Filter>>,
+    /// `depth` (0: full history).
+    pub depth: Option<u32>,
+    /// `jobs`.
+    pub jobs: Option<u16>,
+    /// `cache-dir`: an absolute path.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Stored {
+    /// The value of `key` as `config KEY` prints it, if set.
+    pub fn get(&self, key: Key) -> Option<String> {
+        match key {
+            Key::Registry => self.registry.as_ref().map(|p| p.display().to_string()),
+            Key::Ro => self.ro.map(|b| b.to_string()),
+            Key::Filter => self.filter.map(filter_text),
+            Key::Depth => self.depth.map(|d| d.to_string()),
+            Key::Jobs => self.jobs.map(|j| j.to_string()),
+            Key::CacheDir => self.cache_dir.as_ref().map(|p| p.display().to_string()),
+        }
+    }
+
+    /// Sets `key` from `value` as typed on a command line; a relative path
+    /// is taken from `cwd`, and kept absolute.
+    pub fn set(&mut self, key: Key, value: &str, cwd: &Path) -> Result<(), String> {
+        let path = |v: &str| {
+            if v.is_empty() {
+                return Err("expected a path, found nothing".to_string());
+            }
+            Ok(absolute(cwd, Path::new(v)))
+        };
+        match key {
+            Key::Registry => self.registry = Some(path(value)?),
+            Key::Ro => self.ro = Some(parse_bool(value)?),
+            Key::Filter => self.filter = Some(Filter::parse(value)?),
+            Key::Depth => self.depth = Some(parse_depth(value)?),
+            Key::Jobs => self.jobs = Some(parse_jobs(value)?),
+            Key::CacheDir => self.cache_dir = Some(path(value)?),
+        }
+        Ok(())
+    }
+
+    /// Forgets `key`.
+    pub fn unset(&mut self, key: Key) {
+        match key {
+            Key::Registry => self.registry = None,
+            Key::Ro => self.ro = None,
+            Key::Filter => self.filter = None,
+            Key::Depth => self.depth = None,
+            Key::Jobs => self.jobs = None,
+            Key::CacheDir => self.cache_dir = None,
+        }
+    }
+
+    fn to_json(&self) -> Map<String, Value> {
+        let mut map = Map::new();
+        let path = |p: &PathBuf| Value::from(p.display().to_string());
+        if let Some(p) = &self.registry {
+            map.insert(Key::Registry.name().into(), path(p));
+        }
+        if let Some(b) = self.ro {
+            map.insert(Key::Ro.name().into(), b.into());
+        }
+        if let Some(f) = self.filter {
+            map.insert(Key::Filter.name().into(), filter_text(f).into());
+        }
+        if let Some(d) = self.depth {
+            map.insert(Key::Depth.name().into(), d.into());
+        }
+        if let Some(j) = self.jobs {
+            map.insert(Key::Jobs.name().into(), j.into());
+        }
+        if let Some(p) = &self.cache_dir {
+            map.insert(Key::CacheDir.name().into(), path(p));
+        }
+        map
+    }
+}
+
+/// What the settings file of a workspace holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorkspaceSettings {
+    /// The settings.
+    pub stored: Stored,
+    /// The projects checked out by name, in the order first named.
+    pub roots: Vec<RepoName>,
+}
+
+impl WorkspaceSettings {
+    /// The settings of the workspace at `root` (none when it has no
+    /// settings file). A file that is not a regular one, too large, not
+    /// JSON, or with an unknown key or a bad value is an error naming the
+    /// file and the key.
+    pub fn load(root: &Path) -> Result<WorkspaceSettings> {
+        Self::load_except(root, None)
+    }
+
+    /// Like [`WorkspaceSettings::load`], but a bad value of `key` is
+    /// dropped instead of refused: `config KEY VALUE` and `config --unset
+    /// KEY` can then repair it.
+    pub fn load_except(root: &Path, key: Option<Key>) -> Result<WorkspaceSettings> {
+        let path = root.join(FILE);
+        if std::fs::symlink_metadata(&path).is_err() {
+            return Ok(WorkspaceSettings::default());
+        }
+        let bytes = crate::model::atomic::read_regular_file(&path, MAX_SIZE)
+            .with_context(|| format!("could not read the workspace settings {}", path.display()))?;
+        parse(&bytes, key).map_err(|problem| {
+            anyhow!(
+                "{}: {problem}\n  fix it with `openxla-workspace config KEY VALUE` or `config --unset KEY`, or remove the file",
+                path.display()
+            )
+        })
+    }
+
+    /// Writes the settings of the workspace at `root`, atomically.
+    pub fn save(&self, root: &Path) -> Result<()> {
+        let path = root.join(FILE);
+        let mut doc = Map::new();
+        doc.insert("settings".into(), Value::Object(self.stored.to_json()));
+        doc.insert(
+            "roots".into(),
+            Value::Array(self.roots.iter().map(|r| Value::from(r.as_str())).collect()),
+        );
+        let mut text = serde_json::to_string_pretty(&Value::Object(doc))?;
+        text.push('\n');
+        crate::model::atomic::write_atomically(&path, text.as_bytes())
+            .with_context(|| format!("could not write the workspace settings {}", path.display()))
+    }
+
+    /// Adds `names` to the roots (those not there yet, in order); returns
+    /// whether any was new.
+    pub fn add_roots(&mut self, names: &[RepoName]) -> bool {
+        let mut added = false;
+        for name in names {
+            if !self.roots.contains(name) {
+                self.roots.push(name.clone());
+                added = true;
+            }
+        }
+        added
+    }
+}
+
+fn parse(bytes: &[u8], lenient: Option<Key>) -> Result<WorkspaceSettings, String> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
+    let Value::Object(doc) = value else {
+        return Err("expected a JSON object".into());
+    };
+    let mut out = WorkspaceSettings::default();
+    for (field, value) in &doc {
+        match field.as_str() {
+            "settings" => {
+                let Value::Object(settings) = value else {
+                    return Err("key `settings`: expected an object".into());
+                };
+                for (name, value) in settings {
+                    let key = Key::parse(name)
+                        .map_err(|e| format!("key `settings.{}`: {e}", name.escape_debug()))?;
+                    match read_value(&mut out.stored, key, value) {
+                        Ok(()) => {}
+                        Err(_) if lenient == Some(key) => {}
+                        Err(problem) => return Err(format!("key `{}`: {problem}", key.name())),
+                    }
+                }
+            }
+            "roots" => {
+                let Value::Array(names) = value else {
+                    return Err("key `roots`: expected a list of project names".into());
+                };
+                for name in names {
+                    let root = name
+                        .as_str()
+                        .ok_or_else(|| format!("key `roots`: expected project names, found {name}"))
+                        .and_then(|n| RepoName::new(n).map_err(|e| format!("key `roots`: {e}")))?;
+                    if !out.roots.contains(&root) {
+                        out.roots.push(root);
+                    }
+                }
+            }
+            other => {
+                return Err(format!(
+                    "unknown key `{}` (expected `settings` and `roots`)",
+                    other.escape_debug()
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn read_value(stored: &mut Stored, key: Key, value: &Value) -> Result<(), String> {
+    let found = || {
+        format!(
+            "found {}",
+            crate::model::text::escape_control(&value.to_string(), false)
+        )
+    };
+    match key {
+        Key::Registry | Key::CacheDir => {
+            let path = value
+                .as_str()
+                .filter(|p| Path::new(p).is_absolute())
+                .ok_or_else(|| format!("expected an absolute path, {}", found()))?;
+            let path = Some(PathBuf::from(path));
+            if key == Key::Registry {
+                stored.registry = path;
+            } else {
+                stored.cache_dir = path;
+            }
+        }
+        Key::Ro => {
+            stored.ro = Some(
+                value
+                    .as_bool()
+                    .ok_or_else(|| format!("expected true or false, {}", found()))?,
+            )
+        }
+        Key::Filter => {
+            let text = value
+                .as_str()
+                .ok_or_else(|| format!("expected a string, {}", found()))?;
+            stored.filter = Some(Filter::parse(text)?);
+        }
+        Key::Depth => {
+            let depth = value
+                .as_u64()
+                .and_then(|d| u32::try_from(d).ok())
+                .ok_or_else(|| {
+                    format!(
+                        "expected a whole number of commits (0: full history), {}",
+                        found()
+                    )
+                })?;
+            stored.depth = Some(depth);
+        }
+        Key::Jobs => {
+            let jobs = value
+                .as_u64()
+                .filter(|j| (1..=u64::from(MAX_JOBS)).contains(j))
+                .ok_or_else(|| format!("expected a whole number from 1 to {MAX_JOBS}, {}", found()))?;
+            stored.jobs = Some(jobs as u16);
+        }
+    }
+    Ok(())
+}
+
+fn filter_text(filter: Option<Filter>) -> String {
+    filter.map_or("none", Filter::as_str).to_string()
+}
+
+/// `true`/`false` (also `yes`/`no`, `1`/`0`, `on`/`off`).
+pub fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "on" => Ok(true),
+        "false" | "no" | "0" | "off" | "" => Ok(false),
+        _ => Err(format!("expected true or false, found '{}'", text.escape_debug())),
+    }
+}
+
+/// A depth: a whole number of commits, 0 for full history.
+pub fn parse_depth(text: &str) -> Result<u32, String> {
+    text.parse().map_err(|_| {
+        format!(
+            "expected a whole number of commits (0: full history), found '{}'",
+            text.escape_debug()
+        )
+    })
+}
+
+/// A number of jobs, 1 to [`MAX_JOBS`].
+pub fn parse_jobs(text: &str) -> Result<u16, String> {
+    text.parse::<u16>()
+        .ok()
+        .filter(|j| (1..=MAX_JOBS).contains(j))
+        .ok_or_else(|| {
+            format!(
+                "expected a whole number from 1 to {MAX_JOBS}, found '{}'",
+                text.escape_debug()
+            )
+        })
+}
+
+fn absolute(cwd: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
+    }
+}
+
+/// Where a value in effect comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The command line.
+    Flag,
+    /// An environment variable.
+    Env,
+    /// The workspace's settings.
+    Workspace,
+    /// The tool's default.
+    Default,
+}
+
+impl Source {
+    /// As `--json` names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Flag => "flag",
+            Source::Env => "env",
+            Source::Workspace => "workspace",
+            Source::Default => "default",
+        }
+    }
+}
+
+/// One setting in effect and where it comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Setting<T> {
+    /// The value.
+    pub value: T,
+    /// Where it comes from.
+    pub source: Source,
+}
+
+/// The settings in effect for this run: for each, a flag on the command
+/// line, else its environment variable, else the workspace's setting, else
+/// the default.
+#[derive(Clone, Debug)]
+pub struct InEffect {
+    /// The registry file layered over the others.
+    pub registry: Setting<Option<PathBuf>>,
+    /// Clone from the read-only URLs.
+    pub ro: Setting<bool>,
+    /// The partial-clone filter.
+    pub filter: Setting<Option<Filter>>,
+    /// `--depth`, `None` for full history.
+    pub depth: Setting<Option<u32>>,
+    /// Git processes at a time.
+    pub jobs: Setting<usize>,
+    /// The shared object cache.
+    pub cache_dir: Setting<Option<PathBuf>>,
+}
+
+/// What the command line gave for the settings, and whether each came
+/// from its flag or (for the variables clap reads) its environment
+/// variable. `None`: not given either way.
+#[derive(Clone, Debug, Default)]
+pub struct Given {
+    /// `--registry FILE` or `$OPENXLA_WORKSPACE_REGISTRY`.
+    pub registry: Option<(PathBuf, Source)>,
+    /// `--ro` (only `true` can be given as a flag).
+    pub ro: bool,
+    /// `--filter SPEC`.
+    pub filter: Option<Option<Filter>>,
+    /// `--depth N`.
+    pub depth: Option<u32>,
+    /// `--jobs N` or `$OPENXLA_WORKSPACE_JOBS`.
+    pub jobs: Option<(u16, Source)>,
+    /// `--cache-dir DIR` or `$OPENXLA_WORKSPACE_CACHE`.
+    pub cache_dir: Option<(PathBuf, Source)>,
+}
+
+impl InEffect {
+    /// Combines what was given with `env` (the process environment, as a
+    /// lookup) and the workspace's `stored` settings. A bad value in an
+    /// environment variable is an error naming it.
+    pub fn resolve(given: &Given, env: &dyn Fn(&str) -> Option<String>, stored: &Stored) -> Result<InEffect> {
+        fn pick<T: Clone>(candidates: [Option<(T, Source)>; 3], default: T) -> Setting<T> {
+            match candidates.into_iter().flatten().next() {
+                Some((value, source)) => Setting { value, source },
+                None => Setting {
+                    value: default,
+                    source: Source::Default,
+                },
+            }
+        }
+        let from_env = |key: Key| env(key.env()).filter(|v| !v.is_empty());
+        let bad = |key: Key, e: String| anyhow!("${}: {e}", key.env());
+        let ro_env = match from_env(Key::Ro) {
+            Some(v) => Some((parse_bool(&v).map_err(|e| bad(Key::Ro, e))?, Source::Env)),
+            None => None,
+        };
+        let filter_env = match from_env(Key::Filter) {
+            Some(v) => Some((Filter::parse(&v).map_err(|e| bad(Key::Filter, e))?, Source::Env)),
+            None => None,
+        };
+        let depth_env = match from_env(Key::Depth) {
+            Some(v) => Some((parse_depth(&v).map_err(|e| bad(Key::Depth, e))?, Source::Env)),
+            None => None,
+        };
+        let ws = Source::Workspace;
+        let depth = pick(
+            [
+                given.depth.map(|d| (d, Source::Flag)),
+                depth_env,
+                stored.depth.map(|d| (d, ws)),
+            ],
+            0,
+        );
+        Ok(InEffect {
+            registry: pick(
+                [
+                    given.registry.clone().map(|(p, s)| (Some(p), s)),
+                    None,
+                    stored.registry.clone().map(|p| (Some(p), ws)),
+                ],
+                None,
+            ),
+            ro: pick(
+                [
+                    given.ro.then_some((true, Source::Flag)),
+                    ro_env,
+                    stored.ro.map(|b| (b, ws)),
+                ],
+                false,
+            ),
+            filter: pick(
+                [
+                    given.filter.map(|f| (f, Source::Flag)),
+                    filter_env,
+                    stored.filter.map(|f| (f, ws)),
+                ],
+                None,
+            ),
+            depth: Setting {
+                value: Some(depth.value).filter(|&d| d > 0),
+                source: depth.source,
+            },
+            jobs: pick(
+                [
+                    given.jobs.map(|(j, s)| (usize::from(j), s)),
+                    None,
+                    stored.jobs.map(|j| (usize::from(j), ws)),
+                ],
+                crate::exec::DEFAULT_JOBS,
+            ),
+            cache_dir: pick(
+                [
+                    given.cache_dir.clone().map(|(p, s)| (Some(p), s)),
+                    None,
+                    stored.cache_dir.clone().map(|p| (Some(p), ws)),
+                ],
+                None,
+            ),
+        })
+    }
+
+    /// Each setting as `(key, value text, source)`, in [`Key::ALL`] order.
+    pub fn rows(&self) -> Vec<(Key, String, Source)> {
+        let path = |p: &Option<PathBuf>| p.as_ref().map_or("none".to_string(), |p| p.display().to_string());
+        vec![
+            (Key::Registry, path(&self.registry.value), self.registry.source),
+            (Key::Ro, self.ro.value.to_string(), self.ro.source),
+            (Key::Filter, filter_text(self.filter.value), self.filter.source),
+            (
+                Key::Depth,
+                self.depth.value.map_or("0".to_string(), |d| d.to_string()),
+                self.depth.source,
+            ),
+            (Key::Jobs, self.jobs.value.to_string(), self.jobs.source),
+            (Key::CacheDir, path(&self.cache_dir.value), self.cache_dir.source),
+        ]
+    }
+
+    /// The settings as text, one per line, for `status`, `list` and
+    /// `config`: `  jobs       16    (workspace)`.
+    pub fn render(&self, roots: &[RepoName]) -> String {
+        let rows = self.rows();
+        let width = rows.iter().map(|(_, v, _)| v.chars().count()).max().unwrap_or(0);
+        let mut out = String::from("Settings in effect:\n");
+        for (key, value, source) in rows {
+            let from = match source {
+                Source::Flag => key.flag().to_string(),
+                Source::Env => format!("${}", key.env()),
+                Source::Workspace => "workspace".to_string(),
+                Source::Default => "default".to_string(),
+            };
+            out.push_str(&format!("  {:<9}  {value:<width$}  ({from})\n", key.name()));
+        }
+        let roots: Vec<&str> = roots.iter().map(|r| r.as_str()).collect();
+        out.push_str(&format!(
+            "Roots: {}\n",
+            if roots.is_empty() {
+                "(none)".to_string()
+            } else {
+                roots.join(", ")
+            }
+        ));
+        out
+    }
+
+    /// The settings for a `--json` document: `{KEY: {"value": ..., "source": ...}}`.
+    pub fn to_json(&self) -> Value {
+        let mut map = Map::new();
+        let path = |p: &Option<PathBuf>| p.as_ref().map_or(Value::Null, |p| p.display().to_string().into());
+        let entry =
+            |value: Value, source: Source| serde_json::json!({"value": value, "source": source.name()});
+        map.insert(
+            "registry".into(),
+            entry(path(&self.registry.value), self.registry.source),
+        );
+        map.insert("ro".into(), entry(self.ro.value.into(), self.ro.source));
+        map.insert(
+            "filter".into(),
+            entry(
+                self.filter.value.map_or(Value::Null, |f| f.as_str().into()),
+                self.filter.source,
+            ),
+        );
+        map.insert(
+            "depth".into(),
+            entry(self.depth.value.unwrap_or(0).into(), self.depth.source),
+        );
+        map.insert("jobs".into(), entry(self.jobs.value.into(), self.jobs.source));
+        map.insert(
+            "cache-dir".into(),
+            entry(path(&self.cache_dir.value), self.cache_dir.source),
+        );
+        Value::Object(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flag_wins_over_the_environment_over_the_workspace_over_the_default() {
+        let stored = Stored {
+            jobs: Some(3),
+            filter: Some(Some(Filter::TreeZero)),
+            depth: Some(5),
+            ro: Some(true),
+            ..Stored::default()
+        };
+        let env = |k: &str| match k {
+            "OPENXLA_WORKSPACE_FILTER" => Some("blob:none".to_string()),
+            "OPENXLA_WORKSPACE_RO" => Some("0".to_string()),
+            _ => None,
+        };
+        let given = Given {
+            depth: Some(0),
+            ..Given::default()
+        };
+        let effect = InEffect::resolve(&given, &env, &stored).unwrap();
+        assert_eq!(
+            effect.jobs,
+            Setting {
+                value: 3,
+                source: Source::Workspace
+            }
+        );
+        assert_eq!(
+            effect.filter,
+            Setting {
+                value: Some(Filter::BlobNone),
+                source: Source::Env
+            }
+        );
+        assert_eq!(
+            effect.ro,
+            Setting {
+                value: false,
+                source: Source::Env
+            }
+        );
+        assert_eq!(
+            effect.depth,
+            Setting {
+                value: None,
+                source: Source::Flag
+            }
+        );
+        assert_eq!(
+            effect.cache_dir,
+            Setting {
+                value: None,
+                source: Source::Default
+            }
+        );
+        let bad = |k: &str| (k == "OPENXLA_WORKSPACE_DEPTH").then(|| "deep".to_string());
+        let err = InEffect::resolve(&Given::default(), &bad, &stored)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "$OPENXLA_WORKSPACE_DEPTH: expected a whole number of commits (0: full history), found 'deep'"
+        );
+    }
+
+    #[test]
+    fn the_file_is_read_back_as_written_and_bad_values_name_their_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = WorkspaceSettings::default();
+        settings.stored.set(Key::Jobs, "16", dir.path()).unwrap();
+        settings.stored.set(Key::Registry, "r.toml", dir.path()).unwrap();
+        settings.stored.set(Key::Filter, "none", dir.path()).unwrap();
+        settings.add_roots(&[RepoName::new("app").unwrap()]);
+        settings.save(dir.path()).unwrap();
+        assert_eq!(WorkspaceSettings::load(dir.path()).unwrap(), settings);
+        assert_eq!(
+            settings.stored.get(Key::Registry).unwrap(),
+            dir.path().join("r.toml").display().to_string()
+        );
+
+        for (text, problem) in [
+            (
+                r#"{"settings": {"jobs": 0}}"#,
+                "key `jobs`: expected a whole number from 1 to 256, found 0",
+            ),
+            (
+                r#"{"settings": {"filter": "sparse:oid=x"}}"#,
+                "key `filter`: unsupported filter 'sparse:oid=x'",
+            ),
+            (
+                r#"{"settings": {"colour": 1}}"#,
+                "key `settings.colour`: unknown setting 'colour'",
+            ),
+            (
+                r#"{"roots": ["../x"]}"#,
+                "key `roots`: project name '../x' must start",
+            ),
+            (
+                r#"{"settings": {"registry": "rel.toml"}}"#,
+                "key `registry`: expected an absolute path, found \"rel.toml\"",
+            ),
+            ("[1]", "expected a JSON object"),
+        ] {
+            std::fs::write(dir.path().join(FILE), text).unwrap();
+            let err = format!("{:#}", WorkspaceSettings::load(dir.path()).unwrap_err());
+            let file = dir.path().join(FILE).display().to_string();
+            assert!(err.starts_with(&format!("{file}: {problem}")), "{err}");
+        }
+        // `config jobs N` can repair a bad `jobs`.
+        std::fs::write(
+            dir.path().join(FILE),
+            r#"{"settings": {"jobs": "x", "ro": true}}"#,
+        )
+        .unwrap();
+        let loaded = WorkspaceSettings::load_except(dir.path(), Some(Key::Jobs)).unwrap();
+        assert_eq!(loaded.stored.ro, Some(true));
+        assert_eq!(loaded.stored.jobs, None);
+    }
+}

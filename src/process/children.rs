@@ -1,0 +1,107 @@
+//! The child registry: every process of the run that is running now, told
+//! to the spawn observer as it starts, and ended on an interrupt
+//! ([`end_children`]). Process-wide, because the signal handling thread has
+//! no handle to ask.
+
+/// The git processes running now, for [`end_children`].
+static CHILDREN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// Told the pid of every git process as it starts (the workspace lock
+/// records them, so a later run knows which processes a run that did not
+/// finish had started).
+pub type SpawnObserver = std::sync::Arc<dyn Fn(u32) + Send + Sync>;
+
+static OBSERVER: std::sync::RwLock<Option<SpawnObserver>> = std::sync::RwLock::new(None);
+
+/// Sets (or, with `None`, removes) the [`SpawnObserver`].
+pub fn set_spawn_observer(observer: Option<SpawnObserver>) {
+    *OBSERVER.write().unwrap_or_else(|e| e.into_inner()) = observer;
+}
+
+fn children() -> std::sync::MutexGuard<'static, Vec<u32>> {
+    CHILDREN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The running checkouts that rewrite a working tree (a subset of
+/// [`CHILDREN`]), which an interrupt lets finish.
+static FINISHING: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+fn finishing() -> std::sync::MutexGuard<'static, Vec<u32>> {
+    FINISHING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Lists a started process among the running children until dropped.
+pub struct Running(Vec<u32>);
+
+impl Running {
+    pub fn new(pids: Vec<u32>, lets_finish: bool) -> Running {
+        if let Some(observer) = OBSERVER.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            for &pid in &pids {
+                observer(pid);
+            }
+        }
+        if lets_finish {
+            finishing().extend(&pids);
+        }
+        children().extend(&pids);
+        Running(pids)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        children().retain(|pid| !self.0.contains(pid));
+        finishing().retain(|pid| !self.0.contains(pid));
+    }
+}
+
+/// Sends `signal` to every git process the run has running, except the
+/// checkouts that rewrite a working tree, which are let finish (they do
+/// not take the terminal's signals either: `crate::process::interrupt::child_signals`),
+/// and waits up to `grace` for them all to end (git removes its own lock
+/// files on SIGINT and SIGTERM). A checkout still running then gets
+/// SIGTERM (it ends cut short, which the next run repairs), any other git
+/// still running is killed, and after another `grace` whatever is left.
+/// Returns whether a git had to be killed: it may have left its lock files.
+#[cfg(unix)]
+pub fn end_children(signal: i32, grace: std::time::Duration) -> bool {
+    use rustix::process::{kill_process, Pid, Signal};
+    // The pid is one of our children, listed until just after its wait
+    // returns, so it names that git (reuse in that instant is not a
+    // practical concern).
+    let send = |pid: u32, signal: Signal| {
+        if let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) {
+            let _ = kill_process(pid, signal);
+        }
+    };
+    let Some(signal) = Signal::from_named_raw(signal) else {
+        return false;
+    };
+    let let_finish = finishing().clone();
+    for pid in children().clone() {
+        if !let_finish.contains(&pid) {
+            send(pid, signal);
+        }
+    }
+    if super::wait::wait_until(grace, || children().is_empty()) {
+        return false;
+    }
+    let let_finish = finishing().clone();
+    let mut killed = false;
+    for pid in children().clone() {
+        if let_finish.contains(&pid) {
+            send(pid, Signal::TERM);
+        } else {
+            send(pid, Signal::KILL);
+            killed = true;
+        }
+    }
+    if super::wait::wait_until(grace, || children().is_empty()) {
+        return killed;
+    }
+    for pid in children().clone() {
+        send(pid, Signal::KILL);
+    }
+    super::wait::wait_until(grace, || children().is_empty());
+    true
+}

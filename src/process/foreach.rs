@@ -1,0 +1,131 @@
+//! Runs the user's own command (`foreach -- CMD ARGS...`) in a project
+//! folder. This is not git: the command is the user's, run without a shell,
+//! with the user's environment and locale. Only the variables that would
+//! point git at another repository are removed (the same ones as for every
+//! git the tool starts: an exported `GIT_DIR` would make `git status` in
+//! each project show one repository), and the variables naming the project
+//! are added.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// Where the command runs and what it is told about its project.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// The project's name.
+    pub name: String,
+    /// Its folder (the command's working directory).
+    pub dir: PathBuf,
+    /// The workspace folder.
+    pub root: PathBuf,
+    /// The commit it has checked out, if any.
+    pub head: Option<String>,
+    /// The commit pinned for it, if any.
+    pub pin: Option<String>,
+    /// The project whose pin that is.
+    pub pinned_by: Option<String>,
+}
+
+impl Target {
+    /// The variables the command gets: `(name, value)`, empty values for
+    /// what the project does not have, so that `set -u` scripts can read
+    /// every one.
+    pub fn variables(&self) -> Vec<(&'static str, OsString)> {
+        let text = |v: &Option<String>| OsString::from(v.clone().unwrap_or_default());
+        vec![
+            ("OPENXLA_WORKSPACE_PROJECT", self.name.clone().into()),
+            ("OPENXLA_WORKSPACE_PROJECT_DIR", self.dir.clone().into()),
+            ("OPENXLA_WORKSPACE_ROOT", self.root.clone().into()),
+            ("OPENXLA_WORKSPACE_HEAD", text(&self.head)),
+            ("OPENXLA_WORKSPACE_PIN", text(&self.pin)),
+            ("OPENXLA_WORKSPACE_PINNED_BY", text(&self.pinned_by)),
+        ]
+    }
+}
+
+/// How the command's output is taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Straight to the tool's own stdout and stderr, and its stdin too
+    /// (one project at a time: the command may be interactive).
+    Through,
+    /// stdout and stderr into one buffer, in the order written; no stdin.
+    Merged,
+    /// stdout and stderr kept apart; no stdin.
+    Separate,
+}
+
+/// What a run gave.
+#[derive(Debug, Default)]
+pub struct Ran {
+    /// The exit code, when the command exited.
+    pub code: Option<i32>,
+    /// The signal that killed it, if one did.
+    pub signal: Option<i32>,
+    /// stdout (with stderr when merged); empty when passed through.
+    pub stdout: Vec<u8>,
+    /// stderr when kept apart.
+    pub stderr: Vec<u8>,
+}
+
+impl Ran {
+    /// Whether the command exited with status 0.
+    pub fn succeeded(&self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+/// Runs `command` (program and arguments) for `target`. An error is a
+/// command that could not be started (not found, not executable).
+pub fn run(command: &[OsString], target: &Target, output: Output) -> std::io::Result<Ran> {
+    let (program, args) = command
+        .split_first()
+        .ok_or_else(|| std::io::Error::other("no command given"))?;
+    // The user's command takes Ctrl-C itself, as when run by hand (the
+    // tool's own threads keep the signals blocked, and children would
+    // inherit that).
+    let mut expr = duct::cmd(program, args)
+        .dir(&target.dir)
+        .unchecked()
+        .before_spawn(|child| crate::process::interrupt::child_signals(child, false));
+    expr = super::env::without_repository_env(expr);
+    for (name, value) in target.variables() {
+        expr = expr.env(name, value);
+    }
+    let expr = match output {
+        Output::Through => expr,
+        Output::Merged => expr.stdin_null().stderr_to_stdout().stdout_capture(),
+        Output::Separate => expr.stdin_null().stdout_capture().stderr_capture(),
+    };
+    let out = expr.run()?;
+    Ok(Ran {
+        code: out.status.code(),
+        signal: signal_of(&out.status),
+        stdout: out.stdout,
+        stderr: out.stderr,
+    })
+}
+
+#[cfg(unix)]
+fn signal_of(status: &std::process::ExitStatus) -> Option<i32> {
+    std::os::unix::process::ExitStatusExt::signal(status)
+}
+
+#[cfg(not(unix))]
+fn signal_of(_: &std::process::ExitStatus) -> Option<i32> {
+    None
+}
+
+/// The command line as a user could retype it, for messages and `--dry-run`.
+pub fn command_line(command: &[OsString]) -> String {
+    command
+        .iter()
+        .map(|a| crate::process::shell_quote(&a.to_string_lossy()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `(in DIR) CMD ARGS`, as `--dry-run` shows a step.
+pub fn describe(command: &[OsString], dir: &Path) -> String {
+    format!("(in {}) {}", dir.display(), command_line(command))
+}

@@ -1,0 +1,84 @@
+//! What every program the tool runs shares in how it is shown: its command
+//! line as a user could retype it, and its stderr cut down to what is worth
+//! showing. git (`crate::git`), pip (`crate::process::pip`) and the user's own
+//! command (`crate::process::foreach`) all use these, so that a command line or a
+//! failure looks the same whoever ran it.
+
+pub(crate) mod cap;
+pub(crate) mod children;
+pub(crate) mod env;
+pub(crate) mod foreach;
+pub(crate) mod interrupt;
+pub(crate) mod pip;
+pub(crate) mod wait;
+
+/// `s` as a POSIX shell would need it typed: as it is when every character
+/// is one a shell leaves alone, else in single quotes.
+pub fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@+,%^{}".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The most lines of a program's stderr an error shows, counting the line
+/// that says how many more there were.
+pub const MAX_STDERR_LINES: usize = 20;
+
+/// What is worth showing of the `lines` of a program's stderr: without
+/// trailing blanks or blank lines, and at most [`MAX_STDERR_LINES`] lines,
+/// so that one failure cannot flood a summary. Which lines to give is the
+/// caller's: git's progress redraws are cut to their last state, pip's
+/// output is kept whole (a line redrawn there may hide what it printed
+/// first).
+pub fn capped_stderr<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
+    let lines: Vec<&str> = lines
+        .into_iter()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if lines.len() <= MAX_STDERR_LINES {
+        lines.join("\n")
+    } else {
+        let mut kept = lines[..MAX_STDERR_LINES - 1].join("\n");
+        kept.push_str(&format!(
+            "\n… ({} more lines)",
+            lines.len() - (MAX_STDERR_LINES - 1)
+        ));
+        kept
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_a_shell_would_split_or_expand_is_quoted() {
+        assert_eq!(shell_quote("--format=%H"), "--format=%H");
+        assert_eq!(shell_quote("HEAD^{commit}"), "HEAD^{commit}");
+        assert_eq!(shell_quote("/ws/a.b/c@d+e,f:g"), "/ws/a.b/c@d+e,f:g");
+        assert_eq!(shell_quote("--format=%H %s"), "'--format=%H %s'");
+        assert_eq!(shell_quote("*.rs"), "'*.rs'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote("$HOME"), "'$HOME'");
+        assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn stderr_is_trimmed_and_capped() {
+        let noisy = "first  \n\n  \nfatal: boom\t\n";
+        assert_eq!(capped_stderr(noisy.lines()), "first\nfatal: boom");
+        let long: String = (0..50).map(|i| format!("line {i}\n")).collect();
+        let capped = capped_stderr(long.lines());
+        assert_eq!(capped.lines().count(), MAX_STDERR_LINES);
+        assert!(capped.starts_with("line 0\n"), "{capped}");
+        assert!(capped.ends_with("\nline 18\n… (31 more lines)"), "{capped}");
+        let exact: String = (0..20).map(|i| format!("line {i}\n")).collect();
+        assert_eq!(capped_stderr(exact.lines()), exact.trim_end());
+    }
+}

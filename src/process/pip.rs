@@ -1,0 +1,670 @@
+//! Asking pip for a package's newest version: the flags a registry may
+//! give it ([`PipFlags`]), the `pip index versions` command line as data
+//! ([`PipCommand`]), running it ([`Pip`]) isolated from the project, reading
+//! its `Available versions:` line, and errors that show what pip printed.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::process::{capped_stderr, shell_quote};
+
+/// The environment variable naming the Python that runs pip.
+pub const PYTHON_ENV: &str = "OPENXLA_WORKSPACE_PYTHON";
+
+/// The Python that runs pip when [`PYTHON_ENV`] is unset.
+pub const DEFAULT_PYTHON: &str = "python3";
+
+/// The longest version string we accept from pip; real ones are short.
+const MAX_VERSION_LEN: usize = 100;
+
+/// Whether `s` can be written as `NAME==s` in a requirements file: it
+/// starts with a letter or digit and holds only characters PEP 440 versions
+/// use (with local versions and epochs), so nothing pip prints can smuggle a
+/// marker, an option or a second line into the file.
+pub fn is_plausible_version(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_VERSION_LEN
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '!' | '_' | '-'))
+}
+
+/// The versions on pip's `Available versions: A, B, C` line, newest first as
+/// pip sorts them; `None` when there is no such line or a version on it is
+/// not plausible (see [`is_plausible_version`]).
+pub fn parse_available_versions(stdout: &str) -> Option<Vec<String>> {
+    let line = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Available versions:"))?;
+    let versions: Vec<String> = line.split(',').map(|v| v.trim().to_string()).collect();
+    if versions.iter().all(|v| is_plausible_version(v)) {
+        Some(versions)
+    } else {
+        None
+    }
+}
+
+/// The `pip_flags` of a `py_package` action, validated: only flags that
+/// choose where versions come from, each value a URL or a path inside the
+/// project. A registry can come from anyone, and pip has flags that write
+/// files (`--log ~/.bashrc`), run code or read credentials; none of them
+/// gets through.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PipFlags(Vec<PipFlag>);
+
+/// One accepted flag, with its value if it takes one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct PipFlag {
+    /// The flag as written in the registry (`-f` or `--find-links`, ...).
+    name: &'static str,
+    value: Option<PipSource>,
+}
+
+/// Where pip looks for versions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum PipSource {
+    /// An `https://`, `http://` or `file://` URL.
+    Url(String),
+    /// A relative path inside the project (a folder of wheels, a links page).
+    ProjectPath(PathBuf),
+}
+
+/// The accepted flags and whether each takes a value.
+const ACCEPTED_FLAGS: [(&str, bool); 6] = [
+    ("--index-url", true),
+    ("--extra-index-url", true),
+    ("--find-links", true),
+    ("-f", true),
+    ("--pre", false),
+    ("--no-index", false),
+];
+
+/// The longest value accepted; real URLs and paths are far shorter.
+const MAX_VALUE_LEN: usize = 2048;
+
+impl PipFlags {
+    /// Validates the `pip_flags` of a registry: `--index-url URL`,
+    /// `--extra-index-url URL`, `--find-links URL` (or `-f URL`), each also
+    /// as `--flag=URL`, `--pre` and `--no-index`; a value is an `https://`,
+    /// `http://` or `file://` URL, or a relative path that stays inside the
+    /// project. Anything else is refused, saying why.
+    pub fn parse(tokens: &[String]) -> Result<PipFlags, String> {
+        const ALLOWED: &str = "pip_flags may only say where versions come from: --index-url URL, \
+                               --extra-index-url URL, --find-links URL (or -f URL), --pre, --no-index";
+        let mut flags = Vec::new();
+        let mut tokens = tokens.iter();
+        while let Some(token) = tokens.next() {
+            let shown = |s: &str| s.chars().take(120).collect::<String>().escape_debug().to_string();
+            let (written, inline) = match token.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => (flag, Some(value)),
+                _ => (token.as_str(), None),
+            };
+            let Some(&(name, takes_value)) = ACCEPTED_FLAGS.iter().find(|(name, _)| *name == written) else {
+                return Err(format!("'{}' is not accepted; {ALLOWED}", shown(token)));
+            };
+            let value = match (takes_value, inline) {
+                (false, None) => None,
+                (false, Some(_)) => return Err(format!("'{name}' takes no value, found '{}'", shown(token))),
+                (true, Some(value)) => Some(value),
+                (true, None) => match tokens.next() {
+                    Some(value) => Some(value.as_str()),
+                    None => {
+                        return Err(format!(
+                            "'{name}' needs a value: a URL (https://, http:// or file://) or a relative path inside the project"
+                        ))
+                    }
+                },
+            };
+            let value = match value {
+                None => None,
+                Some(value) => Some(PipSource::parse(value).ok_or_else(|| {
+                    format!(
+                        "'{}' (the value of {name}) is neither a URL (https://, http:// or file://) nor a relative \
+                         path inside the project",
+                        shown(value)
+                    )
+                })?),
+            };
+            flags.push(PipFlag { name, value });
+        }
+        Ok(PipFlags(flags))
+    }
+
+    /// The flags as the registry wrote them, one token each (`--pre`,
+    /// `-f`, `URL`), values as given (paths relative to the project).
+    pub fn tokens(&self) -> Vec<String> {
+        let mut tokens = Vec::new();
+        for flag in &self.0 {
+            tokens.push(flag.name.to_string());
+            match &flag.value {
+                None => {}
+                Some(PipSource::Url(url)) => tokens.push(url.clone()),
+                Some(PipSource::ProjectPath(path)) => tokens.push(path.display().to_string()),
+            }
+        }
+        tokens
+    }
+
+    /// Whether there are no flags.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The flags as pip gets them, with each path made absolute in
+    /// `project` (pip runs elsewhere). A path that leads out of the project
+    /// through a symlink is an error.
+    pub fn args(&self, project: &Path) -> Result<Vec<String>, String> {
+        let mut args = Vec::new();
+        for flag in &self.0 {
+            args.push(flag.name.to_string());
+            match &flag.value {
+                None => {}
+                Some(PipSource::Url(url)) => args.push(url.clone()),
+                Some(PipSource::ProjectPath(path)) => {
+                    let full = project.join(path);
+                    if let (Ok(real), Ok(root)) = (full.canonicalize(), project.canonicalize()) {
+                        if !real.starts_with(&root) {
+                            return Err(format!(
+                                "{} (the value of {} in pip_flags) leads to {}, outside the project; refusing to give it to pip",
+                                full.display(),
+                                flag.name,
+                                real.display()
+                            ));
+                        }
+                    }
+                    args.push(full.display().to_string());
+                }
+            }
+        }
+        Ok(args)
+    }
+}
+
+impl fmt::Display for PipFlags {
+    /// The flags as the registry wrote them (`--pre -f URL`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, flag) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(flag.name)?;
+            match &flag.value {
+                None => {}
+                Some(PipSource::Url(url)) => write!(f, " {url}")?,
+                Some(PipSource::ProjectPath(path)) => write!(f, " {}", path.display())?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl PipSource {
+    /// A URL with a scheme pip reads versions from and a host (or a
+    /// `file://` path), in printable ASCII (no white space, no control or
+    /// invisible characters); or a relative path of portable characters
+    /// whose components are names or `.`, so it stays inside the project.
+    fn parse(value: &str) -> Option<PipSource> {
+        if value.is_empty() || value.len() > MAX_VALUE_LEN || value.starts_with('-') {
+            return None;
+        }
+        let lower = value.to_ascii_lowercase();
+        let url = ["https://", "http://", "file://"]
+            .iter()
+            .find(|scheme| lower.starts_with(**scheme));
+        if let Some(scheme) = url {
+            let rest = &value[scheme.len()..];
+            let host = rest.split('/').next().unwrap_or("");
+            let well_formed = value.bytes().all(|b| b.is_ascii_graphic())
+                && if *scheme == "file://" {
+                    // file:///path or file://localhost/path
+                    rest.starts_with('/')
+                        || (host.eq_ignore_ascii_case("localhost") && rest.len() > host.len())
+                } else {
+                    !host.is_empty() && !host.starts_with('-')
+                };
+            return well_formed.then(|| PipSource::Url(value.to_string()));
+        }
+        if value.contains("://") {
+            return None;
+        }
+        let path = PathBuf::from(value);
+        let portable = value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._+@=,/-".contains(c));
+        let inside = path
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir));
+        (portable && inside).then_some(PipSource::ProjectPath(path))
+    }
+}
+
+/// Runs `python -I -m pip index versions`, with the Python from
+/// [`PYTHON_ENV`] or [`DEFAULT_PYTHON`].
+#[derive(Clone, Debug)]
+pub struct Pip {
+    python: OsString,
+}
+
+/// A `pip index versions` command line and the folder it runs in, as data:
+/// `--dry-run` output and errors show it, [`Pip::newest_version`] runs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PipCommand {
+    dir: PathBuf,
+    program: OsString,
+    args: Vec<String>,
+}
+
+/// Why asking pip for versions failed.
+#[derive(Debug)]
+pub enum PipErrorKind {
+    /// The Python could not be started (not installed, not executable).
+    NoPython(io::Error),
+    /// The Python has no pip module.
+    NoPip,
+    /// pip is older than 21.2, which added `pip index versions`.
+    NoIndexCommand,
+    /// pip ran and failed (package not found, index unreachable, bad flag).
+    Failed,
+    /// pip succeeded but printed no usable `Available versions:` line.
+    NoVersions,
+}
+
+/// A failed `pip index versions`, with what pip printed.
+#[derive(Debug)]
+pub struct PipError {
+    /// The folder pip ran in.
+    pub dir: PathBuf,
+    /// The Python that ran pip.
+    pub python: String,
+    /// The command line, as a user could retype it.
+    pub command: String,
+    /// pip's exit status (`None` when it did not run or was killed).
+    pub status: Option<i32>,
+    /// pip's stdout, trimmed.
+    pub stdout: String,
+    /// pip's stderr, trimmed, without pip's "experimental command" warning.
+    pub stderr: String,
+    /// What went wrong.
+    pub kind: PipErrorKind,
+}
+
+impl Pip {
+    /// The Python named by [`PYTHON_ENV`] if set and not empty, else
+    /// [`DEFAULT_PYTHON`].
+    pub fn from_env() -> Pip {
+        let python = std::env::var_os(PYTHON_ENV)
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| DEFAULT_PYTHON.into());
+        Pip { python }
+    }
+
+    /// `PYTHON -I -m pip index versions --disable-pip-version-check FLAGS -- NAME`
+    /// for the project in `project`, its flags' paths made absolute there
+    /// (see [`PipFlags::args`]). It runs isolated (`-I`: no current folder
+    /// or user site on `sys.path`, no `PYTHON*` variables) in a folder
+    /// outside any checkout ([`pip_folder`]), so a `pip/` package or a
+    /// `pip.py` committed in the project is never what runs.
+    pub fn index_versions_cmd(
+        &self,
+        project: &Path,
+        package: &str,
+        flags: &PipFlags,
+    ) -> Result<PipCommand, String> {
+        let flags = flags.args(project)?;
+        let mut args: Vec<String> = [
+            "-I",
+            "-m",
+            "pip",
+            "index",
+            "versions",
+            "--disable-pip-version-check",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(flags);
+        args.push("--".into());
+        args.push(package.into());
+        Ok(PipCommand {
+            dir: pip_folder(),
+            program: self.python.clone(),
+            args,
+        })
+    }
+
+    /// The newest version `cmd` reports: the first on pip's
+    /// `Available versions:` line. pip's stderr (it warns that `index` is
+    /// experimental) is ignored unless pip fails. (The error is boxed: it
+    /// carries all pip printed, and the happy path should not pay for that.)
+    pub fn newest_version(&self, cmd: &PipCommand) -> Result<String, Box<PipError>> {
+        // Like git, pip gets the user's environment (PIP_INDEX_URL, proxies,
+        // credentials), minus what would point a git it starts elsewhere.
+        // (The locale stays: pip has no translations, and Python takes its
+        // text encoding from it.)
+        let expr = duct::cmd(&cmd.program, &cmd.args)
+            .dir(&cmd.dir)
+            .before_spawn(|child| crate::process::interrupt::child_signals(child, false));
+        let out = super::env::without_repository_env(expr)
+            .env("PIP_NO_INPUT", "1")
+            .stdin_null()
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run();
+        let error = |kind, status, stdout: &[u8], stderr: &[u8]| {
+            Box::new(PipError {
+                dir: cmd.dir.clone(),
+                python: cmd.program.to_string_lossy().into_owned(),
+                command: cmd.command_line(),
+                status,
+                stdout: String::from_utf8_lossy(stdout).trim().to_string(),
+                stderr: pip_stderr(&String::from_utf8_lossy(stderr)),
+                kind,
+            })
+        };
+        let out = match out {
+            Ok(out) => out,
+            Err(e) => return Err(error(PipErrorKind::NoPython(e), None, b"", b"")),
+        };
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let kind = if stderr.contains("No module named pip") {
+                PipErrorKind::NoPip
+            } else if stderr.contains("unknown command \"index\"") {
+                PipErrorKind::NoIndexCommand
+            } else {
+                PipErrorKind::Failed
+            };
+            return Err(error(kind, out.status.code(), &out.stdout, &out.stderr));
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        match parse_available_versions(&stdout).and_then(|v| v.into_iter().next()) {
+            Some(newest) => Ok(newest),
+            None => Err(error(
+                PipErrorKind::NoVersions,
+                out.status.code(),
+                &out.stdout,
+                &out.stderr,
+            )),
+        }
+    }
+}
+
+/// Where pip runs: the system's temporary folder, which no checkout
+/// contains (pip writes nothing there for `index versions`).
+fn pip_folder() -> PathBuf {
+    std::env::temp_dir()
+}
+
+impl PipCommand {
+    /// The folder the command runs in (outside every checkout).
+    #[cfg(test)]
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The command line as a user could retype it.
+    pub fn command_line(&self) -> String {
+        let mut line = shell_quote(&self.program.to_string_lossy());
+        for arg in &self.args {
+            line.push(' ');
+            line.push_str(&shell_quote(arg));
+        }
+        line
+    }
+}
+
+impl fmt::Display for PipCommand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "(in {}) {}", self.dir.display(), self.command_line())
+    }
+}
+
+impl fmt::Display for PipError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let python = shell_quote(&self.python);
+        match &self.kind {
+            PipErrorKind::NoPython(e) => {
+                return write!(
+                    f,
+                    "could not run `{}` in {}: {e}; install Python 3 with pip, or set {PYTHON_ENV} to one",
+                    self.command,
+                    self.dir.display()
+                )
+            }
+            PipErrorKind::NoPip => write!(
+                f,
+                "`{}` failed in {}: {python} has no pip; install it (`{python} -m ensurepip`), or set {PYTHON_ENV} to a Python that has it",
+                self.command,
+                self.dir.display()
+            )?,
+            PipErrorKind::NoIndexCommand => write!(
+                f,
+                "`{}` failed in {}: this pip is too old for `pip index versions` (pip 21.2 or newer has it); upgrade it with `{python} -m pip install --upgrade pip`, or set {PYTHON_ENV} to a Python with a newer pip",
+                self.command,
+                self.dir.display()
+            )?,
+            PipErrorKind::Failed => {
+                let status = match self.status {
+                    Some(code) => format!("exit status {code}"),
+                    None => "killed by a signal".to_string(),
+                };
+                write!(
+                    f,
+                    "`{}` failed in {} ({status}); check the package name and the pip_flags of the action",
+                    self.command,
+                    self.dir.display()
+                )?
+            }
+            PipErrorKind::NoVersions => write!(
+                f,
+                "`{}` in {} printed no `Available versions:` line with valid versions; pip printed:",
+                self.command,
+                self.dir.display()
+            )?,
+        }
+        let streams = [("stdout", &self.stdout), ("stderr", &self.stderr)];
+        let shown: Vec<_> = streams.iter().filter(|(_, s)| !s.is_empty()).collect();
+        if matches!(self.kind, PipErrorKind::NoVersions) && shown.is_empty() {
+            write!(f, "\n    (nothing)")?;
+        }
+        for (name, text) in shown {
+            if matches!(self.kind, PipErrorKind::NoVersions) {
+                write!(f, "\n    {name}:")?;
+            }
+            // What pip printed may quote a server's answer: escaped.
+            for line in text.lines() {
+                write!(f, "\n    {}", crate::model::text::escape_control(line, false))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for PipError {}
+
+/// pip's stderr as worth showing: without its warning that `pip index` is
+/// experimental (printed on every run), cut down as git's is, but with
+/// each line whole.
+fn pip_stderr(stderr: &str) -> String {
+    capped_stderr(
+        stderr
+            .lines()
+            .filter(|l| !l.starts_with("WARNING: pip index is currently an experimental command")),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newest_version_is_the_first_on_the_available_versions_line() {
+        let out = "jaxlib (0.4.3.dev20240101)\nAvailable versions: 0.4.3.dev20240101, 0.4.2, 0.4.1\n  INSTALLED: 0.4.1\n  LATEST:    0.4.3.dev20240101\n";
+        assert_eq!(
+            parse_available_versions(out).unwrap(),
+            ["0.4.3.dev20240101", "0.4.2", "0.4.1"]
+        );
+        assert_eq!(
+            parse_available_versions("Available versions: 1!2.0+local.1\n").unwrap(),
+            ["1!2.0+local.1"]
+        );
+        assert_eq!(parse_available_versions("jaxlib (0.4.2)\n"), None);
+        assert_eq!(parse_available_versions(""), None);
+        // Nothing that could break the requirements file is accepted.
+        assert_eq!(
+            parse_available_versions("Available versions: 1.0; os_name=='nt'\n"),
+            None
+        );
+        assert_eq!(parse_available_versions("Available versions: --hash=x\n"), None);
+        assert_eq!(parse_available_versions("Available versions: \n"), None);
+    }
+
+    #[test]
+    fn the_pip_command_ends_options_before_the_package_name() {
+        let pip = Pip {
+            python: "python3".into(),
+        };
+        let flags = flags(&["--pre", "-f", "https://x/links.html", "--find-links=wheels"]).unwrap();
+        let cmd = pip.index_versions_cmd(Path::new("/p"), "jaxlib", &flags).unwrap();
+        assert_eq!(
+            cmd.command_line(),
+            "python3 -I -m pip index versions --disable-pip-version-check --pre -f https://x/links.html \
+             --find-links /p/wheels -- jaxlib"
+        );
+        assert_eq!(cmd.dir(), std::env::temp_dir());
+    }
+
+    fn flags(tokens: &[&str]) -> Result<PipFlags, String> {
+        PipFlags::parse(&tokens.iter().map(|t| t.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn pip_flags_accept_only_where_versions_come_from() {
+        for ok in [
+            &["--pre", "--no-index"][..],
+            &["--index-url", "https://pypi.org/simple"],
+            &[
+                "--index-url=https://pypi.org/simple",
+                "--extra-index-url",
+                "http://mirror:8080/simple/",
+            ],
+            &[
+                "-f",
+                "https://storage.googleapis.com/jax-releases/jaxlib_nightly_releases.html",
+            ],
+            &[
+                "--find-links",
+                "file:///srv/wheels",
+                "-f",
+                "file://localhost/srv/wheels",
+            ],
+            &[
+                "-f",
+                "wheels",
+                "-f",
+                "./third_party/wheels",
+                "--find-links=links.html",
+                "-f",
+                ".",
+            ],
+        ] {
+            let parsed = flags(ok).unwrap_or_else(|e| panic!("{ok:?}: {e}"));
+            assert_eq!(parsed.to_string(), ok.join(" ").replace('=', " "), "{ok:?}");
+        }
+    }
+
+    #[test]
+    fn pip_flags_refuse_everything_else_saying_why() {
+        let not_accepted =
+            "is not accepted; pip_flags may only say where versions come from: --index-url URL, \
+                            --extra-index-url URL, --find-links URL (or -f URL), --pre, --no-index";
+        let neither =
+            "is neither a URL (https://, http:// or file://) nor a relative path inside the project";
+        for (bad, expect) in [
+            (&["--log", "~/.bashrc"][..], format!("'--log' {not_accepted}")),
+            (&["--log=/home/u/.bashrc"], format!("'--log=/home/u/.bashrc' {not_accepted}")),
+            (&["-i", "https://x/simple"], format!("'-i' {not_accepted}")),
+            (&["--index", "https://x/simple"], format!("'--index' {not_accepted}")),
+            (&["-fhttps://x/l.html"], format!("'-fhttps://x/l.html' {not_accepted}")),
+            (&["--trusted-host", "x"], format!("'--trusted-host' {not_accepted}")),
+            (&["--cert=/etc/evil.pem"], format!("'--cert=/etc/evil.pem' {not_accepted}")),
+            (&["--pre=1"], "'--pre' takes no value, found '--pre=1'".to_string()),
+            (
+                &["-f"],
+                "'-f' needs a value: a URL (https://, http:// or file://) or a relative path inside the project"
+                    .to_string(),
+            ),
+            (&["-f", "x';touch${IFS}X;#"], format!("'x\\';touch${{IFS}}X;#' (the value of -f) {neither}")),
+            (&["-f", "--log"], format!("'--log' (the value of -f) {neither}")),
+            (&["-f", "../wheels"], format!("'../wheels' (the value of -f) {neither}")),
+            (&["-f", "/tmp/wheels"], format!("'/tmp/wheels' (the value of -f) {neither}")),
+            (&["-f", "~/wheels"], format!("'~/wheels' (the value of -f) {neither}")),
+            (&["--index-url", "ftp://x/simple"], format!("'ftp://x/simple' (the value of --index-url) {neither}")),
+            (&["--index-url", "https:///simple"], format!("'https:///simple' (the value of --index-url) {neither}")),
+            (&["--index-url", "file:relative"], format!("'file:relative' (the value of --index-url) {neither}")),
+            (&["-f", "https://x/a b"], format!("'https://x/a b' (the value of -f) {neither}")),
+            (
+                &["-f", "https://x/\u{202e}lmth.html"],
+                format!("'https://x/\\u{{202e}}lmth.html' (the value of -f) {neither}"),
+            ),
+        ] {
+            assert_eq!(flags(bad).unwrap_err(), expect, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_pip_flag_path_may_not_lead_out_of_the_project_through_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("app");
+        std::fs::create_dir_all(project.join("wheels")).unwrap();
+        std::os::unix::fs::symlink("/etc", project.join("links")).unwrap();
+        let ok = flags(&["-f", "wheels"]).unwrap().args(&project).unwrap();
+        assert_eq!(
+            ok,
+            ["-f".to_string(), project.join("wheels").display().to_string()]
+        );
+        let err = flags(&["-f", "links"]).unwrap().args(&project).unwrap_err();
+        assert_eq!(
+            err,
+            format!(
+                "{} (the value of -f in pip_flags) leads to /etc, outside the project; refusing to give it to pip",
+                project.join("links").display()
+            )
+        );
+    }
+
+    #[test]
+    fn pip_errors_show_what_pip_printed_without_the_experimental_warning() {
+        let err = PipError {
+            dir: PathBuf::from("/p"),
+            python: "py".into(),
+            command: "py -m pip index versions -- x".into(),
+            status: Some(0),
+            stdout: "something else".into(),
+            stderr: pip_stderr(
+                "WARNING: pip index is currently an experimental command. It may be removed/changed.\nreal problem\n",
+            ),
+            kind: PipErrorKind::NoVersions,
+        };
+        let msg = err.to_string();
+        assert!(msg.contains("printed no `Available versions:` line"), "{msg}");
+        assert!(
+            msg.contains("\n    stdout:\n    something else\n    stderr:\n    real problem"),
+            "{msg}"
+        );
+        assert!(!msg.contains("experimental"), "{msg}");
+        let old = PipError {
+            kind: PipErrorKind::NoIndexCommand,
+            status: Some(1),
+            stdout: String::new(),
+            stderr: "ERROR: unknown command \"index\"".into(),
+            ..err
+        };
+        let msg = old.to_string();
+        assert!(msg.contains("too old for `pip index versions`"), "{msg}");
+        assert!(msg.contains("py -m pip install --upgrade pip"), "{msg}");
+    }
+}
