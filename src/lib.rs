@@ -50,7 +50,7 @@ pub fn run(cli: Cli) -> i32 {
             Command::Diff(args) => commands::foreach::diff(&ctx, args),
             Command::Grep(args) => commands::foreach::grep(&ctx, args),
             Command::Completions { shell } => {
-                crate::out!("{}", cli::complete::registration(*shell));
+                crate::ui::stdout::out!("{}", cli::complete::registration(*shell));
                 Ok(0)
             }
             Command::List(args) => commands::list::run(&ctx, args),

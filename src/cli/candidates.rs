@@ -90,7 +90,7 @@ impl Typed {
         // The shell passes the words after `--`.
         let words: Vec<OsString> = std::env::args_os().skip_while(|a| a != "--").skip(1).collect();
         let cwd = std::env::current_dir().ok()?;
-        let workspace = Workspace::search(&cwd, &Git::new(false))
+        let workspace = Workspace::search(&cwd, &|dir| Git::new(false).tracks_marker(dir))
             .ok()
             .and_then(|s| s.into_workspace().ok());
         let mut typed = Typed {

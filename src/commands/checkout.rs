@@ -9,12 +9,14 @@ use super::sync::sync_project;
 use super::Context;
 use crate::cli::CheckoutArgs;
 use crate::exec;
+use crate::exec::step::{ProjectPlan, Step};
 use crate::git::Git;
+use crate::model::exclude;
 use crate::model::registry::Registry;
 use crate::model::types::RepoName;
 use crate::model::workspace::Workspace;
 use crate::plan::checkout::AfterSync;
-use crate::plan::{self, CheckoutOptions, CheckoutPlan, Folder, ProjectPlan, Step, SyncOptions};
+use crate::plan::{self, CheckoutOptions, CheckoutPlan, Folder, SyncOptions};
 use crate::ui::report::Failure;
 
 /// Runs `checkout`; returns the exit status. In phases: the clones, then
@@ -198,7 +200,7 @@ impl Phases<'_> {
         lines.extend(self.plan.finish_lines(self.sync));
         if !ctx.json {
             for line in lines.drain(..) {
-                crate::outln!("{line}");
+                crate::ui::stdout::outln!("{line}");
             }
         }
         let mut code = if self.plan.not_checkouts.is_empty() { 0 } else { 1 };
@@ -214,7 +216,7 @@ impl Phases<'_> {
                         self.sync_options,
                     )?);
                 } else if !ctx.json {
-                    crate::outln!(
+                    crate::ui::stdout::outln!(
                         "{root}: then sync to the pins in {root}/sync_deps.py (known once it is cloned)"
                     );
                 }
@@ -237,7 +239,7 @@ impl Phases<'_> {
         let started = Instant::now();
         let mut failures = Vec::new();
         for (name, re) in &plan.excluded {
-            ctx.reporter.note_once(&plan::excluded_dep_line(name, re));
+            ctx.reporter.note_once(&exclude::excluded_dep_line(name, re));
         }
         for name in &plan.existing {
             ctx.reporter

@@ -33,9 +33,9 @@ pub fn run(ctx: &Context, args: &ConfigArgs) -> Result<i32> {
                 serde_json::json!({"workspace": root.display().to_string(), "key": key.name(), "value": null, "was": was}),
             );
         } else if was.is_some() {
-            crate::outln!("Unset {} in {}", key.name(), file.display());
+            crate::ui::stdout::outln!("Unset {} in {}", key.name(), file.display());
         } else {
-            crate::outln!("{} was not set in {}", key.name(), file.display());
+            crate::ui::stdout::outln!("{} was not set in {}", key.name(), file.display());
         }
         return Ok(0);
     }
@@ -65,7 +65,7 @@ pub fn run(ctx: &Context, args: &ConfigArgs) -> Result<i32> {
                     serde_json::json!({"workspace": root.display().to_string(), "key": key.name(), "value": now, "was": was}),
                 );
             } else {
-                crate::outln!(
+                crate::ui::stdout::outln!(
                     "Set {} to {} in {}",
                     key.name(),
                     now.unwrap_or_default(),
@@ -86,7 +86,7 @@ pub fn run(ctx: &Context, args: &ConfigArgs) -> Result<i32> {
                     serde_json::json!({"workspace": root.display().to_string(), "key": key.name(), "value": value, "in_effect": in_effect}),
                 );
             } else if let Some(value) = &value {
-                crate::outln!("{value}");
+                crate::ui::stdout::outln!("{value}");
             }
             Ok(if value.is_some() { 0 } else { 1 })
         }
@@ -104,7 +104,7 @@ pub fn run(ctx: &Context, args: &ConfigArgs) -> Result<i32> {
                     }),
                 );
             } else {
-                crate::out!(
+                crate::ui::stdout::out!(
                     "{}",
                     crate::model::text::escape_control(&ctx.settings.render(&roots), true)
                 );

@@ -28,7 +28,7 @@ pub fn run(ctx: &Context, args: &ForeachArgs) -> Result<i32> {
     let command = &args.command;
     if ctx.dry_run {
         for target in &targets {
-            crate::outln!("{}: {}", target.name, foreach::describe(command, &target.dir));
+            crate::ui::stdout::outln!("{}: {}", target.name, foreach::describe(command, &target.dir));
         }
         return Ok(0);
     }
@@ -327,7 +327,7 @@ enum Outcome {
 
 /// The header of a project's block.
 fn print_header(name: &str, paint: &Paint) {
-    crate::outln!("{}", paint.paint("1", &format!("== {name} ==")));
+    crate::ui::stdout::outln!("{}", paint.paint("1", &format!("== {name} ==")));
 }
 
 /// Prints blocks in project order as they become printable: a block waits
@@ -346,10 +346,10 @@ impl InOrder {
             .insert(i, block.map(|(n, o)| (n.to_string(), o.to_vec())));
         while let Some(block) = self.waiting.remove(&self.next) {
             if let Some((name, output)) = block {
-                crate::outln!("{}", paint.paint("1", &format!("== {name} ==")));
+                crate::ui::stdout::outln!("{}", paint.paint("1", &format!("== {name} ==")));
                 crate::ui::stdout::write_bytes(&output);
                 if !output.is_empty() && !output.ends_with(b"\n") {
-                    crate::outln!();
+                    crate::ui::stdout::outln!();
                 }
             }
             self.next += 1;

@@ -29,27 +29,27 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
     }
     match Workspace::init(&search, !ctx.dry_run)? {
         InitOutcome::Created(dir) if ctx.dry_run => {
-            crate::outln!(
+            crate::ui::stdout::outln!(
                 "would write {}",
                 dir.join(crate::model::workspace::MARKER).display()
             );
             if !given.is_empty() {
-                crate::outln!("would write {}", dir.join(crate::model::settings::FILE).display());
+                crate::ui::stdout::outln!("would write {}", dir.join(crate::model::settings::FILE).display());
             }
         }
         InitOutcome::Created(dir) => {
             if !given.is_empty() {
                 settings.save(&dir)?;
             }
-            crate::outln!("Initialized workspace at: {}", dir.display());
+            crate::ui::stdout::outln!("Initialized workspace at: {}", dir.display());
             for (key, _) in &given {
                 if let Some(value) = settings.stored.get(*key) {
-                    crate::outln!("  {}: {value}", key.name());
+                    crate::ui::stdout::outln!("  {}: {value}", key.name());
                 }
             }
         }
         InitOutcome::Existing(dir) => {
-            crate::outln!("Running within existing workspace: {}", dir.display());
+            crate::ui::stdout::outln!("Running within existing workspace: {}", dir.display());
             if !given.is_empty() {
                 let keys: Vec<&str> = given.iter().map(|(k, _)| k.name()).collect();
                 ctx.reporter.warn(&format!(

@@ -32,7 +32,7 @@ pub fn run(ctx: &Context, args: &crate::cli::ListArgs) -> Result<i32> {
     let mut text = render(&registry);
     text.push('\n');
     text.push_str(&ctx.settings.render(&roots));
-    crate::out!("{}", crate::model::text::escape_control(&text, true));
+    crate::ui::stdout::out!("{}", crate::model::text::escape_control(&text, true));
     Ok(0)
 }
 

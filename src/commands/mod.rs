@@ -81,7 +81,7 @@ impl Context {
         let reporter = Reporter::for_stderr(verbosity, cli.color.into());
         let display = reporter.clone();
         let cwd = std::env::current_dir().context("could not read the current folder")?;
-        let stored = match Workspace::search(&cwd, &Git::new(false))?.workspace {
+        let stored = match Workspace::search(&cwd, &|dir| Git::new(false).tracks_marker(dir))?.workspace {
             Some(workspace) => WorkspaceSettings::load(workspace.root()).map_err(|e| format!("{e:#}")),
             None => Ok(WorkspaceSettings::default()),
         };
@@ -147,7 +147,7 @@ impl Context {
     /// The search for the workspace enclosing the current folder, with a
     /// warning (once per run) for each marker passed over on the way.
     pub fn search_workspace(&self) -> Result<Search> {
-        let search = Workspace::search(&self.cwd, &self.git)?;
+        let search = Workspace::search(&self.cwd, &|dir| self.git.tracks_marker(dir))?;
         self.warned_markers.call_once(|| {
             for ignored in &search.ignored {
                 self.reporter.warn(&ignored.to_string());
@@ -274,7 +274,7 @@ pub fn lock_workspace(
     workspace: &Workspace,
     registry: &Registry,
     command: &str,
-) -> Result<crate::model::workspace::WorkspaceLock> {
+) -> Result<crate::exec::journal::WorkspaceLock> {
     let lock = workspace.lock(command)?;
     if let Err(e) =
         crate::exec::recover::after_previous_run(workspace, registry, &ctx.git, &lock, &ctx.reporter)

@@ -26,7 +26,7 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
             let document = Document::new(project, &path, ctx.dry_run);
             crate::ui::json::print_document("pin", true, document);
         } else {
-            crate::outln!("{} has no deps in the registry: nothing to pin", project.name);
+            crate::ui::stdout::outln!("{} has no deps in the registry: nothing to pin", project.name);
         }
         return Ok(0);
     }
@@ -103,7 +103,7 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
         if ctx.prints_results() {
             // The subject is anyone's text: escaped, so that it cannot
             // repaint the line or the terminal.
-            crate::outln!(
+            crate::ui::stdout::outln!(
                 "{}: {} {} : {}",
                 dep.name,
                 summary.id.short(),
@@ -135,7 +135,7 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
         ctx.reporter.note(&format!("{} is unchanged", path.display()));
     } else if ctx.dry_run {
         if !ctx.json {
-            crate::outln!("would write {}", path.display());
+            crate::ui::stdout::outln!("would write {}", path.display());
         }
         document.changed = true;
     } else {
@@ -216,7 +216,7 @@ fn check_upstream(
     if ctx.dry_run {
         for (dep, _) in heads.iter().filter(|_| !ctx.json) {
             let dir = workspace.project_dir(&dep.name);
-            crate::outln!(
+            crate::ui::stdout::outln!(
                 "{}: {}",
                 dep.name,
                 Git::fetch_branch_cmd(&dir, &dep.tracking_branch, None, false)

@@ -12,6 +12,7 @@ use anyhow::{anyhow, Result};
 
 use super::Context;
 use crate::exec;
+use crate::exec::step::{ProjectPlan, Step};
 use crate::git::{FileAtCommit, Git, Probe};
 use crate::model::pinfile::{self, Pins};
 use crate::model::registry::{Project, Registry};
@@ -19,7 +20,7 @@ use crate::model::types::{CommitId, RepoName};
 use crate::model::workspace::Workspace;
 use crate::plan::resolve::{Chosen, PinSource};
 use crate::plan::sync::{make_present, Found, Looked, Presence, Tried};
-use crate::plan::{DepState, ProjectPlan, Step, SyncOptions};
+use crate::plan::{DepState, SyncOptions};
 
 /// The most rounds of steps one dep's pin takes: a clone, a fetch by id,
 /// and two fetches for its pin file in a partial clone.

@@ -92,7 +92,7 @@ pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
     if args.sync {
         if ctx.dry_run {
             if !ctx.json {
-                crate::outln!(
+                crate::ui::stdout::outln!(
                     "would then sync the deps of {} to its pins (`openxla-workspace sync --repo {}`)",
                     project.name,
                     project.name
@@ -362,14 +362,14 @@ impl Roller<'_> {
             if ctx.prints_results() {
                 // The lines quote the registry (requirements paths, branches).
                 for line in &action.lines {
-                    crate::outln!("{}", crate::model::text::escape_control(line, false));
+                    crate::ui::stdout::outln!("{}", crate::model::text::escape_control(line, false));
                 }
             }
             for warning in &action.warnings {
                 ctx.reporter.warn(warning);
             }
             if ctx.prints_results() {
-                crate::outln!(
+                crate::ui::stdout::outln!(
                     "{}",
                     match (action.changed, ctx.dry_run, action.git_head) {
                         (false, _, _) => "No update required.",
@@ -396,7 +396,7 @@ impl Roller<'_> {
                 due_files.push(path.display().to_string());
                 if ctx.dry_run {
                     if !ctx.json {
-                        crate::outln!("would write {}", path.display());
+                        crate::ui::stdout::outln!("would write {}", path.display());
                     }
                     continue;
                 }

@@ -290,10 +290,10 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
                 "(not inside a project: no pins to compare with; run status inside a project or pass --repo NAME)",
             );
         }
-        crate::out!("{}", render_table(&rows, &ctx.paint));
+        crate::ui::stdout::out!("{}", render_table(&rows, &ctx.paint));
         if !ctx.reporter.is_quiet() {
             let settings = ctx.settings.render(&ctx.roots());
-            crate::out!("\n{}", escape_control(&settings, true));
+            crate::ui::stdout::out!("\n{}", escape_control(&settings, true));
         }
     }
     if code != 0 && !off.is_empty() {

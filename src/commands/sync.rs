@@ -11,12 +11,14 @@ use super::presence::{Mode, WorkspacePins};
 use super::Context;
 use crate::cli::SyncArgs;
 use crate::exec;
+use crate::exec::step::ProjectPlan;
 use crate::exec::submodules;
+use crate::model::exclude;
 use crate::model::pinfile::{self, Pins};
 use crate::model::registry::{Project, Registry};
 use crate::model::workspace::Workspace;
 use crate::plan::resolve::{self, Chosen, Resolution};
-use crate::plan::{self, DepState, ProjectPlan, SyncOptions};
+use crate::plan::{self, DepState, SyncOptions};
 use crate::ui::report::Failure;
 
 /// Runs `sync`; returns the exit status. At the top of the workspace
@@ -227,7 +229,7 @@ pub fn sync_roots(
                     moved += 1;
                 }
                 if ctx.prints_results() {
-                    crate::outln!("{}", result_line(chosen, state, moves));
+                    crate::ui::stdout::outln!("{}", result_line(chosen, state, moves));
                 }
                 let mut dep = DepRecord::new(chosen, state, result_kind(state, moves));
                 if let (Some(branch), true) = (left_branch, moves) {
@@ -317,7 +319,7 @@ fn report_resolution(ctx: &Context, resolution: &Resolution, options: &SyncOptio
     }
     if !options.dry_run {
         for (dep, re) in &resolution.excluded {
-            ctx.reporter.note_once(&plan::excluded_dep_line(dep, re));
+            ctx.reporter.note_once(&exclude::excluded_dep_line(dep, re));
         }
     }
     for conflict in &resolution.conflicts {
@@ -379,9 +381,9 @@ fn print_dry_run(
         return;
     }
     let names: Vec<&str> = roots.iter().map(|r| r.name.as_str()).collect();
-    crate::outln!("Pins resolved for {}:", names.join(", "));
+    crate::ui::stdout::outln!("Pins resolved for {}:", names.join(", "));
     for chosen in &resolution.chosen {
-        crate::outln!(
+        crate::ui::stdout::outln!(
             "  {}: {} (pinned by {})",
             chosen.dep,
             chosen.commit,
@@ -389,23 +391,23 @@ fn print_dry_run(
         );
     }
     for (dep, re) in &resolution.excluded {
-        crate::outln!("  {}", plan::excluded_dep_line(dep, re));
+        crate::ui::stdout::outln!("  {}", exclude::excluded_dep_line(dep, re));
     }
     for dep in &resolution.unresolved_below {
-        crate::outln!("  {dep}: its own pins are not known until it is cloned or fetched");
+        crate::ui::stdout::outln!("  {dep}: its own pins are not known until it is cloned or fetched");
     }
     for (dep, pinner) in &resolution.undecided {
-        crate::outln!("  {dep}: its pin is not known until {pinner}'s pins are");
+        crate::ui::stdout::outln!("  {dep}: its pin is not known until {pinner}'s pins are");
     }
     for conflict in &resolution.conflicts {
-        crate::outln!("  conflict: {conflict}");
+        crate::ui::stdout::outln!("  conflict: {conflict}");
     }
-    crate::outln!("Would run:");
+    crate::ui::stdout::outln!("Would run:");
     for line in &steps {
-        crate::outln!("{line}");
+        crate::ui::stdout::outln!("{line}");
     }
     if steps.is_empty() {
-        crate::outln!("  nothing: every dep is at its pin");
+        crate::ui::stdout::outln!("  nothing: every dep is at its pin");
     }
 }
 

@@ -42,9 +42,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::exec::journal::CheckoutIntent;
 use crate::git::{git_dir_of, Git, GitResult, IndexEntry, TreeChange, TreeEntry};
 use crate::model::types::CommitId;
-use crate::model::workspace::CheckoutIntent;
 
 /// What [`repair`] did.
 #[derive(Debug, PartialEq, Eq)]

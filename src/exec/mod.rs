@@ -4,7 +4,9 @@
 
 pub(crate) mod cache;
 pub(crate) mod cut_checkout;
+pub(crate) mod journal;
 pub(crate) mod recover;
+pub(crate) mod step;
 pub(crate) mod submodules;
 
 use std::collections::BTreeSet;
@@ -16,20 +18,11 @@ use std::sync::Mutex;
 use anyhow::{anyhow, bail, Context, Result};
 
 use crate::exec::cache::Cache;
+use crate::exec::step::{Fetch, ProjectPlan, Step};
 use crate::git::{CloneOptions, Git, ProgressSink};
 use crate::model::types::{CommitId, RemoteUrl, RepoName};
 use crate::model::workspace::PARTIAL_PREFIX;
-use crate::plan::{Fetch, ProjectPlan, Step};
 use crate::ui::report::Reporter;
-
-/// Default number of git processes at a time. Cloning and fetching wait on
-/// the network far more than on the CPU, so this is well above the core
-/// count. `scripts/bench.sh` measures the choice: on 2 cores, 8, 16 and 32
-/// are within noise of each other at 150 ms per connection, and 16 or 32
-/// gained 5% to 15% at 500 ms. It stays 8: OpenSSH servers by default start
-/// dropping unauthenticated connections beyond 10 at once (`MaxStartups
-/// 10:30:100`), and a workspace's connections often all go to one host.
-pub const DEFAULT_JOBS: usize = 8;
 
 /// A pool of worker threads sized by `--jobs`.
 pub struct Executor {
@@ -240,7 +233,7 @@ impl<'a> StepRun<'a> {
                     .event(self.project, &format!("updating the cache mirror of {url}"));
                 cache.update(self.git, url)?;
                 self.reporter.event(self.project, "cloning from the cache");
-                for cmd in crate::plan::cache_clone_commands(cache, url, partial, options) {
+                for cmd in crate::exec::step::cache_clone_commands(cache, url, partial, options) {
                     self.git.run(&cmd)?;
                 }
             }

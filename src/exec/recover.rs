@@ -33,17 +33,18 @@
 //! The rest is repaired where the run meets it: a dep or submodule whose
 //! files were never written (no index) has them written at its commit, a
 //! half-made submodule clone is made again (`crate::exec::submodules`), a pin
-//! checked out but not recorded is recorded (`crate::commands::sync`).
+//! checked out but not recorded is recorded (`commands/sync.rs`).
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::exec::cut_checkout::Repair;
+use crate::exec::journal::{CheckoutIntent, PreviousRun, WorkspaceLock};
 use crate::git::Git;
 use crate::model::registry::Registry;
 use crate::model::text::escape_control;
 use crate::model::types::RepoName;
-use crate::model::workspace::{CheckoutIntent, PreviousRun, Workspace, WorkspaceLock, PARTIAL_PREFIX};
+use crate::model::workspace::{Workspace, PARTIAL_PREFIX};
 use crate::ui::report::Reporter;
 
 /// Cleans up after the previous run, if it did not finish; see the module

@@ -62,12 +62,14 @@ impl Update<'_> {
         let mut wanted = Vec::new();
         for entry in &entries {
             let key = format!("{}:{}", self.project, entry.path);
-            match crate::plan::matching(self.exclude, &key) {
-                Some(re) => self.reporter.note_once(&crate::plan::excluded_submodule_line(
-                    self.project,
-                    &entry.path,
-                    re.as_str(),
-                )),
+            match crate::model::exclude::matching(self.exclude, &key) {
+                Some(re) => self
+                    .reporter
+                    .note_once(&crate::model::exclude::excluded_submodule_line(
+                        self.project,
+                        &entry.path,
+                        re.as_str(),
+                    )),
                 None => wanted.push(entry),
             }
         }
@@ -427,7 +429,7 @@ pub fn settled(git: &Git, project: &RepoName, repo: &Path, exclude: &[Regex]) ->
     let at_recorded = entries.iter().all(|e| {
         e.state == SubmoduleState::AtRecorded
             && !Git::lacks_index(&repo.join(&e.path))
-            && crate::plan::matching(exclude, &format!("{project}:{}", e.path)).is_none()
+            && crate::model::exclude::matching(exclude, &format!("{project}:{}", e.path)).is_none()
     });
     at_recorded && leftovers(repo, &entries).is_empty()
 }

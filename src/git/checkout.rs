@@ -28,7 +28,7 @@ impl Git {
     /// Runs `cmd`, a checkout of `to` in `repo`, having first recorded in
     /// the [`super::CheckoutLog`] (durably) where HEAD was: a later run that finds
     /// the record open knows this checkout may have been cut short, and
-    /// from where to where (see `crate::exec::cut_checkout`).
+    /// from where to where (see `exec/cut_checkout.rs`).
     fn run_checkout(&self, cmd: GitCommand, repo: &Path, to: &CommitId) -> GitResult<()> {
         let Some(log) = checkout_log() else {
             return self.run(&cmd);

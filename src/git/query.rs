@@ -33,6 +33,15 @@ impl Git {
         Ok(!self.output(&cmd)?.is_empty())
     }
 
+    /// Whether git tracks the workspace marker in `dir`. A git that cannot
+    /// say (not installed, a repository it refuses to read) answers no: the
+    /// repositories this guards against are the user's own clones, which
+    /// git reads.
+    pub fn tracks_marker(&self, dir: &Path) -> bool {
+        self.tracks_file(dir, crate::model::workspace::MARKER)
+            .unwrap_or(false)
+    }
+
     /// Whether `dir` is the top folder of a git checkout (not merely inside
     /// one: a workspace may itself sit inside a repository).
     pub fn is_checkout_root(&self, dir: &Path) -> bool {

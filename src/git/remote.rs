@@ -5,7 +5,7 @@
 //! with those and the checkouts, the only ones git may let fetch a partial
 //! clone's missing objects by itself (see `command.rs`). The cache's
 //! mirrors are cloned and fetched through the same builders, by
-//! `crate::exec::cache`.
+//! `exec/cache.rs`.
 
 use std::path::Path;
 

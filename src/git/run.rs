@@ -204,7 +204,7 @@ impl Git {
     /// Runs `cmd`, a checkout of `to` in `worktree`, whose HEAD is at
     /// `from`, having first recorded it in `log` (durably): a later run
     /// that finds the record open knows the checkout may have been cut
-    /// short, and from where to where (see `crate::exec::cut_checkout`). The
+    /// short, and from where to where (see `exec/cut_checkout.rs`). The
     /// record is closed when git ends having written everything or nothing
     /// (see [`checkouts_ended`]).
     pub(super) fn run_recorded(

@@ -1,7 +1,7 @@
 //! Submodules as git sees them: where each stands against the commit its
 //! superproject records (read from the index and the submodules' own
 //! files), the URLs they are cloned from, and their clones. What to do
-//! with them is `crate::exec::submodules`.
+//! with them is `exec/submodules.rs`.
 
 use std::path::Path;
 

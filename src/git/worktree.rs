@@ -1,6 +1,6 @@
 //! What the files of a working tree hold next to two commits and the
 //! index, and putting paths back from the index: the git side of
-//! repairing a checkout an interrupted run cut short (`crate::exec::cut_checkout`).
+//! repairing a checkout an interrupted run cut short (`exec/cut_checkout.rs`).
 //! Paths are raw bytes, as git keeps them: a path that is not UTF-8 must
 //! still name its own file.
 

@@ -4,7 +4,9 @@
 //! a process or imports a layer above.
 
 pub(crate) mod atomic;
+pub(crate) mod exclude;
 pub mod pinfile;
+pub(crate) mod pip_flags;
 pub mod registry;
 pub(crate) mod requirements;
 pub(crate) mod settings;

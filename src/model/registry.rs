@@ -9,8 +9,8 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{anyhow, bail, Result};
 use serde::Deserialize;
 
+use crate::model::pip_flags::PipFlags;
 use crate::model::types::{BranchName, RemoteUrl, RepoName};
-use crate::process::pip::PipFlags;
 
 /// The OpenXLA projects, compiled in.
 pub const DEFAULT_REGISTRY: &str = include_str!("default_registry.toml");

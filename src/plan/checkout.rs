@@ -9,9 +9,11 @@ use std::sync::Arc;
 
 use regex::Regex;
 
-use super::{clone_step, excluded_dep_line, matching, ProjectPlan, Step, SUBMODULE_DEPTH};
+use super::{clone_step, SUBMODULE_DEPTH};
 use crate::exec::cache::Cache;
+use crate::exec::step::{ProjectPlan, Step};
 use crate::git::Git;
+use crate::model::exclude::{excluded_dep_line, matching};
 use crate::model::registry::{Project, Registry};
 use crate::model::types::{Filter, RepoName};
 use crate::model::workspace::Workspace;

@@ -18,7 +18,6 @@ use regex::Regex;
 use crate::model::pinfile::Pins;
 use crate::model::registry::{Project, Registry};
 use crate::model::types::{CommitId, RepoName};
-use crate::plan;
 use crate::ui::report::Failure;
 
 /// A dep and the commit chosen for it.
@@ -183,7 +182,7 @@ pub fn resolve(
                     }
                     continue;
                 }
-                if let Some(re) = plan::matching(exclude_dep, dep.as_str()) {
+                if let Some(re) = crate::model::exclude::matching(exclude_dep, dep.as_str()) {
                     if !res.excluded.iter().any(|(d, _)| d == dep) {
                         res.excluded.push((dep.clone(), re.as_str().to_string()));
                     }

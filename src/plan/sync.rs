@@ -9,8 +9,9 @@ use std::sync::Arc;
 use anyhow::{anyhow, Result};
 use regex::Regex;
 
-use super::{clone_step, Fetch, ProjectPlan, Step, SUBMODULE_DEPTH};
+use super::{clone_step, SUBMODULE_DEPTH};
 use crate::exec::cache::Cache;
+use crate::exec::step::{Fetch, ProjectPlan, Step};
 use crate::git::{FileAtCommit, Probe};
 use crate::model::registry::{Project, Registry};
 use crate::model::types::{CommitId, Filter, RepoName};

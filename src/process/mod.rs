@@ -1,7 +1,7 @@
 //! What every program the tool runs shares in how it is shown: its command
 //! line as a user could retype it, and its stderr cut down to what is worth
-//! showing. git (`crate::git`), pip (`crate::process::pip`) and the user's own
-//! command (`crate::process::foreach`) all use these, so that a command line or a
+//! showing. git (`git/`), pip (`process/pip.rs`) and the user's own
+//! command (`process/foreach.rs`) all use these, so that a command line or a
 //! failure looks the same whoever ran it.
 
 pub(crate) mod cap;

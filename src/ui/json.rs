@@ -60,7 +60,7 @@ pub fn failed(command: &str, message: &str) -> Value {
 /// would act on written as a JSON escape (the data is unchanged).
 pub fn print(document: &Value) {
     let text = serde_json::to_string_pretty(document).unwrap_or_else(|_| "{}".into());
-    crate::outln!("{}", crate::model::text::json_for_terminal(&text));
+    crate::ui::stdout::outln!("{}", crate::model::text::json_for_terminal(&text));
 }
 
 /// Prints the document of `command`; see [`document`].

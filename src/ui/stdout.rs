@@ -7,7 +7,7 @@
 //! warning on stderr. The run finishes its work and exits with its own
 //! status.
 //!
-//! Use [`out!`](crate::out) and [`outln!`](crate::outln) as `print!` and
+//! Use `out!` and `outln!` as `print!` and
 //! `println!`.
 
 use std::fmt;
@@ -54,7 +54,6 @@ fn closed_by(written: io::Result<()>) {
 }
 
 /// `print!` that never panics; see the module.
-#[macro_export]
 macro_rules! out {
     ($($arg:tt)*) => {
         $crate::ui::stdout::write_fmt(format_args!($($arg)*))
@@ -62,7 +61,6 @@ macro_rules! out {
 }
 
 /// `println!` that never panics; see the module.
-#[macro_export]
 macro_rules! outln {
     () => {
         $crate::ui::stdout::write_fmt(format_args!("\n"))
@@ -71,3 +69,4 @@ macro_rules! outln {
         $crate::ui::stdout::write_fmt(format_args!("{}\n", format_args!($($arg)*)))
     };
 }
+pub(crate) use {out, outln};

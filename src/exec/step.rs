@@ -1,0 +1,311 @@
+//! Steps: every operation a plan can hold, each knowing the git commands
+//! it runs (its `Display` is what `--dry-run` prints), and a project's
+//! steps in order. Plans build them; the executor runs them.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use regex::Regex;
+
+use crate::exec::cache::Cache;
+use crate::git::{CloneOptions, Git};
+use crate::model::types::{BranchName, CommitId, Filter, RemoteUrl, RepoName};
+
+/// One operation on one project.
+#[derive(Clone, Debug)]
+pub enum Step {
+    /// Clone `url` into the temporary folder `partial`.
+    Clone {
+        /// Where to clone from.
+        url: RemoteUrl,
+        /// The temporary sibling folder the clone is made in.
+        partial: PathBuf,
+        /// Depth and checkout choices.
+        options: CloneOptions,
+        /// Make the clone from this object cache's mirror of `url`.
+        cache: Option<Arc<Cache>>,
+    },
+    /// Make an empty repository in the temporary folder `partial` with
+    /// origin at `url`, for a fetch of just the pinned commit (`--depth`,
+    /// where a clone of the branch tip would transfer what is not wanted).
+    Init {
+        /// Where the commit will be fetched from.
+        url: RemoteUrl,
+        /// The temporary sibling folder.
+        partial: PathBuf,
+        /// The commit (its length gives the object format).
+        commit: CommitId,
+    },
+    /// Make a missing pinned commit present (see [`Fetch`]).
+    Fetch(Fetch),
+    /// Fetch what reading the pin file at `commit` needs into a partial
+    /// clone that lacks it: `object`, the commit's tree (which then names
+    /// the file's contents, fetched in a second such step) or the file's
+    /// contents. One visible fetch by id, instead of git's lazy fetches.
+    FetchPinFile {
+        /// The checkout.
+        repo: PathBuf,
+        /// The pinned commit whose pin file is read.
+        commit: CommitId,
+        /// The object to fetch.
+        object: CommitId,
+    },
+    /// Move a checkout to `commit`, detached, and record it as checked out
+    /// by the tool ([`crate::git::CHECKED_OUT_REF`]). Unless `force`, refuse
+    /// when HEAD is a detached commit that moving could make unreachable.
+    Checkout {
+        /// The checkout.
+        repo: PathBuf,
+        /// The pinned commit.
+        commit: CommitId,
+        /// Move even an unreachable detached HEAD.
+        force: bool,
+        /// The checkout has no index (a clone made without its files, or
+        /// one an interrupted run left so): nothing there is the user's, so
+        /// its files are written over whatever an interrupted write left
+        /// (see [`Git::checkout_overwriting_cmd`]).
+        overwrite: bool,
+    },
+    /// Initialise and update the submodules of the checkout in `repo` that
+    /// are not at their recorded commit (shallow), except those whose
+    /// `PROJECT:PATH` matches one of `exclude`.
+    Submodules {
+        /// The checkout whose submodules to update.
+        repo: PathBuf,
+        /// Regexes matched against `PROJECT:PATH`.
+        exclude: Vec<Regex>,
+        /// `--depth` for the submodule clones, `None` for full history.
+        depth: Option<u32>,
+        /// `--filter` for the submodule clones.
+        filter: Option<Filter>,
+        /// Clone submodules borrowing from this object cache's mirrors.
+        cache: Option<Arc<Cache>>,
+        /// Move a submodule even if its HEAD is a detached commit no ref
+        /// contains.
+        force: bool,
+    },
+    /// Record that `commit`, already checked out, is one the tool checked
+    /// out (a run stopped between a checkout and its record).
+    Mark {
+        /// The checkout.
+        repo: PathBuf,
+        /// Its HEAD, the pin.
+        commit: CommitId,
+    },
+    /// Write the working tree of a clone made without one, at the branch
+    /// HEAD names (what a plain clone would have checked out).
+    Populate {
+        /// The checkout.
+        repo: PathBuf,
+    },
+    /// Rename the finished clone into place.
+    Rename {
+        /// The temporary folder.
+        from: PathBuf,
+        /// The project folder.
+        to: PathBuf,
+    },
+}
+
+/// Make a missing pinned commit present: fetch it by id; if origin refuses
+/// requests for commits it does not advertise, fetch the tracking branch
+/// instead, whose history holds the pin. With a cache mirror the checkout
+/// borrows from, refresh the mirror first and fetch only if that did not
+/// bring the commit. Whether the commit is then there is for the next look
+/// at the checkout to tell.
+#[derive(Clone, Debug)]
+pub struct Fetch {
+    /// The checkout (or the repository just made for the pin).
+    pub repo: PathBuf,
+    /// The commit.
+    pub commit: CommitId,
+    /// `--depth`.
+    pub depth: Option<u32>,
+    /// `--filter`, for a repository the tool has just made (see
+    /// [`Git::fetch_commit_cmd`]).
+    pub filter: Option<Filter>,
+    /// The tracking branch, fetched when origin refuses the fetch by id.
+    pub branch: BranchName,
+    /// Fetch that branch's whole history (`--unshallow`): the checkout is
+    /// shallow, and the pin may be anywhere in it.
+    pub unshallow: bool,
+    /// The cache and the URL whose mirror the checkout borrows objects
+    /// from: refreshed first (once per run).
+    pub mirror: Option<(Arc<Cache>, RemoteUrl)>,
+}
+
+impl fmt::Display for Fetch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let by_id = Git::fetch_commit_cmd(&self.repo, &self.commit, self.depth, self.filter);
+        match &self.mirror {
+            None => write!(f, "{by_id}")?,
+            Some((cache, url)) => write!(
+                f,
+                "{}\n  then, unless that brought {}: {by_id}",
+                cache.update_plan(url).join("\n  then "),
+                self.commit.short()
+            )?,
+        }
+        write!(
+            f,
+            "\n  or, if origin refuses a fetch by id: {}",
+            Git::fetch_branch_cmd(&self.repo, &self.branch, None, self.unshallow)
+        )
+    }
+}
+
+/// Everything one project needs, in order.
+#[derive(Clone, Debug)]
+pub struct ProjectPlan {
+    /// The project.
+    pub project: RepoName,
+    /// The steps, run in order; a failed step ends this project's plan.
+    pub steps: Vec<Step>,
+}
+
+impl ProjectPlan {
+    /// Whether the plan updates submodules: several round trips one after
+    /// another, so executors start such plans first.
+    pub fn updates_submodules(&self) -> bool {
+        self.steps.iter().any(|s| matches!(s, Step::Submodules { .. }))
+    }
+
+    /// Whether the plan checks the project out at a commit (moves it).
+    pub fn checks_out(&self) -> bool {
+        self.steps.iter().any(|s| matches!(s, Step::Checkout { .. }))
+    }
+
+    /// The plan as `--dry-run` prints it: `PROJECT: STEP` per step.
+    pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
+        self.steps.iter().map(|step| format!("{}: {step}", self.project))
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Clone {
+                url,
+                partial,
+                options,
+                cache,
+            } => {
+                let parent = partial.parent().unwrap_or(partial);
+                match cache {
+                    None => write!(f, "{}", Git::clone_cmd(parent, url, partial, options)),
+                    Some(cache) => {
+                        let clone = cache_clone_commands(cache, url, partial, options);
+                        let mut lines = cache.update_plan(url);
+                        lines.extend(clone.iter().map(|c| c.to_string()));
+                        write!(f, "{}", lines.join("\n  then "))
+                    }
+                }
+            }
+            Step::Init { url, partial, commit } => {
+                let parent = partial.parent().unwrap_or(partial);
+                write!(
+                    f,
+                    "{}\n  then {}",
+                    Git::init_cmd(parent, partial, commit),
+                    Git::add_origin_cmd(partial, url)
+                )
+            }
+            Step::Fetch(fetch) => write!(f, "{fetch}"),
+            Step::FetchPinFile { repo, commit, object } => write!(
+                f,
+                "{}  (what reading {} at {} needs, which this partial clone lacks)",
+                Git::fetch_objects_cmd(repo, std::slice::from_ref(object)),
+                crate::model::pinfile::FILE_NAME,
+                commit.short()
+            ),
+            Step::Checkout {
+                repo,
+                commit,
+                overwrite,
+                ..
+            } => write!(
+                f,
+                "{}\n  then {}",
+                if *overwrite {
+                    Git::checkout_overwriting_cmd(repo, commit)
+                } else {
+                    Git::checkout_detached_cmd(repo, commit)
+                },
+                Git::mark_checked_out_cmd(repo, commit)
+            ),
+            Step::Mark { repo, commit } => write!(f, "{}", Git::mark_checked_out_cmd(repo, commit)),
+            Step::Populate { repo } => write!(f, "{}", Git::populate_cmd(repo)),
+            Step::Submodules {
+                repo,
+                exclude,
+                depth,
+                filter,
+                cache,
+                ..
+            } => {
+                let clone = crate::git::SubmoduleClone {
+                    depth: if cache.is_some() { None } else { *depth },
+                    filter: *filter,
+                    reference: cache.as_ref().map(|_| PathBuf::from("<MIRROR>")),
+                    dissociate: cache.as_ref().is_some_and(|c| c.dissociate),
+                };
+                let init = Git::submodule_init_cmd(repo, &["<PATH>...".to_string()]);
+                let cmd = Git::submodule_update_cmd(repo, "<PATH>", &clone);
+                write!(
+                    f,
+                    "{init}\n  then {cmd}  (each submodule not initialised, one process each"
+                )?;
+                if cache.is_some() {
+                    write!(f, ", <MIRROR> being its cache mirror, brought up to date first")?;
+                }
+                write!(
+                    f,
+                    "; each other one not at its recorded commit gets `git checkout --no-overwrite-ignore \
+                     --detach COMMIT` in it"
+                )?;
+                if !exclude.is_empty() {
+                    let res: Vec<&str> = exclude.iter().map(|r| r.as_str()).collect();
+                    write!(f, ", except PROJECT:PATH matching {}", res.join(", "))?;
+                }
+                write!(f, ")")
+            }
+            Step::Rename { from, to } => write!(f, "rename {} -> {}", from.display(), to.display()),
+        }
+    }
+}
+
+/// The commands that clone `url` into `partial` from its (up to date) cache
+/// mirror, borrowing the mirror's objects, and then point origin at `url`.
+pub fn cache_clone_commands(
+    cache: &Cache,
+    url: &RemoteUrl,
+    partial: &std::path::Path,
+    options: &CloneOptions,
+) -> [crate::git::GitCommand; 2] {
+    let parent = partial.parent().unwrap_or(partial);
+    let (source, options) = cache_clone_source(cache, url, options);
+    [
+        Git::clone_cmd(parent, &source, partial, &options),
+        Git::set_origin_url_cmd(partial, url),
+    ]
+}
+
+/// Where a clone through the cache reads from (the mirror, as a path, or a
+/// file:// URL when shallow so git honours `--depth`), and its options.
+fn cache_clone_source(cache: &Cache, url: &RemoteUrl, options: &CloneOptions) -> (RemoteUrl, CloneOptions) {
+    let mirror = cache.mirror_path(url);
+    let source = if options.depth.is_some() {
+        format!("file://{}", mirror.display())
+    } else {
+        mirror.display().to_string()
+    };
+    let options = CloneOptions {
+        reference: Some(mirror),
+        dissociate: cache.dissociate,
+        no_local: true,
+        ..options.clone()
+    };
+    // The cache folder was checked when opened: its paths are valid URLs.
+    (RemoteUrl::new(&source).unwrap_or_else(|_| url.clone()), options)
+}
