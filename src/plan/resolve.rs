@@ -147,125 +147,165 @@ pub fn resolve(
     exclude_dep: &[Regex],
     source: &mut dyn PinSource,
 ) -> Resolution {
-    let mut res = Resolution::default();
-    let root_names: Vec<RepoName> = roots.iter().map(|(p, _)| p.name.clone()).collect();
-    // Who has each dep: a pin, or pins not known here that may name it.
-    let mut claimed: BTreeMap<RepoName, Claim> = BTreeMap::new();
+    let mut resolver = Resolver {
+        res: Resolution::default(),
+        root_names: roots.iter().map(|(p, _)| p.name.clone()).collect(),
+        exclude_dep,
+        claimed: BTreeMap::new(),
+        roots_pinned: BTreeSet::new(),
+    };
     // The frontier: projects whose pins feed the next level, in order;
     // `None` for pins the source could not tell.
     let mut frontier: Vec<(RepoName, Option<Pins>)> = roots
         .into_iter()
         .map(|(p, pins)| (p.name.clone(), Some(pins)))
         .collect();
-    let mut roots_pinned = BTreeSet::new();
     while !frontier.is_empty() {
         // This level's candidates in pinner order, then each pinner's
         // registry dep order; the first pin seen wins.
-        let mut level: Vec<Chosen> = Vec::new();
-        // Every dep this level decides or leaves undecided, in the order
-        // met: the order of the next frontier.
-        let mut met: Vec<RepoName> = Vec::new();
+        let mut level = Level::default();
         for (pinner, pins) in &frontier {
             let Some(project) = registry.get(pinner) else {
                 continue;
             };
             for dep in &project.deps {
-                if root_names.contains(dep) {
-                    if let Some(commit) = pins.as_ref().and_then(|p| p.pin(dep)) {
-                        if root_names.len() > 1 && roots_pinned.insert((dep.clone(), pinner.clone())) {
-                            res.roots_left.push(RootLeft {
-                                root: dep.clone(),
-                                pinner: pinner.clone(),
-                                commit: commit.clone(),
-                            });
-                        }
-                    }
-                    continue;
-                }
-                if let Some(re) = crate::model::exclude::matching(exclude_dep, dep.as_str()) {
-                    if !res.excluded.iter().any(|(d, _)| d == dep) {
-                        res.excluded.push((dep.clone(), re.as_str().to_string()));
-                    }
-                    continue;
-                }
-                let Some(pins) = pins else {
-                    // Pins not known here may name this dep, and would win
-                    // over every pin met after them: its pin is not known
-                    // either, nor what lies below it.
-                    if !claimed.contains_key(dep) {
-                        claimed.insert(dep.clone(), Claim::Unknown);
-                        res.undecided.push((dep.clone(), pinner.clone()));
-                        met.push(dep.clone());
-                    }
-                    continue;
-                };
-                let Some(commit) = pins.pin(dep) else {
-                    res.unpinned.push((pinner.clone(), dep.clone()));
-                    continue;
-                };
-                match claimed.get(dep) {
-                    Some(Claim::Pin { commit: used, by }) => {
-                        if used != commit {
-                            res.conflicts.push(Conflict {
-                                dep: dep.clone(),
-                                used: used.clone(),
-                                used_by: by.clone(),
-                                other_by: pinner.clone(),
-                                other: commit.clone(),
-                            });
-                        }
-                    }
-                    Some(Claim::Unknown) => {}
-                    None => {
-                        claimed.insert(
-                            dep.clone(),
-                            Claim::Pin {
-                                commit: commit.clone(),
-                                by: pinner.clone(),
-                            },
-                        );
-                        level.push(Chosen {
-                            dep: dep.clone(),
-                            commit: commit.clone(),
-                            pinned_by: pinner.clone(),
-                        });
-                        met.push(dep.clone());
-                    }
-                }
+                resolver.meet(pinner, pins.as_ref(), dep, &mut level);
             }
         }
-        let answers = if level.is_empty() {
+        let answers = if level.chosen.is_empty() {
             Vec::new()
         } else {
-            source.pins_of(&level)
+            source.pins_of(&level.chosen)
         };
-        debug_assert_eq!(answers.len(), level.len(), "one answer per dep");
+        frontier = resolver.next_frontier(level, answers);
+    }
+    resolver.res
+}
+
+/// One level of resolution as it is met.
+#[derive(Default)]
+struct Level {
+    /// The deps this level decides, in order.
+    chosen: Vec<Chosen>,
+    /// Every dep this level decides or leaves undecided, in the order met:
+    /// the order of the next frontier.
+    met: Vec<RepoName>,
+}
+
+/// The state of one resolution, level after level.
+struct Resolver<'a> {
+    res: Resolution,
+    root_names: Vec<RepoName>,
+    exclude_dep: &'a [Regex],
+    /// Who has each dep: a pin, or pins not known here that may name it.
+    claimed: BTreeMap<RepoName, Claim>,
+    /// (root, pinner) pairs already reported in `roots_left`.
+    roots_pinned: BTreeSet<(RepoName, RepoName)>,
+}
+
+impl Resolver<'_> {
+    /// `pinner`'s pin of `dep` (its pins `None`: not known here), met on
+    /// this level.
+    fn meet(&mut self, pinner: &RepoName, pins: Option<&Pins>, dep: &RepoName, level: &mut Level) {
+        let res = &mut self.res;
+        if self.root_names.contains(dep) {
+            if let Some(commit) = pins.and_then(|p| p.pin(dep)) {
+                if self.root_names.len() > 1 && self.roots_pinned.insert((dep.clone(), pinner.clone())) {
+                    res.roots_left.push(RootLeft {
+                        root: dep.clone(),
+                        pinner: pinner.clone(),
+                        commit: commit.clone(),
+                    });
+                }
+            }
+            return;
+        }
+        if let Some(re) = crate::model::exclude::matching(self.exclude_dep, dep.as_str()) {
+            if !res.excluded.iter().any(|(d, _)| d == dep) {
+                res.excluded.push((dep.clone(), re.as_str().to_string()));
+            }
+            return;
+        }
+        let Some(pins) = pins else {
+            // Pins not known here may name this dep, and would win over
+            // every pin met after them: its pin is not known either, nor
+            // what lies below it.
+            if !self.claimed.contains_key(dep) {
+                self.claimed.insert(dep.clone(), Claim::Unknown);
+                res.undecided.push((dep.clone(), pinner.clone()));
+                level.met.push(dep.clone());
+            }
+            return;
+        };
+        let Some(commit) = pins.pin(dep) else {
+            res.unpinned.push((pinner.clone(), dep.clone()));
+            return;
+        };
+        match self.claimed.get(dep) {
+            Some(Claim::Pin { commit: used, by }) => {
+                if used != commit {
+                    res.conflicts.push(Conflict {
+                        dep: dep.clone(),
+                        used: used.clone(),
+                        used_by: by.clone(),
+                        other_by: pinner.clone(),
+                        other: commit.clone(),
+                    });
+                }
+            }
+            Some(Claim::Unknown) => {}
+            None => {
+                self.claimed.insert(
+                    dep.clone(),
+                    Claim::Pin {
+                        commit: commit.clone(),
+                        by: pinner.clone(),
+                    },
+                );
+                level.chosen.push(Chosen {
+                    dep: dep.clone(),
+                    commit: commit.clone(),
+                    pinned_by: pinner.clone(),
+                });
+                level.met.push(dep.clone());
+            }
+        }
+    }
+
+    /// Takes the source's answers for `level` (one per chosen dep) and
+    /// gives the next frontier: a failed dep feeds nothing; an undecided
+    /// one, unknown pins.
+    fn next_frontier(
+        &mut self,
+        level: Level,
+        answers: Vec<Result<Option<Pins>>>,
+    ) -> Vec<(RepoName, Option<Pins>)> {
+        debug_assert_eq!(answers.len(), level.chosen.len(), "one answer per dep");
         let mut answered: BTreeMap<RepoName, Option<Pins>> = BTreeMap::new();
-        for (chosen, answer) in level.into_iter().zip(answers) {
+        for (chosen, answer) in level.chosen.into_iter().zip(answers) {
             match answer {
                 Ok(pins) => {
                     if pins.is_none() {
-                        res.unresolved_below.push(chosen.dep.clone());
+                        self.res.unresolved_below.push(chosen.dep.clone());
                     }
                     answered.insert(chosen.dep.clone(), pins);
-                    res.chosen.push(chosen);
+                    self.res.chosen.push(chosen);
                 }
-                Err(error) => res.failures.push(Failure {
+                Err(error) => self.res.failures.push(Failure {
                     project: chosen.dep,
                     error,
                 }),
             }
         }
-        // A failed dep feeds nothing; an undecided one, unknown pins.
-        frontier = met
+        level
+            .met
             .into_iter()
-            .filter_map(|dep| match claimed.get(&dep) {
+            .filter_map(|dep| match self.claimed.get(&dep) {
                 Some(Claim::Unknown) => Some((dep, None)),
                 _ => answered.remove(&dep).map(|pins| (dep, pins)),
             })
-            .collect();
+            .collect()
     }
-    res
 }
 
 /// What resolution knows of a dep it has met.
