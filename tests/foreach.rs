@@ -280,3 +280,54 @@ fn grep_prefixes_every_path_with_its_project_and_exits_1_without_a_match() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!((stdout(&out), stderr(&out)), (String::new(), String::new()));
 }
+
+/// SIGTERM to the tool ends the user's commands it started too: they are
+/// children of the run like its git processes, not left running after it.
+#[test]
+fn sigterm_ends_the_commands_foreach_started() {
+    let fx = Fixture::synced();
+    let pids = fx.ws.join("pids");
+    std::fs::create_dir(&pids).unwrap();
+    let script = format!(
+        "echo $$ > {}/$OPENXLA_WORKSPACE_PROJECT; exec sleep 60",
+        pids.display()
+    );
+    let mut child = fx
+        .cmd(&fx.ws)
+        .args(["-j", "4", "foreach", "--", "sh", "-c", &script])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::fs::read_dir(&pids).unwrap().count() < 4 {
+        assert!(started.elapsed().as_secs() < 20, "the commands did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Each pid file is written before `exec`: wait until each holds a pid.
+    let read = |entry: std::fs::DirEntry| loop {
+        if let Ok(pid) = std::fs::read_to_string(entry.path()).unwrap().trim().parse::<u32>() {
+            break pid;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let started: Vec<u32> = std::fs::read_dir(&pids).unwrap().map(|e| read(e.unwrap())).collect();
+    // SAFETY: sends SIGTERM to the tool this test started.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143), "{status:?}");
+    for pid in started {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // A zombie is ended; only its parent's wait is missing.
+            if state.split_whitespace().nth(2) == Some("Z") {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "command {pid} was left running");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}

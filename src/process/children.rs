@@ -105,3 +105,13 @@ pub fn end_children(signal: i32, grace: std::time::Duration) -> bool {
     super::wait::wait_until(grace, || children().is_empty());
     true
 }
+
+/// Runs `expr` to its end as one of the run's children: listed among the
+/// running children while it runs, so that an interrupt ends it as it ends
+/// git (pip for `roll`, the user's command for `foreach`), and told to the
+/// spawn observer.
+pub fn run_listed(expr: &duct::Expression) -> std::io::Result<std::process::Output> {
+    let handle = expr.start()?;
+    let _running = Running::new(handle.pids(), false);
+    handle.wait().cloned()
+}

@@ -153,13 +153,13 @@ impl Pip {
         let expr = duct::cmd(&cmd.program, &cmd.args)
             .dir(&cmd.dir)
             .before_spawn(|child| crate::process::interrupt::child_signals(child, false));
-        let out = super::env::without_repository_env(expr)
+        let expr = super::env::without_repository_env(expr)
             .env("PIP_NO_INPUT", "1")
             .stdin_null()
             .stdout_capture()
             .stderr_capture()
-            .unchecked()
-            .run();
+            .unchecked();
+        let out = super::children::run_listed(&expr);
         let error = |kind, status, stdout: &[u8], stderr: &[u8]| {
             Box::new(PipError {
                 dir: cmd.dir.clone(),
