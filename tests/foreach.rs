@@ -306,12 +306,19 @@ fn sigterm_ends_the_commands_foreach_started() {
     }
     // Each pid file is written before `exec`: wait until each holds a pid.
     let read = |entry: std::fs::DirEntry| loop {
-        if let Ok(pid) = std::fs::read_to_string(entry.path()).unwrap().trim().parse::<u32>() {
+        if let Ok(pid) = std::fs::read_to_string(entry.path())
+            .unwrap()
+            .trim()
+            .parse::<u32>()
+        {
             break pid;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
-    let started: Vec<u32> = std::fs::read_dir(&pids).unwrap().map(|e| read(e.unwrap())).collect();
+    let started: Vec<u32> = std::fs::read_dir(&pids)
+        .unwrap()
+        .map(|e| read(e.unwrap()))
+        .collect();
     // SAFETY: sends SIGTERM to the tool this test started.
     unsafe {
         libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
@@ -326,7 +333,10 @@ fn sigterm_ends_the_commands_foreach_started() {
             if state.split_whitespace().nth(2) == Some("Z") {
                 break;
             }
-            assert!(std::time::Instant::now() < deadline, "command {pid} was left running");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "command {pid} was left running"
+            );
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }

@@ -591,3 +591,60 @@ fn roll_in_a_project_without_schedules_says_so() {
         )
     );
 }
+
+/// SIGTERM during a roll ends the pip it runs too: pip is a child of the
+/// run like its git processes, not left running after it.
+#[test]
+fn sigterm_during_a_roll_ends_pip() {
+    let fx = with_app();
+    let registry = registry_with(
+        &fx,
+        &py_action("nightly_py", "jaxlib", &wheels(&fx), false, &["requirements.txt"]),
+    );
+    std::fs::write(fx.ws.join("app/requirements.txt"), "jaxlib==0.4.1\n").unwrap();
+    let pid_file = fx.tmp.path().join("pip.pid");
+    let python = fake_python(
+        &fx,
+        "slow-python",
+        &format!(
+            "echo $$ > {}.tmp && mv {0}.tmp {0}; exec sleep 60",
+            pid_file.display()
+        ),
+    );
+    let mut child = fx
+        .cmd(&fx.ws.join("app"))
+        .arg("--registry")
+        .arg(&registry)
+        .args(["roll", "nightly_py"])
+        .env("OPENXLA_WORKSPACE_PYTHON", &python)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let pid: u32 = loop {
+        if let Ok(text) = std::fs::read_to_string(&pid_file) {
+            break text.trim().parse().unwrap();
+        }
+        assert!(started.elapsed().as_secs() < 20, "pip did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    // SAFETY: sends SIGTERM to the tool this test started.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143), "{status:?}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if state.split_whitespace().nth(2) == Some("Z") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pip ({pid}) was left running"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
