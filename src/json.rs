@@ -93,6 +93,10 @@ pub struct Problem {
     pub project: String,
     /// What went wrong, with git's facts.
     pub error: String,
+    /// Each clone or fetch that failed in it: cause, host and what to do
+    /// (see [`crate::failure_summary::json_causes`]); left out when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<Value>,
 }
 
 impl From<&crate::report::Failure> for Problem {
@@ -100,6 +104,7 @@ impl From<&crate::report::Failure> for Problem {
         Problem {
             project: failure.project.to_string(),
             error: format!("{:#}", failure.error),
+            causes: crate::failure_summary::json_causes(&failure.error, &Default::default()),
         }
     }
 }

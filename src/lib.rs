@@ -9,6 +9,8 @@ pub(crate) mod commands;
 pub mod complete;
 pub(crate) mod cut_checkout;
 pub(crate) mod exec;
+pub(crate) mod failure_summary;
+pub(crate) mod fetch_failure;
 pub(crate) mod foreach;
 pub(crate) mod git;
 pub(crate) mod interrupt;

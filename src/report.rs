@@ -51,6 +51,9 @@ pub struct Reporter {
     paint: Paint,
     /// Lines printed by [`Reporter::note_once`].
     noted: Arc<Mutex<std::collections::BTreeSet<String>>>,
+    /// The registry layer of each project, for the summary to say where
+    /// a URL that failed came from.
+    layers: Arc<Mutex<crate::failure_summary::RegistryLayers>>,
 }
 
 #[derive(Debug)]
@@ -91,6 +94,7 @@ impl Reporter {
             live: None,
             paint: Paint { enabled: false },
             noted: Default::default(),
+            layers: Default::default(),
         }
     }
 
@@ -113,7 +117,19 @@ impl Reporter {
             live,
             paint: Paint::for_stderr(color),
             noted: Default::default(),
+            layers: Default::default(),
         }
+    }
+
+    /// Remembers which registry layer defined each project (`registry
+    /// file PATH`), for the summary.
+    pub fn know_registry_layers(&self, layers: crate::failure_summary::RegistryLayers) {
+        *lock(&self.layers) = layers;
+    }
+
+    /// Which registry layer defined each project, as far as told.
+    pub fn registry_layers(&self) -> crate::failure_summary::RegistryLayers {
+        lock(&self.layers).clone()
     }
 
     /// Whether only errors and summaries are wanted (`-q`).
@@ -297,10 +313,12 @@ impl Reporter {
             return;
         }
         self.clear();
-        eprint!(
-            "{}",
-            render_summary(command, counts, failures, elapsed, &self.paint)
-        );
+        let shown = Shown {
+            layers: &self.registry_layers(),
+            paint: &self.paint,
+            verbose: self.verbosity == Verbosity::Verbose,
+        };
+        eprint!("{}", render_summary(command, counts, failures, elapsed, &shown));
     }
 }
 
@@ -395,13 +413,23 @@ impl indicatif::TermLike for Stderr {
     }
 }
 
+/// How a summary shows its failures (see [`crate::failure_summary`]).
+pub struct Shown<'a> {
+    /// Where each project's URL came from.
+    pub layers: &'a crate::failure_summary::RegistryLayers,
+    /// Colours.
+    pub paint: &'a Paint,
+    /// `-v`: also every failure in full.
+    pub verbose: bool,
+}
+
 /// The summary text, separated from printing so tests can check it.
 pub fn render_summary(
     command: &str,
     counts: &[(&str, usize)],
     failures: &[Failure],
     elapsed: Duration,
-    paint: &Paint,
+    shown: &Shown,
 ) -> String {
     let mut out = String::new();
     let parts: Vec<String> = counts
@@ -416,16 +444,12 @@ pub fn render_summary(
         parts.join(", ")
     };
     let _ = writeln!(out, "{command}: {parts} in {:.1}s", elapsed.as_secs_f64());
-    for failure in failures {
-        let error = format!("{:#}", failure.error);
-        let _ = writeln!(
-            out,
-            "{} {}: {}",
-            paint.error(),
-            failure.project,
-            escape_control(&error, true)
-        );
-    }
+    out.push_str(&crate::failure_summary::render(
+        failures,
+        shown.layers,
+        shown.paint,
+        shown.verbose,
+    ));
     out
 }
 

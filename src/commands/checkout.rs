@@ -89,7 +89,7 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
     super::remember_roots(&workspace, &roots)?;
 
     let failures = phases.clone_all()?;
-    let mut results = Results::new(&plan, &failures);
+    let mut results = Results::new(&plan, &failures, &ctx.reporter.registry_layers());
     let mut code = if failures.is_empty() { 0 } else { 1 };
     let mut all_synced = true;
     if args.sync {
@@ -349,8 +349,9 @@ impl Phases<'_> {
         for plan in &finish.clones {
             results.set(&plan.project, "cloned", None);
         }
+        let layers = ctx.reporter.registry_layers();
         for failure in &failures {
-            results.set(&failure.project, "failed", Some(format!("{:#}", failure.error)));
+            results.set_failed(failure, &layers);
         }
         Ok(if failures.is_empty() { 0 } else { 1 })
     }
@@ -362,7 +363,11 @@ struct Results {
 }
 
 impl Results {
-    fn new(plan: &CheckoutPlan, failures: &[Failure]) -> Results {
+    fn new(
+        plan: &CheckoutPlan,
+        failures: &[Failure],
+        layers: &crate::failure_summary::RegistryLayers,
+    ) -> Results {
         let mut results = Results { projects: Vec::new() };
         for name in &plan.existing {
             results.set(name, "already_present", None);
@@ -374,9 +379,23 @@ impl Results {
             results.set(name, "left_to_sync", None);
         }
         for failure in failures {
-            results.set(&failure.project, "failed", Some(format!("{:#}", failure.error)));
+            results.set_failed(failure, layers);
         }
         results
+    }
+
+    /// Sets project `failure.project`'s result to `failed`, with the
+    /// error and the cause, host and hint of each clone that failed.
+    fn set_failed(&mut self, failure: &Failure, layers: &crate::failure_summary::RegistryLayers) {
+        self.set(&failure.project, "failed", Some(format!("{:#}", failure.error)));
+        let causes = crate::failure_summary::json_causes(&failure.error, layers);
+        if let Some(entry) = self
+            .projects
+            .iter_mut()
+            .find(|p| p["name"] == failure.project.as_str())
+        {
+            entry["causes"] = causes.into();
+        }
     }
 
     /// Sets (or adds) project `name`'s result: `cloned`, `already_present`,
