@@ -145,15 +145,17 @@ fn plan_checkout(
     let folders: Vec<(RepoName, Folder)> = closure
         .into_iter()
         .map(|name| {
-            let folder = folder(ctx, &workspace.project_dir(&name));
+            let submodules = options.submodules && registry.get(&name).is_some_and(|p| p.submodules);
+            let folder = folder(ctx, &workspace.project_dir(&name), submodules.then_some(options));
             (name, folder)
         })
         .collect();
     plan::checkout::plan_checkout(workspace, registry, roots, &folders, excluded, options)
 }
 
-/// What the folder `dest` holds.
-fn folder(ctx: &Context, dest: &Path) -> Folder {
+/// What the folder `dest` holds; `submodules`: the options of a checkout
+/// that initialises the project's submodules.
+fn folder(ctx: &Context, dest: &Path, submodules: Option<&CheckoutOptions>) -> Folder {
     if !dest.exists() && !dest.is_symlink() {
         return Folder::Missing;
     }
@@ -162,9 +164,29 @@ fn folder(ctx: &Context, dest: &Path) -> Folder {
     }
     // A clone with no working tree yet, but with a commit to write one from
     // (not a repository nobody committed to).
+    let unwritten = Git::lacks_working_tree(dest) && ctx.git.head_commit(dest).is_ok_and(|h| h.is_some());
+    let submodules_missing = match submodules {
+        Some(options) if !unwritten => missing_submodules(ctx, dest, &options.exclude_submodule),
+        _ => false,
+    };
     Folder::Checkout {
-        unwritten: Git::lacks_working_tree(dest) && ctx.git.head_commit(dest).is_ok_and(|h| h.is_some()),
+        unwritten,
+        submodules_missing,
     }
+}
+
+/// Whether a submodule of the checkout in `dest` that `exclude` does not
+/// leave out is not cloned (one `git ls-files`).
+fn missing_submodules(ctx: &Context, dest: &Path, exclude: &[regex::Regex]) -> bool {
+    let Some(project) = dest.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    ctx.git.submodule_status(dest).is_ok_and(|entries| {
+        entries.iter().any(|e| {
+            e.state == crate::git::SubmoduleState::Uninitialised
+                && plan::matching(exclude, &format!("{project}:{}", e.path)).is_none()
+        })
+    })
 }
 
 /// Everything the phases of one checkout share.
@@ -252,8 +274,13 @@ impl Phases<'_> {
                 ),
             });
         }
-        failures.extend(run_plans(ctx, &plan.clones)?);
+        let plans: Vec<ProjectPlan> = plan.complete.iter().chain(&plan.clones).cloned().collect();
+        failures.extend(run_plans(ctx, &plans)?);
         let is_clone = |name: &RepoName| plan.clones.iter().any(|p| &p.project == name);
+        let completed = plan
+            .complete
+            .iter()
+            .filter(|p| !failures.iter().any(|f| f.project == p.project));
         ctx.reporter.summary(
             "checkout",
             &[
@@ -262,6 +289,7 @@ impl Phases<'_> {
                     plan.clones.len() - failures.iter().filter(|f| is_clone(&f.project)).count(),
                 ),
                 ("already present", plan.existing.len()),
+                ("with missing submodules cloned", completed.count()),
             ],
             &failures,
             started.elapsed(),
@@ -429,6 +457,7 @@ fn run_plans(ctx: &Context, plans: &[ProjectPlan]) -> Result<Vec<Failure>> {
             let done = match (&result, p.steps.first()) {
                 (Err(_), _) => "failed",
                 (Ok(()), Some(Step::Clone { .. })) => "cloned",
+                (Ok(()), Some(Step::Submodules { .. })) => "missing submodules cloned",
                 (Ok(()), _) => "checked out",
             };
             ctx.reporter.done(&p.project, Some(done));
