@@ -112,7 +112,8 @@ fn sources(members: &[&FetchFailure], layers: &RegistryLayers) -> String {
 /// Where one URL came from: a registry layer, or a `.gitmodules`.
 fn source_of(member: &FetchFailure, layers: &RegistryLayers) -> String {
     match &member.source {
-        UrlSource::Registry => match layers.get(&member.subject) {
+        UrlSource::Registry => match layers.get(&member.subject).map(String::as_str) {
+            Some("embedded default") => "the embedded default registry".to_string(),
             Some(layer) => format!("the {layer}"),
             None => "the registry".to_string(),
         },
@@ -157,8 +158,11 @@ fn hint(cause: Cause, host: Option<&str>, members: &[&FetchFailure]) -> String {
              --ro to clone from the read-only https URLs"
                 .to_string()
         }),
-        Cause::NotFound => "check the URL where it comes from (above): correct the project's ro_url or \
-            rw_url in that registry file, or, for a .gitmodules, tell its project"
+        Cause::NotFound if members.iter().all(|m| m.is_submodule()) => "the URL is in the project's \
+            .gitmodules: check it there, and tell the project's maintainers if it is wrong"
+            .to_string(),
+        Cause::NotFound => "check the URL: correct the project's entry (ro_url, or rw_url without --ro) \
+            in the registry file named above, or put the repository back where it says"
             .to_string(),
         Cause::RefusedWant => "the server does not send commits by id; fetch the branch that holds the \
             commit (`git fetch origin BRANCH`), then run again"

@@ -454,7 +454,9 @@ fn run_plans(ctx: &Context, plans: &[ProjectPlan]) -> Result<Vec<Failure>> {
         },
         |p| {
             let result = exec::run_project(&ctx.git, &ctx.reporter, jobs, p);
+            let skipped = result.as_ref().err().and_then(not_started);
             let done = match (&result, p.steps.first()) {
+                (Err(_), _) if skipped.is_some() => skipped.as_deref().unwrap_or_default(),
                 (Err(_), _) => "failed",
                 (Ok(()), Some(Step::Clone { .. })) => "cloned",
                 (Ok(()), Some(Step::Submodules { .. })) => "missing submodules cloned",
@@ -474,4 +476,17 @@ fn run_plans(ctx: &Context, plans: &[ProjectPlan]) -> Result<Vec<Failure>> {
             })
         })
         .collect())
+}
+
+/// For a clone that was not started, its host found shut: what its
+/// progress line ends with instead of `failed`.
+fn not_started(error: &anyhow::Error) -> Option<String> {
+    let fetches = crate::fetch_failure::in_chain(error);
+    let fetch = fetches
+        .first()
+        .filter(|f| !f.is_submodule() && f.error.was_skipped())?;
+    Some(format!(
+        "not tried: {} already failed",
+        fetch.host().unwrap_or("its host")
+    ))
 }
