@@ -91,7 +91,7 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
     super::remember_roots(&workspace, &roots)?;
 
     let failures = phases.clone_all()?;
-    let mut results = Results::new(&plan, &failures);
+    let mut results = Results::new(&plan, &failures, &ctx.reporter.registry_layers());
     let mut code = if failures.is_empty() { 0 } else { 1 };
     let mut all_synced = true;
     if args.sync {
@@ -147,15 +147,17 @@ fn plan_checkout(
     let folders: Vec<(RepoName, Folder)> = closure
         .into_iter()
         .map(|name| {
-            let folder = folder(ctx, &workspace.project_dir(&name));
+            let submodules = options.submodules && registry.get(&name).is_some_and(|p| p.submodules);
+            let folder = folder(ctx, &workspace.project_dir(&name), submodules.then_some(options));
             (name, folder)
         })
         .collect();
     plan::checkout::plan_checkout(workspace, registry, roots, &folders, excluded, options)
 }
 
-/// What the folder `dest` holds.
-fn folder(ctx: &Context, dest: &Path) -> Folder {
+/// What the folder `dest` holds; `submodules`: the options of a checkout
+/// that initialises the project's submodules.
+fn folder(ctx: &Context, dest: &Path, submodules: Option<&CheckoutOptions>) -> Folder {
     if !dest.exists() && !dest.is_symlink() {
         return Folder::Missing;
     }
@@ -164,9 +166,29 @@ fn folder(ctx: &Context, dest: &Path) -> Folder {
     }
     // A clone with no working tree yet, but with a commit to write one from
     // (not a repository nobody committed to).
+    let unwritten = Git::lacks_working_tree(dest) && ctx.git.head_commit(dest).is_ok_and(|h| h.is_some());
+    let submodules_missing = match submodules {
+        Some(options) if !unwritten => missing_submodules(ctx, dest, &options.exclude_submodule),
+        _ => false,
+    };
     Folder::Checkout {
-        unwritten: Git::lacks_working_tree(dest) && ctx.git.head_commit(dest).is_ok_and(|h| h.is_some()),
+        unwritten,
+        submodules_missing,
     }
+}
+
+/// Whether a submodule of the checkout in `dest` that `exclude` does not
+/// leave out is not cloned (one `git ls-files`).
+fn missing_submodules(ctx: &Context, dest: &Path, exclude: &[regex::Regex]) -> bool {
+    let Some(project) = dest.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    ctx.git.submodule_status(dest).is_ok_and(|entries| {
+        entries.iter().any(|e| {
+            e.state == crate::git::SubmoduleState::Uninitialised
+                && crate::model::exclude::matching(exclude, &format!("{project}:{}", e.path)).is_none()
+        })
+    })
 }
 
 /// Everything the phases of one checkout share.
@@ -254,8 +276,13 @@ impl Phases<'_> {
                 ),
             });
         }
-        failures.extend(run_plans(ctx, &plan.clones)?);
+        let plans: Vec<ProjectPlan> = plan.complete.iter().chain(&plan.clones).cloned().collect();
+        failures.extend(run_plans(ctx, &plans)?);
         let is_clone = |name: &RepoName| plan.clones.iter().any(|p| &p.project == name);
+        let completed = plan
+            .complete
+            .iter()
+            .filter(|p| !failures.iter().any(|f| f.project == p.project));
         ctx.reporter.summary(
             "checkout",
             &[
@@ -264,6 +291,7 @@ impl Phases<'_> {
                     plan.clones.len() - failures.iter().filter(|f| is_clone(&f.project)).count(),
                 ),
                 ("already present", plan.existing.len()),
+                ("with missing submodules cloned", completed.count()),
             ],
             &failures,
             started.elapsed(),
@@ -351,8 +379,9 @@ impl Phases<'_> {
         for plan in &finish.clones {
             results.set(&plan.project, "cloned", None);
         }
+        let layers = ctx.reporter.registry_layers();
         for failure in &failures {
-            results.set(&failure.project, "failed", Some(format!("{:#}", failure.error)));
+            results.set_failed(failure, &layers);
         }
         Ok(if failures.is_empty() { 0 } else { 1 })
     }
@@ -364,7 +393,7 @@ struct Results {
 }
 
 impl Results {
-    fn new(plan: &CheckoutPlan, failures: &[Failure]) -> Results {
+    fn new(plan: &CheckoutPlan, failures: &[Failure], layers: &crate::ui::report::RegistryLayers) -> Results {
         let mut results = Results { projects: Vec::new() };
         for name in &plan.existing {
             results.set(name, "already_present", None);
@@ -376,9 +405,23 @@ impl Results {
             results.set(name, "left_to_sync", None);
         }
         for failure in failures {
-            results.set(&failure.project, "failed", Some(format!("{:#}", failure.error)));
+            results.set_failed(failure, layers);
         }
         results
+    }
+
+    /// Sets project `failure.project`'s result to `failed`, with the
+    /// error and the cause, host and hint of each clone that failed.
+    fn set_failed(&mut self, failure: &Failure, layers: &crate::ui::report::RegistryLayers) {
+        self.set(&failure.project, "failed", Some(format!("{:#}", failure.error)));
+        let causes = crate::exec::failure_summary::json_causes(&failure.error, layers);
+        if let Some(entry) = self
+            .projects
+            .iter_mut()
+            .find(|p| p["name"] == failure.project.as_str())
+        {
+            entry["causes"] = causes.into();
+        }
     }
 
     /// Sets (or adds) project `name`'s result: `cloned`, `already_present`,
@@ -409,9 +452,12 @@ fn run_plans(ctx: &Context, plans: &[ProjectPlan]) -> Result<Vec<Failure>> {
         },
         |p| {
             let result = exec::run_project(&ctx.git, &ctx.reporter, jobs, p);
+            let skipped = result.as_ref().err().and_then(not_started);
             let done = match (&result, p.steps.first()) {
+                (Err(_), _) if skipped.is_some() => skipped.as_deref().unwrap_or_default(),
                 (Err(_), _) => "failed",
                 (Ok(()), Some(Step::Clone { .. })) => "cloned",
+                (Ok(()), Some(Step::Submodules { .. })) => "missing submodules cloned",
                 (Ok(()), _) => "checked out",
             };
             ctx.reporter.done(&p.project, Some(done));
@@ -428,4 +474,17 @@ fn run_plans(ctx: &Context, plans: &[ProjectPlan]) -> Result<Vec<Failure>> {
             })
         })
         .collect())
+}
+
+/// For a clone that was not started, its host found shut: what its
+/// progress line ends with instead of `failed`.
+fn not_started(error: &anyhow::Error) -> Option<String> {
+    let fetches = crate::exec::fetch_failure::in_chain(error);
+    let fetch = fetches
+        .first()
+        .filter(|f| !f.is_submodule() && f.error.was_skipped())?;
+    Some(format!(
+        "not tried: {} already failed",
+        fetch.host().unwrap_or("its host")
+    ))
 }

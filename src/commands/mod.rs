@@ -158,10 +158,18 @@ impl Context {
 
     /// The registry: default, then the workspace's file, then `--registry`.
     pub fn registry(&self, workspace: Option<&Workspace>) -> Result<Registry> {
-        registry::load(&Sources {
+        let registry = registry::load(&Sources {
             workspace_file: workspace.and_then(|w| w.registry_file()),
             explicit_file: self.registry_file.clone(),
-        })
+        })?;
+        // A summary says which layer a URL that failed came from.
+        self.reporter.know_registry_layers(
+            registry
+                .projects()
+                .map(|p| (p.name.to_string(), p.layer.to_string()))
+                .collect(),
+        );
+        Ok(registry)
     }
 
     /// The sync records collected so far (see [`Context::syncs`]).

@@ -54,6 +54,10 @@ pub struct Row {
     /// What git said when it could not read the checkout (`state` holds
     /// `error`).
     pub error: Option<String>,
+    /// The class of that failure (`disk-full`, `other`…; see
+    /// [`crate::git::Cause::id`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<&'static str>,
 }
 
 /// One fact about a checkout: its name in `--json`, its text in the table
@@ -373,6 +377,7 @@ fn row(
         this_project,
         state: Vec::new(),
         error: None,
+        cause: None,
     };
     if !row.present {
         row.state.push(State::Missing);
@@ -381,9 +386,18 @@ fn row(
     let status = match ctx.git.worktree_status(&dir) {
         Ok(s) => s,
         Err(e) => {
-            let message = e.stderr.lines().next().unwrap_or("git status failed").to_string();
+            // Classed as the failures of other commands are: `status`
+            // shows the same causes where it reports one.
+            let cause = e.cause();
+            let said = Some(e.telling_line()).filter(|l| !l.is_empty());
+            let said = said.unwrap_or_else(|| "git status failed".to_string());
+            let message = match cause {
+                crate::git::Cause::Other => said,
+                _ => format!("{}: {said}", cause.words()),
+            };
             row.state.push(State::Error(message.clone()));
             row.error = Some(message);
+            row.cause = Some(cause.id());
             return row;
         }
     };

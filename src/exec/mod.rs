@@ -4,6 +4,8 @@
 
 pub(crate) mod cache;
 pub(crate) mod cut_checkout;
+pub(crate) mod failure_summary;
+pub(crate) mod fetch_failure;
 pub(crate) mod journal;
 pub(crate) mod recover;
 pub(crate) mod step;
@@ -18,6 +20,7 @@ use std::sync::Mutex;
 use anyhow::{anyhow, bail, Context, Result};
 
 use crate::exec::cache::Cache;
+use crate::exec::fetch_failure::{FetchFailure, UrlSource};
 use crate::exec::step::{Fetch, ProjectPlan, Step};
 use crate::git::{CloneOptions, Git, ProgressSink};
 use crate::model::types::{CommitId, RemoteUrl, RepoName};
@@ -140,7 +143,22 @@ fn run_steps(git: &Git, reporter: &Reporter, jobs: usize, plan: &ProjectPlan) ->
         project: &plan.project,
         partial_to_clean: None,
     };
-    let result = plan.steps.iter().try_for_each(|step| run.step(step));
+    let mut result = Ok(());
+    for (i, step) in plan.steps.iter().enumerate() {
+        if let Err(e) = run.step(step) {
+            // A clone whose submodules could not all be cloned is put in
+            // place all the same, as `sync` leaves a dep at its pin: the
+            // project is complete, and the next run clones only the
+            // submodules still missing instead of everything again.
+            if let (Step::Submodules { .. }, Some(rename @ Step::Rename { .. })) =
+                (step, plan.steps.get(i + 1))
+            {
+                let _ = run.step(rename);
+            }
+            result = Err(e);
+            break;
+        }
+    }
     if result.is_err() {
         if let Some(partial) = run.partial_to_clean {
             remove_partial(partial);
@@ -226,7 +244,14 @@ impl<'a> StepRun<'a> {
         match cache {
             None => {
                 self.reporter.event(self.project, &format!("cloning {url}"));
-                self.git.clone_repo(parent, url, partial, options)?;
+                self.git
+                    .clone_repo(parent, url, partial, options)
+                    .map_err(|error| FetchFailure {
+                        subject: self.project.to_string(),
+                        url: url.to_string(),
+                        source: UrlSource::Registry,
+                        error,
+                    })?;
             }
             Some(cache) => {
                 self.reporter

@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use regex::Regex;
 
+use crate::exec::fetch_failure::{FetchFailure, FetchFailures, UrlSource};
 use crate::git::{git_dir_of, Git, SubmoduleClone, SubmoduleEntry, SubmoduleState};
 use crate::model::text::escape_control;
 use crate::model::types::{CommitId, RepoName};
@@ -137,14 +138,14 @@ impl Update<'_> {
             options.filter = None;
         }
         self.git.submodule_init(self.repo, paths)?;
-        let urls = match self.cache {
-            Some(_) => {
-                options.depth = None;
-                options.dissociate = self.cache.is_some_and(|c| c.dissociate);
-                self.git.submodule_urls(self.repo, paths)?
-            }
-            None => Default::default(),
-        };
+        if self.cache.is_some() {
+            options.depth = None;
+            options.dissociate = self.cache.is_some_and(|c| c.dissociate);
+        }
+        // Each clone's URL: to borrow from the cache's mirror of it, to
+        // start none to a host the run found shut, and to say where a
+        // failure went.
+        let urls = self.git.submodule_urls(self.repo, paths)?;
         // The clones run side by side: their transfers cannot share the
         // project's one progress line.
         let git = self.git.without_progress();
@@ -157,21 +158,66 @@ impl Update<'_> {
                         submodules.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
                     {
                         if let Err(e) = self.clone_one(&git, path, commit, &options, urls.get(path)) {
-                            failures.lock().unwrap_or_else(|e| e.into_inner()).push(e);
+                            failures.lock().unwrap_or_else(|e| e.into_inner()).push((path, e));
                         }
                     }
                 });
             }
         });
         let mut failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
-        match failures.len() {
-            0 => Ok(()),
-            1 => Err(failures.remove(0)),
-            n => {
-                let each: Vec<String> = failures.iter().map(|e| format!("{e:#}")).collect();
-                bail!("{n} submodules could not be cloned:\n{}", each.join("\n"))
+        if failures.is_empty() {
+            return Ok(());
+        }
+        // In the order of the paths, whichever clone ended first.
+        failures.sort_by_key(|(path, _)| paths.iter().position(|p| p == *path));
+        let commit = self.git.head_commit(self.repo).ok().flatten();
+        let failures: Vec<Result<FetchFailure, anyhow::Error>> = failures
+            .into_iter()
+            .map(|(path, e)| self.fetch_failure(e, path, urls.get(path), commit.as_ref()))
+            .collect();
+        let (fetches, others): (Vec<_>, Vec<_>) = failures.into_iter().partition(|e| e.is_ok());
+        let mut fetches: Vec<FetchFailure> = fetches.into_iter().filter_map(Result::ok).collect();
+        let mut others: Vec<anyhow::Error> = others.into_iter().filter_map(Result::err).collect();
+        match (fetches.len(), others.len()) {
+            (0, 0) => Ok(()),
+            (1, 0) => Err(fetches.remove(0).into()),
+            (_, 0) => Err(FetchFailures(fetches).into()),
+            (0, 1) => Err(others.remove(0)),
+            (f, o) => {
+                let each: Vec<String> = fetches
+                    .iter()
+                    .map(|e| e.to_string())
+                    .chain(others.iter().map(|e| format!("{e:#}")))
+                    .collect();
+                bail!("{} submodules could not be cloned:\n{}", f + o, each.join("\n"))
             }
         }
+    }
+
+    /// `error`, a failure to clone the submodule at `path` from `url`, as
+    /// a [`FetchFailure`] when git's error is what it holds (the summary
+    /// then groups it by cause and host, and says where the URL came from:
+    /// this project's `.gitmodules` at `commit`).
+    fn fetch_failure(
+        &self,
+        error: anyhow::Error,
+        path: &str,
+        url: Option<&String>,
+        commit: Option<&CommitId>,
+    ) -> Result<FetchFailure, anyhow::Error> {
+        let Some(url) = url else {
+            return Err(error);
+        };
+        let error = error.downcast::<crate::git::GitError>()?;
+        Ok(FetchFailure {
+            subject: format!("{}:{path}", self.project),
+            url: url.clone(),
+            source: UrlSource::Gitmodules {
+                project: self.project.clone(),
+                commit: commit.map(|c| c.short().to_string()),
+            },
+            error,
+        })
     }
 
     /// Clones one submodule (see [`Update::clone_all`]) through `git`;
@@ -196,7 +242,7 @@ impl Update<'_> {
                 options.reference = Some(cache.update(git, &url)?);
             }
         }
-        git.submodule_update(self.repo, path, commit, &options)?;
+        git.submodule_update(self.repo, path, commit, url.map(String::as_str), &options)?;
         Ok(())
     }
 

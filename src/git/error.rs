@@ -30,6 +30,9 @@ pub enum GitErrorKind {
     /// git ran and failed for want of credentials; `problem` says why and
     /// what to do, in one line.
     Credentials { status: Option<i32>, problem: String },
+    /// Not started: an earlier git process of this run to `host` failed
+    /// for a cause of the whole host (see `super::hosts`).
+    HostDown(Box<super::HostDown>),
 }
 
 /// A failed git call, carrying everything a user needs to understand it.
@@ -91,6 +94,15 @@ impl fmt::Display for GitError {
                 "could not run `{}` in {}: {e}",
                 self.command,
                 self.dir.display()
+            ),
+            GitErrorKind::HostDown(down) => write!(
+                f,
+                "`{}` in {} was not started: {} already failed in this run ({}): {}",
+                self.command,
+                self.dir.display(),
+                down.host,
+                down.cause.words(),
+                escape_control(&down.said, false)
             ),
             GitErrorKind::Failed { status } | GitErrorKind::Credentials { status, .. } => {
                 let status = match status {
@@ -227,6 +239,15 @@ pub(super) fn refused_before_writing(stderr: &[u8]) -> bool {
     .any(|m| stderr.contains(m))
 }
 
+/// Whether a `git submodule update` of one submodule says that its
+/// clone failed, retry included: git then never started the checkout, so
+/// no file of the submodule was written (`submodule--helper` checks a
+/// submodule out only once its clone is complete).
+pub(super) fn submodule_clone_failed(stderr: &[u8]) -> bool {
+    let stderr = String::from_utf8_lossy(stderr);
+    stderr.contains("Failed to clone '") && stderr.contains("' a second time, aborting")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,6 +333,21 @@ mod tests {
             "git version 2.20.1 is too old: openxla-workspace needs git 2.25 or newer; install a newer git \
              first on PATH"
         );
+    }
+
+    #[test]
+    fn a_submodule_whose_clone_failed_twice_was_never_checked_out() {
+        // git 2.47.3's `submodule update --init --checkout -- third_party/one`.
+        let failed = "fatal: unable to access 'https://h.invalid/one.git/': Could not resolve host: h.invalid\n\
+            fatal: clone of 'https://h.invalid/one.git' into submodule path '/ws/liba/third_party/one' failed\n\
+            Failed to clone 'third_party/one'. Retry scheduled\n\
+            fatal: clone of 'https://h.invalid/one.git' into submodule path '/ws/liba/third_party/one' failed\n\
+            Failed to clone 'third_party/one' a second time, aborting";
+        assert!(submodule_clone_failed(failed.as_bytes()));
+        let checkout_failed =
+            "error: Your local changes to the following files would be overwritten by checkout:\n\
+            \tf\nfatal: Unable to checkout '0123' in submodule path 'third_party/one'";
+        assert!(!submodule_clone_failed(checkout_failed.as_bytes()));
     }
 
     #[test]

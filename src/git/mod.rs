@@ -13,7 +13,9 @@
 //!   record of each checkout before it starts.
 //! - `error.rs`: [`GitError`] and what git's stderr says (credentials, a
 //!   git too old, a refused fetch by id, a checkout refused over local
-//!   changes).
+//!   changes); `cause.rs`: why a command that talks to a server failed
+//!   ([`Cause`]); `hosts.rs`: the hosts found shut, which no further git
+//!   process of the run is started to.
 //! - `version.rs`: the installed git's version, asked at most once.
 //! - `progress.rs`: git's progress lines turned into short reports.
 //! - `files.rs`: what is read from a repository's files without git.
@@ -34,11 +36,13 @@
 
 use std::io::IsTerminal;
 
+mod cause;
 mod checkout;
 mod command;
 mod error;
 mod files;
 mod grep;
+mod hosts;
 mod mirror;
 mod probe;
 mod progress;
@@ -49,9 +53,11 @@ mod submodule;
 mod version;
 mod worktree;
 
+pub use cause::{url_host, Cause};
 pub use command::{CloneOptions, GitCommand, GrepOptions, SubmoduleClone};
 pub use error::{GitError, GitErrorKind, GitResult};
 pub use files::git_dir_of;
+pub use hosts::HostDown;
 pub use mirror::KEEP_REFS;
 pub use probe::{FileAtCommit, Probe};
 pub use progress::ProgressSink;

@@ -21,7 +21,8 @@ impl Git {
         dest: &Path,
         opts: &CloneOptions,
     ) -> GitResult<()> {
-        self.run(&Self::clone_cmd(parent, url, dest, opts))
+        let cmd = Self::clone_cmd(parent, url, dest, opts);
+        self.to_host(url.as_str(), &cmd, || self.run(&cmd))
     }
 
     /// Fetches the named objects into a partial clone; see

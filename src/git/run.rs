@@ -331,13 +331,16 @@ pub(super) fn checkout_log() -> Option<std::sync::Arc<dyn CheckoutLog>> {
 }
 
 /// Tells the [`CheckoutLog`] that the checkouts `cmd` made have ended,
-/// when they have: `cmd` worked, or git refused before writing a file
-/// (local changes in the way). Any other end (a signal, a write that
+/// when they have: `cmd` worked, git refused before writing a file
+/// (local changes in the way), or a submodule's clone failed before its
+/// checkout started. Any other end (a signal, a write that
 /// failed) may have left one half done. Called while the process still
 /// counts as running, so that an interrupt, which waits for the running
 /// processes, finds the record complete.
 fn checkouts_ended(cmd: &GitCommand, status: &std::process::ExitStatus, stderr: &[u8]) {
-    if cmd.intents.is_empty() || !(status.success() || refused_before_writing(stderr)) {
+    let nothing_half_done =
+        status.success() || refused_before_writing(stderr) || super::error::submodule_clone_failed(stderr);
+    if cmd.intents.is_empty() || !nothing_half_done {
         return;
     }
     if let Some(log) = checkout_log() {

@@ -38,24 +38,28 @@ impl Git {
     /// [`Git::submodule_update_cmd`]). That checkout is recorded in the
     /// [`super::CheckoutLog`] first, as the tool's own are: git makes it last, in
     /// a new clone or in a repository an earlier removal left in
-    /// `.git/modules`.
+    /// `.git/modules`. `url`, the submodule's URL, says which host it
+    /// talks to: none starts to a host the run found shut.
     pub fn submodule_update(
         &self,
         repo: &Path,
         path: &str,
         commit: &CommitId,
+        url: Option<&str>,
         opts: &SubmoduleClone,
     ) -> GitResult<()> {
         let cmd = Self::submodule_update_cmd(repo, path, opts);
-        let Some(log) = checkout_log() else {
-            return self.run(&cmd);
-        };
-        let module = git_dir_of(repo).map(|d| d.join("modules").join(path));
-        let from = match module.filter(|m| m.join("HEAD").is_file()) {
-            Some(module) => self.head_of_git_dir(&module)?,
-            None => None,
-        };
-        self.run_recorded(cmd, log.as_ref(), &repo.join(path), from.as_ref(), commit)
+        self.to_host(url.unwrap_or_default(), &cmd, || {
+            let Some(log) = checkout_log() else {
+                return self.run(&cmd);
+            };
+            let module = git_dir_of(repo).map(|d| d.join("modules").join(path));
+            let from = match module.filter(|m| m.join("HEAD").is_file()) {
+                Some(module) => self.head_of_git_dir(&module)?,
+                None => None,
+            };
+            self.run_recorded(cmd.clone(), log.as_ref(), &repo.join(path), from.as_ref(), commit)
+        })
     }
 
     /// Records the URLs of the submodules at `paths`; see

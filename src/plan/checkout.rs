@@ -54,6 +54,10 @@ pub enum Folder {
     Checkout {
         /// No working tree yet (see [`CheckoutPlan::unwritten`]).
         unwritten: bool,
+        /// Submodules not left out that are not cloned: a checkout whose
+        /// submodule clones failed left the project so (see
+        /// [`CheckoutPlan::complete`]).
+        submodules_missing: bool,
     },
     /// Something that is not the top of a git checkout.
     NotCheckout,
@@ -82,6 +86,9 @@ pub struct CheckoutPlan {
     /// Deps of the projects checked out that `--exclude-dep` leaves out,
     /// each with the regex that matched it.
     pub excluded: Vec<(RepoName, String)>,
+    /// Projects already there whose submodules an earlier checkout could
+    /// not all clone: the missing ones are cloned, and only they.
+    pub complete: Vec<ProjectPlan>,
 }
 
 /// The projects a checkout of `roots` covers, in closure order (breadth
@@ -126,11 +133,22 @@ pub fn plan_checkout(
             continue;
         };
         match folder {
-            Folder::Checkout { unwritten } => {
+            Folder::Checkout {
+                unwritten,
+                submodules_missing,
+            } => {
                 if *unwritten {
                     plan.unwritten.push(name.clone());
                 }
                 plan.existing.push(name.clone());
+                // Left to the sync for a dep of `checkout --sync`.
+                let synced = options.defer_dep_trees && !roots.contains(name);
+                if *submodules_missing && !*unwritten && !synced && project.submodules && options.submodules {
+                    plan.complete.push(ProjectPlan {
+                        project: name.clone(),
+                        steps: vec![submodules_step(workspace.project_dir(name), options)],
+                    });
+                }
             }
             Folder::NotCheckout => plan
                 .not_checkouts
@@ -303,7 +321,7 @@ impl fmt::Display for CheckoutPlan {
         for name in &self.existing {
             writeln!(f, "{name}: skip (already exists)")?;
         }
-        for project in &self.clones {
+        for project in self.complete.iter().chain(&self.clones) {
             for line in project.lines() {
                 writeln!(f, "{line}")?;
             }
@@ -431,8 +449,20 @@ mod tests {
     fn each_folder_gets_what_it_needs() {
         let plan = plan(
             &[
-                ("app", Folder::Checkout { unwritten: false }),
-                ("libb", Folder::Checkout { unwritten: true }),
+                (
+                    "app",
+                    Folder::Checkout {
+                        unwritten: false,
+                        submodules_missing: false,
+                    },
+                ),
+                (
+                    "libb",
+                    Folder::Checkout {
+                        unwritten: true,
+                        submodules_missing: false,
+                    },
+                ),
                 ("base", Folder::NotCheckout),
             ],
             &options(),
@@ -541,7 +571,16 @@ mod tests {
             depth: Some(1),
             ..options()
         };
-        let mut plan = plan(&[("libb", Folder::Checkout { unwritten: true })], &options);
+        let mut plan = plan(
+            &[(
+                "libb",
+                Folder::Checkout {
+                    unwritten: true,
+                    submodules_missing: false,
+                },
+            )],
+            &options,
+        );
         assert_eq!(names(&plan.left_to_sync), ["liba", "base"]);
         assert_eq!(names(&plan.unwritten), ["libb"]);
         // The sync fetched liba's pin; base and libb were named by no pin.

@@ -75,13 +75,8 @@ pub struct Problem {
     pub project: String,
     /// What went wrong, with git's facts.
     pub error: String,
-}
-
-impl From<&crate::ui::report::Failure> for Problem {
-    fn from(failure: &crate::ui::report::Failure) -> Problem {
-        Problem {
-            project: failure.project.to_string(),
-            error: format!("{:#}", failure.error),
-        }
-    }
+    /// Each clone or fetch that failed in it: cause, host and what to do
+    /// (see `exec/failure_summary.rs`); left out when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<Value>,
 }

@@ -4,7 +4,6 @@
 //! repositories it quotes.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -51,6 +50,9 @@ pub struct Reporter {
     paint: Paint,
     /// Lines printed by [`Reporter::note_once`].
     noted: Arc<Mutex<std::collections::BTreeSet<String>>>,
+    /// The registry layer of each project, for the summary to say where
+    /// a URL that failed came from.
+    layers: Arc<Mutex<RegistryLayers>>,
 }
 
 #[derive(Debug)]
@@ -74,6 +76,10 @@ impl Live {
     }
 }
 
+/// The registry layer that defined each project (`registry file PATH`),
+/// by project name, for a summary to say where a URL came from.
+pub type RegistryLayers = BTreeMap<String, String>;
+
 /// One project's failure, kept for the summary.
 #[derive(Debug)]
 pub struct Failure {
@@ -91,6 +97,7 @@ impl Reporter {
             live: None,
             paint: Paint { enabled: false },
             noted: Default::default(),
+            layers: Default::default(),
         }
     }
 
@@ -113,7 +120,29 @@ impl Reporter {
             live,
             paint: Paint::for_stderr(color),
             noted: Default::default(),
+            layers: Default::default(),
         }
+    }
+
+    /// Remembers which registry layer defined each project (`registry
+    /// file PATH`), for the summary.
+    pub fn know_registry_layers(&self, layers: RegistryLayers) {
+        *lock(&self.layers) = layers;
+    }
+
+    /// Which registry layer defined each project, as far as told.
+    pub fn registry_layers(&self) -> RegistryLayers {
+        lock(&self.layers).clone()
+    }
+
+    /// The colours of stderr.
+    pub fn paint(&self) -> &Paint {
+        &self.paint
+    }
+
+    /// Whether every command is echoed and every failure shown in full (`-v`).
+    pub fn is_verbose(&self) -> bool {
+        self.verbosity == Verbosity::Verbose
     }
 
     /// Whether only errors and summaries are wanted (`-q`).
@@ -289,19 +318,6 @@ impl Reporter {
             eprint!("\x1b[?25h");
         }
     }
-
-    /// The closing summary: counts, elapsed time, then every failure in
-    /// full. Always printed, even with `-q`.
-    pub fn summary(&self, command: &str, counts: &[(&str, usize)], failures: &[Failure], elapsed: Duration) {
-        if crate::process::interrupt::is_interrupted() {
-            return;
-        }
-        self.clear();
-        eprint!(
-            "{}",
-            render_summary(command, counts, failures, elapsed, &self.paint)
-        );
-    }
 }
 
 /// The terminal on stderr, as the live display draws on it. Unlike
@@ -393,40 +409,6 @@ impl indicatif::TermLike for Stderr {
         use std::io::Write;
         std::io::stderr().flush()
     }
-}
-
-/// The summary text, separated from printing so tests can check it.
-pub fn render_summary(
-    command: &str,
-    counts: &[(&str, usize)],
-    failures: &[Failure],
-    elapsed: Duration,
-    paint: &Paint,
-) -> String {
-    let mut out = String::new();
-    let parts: Vec<String> = counts
-        .iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(what, n)| format!("{n} {what}"))
-        .chain((!failures.is_empty()).then(|| format!("{} failed", failures.len())))
-        .collect();
-    let parts = if parts.is_empty() {
-        "nothing to do".to_string()
-    } else {
-        parts.join(", ")
-    };
-    let _ = writeln!(out, "{command}: {parts} in {:.1}s", elapsed.as_secs_f64());
-    for failure in failures {
-        let error = format!("{:#}", failure.error);
-        let _ = writeln!(
-            out,
-            "{} {}: {}",
-            paint.error(),
-            failure.project,
-            escape_control(&error, true)
-        );
-    }
-    out
 }
 
 /// Colours for terminal output, or none (`--color`, `NO_COLOR`, not a terminal).
