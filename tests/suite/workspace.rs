@@ -4,8 +4,8 @@
 //! in `trust_faults.rs`; cleaning up after a run that did not finish, in
 //! `interrupts.rs`.)
 
-mod common;
-mod trust_support;
+use crate::common;
+use crate::trust_support;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -19,8 +19,8 @@
 //! terminal, releases the lock and exits with 130; and lock files of a
 //! killed run are removed by the precise rule of `src/recover.rs`.
 
-mod common;
-mod trust_support;
+use crate::common;
+use crate::trust_support;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
