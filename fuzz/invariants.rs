@@ -1,7 +1,7 @@
 //! What the pin-file reader and the registry loader promise about any input,
 //! checked from the outside: they never panic, and whatever they accept holds
 //! only values the validated types (`src/types.rs`) allow. The fuzz targets call these on
-//! every generated input; `tests/trust_fuzz_regressions.rs` replays the kept
+//! every generated input; `tests/suite/trust_fuzz_regressions.rs` replays the kept
 //! inputs in `testdata/fuzz/` through the same checks.
 //!
 //! The oracles below are written independently of `src/types.rs` on purpose:
