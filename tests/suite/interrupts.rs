@@ -592,6 +592,7 @@ fn a_git_that_ignores_ctrl_c_is_killed_and_the_next_run_cleans_up_after_it() {
     fx.ok(&["checkout", "--sync", "app"]);
     pin_app(&fx, &fx.ws.join("app"), fx.id("LIBA_3"), fx.id("LIBB_2"));
     let left = fx.ws.join("liba/.git/index.lock");
+    let grace = common::TEST_GRACE_MS.to_string();
     let blocked = start_blocked_with(
         &fx,
         &fx.ws.join("app"),
@@ -600,6 +601,7 @@ fn a_git_that_ignores_ctrl_c_is_killed_and_the_next_run_cleans_up_after_it() {
         &[
             ("TRUST_GIT_IGNORE_INT", std::ffi::OsStr::new("1")),
             ("TRUST_GIT_LEAVE_LOCK", left.as_os_str()),
+            (common::TEST_GRACE_VAR, std::ffi::OsStr::new(&grace)),
         ],
     );
     let Blocked { mut child, git_pid } = blocked;
@@ -1235,6 +1237,18 @@ struct OnTerminal {
 
 impl OnTerminal {
     fn start(fx: &Fixture, stopper: &Stopper, dir: &Path, stop: &Stop, at: Point) -> OnTerminal {
+        OnTerminal::start_with(fx, stopper, dir, stop, at, &[])
+    }
+
+    /// [`OnTerminal::start`], with `env` added to the tool's environment.
+    fn start_with(
+        fx: &Fixture,
+        stopper: &Stopper,
+        dir: &Path,
+        stop: &Stop,
+        at: Point,
+        env: &[(&str, &str)],
+    ) -> OnTerminal {
         use std::io::Read;
         let line = format!(
             "stty cols {} rows {} 2>/dev/null; exec '{}' -j 1 sync",
@@ -1252,6 +1266,7 @@ impl OnTerminal {
         }
         let mut script = cmd
             .envs(stopper.env(stop, Some(at)))
+            .envs(env.iter().copied())
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .spawn()
@@ -1355,7 +1370,8 @@ fn ctrl_c_on_a_terminal_lets_a_checkout_writing_files_finish() {
 /// A checkout still writing 5 s after Ctrl-C (a smudge filter that hangs)
 /// is ended like any git (SIGTERM; git removes its lock files) and is then
 /// cut short: the lock file keeps the run's record, and the next run puts
-/// back the one file git had written and finishes the sync.
+/// back the one file git had written and finishes the sync. (The test
+/// shortens the 5 s to [`common::TEST_GRACE_MS`].)
 #[test]
 fn a_checkout_still_running_5_s_after_ctrl_c_is_ended_and_put_right_by_the_next_run() {
     let fx = Fixture::new();
@@ -1365,7 +1381,14 @@ fn a_checkout_still_running_5_s_after_ctrl_c_is_ended_and_put_right_by_the_next_
     let stop = Stop {
         dir: fx.tmp.path().join("stop"),
     };
-    let mut terminal = OnTerminal::start(&fx, &stopper, &fx.ws.join("app"), &stop, at);
+    let mut terminal = OnTerminal::start_with(
+        &fx,
+        &stopper,
+        &fx.ws.join("app"),
+        &stop,
+        at,
+        &[(common::TEST_GRACE_VAR, &common::TEST_GRACE_MS.to_string())],
+    );
     stop.reached(&mut terminal.script)
         .expect("the run stops in base's checkout");
     let tool: u32 = std::fs::read_to_string(fx.ws.join(LOCK))
@@ -1381,7 +1404,7 @@ fn a_checkout_still_running_5_s_after_ctrl_c_is_ended_and_put_right_by_the_next_
     let waited = interrupted.elapsed();
     stop.release();
     assert!(
-        waited.as_secs_f64() >= 4.5,
+        waited >= std::time::Duration::from_millis(common::TEST_GRACE_MS * 9 / 10),
         "it waited only {waited:?} for the checkout"
     );
     assert_eq!(fx.head("base"), fx.id("BASE_2"));
