@@ -1,10 +1,10 @@
 //! What the pin-file reader and the registry loader promise about any input,
 //! checked from the outside: they never panic, and whatever they accept holds
-//! only values the validated types (`src/types.rs`) allow. The fuzz targets call these on
-//! every generated input; `tests/trust_fuzz_regressions.rs` replays the kept
+//! only values the validated types (`src/model/types.rs`) allow. The fuzz targets call these on
+//! every generated input; `tests/suite/trust_fuzz_regressions.rs` replays the kept
 //! inputs in `testdata/fuzz/` through the same checks.
 //!
-//! The oracles below are written independently of `src/types.rs` on purpose:
+//! The oracles below are written independently of `src/model/types.rs` on purpose:
 //! a check that reused the validators could not catch a bug in them.
 
 #![allow(dead_code)] // each fuzz target uses half of these

@@ -1,5 +1,5 @@
 //! Fuzzes the pin-file reader (`pinfile::parse_bytes`): it must never panic
-//! and never accept a value the validated types (`src/types.rs`) refuse; see `../invariants.rs`.
+//! and never accept a value the validated types (`src/model/types.rs`) refuse; see `../invariants.rs`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -1,5 +1,5 @@
 //! Fuzzes the registry loader (`registry::from_str`): it must never panic
-//! and never accept a value the validated types (`src/types.rs`) refuse; see `../invariants.rs`.
+//! and never accept a value the validated types (`src/model/types.rs`) refuse; see `../invariants.rs`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -32,9 +32,21 @@ type Action = Box<dyn FnOnce() + Send>;
 static CLEANUPS: Mutex<Vec<(u64, Action)>> = Mutex::new(Vec::new());
 
 /// How long the git processes get to end on their own before they are
-/// killed.
+/// killed: 5 s. The tests shorten it with `OPENXLA_WORKSPACE_TEST_GRACE_MS`
+/// (1 to 5000 ms; any other value is ignored), read once; not for users.
 #[cfg(unix)]
-const GRACE: Duration = Duration::from_secs(5);
+fn grace() -> Duration {
+    static GRACE: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *GRACE.get_or_init(|| grace_from(std::env::var("OPENXLA_WORKSPACE_TEST_GRACE_MS").ok().as_deref()))
+}
+
+/// The grace period for a value of `OPENXLA_WORKSPACE_TEST_GRACE_MS`.
+#[cfg(unix)]
+fn grace_from(ms: Option<&str>) -> Duration {
+    ms.and_then(|ms| ms.trim().parse::<u64>().ok())
+        .filter(|ms| (1..=5000).contains(ms))
+        .map_or(Duration::from_secs(5), Duration::from_millis)
+}
 
 /// A registered action; dropping it unregisters it (the work it guarded
 /// was finished or undone normally).
@@ -147,7 +159,7 @@ fn cleanups() -> std::sync::MutexGuard<'static, Vec<(u64, Action)>> {
 #[cfg(unix)]
 fn wind_down(signal: i32, name: &str) -> i32 {
     INTERRUPTED.store(true, Ordering::SeqCst);
-    if super::children::end_children(signal, GRACE) {
+    if super::children::end_children(signal, grace()) {
         KILLED_CHILDREN.store(true, Ordering::SeqCst);
     }
     let actions: Vec<(u64, Action)> = std::mem::take(&mut *cleanups());
@@ -202,6 +214,8 @@ mod unix {
     }
 
     pub fn install() {
+        // Read before any git starts, not once a signal has come.
+        super::grace();
         let set = set();
         if set.thread_block().is_err() {
             return;
@@ -221,6 +235,21 @@ mod unix {
         if spawned.is_err() {
             // Nobody would take them: let them act as before.
             let _ = set.thread_unblock();
+        }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::grace_from;
+    use std::time::Duration;
+
+    #[test]
+    fn the_grace_period_is_5_s_unless_a_test_shortens_it() {
+        assert_eq!(grace_from(None), Duration::from_secs(5));
+        assert_eq!(grace_from(Some("300")), Duration::from_millis(300));
+        for ignored in ["", "0", "5001", "-1", "1.5", "abc"] {
+            assert_eq!(grace_from(Some(ignored)), Duration::from_secs(5), "{ignored:?}");
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `init`, `checkout` and `list` against the fixture organisation.
 
-mod common;
+use crate::common;
 
 use common::{stderr, stdout, text, Fixture};
 

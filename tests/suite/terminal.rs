@@ -4,7 +4,7 @@
 //! host made alone) end in the same results. Each test runs the binary on a
 //! pseudo-terminal (`common::run_in_pty`).
 
-mod common;
+use crate::common;
 
 use common::{run_in_pty, screen, short, stderr, text, Fixture};
 

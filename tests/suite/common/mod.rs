@@ -13,6 +13,13 @@ use std::sync::OnceLock;
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_openxla-workspace");
 
+/// The variable that shortens the tool's grace period after an interrupt
+/// (how long its git processes get to end before they are ended: 5 s), for
+/// tests that wait it out, and the value they give it in milliseconds.
+pub const TEST_GRACE_VAR: &str = "OPENXLA_WORKSPACE_TEST_GRACE_MS";
+/// See [`TEST_GRACE_VAR`].
+pub const TEST_GRACE_MS: u64 = 300;
+
 /// A fixture organisation plus an initialised workspace, all under one
 /// temporary folder that is removed when the test ends.
 pub struct Fixture {

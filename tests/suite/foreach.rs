@@ -1,6 +1,6 @@
 //! `foreach`, `diff` and `grep` across the projects of a workspace.
 
-mod common;
+use crate::common;
 
 use common::{normalise, stderr, stdout, text, Fixture};
 

@@ -4,7 +4,7 @@
 //! must be installed (`.ci/run` installs them): a missing shell fails the
 //! test rather than skipping it.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

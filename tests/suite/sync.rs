@@ -2,7 +2,7 @@
 //! against the fixture organisation. In the fixture, app pins liba@2 and
 //! libb@2; liba@2 pins base@2 and libb@2 pins base@3 (the planted conflict).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

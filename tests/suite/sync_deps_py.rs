@@ -7,7 +7,7 @@
 //! `pin` writes it. `SYNC_DEPS_PYTHON=/path/to/python3.8` runs these tests
 //! under another interpreter than `python3` (the file promises 3.8+).
 
-mod common;
+use crate::common;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -15,8 +15,8 @@ use std::process::{Command, Output};
 
 use common::{hermetic, short, stderr, stdout, text, Fixture};
 
-const HEADER: &str = include_str!("../src/model/pinfile/header.py");
-const RUNNABLE_PART: &str = include_str!("../src/sync_deps_template.py");
+const HEADER: &str = include_str!("../../src/model/pinfile/header.py");
+const RUNNABLE_PART: &str = include_str!("../../src/sync_deps_template.py");
 
 fn python() -> OsString {
     std::env::var_os("SYNC_DEPS_PYTHON").unwrap_or_else(|| "python3".into())

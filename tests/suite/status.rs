@@ -1,7 +1,7 @@
 //! `status`, output modes (`-q`, `-v`, plain logs), `--dry-run` of `pin`,
 //! and `--help`.
 
-mod common;
+use crate::common;
 
 use common::{stderr, stdout, text, Fixture};
 

@@ -4,8 +4,8 @@
 //! in `trust_faults.rs`; cleaning up after a run that did not finish, in
 //! `interrupts.rs`.)
 
-mod common;
-mod trust_support;
+use crate::common;
+use crate::trust_support;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -114,6 +114,7 @@ fn a_run_that_had_to_kill_a_fetch_on_ctrl_c_leaves_its_record_for_the_next_run()
     let new_liba = fx.push("liba", "main", &[("new.txt", "new\n")], "liba: new commit");
     trust_support::pin_app(&fx, &app, &new_liba, fx.id("LIBB_2"));
     let left = fx.ws.join("liba/.git/shallow.lock");
+    let grace = common::TEST_GRACE_MS.to_string();
     let blocked = trust_support::start_blocked_with(
         &fx,
         &app,
@@ -122,6 +123,7 @@ fn a_run_that_had_to_kill_a_fetch_on_ctrl_c_leaves_its_record_for_the_next_run()
         &[
             ("TRUST_GIT_IGNORE_INT", std::ffi::OsStr::new("1")),
             ("TRUST_GIT_LEAVE_LOCK", left.as_os_str()),
+            (common::TEST_GRACE_VAR, std::ffi::OsStr::new(&grace)),
         ],
     );
     let trust_support::Blocked { mut child, .. } = blocked;

@@ -5,8 +5,8 @@
 //! organisation, without network: the reserved `.invalid` top-level
 //! domain fails at name resolution, locally.
 
-mod common;
-mod trust_support;
+use crate::common;
+use crate::trust_support;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! The shared object cache (`--cache-dir`, `--dissociate`).
 
-mod common;
+use crate::common;
 
 use common::{stderr, text, Fixture};
 

@@ -3,7 +3,7 @@
 //! branch, in `--help` and `--version`; and the `--json` documents of
 //! checkout, sync, pin, roll and list.
 
-mod common;
+use crate::common;
 
 use common::{short, stderr, stdout, text, Fixture};
 

@@ -5,7 +5,7 @@
 //! like wheels (`pip --no-index -f DIR` lists versions from file names), so
 //! no test needs the network.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -6,7 +6,7 @@
 //! mutations of them, so a regression shows up in `cargo test` without
 //! cargo-fuzz.
 
-#[path = "../fuzz/invariants.rs"]
+#[path = "../../fuzz/invariants.rs"]
 mod invariants;
 
 use std::path::{Path, PathBuf};

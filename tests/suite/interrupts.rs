@@ -1,11 +1,17 @@
 //! Every interruption heals with one rerun (issue 11): a run is killed at
-//! its k-th git process, for every k from the first to the last of a run
-//! that is not interrupted, and one plain rerun must then leave the whole
+//! its k-th git process, and one plain rerun must then leave the whole
 //! workspace as an uninterrupted run does — every project and submodule at
 //! its commit with all its files and nothing else, no temporary folder, no
 //! lock file — with exit status 0. Both for `checkout --sync app` into an
 //! empty workspace and for a `sync` that moves deps and submodules (one
 //! added, two moved back, one fetched by id).
+//!
+//! The default run kills at one git process of each kind (see
+//! [`kill_class`]: the same git command at the same step of the run, killed
+//! the same way, leaves the same kind of state to repair); the exhaustive
+//! sweeps, at every k from the first to the last git process of a run, and
+//! before every file a checkout writes, are `#[ignore]`d: `cargo test --test
+//! suite -- --ignored interrupts::` runs them.
 //!
 //! The git processes counted are all of them (see
 //! `trust_support::counting_exec_path`): those the tool starts, those git
@@ -19,8 +25,8 @@
 //! terminal, releases the lock and exits with 130; and lock files of a
 //! killed run are removed by the precise rule of `src/exec/recover.rs`.
 
-mod common;
-mod trust_support;
+use crate::common;
+use crate::trust_support;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -164,11 +170,119 @@ fn kill_points(log: &str) -> Vec<(usize, Kill)> {
     points
 }
 
+/// The kind of kill point `k` (the 1-based line of `log`) killed `how`:
+/// the way of killing, the step of the run (the git command the tool
+/// started that is running, without the paths, URLs and commit ids that
+/// differ between deps), and for a git process git started, its part in
+/// that step. The parts are: a transfer under way (the server side and the
+/// packing and receiving, reported as the transfer of the clone or fetch
+/// they serve), or another git command (a submodule's clone, fetch or
+/// checkout). The start of `git submodule`'s shell script (its setup, and
+/// the `submodule--helper` it hands the step to) changes nothing yet: a
+/// kill there is of the kind of a kill as the step starts. Two kill points
+/// of one kind leave the same kind of state for the rerun to repair — the
+/// same step cut off at the same place, in another dep or submodule — so
+/// one of each is killed by default.
+fn kill_class(log: &[&str], k: usize, how: Kill) -> String {
+    let step = log[..k]
+        .iter()
+        .rev()
+        .find(|line| line.split(' ').nth(1) == Some("top"))
+        .map_or_else(|| "?".to_string(), |line| command_kind(line));
+    let line = log[k - 1];
+    let this = command_kind(line);
+    let verb = this.split(' ').next().unwrap_or("");
+    let script_start = matches!(verb, "sh-i18n--envsubst" | "--exec-path" | "rev-parse")
+        || (verb == "submodule--helper" && step.split(' ').nth(1) == this.split(' ').nth(1));
+    if line.split(' ').nth(1) == Some("top") || script_start {
+        return format!("{how:?} at {step}");
+    }
+    let part = if matches!(
+        verb,
+        "upload-pack" | "pack-objects" | "index-pack" | "unpack-objects" | "rev-list"
+    ) {
+        let client = log[..k - 1]
+            .iter()
+            .rev()
+            .map(|line| command_kind(line))
+            .find(|kind| kind.starts_with("clone ") || kind.starts_with("fetch "))
+            .unwrap_or_else(|| "?".to_string());
+        format!("the transfer of {client}")
+    } else {
+        this
+    };
+    format!("{how:?} in {step}: {part}")
+}
+
+/// A log line's git command as a kind: the subcommand (two words for
+/// `submodule` and `submodule--helper`, as in `submodule init`) and its
+/// options, sorted, without their values, and `ARGS` for any other
+/// arguments (paths, URLs, commit ids, refs), with git's global options
+/// (`-c`, `--shallow-file`, `--no-optional-locks`) left out.
+fn command_kind(line: &str) -> String {
+    let words: Vec<&str> = line.split(' ').skip(2).collect();
+    if words.first() == Some(&"upload-pack") {
+        return "upload-pack".to_string();
+    }
+    let mut args = words.iter().skip(1).copied().peekable();
+    loop {
+        match args.peek().copied() {
+            Some("-c" | "--shallow-file") => {
+                args.next();
+                args.next();
+            }
+            Some("--no-optional-locks") => {
+                args.next();
+            }
+            _ => break,
+        }
+    }
+    let mut kind = vec![args.next().unwrap_or("?").to_string()];
+    let mut rest: Vec<&str> = args.filter(|a| *a != "--").collect();
+    if matches!(kind[0].as_str(), "submodule" | "submodule--helper") {
+        if let Some(i) = rest.iter().position(|a| !a.starts_with('-')) {
+            kind.push(rest.remove(i).to_string());
+        }
+    }
+    let mut options: Vec<&str> = rest
+        .iter()
+        .filter(|a| a.starts_with('-'))
+        .map(|a| a.split('=').next().unwrap_or(a))
+        .collect();
+    options.sort_unstable();
+    options.dedup();
+    kind.extend(options.iter().map(|o| o.to_string()));
+    if rest.iter().any(|a| !a.starts_with('-')) {
+        kind.push("ARGS".to_string());
+    }
+    kind.join(" ")
+}
+
+/// The first kill point of each kind (see [`kill_class`]), with its kind.
+fn one_of_each_kind(log: &str, points: &[(usize, Kill)]) -> Vec<(usize, Kill, String)> {
+    let lines: Vec<&str> = log.lines().collect();
+    let mut seen = std::collections::BTreeSet::new();
+    points
+        .iter()
+        .map(|&(k, how)| (k, how, kill_class(&lines, k, how)))
+        .filter(|(_, _, class)| seen.insert(class.clone()))
+        .collect()
+}
+
+/// Which kill points a test kills at.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sweep {
+    /// One of each kind.
+    Kinds,
+    /// Every one.
+    Every,
+}
+
 /// Runs the scenario once without interruption (counting its git
-/// processes), then, in parallel, once per k and per way of killing: the
-/// run killed at its k-th git process, then one plain rerun. Returns the
-/// number of trials.
-fn every_kill_heals(fx: &Fixture, scenario: &Scenario) -> usize {
+/// processes), then, in parallel, once per kill point (every one, or one
+/// of each kind) and way of killing: the run killed at its k-th git
+/// process, then one plain rerun. Returns the number of trials.
+fn kills_heal(fx: &Fixture, scenario: &Scenario, sweep: Sweep) -> usize {
     let exec_path = counting_exec_path(fx.tmp.path());
     let dir_in = |ws: &Path| {
         if scenario.in_app {
@@ -193,8 +307,21 @@ fn every_kill_heals(fx: &Fixture, scenario: &Scenario) -> usize {
     healed(fx, &clean, &scenario.expected)
         .unwrap_or_else(|e| panic!("{}: the clean run: {e}", scenario.name));
     let processes = std::fs::read_to_string(&log).unwrap();
-    let trials = kill_points(&processes);
-    assert!(trials.len() > 20, "{}: only {processes}", scenario.name);
+    let points = kill_points(&processes);
+    assert!(points.len() > 20, "{}: only {processes}", scenario.name);
+    let trials: Vec<(usize, Kill, String)> = match sweep {
+        Sweep::Kinds => one_of_each_kind(&processes, &points),
+        Sweep::Every => {
+            let lines: Vec<&str> = processes.lines().collect();
+            points
+                .iter()
+                .map(|&(k, how)| (k, how, kill_class(&lines, k, how)))
+                .collect()
+        }
+    };
+    for (k, _, class) in &trials {
+        eprintln!("{}: killed at git process {k}: {class}", scenario.name);
+    }
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
     let threads = std::thread::available_parallelism()
@@ -203,7 +330,8 @@ fn every_kill_heals(fx: &Fixture, scenario: &Scenario) -> usize {
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
-                while let Some(&(k, how)) = trials.get(next.fetch_add(1, Ordering::Relaxed)) {
+                while let Some((k, how, class)) = trials.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let (k, how) = (*k, *how);
                     let label = format!("{}-{k}-{how:?}", scenario.name);
                     let ws = fx.tmp.path().join(&label);
                     copy_dir(&scenario.start, &ws);
@@ -211,8 +339,17 @@ fn every_kill_heals(fx: &Fixture, scenario: &Scenario) -> usize {
                     let killed =
                         run_counted(fx, &dir_in(&ws), scenario.args, &exec_path, &log, Some((k, how)));
                     let out = fx.run(&dir_in(&ws), scenario.args);
+                    // The k-th git process of the killed run is of the kind
+                    // chosen (processes git starts side by side, such as
+                    // both ends of a transfer, may log in either order, but
+                    // they are of one kind).
+                    let killed_log = std::fs::read_to_string(&log).unwrap_or_default();
+                    let killed_lines: Vec<&str> = killed_log.lines().collect();
+                    let killed_class = (killed_lines.len() >= k).then(|| kill_class(&killed_lines, k, how));
                     let result = if !killed {
                         Err("the run was not killed".to_string())
+                    } else if killed_class.as_ref() != Some(class) {
+                        Err(format!("it was killed {killed_class:?}, not {class}"))
                     } else if !out.status.success() {
                         Err(format!("the rerun failed: {}", text(&out)))
                     } else {
@@ -223,7 +360,7 @@ fn every_kill_heals(fx: &Fixture, scenario: &Scenario) -> usize {
                             let _ = std::fs::remove_dir_all(&ws);
                         }
                         Err(e) => failures.lock().unwrap().push(format!(
-                            "killed ({how:?}) at git process {k} ({}):\n  {e}\n  rerun said: {}",
+                            "killed ({class}) at git process {k} ({}):\n  {e}\n  rerun said: {}",
                             std::fs::read_to_string(&log)
                                 .unwrap_or_default()
                                 .lines()
@@ -248,8 +385,22 @@ fn every_kill_heals(fx: &Fixture, scenario: &Scenario) -> usize {
     trials.len()
 }
 
+/// `checkout --sync app` into an empty workspace, killed at one git
+/// process of each kind.
 #[test]
+fn checkout_sync_killed_at_each_kind_of_git_process_heals_with_one_rerun() {
+    checkout_sync_killed_heals(Sweep::Kinds);
+}
+
+/// `checkout --sync app` into an empty workspace, killed at every git
+/// process: `cargo test -- --ignored`.
+#[test]
+#[ignore = "exhaustive: every git process of the run; the default run kills one of each kind"]
 fn checkout_sync_killed_at_any_git_process_heals_with_one_rerun() {
+    checkout_sync_killed_heals(Sweep::Every);
+}
+
+fn checkout_sync_killed_heals(sweep: Sweep) {
     let started = Instant::now();
     let fx = Fixture::new();
     let scenario = Scenario {
@@ -264,15 +415,29 @@ fn checkout_sync_killed_at_any_git_process_heals_with_one_rerun() {
             ("base", fx.id("BASE_2").to_string()),
         ],
     };
-    let trials = every_kill_heals(&fx, &scenario);
+    let trials = kills_heal(&fx, &scenario, sweep);
     eprintln!(
         "checkout --sync: {trials} interrupted runs, each healed, in {:.1?}",
         started.elapsed()
     );
 }
 
+/// A `sync` that moves deps and submodules, killed at one git process of
+/// each kind.
 #[test]
+fn sync_moving_deps_and_submodules_killed_at_each_kind_of_git_process_heals_with_one_rerun() {
+    sync_killed_heals(Sweep::Kinds);
+}
+
+/// A `sync` that moves deps and submodules, killed at every git process:
+/// `cargo test -- --ignored`.
+#[test]
+#[ignore = "exhaustive: every git process of the run; the default run kills one of each kind"]
 fn sync_moving_deps_and_submodules_killed_at_any_git_process_heals_with_one_rerun() {
+    sync_killed_heals(Sweep::Every);
+}
+
+fn sync_killed_heals(sweep: Sweep) {
     let started = Instant::now();
     let fx = Fixture::new();
     fx.ok(&["checkout", "--sync", "app"]);
@@ -291,7 +456,7 @@ fn sync_moving_deps_and_submodules_killed_at_any_git_process_heals_with_one_reru
             ("base", fx.id("BASE_4").to_string()),
         ],
     };
-    let trials = every_kill_heals(&fx, &scenario);
+    let trials = kills_heal(&fx, &scenario, sweep);
     eprintln!(
         "sync: {trials} interrupted runs, each healed, in {:.1?}",
         started.elapsed()
@@ -427,6 +592,7 @@ fn a_git_that_ignores_ctrl_c_is_killed_and_the_next_run_cleans_up_after_it() {
     fx.ok(&["checkout", "--sync", "app"]);
     pin_app(&fx, &fx.ws.join("app"), fx.id("LIBA_3"), fx.id("LIBB_2"));
     let left = fx.ws.join("liba/.git/index.lock");
+    let grace = common::TEST_GRACE_MS.to_string();
     let blocked = start_blocked_with(
         &fx,
         &fx.ws.join("app"),
@@ -435,6 +601,7 @@ fn a_git_that_ignores_ctrl_c_is_killed_and_the_next_run_cleans_up_after_it() {
         &[
             ("TRUST_GIT_IGNORE_INT", std::ffi::OsStr::new("1")),
             ("TRUST_GIT_LEAVE_LOCK", left.as_os_str()),
+            (common::TEST_GRACE_VAR, std::ffi::OsStr::new(&grace)),
         ],
     );
     let Blocked { mut child, git_pid } = blocked;
@@ -615,7 +782,7 @@ fn a_run_whose_git_processes_still_run_is_left_alone_until_they_end() {
 /// old commit). Each point is counted across the whole run, in run order.
 /// The filter is a Python program that git starts without a shell, so it
 /// takes signals as git was started to (a shell unblocks them all), and
-/// logs each file by its blob id.
+/// logs each file by the working tree it is in and its blob id.
 struct Stopper {
     scripts: PathBuf,
 }
@@ -650,7 +817,7 @@ count = os.path.join(d, "file.count")
 n = int(open(count).read()) + 1 if os.path.exists(count) else 1
 open(count, "w").write(str(n))
 with open(os.path.join(d, "file.log"), "a") as log:
-    log.write("%d %s\n" % (n, hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()))
+    log.write("%d %s %s\n" % (n, os.getcwd(), hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()))
 if os.environ.get("STOP_AT") == "file %d" % n:
     open(os.path.join(d, "blocked.tmp"), "w").write(str(os.getpid()))
     os.rename(os.path.join(d, "blocked.tmp"), os.path.join(d, "blocked"))
@@ -790,8 +957,50 @@ fn sync_scenario(fx: &Fixture) -> Vec<(&'static str, String)> {
 /// A checkout cut short leaves files of the new commit over the old index,
 /// which git takes for local changes and refuses to overwrite; the rerun
 /// puts exactly those back first.
+///
+/// By default one stop of each kind (see [`stop_class`]);
+/// `cargo test -- --ignored` stops before every file and at every HEAD move.
 #[test]
 fn a_checkout_killed_half_way_through_its_files_heals_with_one_rerun() {
+    checkouts_cut_short_heal(Sweep::Kinds);
+}
+
+/// [`a_checkout_killed_half_way_through_its_files_heals_with_one_rerun`]
+/// before every file any checkout of the run writes and at every HEAD move.
+#[test]
+#[ignore = "exhaustive: every file and HEAD move of the run; the default run stops at one of each kind"]
+fn a_checkout_killed_before_any_file_or_head_move_heals_with_one_rerun() {
+    checkouts_cut_short_heal(Sweep::Every);
+}
+
+/// The kind of a stop in the clean run of `ws`, whose `files` and `heads`
+/// logs are given: a HEAD move, the first file of a checkout (none of its
+/// files written yet) or a later one (some written), each in a dep or in
+/// a submodule. Stops of one kind leave the same kind of half-done
+/// checkout for the rerun to undo.
+fn stop_class(ws: &Path, files: &[String], heads: &[String], at: Point) -> String {
+    // `N FOLDER [BLOB]`: the working tree the stop is in.
+    let folder = |line: &str| line.split(' ').nth(1).unwrap_or("").to_string();
+    let repo = |line: &str| {
+        let folder = folder(line);
+        let inside = Path::new(&folder).strip_prefix(ws).map(Path::to_path_buf);
+        match inside {
+            Ok(p) if p.components().count() == 1 => "a dep",
+            Ok(_) => "a submodule",
+            Err(_) => "?",
+        }
+    };
+    match at {
+        Point::Head(k) => format!("as HEAD moves in {}", repo(&heads[k - 1])),
+        Point::File(k) => {
+            let first = k == 1 || folder(&files[k - 2]) != folder(&files[k - 1]);
+            let which = if first { "the first" } else { "a later" };
+            format!("before {which} file of a checkout in {}", repo(&files[k - 1]))
+        }
+    }
+}
+
+fn checkouts_cut_short_heal(sweep: Sweep) {
     let started = Instant::now();
     let fx = Fixture::new();
     let expected = sync_scenario(&fx);
@@ -813,10 +1022,15 @@ fn a_checkout_killed_half_way_through_its_files_heals_with_one_rerun() {
     let files = clean.log("file");
     let heads = clean.log("head");
     assert!(files.len() >= 8 && heads.len() >= 4, "{files:?} {heads:?}");
+    let mut seen = std::collections::BTreeSet::new();
     let points: Vec<Point> = (1..=files.len())
         .map(Point::File)
         .chain((1..=heads.len()).map(Point::Head))
+        .filter(|&at| sweep == Sweep::Every || seen.insert(stop_class(&ws, &files, &heads, at)))
         .collect();
+    for &at in &points {
+        eprintln!("stopped at {at:?}: {}", stop_class(&ws, &files, &heads, at));
+    }
 
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
@@ -1023,6 +1237,18 @@ struct OnTerminal {
 
 impl OnTerminal {
     fn start(fx: &Fixture, stopper: &Stopper, dir: &Path, stop: &Stop, at: Point) -> OnTerminal {
+        OnTerminal::start_with(fx, stopper, dir, stop, at, &[])
+    }
+
+    /// [`OnTerminal::start`], with `env` added to the tool's environment.
+    fn start_with(
+        fx: &Fixture,
+        stopper: &Stopper,
+        dir: &Path,
+        stop: &Stop,
+        at: Point,
+        env: &[(&str, &str)],
+    ) -> OnTerminal {
         use std::io::Read;
         let line = format!(
             "stty cols {} rows {} 2>/dev/null; exec '{}' -j 1 sync",
@@ -1040,6 +1266,7 @@ impl OnTerminal {
         }
         let mut script = cmd
             .envs(stopper.env(stop, Some(at)))
+            .envs(env.iter().copied())
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .spawn()
@@ -1143,7 +1370,8 @@ fn ctrl_c_on_a_terminal_lets_a_checkout_writing_files_finish() {
 /// A checkout still writing 5 s after Ctrl-C (a smudge filter that hangs)
 /// is ended like any git (SIGTERM; git removes its lock files) and is then
 /// cut short: the lock file keeps the run's record, and the next run puts
-/// back the one file git had written and finishes the sync.
+/// back the one file git had written and finishes the sync. (The test
+/// shortens the 5 s to [`common::TEST_GRACE_MS`].)
 #[test]
 fn a_checkout_still_running_5_s_after_ctrl_c_is_ended_and_put_right_by_the_next_run() {
     let fx = Fixture::new();
@@ -1153,7 +1381,14 @@ fn a_checkout_still_running_5_s_after_ctrl_c_is_ended_and_put_right_by_the_next_
     let stop = Stop {
         dir: fx.tmp.path().join("stop"),
     };
-    let mut terminal = OnTerminal::start(&fx, &stopper, &fx.ws.join("app"), &stop, at);
+    let mut terminal = OnTerminal::start_with(
+        &fx,
+        &stopper,
+        &fx.ws.join("app"),
+        &stop,
+        at,
+        &[(common::TEST_GRACE_VAR, &common::TEST_GRACE_MS.to_string())],
+    );
     stop.reached(&mut terminal.script)
         .expect("the run stops in base's checkout");
     let tool: u32 = std::fs::read_to_string(fx.ws.join(LOCK))
@@ -1169,7 +1404,7 @@ fn a_checkout_still_running_5_s_after_ctrl_c_is_ended_and_put_right_by_the_next_
     let waited = interrupted.elapsed();
     stop.release();
     assert!(
-        waited.as_secs_f64() >= 4.5,
+        waited >= std::time::Duration::from_millis(common::TEST_GRACE_MS * 9 / 10),
         "it waited only {waited:?} for the checkout"
     );
     assert_eq!(fx.head("base"), fx.id("BASE_2"));

@@ -13,7 +13,7 @@
 //! on the screen; [`render`] turns what it showed into the lines a person
 //! would see at the end.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -6,8 +6,8 @@
 //! that change something; reads (probes, status queries) are not steps.
 //! A step that were only printed, or only run, makes the two differ.
 
-mod common;
-mod trust_support;
+use crate::common;
+use crate::trust_support;
 
 use std::path::Path;
 

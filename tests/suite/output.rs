@@ -2,7 +2,7 @@
 //! run is neither killed by SIGPIPE nor panics, says nothing about it, and
 //! exits with its own status.
 
-mod common;
+use crate::common;
 
 use common::Fixture;
 use std::process::{Command, Stdio};

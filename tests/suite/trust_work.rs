@@ -14,8 +14,8 @@
 //! - app (the project synced from) and a submodule of liba hold untracked
 //!   files.
 
-mod common;
-mod trust_support;
+use crate::common;
+use crate::trust_support;
 
 use std::path::Path;
 use std::process::Output;

@@ -7,8 +7,8 @@
 //! forward and back, adds subz and removes suby; app's pins are moved from
 //! day to day as a developer pulling app would get them.
 
-mod common;
-mod trust_support;
+use crate::common;
+use crate::trust_support;
 
 use std::path::Path;
 

@@ -8,8 +8,8 @@
 //! tool inside a chosen git command until the test kills it, which makes
 //! every interruption land at a known point.
 
-mod common;
-mod trust_support;
+use crate::common;
+use crate::trust_support;
 
 use std::ffi::OsStr;
 use std::path::Path;

@@ -7,8 +7,8 @@
 //! `# expect-line:` (the line the error must name). Placeholders such as
 //! `@LIBA_2@`, `@WS@`, `@ORG@` and `@TMP@` are filled in per test.
 
-mod common;
-mod trust_support;
+use crate::common;
+use crate::trust_support;
 
 use std::path::Path;
 

@@ -3,8 +3,8 @@
 //! top), a true `--jobs` cap counting submodule clones, and submodules
 //! through the object cache.
 
-mod common;
-mod trust_support;
+use crate::common;
+use crate::trust_support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
