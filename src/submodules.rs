@@ -459,7 +459,7 @@ fn leftovers(repo: &Path, entries: &[SubmoduleEntry]) -> Vec<String> {
 
 /// The names of the submodule repositories under `modules`: the relative
 /// paths of the folders holding a `HEAD` file (not looking inside them).
-fn module_names(modules: &Path) -> Vec<String> {
+pub(crate) fn module_names(modules: &Path) -> Vec<String> {
     let mut names = Vec::new();
     let mut pending = vec![modules.to_path_buf()];
     while let Some(dir) = pending.pop() {

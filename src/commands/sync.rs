@@ -17,6 +17,7 @@ use crate::registry::{Project, Registry};
 use crate::report::Failure;
 use crate::resolve::{self, Chosen, Resolution};
 use crate::submodules;
+use crate::types::RepoName;
 use crate::workspace::Workspace;
 
 /// Runs `sync`; returns the exit status. At the top of the workspace
@@ -127,6 +128,9 @@ pub fn sync_roots(
     let started = Instant::now();
     let names: Vec<&str> = roots.iter().map(|r| r.name.as_str()).collect();
     let label = format!("sync {}", names.join(", "));
+    let root_names: Vec<RepoName> = roots.iter().map(|r| r.name.clone()).collect();
+    let exclude = (&options.exclude_dep[..], &options.exclude_submodule[..]);
+    super::in_progress::refuse_if_under_way(ctx, workspace, registry, &root_names, exclude, "sync")?;
     let with_pins = root_pins(ctx, workspace, roots)?;
     if with_pins.is_empty() {
         record(ctx, roots, &Resolution::default(), Vec::new(), &[], None);
