@@ -26,6 +26,7 @@ pub mod registry;
 pub(crate) mod report;
 pub(crate) mod resolve;
 pub(crate) mod roll;
+pub(crate) mod run_window;
 pub(crate) mod settings;
 pub mod stdout;
 pub(crate) mod submodules;

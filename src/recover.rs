@@ -36,12 +36,13 @@
 //! checked out but not recorded is recorded (`crate::commands::sync`).
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use crate::cut_checkout::Repair;
 use crate::git::Git;
 use crate::registry::Registry;
 use crate::report::Reporter;
+use crate::run_window::Window;
 use crate::text::escape_control;
 use crate::types::RepoName;
 use crate::workspace::{CheckoutIntent, PreviousRun, Workspace, WorkspaceLock, PARTIAL_PREFIX};
@@ -90,6 +91,11 @@ fn settle_cut_checkouts(
     lock: &WorkspaceLock,
     reporter: &Reporter,
 ) {
+    // When the interrupted run ran: only its own records are acted on, and
+    // only on what it wrote (see `crate::cut_checkout`).
+    let window = lock
+        .previous_run()
+        .and_then(|run| Some(Window::new(run.started?, run.last_alive?, lock.started())));
     for (id, intent) in lock.unfinished_checkouts() {
         let Some(who) = repository_name(registry, intent) else {
             // Not a project of this registry (any more): not ours to touch.
@@ -101,16 +107,42 @@ fn settle_cut_checkouts(
             lock.checkout_settled(*id);
             continue;
         }
-        match crate::cut_checkout::repair(git, &dir, intent) {
+        let Some(window) = window.filter(|w| intent.at.is_some_and(|at| w.holds(at))) else {
+            reporter.warn(&format!(
+                "{who}: dropped a record of a checkout of {} that is not the interrupted run's own (an older \
+                 run left it, or it was written by hand); nothing was changed for it",
+                intent.to.short()
+            ));
+            lock.checkout_settled(*id);
+            continue;
+        };
+        if let Some((operation, _)) = crate::git::git_dir_of(&dir)
+            .map(|d| crate::git::operations_in(&d))
+            .and_then(|found| found.first().copied())
+        {
+            reporter.warn(&format!(
+                "{who}: {} is under way there since the interrupted run; its checkout of {} is left as it is",
+                operation.name(),
+                intent.to.short()
+            ));
+            lock.checkout_settled(*id);
+            continue;
+        }
+        match crate::cut_checkout::repair(git, &dir, intent, &window) {
             Ok(repair) => {
                 report(reporter, &who, intent, &repair);
                 lock.checkout_settled(*id);
             }
-            Err(e) => reporter.warn(&format!(
-                "{who}: could not look at the checkout of {} an interrupted run may have cut short; the next \
-                 run looks again: {e}",
-                intent.to.short()
-            )),
+            Err(e) => {
+                // Not looked at again: the next run would not know this
+                // record's run (see above).
+                reporter.warn(&format!(
+                    "{who}: could not look at the checkout of {} an interrupted run may have cut short, so it is \
+                     left as it is; check it with `git status`: {e}",
+                    intent.to.short()
+                ));
+                lock.checkout_settled(*id);
+            }
         }
     }
 }
@@ -250,7 +282,7 @@ fn remove_stale_git_locks(
     now: SystemTime,
     reporter: &Reporter,
 ) {
-    let Some(since) = run.started.filter(|_| run.ran_here()) else {
+    let (Some(since), Some(last_alive)) = (run.started.filter(|_| run.ran_here()), run.last_alive) else {
         reporter.warn(&format!(
             "git lock files that run may have left are left alone: it did not say when it started, or ran on \
              another machine ({})",
@@ -258,19 +290,45 @@ fn remove_stale_git_locks(
         ));
         return;
     };
-    // File times may be coarser than the recorded start: count from its
-    // whole second.
-    let since = UNIX_EPOCH
-        + std::time::Duration::from_secs(since.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0));
     for project in registry.projects() {
         let dir = workspace.project_dir(&project.name);
-        let git_dir = dir.join(".git");
-        if !git_dir.is_dir() {
+        let Some(git_dir) = own_git_dir(workspace, &project.name, reporter) else {
+            continue;
+        };
+        // Only where that run's git processes worked, from when the first
+        // of them started there until that run stopped (see
+        // `crate::run_window`): a lock from before, or taken after by the
+        // user's own git, is not its.
+        let Some(first) = run
+            .worked_in
+            .iter()
+            .filter(|(rel, _)| {
+                rel.components().next().map(|c| c.as_os_str()) == Some(project.name.as_str().as_ref())
+            })
+            .map(|(_, at)| *at)
+            .min()
+        else {
+            continue;
+        };
+        if let Some(pid) = crate::run_window::git_running_in(&dir) {
+            reporter.warn(&format!(
+                "{}: git process {pid} is running there; the git lock files there are left alone",
+                project.name
+            ));
             continue;
         }
+        let window = crate::run_window::Window::new(first.max(since), last_alive, now);
         let mut found = Vec::new();
-        stale_locks(&git_dir, since, now, &mut found);
+        stale_locks(&git_dir, window.from, window.until, &mut found);
         for lock in found {
+            if let Some(pid) = crate::run_window::held_open(&lock) {
+                reporter.warn(&format!(
+                    "{}: {} is held open by process {pid}; left alone",
+                    project.name,
+                    lock.display()
+                ));
+                continue;
+            }
             if std::fs::remove_file(&lock).is_ok() {
                 let shown = lock.strip_prefix(&dir).unwrap_or(&lock);
                 reporter.warn(&format!(
@@ -282,6 +340,34 @@ fn remove_stale_git_locks(
             }
         }
     }
+}
+
+/// The git directory of project `name`'s checkout, when it is a folder of
+/// the workspace itself: a project folder or `.git` reached through a
+/// symbolic link (which may lead outside the workspace) is never acted
+/// through; that is said, and it is skipped.
+fn own_git_dir(workspace: &Workspace, name: &RepoName, reporter: &Reporter) -> Option<PathBuf> {
+    let dir = workspace.project_dir(name);
+    std::fs::symlink_metadata(&dir).ok()?;
+    let git_dir = dir.join(".git");
+    let linked = if !within(workspace.root(), &dir) {
+        Some(&dir)
+    } else if std::fs::symlink_metadata(&git_dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        Some(&git_dir)
+    } else {
+        None
+    };
+    if let Some(link) = linked {
+        reporter.warn(&format!(
+            "{name}: {} is a symbolic link (to {}); nothing is cleaned up through it after the interrupted run",
+            link.display(),
+            link.canonicalize().unwrap_or_else(|_| link.clone()).display()
+        ));
+        return None;
+    }
+    std::fs::symlink_metadata(&git_dir)
+        .is_ok_and(|m| m.is_dir())
+        .then_some(git_dir)
 }
 
 /// Collects under the git directory `git_dir` (and the submodule

@@ -148,7 +148,7 @@ impl Git {
             return Err(self.spawn_error(cmd, interrupted()));
         }
         let handle = expr.start().map_err(|e| self.spawn_error(cmd, e))?;
-        let _running = Running::new(handle.pids(), cmd.lets_finish);
+        let _running = Running::new(handle.pids(), cmd.lets_finish, &cmd.dir);
         let out = handle.into_output().map_err(|e| self.spawn_error(cmd, e))?;
         checkouts_ended(cmd, &out.status, &out.stderr);
         Ok(out)
@@ -234,7 +234,7 @@ impl Git {
             .stderr_capture()
             .reader()
             .map_err(|e| self.spawn_error(cmd, e))?;
-        let running = Running::new(reader.pids(), false);
+        let running = Running::new(reader.pids(), false, &cmd.dir);
         Ok(Reading {
             reader,
             _running: running,
@@ -280,7 +280,7 @@ impl Git {
         }
         let expr = self.start(cmd, &args, ticket).stdin_null().stderr_to_stdout();
         let reader = expr.reader().map_err(|e| self.spawn_error(cmd, e))?;
-        let _running = Running::new(reader.pids(), false);
+        let _running = Running::new(reader.pids(), false, &cmd.dir);
         let mut all = Vec::new();
         let mut pending = Vec::new();
         let mut buf = [0u8; 4096];
@@ -373,10 +373,10 @@ pub fn in_c_locale(expr: duct::Expression) -> duct::Expression {
 /// The git processes running now, for [`end_children`].
 static CHILDREN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
 
-/// Told the pid of every git process as it starts (the workspace lock
-/// records them, so a later run knows which processes a run that did not
-/// finish had started).
-pub type SpawnObserver = std::sync::Arc<dyn Fn(u32) + Send + Sync>;
+/// Told the pid and folder of every git process as it starts (the
+/// workspace lock records them, so a later run knows which processes a run
+/// that did not finish had started, and where they worked).
+pub type SpawnObserver = std::sync::Arc<dyn Fn(u32, &Path) + Send + Sync>;
 
 static OBSERVER: std::sync::RwLock<Option<SpawnObserver>> = std::sync::RwLock::new(None);
 
@@ -447,10 +447,10 @@ fn checkouts_ended(cmd: &GitCommand, status: &std::process::ExitStatus, stderr: 
 struct Running(Vec<u32>);
 
 impl Running {
-    fn new(pids: Vec<u32>, lets_finish: bool) -> Running {
+    fn new(pids: Vec<u32>, lets_finish: bool, dir: &Path) -> Running {
         if let Some(observer) = OBSERVER.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
             for &pid in &pids {
-                observer(pid);
+                observer(pid, dir);
             }
         }
         if lets_finish {
