@@ -450,7 +450,7 @@ fn gc_running(git_dir: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     fn touch(path: &Path, when: SystemTime) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
