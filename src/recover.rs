@@ -75,6 +75,7 @@ pub fn after_previous_run(
     }
     remove_partials(workspace, reporter);
     if let Some(run) = previous {
+        remove_temporary_files(workspace, registry, run, reporter);
         remove_stale_git_locks(workspace, registry, run, lock.started(), reporter);
     }
     settle_cut_checkouts(workspace, registry, git, lock, reporter);
@@ -272,6 +273,55 @@ fn remove_partials(workspace: &Workspace, reporter: &Reporter) {
                 "removed {name}, an unfinished clone an interrupted run left behind"
             ));
         }
+    }
+}
+
+/// Removes the temporary files that run's atomic writes left at the top
+/// of a project (`.sync_deps.py.PID-N.tmp`, see `crate::atomic`): it was
+/// killed between writing one and renaming it over its file. Only that
+/// run's, by its pid, on this machine; never through a symbolic link.
+fn remove_temporary_files(
+    workspace: &Workspace,
+    registry: &Registry,
+    run: &PreviousRun,
+    reporter: &Reporter,
+) {
+    let Some(pid) = run.pid.filter(|_| run.ran_here()) else {
+        return;
+    };
+    for project in registry.projects() {
+        let dir = workspace.project_dir(&project.name);
+        if !within(workspace.root(), &dir) {
+            continue;
+        }
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if is_temporary_of(&name, pid)
+                && entry.file_type().is_ok_and(|t| t.is_file())
+                && std::fs::remove_file(entry.path()).is_ok()
+            {
+                reporter.note(&format!(
+                    "{}: removed {}, a temporary file {} left half written",
+                    project.name,
+                    escape_control(&name, false),
+                    run.describe()
+                ));
+            }
+        }
+    }
+}
+
+/// Whether `name` is `.FILE.PID-N.tmp` for this `pid`.
+fn is_temporary_of(name: &str, pid: u32) -> bool {
+    let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+        return false;
+    };
+    match rest.rsplit_once('.') {
+        Some((file, id)) => {
+            let (p, n) = id.split_once('-').unwrap_or(("", ""));
+            !file.is_empty() && p == pid.to_string() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
     }
 }
 
@@ -502,6 +552,16 @@ mod tests {
                 "shallow.lock",
             ]
         );
+    }
+
+    #[test]
+    fn only_that_runs_temporary_files_are_its() {
+        assert!(is_temporary_of(".sync_deps.py.123-1.tmp", 123));
+        assert!(is_temporary_of(".requirements.txt.123-17.tmp", 123));
+        assert!(!is_temporary_of(".sync_deps.py.1234-1.tmp", 123));
+        assert!(!is_temporary_of(".sync_deps.py.123-.tmp", 123));
+        assert!(!is_temporary_of("sync_deps.py.123-1.tmp", 123));
+        assert!(!is_temporary_of(".123-1.tmp", 123));
     }
 
     #[test]

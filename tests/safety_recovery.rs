@@ -219,3 +219,53 @@ fn a_file_changed_after_the_interrupted_run_stopped_is_kept_even_when_it_is_the_
         "{err}"
     );
 }
+
+#[test]
+fn pin_after_a_killed_pin_recovers_its_record_its_lock_and_its_half_written_pin_file() {
+    let fx = Fixture::synced();
+    let left = fx.ws.join("liba/.git/index.lock");
+    let blocked = start_blocked_with(
+        &fx,
+        &fx.ws.join("app"),
+        "log",
+        &["pin"],
+        &[("TRUST_GIT_LEAVE_LOCK", left.as_os_str())],
+    );
+    let pid = blocked.child.id();
+    blocked.kill_9();
+    // Killed half way through writing the new pin file: its temporary
+    // file is there, named after that run's pid.
+    let half = fx.ws.join(format!("app/.sync_deps.py.{pid}-1.tmp"));
+    std::fs::write(&half, "PINNED_VERS").unwrap();
+
+    let out = fx.run(&fx.ws.join("app"), &["pin"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let err = stderr(&out);
+    let run = format!("process {pid} on {} running `pin`", hostname());
+    assert!(
+        err.contains(&format!("the previous run ({run}) did not finish")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "liba: removed .git/index.lock, a git lock file left by {run}"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "app: removed .sync_deps.py.{pid}-1.tmp, a temporary file {run}"
+        )),
+        "{err}"
+    );
+    assert!(!left.exists() && !half.exists());
+    let pins = read_file(&fx.ws.join("app/sync_deps.py"));
+    assert!(
+        pins.contains(fx.id("LIBA_2")) && pins.contains(fx.id("LIBB_2")),
+        "written whole"
+    );
+    assert!(
+        !fx.ws.join(".openxla_workspace.lock").exists(),
+        "the run finished"
+    );
+}
