@@ -609,6 +609,11 @@ impl WorkspaceLock {
             match &self.previous_text {
                 Some(text) => {
                     let _ = held.write_info(text);
+                    // Its last stamp too: when that run stopped is what the
+                    // next run judges its files by (see `crate::run_window`).
+                    if let Some(alive) = self.previous_run.as_ref().and_then(|r| r.last_alive) {
+                        let _ = held.file.set_modified(alive);
+                    }
                     drop(held.file); // unlocked; the file stays
                 }
                 None => held.release(),
