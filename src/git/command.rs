@@ -735,6 +735,13 @@ impl Git {
     }
 
     /// `git merge-base --is-ancestor SHA refs/remotes/origin/BRANCH`.
+    /// `git rev-list --max-count=2 COMMIT --`: walks `commit` and its
+    /// parents, which fails ("Failed to traverse parents") when a parent
+    /// is missing and `commit` is not a shallow boundary.
+    pub(super) fn parents_readable_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
+        GitCommand::new(repo, ["rev-list", "--max-count=2", commit.as_str(), "--"])
+    }
+
     pub(super) fn is_ancestor_cmd(repo: &Path, commit: &CommitId, branch: &BranchName) -> GitCommand {
         GitCommand::new(
             repo,
