@@ -153,3 +153,58 @@ fn a_submodule_fetch_killed_after_its_objects_arrived_is_fetched_again_not_taken
         assert_eq!(fx.git(repo, &["status", "--porcelain"]), "", "{}", repo.display());
     }
 }
+
+#[test]
+fn a_submodule_moved_by_a_shallow_fetch_killed_after_its_objects_arrived_is_not_taken_as_done() {
+    let fx = Fixture::synced();
+    // Upstream subx goes two commits on; liba records the last, app pins
+    // that liba: the sync moves subx there, fetching it one commit deep.
+    fx.push("subx", "main", &[("four.txt", "4\n")], "subx: four");
+    let five = fx.push("subx", "main", &[("five.txt", "5\n")], "subx: five");
+    let work = fx.tmp.path().join("liba-work");
+    fx.git(
+        fx.tmp.path(),
+        &[
+            "clone",
+            "-q",
+            fx.remote("liba").to_str().unwrap(),
+            work.to_str().unwrap(),
+        ],
+    );
+    let gitlink = format!("160000,{five},third_party/subx");
+    fx.git(&work, &["update-index", "--cacheinfo", &gitlink]);
+    fx.git(&work, &["commit", "-q", "-m", "liba: subx to five"]);
+    fx.git(&work, &["push", "-q", "origin", "HEAD:main"]);
+    let liba_next = fx.git(&work, &["rev-parse", "HEAD"]);
+    pin_app(&fx, &fx.ws.join("app"), &liba_next, fx.id("LIBB_2"));
+
+    let exec_path = killing_after_pack_exec_path(fx.tmp.path(), "third_party/subx");
+    let args = ["sync", "--depth", "1"];
+    assert!(
+        run_killed(&fx, &fx.ws.join("app"), &args, &exec_path),
+        "killed in subx's fetch"
+    );
+    let liba = fx.ws.join("liba");
+    let module = liba.join(".git/modules/third_party/subx");
+    let walk = common::hermetic(std::process::Command::new("git"), &fx.home)
+        .arg("--git-dir")
+        .arg(&module)
+        .args(["rev-list", "--max-count=2", &five, "--"])
+        .output()
+        .unwrap();
+    assert!(
+        !walk.status.success(),
+        "five there without its history: {}",
+        text(&walk)
+    );
+
+    let out = fx.run(&fx.ws.join("app"), &args);
+    assert!(out.status.success(), "{}", text(&out));
+    let subx = liba.join("third_party/subx");
+    assert_eq!(fx.git(&subx, &["rev-parse", "HEAD"]), five);
+    fx.git(&subx, &["log", "--oneline"]);
+    for repo in [&liba, &subx, &liba.join("third_party/suby")] {
+        fx.git(repo, &["fsck", "--connectivity-only", "--no-progress"]);
+        assert_eq!(fx.git(repo, &["status", "--porcelain"]), "", "{}", repo.display());
+    }
+}
