@@ -135,8 +135,25 @@ pub fn repair(git: &Git, dir: &Path, intent: &CheckoutIntent, window: &Window) -
         }
     }
 
-    // Files `to` adds first (a folder `from` has may be in their place),
-    // then what `from` has, from the index.
+    let put_back = put_back(git, dir, remove, write, &mut kept)?;
+    if put_back == 0 && kept.is_empty() {
+        return Ok(Repair::Nothing);
+    }
+    kept.sort();
+    Ok(Repair::PutBack { put_back, kept })
+}
+
+/// Removes the files `to` adds (`remove`) first, as a folder `from` has
+/// may be in their place, then writes what `from` has from the index
+/// (`write`); a path found otherwise than judged goes to `kept`. Returns
+/// how many were put back.
+fn put_back(
+    git: &Git,
+    dir: &Path,
+    remove: Vec<Vec<u8>>,
+    write: Vec<Vec<u8>>,
+    kept: &mut Vec<Vec<u8>>,
+) -> GitResult<usize> {
     let mut put_back = 0;
     for path in remove {
         let full = dir.join(os_path(&path));
@@ -157,12 +174,7 @@ pub fn repair(git: &Git, dir: &Path, intent: &CheckoutIntent, window: &Window) -
         }
     }
     git.restore_from_index(dir, &ready)?;
-    put_back += ready.len();
-    if put_back == 0 && kept.is_empty() {
-        return Ok(Repair::Nothing);
-    }
-    kept.sort();
-    Ok(Repair::PutBack { put_back, kept })
+    Ok(put_back + ready.len())
 }
 
 /// Whether what is at `path` could be the interrupted checkout's write: no

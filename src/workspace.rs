@@ -277,24 +277,7 @@ impl Workspace {
                 .enumerate()
                 .map(|(i, c)| (i as u64, c))
                 .collect();
-            let recorder = std::sync::Arc::clone(&shared);
-            let root = self.root.clone();
-            crate::git::set_spawn_observer(Some(std::sync::Arc::new(move |pid, dir: &Path| {
-                if let Some(held) = lock_held(&recorder).as_mut() {
-                    // Best effort: the record only narrows what a later
-                    // run would clean up after this one.
-                    let line = crate::run_window::child_line(pid, SystemTime::now(), dir, &root);
-                    let _ = held.file.write_all(line.as_bytes());
-                }
-            })));
-            let stamp = std::sync::Arc::clone(&shared);
-            crate::run_window::heartbeat(move || match lock_held(&stamp).as_ref() {
-                Some(held) => {
-                    let _ = held.file.set_modified(SystemTime::now());
-                    true
-                }
-                None => false,
-            });
+            record_children_and_stamp(&shared, &self.root);
             crate::git::set_checkout_log(Some(journal.clone()));
             let release = std::sync::Arc::clone(&shared);
             let open = std::sync::Arc::clone(&journal);
@@ -319,6 +302,30 @@ impl Workspace {
         }
         bail!("could not take the workspace lock {}", path.display())
     }
+}
+
+/// Has the journal in `shared` record each git process the run starts,
+/// with where and when (see `crate::run_window`), and stamped every
+/// heartbeat while the lock is held.
+fn record_children_and_stamp(shared: &std::sync::Arc<std::sync::Mutex<Option<Held>>>, root: &Path) {
+    let recorder = std::sync::Arc::clone(shared);
+    let root = root.to_path_buf();
+    crate::git::set_spawn_observer(Some(std::sync::Arc::new(move |pid, dir: &Path| {
+        if let Some(held) = lock_held(&recorder).as_mut() {
+            // Best effort: the record only narrows what a later run would
+            // clean up after this one.
+            let line = crate::run_window::child_line(pid, SystemTime::now(), dir, &root);
+            let _ = held.file.write_all(line.as_bytes());
+        }
+    })));
+    let stamp = std::sync::Arc::clone(shared);
+    crate::run_window::heartbeat(move || match lock_held(&stamp).as_ref() {
+        Some(held) => {
+            let _ = held.file.set_modified(SystemTime::now());
+            true
+        }
+        None => false,
+    });
 }
 
 /// The open, locked lock file.

@@ -92,7 +92,7 @@ fn keep_refs_of_tips_a_branch_went_on_from_are_dropped_and_those_force_pushed_aw
     fx.git(&work, &["commit", "-q", "--allow-empty", "-m", "rewritten"]);
     fx.git(&work, &["push", "-q", "-f", "origin", "HEAD:main"]);
     checkout_through(&fx, &cache, "ws4");
-    assert_eq!(kept(&fx, &liba), [next.clone()]);
+    assert_eq!(kept(&fx, &liba), [next]);
     fx.git(
         &liba,
         &["cat-file", "-e", &format!("{}^{{commit}}", fx.id("LIBA_3"))],
