@@ -61,6 +61,19 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
             if args.sync { "checkout --sync" } else { "checkout" },
         )?)
     };
+    if args.sync {
+        // The sync moves deps that are there already: refuse before any
+        // clone when one has a git operation under way.
+        let exclude = (&options.exclude_dep[..], &options.exclude_submodule[..]);
+        super::in_progress::refuse_if_under_way(
+            ctx,
+            &workspace,
+            &registry,
+            &roots,
+            exclude,
+            "checkout --sync",
+        )?;
+    }
     let plan = plan_checkout(ctx, &workspace, &registry, &roots, &options);
     let sync_options = SyncOptions {
         exclude_dep: args.exclude.exclude_dep.clone(),

@@ -6,6 +6,7 @@
 pub mod checkout;
 pub mod config;
 pub mod foreach;
+pub mod in_progress;
 pub mod init;
 pub mod list;
 pub mod pin;

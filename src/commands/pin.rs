@@ -33,7 +33,9 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
     let _lock = if ctx.dry_run {
         None
     } else {
-        Some(workspace.lock("pin")?)
+        // With the recovery every command does: a killed run's record
+        // and the lock files its git left are dealt with, not overwritten.
+        Some(super::lock_workspace(ctx, &workspace, &registry, "pin")?)
     };
 
     let old_text = pinfile::read_raw(&path)?;

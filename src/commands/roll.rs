@@ -78,6 +78,18 @@ pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
         }
         return Ok(1);
     }
+    if args.sync {
+        // Before the pin file changes: the sync would refuse afterwards.
+        let roots = [project.name.clone()];
+        super::in_progress::refuse_if_under_way(
+            ctx,
+            &workspace,
+            &registry,
+            &roots,
+            (&[], &[]),
+            "roll --sync",
+        )?;
+    }
     let written = roller.apply(&plan)?;
     let changed = plan.actions.iter().filter(|a| a.changed).count();
     let updated = if ctx.dry_run { "to update" } else { "updated" };

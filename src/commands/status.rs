@@ -58,6 +58,9 @@ pub struct Row {
     /// [`crate::git::Cause::id`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cause: Option<&'static str>,
+    /// The git operations under way in the checkout or its submodules
+    /// (`rebase`, `merge in third_party/x`; `state` holds `in_progress`).
+    pub in_progress: Vec<String>,
 }
 
 /// One fact about a checkout: its name in `--json`, its text in the table
@@ -89,6 +92,9 @@ pub enum State {
     PinNotFetched,
     /// A clone whose files were never written (an interrupted checkout).
     NoWorkingTree,
+    /// A git operation is under way (`rebase`, `merge in third_party/x`):
+    /// `sync` refuses to move the checkout until it ends.
+    InProgress(String),
     /// git could not read the checkout; what it said.
     Error(String),
 }
@@ -131,6 +137,7 @@ impl State {
             State::NotPinned => "not_pinned",
             State::PinNotFetched => "pin_not_fetched",
             State::NoWorkingTree => "no_working_tree",
+            State::InProgress(_) => "in_progress",
             State::Error(_) => "error",
         }
     }
@@ -147,6 +154,7 @@ impl State {
             State::NotPinned => "not pinned".into(),
             State::PinNotFetched => "pin not fetched".into(),
             State::NoWorkingTree => "no working tree".into(),
+            State::InProgress(what) => format!("{what} in progress"),
             State::Error(message) => format!("error: {message}"),
         }
     }
@@ -158,7 +166,8 @@ impl State {
             | State::Missing
             | State::Diverged { .. }
             | State::Error(_)
-            | State::NoWorkingTree => Colour::Red,
+            | State::NoWorkingTree
+            | State::InProgress(_) => Colour::Red,
             State::Ahead(_) | State::Behind(_) | State::PinNotFetched => Colour::Yellow,
             State::AtPin => Colour::Green,
             State::NotPinned => Colour::Plain,
@@ -378,6 +387,7 @@ fn row(
         state: Vec::new(),
         error: None,
         cause: None,
+        in_progress: Vec::new(),
     };
     if !row.present {
         row.state.push(State::Missing);
@@ -417,6 +427,10 @@ fn row(
         row.state.push(State::NoWorkingTree);
     } else if changed > 0 {
         row.state.push(State::Dirty);
+    }
+    for under_way in super::in_progress::under_way(&dir, true, &[], &|_| true) {
+        row.in_progress.push(under_way.short());
+        row.state.push(State::InProgress(under_way.short()));
     }
     match (pin, &head) {
         _ if this_project || looked_from.is_none() => {}

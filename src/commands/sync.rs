@@ -16,6 +16,7 @@ use crate::exec::submodules;
 use crate::model::exclude;
 use crate::model::pinfile::{self, Pins};
 use crate::model::registry::{Project, Registry};
+use crate::model::types::RepoName;
 use crate::model::workspace::Workspace;
 use crate::plan::resolve::{self, Chosen, Resolution};
 use crate::plan::{self, DepState, SyncOptions};
@@ -129,6 +130,9 @@ pub fn sync_roots(
     let started = Instant::now();
     let names: Vec<&str> = roots.iter().map(|r| r.name.as_str()).collect();
     let label = format!("sync {}", names.join(", "));
+    let root_names: Vec<RepoName> = roots.iter().map(|r| r.name.clone()).collect();
+    let exclude = (&options.exclude_dep[..], &options.exclude_submodule[..]);
+    super::in_progress::refuse_if_under_way(ctx, workspace, registry, &root_names, exclude, "sync")?;
     let with_pins = root_pins(ctx, workspace, roots)?;
     if with_pins.is_empty() {
         record(ctx, roots, &Resolution::default(), Vec::new(), &[], None);

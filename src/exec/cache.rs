@@ -110,6 +110,11 @@ impl Cache {
             Git::keep_tips_cmd(&mirror)
         ));
         lines.push(Git::mirror_fetch_cmd(&mirror).to_string());
+        lines.push(format!(
+            "{}  (then drops the keep refs that a branch or tag tip reaches again: `for-each-ref \
+             --merged=<each tip>`, `update-ref --stdin`)",
+            Git::mirror_refs_cmd(&mirror)
+        ));
         lines
     }
 
@@ -132,6 +137,9 @@ impl Cache {
             git.keep_mirror_tips(&mirror)
                 .map_err(|e| anyhow!(e).context(context()))?;
             git.run(&Git::mirror_fetch_cmd(&mirror))
+                .map_err(|e| anyhow!(e).context(context()))?;
+            // Keep refs an old tip needed no more: its branch went on.
+            git.prune_mirror_keeps(&mirror)
                 .map_err(|e| anyhow!(e).context(context()))?;
         } else {
             // Made beside its final name and renamed when complete, so an

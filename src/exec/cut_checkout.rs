@@ -43,6 +43,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::exec::journal::CheckoutIntent;
+use crate::exec::run_window::Window;
 use crate::git::{git_dir_of, Git, GitResult, IndexEntry, TreeChange, TreeEntry};
 use crate::model::types::CommitId;
 
@@ -70,7 +71,7 @@ pub enum Repair {
 
 /// Puts right what the checkout `intent` left in the working tree `dir`,
 /// if it was cut short; see the module documentation for the rule.
-pub fn repair(git: &Git, dir: &Path, intent: &CheckoutIntent) -> GitResult<Repair> {
+pub fn repair(git: &Git, dir: &Path, intent: &CheckoutIntent, window: &Window) -> GitResult<Repair> {
     // No git directory, or no index: not this repair's (a tree whose first
     // checkout was cut short is written whole where the run meets it).
     if git_dir_of(dir).is_none() || Git::lacks_index(dir) {
@@ -86,6 +87,12 @@ pub fn repair(git: &Git, dir: &Path, intent: &CheckoutIntent) -> GitResult<Repai
         return Ok(Repair::Nothing);
     }
     if git.index_holds_tree_of(dir, &intent.to)? {
+        // git's own index write, or the user's staging since: only the
+        // first is finished here.
+        let index = git_dir_of(dir).map(|d| d.join("index"));
+        if !index.is_some_and(|i| window.holds_change_of(&i)) {
+            return Ok(Repair::Nothing);
+        }
         git.finish_head_move(dir, &head, &intent.to)?;
         return Ok(Repair::HeadMoved { from: head });
     }
@@ -118,13 +125,35 @@ pub fn repair(git: &Git, dir: &Path, intent: &CheckoutIntent) -> GitResult<Repai
         })? {
             Verdict::Untouched => {}
             Verdict::Kept => kept.push(change.path.clone()),
+            // Bytes written after the run stopped are the user's, even
+            // when they are `to`'s.
+            Verdict::PutBack if !written_by_the_run(dir, &change.path, found, window) => {
+                kept.push(change.path.clone())
+            }
             Verdict::PutBack if change.old.is_none() => remove.push(change.path.clone()),
             Verdict::PutBack => write.push(change.path.clone()),
         }
     }
 
-    // Files `to` adds first (a folder `from` has may be in their place),
-    // then what `from` has, from the index.
+    let put_back = put_back(git, dir, remove, write, &mut kept)?;
+    if put_back == 0 && kept.is_empty() {
+        return Ok(Repair::Nothing);
+    }
+    kept.sort();
+    Ok(Repair::PutBack { put_back, kept })
+}
+
+/// Removes the files `to` adds (`remove`) first, as a folder `from` has
+/// may be in their place, then writes what `from` has from the index
+/// (`write`); a path found otherwise than judged goes to `kept`. Returns
+/// how many were put back.
+fn put_back(
+    git: &Git,
+    dir: &Path,
+    remove: Vec<Vec<u8>>,
+    write: Vec<Vec<u8>>,
+    kept: &mut Vec<Vec<u8>>,
+) -> GitResult<usize> {
     let mut put_back = 0;
     for path in remove {
         let full = dir.join(os_path(&path));
@@ -145,12 +174,19 @@ pub fn repair(git: &Git, dir: &Path, intent: &CheckoutIntent) -> GitResult<Repai
         }
     }
     git.restore_from_index(dir, &ready)?;
-    put_back += ready.len();
-    if put_back == 0 && kept.is_empty() {
-        return Ok(Repair::Nothing);
+    Ok(put_back + ready.len())
+}
+
+/// Whether what is at `path` could be the interrupted checkout's write: no
+/// byte there to lose (missing, empty), or changed while that run was
+/// still running (`window`).
+fn written_by_the_run(dir: &Path, path: &[u8], found: &Found, window: &Window) -> bool {
+    match found {
+        Found::File { empty: false, .. } | Found::Symlink { .. } => {
+            window.holds_change_of(&dir.join(os_path(path)))
+        }
+        _ => true,
     }
-    kept.sort();
-    Ok(Repair::PutBack { put_back, kept })
 }
 
 /// What a working tree holds at a path.
@@ -447,11 +483,20 @@ mod tests {
         (tmp, dir, from, to)
     }
 
+    /// A window holding every change the test makes.
+    fn any_time() -> Window {
+        Window {
+            from: std::time::UNIX_EPOCH,
+            until: std::time::SystemTime::now() + std::time::Duration::from_secs(3600),
+        }
+    }
+
     fn intent(from: &CommitId, to: &CommitId) -> CheckoutIntent {
         CheckoutIntent {
             repo: PathBuf::from("repo"),
             from: Some(from.clone()),
             to: to.clone(),
+            at: None,
         }
     }
 
@@ -499,7 +544,7 @@ mod tests {
         let before = tree(&dir);
         write_all_of_to(&dir, &from, &to);
         assert_ne!(tree(&dir), before);
-        let repair = repair(&Git::new(false), &dir, &intent(&from, &to)).unwrap();
+        let repair = repair(&Git::new(false), &dir, &intent(&from, &to), &any_time()).unwrap();
         assert_eq!(
             repair,
             Repair::PutBack {
@@ -529,7 +574,7 @@ mod tests {
         write(&dir, "file/now/mine.txt", "mine\n");
         write(&dir, "gone.txt", "staged\n");
         git(&dir, &["add", "gone.txt"]);
-        let repair = repair(&Git::new(false), &dir, &intent(&from, &to)).unwrap();
+        let repair = repair(&Git::new(false), &dir, &intent(&from, &to), &any_time()).unwrap();
         assert_eq!(
             repair,
             Repair::PutBack {
@@ -565,7 +610,7 @@ mod tests {
         let files = tree(&dir);
         let git_runner = Git::new(false);
         assert_eq!(
-            repair(&git_runner, &dir, &intent(&from, &to)).unwrap(),
+            repair(&git_runner, &dir, &intent(&from, &to), &any_time()).unwrap(),
             Repair::HeadMoved { from: from.clone() }
         );
         assert_eq!(git(&dir, &["rev-parse", "HEAD"]), to.as_str());
@@ -573,7 +618,7 @@ mod tests {
         assert_eq!(git(&dir, &["status", "--porcelain"]), "");
         // Done: a second look finds nothing to do.
         assert_eq!(
-            repair(&git_runner, &dir, &intent(&from, &to)).unwrap(),
+            repair(&git_runner, &dir, &intent(&from, &to), &any_time()).unwrap(),
             Repair::Nothing
         );
     }
@@ -586,7 +631,7 @@ mod tests {
         git(&dir, &["update-ref", "--no-deref", "HEAD", other.as_str()]);
         let files = tree(&dir);
         assert_eq!(
-            repair(&Git::new(false), &dir, &intent(&from, &to)).unwrap(),
+            repair(&Git::new(false), &dir, &intent(&from, &to), &any_time()).unwrap(),
             Repair::Nothing
         );
         assert_eq!(tree(&dir), files);

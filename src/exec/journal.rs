@@ -62,7 +62,11 @@ impl Workspace {
                 continue; // we locked a file its holder had just removed
             }
             let left = read_all(&file);
-            let previous_run = (!left.trim().is_empty()).then(|| PreviousRun::from_text(&left));
+            // The previous holder's last stamp, before this run writes:
+            // it stopped no later than a heartbeat after (see
+            // `crate::exec::run_window`).
+            let last_alive = file.metadata().and_then(|m| m.modified()).ok();
+            let previous_run = (!left.trim().is_empty()).then(|| PreviousRun::from_text(&left, last_alive));
             let previous_text = previous_run.as_ref().map(|_| left.clone());
             let me = LockHolder::current(command);
             let held = Held {
@@ -95,14 +99,7 @@ impl Workspace {
                 .enumerate()
                 .map(|(i, c)| (i as u64, c))
                 .collect();
-            let recorder = std::sync::Arc::clone(&shared);
-            crate::process::children::set_spawn_observer(Some(std::sync::Arc::new(move |pid| {
-                if let Some(held) = lock_held(&recorder).as_mut() {
-                    // Best effort: the record only narrows what a later
-                    // run would clean up after this one.
-                    let _ = writeln!(held.file, "child={pid}");
-                }
-            })));
+            record_children_and_stamp(&shared, self.root());
             crate::git::set_checkout_log(Some(journal.clone()));
             let release = std::sync::Arc::clone(&shared);
             let open = std::sync::Arc::clone(&journal);
@@ -127,6 +124,30 @@ impl Workspace {
         }
         bail!("could not take the workspace lock {}", path.display())
     }
+}
+
+/// Has the journal in `shared` record each git process the run starts,
+/// with where and when (see `crate::exec::run_window`), and stamped every
+/// heartbeat while the lock is held.
+fn record_children_and_stamp(shared: &std::sync::Arc<std::sync::Mutex<Option<Held>>>, root: &Path) {
+    let recorder = std::sync::Arc::clone(shared);
+    let root = root.to_path_buf();
+    crate::process::children::set_spawn_observer(Some(std::sync::Arc::new(move |pid, dir: &Path| {
+        if let Some(held) = lock_held(&recorder).as_mut() {
+            // Best effort: the record only narrows what a later run would
+            // clean up after this one.
+            let line = crate::exec::run_window::child_line(pid, SystemTime::now(), dir, &root);
+            let _ = held.file.write_all(line.as_bytes());
+        }
+    })));
+    let stamp = std::sync::Arc::clone(shared);
+    crate::exec::run_window::heartbeat(move || match lock_held(&stamp).as_ref() {
+        Some(held) => {
+            let _ = held.file.set_modified(SystemTime::now());
+            true
+        }
+        None => false,
+    });
 }
 
 /// The open, locked lock file.
@@ -237,6 +258,7 @@ impl crate::git::CheckoutLog for Journal {
             repo: rel.to_path_buf(),
             from: from.cloned(),
             to: to.clone(),
+            at: Some(SystemTime::now()),
         };
         let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut held = lock_held(&self.held);
@@ -265,12 +287,20 @@ pub struct CheckoutIntent {
     pub from: Option<crate::model::types::CommitId>,
     /// What was checked out.
     pub to: crate::model::types::CommitId,
+    /// When the run recorded it, before git started; `None` when the
+    /// record does not say (written by an older version, or by hand): not
+    /// a record recovery acts on.
+    pub at: Option<SystemTime>,
 }
 
 impl CheckoutIntent {
     fn to_line(&self, id: u64) -> String {
+        let at = self
+            .at
+            .map(|t| format!(" at={}", crate::exec::run_window::millis(t)))
+            .unwrap_or_default();
         format!(
-            "checkout={id} {} {} {}\n",
+            "checkout={id} {} {} {}{at}\n",
             self.from.as_ref().map_or("-", |c| c.as_str()),
             self.to,
             encode_path(&self.repo)
@@ -280,24 +310,28 @@ impl CheckoutIntent {
     /// The checkout a `checkout=` line records, and its id; `None` for
     /// anything else, or a path that is absolute or climbs out (`..`).
     fn parse(value: &str) -> Option<(u64, CheckoutIntent)> {
-        let mut fields = value.splitn(4, ' ');
+        let mut fields = value.split_whitespace();
         let id = fields.next()?.parse().ok()?;
         let from = match fields.next()? {
             "-" => None,
             from => Some(crate::model::types::CommitId::new(from).ok()?),
         };
         let to = crate::model::types::CommitId::new(fields.next()?).ok()?;
-        let repo = decode_path(fields.next()?.trim_end())?;
+        let repo = decode_path(fields.next()?)?;
+        let at = match fields.next() {
+            None => None,
+            Some(field) => Some(crate::exec::run_window::from_millis(field.strip_prefix("at=")?)?),
+        };
         let inside = repo
             .components()
             .all(|c| matches!(c, std::path::Component::Normal(_)));
-        (inside && repo.components().next().is_some()).then_some((id, CheckoutIntent { repo, from, to }))
+        (inside && repo.components().next().is_some()).then_some((id, CheckoutIntent { repo, from, to, at }))
     }
 }
 
 /// `path` on one line of the lock file: bytes other than printable ASCII,
 /// and `%` and space, as `%XX`.
-fn encode_path(path: &Path) -> String {
+pub(crate) fn encode_path(path: &Path) -> String {
     let mut text = String::new();
     for &b in path_bytes(path).iter() {
         if b.is_ascii_graphic() && b != b'%' {
@@ -309,7 +343,8 @@ fn encode_path(path: &Path) -> String {
     text
 }
 
-fn decode_path(text: &str) -> Option<PathBuf> {
+/// The path [`encode_path`] wrote as `text`.
+pub(crate) fn decode_path(text: &str) -> Option<PathBuf> {
     let mut bytes = Vec::new();
     let mut rest = text.as_bytes();
     while let Some((&b, tail)) = rest.split_first() {
@@ -403,6 +438,11 @@ impl WorkspaceLock {
             match &self.previous_text {
                 Some(text) => {
                     let _ = held.write_info(text);
+                    // Its last stamp too: when that run stopped is what the
+                    // next run judges its files by (see `crate::exec::run_window`).
+                    if let Some(alive) = self.previous_run.as_ref().and_then(|r| r.last_alive) {
+                        let _ = held.file.set_modified(alive);
+                    }
                     drop(held.file); // unlocked; the file stays
                 }
                 None => held.release(),
@@ -446,23 +486,36 @@ pub struct PreviousRun {
     pub started: Option<SystemTime>,
     /// The git processes it started, in order.
     pub children: Vec<u32>,
+    /// Where (relative to the workspace) and when each git process it
+    /// started worked, as far as its lock file says (an older version of
+    /// the tool did not say).
+    pub worked_in: Vec<(PathBuf, SystemTime)>,
+    /// When its lock file was last changed: its last heartbeat (see
+    /// `crate::exec::run_window`), the latest time it is known to have run.
+    pub last_alive: Option<SystemTime>,
     /// The checkouts it started and did not see end, in order.
     pub checkouts: Vec<CheckoutIntent>,
 }
 
 impl PreviousRun {
-    fn from_text(text: &str) -> PreviousRun {
+    fn from_text(text: &str, last_alive: Option<SystemTime>) -> PreviousRun {
         let holder = LockHolder::parse(text);
+        let children: Vec<(u32, Option<(SystemTime, PathBuf)>)> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("child="))
+            .filter_map(crate::exec::run_window::parse_child)
+            .collect();
         PreviousRun {
             pid: holder.as_ref().map(|h| h.pid),
             host: holder.as_ref().map(|h| h.host.clone()),
             command: holder.as_ref().map(|h| h.command.clone()).unwrap_or_default(),
             started: holder.as_ref().and_then(|h| h.since),
-            children: text
-                .lines()
-                .filter_map(|l| l.strip_prefix("child="))
-                .filter_map(|v| v.trim().parse().ok())
+            children: children.iter().map(|(pid, _)| *pid).collect(),
+            worked_in: children
+                .into_iter()
+                .filter_map(|(_, place)| place.map(|(at, dir)| (dir, at)))
                 .collect(),
+            last_alive,
             checkouts: unfinished_checkouts(text),
         }
     }
@@ -655,6 +708,8 @@ mod tests {
         )
         .unwrap();
         let lock = ws.lock("sync").unwrap();
+        let last_alive = lock.previous_run().unwrap().last_alive;
+        assert!(last_alive.is_some());
         assert_eq!(
             lock.previous_run(),
             Some(&PreviousRun {
@@ -663,10 +718,13 @@ mod tests {
                 command: "checkout --sync".into(),
                 started: Some(UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_500)),
                 children: vec![17, 18],
+                worked_in: vec![],
+                last_alive,
                 checkouts: vec![CheckoutIntent {
                     repo: PathBuf::from("liba/third_party/sub x\n"),
                     from: Some(crate::model::types::CommitId::new(&b).unwrap()),
                     to: crate::model::types::CommitId::new(&a).unwrap(),
+                    at: None,
                 }],
             })
         );
@@ -727,27 +785,31 @@ mod tests {
         drop(lock);
         let text = fs::read_to_string(&path).unwrap();
         assert!(
-            text.contains(&format!("\ncheckout={cut} {b} {a} liba/third_party/x\n")),
+            text.contains(&format!("\ncheckout={cut} {b} {a} liba/third_party/x at=")),
             "{text}"
         );
         assert!(
-            text.contains(&format!("\ncheckout={cloned} - {a} liba/third_party/y\n")),
+            text.contains(&format!("\ncheckout={cloned} - {a} liba/third_party/y at=")),
             "{text}"
         );
 
         let next = ws.lock("sync").unwrap();
+        let at = |i: usize| next.previous_run().unwrap().checkouts[i].at;
+        assert!(at(0).is_some() && at(1).is_some(), "each record says when");
         assert_eq!(
             next.previous_run().unwrap().checkouts,
             [
                 CheckoutIntent {
                     repo: PathBuf::from("liba/third_party/x"),
                     from: Some(b.clone()),
-                    to: a.clone()
+                    to: a.clone(),
+                    at: at(0),
                 },
                 CheckoutIntent {
                     repo: PathBuf::from("liba/third_party/y"),
                     from: None,
-                    to: a.clone()
+                    to: a.clone(),
+                    at: at(1),
                 }
             ]
         );

@@ -8,6 +8,7 @@ pub(crate) mod failure_summary;
 pub(crate) mod fetch_failure;
 pub(crate) mod journal;
 pub(crate) mod recover;
+pub(crate) mod run_window;
 pub(crate) mod step;
 pub(crate) mod submodules;
 

@@ -36,10 +36,11 @@
 //! checked out but not recorded is recorded (`commands/sync.rs`).
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use crate::exec::cut_checkout::Repair;
 use crate::exec::journal::{CheckoutIntent, PreviousRun, WorkspaceLock};
+use crate::exec::run_window::Window;
 use crate::git::Git;
 use crate::model::registry::Registry;
 use crate::model::text::escape_control;
@@ -75,6 +76,7 @@ pub fn after_previous_run(
     }
     remove_partials(workspace, reporter);
     if let Some(run) = previous {
+        remove_temporary_files(workspace, registry, run, reporter);
         remove_stale_git_locks(workspace, registry, run, lock.started(), reporter);
     }
     settle_cut_checkouts(workspace, registry, git, lock, reporter);
@@ -91,6 +93,11 @@ fn settle_cut_checkouts(
     lock: &WorkspaceLock,
     reporter: &Reporter,
 ) {
+    // When the interrupted run ran: only its own records are acted on, and
+    // only on what it wrote (see `crate::exec::cut_checkout`).
+    let window = lock
+        .previous_run()
+        .and_then(|run| Some(Window::new(run.started?, run.last_alive?, lock.started())));
     for (id, intent) in lock.unfinished_checkouts() {
         let Some(who) = repository_name(registry, intent) else {
             // Not a project of this registry (any more): not ours to touch.
@@ -102,16 +109,42 @@ fn settle_cut_checkouts(
             lock.checkout_settled(*id);
             continue;
         }
-        match crate::exec::cut_checkout::repair(git, &dir, intent) {
+        let Some(window) = window.filter(|w| intent.at.is_some_and(|at| w.holds(at))) else {
+            reporter.warn(&format!(
+                "{who}: dropped a record of a checkout of {} that is not the interrupted run's own (an older \
+                 run left it, or it was written by hand); nothing was changed for it",
+                intent.to.short()
+            ));
+            lock.checkout_settled(*id);
+            continue;
+        };
+        if let Some((operation, _)) = crate::git::git_dir_of(&dir)
+            .map(|d| crate::git::operations_in(&d))
+            .and_then(|found| found.first().copied())
+        {
+            reporter.warn(&format!(
+                "{who}: {} is under way there since the interrupted run; its checkout of {} is left as it is",
+                operation.name(),
+                intent.to.short()
+            ));
+            lock.checkout_settled(*id);
+            continue;
+        }
+        match crate::exec::cut_checkout::repair(git, &dir, intent, &window) {
             Ok(repair) => {
                 report(reporter, &who, intent, &repair);
                 lock.checkout_settled(*id);
             }
-            Err(e) => reporter.warn(&format!(
-                "{who}: could not look at the checkout of {} an interrupted run may have cut short; the next \
-                 run looks again: {e}",
-                intent.to.short()
-            )),
+            Err(e) => {
+                // Not looked at again: the next run would not know this
+                // record's run (see above).
+                reporter.warn(&format!(
+                    "{who}: could not look at the checkout of {} an interrupted run may have cut short, so it is \
+                     left as it is; check it with `git status`: {e}",
+                    intent.to.short()
+                ));
+                lock.checkout_settled(*id);
+            }
         }
     }
 }
@@ -244,6 +277,55 @@ fn remove_partials(workspace: &Workspace, reporter: &Reporter) {
     }
 }
 
+/// Removes the temporary files that run's atomic writes left at the top
+/// of a project (`.sync_deps.py.PID-N.tmp`, see `crate::model::atomic`): it was
+/// killed between writing one and renaming it over its file. Only that
+/// run's, by its pid, on this machine; never through a symbolic link.
+fn remove_temporary_files(
+    workspace: &Workspace,
+    registry: &Registry,
+    run: &PreviousRun,
+    reporter: &Reporter,
+) {
+    let Some(pid) = run.pid.filter(|_| run.ran_here()) else {
+        return;
+    };
+    for project in registry.projects() {
+        let dir = workspace.project_dir(&project.name);
+        if !within(workspace.root(), &dir) {
+            continue;
+        }
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if is_temporary_of(&name, pid)
+                && entry.file_type().is_ok_and(|t| t.is_file())
+                && std::fs::remove_file(entry.path()).is_ok()
+            {
+                reporter.note(&format!(
+                    "{}: removed {}, a temporary file {} left half written",
+                    project.name,
+                    escape_control(&name, false),
+                    run.describe()
+                ));
+            }
+        }
+    }
+}
+
+/// Whether `name` is `.FILE.PID-N.tmp` for this `pid`.
+fn is_temporary_of(name: &str, pid: u32) -> bool {
+    let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+        return false;
+    };
+    match rest.rsplit_once('.') {
+        Some((file, id)) => {
+            let (p, n) = id.split_once('-').unwrap_or(("", ""));
+            !file.is_empty() && p == pid.to_string() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
 fn remove_stale_git_locks(
     workspace: &Workspace,
     registry: &Registry,
@@ -251,7 +333,7 @@ fn remove_stale_git_locks(
     now: SystemTime,
     reporter: &Reporter,
 ) {
-    let Some(since) = run.started.filter(|_| run.ran_here()) else {
+    let (Some(since), Some(last_alive)) = (run.started.filter(|_| run.ran_here()), run.last_alive) else {
         reporter.warn(&format!(
             "git lock files that run may have left are left alone: it did not say when it started, or ran on \
              another machine ({})",
@@ -259,19 +341,45 @@ fn remove_stale_git_locks(
         ));
         return;
     };
-    // File times may be coarser than the recorded start: count from its
-    // whole second.
-    let since = UNIX_EPOCH
-        + std::time::Duration::from_secs(since.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0));
     for project in registry.projects() {
         let dir = workspace.project_dir(&project.name);
-        let git_dir = dir.join(".git");
-        if !git_dir.is_dir() {
+        let Some(git_dir) = own_git_dir(workspace, &project.name, reporter) else {
+            continue;
+        };
+        // Only where that run's git processes worked, from when the first
+        // of them started there until that run stopped (see
+        // `crate::exec::run_window`): a lock from before, or taken after by the
+        // user's own git, is not its.
+        let Some(first) = run
+            .worked_in
+            .iter()
+            .filter(|(rel, _)| {
+                rel.components().next().map(|c| c.as_os_str()) == Some(project.name.as_str().as_ref())
+            })
+            .map(|(_, at)| *at)
+            .min()
+        else {
+            continue;
+        };
+        if let Some(pid) = crate::exec::run_window::git_running_in(&dir) {
+            reporter.warn(&format!(
+                "{}: git process {pid} is running there; the git lock files there are left alone",
+                project.name
+            ));
             continue;
         }
+        let window = crate::exec::run_window::Window::new(first.max(since), last_alive, now);
         let mut found = Vec::new();
-        stale_locks(&git_dir, since, now, &mut found);
+        stale_locks(&git_dir, window.from, window.until, &mut found);
         for lock in found {
+            if let Some(pid) = crate::exec::run_window::held_open(&lock) {
+                reporter.warn(&format!(
+                    "{}: {} is held open by process {pid}; left alone",
+                    project.name,
+                    lock.display()
+                ));
+                continue;
+            }
             if std::fs::remove_file(&lock).is_ok() {
                 let shown = lock.strip_prefix(&dir).unwrap_or(&lock);
                 reporter.warn(&format!(
@@ -283,6 +391,34 @@ fn remove_stale_git_locks(
             }
         }
     }
+}
+
+/// The git directory of project `name`'s checkout, when it is a folder of
+/// the workspace itself: a project folder or `.git` reached through a
+/// symbolic link (which may lead outside the workspace) is never acted
+/// through; that is said, and it is skipped.
+fn own_git_dir(workspace: &Workspace, name: &RepoName, reporter: &Reporter) -> Option<PathBuf> {
+    let dir = workspace.project_dir(name);
+    std::fs::symlink_metadata(&dir).ok()?;
+    let git_dir = dir.join(".git");
+    let linked = if !within(workspace.root(), &dir) {
+        Some(&dir)
+    } else if std::fs::symlink_metadata(&git_dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        Some(&git_dir)
+    } else {
+        None
+    };
+    if let Some(link) = linked {
+        reporter.warn(&format!(
+            "{name}: {} is a symbolic link (to {}); nothing is cleaned up through it after the interrupted run",
+            link.display(),
+            link.canonicalize().unwrap_or_else(|_| link.clone()).display()
+        ));
+        return None;
+    }
+    std::fs::symlink_metadata(&git_dir)
+        .is_ok_and(|m| m.is_dir())
+        .then_some(git_dir)
 }
 
 /// Collects under the git directory `git_dir` (and the submodule
@@ -365,7 +501,7 @@ fn gc_running(git_dir: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     fn touch(path: &Path, when: SystemTime) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -417,6 +553,16 @@ mod tests {
                 "shallow.lock",
             ]
         );
+    }
+
+    #[test]
+    fn only_that_runs_temporary_files_are_its() {
+        assert!(is_temporary_of(".sync_deps.py.123-1.tmp", 123));
+        assert!(is_temporary_of(".requirements.txt.123-17.tmp", 123));
+        assert!(!is_temporary_of(".sync_deps.py.1234-1.tmp", 123));
+        assert!(!is_temporary_of(".sync_deps.py.123-.tmp", 123));
+        assert!(!is_temporary_of("sync_deps.py.123-1.tmp", 123));
+        assert!(!is_temporary_of(".123-1.tmp", 123));
     }
 
     #[test]

@@ -338,10 +338,28 @@ impl Update<'_> {
     /// Fetches `commit` into the submodule in `dir` unless it is there:
     /// by id, or, where the server refuses that, everything from origin.
     fn make_present(&self, dir: &Path, commit: &CommitId) -> Result<()> {
-        if self.git.head_and_presence(dir, commit)?.1 {
+        let present = self.git.head_and_presence(dir, commit)?.1;
+        if present && self.git.parents_readable(dir, commit)? {
             return Ok(());
         }
-        match self.git.fetch_commit(dir, commit, self.depth, None) {
+        // There without its parents: a depth-limited fetch was cut short
+        // before git recorded the shallow boundary. Fetching it again with
+        // a depth records it (git does, even for a commit it has).
+        let depth = if present {
+            Some(self.depth.unwrap_or(1))
+        } else {
+            self.depth
+        };
+        if present {
+            self.reporter.note(&format!(
+                "{}: submodule {}: {} is there without its history (a fetch an interrupted run cut short); \
+                 fetching it again",
+                self.project,
+                shown(&dir.strip_prefix(self.repo).unwrap_or(dir).to_string_lossy()),
+                commit.short()
+            ));
+        }
+        match self.git.fetch_commit(dir, commit, depth, None) {
             Ok(()) => {}
             Err(e) if e.is_refused_want() => {
                 let shallow = git_dir_of(dir).is_some_and(|d| d.join("shallow").exists());
@@ -384,11 +402,14 @@ impl Update<'_> {
     }
 
     /// Removes the submodule repository `module` (and the `.git` file that
-    /// points at it) when it holds no commit at all: a clone an interrupted
-    /// run left half made, which `git submodule update` would otherwise
+    /// points at it) when it holds no commit at all, or has no HEAD yet: a
+    /// clone an interrupted run left half made, which `git submodule update` would otherwise
     /// fail on at every run. Returns whether it did.
     fn rebuild_if_half_made(&self, path: &str, module: Option<PathBuf>) -> Result<bool> {
-        let Some(module) = module.filter(|m| m.join("HEAD").is_file()) else {
+        // A folder without a HEAD is no repository at all: a clone killed
+        // while git was making it (every git command there fails with "not
+        // a git repository").
+        let Some(module) = module.filter(|m| std::fs::symlink_metadata(m).is_ok_and(|t| t.is_dir())) else {
             return Ok(false);
         };
         // Only ever inside this superproject's own `.git/modules`.
@@ -399,7 +420,7 @@ impl Update<'_> {
             (Ok(m), Ok(root)) => m.starts_with(&root) && m != root,
             _ => false,
         };
-        if !ours || !self.git.holds_no_commit(&module)? {
+        if !ours || (module.join("HEAD").is_file() && !self.git.holds_no_commit(&module)?) {
             return Ok(false);
         }
         self.reporter.note(&format!(
@@ -507,7 +528,7 @@ fn leftovers(repo: &Path, entries: &[SubmoduleEntry]) -> Vec<String> {
 
 /// The names of the submodule repositories under `modules`: the relative
 /// paths of the folders holding a `HEAD` file (not looking inside them).
-fn module_names(modules: &Path) -> Vec<String> {
+pub(crate) fn module_names(modules: &Path) -> Vec<String> {
     let mut names = Vec::new();
     let mut pending = vec![modules.to_path_buf()];
     while let Some(dir) = pending.pop() {

@@ -735,6 +735,13 @@ impl Git {
     }
 
     /// `git merge-base --is-ancestor SHA refs/remotes/origin/BRANCH`.
+    /// `git rev-list --max-count=2 COMMIT --`: walks `commit` and its
+    /// parents, which fails ("Failed to traverse parents") when a parent
+    /// is missing and `commit` is not a shallow boundary.
+    pub(super) fn parents_readable_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
+        GitCommand::new(repo, ["rev-list", "--max-count=2", commit.as_str(), "--"])
+    }
+
     pub(super) fn is_ancestor_cmd(repo: &Path, commit: &CommitId, branch: &BranchName) -> GitCommand {
         GitCommand::new(
             repo,
@@ -786,6 +793,34 @@ impl Git {
                 KEEP_REFS.trim_end_matches('/'),
             ],
         )
+    }
+
+    /// `git for-each-ref --format=%(objecttype) %(objectname)
+    /// %(*objecttype) %(*objectname) %(refname) refs/heads refs/tags
+    /// refs/openxla-workspace/keep` in a mirror: its branch and tag tips
+    /// (tags peeled) and its keep refs, read by `keeps_and_tips` (in
+    /// `mirror.rs`).
+    pub fn mirror_refs_cmd(mirror: &Path) -> GitCommand {
+        GitCommand::new(
+            mirror,
+            [
+                "for-each-ref",
+                "--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname) %(refname)",
+                "refs/heads",
+                "refs/tags",
+                KEEP_REFS.trim_end_matches('/'),
+            ],
+        )
+    }
+
+    /// `git for-each-ref --format=%(refname) --merged=TIP...
+    /// refs/openxla-workspace/keep`: the keep refs whose commit a branch or
+    /// tag tip of a mirror reaches again (several `--merged`: git 2.29).
+    pub(super) fn keeps_reached_cmd(mirror: &Path, tips: &[CommitId]) -> GitCommand {
+        let mut args: Vec<OsString> = vec!["for-each-ref".into(), "--format=%(refname)".into()];
+        args.extend(tips.iter().map(|t| OsString::from(format!("--merged={t}"))));
+        args.push(KEEP_REFS.trim_end_matches('/').into());
+        GitCommand::new(mirror, args)
     }
 
     /// `git config --get remote.origin.url`.
@@ -880,6 +915,15 @@ pub(super) fn head_and_presence_input(commit: &CommitId) -> String {
 pub(super) fn keep_tips_input(ids: &[String]) -> String {
     ids.iter()
         .map(|id| format!("update {KEEP_REFS}{id} {id}\n"))
+        .collect()
+}
+
+/// What [`Git::keep_tips_cmd`] is fed to drop keep refs: one `delete` of
+/// each, only while it still names the commit it named.
+pub(super) fn drop_keeps_input(keeps: &[(String, CommitId)]) -> String {
+    keeps
+        .iter()
+        .map(|(name, id)| format!("delete {name} {id}\n"))
         .collect()
 }
 

@@ -198,6 +198,21 @@ impl Git {
         Ok(self.output(&refs)?.trim().is_empty())
     }
 
+    /// Whether the history of `commit`, present in `repo`, can be walked:
+    /// its parents are there, or it is a boundary of a shallow history. A
+    /// depth-limited fetch cut short after its objects arrived and before
+    /// git recorded the new shallow boundary leaves a commit that is there
+    /// but whose parents are neither (`git log` and `git fsck` fail).
+    pub fn parents_readable(&self, repo: &Path, commit: &CommitId) -> GitResult<bool> {
+        let cmd = Self::parents_readable_cmd(repo, commit);
+        let out = self.spawn(&cmd)?;
+        match out.status.code() {
+            Some(0) => Ok(true),
+            Some(128) => Ok(false),
+            _ => Err(self.failure(&cmd, &out)),
+        }
+    }
+
     /// Whether the index of `repo` has no entry at or under `path` (so
     /// removing that folder removes nothing the project tracks).
     pub fn tracks_nothing_under(&self, repo: &Path, path: &str) -> GitResult<bool> {

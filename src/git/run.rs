@@ -107,7 +107,7 @@ impl Git {
             return Err(self.spawn_error(cmd, interrupted()));
         }
         let handle = expr.start().map_err(|e| self.spawn_error(cmd, e))?;
-        let _running = Running::new(handle.pids(), cmd.lets_finish);
+        let _running = Running::new(handle.pids(), cmd.lets_finish, &cmd.dir);
         let out = handle.into_output().map_err(|e| self.spawn_error(cmd, e))?;
         checkouts_ended(cmd, &out.status, &out.stderr);
         Ok(out)
@@ -193,7 +193,7 @@ impl Git {
             .stderr_capture()
             .reader()
             .map_err(|e| self.spawn_error(cmd, e))?;
-        let running = Running::new(reader.pids(), false);
+        let running = Running::new(reader.pids(), false, &cmd.dir);
         Ok(Reading {
             reader,
             _running: running,
@@ -239,7 +239,7 @@ impl Git {
         }
         let expr = self.start(cmd, &args, ticket).stdin_null().stderr_to_stdout();
         let reader = expr.reader().map_err(|e| self.spawn_error(cmd, e))?;
-        let _running = Running::new(reader.pids(), false);
+        let _running = Running::new(reader.pids(), false, &cmd.dir);
         let mut all = Vec::new();
         let mut pending = Vec::new();
         let mut buf = [0u8; 4096];

@@ -3,13 +3,15 @@
 //! ([`end_children`]). Process-wide, because the signal handling thread has
 //! no handle to ask.
 
+use std::path::Path;
+
 /// The git processes running now, for [`end_children`].
 static CHILDREN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
 
-/// Told the pid of every git process as it starts (the workspace lock
-/// records them, so a later run knows which processes a run that did not
-/// finish had started).
-pub type SpawnObserver = std::sync::Arc<dyn Fn(u32) + Send + Sync>;
+/// Told the pid and folder of every child process as it starts (the
+/// workspace lock records them, so a later run knows which processes a run
+/// that did not finish had started, and where they worked).
+pub type SpawnObserver = std::sync::Arc<dyn Fn(u32, &Path) + Send + Sync>;
 
 static OBSERVER: std::sync::RwLock<Option<SpawnObserver>> = std::sync::RwLock::new(None);
 
@@ -34,10 +36,10 @@ fn finishing() -> std::sync::MutexGuard<'static, Vec<u32>> {
 pub struct Running(Vec<u32>);
 
 impl Running {
-    pub fn new(pids: Vec<u32>, lets_finish: bool) -> Running {
+    pub fn new(pids: Vec<u32>, lets_finish: bool, dir: &Path) -> Running {
         if let Some(observer) = OBSERVER.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
             for &pid in &pids {
-                observer(pid);
+                observer(pid, dir);
             }
         }
         if lets_finish {
@@ -110,8 +112,9 @@ pub fn end_children(signal: i32, grace: std::time::Duration) -> bool {
 /// running children while it runs, so that an interrupt ends it as it ends
 /// git (pip for `roll`, the user's command for `foreach`), and told to the
 /// spawn observer.
-pub fn run_listed(expr: &duct::Expression) -> std::io::Result<std::process::Output> {
+/// `dir` is the folder it runs in.
+pub fn run_listed(expr: &duct::Expression, dir: &Path) -> std::io::Result<std::process::Output> {
     let handle = expr.start()?;
-    let _running = Running::new(handle.pids(), false);
+    let _running = Running::new(handle.pids(), false, dir);
     handle.wait().cloned()
 }

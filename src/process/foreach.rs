@@ -97,7 +97,7 @@ pub fn run(command: &[OsString], target: &Target, output: Output) -> std::io::Re
         Output::Merged => expr.stdin_null().stderr_to_stdout().stdout_capture(),
         Output::Separate => expr.stdin_null().stdout_capture().stderr_capture(),
     };
-    let out = super::children::run_listed(&expr)?;
+    let out = super::children::run_listed(&expr, &target.dir)?;
     Ok(Ran {
         code: out.status.code(),
         signal: signal_of(&out.status),

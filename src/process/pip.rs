@@ -159,7 +159,7 @@ impl Pip {
             .stdout_capture()
             .stderr_capture()
             .unchecked();
-        let out = super::children::run_listed(&expr);
+        let out = super::children::run_listed(&expr, &cmd.dir);
         let error = |kind, status, stdout: &[u8], stderr: &[u8]| {
             Box::new(PipError {
                 dir: cmd.dir.clone(),

@@ -667,7 +667,17 @@ fn git_lock_files_a_killed_run_left_are_removed_by_the_next_run_and_no_others() 
         "the lock file says the run started at {since:?}, not between {started:?} and now"
     );
 
-    let stale = [
+    // Lock files as its git processes leave them, no later than its last
+    // stamp: removed where its journal says one of them worked (liba, and
+    // libb when its probe had started: the first level runs in parallel),
+    // and only there.
+    let worked: Vec<&str> = left
+        .lines()
+        .filter_map(|l| l.strip_prefix("child="))
+        .filter_map(|v| v.split(' ').nth(2))
+        .collect();
+    assert!(worked.contains(&"liba"), "{left}");
+    let candidates = [
         ("liba", ".git/index.lock"),
         ("liba", ".git/refs/heads/main.lock"),
         ("liba", ".git/modules/third_party/subx/shallow.lock"),
@@ -675,10 +685,11 @@ fn git_lock_files_a_killed_run_left_are_removed_by_the_next_run_and_no_others() 
         ("libb", ".git/HEAD.lock"),
         ("base", ".git/config.lock"),
     ];
-    let now = std::time::SystemTime::now();
-    for (project, path) in stale {
+    let now = std::fs::metadata(fx.ws.join(LOCK)).unwrap().modified().unwrap();
+    for (project, path) in candidates {
         touch_at(&fx.ws.join(project).join(path), now);
     }
+    let (stale, elsewhere): (Vec<_>, Vec<_>) = candidates.iter().partition(|(p, _)| worked.contains(p));
     // Older than the killed run: not its doing.
     let older = fx.ws.join("base/.git/packed-refs.lock");
     touch_at(&older, started - std::time::Duration::from_secs(60));
@@ -704,8 +715,11 @@ fn git_lock_files_a_killed_run_left_are_removed_by_the_next_run_and_no_others() 
         .collect();
     expected.sort();
     assert_eq!(removed, expected, "{}", text(&out));
-    for (project, path) in stale {
+    for (project, path) in &stale {
         assert!(!fx.ws.join(project).join(path).exists(), "{project}/{path}");
+    }
+    for (project, path) in &elsewhere {
+        assert!(fx.ws.join(project).join(path).exists(), "{project}/{path}");
     }
     assert!(older.exists() && unmanaged.exists());
     assert!(stderr(&out).contains(&format!(
@@ -732,9 +746,10 @@ fn a_run_whose_git_processes_still_run_is_left_alone_until_they_end() {
         .as_secs()
         - 1;
     let info = format!(
-        "pid={dead}\nhost={}\ncommand=sync\nsince={since}.0\nchild={}\n",
+        "pid={dead}\nhost={}\ncommand=sync\nsince={since}.0\nchild={} {}000 liba\n",
         hostname(),
-        git.id()
+        git.id(),
+        since + 1
     );
     std::fs::write(fx.ws.join(LOCK), &info).unwrap();
     let index_lock = fx.ws.join("liba/.git/index.lock");

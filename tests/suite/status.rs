@@ -93,7 +93,7 @@ fn status_json_is_a_versioned_document_with_states_as_names_and_counts_as_number
         serde_json::json!({
             "name": name, "path": format!("{ws}/{name}"), "present": true, "head": head, "branch": branch,
             "pin": pin, "pinned_by": by, "ahead": counts.0, "behind": counts.1, "changed": changed,
-            "untracked": 0, "this_project": this, "state": state, "error": null
+            "untracked": 0, "this_project": this, "state": state, "error": null, "in_progress": []
         })
     };
     let null = serde_json::Value::Null;

@@ -32,10 +32,11 @@ fn the_lock_file_names_the_run_when_it_started_and_each_git_process_it_started()
     let after = SystemTime::now();
     // The run records a git process just after starting it, which may be
     // after that git has told this test it is waiting.
-    let waiting = format!("child={}\n", blocked.git_pid);
+    let waiting = format!("child={} ", blocked.git_pid);
     let started = std::time::Instant::now();
     let mut record = std::fs::read_to_string(fx.ws.join(LOCK)).unwrap();
-    while !record.ends_with(&waiting) && started.elapsed() < Duration::from_secs(10) {
+    let last_is_waiting = |record: &str| record.lines().last().is_some_and(|l| l.starts_with(&waiting));
+    while !last_is_waiting(&record) && started.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(20));
         record = std::fs::read_to_string(fx.ws.join(LOCK)).unwrap();
     }
@@ -54,10 +55,20 @@ fn the_lock_file_names_the_run_when_it_started_and_each_git_process_it_started()
         before <= since && since <= after,
         "the run started between {before:?} and {after:?}, its lock file says {since:?}:\n{record}"
     );
-    // Then one line per git process, the last the one it is waiting for.
+    // Then one line per git process, the last the one it is waiting for,
+    // each with when it started and its folder in the workspace.
     let children: Vec<u32> = lines[4..]
         .iter()
-        .map(|l| l.strip_prefix("child=").expect(&record).parse().unwrap())
+        .map(|l| {
+            let fields: Vec<&str> = l.strip_prefix("child=").expect(&record).split(' ').collect();
+            let at = UNIX_EPOCH + Duration::from_millis(fields[1].parse().unwrap());
+            assert!(
+                since <= at + Duration::from_millis(1) && at <= SystemTime::now(),
+                "{record}"
+            );
+            assert!(["liba", "libb", "base", "app"].contains(&fields[2]), "{record}");
+            fields[0].parse().unwrap()
+        })
         .collect();
     assert_eq!(children.last(), Some(&blocked.git_pid), "{record}");
     blocked.kill_9();

@@ -216,6 +216,116 @@ def find_problems():
     return [p for p in problems if p]
 
 
+# The files git keeps in a repository's git directory while an operation is
+# under way (what `git status` reads), in the order git weighs them: the
+# first found owns HEAD; a bisect may run beside it. Moving HEAD under one
+# loses work (`git rebase --continue` would drop what the rebase made).
+_UNDER_WAY = (
+    ("rebase-apply/applying", "`git am`",
+     "finish it with `git am --continue` or abort it with `git am --abort`"),
+    ("rebase-apply", "a rebase",
+     "finish it with `git rebase --continue` or abort it with `git rebase --abort`"),
+    ("rebase-merge", "a rebase",
+     "finish it with `git rebase --continue` or abort it with `git rebase --abort`"),
+    ("MERGE_HEAD", "a merge",
+     "finish it with `git commit` (or `git merge --continue`) or abort it "
+     "with `git merge --abort`"),
+    ("CHERRY_PICK_HEAD", "a cherry-pick",
+     "finish it with `git cherry-pick --continue` or abort it with "
+     "`git cherry-pick --abort`"),
+    ("REVERT_HEAD", "a revert",
+     "finish it with `git revert --continue` or abort it with `git revert --abort`"),
+    ("sequencer", "a cherry-pick or revert sequence",
+     "finish it with `git cherry-pick --continue` (or `git revert --continue`) "
+     "or end it with `git cherry-pick --quit`"),
+)
+_BISECT = ("BISECT_LOG", "a bisect", "end it with `git bisect reset`")
+
+
+def git_dir_of(worktree):
+    """The git directory of the checkout in `worktree`: its `.git` folder,
+    or the one a `.git` file names (a submodule, a linked worktree)."""
+    dot_git = os.path.join(worktree, ".git")
+    if os.path.islink(dot_git):
+        return None
+    if os.path.isdir(dot_git):
+        return dot_git
+    try:
+        with open(dot_git, "rb") as f:
+            line = f.read(4096).decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    if not line.startswith("gitdir:"):
+        return None
+    return os.path.join(worktree, line[len("gitdir:"):].strip())
+
+
+def operations_in(git_dir):
+    """The operations under way in a git directory: (marker, what, how to
+    end it) for each."""
+    found = []
+    for entry in _UNDER_WAY:
+        if os.path.lexists(os.path.join(git_dir, entry[0])):
+            found.append(entry)
+            break
+    if os.path.lexists(os.path.join(git_dir, _BISECT[0])):
+        found.append(_BISECT)
+    return found
+
+
+def module_names(modules):
+    """The submodule repositories under `.git/modules`: the relative paths
+    of the folders that hold a HEAD (not looking inside those)."""
+    names, pending = [], [modules]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = sorted(os.listdir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            path = os.path.join(folder, entry)
+            if os.path.islink(path) or not os.path.isdir(path):
+                continue
+            if os.path.isfile(os.path.join(path, "HEAD")):
+                names.append(os.path.relpath(path, modules).replace(os.sep, "/"))
+            else:
+                pending.append(path)
+    return sorted(names)
+
+
+def find_under_way(workspace_dir, names, exclude_submodule):
+    """For each dependency this run would move that has a git operation
+    under way (in it, or in a submodule of one with SUBMODULES), the
+    message that names each and how to end it."""
+    messages = []
+    for name in names:
+        folder = os.path.join(workspace_dir, name)
+        git_dir = git_dir_of(folder) if os.path.lexists(folder) else None
+        if git_dir is None:
+            continue
+        places = [(None, folder, git_dir)]
+        if SUBMODULES.get(name):
+            for path in module_names(os.path.join(git_dir, "modules")):
+                if any(r.search(f"{name}:{path}") for r in exclude_submodule):
+                    continue
+                sub = os.path.join(folder, path)
+                places.append((path, sub, git_dir_of(sub) or
+                               os.path.join(git_dir, "modules", path)))
+        lines = []
+        for path, worktree, where in places:
+            for marker, what, how in operations_in(where):
+                prefix = f"submodule {path}: " if path else ""
+                lines.append(f"{prefix}{what} is under way in {worktree} "
+                             f"({marker} in its git directory); {how} there")
+        if len(lines) == 1:
+            messages.append(f"{name}: sync_deps.py would move it, but {lines[0]}")
+        elif lines:
+            messages.append(f"{name}: sync_deps.py would move it, but\n  " +
+                            "\n  ".join(lines))
+    return messages
+
+
 def url_host(url):
     """The host of a clone URL, or "" for a local path."""
     if "://" in url:
@@ -599,6 +709,16 @@ def main(argv=None):
             say(f"{name}: excluded by --exclude-dep")
         else:
             names.append(name)
+
+    under_way = find_under_way(sync.workspace_dir, names,
+                               args.exclude_submodule)
+    if under_way:
+        for message in under_way:
+            say(message, sys.stderr)
+        say(f"sync_deps.py: nothing was changed: a git operation is under way "
+            f"in {len(under_way)} of the dependencies it would move; end "
+            "each as said above, then run again", sys.stderr)
+        return 1
 
     first, rest = [], names
     if interactive and args.jobs > 1:
