@@ -102,6 +102,9 @@ pub struct Resolution {
     /// Deps whose pins the source could not have: the commit could not be
     /// made present, or the pin file is unreadable.
     pub failures: Vec<Failure>,
+    /// The choices behind `failures`, in the same order: the pin each
+    /// failed dep was chosen at (`status` still shows it).
+    pub refused: Vec<Chosen>,
     /// Deps left out by `--exclude-dep`, each with the regex that matched,
     /// in the order met.
     pub excluded: Vec<(RepoName, String)>,
@@ -251,10 +254,13 @@ pub fn resolve(
                     answered.insert(chosen.dep.clone(), pins);
                     res.chosen.push(chosen);
                 }
-                Err(error) => res.failures.push(Failure {
-                    project: chosen.dep,
-                    error,
-                }),
+                Err(error) => {
+                    res.failures.push(Failure {
+                        project: chosen.dep.clone(),
+                        error,
+                    });
+                    res.refused.push(chosen);
+                }
             }
         }
         // A failed dep feeds nothing; an undecided one, unknown pins.

@@ -84,11 +84,17 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
     if ctx.dry_run {
         return phases.dry_run();
     }
-    // The workspace remembers what was checked out by name: `sync` at its
-    // top syncs these.
-    super::remember_roots(&workspace, &roots)?;
-
     let failures = phases.clone_all()?;
+    // The workspace remembers what was checked out by name (`sync` at its
+    // top syncs these), but only what is now there: a root whose clone
+    // failed would later be reported as "left as it is".
+    let checked_out: Vec<RepoName> = roots
+        .iter()
+        .filter(|root| !failures.iter().any(|f| &f.project == *root))
+        .filter(|root| workspace.project_dir(root).join(".git").exists())
+        .cloned()
+        .collect();
+    super::remember_roots(&workspace, &checked_out)?;
     let mut results = Results::new(&plan, &failures);
     let mut code = if failures.is_empty() { 0 } else { 1 };
     let mut all_synced = true;

@@ -87,6 +87,9 @@ pub enum State {
     NoWorkingTree,
     /// git could not read the checkout; what it said.
     Error(String),
+    /// Its pin file at the pinned commit was refused (the reason is in
+    /// `problems`), so the pins below it are unknown.
+    PinFileRefused,
 }
 
 /// How a state colours its row: the most severe state of a row wins.
@@ -128,6 +131,7 @@ impl State {
             State::PinNotFetched => "pin_not_fetched",
             State::NoWorkingTree => "no_working_tree",
             State::Error(_) => "error",
+            State::PinFileRefused => "pin_file_refused",
         }
     }
 
@@ -144,6 +148,7 @@ impl State {
             State::PinNotFetched => "pin not fetched".into(),
             State::NoWorkingTree => "no working tree".into(),
             State::Error(message) => format!("error: {message}"),
+            State::PinFileRefused => format!("{} refused (see above)", pinfile::FILE_NAME),
         }
     }
 
@@ -154,6 +159,7 @@ impl State {
             | State::Missing
             | State::Diverged { .. }
             | State::Error(_)
+            | State::PinFileRefused
             | State::NoWorkingTree => Colour::Red,
             State::Ahead(_) | State::Behind(_) | State::PinNotFetched => Colour::Yellow,
             State::AtPin => Colour::Green,
@@ -242,11 +248,19 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
     let mut pins: BTreeMap<RepoName, (CommitId, RepoName)> = BTreeMap::new();
     let mut order: Vec<RepoName> = Vec::new();
     let mut problems = Vec::new();
+    let mut refused: Vec<RepoName> = Vec::new();
     if let Some(project) = from {
         order.push(project.name.clone());
         let (chosen, failures) = pins_in_force(ctx, &workspace, &registry, project)?;
-        problems = failures;
         for (dep, commit, by) in chosen {
+            order.push(dep.clone());
+            pins.insert(dep, (commit, by));
+        }
+        // A dep whose pin file was refused still has its own pin: its row
+        // shows it, and the refusal.
+        for (failure, (dep, commit, by)) in failures {
+            problems.push(failure);
+            refused.push(dep.clone());
             order.push(dep.clone());
             pins.insert(dep, (commit, by));
         }
@@ -263,7 +277,11 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
         |_| None,
         |name| {
             let looked_from = from.map(|p| &p.name);
-            row(ctx, &workspace, name, pins.get(name), looked_from)
+            let mut row = row(ctx, &workspace, name, pins.get(name), looked_from);
+            if refused.contains(name) {
+                row.state.push(State::PinFileRefused);
+            }
+            row
         },
     );
     let off: Vec<&str> = rows
@@ -272,7 +290,9 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
         .map(|r| r.name.as_str())
         .collect();
     let at_pins = off.is_empty() && problems.is_empty();
-    let code = if args.exit_code && !at_pins { 1 } else { 0 };
+    // A refused pin file leaves status unable to say where things should
+    // be: that is a failure, with or without --exit-code.
+    let code = if (args.exit_code && !at_pins) || !problems.is_empty() { 1 } else { 0 };
     if args.json.json {
         let document = Document {
             workspace: workspace.root().display().to_string(),
@@ -307,13 +327,14 @@ pub(crate) type PinInForce = (RepoName, CommitId, RepoName);
 
 /// The pins that `sync` would apply from `project`, as far as they can be
 /// read locally: `(dep, commit, pinned_by)` in resolution order, and the
-/// pin files that could not be read (each also warned about).
+/// pin files that could not be read (each also warned about), each with
+/// the pin its dep was chosen at.
 pub(crate) fn pins_in_force(
     ctx: &Context,
     workspace: &Workspace,
     registry: &crate::registry::Registry,
     project: &Project,
-) -> Result<(Vec<PinInForce>, Vec<Failure>)> {
+) -> Result<(Vec<PinInForce>, Vec<(Failure, PinInForce)>)> {
     let path = workspace.project_dir(&project.name).join(pinfile::FILE_NAME);
     let root_pins = if path.exists() {
         pinfile::read(&path)?
@@ -346,7 +367,13 @@ pub(crate) fn pins_in_force(
         .into_iter()
         .map(|c| (c.dep, c.commit, c.pinned_by))
         .collect();
-    Ok((chosen, resolution.failures))
+    let refused = resolution
+        .failures
+        .into_iter()
+        .zip(resolution.refused)
+        .map(|(failure, c)| (failure, (c.dep, c.commit, c.pinned_by)))
+        .collect();
+    Ok((chosen, refused))
 }
 
 fn row(

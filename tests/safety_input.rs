@@ -1,0 +1,114 @@
+//! Issue 22, third pass on input and bounds: what a user or another
+//! repository hands the tool (registries, pin files, settings, a closed
+//! stderr, a terminal) and output that stays bounded. Each test names the
+//! guarantee it proves; docs/safety.md lists them.
+
+mod common;
+mod trust_support;
+
+use std::path::{Path, PathBuf};
+
+use common::{stderr, stdout, text, Fixture};
+
+/// The fixture registry with `edit` applied to its text, written beside
+/// the organisation as `name`; returns its path.
+fn edited_registry(fx: &Fixture, name: &str, edit: impl Fn(String) -> String) -> PathBuf {
+    let text = std::fs::read_to_string(fx.registry()).unwrap();
+    let path = fx.tmp.path().join(name);
+    std::fs::write(&path, edit(text)).unwrap();
+    path
+}
+
+/// The roots the workspace's settings file remembers.
+fn remembered_roots(ws: &Path) -> Vec<String> {
+    let path = ws.join(".openxla_workspace.settings.json");
+    let Ok(bytes) = std::fs::read(&path) else {
+        return Vec::new();
+    };
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    doc["roots"]
+        .as_array()
+        .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
+// ---- 18: a root is recorded only once it is checked out --------------------
+
+#[test]
+fn failed_checkout_does_not_record_a_root() {
+    let fx = Fixture::new();
+    // libb's read-write URL leads nowhere, its read-only one works.
+    let libb_rw = format!("{}/rw/libb.git", fx.org.display());
+    let broken = edited_registry(&fx, "broken-rw.toml", |t| {
+        t.replace(&libb_rw, &format!("{}/rw/missing.git", fx.org.display()))
+    });
+    let broken = broken.to_str().unwrap();
+    let out = fx.run(&fx.ws, &["--registry", broken, "checkout", "libb"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(!remembered_roots(&fx.ws).contains(&"libb".to_string()));
+
+    // app (and through it libb, read-only) then checks out; the top of the
+    // workspace syncs app's deps to app's pins, libb included.
+    fx.ok(&["--registry", broken, "checkout", "--ro", "app"]);
+    assert_eq!(remembered_roots(&fx.ws), vec!["app".to_string()]);
+    let out = fx.run(&fx.ws, &["--registry", broken, "sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&out).contains("a root of the workspace"), "{}", text(&out));
+    assert_eq!(fx.head("libb"), fx.id("LIBB_2"));
+}
+
+// ---- 13: a refused pin file is a problem, not "not pinned" -----------------
+
+/// A synced fixture where app pins liba at a commit (made in the
+/// workspace) whose own pin file the reader refuses.
+fn liba_pin_file_refused() -> Fixture {
+    let fx = Fixture::synced();
+    let liba = fx.ws.join("liba");
+    let bad = trust_support::commit_files(
+        &fx,
+        &liba,
+        &[(
+            "sync_deps.py",
+            "PINNED_VERSIONS = {\n  \"base\": \"not-a-commit\"\n}\nORIGINS = {}\nSUBMODULES = {}\n",
+        )],
+        "liba: a pin file the reader refuses",
+    );
+    let app_pins = fx.ws.join("app/sync_deps.py");
+    let text = std::fs::read_to_string(&app_pins).unwrap();
+    std::fs::write(&app_pins, text.replace(fx.id("LIBA_2"), &bad)).unwrap();
+    fx.git(&liba, &["checkout", "-q", "--detach", &bad]);
+    fx
+}
+
+#[test]
+fn status_shows_a_refused_pin_file_and_is_not_ok() {
+    let fx = liba_pin_file_refused();
+    let app = fx.ws.join("app");
+    let bad = fx.head("liba");
+    let out = fx.run(&app, &["status", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["ok"], false, "{doc:#}");
+    assert_eq!(doc["at_pins"], false, "{doc:#}");
+    let liba = doc["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "liba")
+        .unwrap();
+    assert_eq!(liba["pin"], bad.as_str(), "{doc:#}");
+    assert_eq!(liba["state"], serde_json::json!(["at_pin", "pin_file_refused"]), "{doc:#}");
+    assert!(doc["problems"][0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("'not-a-commit' is not a full commit id"));
+
+    let out = fx.run(&app, &["status"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let table = stdout(&out);
+    let liba_line = table.lines().find(|l| l.starts_with("liba ")).unwrap();
+    assert!(liba_line.ends_with("at pin, sync_deps.py refused (see above)"), "{table}");
+    assert!(stderr(&out).contains("liba: liba/sync_deps.py at"), "{}", text(&out));
+    let out = fx.run(&app, &["status", "--exit-code"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
