@@ -97,7 +97,11 @@ fn status_shows_a_refused_pin_file_and_is_not_ok() {
         .find(|p| p["name"] == "liba")
         .unwrap();
     assert_eq!(liba["pin"], bad.as_str(), "{doc:#}");
-    assert_eq!(liba["state"], serde_json::json!(["at_pin", "pin_file_refused"]), "{doc:#}");
+    assert_eq!(
+        liba["state"],
+        serde_json::json!(["at_pin", "pin_file_refused"]),
+        "{doc:#}"
+    );
     assert!(doc["problems"][0]["error"]
         .as_str()
         .unwrap()
@@ -107,8 +111,97 @@ fn status_shows_a_refused_pin_file_and_is_not_ok() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let table = stdout(&out);
     let liba_line = table.lines().find(|l| l.starts_with("liba ")).unwrap();
-    assert!(liba_line.ends_with("at pin, sync_deps.py refused (see above)"), "{table}");
-    assert!(stderr(&out).contains("liba: liba/sync_deps.py at"), "{}", text(&out));
+    assert!(
+        liba_line.ends_with("at pin, sync_deps.py refused (see above)"),
+        "{table}"
+    );
+    assert!(
+        stderr(&out).contains("liba: liba/sync_deps.py at"),
+        "{}",
+        text(&out)
+    );
     let out = fx.run(&app, &["status", "--exit-code"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
+
+// ---- 14, 17: config values are validated, escaped, and always repairable ---
+
+#[test]
+fn config_refuses_a_path_no_run_could_use_and_unset_repairs_one_stored() {
+    let fx = Fixture::new();
+    let settings = fx.ws.join(".openxla_workspace.settings.json");
+    let out = fx.run(&fx.ws, &["config", "cache-dir", "cache\x1b[31m"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(!text(&out).contains('\x1b'), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("cache-dir: the path '")
+            && stderr(&out).contains("cache\\x1b[31m' holds the character U+001B"),
+        "{}",
+        text(&out)
+    );
+    assert!(!settings.exists(), "nothing was stored");
+    assert!(!fx.ws.join("cache\x1b[31m").exists(), "no folder was made");
+
+    // As an older version stored it: every command names the file and the
+    // key, and `config --unset` repairs it.
+    std::fs::write(
+        &settings,
+        "{\"settings\": {\"cache-dir\": \"/tmp/c\\u001b]0;x\\u0007\", \"jobs\": 3}}\n",
+    )
+    .unwrap();
+    for args in [&["status"][..], &["config"], &["config", "jobs"]] {
+        let out = fx.run(&fx.ws, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "{}: key `cache-dir`: the path '/tmp/c\\x1b]0;x\\x07'",
+                settings.display()
+            )),
+            "{err}"
+        );
+        assert!(err.contains("config --unset KEY"), "{err}");
+        assert!(!err.contains('\x1b'), "{err}");
+    }
+    let out = fx.run(&fx.ws, &["config", "--unset", "cache-dir"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        stdout(&out),
+        format!("Unset cache-dir in {}\n", settings.display())
+    );
+    let out = fx.run(&fx.ws, &["config", "jobs"]);
+    assert_eq!(
+        (out.status.code(), stdout(&out)),
+        (Some(0), "3\n".to_string()),
+        "{}",
+        text(&out)
+    );
+    fx.ok(&["status"]);
+}
+
+#[test]
+fn config_escapes_control_characters_in_what_it_echoes() {
+    let fx = Fixture::new();
+    let ws = fx.tmp.path().join("ws\x1b]0;pwned\x07");
+    std::fs::create_dir(&ws).unwrap();
+    fx.cmd(&ws).arg("init").output().unwrap();
+    let registry = fx.registry();
+    for args in [
+        vec!["config", "registry", registry.to_str().unwrap()],
+        vec!["config", "--unset", "registry"],
+        vec!["config", "--unset", "registry"],
+    ] {
+        let out = fx.run(&ws, &args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        assert!(
+            !text(&out).contains('\x1b') && !text(&out).contains('\x07'),
+            "{args:?}: {}",
+            text(&out)
+        );
+        assert!(
+            stdout(&out).contains("ws\\x1b]0;pwned\\x07/.openxla_workspace.settings.json"),
+            "{}",
+            text(&out)
+        );
+    }
 }

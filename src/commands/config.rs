@@ -6,6 +6,7 @@ use anyhow::{anyhow, Result};
 use super::Context;
 use crate::cli::ConfigArgs;
 use crate::settings::{Key, WorkspaceSettings, FILE};
+use crate::text::escape_control;
 
 /// `config` shows the settings in effect and the roots; `config KEY` the
 /// workspace's value of KEY (exit 1 when it has none); `config KEY VALUE`
@@ -14,30 +15,12 @@ pub fn run(ctx: &Context, args: &ConfigArgs) -> Result<i32> {
     let workspace = ctx.search_workspace()?.into_workspace()?;
     let root = workspace.root();
     let file = root.join(FILE);
+    // Paths and values are shown as every other message shows text it did
+    // not write: with control characters escaped.
+    let file_shown = escape_control(&file.display().to_string(), false).into_owned();
     let key = |name: &str| Key::parse(name).map_err(|e| anyhow!("{e}"));
     if let Some(name) = &args.unset {
-        let key = key(name)?;
-        let lock = workspace.lock("config --unset")?;
-        let mut settings = WorkspaceSettings::load_except(root, Some(key))?;
-        let was = settings.stored.get(key);
-        settings.stored.unset(key);
-        if was.is_some() {
-            settings.save(root)?;
-        }
-        // What an interrupted run left for the next one to clean up stays.
-        lock.give_back();
-        if ctx.json {
-            crate::json::print_document(
-                "config",
-                true,
-                serde_json::json!({"workspace": root.display().to_string(), "key": key.name(), "value": null, "was": was}),
-            );
-        } else if was.is_some() {
-            crate::outln!("Unset {} in {}", key.name(), file.display());
-        } else {
-            crate::outln!("{} was not set in {}", key.name(), file.display());
-        }
-        return Ok(0);
+        return unset(ctx, &workspace, key(name)?, &file_shown);
     }
     match (&args.key, &args.value) {
         (Some(name), Some(value)) => {
@@ -66,10 +49,9 @@ pub fn run(ctx: &Context, args: &ConfigArgs) -> Result<i32> {
                 );
             } else {
                 crate::outln!(
-                    "Set {} to {} in {}",
+                    "Set {} to {} in {file_shown}",
                     key.name(),
-                    now.unwrap_or_default(),
-                    file.display()
+                    escape_control(&now.unwrap_or_default(), false),
                 );
             }
             Ok(0)
@@ -86,7 +68,7 @@ pub fn run(ctx: &Context, args: &ConfigArgs) -> Result<i32> {
                     serde_json::json!({"workspace": root.display().to_string(), "key": key.name(), "value": value, "in_effect": in_effect}),
                 );
             } else if let Some(value) = &value {
-                crate::outln!("{value}");
+                crate::outln!("{}", escape_control(value, false));
             }
             Ok(if value.is_some() { 0 } else { 1 })
         }
@@ -112,4 +94,34 @@ pub fn run(ctx: &Context, args: &ConfigArgs) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// `config --unset KEY`: forgets KEY, even when its stored value is one no
+/// run can use (that is what repairs it).
+fn unset(ctx: &Context, workspace: &crate::workspace::Workspace, key: Key, file_shown: &str) -> Result<i32> {
+    let root = workspace.root();
+    let lock = workspace.lock("config --unset")?;
+    let mut settings = WorkspaceSettings::load_except(root, Some(key))?;
+    // Read leniently for KEY alone, the file fails strictly only over KEY's
+    // value: that value is dropped by this rewrite.
+    let unusable = WorkspaceSettings::load(root).err();
+    let was = settings.stored.get(key);
+    settings.stored.unset(key);
+    if was.is_some() || unusable.is_some() {
+        settings.save(root)?;
+    }
+    // What an interrupted run left for the next one to clean up stays.
+    lock.give_back();
+    if ctx.json {
+        crate::json::print_document(
+            "config",
+            true,
+            serde_json::json!({"workspace": root.display().to_string(), "key": key.name(), "value": null, "was": was}),
+        );
+    } else if was.is_some() || unusable.is_some() {
+        crate::outln!("Unset {} in {file_shown}", key.name());
+    } else {
+        crate::outln!("{} was not set in {file_shown}", key.name());
+    }
+    Ok(0)
 }

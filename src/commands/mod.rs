@@ -104,7 +104,10 @@ impl Context {
                 .with_process_cap(jobs),
             reporter,
             paint: crate::report::Paint::new(cli.color.into()),
+            // `config` never uses the cache, and must be able to repair a
+            // `cache-dir` no run could open.
             cache: match &settings.cache_dir.value {
+                Some(_) if matches!(cli.command, Some(crate::cli::Command::Config(_))) => None,
                 Some(dir) => Some(std::sync::Arc::new(crate::cache::Cache::open(
                     dir,
                     cli.dissociate,

@@ -292,7 +292,11 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
     let at_pins = off.is_empty() && problems.is_empty();
     // A refused pin file leaves status unable to say where things should
     // be: that is a failure, with or without --exit-code.
-    let code = if (args.exit_code && !at_pins) || !problems.is_empty() { 1 } else { 0 };
+    let code = if (args.exit_code && !at_pins) || !problems.is_empty() {
+        1
+    } else {
+        0
+    };
     if args.json.json {
         let document = Document {
             workspace: workspace.root().display().to_string(),
