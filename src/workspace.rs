@@ -26,6 +26,15 @@ pub const LOCK_FILE: &str = ".openxla_workspace.lock";
 /// into place; anything with this prefix is ours and may be removed.
 pub const PARTIAL_PREFIX: &str = ".openxla-partial-";
 
+/// The workspace's own file that a project folder named `name` would take
+/// the place of, if any (compared without case, as macOS and Windows
+/// compare file names).
+pub fn own_file_named(name: &RepoName) -> Option<&'static str> {
+    [MARKER, REGISTRY_FILE, LOCK_FILE, crate::settings::FILE]
+        .into_iter()
+        .find(|file| file.eq_ignore_ascii_case(name.as_str()))
+}
+
 /// A workspace root.
 #[derive(Clone, Debug)]
 pub struct Workspace {

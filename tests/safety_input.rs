@@ -205,3 +205,34 @@ fn config_escapes_control_characters_in_what_it_echoes() {
         );
     }
 }
+
+// ---- 12: no project may be named like the workspace's own files ------------
+
+#[test]
+fn a_project_named_like_a_workspace_file_is_refused_when_the_registry_loads() {
+    let fx = Fixture::new();
+    let registry = edited_registry(&fx, "reserved.toml", |t| {
+        t.replace(
+            "deps = [\"liba\", \"libb\"]",
+            "deps = [\"liba\", \"libb\", \"openxla-workspace.toml\"]",
+        ) + &format!(
+            "\n[repos.\"openxla-workspace.toml\"]\nro_url = \"{}\"\n",
+            fx.remote("base").display()
+        )
+    });
+    let before = trust_support::snapshot_all(&fx);
+    let out = fx.run(
+        &fx.ws,
+        &["--registry", registry.to_str().unwrap(), "checkout", "app"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: invalid registry {}: [repos.openxla-workspace.toml]: a project named 'openxla-workspace.toml' \
+             would be checked out over the workspace's own file openxla-workspace.toml; rename the project\n",
+            registry.display()
+        )
+    );
+    common::assert_unchanged(&before, &trust_support::snapshot_all(&fx));
+}
