@@ -335,6 +335,14 @@ fn validate_action(action: ActionEntry, deps: &[RepoName], file: &str, key: &str
             }
             let mut files = Vec::new();
             for f in action.update_requirements.unwrap_or_default() {
+                if let Some(c) = f.chars().find(|&c| crate::text::needs_escape(c)) {
+                    bail!(
+                        "invalid registry {file}: {key}.update_requirements: '{}' holds the control or invisible \
+                         character U+{:04X}; paths cannot hold them",
+                        crate::text::escape_control(&f, false),
+                        c as u32
+                    );
+                }
                 let path = PathBuf::from(&f);
                 // A file inside the project: `.` alone (the project folder
                 // itself) names no file.

@@ -18,11 +18,16 @@ _COMMIT_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 # git reads `WORD::ADDRESS` as "run the program git-remote-WORD on ADDRESS"
 # (ext:: and fd:: are built in and run commands themselves).
 _HELPER_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*::")
-# Invisible characters that change how the text around them reads: bidi
-# embeddings, overrides and isolates, zero-width characters, the word joiner
-# and the byte-order mark.
-_INVISIBLE = frozenset(list(range(0x200B, 0x2010)) + list(range(0x202A, 0x202F))
-                       + [0x2060] + list(range(0x2066, 0x206A)) + [0xFEFF])
+# Invisible characters that change how the text around them reads:
+# Unicode's Bidi_Control and Default_Ignorable_Code_Point sets (bidi marks,
+# embeddings, overrides and isolates, zero-width characters, the soft
+# hyphen, fillers, variation selectors, the byte-order mark, tag characters).
+_INVISIBLE = frozenset(c for first, last in (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160),
+    (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E),
+    (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF)) for c in range(first, last + 1))
 
 # After checking a pinned commit out in a dependency, this script points
 # this ref of the dependency at it. A detached HEAD that some ref contains
@@ -155,8 +160,8 @@ def check_url(name, url):
         return f"{name}: origin {url!r} contains white space or control characters"
     if any(ord(c) in _INVISIBLE for c in url):
         return (f"{name}: origin {url!r} contains invisible "
-                "characters (bidi controls, zero-width characters or a "
-                "byte-order mark) that can make it read as another URL")
+                "characters (bidi controls, zero-width or other invisible "
+                "characters) that can make it read as another URL")
     if "://" in url:
         authority = url.split("://", 1)[1].split("/", 1)[0]
         if any(part.startswith("-") for part in [authority] + authority.split("@")):

@@ -236,3 +236,117 @@ fn a_project_named_like_a_workspace_file_is_refused_when_the_registry_loads() {
     );
     common::assert_unchanged(&before, &trust_support::snapshot_all(&fx));
 }
+
+// ---- 6: invisible and direction-changing characters ------------------------
+
+/// Characters of Unicode's default-ignorable and bidi-control sets that
+/// the tool let through before (a sample across the set).
+const INVISIBLE: [char; 9] = [
+    '\u{61c}',
+    '\u{ad}',
+    '\u{34f}',
+    '\u{3164}',
+    '\u{180e}',
+    '\u{2061}',
+    '\u{e0001}',
+    '\u{e0041}',
+    '\u{e007f}',
+];
+
+#[test]
+fn invisible_characters_in_registry_urls_and_branches_are_refused() {
+    let fx = Fixture::new();
+    let libb_ro = format!("{}/ro/libb.git", fx.org.display());
+    let before = trust_support::snapshot_all(&fx);
+    for c in INVISIBLE {
+        let registry = edited_registry(&fx, "invisible.toml", |t| {
+            t.replace(&libb_ro, &format!("{}/ro/lib{c}b.git", fx.org.display()))
+        });
+        let out = fx.run(
+            &fx.ws,
+            &["--registry", registry.to_str().unwrap(), "checkout", "app"],
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        let err = stderr(&out);
+        let expected = format!(
+            "error: invalid registry {}: repos.libb.ro_url: URL 'file://{}/ro/lib\\u{{{:x}}}b.git' contains the invisible \
+             character U+{:04X}",
+            registry.display(),
+            fx.org.display(),
+            c as u32,
+            c as u32
+        );
+        assert!(err.starts_with(&expected), "{expected}\n{err}");
+
+        let registry = edited_registry(&fx, "invisible.toml", |t| {
+            let rw = format!("{}/rw/libb.git\"", fx.org.display());
+            t.replace(&rw, &format!("{rw}\ntracking_branch = \"ma{c}in\""))
+        });
+        let out = fx.run(
+            &fx.ws,
+            &["--registry", registry.to_str().unwrap(), "checkout", "app"],
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(
+            stderr(&out).contains(&format!(
+                "repos.libb.tracking_branch: 'ma\\u{{{:x}}}in' is not a valid branch name",
+                c as u32
+            )),
+            "{}",
+            text(&out)
+        );
+    }
+    std::fs::remove_file(fx.tmp.path().join("invisible.toml")).unwrap();
+    common::assert_unchanged(&before, &trust_support::snapshot_all(&fx));
+}
+
+#[test]
+fn invisible_characters_in_pin_file_origins_are_refused_by_sync_and_by_sync_deps_py() {
+    let fx = Fixture::synced();
+    let app = fx.ws.join("app");
+    fx.ok(&["pin", "--repo", "app"]);
+    let generated = std::fs::read_to_string(app.join("sync_deps.py")).unwrap();
+    let liba_url = format!("{}/ro/liba.git", fx.org.display());
+    assert!(generated.contains(&liba_url), "{generated}");
+    let heads = common::heads(&fx);
+    for c in INVISIBLE {
+        let hostile = generated.replace(&liba_url, &format!("{}/ro/lib{c}a.git", fx.org.display()));
+        std::fs::write(app.join("sync_deps.py"), &hostile).unwrap();
+        let out = fx.run(&app, &["sync"]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        let line = trust_support::line_of(&hostile, "ro/lib");
+        assert!(
+            stderr(&out).contains(&format!(
+                "{}:{line}: in ORIGINS, the URL for 'liba': URL 'file://{}/ro/lib\\u{{{:x}}}a.git' contains the invisible \
+                 character U+{:04X}",
+                app.join("sync_deps.py").display(),
+                fx.org.display(),
+                c as u32,
+                c as u32
+            )),
+            "{}",
+            text(&out)
+        );
+        assert_eq!(common::heads(&fx), heads);
+
+        // The same file, run by CI's python3 in a folder of its own.
+        let ci = fx.tmp.path().join("ci/app");
+        std::fs::create_dir_all(&ci).unwrap();
+        std::fs::write(ci.join("sync_deps.py"), &hostile).unwrap();
+        let out = common::hermetic(std::process::Command::new("python3"), &fx.home)
+            .current_dir(&ci)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .arg("sync_deps.py")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("sync_deps.py: liba: origin '") && err.contains("contains invisible characters"),
+            "{err}"
+        );
+        assert!(!err.contains(c), "{err}");
+        let left: Vec<_> = std::fs::read_dir(fx.tmp.path().join("ci")).unwrap().collect();
+        assert_eq!(left.len(), 1, "nothing was cloned beside app");
+    }
+}

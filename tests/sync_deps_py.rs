@@ -648,7 +648,7 @@ fn remote_helpers_and_invisible_characters_in_urls_are_refused_before_git_runs()
     let invisible = |name: &str, url: &str| {
         format!(
             "sync_deps.py: {name}: origin '{url}' contains invisible characters (bidi controls, zero-width \
-             characters or a byte-order mark) that can make it read as another URL\n"
+             or other invisible characters) that can make it read as another URL\n"
         )
     };
     let expected = [
