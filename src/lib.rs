@@ -8,6 +8,7 @@ pub mod cli;
 pub(crate) mod commands;
 pub mod complete;
 pub(crate) mod cut_checkout;
+pub(crate) mod dep_tree;
 pub(crate) mod exec;
 pub(crate) mod foreach;
 pub(crate) mod git;

@@ -350,3 +350,120 @@ fn invisible_characters_in_pin_file_origins_are_refused_by_sync_and_by_sync_deps
         assert_eq!(left.len(), 1, "nothing was cloned beside app");
     }
 }
+
+// ---- 5: list draws each subtree once, streamed -----------------------------
+
+/// A registry of `levels` levels of two projects each (`a00000`,
+/// `b00000`, ...), every project depending on both of the next level: the
+/// number of paths doubles with each level.
+fn diamond_chain(fx: &Fixture, levels: usize) -> PathBuf {
+    let mut text = String::from("include_default = false\n");
+    for i in 0..levels {
+        for side in ["a", "b"] {
+            let deps = if i + 1 < levels {
+                format!("\"a{:05}\", \"b{:05}\"", i + 1, i + 1)
+            } else {
+                String::new()
+            };
+            text.push_str(&format!(
+                "[repos.{side}{i:05}]\nro_url = \"https://example.org/{side}{i:05}.git\"\ndeps = [{deps}]\n"
+            ));
+        }
+    }
+    let path = fx.tmp.path().join(format!("diamond-{levels}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn list_draws_each_subtree_once_and_marks_it_after() {
+    let fx = Fixture::new();
+    let registry = diamond_chain(&fx, 3);
+    let out = fx.run(fx.tmp.path(), &["--registry", registry.to_str().unwrap(), "list"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let listing = stdout(&out);
+    let deps = |name: &str| {
+        let start = listing.find(&format!("\n{name}\n")).unwrap_or(0);
+        let section = &listing[start..];
+        let from = section.find("  deps:").unwrap();
+        let to = section.find("  defined in:").unwrap();
+        section[from..to].to_string()
+    };
+    assert_eq!(
+        deps("a00000"),
+        "  deps:\n    ├── a00001\n    │   ├── a00002\n    │   └── b00002\n    └── b00001\n        ├── a00002\n        \
+         └── b00002\n"
+    );
+    assert_eq!(deps("a00001"), "  deps:\n    ├── a00002\n    └── b00002\n");
+    assert_eq!(
+        deps("b00000"),
+        "  deps:\n    ├── a00001 (*)\n    └── b00001 (*)\n"
+    );
+    assert!(
+        listing.contains("\n(*) its deps are drawn above\n\nSettings in effect:\n"),
+        "{listing}"
+    );
+
+    // 24 levels: 48 projects, 2^24 paths. Drawn once, the listing stays
+    // about 20 KB (every path was over a gigabyte).
+    let registry = diamond_chain(&fx, 24);
+    let out = fx.run(fx.tmp.path(), &["--registry", registry.to_str().unwrap(), "list"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.stdout.len() < 32 * 1024, "{} bytes", out.stdout.len());
+}
+
+#[test]
+fn list_of_ten_thousand_projects_streams_in_flat_memory() {
+    let fx = Fixture::new();
+    // 5,000 levels: also a chain far deeper than a thread's stack would
+    // take by recursion.
+    let registry = diamond_chain(&fx, 5_000);
+    let listing = fx.tmp.path().join("listing.txt");
+    let mut child = fx
+        .cmd(fx.tmp.path())
+        .args(["--registry", registry.to_str().unwrap(), "list"])
+        .stdout(std::fs::File::create(&listing).unwrap())
+        .spawn()
+        .unwrap();
+    let (status, max_rss_kb) = wait_with_max_rss(&mut child);
+    assert_eq!(status, 0);
+    let size = std::fs::metadata(&listing).unwrap().len();
+    // About 110,000 lines, none longer than the deepest level drawn.
+    assert!(size < 8 * 1024 * 1024, "{size} bytes");
+    let text = std::fs::read_to_string(&listing).unwrap();
+    assert!(
+        text.lines().all(|l| l.chars().count() < 200),
+        "a line grew with the depth"
+    );
+    assert!(
+        text.contains("(…) nested deeper than 32 levels"),
+        "{}",
+        &text[..2000]
+    );
+    // The registry itself is most of it (debug build: about 45 MB).
+    assert!(max_rss_kb < 128 * 1024, "{max_rss_kb} KB");
+}
+
+/// Waits for `child` (killing it after a minute: a listing that grows with
+/// the number of paths never ends); returns its exit status and its peak
+/// resident memory in KB (the kernel's accounting of that one process).
+fn wait_with_max_rss(child: &mut std::process::Child) -> (i32, i64) {
+    let started = std::time::Instant::now();
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value; wait4 fills it in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: the pid is our own child, not yet reaped; the pointers
+        // are to live locals.
+        let pid = unsafe { libc::wait4(child.id() as i32, &mut status, libc::WNOHANG, &mut usage) };
+        if pid == child.id() as i32 {
+            return (libc::WEXITSTATUS(status), usage.ru_maxrss);
+        }
+        assert_eq!(pid, 0, "wait4 failed");
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("list ran for a minute");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
