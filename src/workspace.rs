@@ -213,13 +213,7 @@ impl Workspace {
         // A few rounds: a holder that finishes removes the file while still
         // holding its lock, so a file we opened just before may be gone.
         for _ in 0..10 {
-            let file = fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .with_context(|| format!("could not open the lock file {}", path.display()))?;
+            let file = open_lock_file(&path)?;
             match file.try_lock() {
                 Ok(()) => {}
                 Err(fs::TryLockError::WouldBlock) => {
@@ -345,13 +339,44 @@ fn lock_held<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Opens (creating it) the lock file at `path`, never through a symbolic
+/// link (`O_NOFOLLOW`): a link planted there would make the run create,
+/// lock, write and at its end remove a file elsewhere. Only a regular file
+/// is taken (`O_NONBLOCK`: opening a FIFO does not wait).
+fn open_lock_file(path: &Path) -> Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use rustix::fs::OFlags;
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32);
+    }
+    let is_link = || fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let file = match options.open(path) {
+        Err(_) if is_link() => bail!(
+            "{} is a symbolic link; the workspace's lock file is never opened through one (the run would lock and \
+             write the file it points to). Remove the link, then run again",
+            path.display()
+        ),
+        opened => opened.with_context(|| format!("could not open the lock file {}", path.display()))?,
+    };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        bail!(
+            "{} is not a regular file, so it cannot be the workspace's lock file; remove it, then run again",
+            path.display()
+        );
+    }
+    Ok(file)
+}
+
 /// Whether the open `file` is still the one at `path` (not removed or
-/// replaced since it was opened).
+/// replaced since it was opened; a symbolic link there now is not it).
 fn same_file(file: &fs::File, path: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        match (file.metadata(), fs::metadata(path)) {
+        match (file.metadata(), fs::symlink_metadata(path)) {
             (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
             _ => false,
         }

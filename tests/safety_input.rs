@@ -467,3 +467,39 @@ fn wait_with_max_rss(child: &mut std::process::Child) -> (i32, i64) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+// ---- 11: the workspace lock is never opened through a symbolic link -------
+
+#[test]
+fn the_workspace_lock_is_not_opened_through_a_symlink() {
+    let fx = Fixture::new();
+    let lock = fx.ws.join(".openxla_workspace.lock");
+    let elsewhere = fx.tmp.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let kept = elsewhere.join("kept.txt");
+    std::fs::write(&kept, "someone's file\n").unwrap();
+    // A link to a file of someone's, and a dangling one (the run would
+    // create its target).
+    for target in [kept.clone(), elsewhere.join("made.txt")] {
+        std::os::unix::fs::symlink(&target, &lock).unwrap();
+        let out = fx.run(&fx.ws, &["checkout", "app"]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "error: {} is a symbolic link; the workspace's lock file is never opened through one (the run \
+                 would lock and write the file it points to). Remove the link, then run again\n",
+                lock.display()
+            )
+        );
+        assert!(!fx.ws.join("app").exists());
+        std::fs::remove_file(&lock).unwrap();
+    }
+    assert_eq!(common::read(&kept), "someone's file\n");
+    assert!(!elsewhere.join("made.txt").exists());
+    fx.ok(&["checkout", "app"]);
+    assert!(
+        std::fs::symlink_metadata(&lock).is_err(),
+        "a finished run removes its lock file"
+    );
+}
