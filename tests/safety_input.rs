@@ -503,3 +503,96 @@ fn the_workspace_lock_is_not_opened_through_a_symlink() {
         "a finished run removes its lock file"
     );
 }
+
+// ---- 15: sync_deps.py skips what climbs out, refuses one URL, not all -------
+
+/// Pushes to liba's branch `branch` a commit whose .gitmodules (liba's at
+/// main, edited by `edit`) lists more; returns its id.
+fn push_gitmodules(fx: &Fixture, branch: &str, edit: impl Fn(String) -> String) -> String {
+    let gitmodules = fx.git(&fx.remote("liba"), &["show", "main:.gitmodules"]) + "\n";
+    fx.push(
+        "liba",
+        branch,
+        &[(".gitmodules", &edit(gitmodules))],
+        "liba: .gitmodules edited",
+    )
+}
+
+/// app's pin file as `pin` writes it with liba at `commit`, run by python3
+/// in a CI folder of its own (`ci-NAME/app`); returns the run and the folder
+/// the deps went to.
+fn run_sync_deps_py(fx: &Fixture, name: &str, commit: &str) -> (std::process::Output, PathBuf) {
+    let liba = fx.ws.join("liba");
+    fx.git(&liba, &["fetch", "-q", "origin", commit]);
+    fx.git(&liba, &["checkout", "-q", "--detach", commit]);
+    fx.ok(&["pin", "--repo", "app"]);
+    let root = fx.tmp.path().join(format!("ci-{name}"));
+    std::fs::create_dir_all(root.join("app")).unwrap();
+    std::fs::copy(fx.ws.join("app/sync_deps.py"), root.join("app/sync_deps.py")).unwrap();
+    let out = common::hermetic(std::process::Command::new("python3"), &fx.home)
+        .current_dir(root.join("app"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .arg("sync_deps.py")
+        .output()
+        .unwrap();
+    (out, root)
+}
+
+#[test]
+fn sync_deps_py_skips_a_submodule_path_outside_its_dep() {
+    let fx = Fixture::synced();
+    let outside = push_gitmodules(&fx, "outside", |g| {
+        g + "[submodule \"evil\"]\n\tpath = ../evil\n\turl = ../subx.git\n"
+    });
+    let (out, root) = run_sync_deps_py(&fx, "outside", &outside);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("liba: submodule path ../evil in .gitmodules is outside liba; skipped\n"),
+        "{}",
+        text(&out)
+    );
+    let liba = root.join("liba");
+    assert_eq!(
+        fx.git(&liba.join("third_party/subx"), &["rev-parse", "HEAD"]),
+        fx.id("SUBX_2")
+    );
+    assert_eq!(
+        fx.git(&liba.join("third_party/suby"), &["rev-parse", "HEAD"]),
+        fx.id("SUBY_3")
+    );
+    assert!(!root.join("evil").exists());
+
+    // The tool, which reads submodules from the index (where no path can
+    // climb out), goes on as well.
+    let out = fx.run(&fx.ws.join("app"), &["sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn sync_deps_py_refuses_one_submodule_url_and_updates_the_others() {
+    let fx = Fixture::synced();
+    let dashed = push_gitmodules(&fx, "dashed", |g| g.replace("url = ../suby.git", "url = -ux"));
+    let (out, root) = run_sync_deps_py(&fx, "dashed", &dashed);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "liba: failed: checked out {}, but these submodules are not at their recorded commits:\n  submodule \
+             third_party/suby: origin '-ux' starts with '-', which git reads as an option\n",
+            &dashed[..7]
+        )),
+        "{}",
+        text(&out)
+    );
+    let liba = root.join("liba");
+    assert_eq!(fx.git(&liba, &["rev-parse", "HEAD"]), dashed);
+    assert_eq!(
+        fx.git(&liba.join("third_party/subx"), &["rev-parse", "HEAD"]),
+        fx.id("SUBX_2")
+    );
+    assert!(!liba.join("third_party/suby/.git").exists());
+    // The other deps were synced all the same.
+    assert_eq!(
+        fx.git(&root.join("libb"), &["rev-parse", "HEAD"]),
+        fx.id("LIBB_2")
+    );
+}

@@ -419,18 +419,15 @@ class Sync:
         """
         if not os.path.isfile(os.path.join(folder, ".gitmodules")):
             return []
-        # -z: each match is "KEY\nVALUE\0", so paths may hold any character.
-        # Status 1 means the file lists no submodule paths.
-        found = self.git(folder, "config", "-z", "-f", ".gitmodules",
-                         "--get-regexp", r"^submodule\..*\.path$",
-                         ok_status=(0, 1))
         lines, paths = [], []
-        for record in found.stdout.split(b"\0"):
-            path = os.fsdecode(record.partition(b"\n")[2])
-            if not path:
-                continue
-            if any(r.search(f"{name}:{path}")
-                   for r in self.args.exclude_submodule):
+        declared, urls = read_gitmodules(self, folder)
+        for path in declared:
+            if climbs_out(path):
+                # git would refuse the whole command it appears in.
+                lines.append(f"{name}: submodule path {escape_control(path)} "
+                             f"in .gitmodules is outside {name}; skipped")
+            elif any(r.search(f"{name}:{path}")
+                     for r in self.args.exclude_submodule):
                 lines.append(f"{name}: submodule {escape_control(path)} "
                              "excluded by --exclude-submodule")
             else:
@@ -474,6 +471,13 @@ class Sync:
             except GitError as e:
                 problems.append(f"{escape_control(path)}: git failed")
                 problems.append(e.describe())
+        # A URL git would refuse stops its `submodule update` for every
+        # path given: refuse that one here, and clone the others.
+        for path in list(new):
+            refused = check_url(f"submodule {path}", urls.get(path, ""))
+            if path in urls and refused:
+                problems.append(refused)
+                new.remove(path)
         if new:
             # Submodules not checked out yet. --checkout: the recorded
             # commit, whatever .gitmodules says.
@@ -528,6 +532,35 @@ class Sync:
                     failed.append(name)
                     say(f"{name}: failed: {escape_control(str(e))}", sys.stderr)
         return failed
+
+
+def read_gitmodules(sync, folder):
+    """The submodule paths `.gitmodules` lists (in its order), and the URL
+    it gives each path, from one `git config` query."""
+    # -z: each match is "KEY\nVALUE\0", so values may hold any character.
+    # Status 1 means the file has no such key.
+    found = sync.git(folder, "config", "-z", "-f", ".gitmodules",
+                     "--get-regexp", r"^submodule\..*\.(path|url)$",
+                     ok_status=(0, 1))
+    paths, names, urls = [], {}, {}
+    for record in found.stdout.split(b"\0"):
+        full, _, value = record.partition(b"\n")
+        name, _, key = os.fsdecode(full)[len("submodule."):].rpartition(".")
+        if not value:
+            continue
+        if key == "path":
+            paths.append(os.fsdecode(value))
+            names[os.fsdecode(value)] = name
+        else:
+            urls[name] = os.fsdecode(value)
+    return paths, {path: urls[name] for path, name in names.items()
+                   if name in urls}
+
+
+def climbs_out(path):
+    """Whether a submodule path leaves its superproject's folder."""
+    return (os.path.isabs(path) or
+            os.path.normpath(path).split(os.sep)[0] == os.pardir)
 
 
 def say(text, stream=None):
