@@ -831,14 +831,20 @@ fn came_with_a_repository(dir: &Path, outer: &[&Path], git: &Git) -> Option<Stri
             ));
         }
     }
-    let in_a_work_tree = dir.ancestors().any(|d| d.join(".git").exists());
-    // A git that cannot say (not installed, a repository it refuses to
-    // read) leaves the marker be: the repositories this guards against are
-    // the user's own clones, which git reads.
-    if in_a_work_tree && git.tracks_file(dir, MARKER).unwrap_or(false) {
-        return Some("it is tracked by git".to_string());
+    if !dir.ancestors().any(|d| d.join(".git").exists()) {
+        return None;
     }
-    None
+    // A git that cannot say (a repository owned by another user, one it
+    // cannot read) is no answer: the marker may have come with that
+    // repository, so it is passed over with git's reason.
+    match git.tracks_file(dir, MARKER) {
+        Ok(false) => None,
+        Ok(true) => Some("it is tracked by git".to_string()),
+        Err(e) => Some(format!(
+            "git cannot tell whether a repository around it tracks it ({})",
+            crate::text::escape_control(e.stderr.lines().next().unwrap_or("no reason given").trim(), false)
+        )),
+    }
 }
 
 fn absolute(path: &Path) -> Result<PathBuf> {

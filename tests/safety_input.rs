@@ -596,3 +596,118 @@ fn sync_deps_py_refuses_one_submodule_url_and_updates_the_others() {
         fx.id("LIBB_2")
     );
 }
+
+// ---- 4: git's answers are about the folder asked, or refused ---------------
+
+/// Makes the test's temporary folder (around the organisation and the
+/// workspace) a git repository with one commit, as a home folder kept in
+/// git is; returns that commit.
+fn enclosing_repository(fx: &Fixture) -> String {
+    let top = fx.tmp.path();
+    fx.git(top, &["init", "-q"]);
+    std::fs::write(top.join("notes.txt"), "a home folder kept in git\n").unwrap();
+    fx.git(top, &["add", "notes.txt"]);
+    fx.git(top, &["commit", "-q", "-m", "home"]);
+    fx.git(top, &["rev-parse", "HEAD"])
+}
+
+#[test]
+fn a_damaged_dep_inside_another_repository_is_refused_not_answered_for() {
+    let fx = Fixture::synced();
+    let home = enclosing_repository(&fx);
+    // libb's .git loses its HEAD: git no longer takes it for a repository,
+    // and would go on to the one around the workspace.
+    std::fs::remove_file(fx.ws.join("libb/.git/HEAD")).unwrap();
+    let app = fx.ws.join("app");
+    let pins = common::read(&app.join("sync_deps.py"));
+
+    let out = fx.run(&app, &["status", "--json"]);
+    assert!(!text(&out).contains(&home), "{}", text(&out));
+    assert!(!text(&out).contains(&home[..7]), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let libb = doc["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "libb")
+        .unwrap();
+    assert_eq!(libb["head"], serde_json::Value::Null, "{doc:#}");
+    assert!(
+        libb["error"].as_str().unwrap().contains("not a git repository"),
+        "{doc:#}"
+    );
+
+    let out = fx.run(&app, &["pin"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&fx.ws.join("libb").display().to_string()), "{err}");
+    assert!(err.contains("not a git repository"), "{err}");
+    assert!(
+        !err.contains(&home[..7]) && !stdout(&out).contains(&home[..7]),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        common::read(&app.join("sync_deps.py")),
+        pins,
+        "nothing was written"
+    );
+}
+
+#[test]
+fn a_marker_in_a_repository_git_cannot_read_is_passed_over() {
+    let fx = Fixture::new();
+    // Someone else's repository holding a marker and a registry layer.
+    let theirs = fx.tmp.path().join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    fx.git(&theirs, &["init", "-q"]);
+    std::fs::write(theirs.join(".openxla_workspace.json"), "{\"version\": 0}\n").unwrap();
+    std::fs::write(
+        theirs.join("openxla-workspace.toml"),
+        "[repos.planted]\nro_url = \"https://example.org/planted.git\"\n",
+    )
+    .unwrap();
+    fx.git(&theirs, &["add", "-A"]);
+    fx.git(&theirs, &["commit", "-q", "-m", "a workspace"]);
+    let owned_by_another_user = unsafe { libc::geteuid() } == 0;
+    if owned_by_another_user {
+        // git refuses a repository another user owns ("dubious ownership").
+        let status = std::process::Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(&theirs)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    } else {
+        // A repository format this git cannot read: git cannot say either.
+        fx.git(&theirs, &["config", "core.repositoryformatversion", "99"]);
+    }
+    let out = fx
+        .cmd(&theirs)
+        .env_remove("OPENXLA_WORKSPACE_REGISTRY")
+        .arg("list")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!stdout(&out).contains("planted"), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&theirs.display().to_string()), "{err}");
+    assert!(
+        err.contains("git cannot tell whether a repository around it tracks it"),
+        "{err}"
+    );
+    assert!(
+        err.contains(if owned_by_another_user {
+            "dubious ownership"
+        } else {
+            "repository"
+        }),
+        "{err}"
+    );
+    if owned_by_another_user {
+        let _ = std::process::Command::new("chown")
+            .args(["-R", "0:0"])
+            .arg(&theirs)
+            .status();
+    }
+}

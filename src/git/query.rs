@@ -29,7 +29,7 @@ impl Git {
     /// for an untracked or ignored file; an error when `dir` is in no
     /// repository git will read.
     pub fn tracks_file(&self, dir: &Path, name: &str) -> GitResult<bool> {
-        let cmd = Self::ls_files_cmd(dir, name);
+        let cmd = Self::enclosing_tracks_cmd(dir, name);
         Ok(!self.output(&cmd)?.is_empty())
     }
 
