@@ -28,6 +28,7 @@ pub(crate) mod report;
 pub(crate) mod resolve;
 pub(crate) mod roll;
 pub(crate) mod settings;
+pub mod stderr;
 pub mod stdout;
 pub(crate) mod submodules;
 pub(crate) mod suggest;
@@ -85,7 +86,7 @@ pub fn run(cli: Cli) -> i32 {
             // nothing more than that it was interrupted.
             let message = format!("{e:#}");
             if !interrupt::is_interrupted() {
-                eprintln!(
+                crate::errln!(
                     "{} {}",
                     stderr_paint.error(),
                     text::escape_control(&message, true)

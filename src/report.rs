@@ -69,7 +69,7 @@ impl Live {
         if showing {
             let _ = self.multi.println(line);
         } else {
-            eprintln!("{line}");
+            crate::errln!("{line}");
         }
     }
 }
@@ -144,7 +144,7 @@ impl Reporter {
         if let Some(live) = &self.live {
             self.bar(live, project).set_message(message.to_string());
         } else if self.verbosity != Verbosity::Quiet {
-            eprintln!("{project}: {message}");
+            crate::errln!("{project}: {message}");
         }
     }
 
@@ -204,7 +204,7 @@ impl Reporter {
             }
         } else if let Some(message) = message {
             if self.verbosity != Verbosity::Quiet {
-                eprintln!("{project}: {message}");
+                crate::errln!("{project}: {message}");
             }
         }
     }
@@ -217,7 +217,7 @@ impl Reporter {
         let message = &*escape_control(message, true);
         match &self.live {
             Some(live) => live.print(message),
-            None => eprintln!("{message}"),
+            None => crate::errln!("{message}"),
         }
     }
 
@@ -238,14 +238,14 @@ impl Reporter {
         let line = format!("{} {}", self.paint.warning(), escape_control(message, true));
         match &self.live {
             Some(live) => live.print(&line),
-            None => eprintln!("{line}"),
+            None => crate::errln!("{line}"),
         }
     }
 
     /// An error not tied to one project (the live display ends first).
     pub fn error(&self, message: &str) {
         self.clear();
-        eprintln!("{} {}", self.paint.error(), escape_control(message, true));
+        crate::errln!("{} {}", self.paint.error(), escape_control(message, true));
     }
 
     fn bar(&self, live: &Live, project: &RepoName) -> ProgressBar {
@@ -286,7 +286,7 @@ impl Reporter {
         if let Some(live) = &self.live {
             self.clear();
             live.multi.set_draw_target(ProgressDrawTarget::hidden());
-            eprint!("\x1b[?25h");
+            crate::err!("\x1b[?25h");
         }
     }
 
@@ -297,7 +297,7 @@ impl Reporter {
             return;
         }
         self.clear();
-        eprint!(
+        crate::err!(
             "{}",
             render_summary(command, counts, failures, elapsed, &self.paint)
         );

@@ -711,3 +711,27 @@ fn a_marker_in_a_repository_git_cannot_read_is_passed_over() {
             .status();
     }
 }
+
+// ---- 16: a closed stderr ------------------------------------------------------
+
+/// Runs the binary in `dir` with `args`, its stderr a pipe nobody reads
+/// any more (as `openxla-workspace ... 2>&1 | head -1` after head ended).
+fn run_with_stderr_closed(fx: &Fixture, dir: &Path, args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    fx.cmd(dir).args(args).stderr(writer).output().unwrap()
+}
+
+#[test]
+fn messages_to_a_closed_stderr_do_not_panic() {
+    let fx = Fixture::new();
+    // An error, a warning and progress lines, each on a stderr that is gone.
+    let outside = fx.tmp.path();
+    let out = run_with_stderr_closed(&fx, outside, &["sync"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = run_with_stderr_closed(&fx, &fx.ws, &["checkout", "nosuchproject"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = run_with_stderr_closed(&fx, &fx.ws, &["-v", "checkout", "--sync", "app"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+}

@@ -24,7 +24,7 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
     if args.names.is_empty() {
         // Not left to clap: when a name was given after `--exclude-dep A`,
         // that option took it as one more value, and saying so is the help.
-        eprintln!(
+        crate::errln!(
             "error: no project to check out was named\n  --exclude-dep and --exclude-submodule take one or more values, \
              up to the next option: name the projects first (`checkout NAME --exclude-dep A B`), or end the \
              values with `--` (`checkout --exclude-dep A B -- NAME`)"

@@ -163,7 +163,7 @@ impl Git {
     /// the caller.
     fn start(&self, cmd: &GitCommand, args: &[OsString], ticket: Ticket) -> duct::Expression {
         if self.verbose {
-            eprintln!("+ {cmd}");
+            crate::errln!("+ {cmd}");
         }
         // A checkout that rewrites a working tree does not take the
         // terminal's Ctrl-C or hangup: the run lets it finish rather than
