@@ -735,3 +735,72 @@ fn messages_to_a_closed_stderr_do_not_panic() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
 }
+
+// ---- 16: SIGTERM during a prompt gives the terminal its echo back ----------
+
+#[test]
+fn sigterm_during_a_prompt_restores_the_terminals_echo() {
+    use std::os::unix::fs::PermissionsExt;
+    let fx = Fixture::new();
+    const PROMPT: &str = "Enter passphrase for key '/k':";
+    // An ssh that asks for a passphrase through the tool, as OpenSSH does
+    // with SSH_ASKPASS_REQUIRE=force, then gives up.
+    let ssh = fx.tmp.path().join("ssh");
+    std::fs::write(
+        &ssh,
+        format!("#!/bin/sh\n\"$SSH_ASKPASS\" \"{PROMPT}\" >/dev/null\necho 'Permission denied (publickey).' >&2\nexit 255\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&ssh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let registry = fx.tmp.path().join("ssh.toml");
+    std::fs::write(
+        &registry,
+        format!(
+            "include_default = false\n[repos.p1]\nro_url = \"file://{0}\"\nrw_url = \"ssh://lockedhost{0}\"\n",
+            fx.remote("base").display()
+        ),
+    )
+    .unwrap();
+    let tmpdir = fx.tmp.path().join("tmp");
+    std::fs::create_dir(&tmpdir).unwrap();
+    let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/prompt_support/terminal.py");
+    let screen = fx.tmp.path().join("screen");
+    let steps = serde_json::json!([{"wait": PROMPT, "pause": 0.3, "signal": libc::SIGTERM}]);
+    let out = common::hermetic(std::process::Command::new("python3"), &fx.home)
+        .current_dir(&fx.ws)
+        .env("OPENXLA_WORKSPACE_REGISTRY", &registry)
+        .env("GIT_SSH_COMMAND", &ssh)
+        .env("TMPDIR", &tmpdir)
+        .env("TERM", "xterm")
+        .env_remove("SSH_ASKPASS")
+        .env_remove("SSH_ASKPASS_REQUIRE")
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("DISPLAY")
+        .arg(&driver)
+        .arg(steps.to_string())
+        .arg(&screen)
+        .arg("--")
+        .arg(common::BIN)
+        .args(["checkout", "p1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "terminal.py: {}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let shown = String::from_utf8_lossy(&std::fs::read(&screen).unwrap()).into_owned();
+    assert!(report["timed_out"].is_null(), "{report}\n{shown:?}");
+    assert_eq!(report["status"], 128 + libc::SIGTERM, "{report}\n{shown}");
+    let modes: Vec<&str> = report["stty"].as_str().unwrap().split_whitespace().collect();
+    for mode in ["echo", "icanon", "isig"] {
+        assert!(modes.contains(&mode), "{mode} in {report}");
+    }
+    // The prompt's line ended, and the run said why it stopped.
+    assert!(shown.contains(&format!("{PROMPT}\r\n")), "{shown:?}");
+    assert!(
+        shown.ends_with(
+            "error: interrupted (SIGTERM); the git processes it started were ended. Run the same \
+         command again to finish: it picks up where this one stopped\r\n"
+        ),
+        "{shown:?}"
+    );
+    assert!(!fx.ws.join("p1").exists());
+}
