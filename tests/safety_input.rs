@@ -804,3 +804,37 @@ fn sigterm_during_a_prompt_restores_the_terminals_echo() {
     );
     assert!(!fx.ws.join("p1").exists());
 }
+
+// ---- 16: printed commands survive brace expansion --------------------------
+
+#[test]
+fn printed_commands_quote_braces_a_shell_would_expand() {
+    let fx = Fixture::new();
+    let ws = fx.tmp.path().join("w{a,b}");
+    std::fs::create_dir(&ws).unwrap();
+    assert!(fx.cmd(&ws).arg("init").output().unwrap().status.success());
+    let out = fx.run(&ws, &["--dry-run", "checkout", "--no-deps", "base"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let plan = stdout(&out);
+    let clone = plan
+        .lines()
+        .find_map(|l| l.split_once(") git clone ").map(|(_, rest)| rest))
+        .unwrap_or_else(|| panic!("no clone in {plan}"));
+    // The line, retyped in bash, gives git the folder the tool meant.
+    let words = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("printf '%s\\n' {clone}"))
+        .output()
+        .unwrap();
+    let words = String::from_utf8(words.stdout).unwrap();
+    assert!(
+        words
+            .lines()
+            .any(|w| w.starts_with(&format!("{}/", ws.display()))),
+        "{clone}\n{words}"
+    );
+    assert!(
+        !words.contains("wa/") && !words.contains("wb/"),
+        "{clone}\n{words}"
+    );
+}
