@@ -28,6 +28,7 @@ pub(crate) mod report;
 pub(crate) mod resolve;
 pub(crate) mod roll;
 pub(crate) mod settings;
+pub(crate) mod spool;
 pub mod stderr;
 pub mod stdout;
 pub(crate) mod submodules;

@@ -838,3 +838,53 @@ fn printed_commands_quote_braces_a_shell_would_expand() {
         "{clone}\n{words}"
     );
 }
+
+// ---- 8: foreach's output goes through in flat memory -----------------------
+
+/// Runs `foreach ARGS` from the workspace with stdout into a file; returns
+/// the exit status, the tool's peak memory in KB, and the output file.
+fn foreach_measured(fx: &Fixture, args: &[&str]) -> (i32, i64, PathBuf) {
+    let path = fx.tmp.path().join("foreach.out");
+    let mut child = fx
+        .cmd(&fx.ws)
+        .args(args)
+        .stdout(std::fs::File::create(&path).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (status, rss) = wait_with_max_rss(&mut child);
+    (status, rss, path)
+}
+
+#[test]
+fn foreach_output_of_any_size_keeps_the_tools_memory_flat() {
+    let fx = Fixture::synced();
+    // 32 MiB from each of the four projects, two at a time.
+    let big = "head -c 33554432 /dev/zero | tr '\\0' x; echo; echo \"$OPENXLA_WORKSPACE_PROJECT done\" >&2";
+    let (status, rss, path) = foreach_measured(&fx, &["-j", "2", "foreach", "--", "sh", "-c", big]);
+    assert_eq!(status, 0);
+    let expected: u64 = ["app", "base", "liba", "libb"]
+        .iter()
+        .map(|n| format!("== {n} ==\n").len() as u64 + 33554432 + 1 + format!("{n} done\n").len() as u64)
+        .sum();
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), expected);
+    assert!(rss < 40 * 1024, "{rss} KB");
+
+    // --json: 8 MiB each (escaping is slow in a debug build), a document
+    // of 32 MiB that was held whole several times over.
+    let big = big.replace("33554432", "8388608");
+    let (status, rss, path) =
+        foreach_measured(&fx, &["-j", "2", "foreach", "--json", "--", "sh", "-c", &big]);
+    assert_eq!(status, 0);
+    assert!(rss < 40 * 1024, "{rss} KB");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    for project in doc["projects"].as_array().unwrap() {
+        let out = project["stdout"].as_str().unwrap();
+        assert_eq!(out.len(), 8388609);
+        assert!(out.bytes().take(8388608).all(|b| b == b'x'));
+        assert_eq!(
+            project["stderr"],
+            format!("{} done\n", project["name"].as_str().unwrap())
+        );
+    }
+}

@@ -6,6 +6,7 @@
 pub mod checkout;
 pub mod config;
 pub mod foreach;
+mod foreach_json;
 pub mod init;
 pub mod list;
 pub mod pin;
