@@ -738,20 +738,19 @@ fn messages_to_a_closed_stderr_do_not_panic() {
 
 // ---- 16: SIGTERM during a prompt gives the terminal its echo back ----------
 
-#[test]
-fn sigterm_during_a_prompt_restores_the_terminals_echo() {
+/// The passphrase prompt of the stand-in ssh of [`checkout_over_ssh`].
+const SSH_PROMPT: &str = "Enter passphrase for key '/k':";
+
+/// Runs `checkout p1` on a pseudo-terminal (`prompt_support/terminal.py`
+/// with `steps`), p1 being reached over an ssh whose script is `ssh` (a
+/// stand-in that runs `$SSH_ASKPASS`, as OpenSSH does with
+/// `SSH_ASKPASS_REQUIRE=force`, and never connects anywhere). Returns
+/// terminal.py's report and what the terminal showed.
+fn checkout_over_ssh(fx: &Fixture, ssh: &str, steps: serde_json::Value) -> (serde_json::Value, String) {
     use std::os::unix::fs::PermissionsExt;
-    let fx = Fixture::new();
-    const PROMPT: &str = "Enter passphrase for key '/k':";
-    // An ssh that asks for a passphrase through the tool, as OpenSSH does
-    // with SSH_ASKPASS_REQUIRE=force, then gives up.
-    let ssh = fx.tmp.path().join("ssh");
-    std::fs::write(
-        &ssh,
-        format!("#!/bin/sh\n\"$SSH_ASKPASS\" \"{PROMPT}\" >/dev/null\necho 'Permission denied (publickey).' >&2\nexit 255\n"),
-    )
-    .unwrap();
-    std::fs::set_permissions(&ssh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let script = fx.tmp.path().join("ssh");
+    std::fs::write(&script, ssh).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     let registry = fx.tmp.path().join("ssh.toml");
     std::fs::write(
         &registry,
@@ -762,14 +761,13 @@ fn sigterm_during_a_prompt_restores_the_terminals_echo() {
     )
     .unwrap();
     let tmpdir = fx.tmp.path().join("tmp");
-    std::fs::create_dir(&tmpdir).unwrap();
+    std::fs::create_dir_all(&tmpdir).unwrap();
     let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/prompt_support/terminal.py");
     let screen = fx.tmp.path().join("screen");
-    let steps = serde_json::json!([{"wait": PROMPT, "pause": 0.3, "signal": libc::SIGTERM}]);
     let out = common::hermetic(std::process::Command::new("python3"), &fx.home)
         .current_dir(&fx.ws)
         .env("OPENXLA_WORKSPACE_REGISTRY", &registry)
-        .env("GIT_SSH_COMMAND", &ssh)
+        .env("GIT_SSH_COMMAND", &script)
         .env("TMPDIR", &tmpdir)
         .env("TERM", "xterm")
         .env_remove("SSH_ASKPASS")
@@ -788,21 +786,64 @@ fn sigterm_during_a_prompt_restores_the_terminals_echo() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let shown = String::from_utf8_lossy(&std::fs::read(&screen).unwrap()).into_owned();
     assert!(report["timed_out"].is_null(), "{report}\n{shown:?}");
+    (report, shown)
+}
+
+#[test]
+fn sigterm_during_a_prompt_restores_the_terminals_echo() {
+    let fx = Fixture::new();
+    let ssh = format!(
+        "#!/bin/sh\n\"$SSH_ASKPASS\" \"{SSH_PROMPT}\" >/dev/null\necho 'Permission denied (publickey).' >&2\nexit 255\n"
+    );
+    let steps = serde_json::json!([{"wait": SSH_PROMPT, "pause": 0.3, "signal": libc::SIGTERM}]);
+    let (report, shown) = checkout_over_ssh(&fx, &ssh, steps);
     assert_eq!(report["status"], 128 + libc::SIGTERM, "{report}\n{shown}");
     let modes: Vec<&str> = report["stty"].as_str().unwrap().split_whitespace().collect();
     for mode in ["echo", "icanon", "isig"] {
         assert!(modes.contains(&mode), "{mode} in {report}");
     }
     // The prompt's line ended, and the run said why it stopped.
-    assert!(shown.contains(&format!("{PROMPT}\r\n")), "{shown:?}");
+    assert!(shown.contains(&format!("{SSH_PROMPT}\r\n")), "{shown:?}");
     assert!(
         shown.ends_with(
-            "error: interrupted (SIGTERM); the git processes it started were ended. Run the same \
-         command again to finish: it picks up where this one stopped\r\n"
+            "error: interrupted (SIGTERM); the git processes it started were ended. Run the same command again to \
+             finish: it picks up where this one stopped\r\n"
         ),
         "{shown:?}"
     );
     assert!(!fx.ws.join("p1").exists());
+}
+
+// ---- 7: only the run's own processes get answers from its prompter ---------
+
+#[test]
+fn a_process_outside_the_run_cannot_replay_a_prompt_for_its_answer() {
+    let fx = Fixture::new();
+    let stolen = fx.tmp.path().join("stolen");
+    // Once answered, the stand-in ssh starts a process outside the run
+    // (orphaned, so init adopts it), which finds the socket in its
+    // environment and asks the same prompt through the same helper.
+    let ssh = format!(
+        "#!/bin/sh\n\
+         answer=$(\"$SSH_ASKPASS\" \"{SSH_PROMPT}\")\n\
+         printf '%s' \"$answer\" > '{got}'\n\
+         ( setsid sh -c '\"$0\" \"$1\" > \"$2\" 2>/dev/null; touch \"$2.done\"' \"$SSH_ASKPASS\" \"{SSH_PROMPT}\" '{stolen}' & )\n\
+         i=0; while [ ! -e '{stolen}.done' ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done\n\
+         echo 'Permission denied (publickey).' >&2\nexit 255\n",
+        got = fx.tmp.path().join("got").display(),
+        stolen = stolen.display(),
+    );
+    let steps = serde_json::json!([{"wait": SSH_PROMPT, "pause": 0.3, "send": "s3cret horse\r"}]);
+    let (report, shown) = checkout_over_ssh(&fx, &ssh, steps);
+    assert_eq!(report["status"], 1, "{report}\n{shown}");
+    // The run's own ssh got the answer; the outsider asked and got nothing.
+    assert_eq!(common::read(&fx.tmp.path().join("got")), "s3cret horse");
+    assert!(
+        fx.tmp.path().join("stolen.done").exists(),
+        "the outsider never asked"
+    );
+    assert_eq!(common::read(&stolen), "");
+    assert_eq!(shown.matches(SSH_PROMPT).count(), 1, "{shown:?}");
 }
 
 // ---- 16: printed commands survive brace expansion --------------------------
