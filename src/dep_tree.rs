@@ -125,7 +125,7 @@ mod tests {
         )
     }
 
-    fn draw(reg: &Registry, trees: &mut DepTrees, name: &str) -> String {
+    fn draw(trees: &mut DepTrees, name: &str) -> String {
         let mut out = String::new();
         trees
             .write(&RepoName::new(name).unwrap(), "  ", &mut out)
@@ -146,10 +146,10 @@ mod tests {
         let reg = registry(&text);
         let mut trees = DepTrees::new(&reg);
         assert_eq!(
-            draw(&reg, &mut trees, "app"),
+            draw(&mut trees, "app"),
             "  ├── liba\n  │   └── base\n  └── libb\n      ├── liba (*)\n      └── base\n"
         );
-        assert_eq!(draw(&reg, &mut trees, "libb"), "  ├── liba (*)\n  └── base\n");
+        assert_eq!(draw(&mut trees, "libb"), "  ├── liba (*)\n  └── base\n");
         assert_eq!(trees.legend(), "(*) its deps are drawn above\n");
     }
 
@@ -162,11 +162,11 @@ mod tests {
         text.push_str(&project("p100", &[]));
         let reg = registry(&text);
         let mut trees = DepTrees::new(&reg);
-        let first = draw(&reg, &mut trees, "p000");
+        let first = draw(&mut trees, "p000");
         assert_eq!(first.lines().count(), MAX_DEPTH);
         let last = first.lines().last().unwrap();
         assert_eq!(last, format!("  {}└── p032 (…)", "    ".repeat(MAX_DEPTH - 1)));
-        assert!(draw(&reg, &mut trees, "p032").starts_with("  └── p033\n      └── p034\n"));
-        assert_eq!(draw(&reg, &mut trees, "p001"), "  └── p002 (*)\n");
+        assert!(draw(&mut trees, "p032").starts_with("  └── p033\n      └── p034\n"));
+        assert_eq!(draw(&mut trees, "p001"), "  └── p002 (*)\n");
     }
 }

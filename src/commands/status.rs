@@ -329,6 +329,9 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
 /// A pin in force: the dep, its commit, and the project whose pin it is.
 pub(crate) type PinInForce = (RepoName, CommitId, RepoName);
 
+/// A pin file that could not be read, with the pin its dep was chosen at.
+pub(crate) type RefusedPin = (Failure, PinInForce);
+
 /// The pins that `sync` would apply from `project`, as far as they can be
 /// read locally: `(dep, commit, pinned_by)` in resolution order, and the
 /// pin files that could not be read (each also warned about), each with
@@ -338,7 +341,7 @@ pub(crate) fn pins_in_force(
     workspace: &Workspace,
     registry: &crate::registry::Registry,
     project: &Project,
-) -> Result<(Vec<PinInForce>, Vec<(Failure, PinInForce)>)> {
+) -> Result<(Vec<PinInForce>, Vec<RefusedPin>)> {
     let path = workspace.project_dir(&project.name).join(pinfile::FILE_NAME);
     let root_pins = if path.exists() {
         pinfile::read(&path)?
