@@ -67,7 +67,7 @@ pub fn run(cli: Cli) -> i32 {
             // nothing more than that it was interrupted.
             let message = format!("{e:#}");
             if !interrupt::is_interrupted() {
-                eprintln!(
+                crate::process::stderr::errln!(
                     "{} {}",
                     stderr_paint.error(),
                     text::escape_control(&message, true)

@@ -26,7 +26,7 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
     if args.names.is_empty() {
         // Not left to clap: when a name was given after `--exclude-dep A`,
         // that option took it as one more value, and saying so is the help.
-        eprintln!(
+        crate::process::stderr::errln!(
             "error: no project to check out was named\n  --exclude-dep and --exclude-submodule take one or more values, \
              up to the next option: name the projects first (`checkout NAME --exclude-dep A B`), or end the \
              values with `--` (`checkout --exclude-dep A B -- NAME`)"
@@ -99,11 +99,17 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
     if ctx.dry_run {
         return phases.dry_run();
     }
-    // The workspace remembers what was checked out by name: `sync` at its
-    // top syncs these.
-    super::remember_roots(&workspace, &roots)?;
-
     let failures = phases.clone_all()?;
+    // The workspace remembers what was checked out by name (`sync` at its
+    // top syncs these), but only what is now there: a root whose clone
+    // failed would later be reported as "left as it is".
+    let checked_out: Vec<RepoName> = roots
+        .iter()
+        .filter(|root| !failures.iter().any(|f| &f.project == *root))
+        .filter(|root| workspace.project_dir(root).join(".git").exists())
+        .cloned()
+        .collect();
+    super::remember_roots(&workspace, &checked_out)?;
     let mut results = Results::new(&plan, &failures, &ctx.reporter.registry_layers());
     let mut code = if failures.is_empty() { 0 } else { 1 };
     let mut all_synced = true;

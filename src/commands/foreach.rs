@@ -11,6 +11,7 @@ use std::time::Instant;
 use anyhow::{anyhow, Result};
 use serde::Serialize;
 
+use super::foreach_json::Outputs;
 use super::Context;
 use crate::cli::{DiffArgs, ForeachArgs, GrepArgs, Selection};
 use crate::git::GrepOptions;
@@ -18,6 +19,7 @@ use crate::model::text::escape_control;
 use crate::model::types::RepoName;
 use crate::model::workspace::Workspace;
 use crate::process::foreach::{self, Output, Ran, Target};
+use crate::process::spool::Spool;
 use crate::ui::report::{Failure, Paint};
 
 /// Runs `foreach`; returns the exit status.
@@ -65,8 +67,8 @@ pub fn run(ctx: &Context, args: &ForeachArgs) -> Result<i32> {
                 stop.store(true, Ordering::SeqCst);
             }
             let block = match (&outcome, output) {
-                (Outcome::Ran(ran), Output::Merged) => Some((target.name.as_str(), ran.stdout.as_slice())),
-                (Outcome::NotStarted(_), Output::Merged) => Some((target.name.as_str(), &[][..])),
+                (Outcome::Ran(ran), Output::Merged) => Some((target.name.as_str(), ran.stdout.as_ref())),
+                (Outcome::NotStarted(_), Output::Merged) => Some((target.name.as_str(), None)),
                 _ => None,
             };
             printer_lock(&printer).finished(*i, block, &ctx.paint);
@@ -101,12 +103,13 @@ pub fn run(ctx: &Context, args: &ForeachArgs) -> Result<i32> {
     }
     let code = if failures.is_empty() { 0 } else { 1 };
     if json {
+        let mut outputs = Outputs::default();
         let projects: Vec<ProjectResult> = targets
             .iter()
             .zip(&results)
-            .map(|(target, outcome)| ProjectResult::new(target, outcome))
+            .map(|(target, outcome)| ProjectResult::new(target, outcome, &mut outputs))
             .collect();
-        crate::ui::json::print_document(
+        outputs.print_document(
             "foreach",
             code == 0,
             Document {
@@ -332,24 +335,28 @@ fn print_header(name: &str, paint: &Paint) {
 
 /// Prints blocks in project order as they become printable: a block waits
 /// until every project before it has finished.
+/// A waiting block holds a handle on the project's output file, not the
+/// output.
 #[derive(Default)]
 struct InOrder {
     next: usize,
-    waiting: BTreeMap<usize, Option<(String, Vec<u8>)>>,
+    waiting: BTreeMap<usize, Option<(String, Option<Spool>)>>,
 }
 
 impl InOrder {
     /// Project `i` finished, with its block (name and output) if it has
     /// one to print.
-    fn finished(&mut self, i: usize, block: Option<(&str, &[u8])>, paint: &Paint) {
-        self.waiting
-            .insert(i, block.map(|(n, o)| (n.to_string(), o.to_vec())));
+    fn finished(&mut self, i: usize, block: Option<(&str, Option<&Spool>)>, paint: &Paint) {
+        let block = block.map(|(n, o)| (n.to_string(), o.and_then(|o| o.try_clone().ok())));
+        self.waiting.insert(i, block);
         while let Some(block) = self.waiting.remove(&self.next) {
             if let Some((name, output)) = block {
                 crate::ui::stdout::outln!("{}", paint.paint("1", &format!("== {name} ==")));
-                crate::ui::stdout::write_bytes(&output);
-                if !output.is_empty() && !output.ends_with(b"\n") {
-                    crate::ui::stdout::outln!();
+                if let Some(output) = output {
+                    let _ = output.pieces(crate::ui::stdout::write_bytes);
+                    if !output.ends_with_newline() {
+                        crate::ui::stdout::outln!();
+                    }
                 }
             }
             self.next += 1;
@@ -405,7 +412,7 @@ struct ProjectResult {
 }
 
 impl ProjectResult {
-    fn new(target: &Target, outcome: &Outcome) -> ProjectResult {
+    fn new<'a>(target: &Target, outcome: &'a Outcome, outputs: &mut Outputs<'a>) -> ProjectResult {
         let mut result = ProjectResult {
             name: target.name.clone(),
             path: target.dir.display().to_string(),
@@ -424,8 +431,9 @@ impl ProjectResult {
                 result.result = if ran.succeeded() { "ok" } else { "failed" };
                 result.exit_code = ran.code;
                 result.signal = ran.signal;
-                result.stdout = String::from_utf8_lossy(&ran.stdout).into_owned();
-                result.stderr = String::from_utf8_lossy(&ran.stderr).into_owned();
+                // Placeholders: the document streams the outputs in.
+                result.stdout = outputs.refer(ran.stdout.as_ref());
+                result.stderr = outputs.refer(ran.stderr.as_ref());
             }
             Outcome::NotStarted(e) => {
                 result.result = "not_started";

@@ -1,14 +1,14 @@
 //! `list`: show the registry.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
+use std::collections::BTreeMap;
+use std::fmt::{self, Write};
 
 use anyhow::Result;
 use serde::Serialize;
 
 use super::Context;
 use crate::model::registry::{Layer, Registry, RollAction};
-use crate::model::types::RepoName;
+use crate::ui::dep_tree::DepTrees;
 
 /// Prints every project with its URLs, deps as a tree, schedules and the
 /// layer that defined it. Works outside a workspace (default and
@@ -27,18 +27,51 @@ pub fn run(ctx: &Context, args: &crate::cli::ListArgs) -> Result<i32> {
         crate::ui::json::print_document("list", true, doc);
         return Ok(0);
     }
-    // A registry is anyone's text: a requirements path or a bidi character
-    // in a branch name must not reach the terminal as such.
-    let mut text = render(&registry);
-    text.push('\n');
-    text.push_str(&ctx.settings.render(&roots));
-    crate::ui::stdout::out!("{}", crate::model::text::escape_control(&text, true));
+    // Streamed: the listing of a large registry is never whole in memory.
+    let mut out = Stream::default();
+    // Stops early only when stdout was closed (a reader that went away).
+    if render(&registry, &mut out).is_ok() {
+        let _ = write!(out, "\n{}", ctx.settings.render(&roots));
+    }
+    out.flush();
     Ok(0)
 }
 
-/// The listing as text.
-pub fn render(registry: &Registry) -> String {
-    let mut out = String::new();
+/// Text for stdout, written in pieces of about [`Stream::CHUNK`] bytes.
+/// A registry is anyone's text: a requirements path or a bidi character in
+/// a branch name must not reach the terminal as such, so every piece has
+/// its control characters escaped.
+#[derive(Default)]
+struct Stream {
+    pending: String,
+}
+
+impl Stream {
+    const CHUNK: usize = 64 * 1024;
+
+    fn flush(&mut self) {
+        crate::ui::stdout::out!("{}", crate::model::text::escape_control(&self.pending, true));
+        self.pending.clear();
+    }
+}
+
+impl Write for Stream {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if crate::ui::stdout::is_closed() {
+            return Err(fmt::Error);
+        }
+        self.pending.push_str(s);
+        if self.pending.len() >= Self::CHUNK {
+            self.flush();
+        }
+        Ok(())
+    }
+}
+
+/// Writes the listing into `out`; each project's subtree is drawn once
+/// ([`DepTrees`]).
+fn render(registry: &Registry, out: &mut impl Write) -> fmt::Result {
+    let mut trees = DepTrees::new(registry);
     for project in registry.projects() {
         let _ = writeln!(out, "{}", project.name);
         let _ = writeln!(out, "  ro_url:     {}", project.ro_url);
@@ -53,9 +86,7 @@ pub fn render(registry: &Registry) -> String {
             let _ = writeln!(out, "  deps:       (none)");
         } else {
             let _ = writeln!(out, "  deps:");
-            let mut path = BTreeSet::new();
-            path.insert(project.name.clone());
-            dep_tree(registry, &project.deps, "    ", &mut path, &mut out);
+            trees.write(&project.name, "    ", out)?;
         }
         for (schedule, actions) in &project.schedules {
             let _ = writeln!(out, "  schedule {schedule}:");
@@ -90,30 +121,9 @@ pub fn render(registry: &Registry) -> String {
             let replaced: Vec<String> = project.replaced.iter().map(|l| l.to_string()).collect();
             let _ = write!(out, " (replaces the entry in {})", replaced.join(", "));
         }
-        let _ = writeln!(out);
+        writeln!(out)?;
     }
-    out
-}
-
-fn dep_tree(
-    registry: &Registry,
-    deps: &[RepoName],
-    indent: &str,
-    path: &mut BTreeSet<RepoName>,
-    out: &mut String,
-) {
-    for (i, dep) in deps.iter().enumerate() {
-        let last = i + 1 == deps.len();
-        let _ = writeln!(out, "{indent}{}{dep}", if last { "└── " } else { "├── " });
-        let child_indent = format!("{indent}{}", if last { "    " } else { "│   " });
-        // The registry has no cycles; the path set is only a guard.
-        if let Some(project) = registry.get(dep) {
-            if path.insert(dep.clone()) {
-                dep_tree(registry, &project.deps, &child_indent, path, out);
-                path.remove(dep);
-            }
-        }
-    }
+    out.write_str(&trees.legend())
 }
 
 /// The `--json` document of `list` (after `schema`, `command`, `ok`).

@@ -6,6 +6,7 @@
 pub mod checkout;
 pub mod config;
 pub mod foreach;
+mod foreach_json;
 pub mod in_progress;
 pub mod init;
 pub mod list;
@@ -107,7 +108,10 @@ impl Context {
                 .with_process_cap(jobs),
             reporter,
             paint: crate::ui::report::Paint::new(cli.color.into()),
+            // `config` never uses the cache, and must be able to repair a
+            // `cache-dir` no run could open.
             cache: match &settings.cache_dir.value {
+                Some(_) if matches!(cli.command, Some(crate::cli::Command::Config(_))) => None,
                 Some(dir) => Some(std::sync::Arc::new(crate::exec::cache::Cache::open(
                     dir,
                     cli.dissociate,

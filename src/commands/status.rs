@@ -97,6 +97,9 @@ pub enum State {
     InProgress(String),
     /// git could not read the checkout; what it said.
     Error(String),
+    /// Its pin file at the pinned commit was refused (the reason is in
+    /// `problems`), so the pins below it are unknown.
+    PinFileRefused,
 }
 
 /// How a state colours its row: the most severe state of a row wins.
@@ -139,6 +142,7 @@ impl State {
             State::NoWorkingTree => "no_working_tree",
             State::InProgress(_) => "in_progress",
             State::Error(_) => "error",
+            State::PinFileRefused => "pin_file_refused",
         }
     }
 
@@ -156,6 +160,7 @@ impl State {
             State::NoWorkingTree => "no working tree".into(),
             State::InProgress(what) => format!("{what} in progress"),
             State::Error(message) => format!("error: {message}"),
+            State::PinFileRefused => format!("{} refused (see above)", pinfile::FILE_NAME),
         }
     }
 
@@ -166,6 +171,7 @@ impl State {
             | State::Missing
             | State::Diverged { .. }
             | State::Error(_)
+            | State::PinFileRefused
             | State::NoWorkingTree
             | State::InProgress(_) => Colour::Red,
             State::Ahead(_) | State::Behind(_) | State::PinNotFetched => Colour::Yellow,
@@ -255,11 +261,19 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
     let mut pins: BTreeMap<RepoName, (CommitId, RepoName)> = BTreeMap::new();
     let mut order: Vec<RepoName> = Vec::new();
     let mut problems = Vec::new();
+    let mut refused: Vec<RepoName> = Vec::new();
     if let Some(project) = from {
         order.push(project.name.clone());
         let (chosen, failures) = pins_in_force(ctx, &workspace, &registry, project)?;
-        problems = failures;
         for (dep, commit, by) in chosen {
+            order.push(dep.clone());
+            pins.insert(dep, (commit, by));
+        }
+        // A dep whose pin file was refused still has its own pin: its row
+        // shows it, and the refusal.
+        for (failure, (dep, commit, by)) in failures {
+            problems.push(failure);
+            refused.push(dep.clone());
             order.push(dep.clone());
             pins.insert(dep, (commit, by));
         }
@@ -276,7 +290,11 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
         |_| None,
         |name| {
             let looked_from = from.map(|p| &p.name);
-            row(ctx, &workspace, name, pins.get(name), looked_from)
+            let mut row = row(ctx, &workspace, name, pins.get(name), looked_from);
+            if refused.contains(name) {
+                row.state.push(State::PinFileRefused);
+            }
+            row
         },
     );
     let off: Vec<&str> = rows
@@ -285,7 +303,13 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
         .map(|r| r.name.as_str())
         .collect();
     let at_pins = off.is_empty() && problems.is_empty();
-    let code = if args.exit_code && !at_pins { 1 } else { 0 };
+    // A refused pin file leaves status unable to say where things should
+    // be: that is a failure, with or without --exit-code.
+    let code = if (args.exit_code && !at_pins) || !problems.is_empty() {
+        1
+    } else {
+        0
+    };
     if args.json.json {
         let document = Document {
             workspace: workspace.root().display().to_string(),
@@ -318,15 +342,19 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
 /// A pin in force: the dep, its commit, and the project whose pin it is.
 pub(crate) type PinInForce = (RepoName, CommitId, RepoName);
 
+/// A pin file that could not be read, with the pin its dep was chosen at.
+pub(crate) type RefusedPin = (Failure, PinInForce);
+
 /// The pins that `sync` would apply from `project`, as far as they can be
 /// read locally: `(dep, commit, pinned_by)` in resolution order, and the
-/// pin files that could not be read (each also warned about).
+/// pin files that could not be read (each also warned about), each with
+/// the pin its dep was chosen at.
 pub(crate) fn pins_in_force(
     ctx: &Context,
     workspace: &Workspace,
     registry: &crate::model::registry::Registry,
     project: &Project,
-) -> Result<(Vec<PinInForce>, Vec<Failure>)> {
+) -> Result<(Vec<PinInForce>, Vec<RefusedPin>)> {
     let path = workspace.project_dir(&project.name).join(pinfile::FILE_NAME);
     let root_pins = if path.exists() {
         pinfile::read(&path)?
@@ -359,7 +387,13 @@ pub(crate) fn pins_in_force(
         .into_iter()
         .map(|c| (c.dep, c.commit, c.pinned_by))
         .collect();
-    Ok((chosen, resolution.failures))
+    let refused = resolution
+        .failures
+        .into_iter()
+        .zip(resolution.refused)
+        .map(|(failure, c)| (failure, (c.dep, c.commit, c.pinned_by)))
+        .collect();
+    Ok((chosen, refused))
 }
 
 fn row(

@@ -33,7 +33,7 @@ impl Reporter {
             paint: self.paint(),
             verbose: self.is_verbose(),
         };
-        eprint!("{}", render_summary(command, counts, failures, elapsed, &shown));
+        crate::process::stderr::err!("{}", render_summary(command, counts, failures, elapsed, &shown));
     }
 }
 

@@ -26,13 +26,7 @@ impl Workspace {
         // A few rounds: a holder that finishes removes the file while still
         // holding its lock, so a file we opened just before may be gone.
         for _ in 0..10 {
-            let file = fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .with_context(|| format!("could not open the lock file {}", path.display()))?;
+            let file = open_lock_file(&path)?;
             match file.try_lock() {
                 Ok(()) => {}
                 Err(fs::TryLockError::WouldBlock) => {
@@ -179,13 +173,44 @@ fn lock_held<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Opens (creating it) the lock file at `path`, never through a symbolic
+/// link (`O_NOFOLLOW`): a link planted there would make the run create,
+/// lock, write and at its end remove a file elsewhere. Only a regular file
+/// is taken (`O_NONBLOCK`: opening a FIFO does not wait).
+fn open_lock_file(path: &Path) -> Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use rustix::fs::OFlags;
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32);
+    }
+    let is_link = || fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let file = match options.open(path) {
+        Err(_) if is_link() => bail!(
+            "{} is a symbolic link; the workspace's lock file is never opened through one (the run would lock and \
+             write the file it points to). Remove the link, then run again",
+            path.display()
+        ),
+        opened => opened.with_context(|| format!("could not open the lock file {}", path.display()))?,
+    };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        bail!(
+            "{} is not a regular file, so it cannot be the workspace's lock file; remove it, then run again",
+            path.display()
+        );
+    }
+    Ok(file)
+}
+
 /// Whether the open `file` is still the one at `path` (not removed or
-/// replaced since it was opened).
+/// replaced since it was opened; a symbolic link there now is not it).
 fn same_file(file: &fs::File, path: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        match (file.metadata(), fs::metadata(path)) {
+        match (file.metadata(), fs::symlink_metadata(path)) {
             (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
             _ => false,
         }
@@ -303,7 +328,7 @@ impl CheckoutIntent {
             "checkout={id} {} {} {}{at}\n",
             self.from.as_ref().map_or("-", |c| c.as_str()),
             self.to,
-            encode_path(&self.repo)
+            crate::exec::journal_path::encode_path(&self.repo)
         )
     }
 
@@ -317,7 +342,7 @@ impl CheckoutIntent {
             from => Some(crate::model::types::CommitId::new(from).ok()?),
         };
         let to = crate::model::types::CommitId::new(fields.next()?).ok()?;
-        let repo = decode_path(fields.next()?)?;
+        let repo = crate::exec::journal_path::decode_path(fields.next()?)?;
         let at = match fields.next() {
             None => None,
             Some(field) => Some(crate::exec::run_window::from_millis(field.strip_prefix("at=")?)?),
@@ -326,57 +351,6 @@ impl CheckoutIntent {
             .components()
             .all(|c| matches!(c, std::path::Component::Normal(_)));
         (inside && repo.components().next().is_some()).then_some((id, CheckoutIntent { repo, from, to, at }))
-    }
-}
-
-/// `path` on one line of the lock file: bytes other than printable ASCII,
-/// and `%` and space, as `%XX`.
-pub(crate) fn encode_path(path: &Path) -> String {
-    let mut text = String::new();
-    for &b in path_bytes(path).iter() {
-        if b.is_ascii_graphic() && b != b'%' {
-            text.push(b as char);
-        } else {
-            text.push_str(&format!("%{b:02X}"));
-        }
-    }
-    text
-}
-
-/// The path [`encode_path`] wrote as `text`.
-pub(crate) fn decode_path(text: &str) -> Option<PathBuf> {
-    let mut bytes = Vec::new();
-    let mut rest = text.as_bytes();
-    while let Some((&b, tail)) = rest.split_first() {
-        if b == b'%' {
-            let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
-            bytes.push(u8::from_str_radix(hex, 16).ok()?);
-            rest = &tail[2..];
-        } else {
-            bytes.push(b);
-            rest = tail;
-        }
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStringExt;
-        Some(PathBuf::from(std::ffi::OsString::from_vec(bytes)))
-    }
-    #[cfg(not(unix))]
-    {
-        String::from_utf8(bytes).ok().map(PathBuf::from)
-    }
-}
-
-fn path_bytes(path: &Path) -> std::borrow::Cow<'_, [u8]> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        std::borrow::Cow::Borrowed(path.as_os_str().as_bytes())
-    }
-    #[cfg(not(unix))]
-    {
-        std::borrow::Cow::Owned(path.to_string_lossy().into_owned().into_bytes())
     }
 }
 

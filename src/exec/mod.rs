@@ -7,6 +7,7 @@ pub(crate) mod cut_checkout;
 pub(crate) mod failure_summary;
 pub(crate) mod fetch_failure;
 pub(crate) mod journal;
+pub(crate) mod journal_path;
 pub(crate) mod recover;
 pub(crate) mod run_window;
 pub(crate) mod step;

@@ -91,7 +91,7 @@ fn encode_rel(rel: &Path) -> String {
     if rel.as_os_str().is_empty() {
         ".".to_string()
     } else {
-        crate::exec::journal::encode_path(rel)
+        crate::exec::journal_path::encode_path(rel)
     }
 }
 
@@ -113,7 +113,7 @@ pub fn parse_child(value: &str) -> Option<(u32, Option<(SystemTime, PathBuf)>)> 
     let pid = fields.next()?.parse().ok()?;
     let place = match (fields.next().and_then(from_millis), fields.next()) {
         (Some(at), Some(".")) => Some((at, PathBuf::new())),
-        (Some(at), Some(path)) => crate::exec::journal::decode_path(path).map(|p| (at, p)),
+        (Some(at), Some(path)) => crate::exec::journal_path::decode_path(path).map(|p| (at, p)),
         _ => None,
     };
     Some((pid, place))

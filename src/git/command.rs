@@ -35,6 +35,13 @@ pub struct GitCommand {
     /// reading a partial clone never opens a connection behind the tool's
     /// back.
     pub(super) lazy_fetch: bool,
+    /// Whether git may look for the repository in the folders above `dir`.
+    /// Only the questions about what encloses a folder do; every other
+    /// command is about the repository at `dir` itself, and git is stopped
+    /// at `dir` (`GIT_CEILING_DIRECTORIES`, see `run.rs`), so a damaged
+    /// checkout inside another repository (a home folder kept in git) gets
+    /// an error, never that repository's answers.
+    pub(super) searches_upward: bool,
 }
 
 /// Options for [`Git::clone_cmd`].
@@ -82,6 +89,7 @@ impl GitCommand {
             lets_finish: false,
             intents: Vec::new(),
             lazy_fetch: false,
+            searches_upward: false,
         }
     }
 
@@ -98,6 +106,13 @@ impl GitCommand {
     fn with_progress_at(mut self, index: usize) -> GitCommand {
         self.progress_at = Some(index);
         self.lazy_fetch = true;
+        self
+    }
+
+    /// Lets git look for the repository above the command's folder (see
+    /// [`GitCommand::searches_upward`]).
+    fn searching_upward(mut self) -> GitCommand {
+        self.searches_upward = true;
         self
     }
 
@@ -613,9 +628,16 @@ impl Git {
         GitCommand::new(dir, ["ls-files", "-z", "--", path])
     }
 
-    /// `git rev-parse --show-toplevel`.
+    /// `git rev-parse --show-toplevel`: the top of the work tree `dir` is
+    /// in, wherever that is above it.
     pub(super) fn show_toplevel_cmd(dir: &Path) -> GitCommand {
-        GitCommand::new(dir, ["rev-parse", "--show-toplevel"])
+        GitCommand::new(dir, ["rev-parse", "--show-toplevel"]).searching_upward()
+    }
+
+    /// `git ls-files -z -- NAME`, asked of whatever repository `dir` lies
+    /// in: whether an enclosing repository tracks the file.
+    pub(super) fn enclosing_tracks_cmd(dir: &Path, name: &str) -> GitCommand {
+        Self::ls_files_cmd(dir, name).searching_upward()
     }
 
     /// `git cat-file --batch`, fed [`probe_input`]: the questions of

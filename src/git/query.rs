@@ -29,17 +29,22 @@ impl Git {
     /// for an untracked or ignored file; an error when `dir` is in no
     /// repository git will read.
     pub fn tracks_file(&self, dir: &Path, name: &str) -> GitResult<bool> {
-        let cmd = Self::ls_files_cmd(dir, name);
+        let cmd = Self::enclosing_tracks_cmd(dir, name);
         Ok(!self.output(&cmd)?.is_empty())
     }
 
-    /// Whether git tracks the workspace marker in `dir`. A git that cannot
-    /// say (not installed, a repository it refuses to read) answers no: the
-    /// repositories this guards against are the user's own clones, which
-    /// git reads.
-    pub fn tracks_marker(&self, dir: &Path) -> bool {
+    /// Whether git tracks the workspace marker in `dir`, or git's reason
+    /// (the first line of its stderr) when it cannot say.
+    pub fn tracks_marker(&self, dir: &Path) -> Result<bool, String> {
         self.tracks_file(dir, crate::model::workspace::MARKER)
-            .unwrap_or(false)
+            .map_err(|e| {
+                e.stderr
+                    .lines()
+                    .next()
+                    .unwrap_or("no reason given")
+                    .trim()
+                    .to_string()
+            })
     }
 
     /// Whether `dir` is the top folder of a git checkout (not merely inside

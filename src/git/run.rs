@@ -122,7 +122,7 @@ impl Git {
     /// the caller.
     fn start(&self, cmd: &GitCommand, args: &[OsString], ticket: Ticket) -> duct::Expression {
         if self.verbose {
-            eprintln!("+ {cmd}");
+            crate::process::stderr::errln!("+ {cmd}");
         }
         // A checkout that rewrites a working tree does not take the
         // terminal's Ctrl-C or hangup: the run lets it finish rather than
@@ -134,6 +134,10 @@ impl Git {
             .unchecked()
             .before_spawn(move |child| crate::process::interrupt::child_signals(child, shielded));
         let expr = in_c_locale(without_repository_env(expr));
+        let expr = match stop_at(cmd) {
+            Some(ceilings) => expr.env("GIT_CEILING_DIRECTORIES", ceilings),
+            None => expr,
+        };
         // Queries never fetch what a partial clone lacks (git 2.45.1 and
         // the May 2024 security releases from 2.39.4 honour this; an older
         // git ignores it).
@@ -299,6 +303,24 @@ impl Reading<'_> {
     pub(super) fn exit(&self) -> std::io::Result<Option<&Output>> {
         self.reader.try_wait()
     }
+}
+
+/// The `GIT_CEILING_DIRECTORIES` that keeps git from looking for the
+/// repository above the folder of `cmd`: its parent, after the user's own
+/// ceilings. `None` for the commands that ask about what encloses their
+/// folder, and for those run in the current folder (they name their
+/// repository with `--git-dir`, or none).
+fn stop_at(cmd: &GitCommand) -> Option<std::ffi::OsString> {
+    if cmd.searches_upward || !cmd.dir.is_absolute() {
+        return None;
+    }
+    let parent = cmd.dir.parent()?;
+    let mut ceilings = std::env::var_os("GIT_CEILING_DIRECTORIES").unwrap_or_default();
+    if !ceilings.is_empty() {
+        ceilings.push(":");
+    }
+    ceilings.push(parent);
+    Some(ceilings)
 }
 
 /// Where the run records, before each checkout that rewrites a working

@@ -249,6 +249,12 @@ fn validate_entry(name: &str, entry: RepoEntry, layer: &Layer) -> Result<Project
     let key = |field: &str| format!("repos.{name}.{field}");
     let repo_name =
         RepoName::new(name).map_err(|e| anyhow!("invalid registry {file}: [repos.{name}]: {e}"))?;
+    if let Some(own) = crate::model::workspace::own_file_named(&repo_name) {
+        bail!(
+            "invalid registry {file}: [repos.{name}]: a project named '{name}' would be checked out over the \
+             workspace's own file {own}; rename the project"
+        );
+    }
     let url = |field: &str, value: &str| {
         RemoteUrl::new(value).map_err(|e| anyhow!("invalid registry {file}: {}: {e}", key(field)))
     };
@@ -329,6 +335,14 @@ fn validate_action(action: ActionEntry, deps: &[RepoName], file: &str, key: &str
             }
             let mut files = Vec::new();
             for f in action.update_requirements.unwrap_or_default() {
+                if let Some(c) = f.chars().find(|&c| crate::model::text::needs_escape(c)) {
+                    bail!(
+                        "invalid registry {file}: {key}.update_requirements: '{}' holds the control or invisible \
+                         character U+{:04X}; paths cannot hold them",
+                        crate::model::text::escape_control(&f, false),
+                        c as u32
+                    );
+                }
                 let path = PathBuf::from(&f);
                 // A file inside the project: `.` alone (the project folder
                 // itself) names no file.
@@ -624,6 +638,21 @@ mod tests {
         assert!(err.to_string().contains("repos.a.ro_url"), "{err}");
         let err = parse("[repos.a]\nro_url = \"ext::sh -c touch\"\n").unwrap_err();
         assert!(err.to_string().contains("repos.a.ro_url"), "{err}");
+    }
+
+    #[test]
+    fn names_of_the_workspace_files_are_refused() {
+        for name in ["openxla-workspace.toml", "OpenXLA-Workspace.TOML"] {
+            let err = parse(&format!("[repos.\"{name}\"]\nro_url = \"https://x/a\"\n")).unwrap_err();
+            assert!(
+                err.to_string().contains(&format!(
+                    "[repos.{name}]: a project named '{name}' would be checked out over the workspace's own file \
+                     openxla-workspace.toml"
+                )),
+                "{err}"
+            );
+        }
+        parse("[repos.\"openxla-workspace.toml.d\"]\nro_url = \"https://x/a\"\n").unwrap();
     }
 
     #[test]

@@ -170,7 +170,9 @@ impl Stored {
             if v.is_empty() {
                 return Err("expected a path, found nothing".to_string());
             }
-            Ok(absolute(cwd, Path::new(v)))
+            let path = absolute(cwd, Path::new(v));
+            check_path(key, &path)?;
+            Ok(path)
         };
         match key {
             Key::Registry => self.registry = Some(path(value)?),
@@ -345,6 +347,7 @@ fn read_value(stored: &mut Stored, key: Key, value: &Value) -> Result<(), String
                 .as_str()
                 .filter(|p| Path::new(p).is_absolute())
                 .ok_or_else(|| format!("expected an absolute path, {}", found()))?;
+            check_path(key, Path::new(path))?;
             let path = Some(PathBuf::from(path));
             if key == Key::Registry {
                 stored.registry = path;
@@ -386,6 +389,24 @@ fn read_value(stored: &mut Stored, key: Key, value: &Value) -> Result<(), String
         }
     }
     Ok(())
+}
+
+/// Refuses a path no run could use or show: one with control or invisible
+/// characters (every later message would carry them), and for `cache-dir`
+/// one with white space too (the cache's mirrors are git URLs).
+fn check_path(key: Key, path: &Path) -> Result<(), String> {
+    let text = path.to_string_lossy();
+    let bad = |c: char| crate::model::text::needs_escape(c) || (key == Key::CacheDir && c.is_whitespace());
+    match text.chars().find(|&c| bad(c)) {
+        None => Ok(()),
+        Some(c) => Err(format!(
+            "the path '{}' holds the character U+{:04X}; a {} path cannot hold control or invisible characters{}",
+            crate::model::text::escape_control(&text, false),
+            c as u32,
+            key.name(),
+            if key == Key::CacheDir { " or white space" } else { "" }
+        )),
+    }
 }
 
 fn filter_text(filter: Option<Filter>) -> String {

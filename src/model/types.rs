@@ -78,7 +78,7 @@ impl CommitId {
             }
             return Ok(CommitId(s.to_string()));
         }
-        let shown = truncate_for_display(s, 80).escape_debug().to_string();
+        let shown = shown(s, 80);
         if s.len() != s.trim().len() {
             return Err(format!(
                 "commit '{shown}' has surrounding white space; expected 40 or 64 lowercase hex digits"
@@ -121,7 +121,7 @@ pub struct RemoteUrl(String);
 impl RemoteUrl {
     /// Validates `s` as a remote URL (https, ssh, scp-like, file or a path).
     pub fn new(s: &str) -> Result<RemoteUrl, String> {
-        let shown = truncate_for_display(s, 120).escape_debug().to_string();
+        let shown = shown(s, 120);
         if s.is_empty() {
             return Err("a URL cannot be empty".into());
         }
@@ -151,7 +151,7 @@ impl RemoteUrl {
         if let Some(c) = s.chars().find(|&c| crate::model::text::is_invisible_format(c)) {
             return Err(format!(
                 "URL '{shown}' contains the invisible character U+{:04X}, which can make a URL read as another; \
-                 URLs cannot hold bidi or zero-width characters",
+                 URLs cannot hold bidi controls, zero-width or other invisible characters",
                 c as u32
             ));
         }
@@ -221,10 +221,13 @@ pub struct BranchName(String);
 impl BranchName {
     /// Validates `s` as a branch name (see `git check-ref-format`).
     pub fn new(s: &str) -> Result<BranchName, String> {
-        let shown = truncate_for_display(s, 80).escape_debug().to_string();
-        let bad_char = s
-            .chars()
-            .any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c));
+        let shown = shown(s, 80);
+        let bad_char = s.chars().any(|c| {
+            c.is_control()
+                || c.is_whitespace()
+                || crate::model::text::is_invisible_format(c)
+                || "~^:?*[\\".contains(c)
+        });
         if s.is_empty()
             || s == "@"
             || s.starts_with('-')
@@ -269,6 +272,15 @@ fn remote_helper(s: &str) -> Option<&str> {
 
 fn truncate_for_display(s: &str, max_chars: usize) -> String {
     s.chars().take(max_chars).collect()
+}
+
+/// The first `max_chars` characters of `s` for a message: escaped as Rust
+/// writes a debug string, and then every invisible character Rust leaves as
+/// it (U+3164 and other fillers) too, so what the message shows is what
+/// was there.
+fn shown(s: &str, max_chars: usize) -> String {
+    let debug = truncate_for_display(s, max_chars).escape_debug().to_string();
+    crate::model::text::escape_control(&debug, false).into_owned()
 }
 
 /// A partial-clone filter (`--filter`): which objects a clone leaves on the
@@ -430,8 +442,30 @@ mod tests {
     #[test]
     fn urls_refuse_bidi_and_zero_width_characters() {
         for c in [
-            '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}',
-            '\u{2069}', '\u{200b}', '\u{200c}', '\u{200d}', '\u{200e}', '\u{200f}', '\u{feff}',
+            '\u{202a}',
+            '\u{202b}',
+            '\u{202c}',
+            '\u{202d}',
+            '\u{202e}',
+            '\u{2066}',
+            '\u{2067}',
+            '\u{2068}',
+            '\u{2069}',
+            '\u{200b}',
+            '\u{200c}',
+            '\u{200d}',
+            '\u{200e}',
+            '\u{200f}',
+            '\u{feff}',
+            '\u{61c}',
+            '\u{ad}',
+            '\u{34f}',
+            '\u{3164}',
+            '\u{180e}',
+            '\u{2061}',
+            '\u{e0000}',
+            '\u{e0041}',
+            '\u{e007f}',
         ] {
             let url = format!("https://github.com/openxla/x{c}la.git");
             let err = RemoteUrl::new(&url).unwrap_err();
@@ -439,9 +473,21 @@ mod tests {
                 err,
                 format!(
                     "URL 'https://github.com/openxla/x\\u{{{:x}}}la.git' contains the invisible character U+{:04X}, \
-                     which can make a URL read as another; URLs cannot hold bidi or zero-width characters",
+                     which can make a URL read as another; URLs cannot hold bidi controls, zero-width or other \
+                     invisible characters",
                     c as u32, c as u32
                 )
+            );
+        }
+    }
+
+    #[test]
+    fn branch_names_refuse_invisible_characters() {
+        for c in ['\u{ad}', '\u{61c}', '\u{202e}', '\u{3164}', '\u{e0041}'] {
+            let err = BranchName::new(&format!("ma{c}in")).unwrap_err();
+            assert_eq!(
+                err,
+                format!("'ma\\u{{{:x}}}in' is not a valid branch name", c as u32)
             );
         }
     }

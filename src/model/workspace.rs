@@ -23,6 +23,15 @@ pub const LOCK_FILE: &str = ".openxla_workspace.lock";
 /// into place; anything with this prefix is ours and may be removed.
 pub const PARTIAL_PREFIX: &str = ".openxla-partial-";
 
+/// The workspace's own file that a project folder named `name` would take
+/// the place of, if any (compared without case, as macOS and Windows
+/// compare file names).
+pub fn own_file_named(name: &RepoName) -> Option<&'static str> {
+    [MARKER, REGISTRY_FILE, LOCK_FILE, crate::model::settings::FILE]
+        .into_iter()
+        .find(|file| file.eq_ignore_ascii_case(name.as_str()))
+}
+
 /// A workspace root.
 #[derive(Clone, Debug)]
 pub struct Workspace {
@@ -106,9 +115,9 @@ impl Workspace {
     /// workspace that merely sits inside a repository (a home folder kept in
     /// git) is one as long as its marker is not committed. Only a marker
     /// with a `.git` at or above its folder costs a git process.
-    /// `tracks_marker(dir)` says whether git tracks the marker in `dir`
-    /// (the caller asks git; a git that cannot say answers no).
-    pub fn search(start: &Path, tracks_marker: &dyn Fn(&Path) -> bool) -> Result<Search> {
+    /// `tracks_marker(dir)` says whether git tracks the marker in `dir`, or
+    /// why git cannot say (the caller asks git).
+    pub fn search(start: &Path, tracks_marker: &dyn Fn(&Path) -> Result<bool, String>) -> Result<Search> {
         let start = absolute(start)?;
         let markers: Vec<&Path> = start
             .ancestors()
@@ -211,7 +220,7 @@ impl Workspace {
 fn came_with_a_repository(
     dir: &Path,
     outer: &[&Path],
-    tracks_marker: &dyn Fn(&Path) -> bool,
+    tracks_marker: &dyn Fn(&Path) -> Result<bool, String>,
 ) -> Option<String> {
     for workspace in outer {
         let Some(first) = dir
@@ -230,11 +239,20 @@ fn came_with_a_repository(
             ));
         }
     }
-    let in_a_work_tree = dir.ancestors().any(|d| d.join(".git").exists());
-    if in_a_work_tree && tracks_marker(dir) {
-        return Some("it is tracked by git".to_string());
+    if !dir.ancestors().any(|d| d.join(".git").exists()) {
+        return None;
     }
-    None
+    // A git that cannot say (a repository owned by another user, one it
+    // cannot read) is no answer: the marker may have come with that
+    // repository, so it is passed over with git's reason.
+    match tracks_marker(dir) {
+        Ok(false) => None,
+        Ok(true) => Some("it is tracked by git".to_string()),
+        Err(reason) => Some(format!(
+            "git cannot tell whether a repository around it tracks it ({})",
+            crate::model::text::escape_control(&reason, false)
+        )),
+    }
 }
 
 fn absolute(path: &Path) -> Result<PathBuf> {
@@ -267,7 +285,7 @@ mod tests {
         fs::create_dir_all(app.join("src")).unwrap();
         fs::write(ws.root().join(MARKER), MARKER_CONTENT).unwrap();
         fs::write(app.join(MARKER), MARKER_CONTENT).unwrap();
-        let git = |_: &Path| false;
+        let git = |_: &Path| Ok(false);
         let search = Workspace::search(&app.join("src"), &git).unwrap();
         assert_eq!(search.workspace.unwrap().root(), ws.root());
         assert_eq!(

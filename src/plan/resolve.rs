@@ -101,6 +101,9 @@ pub struct Resolution {
     /// Deps whose pins the source could not have: the commit could not be
     /// made present, or the pin file is unreadable.
     pub failures: Vec<Failure>,
+    /// The choices behind `failures`, in the same order: the pin each
+    /// failed dep was chosen at (`status` still shows it).
+    pub refused: Vec<Chosen>,
     /// Deps left out by `--exclude-dep`, each with the regex that matched,
     /// in the order met.
     pub excluded: Vec<(RepoName, String)>,
@@ -291,10 +294,13 @@ impl Resolver<'_> {
                     answered.insert(chosen.dep.clone(), pins);
                     self.res.chosen.push(chosen);
                 }
-                Err(error) => self.res.failures.push(Failure {
-                    project: chosen.dep,
-                    error,
-                }),
+                Err(error) => {
+                    self.res.failures.push(Failure {
+                        project: chosen.dep.clone(),
+                        error,
+                    });
+                    self.res.refused.push(chosen);
+                }
             }
         }
         level

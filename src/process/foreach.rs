@@ -9,6 +9,8 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use crate::process::spool::Spool;
+
 /// Where the command runs and what it is told about its project.
 #[derive(Clone, Debug)]
 pub struct Target {
@@ -49,9 +51,10 @@ pub enum Output {
     /// Straight to the tool's own stdout and stderr, and its stdin too
     /// (one project at a time: the command may be interactive).
     Through,
-    /// stdout and stderr into one buffer, in the order written; no stdin.
+    /// stdout and stderr into one temporary file, in the order written;
+    /// no stdin.
     Merged,
-    /// stdout and stderr kept apart; no stdin.
+    /// stdout and stderr into two temporary files; no stdin.
     Separate,
 }
 
@@ -62,10 +65,11 @@ pub struct Ran {
     pub code: Option<i32>,
     /// The signal that killed it, if one did.
     pub signal: Option<i32>,
-    /// stdout (with stderr when merged); empty when passed through.
-    pub stdout: Vec<u8>,
+    /// stdout (with stderr when merged); none when passed through. On disk:
+    /// a command may print more than the tool should hold.
+    pub stdout: Option<Spool>,
     /// stderr when kept apart.
-    pub stderr: Vec<u8>,
+    pub stderr: Option<Spool>,
 }
 
 impl Ran {
@@ -92,17 +96,27 @@ pub fn run(command: &[OsString], target: &Target, output: Output) -> std::io::Re
     for (name, value) in target.variables() {
         expr = expr.env(name, value);
     }
-    let expr = match output {
-        Output::Through => expr,
-        Output::Merged => expr.stdin_null().stderr_to_stdout().stdout_capture(),
-        Output::Separate => expr.stdin_null().stdout_capture().stderr_capture(),
+    let (stdout, stderr) = match output {
+        Output::Through => (None, None),
+        Output::Merged => (Some(Spool::new()?), None),
+        Output::Separate => (Some(Spool::new()?), Some(Spool::new()?)),
+    };
+    // duct applies the outer redirection first: stdout goes to the file,
+    // then stderr joins it.
+    let expr = match (&stdout, &stderr) {
+        (None, _) => expr,
+        (Some(out), None) => expr.stdin_null().stderr_to_stdout().stdout_file(out.writer()?),
+        (Some(out), Some(err)) => expr
+            .stdin_null()
+            .stdout_file(out.writer()?)
+            .stderr_file(err.writer()?),
     };
     let out = super::children::run_listed(&expr, &target.dir)?;
     Ok(Ran {
         code: out.status.code(),
         signal: signal_of(&out.status),
-        stdout: out.stdout,
-        stderr: out.stderr,
+        stdout,
+        stderr,
     })
 }
 

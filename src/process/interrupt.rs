@@ -166,7 +166,7 @@ fn wind_down(signal: i32, name: &str) -> i32 {
     for (_, action) in actions.into_iter().rev() {
         action();
     }
-    eprintln!(
+    crate::process::stderr::errln!(
         "error: interrupted ({name}); the git processes it started were ended. Run the same command again to \
          finish: it picks up where this one stopped"
     );

@@ -10,12 +10,18 @@ pub(crate) mod env;
 pub(crate) mod foreach;
 pub(crate) mod interrupt;
 pub(crate) mod pip;
+pub(crate) mod spool;
+pub mod stderr;
 pub(crate) mod wait;
 
 /// `s` as a POSIX shell would need it typed: as it is when every character
-/// is one a shell leaves alone, else in single quotes.
+/// is one a shell leaves alone, else in single quotes. Braces are left
+/// alone (`HEAD^{commit}`) only where bash and zsh would not expand them:
+/// with no comma or `..` beside them (`{a,b}`, `{1..3}` are lists).
 pub fn shell_quote(s: &str) -> String {
+    let expands = s.contains('{') && (s.contains(',') || s.contains(".."));
     let plain = !s.is_empty()
+        && !expands
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./:=@+,%^{}".contains(c));
     if plain {
@@ -61,6 +67,8 @@ mod tests {
     fn only_what_a_shell_would_split_or_expand_is_quoted() {
         assert_eq!(shell_quote("--format=%H"), "--format=%H");
         assert_eq!(shell_quote("HEAD^{commit}"), "HEAD^{commit}");
+        assert_eq!(shell_quote("/ws/{a,b}"), "'/ws/{a,b}'");
+        assert_eq!(shell_quote("p{1..3}"), "'p{1..3}'");
         assert_eq!(shell_quote("/ws/a.b/c@d+e,f:g"), "/ws/a.b/c@d+e,f:g");
         assert_eq!(shell_quote("--format=%H %s"), "'--format=%H %s'");
         assert_eq!(shell_quote("*.rs"), "'*.rs'");

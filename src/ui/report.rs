@@ -71,7 +71,7 @@ impl Live {
         if showing {
             let _ = self.multi.println(line);
         } else {
-            eprintln!("{line}");
+            crate::process::stderr::errln!("{line}");
         }
     }
 }
@@ -173,7 +173,7 @@ impl Reporter {
         if let Some(live) = &self.live {
             self.bar(live, project).set_message(message.to_string());
         } else if self.verbosity != Verbosity::Quiet {
-            eprintln!("{project}: {message}");
+            crate::process::stderr::errln!("{project}: {message}");
         }
     }
 
@@ -233,7 +233,7 @@ impl Reporter {
             }
         } else if let Some(message) = message {
             if self.verbosity != Verbosity::Quiet {
-                eprintln!("{project}: {message}");
+                crate::process::stderr::errln!("{project}: {message}");
             }
         }
     }
@@ -246,7 +246,7 @@ impl Reporter {
         let message = &*escape_control(message, true);
         match &self.live {
             Some(live) => live.print(message),
-            None => eprintln!("{message}"),
+            None => crate::process::stderr::errln!("{message}"),
         }
     }
 
@@ -267,14 +267,14 @@ impl Reporter {
         let line = format!("{} {}", self.paint.warning(), escape_control(message, true));
         match &self.live {
             Some(live) => live.print(&line),
-            None => eprintln!("{line}"),
+            None => crate::process::stderr::errln!("{line}"),
         }
     }
 
     /// An error not tied to one project (the live display ends first).
     pub fn error(&self, message: &str) {
         self.clear();
-        eprintln!("{} {}", self.paint.error(), escape_control(message, true));
+        crate::process::stderr::errln!("{} {}", self.paint.error(), escape_control(message, true));
     }
 
     fn bar(&self, live: &Live, project: &RepoName) -> ProgressBar {
@@ -315,7 +315,7 @@ impl Reporter {
         if let Some(live) = &self.live {
             self.clear();
             live.multi.set_draw_target(ProgressDrawTarget::hidden());
-            eprint!("\x1b[?25h");
+            crate::process::stderr::err!("\x1b[?25h");
         }
     }
 }

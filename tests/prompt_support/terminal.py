@@ -10,7 +10,8 @@ are all that terminal.
 STEPS is a JSON list of {"wait": TEXT, "pause": SECONDS, "send": TEXT}: wait
 until TEXT appears on the terminal (after where the previous step's TEXT
 appeared), record what the terminal shows for PAUSE more seconds, then type
-SEND. Every byte the terminal showed is written to the file SCREEN.
+SEND (or, for a step with "signal": N instead of "send", send signal N to
+the command, as `kill -N PID` does). Every byte the terminal showed is written to the file SCREEN.
 
 Prints one JSON object:
   status     the exit status as a shell reports it (128 + N when killed by
@@ -90,7 +91,10 @@ def main():
         search_from = found + len(wanted)
         pump(step.get("pause", 0))
         sent_at.append(len(screen))
-        os.write(master, step["send"].encode())
+        if "signal" in step:
+            os.kill(proc.pid, step["signal"])
+        else:
+            os.write(master, step["send"].encode())
 
     if timed_out is not None:
         os.killpg(proc.pid, signal.SIGKILL)

@@ -23,6 +23,7 @@ mod plan_truth;
 mod prompts;
 mod roll;
 mod safety_in_progress;
+mod safety_input;
 mod safety_keep_refs;
 mod safety_recovery;
 mod safety_submodule_kills;

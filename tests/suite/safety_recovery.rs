@@ -14,7 +14,7 @@ use common::{hostname, stderr, text, Fixture};
 use trust_support::*;
 
 /// How long after its last heartbeat a stopped run may still have
-/// written (`crate::run_window::SLACK`), and a margin: a change made this
+/// written (`crate::exec::run_window::SLACK`), and a margin: a change made this
 /// long after the kill is the user's, by the clock.
 const AFTER_THE_RUN: Duration = Duration::from_millis(1500);
 

@@ -99,7 +99,7 @@ pub fn requested(args: &[OsString]) -> Option<&[OsString]> {
 /// the exit status: 0 with the answer printed, 1 without an answer.
 pub fn run(prompt: &[OsString]) -> i32 {
     let Some(socket) = std::env::var_os(SOCKET_VAR) else {
-        eprintln!(
+        crate::process::stderr::errln!(
             "openxla-workspace askpass: this is how git and ssh ask openxla-workspace for credentials while it runs; it is not for direct use"
         );
         return 2;
@@ -141,7 +141,9 @@ pub fn run(prompt: &[OsString]) -> i32 {
         }
         Ok(None) => 1,
         Err(e) => {
-            eprintln!("openxla-workspace askpass: could not reach openxla-workspace: {e}");
+            crate::process::stderr::errln!(
+                "openxla-workspace askpass: could not reach openxla-workspace: {e}"
+            );
             1
         }
     }

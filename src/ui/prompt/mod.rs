@@ -22,6 +22,7 @@
 pub mod answers;
 pub mod askpass;
 pub mod failures;
+mod peer;
 mod terminal;
 
 use std::fs;
@@ -146,6 +147,7 @@ impl Drop for Prompts {
             broker.shut_down();
         }
         lock(&self.desk.answers).forget_all();
+        peer::guard_memory(false);
     }
 }
 
@@ -173,6 +175,8 @@ impl Broker {
     }
 
     fn start_in(base: &Path, exe: &Path, desk: &Arc<Desk>) -> io::Result<Broker> {
+        // Before any answer can be held.
+        peer::guard_memory(true);
         let dir = private_dir(base)?;
         let made = (|| {
             let socket = dir.join("socket");
@@ -227,6 +231,11 @@ fn serve(listener: UnixListener, desk: &Desk, stop: &AtomicBool) {
             break;
         }
         if let Ok(mut stream) = stream {
+            // Another process of the user that found the socket could
+            // replay a prompt and take its answer: it gets nothing.
+            if !peer::is_ours(&stream) {
+                continue;
+            }
             // A helper that went away has nobody to tell.
             let _ = desk.handle(&mut stream);
         }

@@ -69,6 +69,14 @@ fn read_answer(tty: &mut File, echo: bool) -> io::Result<Reply> {
     let mut byte = [0u8; 1];
     let mut escape = Escape::None;
     let reply = loop {
+        if !key_pressed(tty)? {
+            continue;
+        }
+        // A signal that ends the run (SIGTERM, SIGHUP) ends the prompt
+        // too: no answer, and the run's own message says why.
+        if crate::process::interrupt::is_interrupted() {
+            break Reply::Cancelled;
+        }
         let n = match tty.read(&mut byte) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -124,6 +132,27 @@ fn read_answer(tty: &mut File, echo: bool) -> io::Result<Reply> {
     Ok(reply)
 }
 
+/// Waits up to a tenth of a second for a key; whether one came, or the run
+/// was interrupted meanwhile. A prompt waiting in `read` would hold the
+/// display and stderr while a signal winds the run down, and the run could
+/// never say why it stopped, nor end.
+fn key_pressed(tty: &File) -> io::Result<bool> {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    if crate::process::interrupt::is_interrupted() {
+        return Ok(true);
+    }
+    let mut fds = [PollFd::new(tty, PollFlags::IN)];
+    let tenth = Timespec {
+        tv_sec: 0,
+        tv_nsec: 100_000_000,
+    };
+    match poll(&mut fds, Some(&tenth)) {
+        Ok(n) => Ok(n > 0),
+        Err(rustix::io::Errno::INTR) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Where an escape sequence (an arrow key) being skipped stands.
 #[derive(Clone, Copy)]
 enum Escape {
@@ -136,10 +165,13 @@ enum Escape {
 
 /// The terminal switched to reading a key at a time, without echo and
 /// without signal keys; the saved modes come back when this is dropped
-/// (on every return, and on a panic).
+/// (on every return, and on a panic), and when a signal ends the run while
+/// it lives (SIGTERM, SIGHUP: the signal thread exits the process without
+/// dropping it).
 struct RawModes {
     tty: File,
     saved: Termios,
+    _on_interrupt: crate::process::interrupt::Cleanup,
 }
 
 impl RawModes {
@@ -151,8 +183,18 @@ impl RawModes {
             .remove(LocalModes::ECHO | LocalModes::ICANON | LocalModes::ISIG | LocalModes::IEXTEN);
         raw.special_codes[SpecialCodeIndex::VMIN] = 1;
         raw.special_codes[SpecialCodeIndex::VTIME] = 0;
+        let (restore_tty, restore_modes) = (tty.try_clone()?, saved.clone());
+        let on_interrupt = crate::process::interrupt::on_interrupt(Box::new(move || {
+            let _ = termios::tcsetattr(&restore_tty, OptionalActions::Now, &restore_modes);
+            // The prompt's line ends before the run's last message.
+            let _ = (&restore_tty).write_all(b"\n");
+        }));
         termios::tcsetattr(&tty, OptionalActions::Now, &raw)?;
-        Ok(RawModes { tty, saved })
+        Ok(RawModes {
+            tty,
+            saved,
+            _on_interrupt: on_interrupt,
+        })
     }
 }
 

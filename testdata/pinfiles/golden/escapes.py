@@ -50,11 +50,16 @@ _COMMIT_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 # git reads `WORD::ADDRESS` as "run the program git-remote-WORD on ADDRESS"
 # (ext:: and fd:: are built in and run commands themselves).
 _HELPER_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*::")
-# Invisible characters that change how the text around them reads: bidi
-# embeddings, overrides and isolates, zero-width characters, the word joiner
-# and the byte-order mark.
-_INVISIBLE = frozenset(list(range(0x200B, 0x2010)) + list(range(0x202A, 0x202F))
-                       + [0x2060] + list(range(0x2066, 0x206A)) + [0xFEFF])
+# Invisible characters that change how the text around them reads:
+# Unicode's Bidi_Control and Default_Ignorable_Code_Point sets (bidi marks,
+# embeddings, overrides and isolates, zero-width characters, the soft
+# hyphen, fillers, variation selectors, the byte-order mark, tag characters).
+_INVISIBLE = frozenset(c for first, last in (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160),
+    (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E),
+    (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF)) for c in range(first, last + 1))
 
 # After checking a pinned commit out in a dependency, this script points
 # this ref of the dependency at it. A detached HEAD that some ref contains
@@ -187,8 +192,8 @@ def check_url(name, url):
         return f"{name}: origin {url!r} contains white space or control characters"
     if any(ord(c) in _INVISIBLE for c in url):
         return (f"{name}: origin {url!r} contains invisible "
-                "characters (bidi controls, zero-width characters or a "
-                "byte-order mark) that can make it read as another URL")
+                "characters (bidi controls, zero-width or other invisible "
+                "characters) that can make it read as another URL")
     if "://" in url:
         authority = url.split("://", 1)[1].split("/", 1)[0]
         if any(part.startswith("-") for part in [authority] + authority.split("@")):
@@ -524,18 +529,15 @@ class Sync:
         """
         if not os.path.isfile(os.path.join(folder, ".gitmodules")):
             return []
-        # -z: each match is "KEY\nVALUE\0", so paths may hold any character.
-        # Status 1 means the file lists no submodule paths.
-        found = self.git(folder, "config", "-z", "-f", ".gitmodules",
-                         "--get-regexp", r"^submodule\..*\.path$",
-                         ok_status=(0, 1))
         lines, paths = [], []
-        for record in found.stdout.split(b"\0"):
-            path = os.fsdecode(record.partition(b"\n")[2])
-            if not path:
-                continue
-            if any(r.search(f"{name}:{path}")
-                   for r in self.args.exclude_submodule):
+        declared, urls = read_gitmodules(self, folder)
+        for path in declared:
+            if climbs_out(path):
+                # git would refuse the whole command it appears in.
+                lines.append(f"{name}: submodule path {escape_control(path)} "
+                             f"in .gitmodules is outside {name}; skipped")
+            elif any(r.search(f"{name}:{path}")
+                     for r in self.args.exclude_submodule):
                 lines.append(f"{name}: submodule {escape_control(path)} "
                              "excluded by --exclude-submodule")
             else:
@@ -579,6 +581,13 @@ class Sync:
             except GitError as e:
                 problems.append(f"{escape_control(path)}: git failed")
                 problems.append(e.describe())
+        # A URL git would refuse stops its `submodule update` for every
+        # path given: refuse that one here, and clone the others.
+        for path in list(new):
+            refused = check_url(f"submodule {path}", urls.get(path, ""))
+            if path in urls and refused:
+                problems.append(refused)
+                new.remove(path)
         if new:
             # Submodules not checked out yet. --checkout: the recorded
             # commit, whatever .gitmodules says.
@@ -633,6 +642,35 @@ class Sync:
                     failed.append(name)
                     say(f"{name}: failed: {escape_control(str(e))}", sys.stderr)
         return failed
+
+
+def read_gitmodules(sync, folder):
+    """The submodule paths `.gitmodules` lists (in its order), and the URL
+    it gives each path, from one `git config` query."""
+    # -z: each match is "KEY\nVALUE\0", so values may hold any character.
+    # Status 1 means the file has no such key.
+    found = sync.git(folder, "config", "-z", "-f", ".gitmodules",
+                     "--get-regexp", r"^submodule\..*\.(path|url)$",
+                     ok_status=(0, 1))
+    paths, names, urls = [], {}, {}
+    for record in found.stdout.split(b"\0"):
+        full, _, value = record.partition(b"\n")
+        name, _, key = os.fsdecode(full)[len("submodule."):].rpartition(".")
+        if not value:
+            continue
+        if key == "path":
+            paths.append(os.fsdecode(value))
+            names[os.fsdecode(value)] = name
+        else:
+            urls[name] = os.fsdecode(value)
+    return paths, {path: urls[name] for path, name in names.items()
+                   if name in urls}
+
+
+def climbs_out(path):
+    """Whether a submodule path leaves its superproject's folder."""
+    return (os.path.isabs(path) or
+            os.path.normpath(path).split(os.sep)[0] == os.pardir)
 
 
 def say(text, stream=None):
