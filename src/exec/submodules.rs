@@ -171,27 +171,10 @@ impl Update<'_> {
         // In the order of the paths, whichever clone ended first.
         failures.sort_by_key(|(path, _)| paths.iter().position(|p| p == *path));
         let commit = self.git.head_commit(self.repo).ok().flatten();
-        let failures: Vec<Result<FetchFailure, anyhow::Error>> = failures
+        let failures = failures
             .into_iter()
-            .map(|(path, e)| self.fetch_failure(e, path, urls.get(path), commit.as_ref()))
-            .collect();
-        let (fetches, others): (Vec<_>, Vec<_>) = failures.into_iter().partition(|e| e.is_ok());
-        let mut fetches: Vec<FetchFailure> = fetches.into_iter().filter_map(Result::ok).collect();
-        let mut others: Vec<anyhow::Error> = others.into_iter().filter_map(Result::err).collect();
-        match (fetches.len(), others.len()) {
-            (0, 0) => Ok(()),
-            (1, 0) => Err(fetches.remove(0).into()),
-            (_, 0) => Err(FetchFailures(fetches).into()),
-            (0, 1) => Err(others.remove(0)),
-            (f, o) => {
-                let each: Vec<String> = fetches
-                    .iter()
-                    .map(|e| e.to_string())
-                    .chain(others.iter().map(|e| format!("{e:#}")))
-                    .collect();
-                bail!("{} submodules could not be cloned:\n{}", f + o, each.join("\n"))
-            }
-        }
+            .map(|(path, e)| self.fetch_failure(e, path, urls.get(path), commit.as_ref()));
+        Err(one_error(failures.collect()))
     }
 
     /// `error`, a failure to clone the submodule at `path` from `url`, as
@@ -480,6 +463,29 @@ impl Update<'_> {
 
     fn module_dir(&self, path: &str) -> Option<PathBuf> {
         self.modules_dir().map(|m| m.join(path))
+    }
+}
+
+/// The error of the submodule clones that failed: git's failures as
+/// [`FetchFailures`] (the summary groups them by cause and host), unless
+/// some other failure (the cache's) is among them, which keeps them all in
+/// one message.
+fn one_error(failures: Vec<Result<FetchFailure, anyhow::Error>>) -> anyhow::Error {
+    let (fetches, others): (Vec<_>, Vec<_>) = failures.into_iter().partition(|e| e.is_ok());
+    let mut fetches: Vec<FetchFailure> = fetches.into_iter().filter_map(Result::ok).collect();
+    let mut others: Vec<anyhow::Error> = others.into_iter().filter_map(Result::err).collect();
+    match (fetches.len(), others.len()) {
+        (1, 0) => fetches.remove(0).into(),
+        (_, 0) => FetchFailures(fetches).into(),
+        (0, 1) => others.remove(0),
+        (f, o) => {
+            let each: Vec<String> = fetches
+                .iter()
+                .map(|e| e.to_string())
+                .chain(others.iter().map(|e| format!("{e:#}")))
+                .collect();
+            anyhow::anyhow!("{} submodules could not be cloned:\n{}", f + o, each.join("\n"))
+        }
     }
 }
 

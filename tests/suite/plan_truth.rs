@@ -318,6 +318,10 @@ fn a_cold_checkout_sync_and_a_sync_with_nothing_to_do_start_only_the_git_they_ne
             "update-ref -m",
             "ls-files --stage",
             "submodule --quiet",
+            // Their URLs: the host each talks to, so that none starts
+            // to a host the run found shut (and where a failure came from).
+            "config -z",
+            "config -z",
             "submodule update",
             "submodule update",
             // libb, base.

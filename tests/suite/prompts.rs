@@ -223,6 +223,7 @@ impl Remote {
     /// `s` with this run's folders as ORG and WS, and elapsed times as X.X.
     fn normalise(&self, s: &str) -> String {
         let s = s
+            .replace(&self.registry.display().to_string(), "REGISTRY")
             .replace(&self.fx.org.display().to_string(), "ORG")
             .replace(&self.fx.ws.display().to_string(), "WS");
         regex::Regex::new(r" in \d+\.\ds$")
@@ -561,21 +562,14 @@ fn three_refused_passphrases_fail_only_the_projects_that_need_the_key() {
         "p6: cloned".into(),
         "checkout: 3 cloned, 3 failed in X.Xs".into(),
     ];
-    for (name, repo) in [("p1", "base"), ("p2", "libb"), ("p3", "app")] {
-        expected.extend(
-            [
-                format!(
-                    "error: {name}: `git clone -- ssh://lockedhostORG/git/{repo}.git WS/.openxla-partial-{name}` \
-                     failed in WS (exit status 128): the passphrase for key '/k' was refused 3 times"
-                ),
-                format!("    Cloning into 'WS/.openxla-partial-{name}'..."),
-                "    git@lockedhost: Permission denied (publickey).".into(),
-                "    fatal: Could not read from remote repository.".into(),
-                "    Please make sure you have the correct access rights".into(),
-                "    and the repository exists.".into(),
-            ],
-        );
-    }
+    // The three in one block, the refusal kept as its fix.
+    expected.extend([
+        "error: lockedhost: the ssh server accepted none of your keys".to_string(),
+        "  not cloned: p1, p2, p3".into(),
+        "  git said: git@lockedhost: Permission denied (publickey).".into(),
+        "  URLs from the registry file REGISTRY".into(),
+        "  to do: the passphrase for key '/k' was refused 3 times".into(),
+    ]);
     let shown: Vec<String> = screen.lines().iter().map(|l| remote.normalise(l)).collect();
     assert_eq!(sorted_in(shown, 7..11), expected);
     remote.assert_cloned(&names[3..]);
@@ -606,15 +600,14 @@ fn without_a_terminal_nothing_prompts_and_a_credential_failure_says_what_to_do()
         ));
     }
     expected.push_str("checkout: 1 cloned, 2 failed in X.Xs\n");
+    // One block per host, each with the hint as its fix.
     for (name, host, repo) in [("p1", "lockedhost", "base"), ("p2", "nokeyhost", "libb")] {
         expected.push_str(&format!(
-            "error: {name}: `git clone -- ssh://{host}ORG/git/{repo}.git WS/.openxla-partial-{name}` failed in WS \
-             (exit status 128): {hint}\n    \
-             Cloning into 'WS/.openxla-partial-{name}'...\n    \
-             git@{host}: Permission denied (publickey).\n    \
-             fatal: Could not read from remote repository.\n    \
-             Please make sure you have the correct access rights\n    \
-             and the repository exists.\n"
+            "error: {host}: the ssh server accepted none of your keys\n  \
+             not cloned: {name}\n  \
+             git said: git@{host}: Permission denied (publickey).\n  \
+             URL ssh://{host}ORG/git/{repo}.git from the registry file REGISTRY\n  \
+             to do: {hint}\n"
         ));
     }
     let shown: String = stderr(&out)
@@ -764,14 +757,13 @@ fn on_a_terminal_an_ssh_server_that_takes_none_of_the_keys_gets_the_ro_hint() {
             "p1: failed",
             "p2: cloned",
             "checkout: 1 cloned, 1 failed in X.Xs",
-            "error: p1: `git clone -- ssh://nokeyhostORG/git/base.git WS/.openxla-partial-p1` failed in WS \
-             (exit status 128): the ssh server accepted none of your keys: add your public key to your account \
-             there (or load the key into your ssh agent), or use --ro to clone from the read-only https URLs",
-            "    Cloning into 'WS/.openxla-partial-p1'...",
-            "    git@nokeyhost: Permission denied (publickey).",
-            "    fatal: Could not read from remote repository.",
-            "    Please make sure you have the correct access rights",
-            "    and the repository exists.",
+            // One block for the cause and host, the hint kept as its fix.
+            "error: nokeyhost: the ssh server accepted none of your keys",
+            "  not cloned: p1",
+            "  git said: git@nokeyhost: Permission denied (publickey).",
+            "  URL ssh://nokeyhostORG/git/base.git from the registry file REGISTRY",
+            "  to do: the ssh server accepted none of your keys: add your public key to your account there (or \
+             load the key into your ssh agent), or use --ro to clone from the read-only https URLs",
         ]
     );
     // And --ro, as the hint says, clones it.

@@ -315,8 +315,10 @@ fn checkout_with_one_unreachable_remote_clones_the_others_and_names_it() {
     std::fs::rename(fx.remote("libb"), fx.org.join("git/libb.gone")).unwrap();
     let err = fails(&fx.run(&fx.ws, &["checkout", "app"]));
     assert!(err.contains("checkout: 3 cloned, 1 failed"), "{err}");
+    // Named with its cause and URL (tests/failure_causes.rs has the block).
     assert!(
-        err.contains("error: libb: `git clone") && err.contains("rw/libb.git"),
+        err.contains("error: local path: no repository at the URL\n  not cloned: libb\n")
+            && err.contains("rw/libb.git"),
         "{err}"
     );
     for name in ["app", "liba", "base"] {
