@@ -46,7 +46,67 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
         None => Pins::default(),
     };
 
-    // What each dep has checked out: one `git log -1` per dep, in parallel.
+    let executor = ctx.executor()?;
+    let (heads, mut failures) = dep_heads(ctx, &workspace, &registry, project)?;
+    if failures.is_empty() && args.require_upstream {
+        failures = check_upstream(ctx, executor, &workspace, &heads);
+    }
+    let mut document = Document::new(project, &path, ctx.dry_run);
+    if !failures.is_empty() {
+        ctx.reporter.summary(
+            &format!("pin {}", project.name),
+            &[],
+            &failures,
+            started.elapsed(),
+        );
+        ctx.reporter.error(&format!("{} was not changed", path.display()));
+        if ctx.json {
+            document.failures = failures.iter().map(crate::ui::json::Problem::from).collect();
+            crate::ui::json::print_document("pin", false, document);
+        }
+        return Ok(1);
+    }
+
+    let (pins, moved) = new_pins(ctx, project, &old_pins, &heads, &mut document);
+    let text = pinfile::render(&pins);
+    if old_text.as_deref() == Some(text.as_bytes()) {
+        ctx.reporter.note(&format!("{} is unchanged", path.display()));
+    } else if ctx.dry_run {
+        if !ctx.json {
+            crate::ui::stdout::outln!("would write {}", path.display());
+        }
+        document.changed = true;
+    } else {
+        pinfile::write(&path, &pins)
+            .with_context(|| format!("could not write {}; the old file is intact", path.display()))?;
+        ctx.reporter.note(&format!("wrote {}", path.display()));
+        document.changed = true;
+        document.written = true;
+    }
+    let title = format!("pin {}", project.name);
+    let unchanged = heads.len() - moved;
+    if ctx.json {
+        crate::ui::json::print_document("pin", true, document);
+    } else {
+        let moved_label = if ctx.dry_run { "to move" } else { "moved" };
+        ctx.reporter.summary(
+            &title,
+            &[(moved_label, moved), ("unchanged", unchanged)],
+            &[],
+            started.elapsed(),
+        );
+    }
+    Ok(0)
+}
+
+/// What each registry dep of `project` has checked out (one `git log -1`
+/// per dep, in parallel), and the deps that could not say.
+fn dep_heads<'r>(
+    ctx: &Context,
+    workspace: &crate::model::workspace::Workspace,
+    registry: &'r crate::model::registry::Registry,
+    project: &Project,
+) -> Result<(Vec<(&'r Project, CommitSummary)>, Vec<Failure>)> {
     let deps: Vec<&Project> = project.deps.iter().filter_map(|d| registry.get(d)).collect();
     let executor = ctx.executor()?;
     let summaries = executor.map(&deps, |_| None, |dep| -> Result<CommitSummary> {
@@ -73,28 +133,22 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
             }),
         }
     }
-    if failures.is_empty() && args.require_upstream {
-        failures = check_upstream(ctx, executor, &workspace, &heads);
-    }
-    let mut document = Document::new(project, &path, ctx.dry_run);
-    if !failures.is_empty() {
-        ctx.reporter.summary(
-            &format!("pin {}", project.name),
-            &[],
-            &failures,
-            started.elapsed(),
-        );
-        ctx.reporter.error(&format!("{} was not changed", path.display()));
-        if ctx.json {
-            document.failures = failures.iter().map(crate::ui::json::Problem::from).collect();
-            crate::ui::json::print_document("pin", false, document);
-        }
-        return Ok(1);
-    }
+    Ok((heads, failures))
+}
 
+/// The pins `heads` make of `old_pins` (each dep's origin and submodules
+/// flag too), printing each and recording it in `document`; with how many
+/// moved. Pins of projects that are not registry deps are kept, and said.
+fn new_pins(
+    ctx: &Context,
+    project: &Project,
+    old_pins: &Pins,
+    heads: &[(&Project, CommitSummary)],
+    document: &mut Document,
+) -> (Pins, usize) {
     let mut pins = old_pins.clone();
     let mut moved = 0;
-    for (dep, summary) in &heads {
+    for (dep, summary) in heads {
         let before = old_pins.pin(&dep.name).cloned();
         if before.as_ref() != Some(&summary.id) {
             moved += 1;
@@ -132,35 +186,7 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
         }
     }
 
-    let text = pinfile::render(&pins);
-    if old_text.as_deref() == Some(text.as_bytes()) {
-        ctx.reporter.note(&format!("{} is unchanged", path.display()));
-    } else if ctx.dry_run {
-        if !ctx.json {
-            crate::ui::stdout::outln!("would write {}", path.display());
-        }
-        document.changed = true;
-    } else {
-        pinfile::write(&path, &pins)
-            .with_context(|| format!("could not write {}; the old file is intact", path.display()))?;
-        ctx.reporter.note(&format!("wrote {}", path.display()));
-        document.changed = true;
-        document.written = true;
-    }
-    let title = format!("pin {}", project.name);
-    let unchanged = heads.len() - moved;
-    if ctx.json {
-        crate::ui::json::print_document("pin", true, document);
-    } else {
-        let moved_label = if ctx.dry_run { "to move" } else { "moved" };
-        ctx.reporter.summary(
-            &title,
-            &[(moved_label, moved), ("unchanged", unchanged)],
-            &[],
-            started.elapsed(),
-        );
-    }
-    Ok(0)
+    (pins, moved)
 }
 
 /// The `--json` document of `pin` (after `schema`, `command`, `ok`).

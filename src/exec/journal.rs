@@ -26,98 +26,120 @@ impl Workspace {
         // A few rounds: a holder that finishes removes the file while still
         // holding its lock, so a file we opened just before may be gone.
         for _ in 0..10 {
-            let file = open_lock_file(&path)?;
-            match file.try_lock() {
-                Ok(()) => {}
-                Err(fs::TryLockError::WouldBlock) => {
-                    if !same_file(&file, &path) {
-                        continue; // released and removed meanwhile: try again
-                    }
-                    let who = match LockHolder::parse(&read_all(&file)) {
-                        Some(h) => h.describe(),
-                        None => "another run (it has not written its name yet)".to_string(),
-                    };
-                    bail!(
-                        "the workspace is locked by {who}: {}\n  wait for that run to finish (the lock is released as soon as it ends, however it ends)",
-                        path.display()
-                    );
-                }
-                Err(fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
-                    bail!(
-                        "the file system of {} does not support file locks, so two runs could interleave: {e}",
-                        path.display()
-                    );
-                }
-                Err(fs::TryLockError::Error(e)) => {
-                    return Err(e).with_context(|| format!("could not lock {}", path.display()))
-                }
+            if let Some(file) = try_lock_file(&path)? {
+                return self.start_journal(command, file, &path);
             }
-            if !same_file(&file, &path) {
-                continue; // we locked a file its holder had just removed
-            }
-            let left = read_all(&file);
-            // The previous holder's last stamp, before this run writes:
-            // it stopped no later than a heartbeat after (see
-            // `crate::exec::run_window`).
-            let last_alive = file.metadata().and_then(|m| m.modified()).ok();
-            let previous_run = (!left.trim().is_empty()).then(|| PreviousRun::from_text(&left, last_alive));
-            let previous_text = previous_run.as_ref().map(|_| left.clone());
-            let me = LockHolder::current(command);
-            let held = Held {
-                file,
-                path: path.clone(),
-            };
-            // The checkouts the previous run may have cut short stay on
-            // record until this run has dealt with them (see
-            // `crate::exec::recover`): a run stopped before then leaves them to
-            // the next.
-            let carried = previous_run.as_ref().map_or(&[][..], |r| &r.checkouts[..]);
-            let mut text = me.to_text();
-            for (i, intent) in carried.iter().enumerate() {
-                text.push_str(&intent.to_line(i as u64));
-            }
-            if let Err(e) = held.write_info(&text).and_then(|()| held.file.sync_data()) {
-                held.release();
-                return Err(e).with_context(|| format!("could not write the lock file {}", path.display()));
-            }
-            let shared = std::sync::Arc::new(std::sync::Mutex::new(Some(held)));
-            let journal = std::sync::Arc::new(Journal {
-                held: std::sync::Arc::clone(&shared),
-                root: self.root().to_path_buf(),
-                next: std::sync::atomic::AtomicU64::new(carried.len() as u64),
-                open: std::sync::Mutex::new((0..carried.len() as u64).collect()),
-            });
-            let carried: Vec<(u64, CheckoutIntent)> = carried
-                .iter()
-                .cloned()
-                .enumerate()
-                .map(|(i, c)| (i as u64, c))
-                .collect();
-            record_children_and_stamp(&shared, self.root());
-            crate::git::set_checkout_log(Some(journal.clone()));
-            let release = std::sync::Arc::clone(&shared);
-            let open = std::sync::Arc::clone(&journal);
-            let cleanup = crate::process::interrupt::on_interrupt(Box::new(move || {
-                if let Some(held) = lock_held(&release).take() {
-                    if crate::process::interrupt::children_were_killed() || open.any_open() {
-                        drop(held.file); // unlocked, its information left
-                    } else {
-                        held.release();
-                    }
-                }
-            }));
-            return Ok(WorkspaceLock {
-                held: shared,
-                journal,
-                carried,
-                started: me.started,
-                previous_run,
-                previous_text,
-                on_interrupt: Some(cleanup),
-            });
         }
         bail!("could not take the workspace lock {}", path.display())
     }
+
+    /// Writes this run's record into the lock file it now holds, carrying
+    /// over the checkouts a previous run left unsettled, and has the
+    /// journal record what the run starts.
+    fn start_journal(&self, command: &str, file: fs::File, path: &Path) -> Result<WorkspaceLock> {
+        let left = read_all(&file);
+        // The previous holder's last stamp, before this run writes: it
+        // stopped no later than a heartbeat after (see
+        // `crate::exec::run_window`).
+        let last_alive = file.metadata().and_then(|m| m.modified()).ok();
+        let previous_run = (!left.trim().is_empty()).then(|| PreviousRun::from_text(&left, last_alive));
+        let previous_text = previous_run.as_ref().map(|_| left.clone());
+        let me = LockHolder::current(command);
+        let held = Held {
+            file,
+            path: path.to_path_buf(),
+        };
+        // The checkouts the previous run may have cut short stay on record
+        // until this run has dealt with them (see `crate::exec::recover`):
+        // a run stopped before then leaves them to the next.
+        let carried = previous_run.as_ref().map_or(&[][..], |r| &r.checkouts[..]);
+        let mut text = me.to_text();
+        for (i, intent) in carried.iter().enumerate() {
+            text.push_str(&intent.to_line(i as u64));
+        }
+        if let Err(e) = held.write_info(&text).and_then(|()| held.file.sync_data()) {
+            held.release();
+            return Err(e).with_context(|| format!("could not write the lock file {}", path.display()));
+        }
+        let shared = std::sync::Arc::new(std::sync::Mutex::new(Some(held)));
+        let journal = std::sync::Arc::new(Journal {
+            held: std::sync::Arc::clone(&shared),
+            root: self.root().to_path_buf(),
+            next: std::sync::atomic::AtomicU64::new(carried.len() as u64),
+            open: std::sync::Mutex::new((0..carried.len() as u64).collect()),
+        });
+        let carried: Vec<(u64, CheckoutIntent)> = carried
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, c)| (i as u64, c))
+            .collect();
+        record_children_and_stamp(&shared, self.root());
+        crate::git::set_checkout_log(Some(journal.clone()));
+        let cleanup = release_on_interrupt(&shared, &journal);
+        Ok(WorkspaceLock {
+            held: shared,
+            journal,
+            carried,
+            started: me.started,
+            previous_run,
+            previous_text,
+            on_interrupt: Some(cleanup),
+        })
+    }
+}
+
+/// Opens and locks the lock file at `path`: the file, `None` when its
+/// holder released and removed it meanwhile (try again), an error when
+/// another run holds it (naming that run) or it cannot be locked.
+fn try_lock_file(path: &Path) -> Result<Option<fs::File>> {
+    let file = open_lock_file(path)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            if !same_file(&file, path) {
+                return Ok(None); // released and removed meanwhile
+            }
+            let who = match LockHolder::parse(&read_all(&file)) {
+                Some(h) => h.describe(),
+                None => "another run (it has not written its name yet)".to_string(),
+            };
+            bail!(
+                "the workspace is locked by {who}: {}\n  wait for that run to finish (the lock is released as soon as it ends, however it ends)",
+                path.display()
+            );
+        }
+        Err(fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+            bail!(
+                "the file system of {} does not support file locks, so two runs could interleave: {e}",
+                path.display()
+            );
+        }
+        Err(fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("could not lock {}", path.display()))
+        }
+    }
+    // We may have locked a file its holder had just removed.
+    Ok(same_file(&file, path).then_some(file))
+}
+
+/// On an interrupt, unlocks: removing the file when the run leaves nothing
+/// for the next one, else leaving its text.
+fn release_on_interrupt(
+    shared: &std::sync::Arc<std::sync::Mutex<Option<Held>>>,
+    journal: &std::sync::Arc<Journal>,
+) -> crate::process::interrupt::Cleanup {
+    let release = std::sync::Arc::clone(shared);
+    let open = std::sync::Arc::clone(journal);
+    crate::process::interrupt::on_interrupt(Box::new(move || {
+        if let Some(held) = lock_held(&release).take() {
+            if crate::process::interrupt::children_were_killed() || open.any_open() {
+                drop(held.file); // unlocked, its information left
+            } else {
+                held.release();
+            }
+        }
+    }))
 }
 
 /// Has the journal in `shared` record each git process the run starts,
