@@ -62,7 +62,10 @@ fn the_lock_file_names_the_run_when_it_started_and_each_git_process_it_started()
         .map(|l| {
             let fields: Vec<&str> = l.strip_prefix("child=").expect(&record).split(' ').collect();
             let at = UNIX_EPOCH + Duration::from_millis(fields[1].parse().unwrap());
-            assert!(since <= at + Duration::from_millis(1) && at <= SystemTime::now(), "{record}");
+            assert!(
+                since <= at + Duration::from_millis(1) && at <= SystemTime::now(),
+                "{record}"
+            );
             assert!(["liba", "libb", "base", "app"].contains(&fields[2]), "{record}");
             fields[0].parse().unwrap()
         })
