@@ -64,18 +64,12 @@ pub fn refuse_if_under_way(
             continue; // cloned by the run, if at all
         }
         let with_submodules = registry.get(&name).is_some_and(|p| p.submodules);
-        let gitlinks = if with_submodules {
-            ctx.git
-                .submodule_status(&dir)
-                .map(|entries| entries.into_iter().map(|e| e.path).collect())
-                .unwrap_or_default()
-        } else {
-            Vec::new()
-        };
+        // Submodules from the files alone (`.git/modules`): a sync with
+        // nothing to do starts no git process for this check.
         let keep = |path: &str| {
             crate::model::exclude::matching(exclude_submodule, &format!("{name}:{path}")).is_none()
         };
-        let found = under_way(&dir, with_submodules, &gitlinks, &keep);
+        let found = under_way(&dir, with_submodules, &[], &keep);
         if !found.is_empty() {
             ctx.reporter.error(&message(&name, &found, command));
             refused.push(name.to_string());
