@@ -101,7 +101,8 @@ impl Context {
             jobs_given: cli.jobs.map(usize::from),
             git: Git::new(cli.verbose)
                 .with_prompts(&reporter)
-                .with_process_cap(jobs),
+                .with_process_cap(jobs)
+                .with_ssh_sharing(),
             reporter,
             paint: crate::report::Paint::new(cli.color.into()),
             cache: match &settings.cache_dir.value {

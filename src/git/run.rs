@@ -111,7 +111,7 @@ impl Git {
         let mut runs = 1;
         loop {
             let ticket = self.prompts.as_ref().map_or(Ticket::UNTRACKED, |p| p.ticket());
-            let out = self.spawn_once(cmd, ticket)?;
+            let out = self.retrying_transient(cmd, || self.spawn_once(cmd, ticket))?;
             let Some(prompts) = &self.prompts else {
                 return Ok(out);
             };
@@ -147,6 +147,7 @@ impl Git {
         if crate::interrupt::is_interrupted() {
             return Err(self.spawn_error(cmd, interrupted()));
         }
+        let (expr, _ssh) = self.share_ssh(cmd, expr);
         let handle = expr.start().map_err(|e| self.spawn_error(cmd, e))?;
         let _running = Running::new(handle.pids(), cmd.lets_finish);
         let out = handle.into_output().map_err(|e| self.spawn_error(cmd, e))?;
@@ -279,6 +280,7 @@ impl Git {
             return Err(self.spawn_error(cmd, interrupted()));
         }
         let expr = self.start(cmd, &args, ticket).stdin_null().stderr_to_stdout();
+        let (expr, _ssh) = self.share_ssh(cmd, expr);
         let reader = expr.reader().map_err(|e| self.spawn_error(cmd, e))?;
         let _running = Running::new(reader.pids(), false);
         let mut all = Vec::new();
