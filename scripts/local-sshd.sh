@@ -18,8 +18,9 @@
 # holding the generated host key with StrictHostKeyChecking, BatchMode,
 # and DIR/proxy as ProxyCommand, which appends one line to
 # DIR/handshakes.log per new connection, sleeps the seconds in
-# DIR/latency (if any), then connects with nc. Stop the server with
-# `kill PID`.
+# DIR/latency (if any), then connects with nc. The host name `bench-host`
+# (the URLs of scripts/fixture-org.sh --bench) is this server too. Stop the
+# server with `kill PID`.
 set -euo pipefail
 
 dir=${1:?usage: local-sshd.sh DIR}
@@ -73,6 +74,10 @@ LogLevel INFO
 EOF
 	echo "[127.0.0.1]:$port $(cut -d' ' -f1-2 "$dir/host_key.pub")" >"$dir/known_hosts"
 	cat >"$dir/ssh_config" <<EOF
+Host bench-host
+  HostName 127.0.0.1
+  Port $port
+  HostKeyAlias [127.0.0.1]:$port
 Host *
   User $(id -un)
   IdentityFile $dir/user_key
