@@ -340,3 +340,40 @@ fn ctrl_c_mid_run_leaves_no_ssh_process_behind() {
         "ssh processes outlived the interrupted run"
     );
 }
+
+#[test]
+fn the_generated_sync_deps_py_shares_one_connection_too() {
+    let Some(server) = Server::start(12) else { return };
+    let out = server.run(&["checkout", "--ro", "p00"]);
+    assert!(out.status.success(), "checkout failed:\n{}", text(&out));
+    let out = server.run(&["pin", "--repo", "p00"]);
+    assert!(out.status.success(), "pin failed:\n{}", text(&out));
+    for i in 1..12 {
+        std::fs::remove_dir_all(server.root.join(format!("ws/p{i:02}"))).unwrap();
+    }
+    let before = server.handshakes();
+    let out = hermetic(Command::new("python3"), &server.root.join("home"))
+        .arg(server.root.join("ws/p00/sync_deps.py"))
+        .args(["--jobs", "8"])
+        .env(
+            "GIT_SSH_COMMAND",
+            format!("ssh -F {}", server.root.join("sshd/ssh_config").display()),
+        )
+        .env("OXW_SSHD_TEST", &server.root)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "sync_deps.py failed:\n{}", text(&out));
+    for i in 1..12 {
+        assert!(
+            server.root.join(format!("ws/p{i:02}/README")).is_file(),
+            "p{i:02} not synced"
+        );
+    }
+    assert_eq!(server.handshakes() - before, 1, "{}", text(&out));
+    assert_eq!(
+        server.leftovers(),
+        Vec::<String>::new(),
+        "sync_deps.py left its masters"
+    );
+}

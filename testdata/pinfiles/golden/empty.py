@@ -638,6 +638,9 @@ class Sync:
     def run(self, names, jobs):
         """Syncs `names`, at most `jobs` at a time; returns the failed names."""
         failed = []
+        if self.masters is not None:
+            # The pool's threads are numbered afresh, 8 to a master.
+            self.masters.threads = 0
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = {pool.submit(self.dep, name): name for name in names}
             for future in concurrent.futures.as_completed(futures):
