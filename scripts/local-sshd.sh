@@ -18,7 +18,8 @@
 # holding the generated host key with StrictHostKeyChecking, BatchMode,
 # and DIR/proxy as ProxyCommand, which appends one line to
 # DIR/handshakes.log per new connection, sleeps the seconds in
-# DIR/latency (if any), then connects with nc. The host name `bench-host`
+# DIR/latency (if any), then connects with nc (or, while DIR/drop holds a
+# count above 0, closes the connection at once and counts down). The host name `bench-host`
 # (the URLs of scripts/fixture-org.sh --bench) is this server too. Stop the
 # server with `kill PID`.
 set -euo pipefail
@@ -47,6 +48,11 @@ cat >"$dir/proxy" <<EOF
 #!/bin/sh
 # ProxyCommand: one line per new connection, the latency, then the server.
 echo "\$(date +%s.%N) \$1:\$2" >>'$dir/handshakes.log'
+# DIR/drop: how many connections to close at once, as an overloaded sshd does.
+if [ -s '$dir/drop' ] && [ "\$(cat '$dir/drop')" -gt 0 ]; then
+	echo \$((\$(cat '$dir/drop') - 1)) >'$dir/drop'
+	exit 0
+fi
 if [ -s '$dir/latency' ]; then sleep "\$(cat '$dir/latency')"; fi
 exec nc "\$1" "\$2"
 EOF

@@ -313,6 +313,20 @@ fn a_refused_key_is_not_retried() {
 }
 
 #[test]
+fn a_connection_closed_during_key_exchange_is_retried_and_says_so() {
+    let Some(server) = Server::start(1) else { return };
+    std::fs::write(server.root.join("sshd/drop"), "1").unwrap();
+    let out = server.run(&["checkout", "--ro", "-v", "p00"]);
+    assert!(out.status.success(), "checkout failed:\n{}", text(&out));
+    assert!(
+        common::stderr(&out).contains("connection closed during key exchange"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(server.handshakes(), 2, "{}", text(&out));
+}
+
+#[test]
 fn ctrl_c_mid_run_leaves_no_ssh_process_behind() {
     let Some(server) = Server::start(16) else { return };
     server.set_latency("0.3");

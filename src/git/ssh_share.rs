@@ -289,7 +289,8 @@ fn random() -> u64 {
 /// else the `origin` URL of the repository it runs in, from its config
 /// file (a fetch); `None` when neither says (a submodule's URL).
 fn remote_of(cmd: &GitCommand) -> Option<String> {
-    if let Some(dash) = cmd.args.iter().position(|a| a == "--") {
+    let takes_url = cmd.args.iter().any(|a| a == "clone" || a == "ls-remote");
+    if let Some(dash) = cmd.args.iter().position(|a| a == "--").filter(|_| takes_url) {
         if let Some(url) = cmd.args.get(dash + 1) {
             return Some(url.to_string_lossy().into_owned());
         }
