@@ -115,10 +115,10 @@ impl Git {
         }
     }
 
-    /// Shares one ssh connection per host (per eight
-    /// processes at a time) among the git processes of this run when git would run
-    /// OpenSSH, closing the masters when the last clone of this runner is
-    /// dropped or the run is interrupted.
+    /// Shares one ssh connection per host (per eight processes at a time)
+    /// among the git processes of this run when git would run OpenSSH,
+    /// closing the masters when the last clone of this runner is dropped or
+    /// the run is interrupted (see `ssh_share.rs`).
     pub fn with_ssh_sharing(mut self) -> Git {
         self.ssh = Some(Default::default());
         self
