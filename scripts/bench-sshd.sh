@@ -66,6 +66,7 @@ if [[ -z $BIN ]]; then
 	BIN=$repo/target/release/openxla-workspace
 fi
 [[ -x $BIN ]] || die "$BIN is not an executable"
+BIN=$(cd "$(dirname "$BIN")" && pwd -P)/$(basename "$BIN")
 
 scratch=${TMPDIR:-/tmp}
 [[ -n ${TMPDIR-} || ! -w /dev/shm ]] || scratch=/dev/shm
@@ -76,6 +77,7 @@ cleanup() {
 	rm -rf -- "$W"
 }
 trap cleanup EXIT
+trap "exit 130" INT TERM
 eval "$(bash "$repo/scripts/local-sshd.sh" "$W/sshd" | sed 's/^/SSHD_/')"
 awk -v ms="$LATENCY" 'BEGIN { printf "%.3f\n", ms / 1000 }' >"$W/sshd/latency"
 
