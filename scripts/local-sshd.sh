@@ -12,7 +12,9 @@
 #   PID=NNNN
 #
 # sshd keeps its defaults (MaxStartups 10:30:100, MaxSessions 10): only
-# what a private server in a folder needs is set. The client side is
+# what a private server in a folder needs is set, and AcceptEnv
+# GIT_PROTOCOL so that git speaks protocol v2, as hosting services do (v0
+# refuses to send a commit no ref advertises, which submodules fetch). The client side is
 # `ssh -F DIR/ssh_config` (ssh reads ~/.ssh from the passwd entry, not
 # $HOME, so the config is named): the generated user key, a known_hosts
 # holding the generated host key with StrictHostKeyChecking, BatchMode,
@@ -76,6 +78,7 @@ UsePAM no
 StrictModes no
 PermitRootLogin prohibit-password
 PrintMotd no
+AcceptEnv GIT_PROTOCOL
 LogLevel INFO
 EOF
 	echo "[127.0.0.1]:$port $(cut -d' ' -f1-2 "$dir/host_key.pub")" >"$dir/known_hosts"

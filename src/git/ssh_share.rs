@@ -465,6 +465,51 @@ mod tests {
         assert_eq!(origin_url("[core]\n"), None);
     }
 
+    fn masters(dir: &Path) -> Masters {
+        Masters {
+            dir: dir.to_path_buf(),
+            command: "ssh".into(),
+            slots: Mutex::default(),
+            changed: Condvar::new(),
+            _on_interrupt: crate::interrupt::on_interrupt(Box::new(|| ())),
+        }
+    }
+
+    #[test]
+    fn slots_fill_eight_at_a_time_and_a_freed_place_is_taken_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let masters = masters(dir.path());
+        let mut leases: Vec<Lease<'_>> = (0..17).map(|_| masters.lease(None)).collect();
+        let slots: Vec<usize> = leases.iter().map(|l| l.slot).collect();
+        assert_eq!(slots, [[0; 8].as_slice(), &[1; 8], &[2]].concat());
+        leases.remove(3);
+        let again = masters.lease(None);
+        assert_eq!(again.slot, 0);
+        assert_eq!(masters.slots().users, [8, 8, 1]);
+        drop((again, leases));
+        assert_eq!(masters.slots().users, [0, 0, 0]);
+    }
+
+    #[test]
+    fn the_first_process_to_a_host_goes_alone_until_its_socket_appears() {
+        let dir = tempfile::tempdir().unwrap();
+        let masters = masters(dir.path());
+        let first = masters.lease(Some("h".into()));
+        assert!(first.opening.is_some());
+        // Another host of the same slot does not wait.
+        assert!(masters.lease(Some("g".into())).opening.is_some());
+        std::thread::scope(|scope| {
+            let second = scope.spawn(|| masters.lease(Some("h".into())).opening.is_none());
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(!second.is_finished(), "the second did not wait for the master");
+            let socket = format!("{}-0123456789abcdef", socket_prefix(0, Some("h")));
+            std::fs::write(dir.path().join(socket), "").unwrap();
+            assert!(second.join().unwrap());
+        });
+        drop(first);
+        assert!(masters.lease(Some("h".into())).opening.is_none());
+    }
+
     #[test]
     fn sockets_of_one_slot_and_host_share_a_prefix() {
         assert_eq!(socket_prefix(3, None), "3-x");
