@@ -18,6 +18,11 @@
 //! that slot then share it. Processes to the same host over different
 //! slots open their masters in parallel, at most one per slot, which also
 //! keeps the unauthenticated connections under sshd's `MaxStartups`.
+//!
+//! Only processes known to go over ssh share: a clone's URL or a fetch's
+//! `origin` says so. A submodule's process, whose URL the tool does not
+//! read, runs as git would run it, with its own connection (retried all
+//! the same).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -221,12 +226,17 @@ impl Git {
         if !reaches_remote(&cmd.args) {
             return (expr, None);
         }
+        // Only a process known to go over ssh: one to another transport, or
+        // whose remote is not known (a submodule's), neither waits for a
+        // master nor takes a session.
+        let Some(host) = remote_of(cmd).as_deref().and_then(ssh_destination) else {
+            return (expr, None);
+        };
         let Some(masters) = sharing.masters(&cmd.dir) else {
             return (expr, None);
         };
-        let host = remote_of(cmd).as_deref().and_then(ssh_destination);
-        let lease = masters.lease(host.clone());
-        let path = masters.control_path(lease.slot, host.as_deref());
+        let lease = masters.lease(Some(host.clone()));
+        let path = masters.control_path(lease.slot, Some(&host));
         let expr = expr.env("GIT_SSH_COMMAND", sharing_command(&masters.command, &path));
         (expr, Some(lease))
     }
