@@ -144,7 +144,7 @@ run() {
 	t1=$(now)
 	failed=$(wc -l <"$W/failed")
 	printf '%s %s %d %d %d %d\n' "$label" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')" \
-		"$(($(handshakes) - h0))" "$status" "$(at_pins "$ws")" "$failed" | tee -a "$W/results.$rep"
+		"$(($(handshakes) - h0))" "$status" "$(at_pins "$ws")" "$failed" | tee -a "$W/rep.$rep"
 }
 
 new_ws() {
@@ -176,7 +176,7 @@ for N in $SIZES; do
 	export OPENXLA_WORKSPACE_REGISTRY=$ORG/registry.toml
 	printf '\nN = %d\n' "$N"
 	for ((rep = 1; rep <= REPS; rep++)); do
-		: >"$W/results.$rep"
+		: >"$W/rep.$rep"
 		ws=$(new_ws)
 		run bound "$ws" bound "$ws"
 		jobs_here=()
@@ -192,7 +192,8 @@ for N in $SIZES; do
 		ws=$(new_ws init)
 		OPENXLA_WORKSPACE_SSH_SHARING=0 run "unshared-j$N" "$ws" ours "$ws" -j "$N" checkout --ro --sync app
 	done
-	cat "$W"/results.* >"$W/results.n$N"
+	cat "$W"/rep.* >"$W/results.n$N"
+	rm -f "$W"/rep.*
 done
 
 median_of() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
