@@ -458,7 +458,8 @@ fn remove_stale_dirs(base: &Path) {
             continue;
         };
         let ours = entry.metadata().is_ok_and(|m| m.is_dir() && Some(m.uid()) == uid);
-        if ours && !pid.is_empty() && !Path::new("/proc").join(pid).exists() {
+        let is_pid = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+        if ours && is_pid && !Path::new("/proc").join(pid).exists() {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }

@@ -253,6 +253,15 @@ def transient_refusal(args, stderr):
     return any(m in stderr for m in _TRANSIENT)
 
 
+def is_ssh_url(url):
+    """Whether git reaches `url` over ssh: ssh://, git+ssh://, ssh+git://,
+    or scp-like USER@HOST:PATH."""
+    if "://" in url:
+        return url.split("://", 1)[0] in ("ssh", "git+ssh", "ssh+git")
+    colon = url.find(":")
+    return colon > 0 and "/" not in url[:colon]
+
+
 def ssh_in_effect(env, config):
     """The ssh command git would run (a shell command line) and whether git
     treats it as OpenSSH, by git's rules: GIT_SSH_COMMAND, core.sshCommand,
@@ -296,7 +305,7 @@ class SshMasters:
         base = tempfile.gettempdir()
         if len(base) > 32:  # a socket path has room for about 100 bytes
             base = "/tmp"
-        self.dir = tempfile.mkdtemp(prefix="oxw-ssh-", dir=base)
+        self.dir = tempfile.mkdtemp(prefix="sync-deps-ssh-", dir=base)
         self.command = command
         self.local = threading.local()
         self.lock = threading.Lock()
@@ -314,7 +323,11 @@ class SshMasters:
                 f"{shlex.quote('ControlPath=' + path)} -o ControlPersist=30")
 
     def close(self, env):
-        for socket in sorted(os.listdir(self.dir)):
+        try:
+            sockets = sorted(os.listdir(self.dir))
+        except OSError:
+            return
+        for socket in sockets:
             path = shlex.quote(os.path.join(self.dir, socket))
             subprocess.run(["sh", "-c", f"{self.command} -S {path} -O exit _"],
                            env=env, stdin=subprocess.DEVNULL,
@@ -342,6 +355,8 @@ class Sync:
         """Shares ssh connections when git would run OpenSSH (not when
         OPENXLA_WORKSPACE_SSH_SHARING=0)."""
         if self.env.get("OPENXLA_WORKSPACE_SSH_SHARING") == "0":
+            return
+        if not any(is_ssh_url(url) for url in ORIGINS.values()):
             return
 
         def config(key):
