@@ -361,15 +361,30 @@ fn read_settings(dir: &Path) -> SshSettings {
 }
 
 /// git's probe for a command not known by name: OpenSSH if `-G` (print the
-/// configuration and exit) succeeds.
+/// configuration and exit) succeeds. OpenSSH answers at once; a program
+/// still running after two seconds is not it, and is stopped. It takes
+/// signals as git's processes do (see `crate::interrupt::child_signals`).
 fn probe_openssh(command: &str) -> bool {
-    duct::cmd("sh", ["-c", &format!("{command} -G example.invalid")])
+    let started = duct::cmd("sh", ["-c", &format!("{command} -G example.invalid")])
         .stdin_null()
         .stdout_null()
         .stderr_null()
         .unchecked()
-        .run()
-        .is_ok_and(|out| out.status.success())
+        .before_spawn(|child| crate::interrupt::child_signals(child, false))
+        .start();
+    let Ok(handle) = started else {
+        return false;
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while std::time::Instant::now() < deadline && !crate::interrupt::is_interrupted() {
+        match handle.try_wait() {
+            Ok(Some(out)) => return out.status.success(),
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(_) => return false,
+        }
+    }
+    let _ = handle.kill();
+    false
 }
 
 /// Ends every master with a socket in `dir` (`ssh -O exit`), then removes
