@@ -19,10 +19,11 @@
 //! slots open their masters in parallel, at most one per slot, which also
 //! keeps the unauthenticated connections under sshd's `MaxStartups`.
 //!
-//! Only processes known to go over ssh share: a clone's URL or a fetch's
-//! `origin` says so. A submodule's process, whose URL the tool does not
-//! read, runs as git would run it, with its own connection (retried all
-//! the same).
+//! A process's host comes from a clone's URL or a fetch's `origin`; a
+//! process to another transport is left alone. A submodule's process,
+//! whose URL the tool does not read, shares (in a slot, without waiting)
+//! once an ssh process of the run has set sharing up: a run that reaches
+//! no ssh URL never asks git for its ssh settings.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -226,17 +227,22 @@ impl Git {
         if !reaches_remote(&cmd.args) {
             return (expr, None);
         }
-        // Only a process known to go over ssh: one to another transport, or
-        // whose remote is not known (a submodule's), neither waits for a
-        // master nor takes a session.
-        let Some(host) = remote_of(cmd).as_deref().and_then(ssh_destination) else {
+        // A process to another transport is left alone. One whose remote is
+        // not known (a submodule's) shares once an ssh process of the run
+        // has set sharing up, without waiting for a master (it may go to
+        // any host); a run that uses no ssh never sets it up.
+        let remote = remote_of(cmd);
+        let host = remote.as_deref().and_then(ssh_destination);
+        let masters = match (&remote, &host) {
+            (_, Some(_)) => sharing.masters(&cmd.dir),
+            (None, None) => sharing.masters.get().and_then(Option::as_ref),
+            (Some(_), None) => None,
+        };
+        let Some(masters) = masters else {
             return (expr, None);
         };
-        let Some(masters) = sharing.masters(&cmd.dir) else {
-            return (expr, None);
-        };
-        let lease = masters.lease(Some(host.clone()));
-        let path = masters.control_path(lease.slot, Some(&host));
+        let lease = masters.lease(host.clone());
+        let path = masters.control_path(lease.slot, host.as_deref());
         let expr = expr.env("GIT_SSH_COMMAND", sharing_command(&masters.command, &path));
         (expr, Some(lease))
     }
