@@ -144,10 +144,12 @@ impl Git {
     /// while it still counts as running (see [`checkouts_ended`]).
     fn run_tracked(&self, cmd: &GitCommand, expr: duct::Expression) -> GitResult<Output> {
         let _permit = self.permit();
+        // Sharing may wait (for a master, or git's probe of the ssh): the
+        // interrupt is checked after it.
+        let (expr, _ssh) = self.share_ssh(cmd, expr);
         if crate::interrupt::is_interrupted() {
             return Err(self.spawn_error(cmd, interrupted()));
         }
-        let (expr, _ssh) = self.share_ssh(cmd, expr);
         let handle = expr.start().map_err(|e| self.spawn_error(cmd, e))?;
         let _running = Running::new(handle.pids(), cmd.lets_finish);
         let out = handle.into_output().map_err(|e| self.spawn_error(cmd, e))?;
@@ -281,6 +283,9 @@ impl Git {
         }
         let expr = self.start(cmd, &args, ticket).stdin_null().stderr_to_stdout();
         let (expr, _ssh) = self.share_ssh(cmd, expr);
+        if crate::interrupt::is_interrupted() {
+            return Err(self.spawn_error(cmd, interrupted()));
+        }
         let reader = expr.reader().map_err(|e| self.spawn_error(cmd, e))?;
         let _running = Running::new(reader.pids(), false);
         let mut all = Vec::new();
