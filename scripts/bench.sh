@@ -7,6 +7,7 @@
 #   scripts/bench.sh --quick            # smoke run: N=8, small histories, 1 repetition
 #   scripts/bench.sh --projects 16 --latency 50 --reps 5
 #   scripts/bench.sh --real-shaped      # the real OpenXLA sizes, 50 ms, 100 Mbit/s, 3 repetitions
+#   scripts/bench.sh --real-sshd        # over a real sshd: N = 16, 32, 64 (scripts/bench-sshd.sh)
 #
 # Options:
 #   --projects N   projects in the organisation (default 32)
@@ -107,6 +108,10 @@ die() {
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
 repo=$(cd "$(dirname "$0")/.." && pwd -P)
+# The real-sshd mode is a script of its own, with its own options.
+for arg; do
+	[[ $arg != --real-sshd ]] || exec bash "$repo/scripts/bench-sshd.sh" "$@"
+done
 N=32 LATENCY= REPS=3 COMMITS=300 FILES=1000 ORG= WORK= QUICK= BIN= REAL= BANDWIDTH=100
 while (($# > 0)); do
 	case $1 in

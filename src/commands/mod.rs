@@ -105,7 +105,8 @@ impl Context {
             jobs_given: cli.jobs.map(usize::from),
             git: Git::new(cli.verbose)
                 .with_prompts(&reporter)
-                .with_process_cap(jobs),
+                .with_process_cap(jobs)
+                .with_ssh_sharing(),
             reporter,
             paint: crate::ui::report::Paint::new(cli.color.into()),
             // `config` never uses the cache, and must be able to repair a

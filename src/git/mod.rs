@@ -50,6 +50,8 @@ mod progress;
 mod query;
 mod remote;
 mod run;
+mod ssh;
+mod ssh_share;
 mod submodule;
 mod version;
 mod worktree;
@@ -90,6 +92,9 @@ pub struct Git {
     /// Where the progress of network commands goes, when a live display
     /// shows it (see [`Git::with_progress`]).
     progress: Option<ProgressSink>,
+    /// OpenSSH connection sharing for the run's network commands (see
+    /// `ssh_share.rs`); none without [`Git::with_ssh_sharing`].
+    ssh: Option<ssh_share::Sharing>,
 }
 
 /// The ref that names the commit the tool last checked out in a project
@@ -112,7 +117,17 @@ impl Git {
             prompts: None,
             cap: None,
             progress: None,
+            ssh: None,
         }
+    }
+
+    /// Shares one ssh connection per host (per eight processes at a time)
+    /// among the git processes of this run when git would run OpenSSH,
+    /// closing the masters when the last clone of this runner is dropped or
+    /// the run is interrupted (see `ssh_share.rs`).
+    pub fn with_ssh_sharing(mut self) -> Git {
+        self.ssh = Some(Default::default());
+        self
     }
 
     /// Caps the git processes running at once at `max` (`--jobs`), across

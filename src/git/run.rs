@@ -70,7 +70,7 @@ impl Git {
         let mut runs = 1;
         loop {
             let ticket = self.prompts.as_ref().map_or(Ticket::UNTRACKED, |p| p.ticket());
-            let out = self.spawn_once(cmd, ticket)?;
+            let out = self.retrying_transient(cmd, || self.spawn_once(cmd, ticket))?;
             let Some(prompts) = &self.prompts else {
                 return Ok(out);
             };
@@ -103,6 +103,9 @@ impl Git {
     /// while it still counts as running (see [`checkouts_ended`]).
     fn run_tracked(&self, cmd: &GitCommand, expr: duct::Expression) -> GitResult<Output> {
         let _permit = self.permit();
+        // Sharing may wait (for a master, or git's probe of the ssh): the
+        // interrupt is checked after it.
+        let (expr, _ssh) = self.share_ssh(cmd, expr);
         if crate::process::interrupt::is_interrupted() {
             return Err(self.spawn_error(cmd, interrupted()));
         }
@@ -242,6 +245,10 @@ impl Git {
             return Err(self.spawn_error(cmd, interrupted()));
         }
         let expr = self.start(cmd, &args, ticket).stdin_null().stderr_to_stdout();
+        let (expr, _ssh) = self.share_ssh(cmd, expr);
+        if crate::process::interrupt::is_interrupted() {
+            return Err(self.spawn_error(cmd, interrupted()));
+        }
         let reader = expr.reader().map_err(|e| self.spawn_error(cmd, e))?;
         let _running = Running::new(reader.pids(), false, &cmd.dir);
         let mut all = Vec::new();

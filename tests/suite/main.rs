@@ -30,6 +30,7 @@ mod safety_submodule_kills;
 mod scale;
 mod status;
 mod submodules;
+mod ssh_sshd;
 mod sync;
 mod sync_deps_py;
 mod terminal;

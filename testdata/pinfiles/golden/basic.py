@@ -49,6 +49,9 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _COMMIT_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -347,6 +350,117 @@ def url_host(url):
     return ""
 
 
+# OpenSSH connection sharing: the git processes of one run share one ssh
+# connection per host and per group of this many processes (sshd's default
+# MaxSessions is 10), and a connection refused for a transient reason (sshd's
+# MaxStartups drops connections during the key exchange) is retried.
+_SESSIONS_PER_MASTER = 8
+_RETRIES = 4
+_TRANSIENT = ("kex_exchange_identification", "ssh_exchange_identification",
+              "Connection reset by peer", "administratively prohibited",
+              "session request failed", "mux_client_", "Connection closed by")
+_FINAL = ("Permission denied", "Host key verification failed",
+          "REMOTE HOST IDENTIFICATION HAS CHANGED",
+          "Could not resolve hostname", "No route to host")
+_NETWORK = ("clone", "fetch", "ls-remote", "submodule", "pull", "push")
+
+
+def transient_refusal(args, stderr):
+    """Whether a failed git command may work when run again: it reaches a
+    remote, and ssh lost its connection or a session for a reason that
+    passes (never a refused key or host key)."""
+    words = [a for i, a in enumerate(args)
+             if a != "-c" and (i == 0 or args[i - 1] != "-c")]
+    if not words or words[0] not in _NETWORK:
+        return False
+    if any(m in stderr for m in _FINAL):
+        return False
+    return any(m in stderr for m in _TRANSIENT)
+
+
+def is_ssh_url(url):
+    """Whether git reaches `url` over ssh: ssh://, git+ssh://, ssh+git://,
+    or scp-like USER@HOST:PATH."""
+    if "://" in url:
+        return url.split("://", 1)[0] in ("ssh", "git+ssh", "ssh+git")
+    colon = url.find(":")
+    return colon > 0 and "/" not in url[:colon]
+
+
+def ssh_in_effect(env, config):
+    """The ssh command git would run (a shell command line) and whether git
+    treats it as OpenSSH, by git's rules: GIT_SSH_COMMAND, core.sshCommand,
+    GIT_SSH, else ssh; the variant from GIT_SSH_VARIANT or ssh.variant, else
+    the program's name, else `-G` succeeding. `config(key)` reads a git
+    setting."""
+    line = env.get("GIT_SSH_COMMAND") or config("core.sshCommand")
+    if line:
+        try:
+            words = shlex.split(line)
+        except ValueError:
+            words = []
+        program = words[0] if words else ""
+    elif env.get("GIT_SSH"):
+        program = env["GIT_SSH"]
+        line = shlex.quote(program)
+    else:
+        program = line = "ssh"
+    variant = env.get("GIT_SSH_VARIANT") or config("ssh.variant")
+    if variant and variant != "auto":
+        return line, variant not in ("plink", "putty", "tortoiseplink",
+                                     "simple")
+    name = re.split(r"[/\\]", program)[-1].lower()
+    if name in ("ssh", "ssh.exe"):
+        return line, True
+    if name in ("plink", "plink.exe", "tortoiseplink", "tortoiseplink.exe"):
+        return line, False
+    probe = subprocess.run(["sh", "-c", line + " -G example.invalid"],
+                           env=env, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    return line, probe.returncode == 0
+
+
+class SshMasters:
+    """The run's ssh masters: a private folder of control sockets, one
+    master per host for each group of _SESSIONS_PER_MASTER worker threads,
+    closed (`ssh -O exit`) and removed by `close`."""
+
+    def __init__(self, command):
+        base = tempfile.gettempdir()
+        if len(base) > 32:  # a socket path has room for about 100 bytes
+            base = "/tmp"
+        self.dir = tempfile.mkdtemp(prefix="sync-deps-ssh-", dir=base)
+        self.command = command
+        self.local = threading.local()
+        self.lock = threading.Lock()
+        self.threads = 0
+
+    def ssh_command(self):
+        """GIT_SSH_COMMAND for a git process of the calling thread."""
+        slot = getattr(self.local, "slot", None)
+        if slot is None:
+            with self.lock:
+                slot = self.local.slot = self.threads // _SESSIONS_PER_MASTER
+                self.threads += 1
+        path = self.dir.replace("%", "%%") + f"/{slot}-%C"
+        return (f"{self.command} -o ControlMaster=auto -o "
+                f"{shlex.quote('ControlPath=' + path)} -o ControlPersist=30")
+
+    def close(self, env):
+        try:
+            sockets = sorted(os.listdir(self.dir))
+        except OSError:
+            return
+        for socket in sockets:
+            path = shlex.quote(os.path.join(self.dir, socket))
+            subprocess.run(["sh", "-c", f"{self.command} -S {path} -O exit _"],
+                           env=env, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 class Sync:
     """One run: the parsed options, git's environment and the workspace."""
 
@@ -360,23 +474,61 @@ class Sync:
         if not interactive:
             # Without a terminal nobody can answer a prompt; fail instead.
             self.env.setdefault("GIT_TERMINAL_PROMPT", "0")
+        self.masters = None
+
+    def share_ssh(self):
+        """Shares ssh connections when git would run OpenSSH (not when
+        OPENXLA_WORKSPACE_SSH_SHARING=0)."""
+        if self.env.get("OPENXLA_WORKSPACE_SSH_SHARING") == "0":
+            return
+        if not any(is_ssh_url(url) for url in ORIGINS.values()):
+            return
+
+        def config(key):
+            found = subprocess.run(["git", "config", "--get", key],
+                                   cwd=self.project_dir, env=self.env,
+                                   stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL)
+            return found.stdout.decode("utf-8", "replace").rstrip("\n")
+
+        try:
+            command, openssh = ssh_in_effect(self.env, config)
+            if openssh:
+                self.masters = SshMasters(command)
+        except OSError:
+            self.masters = None
+
+    def close(self):
+        """Ends the run's ssh masters."""
+        if self.masters is not None:
+            self.masters.close(self.env)
+            self.masters = None
 
     def git(self, cwd, *args, ok_status=(0,), c_locale=False):
         env = self.env
         if c_locale:
             # git's words are matched below: ask for them untranslated.
             env = dict(env, LC_ALL="C")
-        try:
-            proc = subprocess.run(["git"] + list(args), cwd=cwd, env=env,
-                                  stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE)
-        except OSError as e:
-            raise GitError(cwd, args, None, f"cannot run git: {e}") from e
-        if proc.returncode not in ok_status:
+        if self.masters is not None:
+            env = dict(env, GIT_SSH_COMMAND=self.masters.ssh_command())
+        for attempt in range(_RETRIES + 1):
+            try:
+                proc = subprocess.run(["git"] + list(args), cwd=cwd, env=env,
+                                      stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE)
+            except OSError as e:
+                raise GitError(cwd, args, None, f"cannot run git: {e}") from e
+            if proc.returncode in ok_status:
+                return proc
             stderr = proc.stderr.decode("utf-8", errors="replace")
-            raise GitError(cwd, args, proc.returncode, stderr)
-        return proc
+            if attempt == _RETRIES or not transient_refusal(args, stderr):
+                raise GitError(cwd, args, proc.returncode, stderr)
+            pause = 0.25 * 2 ** attempt
+            say(f"retrying in {pause:g} s: git {' '.join(args)} "
+                f"(a transient ssh refusal)", sys.stderr)
+            time.sleep(pause)
 
     def dep(self, name):
         """Moves dependency `name` to its pin; returns the lines to print."""
@@ -630,6 +782,9 @@ class Sync:
     def run(self, names, jobs):
         """Syncs `names`, at most `jobs` at a time; returns the failed names."""
         failed = []
+        if self.masters is not None:
+            # The pool's threads are numbered afresh, 8 to a master.
+            self.masters.threads = 0
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = {pool.submit(self.dep, name): name for name in names}
             for future in concurrent.futures.as_completed(futures):
@@ -763,17 +918,23 @@ def main(argv=None):
             "each as said above, then run again", sys.stderr)
         return 1
 
+    sync.share_ssh()
     first, rest = [], names
-    if interactive and args.jobs > 1:
-        # On a terminal git may ask for credentials: the first dependency of
-        # each host runs alone, so a credential helper can cache the answer
-        # before the rest fan out, and two prompts never share the terminal.
+    if (interactive or sync.masters is not None) and args.jobs > 1:
+        # On a terminal git may ask for credentials, and with shared ssh
+        # connections the first makes the master the others use: the first
+        # dependency of each host runs alone, so a credential helper can
+        # cache the answer before the rest fan out, two prompts never share
+        # the terminal, and one connection serves a host.
         hosts, first, rest = set(), [], []
         for name in names:
             host = url_host(ORIGINS.get(name, ""))
             (rest if host in hosts else first).append(name)
             hosts.add(host)
-    failed = sync.run(first, 1) + sync.run(rest, args.jobs)
+    try:
+        failed = sync.run(first, 1) + sync.run(rest, args.jobs)
+    finally:
+        sync.close()
 
     if failed:
         say(f"sync_deps.py: {len(failed)} of {len(names)} dependencies "
