@@ -333,7 +333,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
             crate::ui::stdout::out!("\n{}", escape_control(&settings, true));
         }
     }
-    if code != 0 && !off.is_empty() {
+    if args.exit_code && code != 0 && !off.is_empty() {
         ctx.reporter.note(&format!("not as pinned: {}", off.join(", ")));
     }
     Ok(code)

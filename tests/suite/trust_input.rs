@@ -751,23 +751,28 @@ fn status_shows_branch_names_escaped_and_its_json_keeps_them_exact() {
 
 #[test]
 fn list_shows_registry_text_escaped() {
+    // Such text is refused since issue 22 (item 6): the refusal, too, is
+    // shown escaped.
     let fx = fixture();
     let registry = fx.tmp.path().join("odd.toml");
-    std::fs::write(
-        &registry,
-        "[repos.odd]\nro_url = \"https://example.org/odd.git\"\ntracking_branch = \"main\\u202Egnp\"\n\
-         [[repos.odd.schedules.pip]]\npy_package = \"jaxlib\"\nupdate_requirements = [\"req\\u001B]0;owned\\u0007.txt\"]\n",
-    )
-    .unwrap();
-    let (shown, status) = run_on_terminal(fx.cmd(&fx.ws).arg("--registry").arg(&registry).arg("list"));
-    assert_eq!(status, Some(0), "{shown}");
-    assert_terminal_safe(&shown);
-    let shown = shown.replace("\r\n", "\n");
-    assert!(shown.contains("\n  branch:     main\\u{202e}gnp\n"), "{shown}");
-    assert!(
-        shown.contains("\n    py_package jaxlib -> req\\x1b]0;owned\\x07.txt\n"),
-        "{shown}"
-    );
+    for (text, expected) in [
+        (
+            "[repos.odd]\nro_url = \"https://example.org/odd.git\"\ntracking_branch = \"main\\u202Egnp\"\n",
+            "repos.odd.tracking_branch: 'main\\u{202e}gnp' is not a valid branch name",
+        ),
+        (
+            "[repos.odd]\nro_url = \"https://example.org/odd.git\"\n[[repos.odd.schedules.pip]]\n\
+             py_package = \"jaxlib\"\nupdate_requirements = [\"req\\u001B]0;owned\\u0007.txt\"]\n",
+            "repos.odd.schedules.pip[0].update_requirements: 'req\\x1b]0;owned\\x07.txt' holds the control or \
+             invisible character U+001B",
+        ),
+    ] {
+        std::fs::write(&registry, text).unwrap();
+        let (shown, status) = run_on_terminal(fx.cmd(&fx.ws).arg("--registry").arg(&registry).arg("list"));
+        assert_eq!(status, Some(1), "{shown}");
+        assert_terminal_safe(&shown);
+        assert!(shown.contains(expected), "{shown}");
+    }
 }
 
 #[test]
@@ -893,8 +898,9 @@ fn sync_and_status_refuse_a_pin_file_at_a_commit_over_1_mib_without_reading_it()
 
     // status reads the same pin file from the commit, now fetched.
     std::fs::remove_file(&sent).unwrap();
+    // A refused pin file fails status (issue 22, item 13).
     let out = run_env(&fx, &app, &["status"], &env);
-    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert_eq!(stderr(&out), format!("warning: liba: {too_large}\n"));
     let read = std::fs::metadata(&sent).unwrap().len();
     assert!(read < 1024 * 1024, "git was let send {read} bytes");
