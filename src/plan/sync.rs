@@ -11,7 +11,7 @@ use regex::Regex;
 
 use super::{clone_step, SUBMODULE_DEPTH};
 use crate::exec::cache::Cache;
-use crate::exec::step::{Fetch, ProjectPlan, Step};
+use crate::exec::step::{placeholder_commit, Fetch, PendingPlan, ProjectPlan, Step};
 use crate::git::{FileAtCommit, Probe};
 use crate::model::registry::{Project, Registry};
 use crate::model::types::{CommitId, Filter, RepoName};
@@ -376,6 +376,143 @@ pub fn plan_apply(
             }
         })
         .collect()
+}
+
+/// How a sync meets a dep whose pin is not known before the run (see
+/// [`plan_pending_sync`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pending {
+    /// Cloned by this run without its files (`checkout --sync`).
+    ClonedBare,
+    /// Missing: made with just its pin fetched ([`SyncOptions::fetches_pins_only`]).
+    Missing,
+    /// Checked out already, somewhere.
+    Present,
+}
+
+/// The sync of `roots` when their own pin files are not there yet (a dry
+/// run of `checkout --sync` before they are cloned): each dep of their
+/// registry closure, breadth first, at a named placeholder for the pin
+/// its nearest pinner's file will hold; what makes that commit present,
+/// then the apply phase. `state` tells how each dep stands.
+pub fn plan_pending_sync(
+    workspace: &Workspace,
+    registry: &Registry,
+    roots: &[RepoName],
+    state: impl Fn(&RepoName) -> Pending,
+    options: &SyncOptions,
+) -> Vec<PendingPlan> {
+    let chosen = pending_choices(registry, roots, options);
+    let mut presence = Vec::new();
+    let mut apply = Vec::new();
+    for chosen in chosen {
+        let Some(project) = registry.get(&chosen.dep) else {
+            continue;
+        };
+        let placeholder = format!(
+            "<{}'s pin in {}/{}>",
+            chosen.dep,
+            chosen.pinned_by,
+            crate::model::pinfile::FILE_NAME
+        );
+        let pending = state(&chosen.dep);
+        let (steps, condition, dep_state) = match pending {
+            Pending::Missing => {
+                let steps = match make_present(
+                    workspace,
+                    project,
+                    &chosen,
+                    &Found::Missing,
+                    &Tried::default(),
+                    options,
+                ) {
+                    Ok(Presence::Steps(steps)) => steps,
+                    _ => Vec::new(),
+                };
+                (steps, None, DepState::WouldClone)
+            }
+            Pending::ClonedBare | Pending::Present => {
+                let fetch = Step::Fetch(Fetch {
+                    repo: workspace.project_dir(&chosen.dep),
+                    commit: chosen.commit.clone(),
+                    depth: options.depth,
+                    filter: None,
+                    branch: project.tracking_branch.clone(),
+                    unshallow: options.depth.is_some(),
+                    mirror: options
+                        .cache
+                        .as_ref()
+                        .map(|c| (c.clone(), project.url(options.read_only).clone())),
+                });
+                let state = DepState::Present {
+                    head: None,
+                    fresh: pending == Pending::ClonedBare,
+                    marked: None,
+                    unwritten: pending == Pending::ClonedBare,
+                };
+                (vec![fetch], Some("if it lacks that commit".to_string()), state)
+            }
+        };
+        let plan = |steps| ProjectPlan {
+            project: chosen.dep.clone(),
+            steps,
+        };
+        presence.push(PendingPlan {
+            plan: plan(steps),
+            placeholder: placeholder.clone(),
+            condition,
+        });
+        let mut applied = plan_apply(
+            workspace,
+            registry,
+            &[(chosen.clone(), dep_state)],
+            &BTreeSet::new(),
+            options,
+        );
+        apply.push(PendingPlan {
+            plan: applied.remove(0),
+            placeholder,
+            condition: (pending == Pending::Present)
+                .then(|| "unless it is at that commit already".to_string()),
+        });
+    }
+    presence
+        .into_iter()
+        .chain(apply)
+        .filter(|p| !p.plan.steps.is_empty())
+        .collect()
+}
+
+/// The deps a sync of `roots` resolves, as far as the registry tells
+/// before any pin file is read: breadth first, each pinned (with the
+/// placeholder commit) by the first project nearest the roots that has it
+/// as a registry dep; roots and `--exclude-dep` matches left out.
+fn pending_choices(registry: &Registry, roots: &[RepoName], options: &SyncOptions) -> Vec<Chosen> {
+    let mut seen: BTreeSet<RepoName> = roots.iter().cloned().collect();
+    let mut chosen = Vec::new();
+    let mut level: Vec<RepoName> = roots.to_vec();
+    while !level.is_empty() {
+        let mut next = Vec::new();
+        for pinner in &level {
+            let Some(project) = registry.get(pinner) else {
+                continue;
+            };
+            for dep in &project.deps {
+                let excluded = crate::model::exclude::matching(&options.exclude_dep, dep.as_str()).is_some();
+                if excluded || !seen.insert(dep.clone()) {
+                    continue;
+                }
+                chosen.push(Chosen {
+                    dep: dep.clone(),
+                    commit: placeholder_commit(),
+                    pinned_by: pinner.clone(),
+                });
+                next.push(dep.clone());
+            }
+        }
+        level = next;
+    }
+    chosen
 }
 
 /// The deps whose submodules decide whether the apply phase has anything
