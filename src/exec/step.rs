@@ -316,7 +316,7 @@ fn submodule_lines(
             RemoteUrl::new("https://placeholder.invalid/submodule.git").unwrap_or_else(|_| unreachable!());
         let mirror = cache.mirror_path(&url).display().to_string();
         for line in cache.update_plan(&url) {
-            let line = line.replace(&mirror, "<MIRROR>").replace(url.as_str(), "<URL>");
+            let line = unquoted(&line.replace(&mirror, "<MIRROR>").replace(url.as_str(), "<URL>"));
             lines.push(format!(
                 "{line}  ({uninitialised}, <URL> its URL, <MIRROR> the cache's mirror of it)"
             ));
@@ -327,9 +327,7 @@ fn submodule_lines(
     }
     lines.push(format!(
         "{}  ({uninitialised})",
-        Git::submodule_update_cmd(repo, "<PATH>", &clone)
-            .to_string()
-            .replace("'<PATH>'", "<PATH>")
+        unquoted(&Git::submodule_update_cmd(repo, "<PATH>", &clone).to_string())
     ));
     lines
 }
@@ -352,6 +350,16 @@ pub fn continued(lines: &[String]) -> String {
         text.push_str(line);
     }
     text
+}
+
+/// `line` without the shell quotes around words holding a `<placeholder>`
+/// (they are not what is run).
+fn unquoted(line: &str) -> String {
+    static QUOTED: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    QUOTED
+        .get_or_init(|| Regex::new(r"'([^' ]*<[^'>]*>[^' ]*)'").unwrap_or_else(|_| unreachable!()))
+        .replace_all(line, "$1")
+        .into_owned()
 }
 
 /// The commit a printed plan shows as a named placeholder, before the run
