@@ -265,10 +265,15 @@ fn submodule_lines(
     filter: Option<Filter>,
     cache: Option<&Cache>,
 ) -> Vec<String> {
-    let project = repo
+    // The superproject's name (its clone's temporary folder is named after it).
+    let folder = repo
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let project = folder
+        .strip_prefix(".openxla-partial-")
+        .unwrap_or(&folder)
+        .to_string();
     let but = if exclude.is_empty() {
         String::new()
     } else {

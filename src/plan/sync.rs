@@ -416,43 +416,7 @@ pub fn plan_pending_sync(
             crate::model::pinfile::FILE_NAME
         );
         let pending = state(&chosen.dep);
-        let (steps, condition, dep_state) = match pending {
-            Pending::Missing => {
-                let steps = match make_present(
-                    workspace,
-                    project,
-                    &chosen,
-                    &Found::Missing,
-                    &Tried::default(),
-                    options,
-                ) {
-                    Ok(Presence::Steps(steps)) => steps,
-                    _ => Vec::new(),
-                };
-                (steps, None, DepState::WouldClone)
-            }
-            Pending::ClonedBare | Pending::Present => {
-                let fetch = Step::Fetch(Fetch {
-                    repo: workspace.project_dir(&chosen.dep),
-                    commit: chosen.commit.clone(),
-                    depth: options.depth,
-                    filter: None,
-                    branch: project.tracking_branch.clone(),
-                    unshallow: options.depth.is_some(),
-                    mirror: options
-                        .cache
-                        .as_ref()
-                        .map(|c| (c.clone(), project.url(options.read_only).clone())),
-                });
-                let state = DepState::Present {
-                    head: None,
-                    fresh: pending == Pending::ClonedBare,
-                    marked: None,
-                    unwritten: pending == Pending::ClonedBare,
-                };
-                (vec![fetch], Some("if it lacks that commit".to_string()), state)
-            }
-        };
+        let (steps, condition, dep_state) = pending_presence(workspace, project, &chosen, pending, options);
         let plan = |steps| ProjectPlan {
             project: chosen.dep.clone(),
             steps,
@@ -481,6 +445,54 @@ pub fn plan_pending_sync(
         .chain(apply)
         .filter(|p| !p.plan.steps.is_empty())
         .collect()
+}
+
+/// What makes a pending dep's pin present (see [`plan_pending_sync`]), the
+/// condition it runs under, and where it leaves the dep.
+fn pending_presence(
+    workspace: &Workspace,
+    project: &Project,
+    chosen: &Chosen,
+    pending: Pending,
+    options: &SyncOptions,
+) -> (Vec<Step>, Option<String>, DepState) {
+    match pending {
+        Pending::Missing => {
+            let steps = match make_present(
+                workspace,
+                project,
+                chosen,
+                &Found::Missing,
+                &Tried::default(),
+                options,
+            ) {
+                Ok(Presence::Steps(steps)) => steps,
+                _ => Vec::new(),
+            };
+            (steps, None, DepState::WouldClone)
+        }
+        Pending::ClonedBare | Pending::Present => {
+            let fetch = Step::Fetch(Fetch {
+                repo: workspace.project_dir(&chosen.dep),
+                commit: chosen.commit.clone(),
+                depth: options.depth,
+                filter: None,
+                branch: project.tracking_branch.clone(),
+                unshallow: options.depth.is_some(),
+                mirror: options
+                    .cache
+                    .as_ref()
+                    .map(|c| (c.clone(), project.url(options.read_only).clone())),
+            });
+            let state = DepState::Present {
+                head: None,
+                fresh: pending == Pending::ClonedBare,
+                marked: None,
+                unwritten: pending == Pending::ClonedBare,
+            };
+            (vec![fetch], Some("if it lacks that commit".to_string()), state)
+        }
+    }
 }
 
 /// The deps a sync of `roots` resolves, as far as the registry tells
