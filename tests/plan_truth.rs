@@ -529,3 +529,49 @@ fn a_dry_run_through_the_cache_prints_the_mirror_refresh_it_runs() {
         "{commands:#?}"
     );
 }
+
+/// `roll --sync`: the roll's queries (`ls-remote`) only read and its file
+/// edit is printed as such; the sync after it, to pins the roll is about
+/// to write, is printed with those pins as placeholders.
+#[test]
+fn a_dry_run_of_roll_sync_prints_the_sync_to_the_rolled_pins() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--sync", "app"]);
+    let app = fx.ws.join("app");
+    let dry = fx.run(&app, &["--dry-run", "roll", "nightly"]);
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert!(
+        stdout(&dry).contains(&format!("would write {}", app.join("sync_deps.py").display())),
+        "{}",
+        text(&dry)
+    );
+    let commands = dry_run_then_run(
+        &fx,
+        &app,
+        &["roll", "nightly", "--sync"],
+        &[(fx.id("LIBA_3"), "LIBA_3"), (fx.id("LIBB_3"), "LIBB_3")],
+    );
+    assert!(commands.contains(&checkout_line("liba", "LIBA_3")), "{commands:#?}");
+    assert!(commands.contains(&checkout_line("libb", "LIBB_3")), "{commands:#?}");
+    assert_eq!(fx.head("liba"), fx.id("LIBA_3"));
+}
+
+/// `checkout --sync A B` resolves the pins of both roots together, as
+/// `sync` at the top of the workspace does: libb, a root, is not moved to
+/// app's pin of it, and base goes to libb's pin (nearer than liba's). A
+/// `sync` of the roots afterwards then finds nothing to do.
+#[test]
+fn checkout_sync_of_two_roots_resolves_them_as_sync_does() {
+    let fx = Fixture::new();
+    let ids = [
+        (fx.id("LIBA_2"), "LIBA_2"),
+        (fx.id("LIBB_3"), "LIBB_3"),
+        (fx.id("BASE_3"), "BASE_3"),
+    ];
+    dry_run_then_run(&fx, &fx.ws, &["checkout", "--sync", "app", "libb"], &ids);
+    assert_eq!(fx.head("libb"), fx.id("LIBB_3"));
+    assert_eq!(fx.head("base"), fx.id("BASE_3"));
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+    let out = fx.ok(&["--dry-run", "sync"]);
+    assert!(stdout(&out).contains("  nothing: every dep is at its pin"), "{}", text(&out));
+}

@@ -411,6 +411,30 @@ fn print_dry_run(
     }
 }
 
+/// What a dry run prints of a sync of `roots` whose pins are not known
+/// before the run (they are in files the run writes or clones first): the
+/// commands, with each pin as a named placeholder (see
+/// [`plan::sync::plan_pending_sync`]).
+pub fn print_pending_sync(
+    workspace: &Workspace,
+    registry: &Registry,
+    roots: &[crate::model::types::RepoName],
+    options: &SyncOptions,
+) {
+    let state = |dep: &crate::model::types::RepoName| {
+        if workspace.project_dir(dep).exists() {
+            plan::sync::Pending::Present
+        } else {
+            plan::sync::Pending::Missing
+        }
+    };
+    for pending in plan::sync::plan_pending_sync(workspace, registry, roots, state, options) {
+        for line in pending.lines() {
+            crate::ui::stdout::outln!("{line}");
+        }
+    }
+}
+
 /// The branch a dep's HEAD is on, when this sync is about to detach it from
 /// there (a checkout the user had before, not one this run cloned).
 fn branch_to_leave(
