@@ -551,8 +551,14 @@ fn a_dry_run_of_roll_sync_prints_the_sync_to_the_rolled_pins() {
         &["roll", "nightly", "--sync"],
         &[(fx.id("LIBA_3"), "LIBA_3"), (fx.id("LIBB_3"), "LIBB_3")],
     );
-    assert!(commands.contains(&checkout_line("liba", "LIBA_3")), "{commands:#?}");
-    assert!(commands.contains(&checkout_line("libb", "LIBB_3")), "{commands:#?}");
+    assert!(
+        commands.contains(&checkout_line("liba", "LIBA_3")),
+        "{commands:#?}"
+    );
+    assert!(
+        commands.contains(&checkout_line("libb", "LIBB_3")),
+        "{commands:#?}"
+    );
     assert_eq!(fx.head("liba"), fx.id("LIBA_3"));
 }
 
@@ -573,5 +579,9 @@ fn checkout_sync_of_two_roots_resolves_them_as_sync_does() {
     assert_eq!(fx.head("base"), fx.id("BASE_3"));
     assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
     let out = fx.ok(&["--dry-run", "sync"]);
-    assert!(stdout(&out).contains("  nothing: every dep is at its pin"), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("  nothing: every dep is at its pin"),
+        "{}",
+        text(&out)
+    );
 }

@@ -101,7 +101,12 @@ pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
         if ctx.dry_run {
             // The pins it will sync to are those the roll would write.
             if !ctx.json {
-                super::sync::print_pending_sync(&workspace, &registry, &[project.name.clone()], &options);
+                super::sync::print_pending_sync(
+                    &workspace,
+                    &registry,
+                    std::slice::from_ref(&project.name),
+                    &options,
+                );
             }
         } else {
             code = super::sync::sync_project(ctx, &workspace, &registry, project, &options)?;
