@@ -1060,4 +1060,61 @@ mod tests {
             }
         );
     }
+
+    /// Before the roots are cloned, each dep of their registry closure is
+    /// planned at a placeholder naming the pin file that will hold its pin
+    /// (the nearest pinner, first in dep order): a fresh clone checked out
+    /// there (after a fetch only if it lacks it), a missing dep made with
+    /// just that commit, roots and exclusions left out.
+    #[test]
+    fn pins_not_known_yet_are_planned_at_named_placeholders() {
+        let reg = registry();
+        let fresh = |_: &RepoName| Pending::ClonedBare;
+        let plans = plan_pending_sync(&workspace(), &reg, &[name("app")], fresh, &SyncOptions::default());
+        let lines: Vec<String> = plans.iter().flat_map(PendingPlan::lines).collect();
+        let base = "<base's pin in liba/sync_deps.py>";
+        assert!(
+            lines.contains(&format!(
+                "base: if it lacks that commit: (in /ws/base) git fetch --no-tags origin {base}"
+            )),
+            "{lines:#?}"
+        );
+        assert!(
+            lines.contains(&format!(
+            "base: (in /ws/base) git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet \
+             --force --detach {base} --"
+        )),
+            "{lines:#?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("liba: (in /ws/liba/<PATH>) git fetch")),
+            "{lines:#?}"
+        );
+        // libb left out, and libb a root: base's pin is still liba's.
+        let options = SyncOptions {
+            exclude_dep: vec![Regex::new("^liba$").unwrap()],
+            depth: Some(1),
+            ..SyncOptions::default()
+        };
+        let missing = |_: &RepoName| Pending::Missing;
+        let plans = plan_pending_sync(&workspace(), &reg, &[name("app")], missing, &options);
+        let deps: Vec<&str> = plans.iter().map(|p| p.plan.project.as_str()).collect();
+        assert_eq!(deps, ["libb", "base", "libb", "base"]);
+        assert_eq!(plans[1].placeholder, "<base's pin in libb/sync_deps.py>");
+        assert!(matches!(
+            plans[1].plan.steps[..],
+            [Step::Init { .. }, Step::Fetch(_)]
+        ));
+        let plans = plan_pending_sync(
+            &workspace(),
+            &reg,
+            &[name("app"), name("libb")],
+            missing,
+            &options,
+        );
+        let deps: Vec<&str> = plans.iter().map(|p| p.plan.project.as_str()).collect();
+        assert_eq!(deps, ["base", "base"]);
+    }
 }
