@@ -115,12 +115,15 @@ fn ran(verbose: &str, replacements: &[(&str, &str)]) -> Vec<String> {
 }
 
 /// Matches what ran against what was printed: returns the commands that
-/// ran without being printed, and the printed lines, under no condition
-/// and not `each`, that did not run. An exact line is preferred to one
-/// with placeholders, and that to an `each` line.
+/// ran without being printed, or out of the printed order in their folder
+/// (one project's steps, and a submodule's, run in order; projects run in
+/// parallel), and the printed lines, under no condition and not `each`,
+/// that did not run. An exact line is preferred to one with placeholders,
+/// and that to an `each` line.
 fn compare(planned: &[Planned], ran: &[String]) -> (Vec<String>, Vec<String>) {
     let mut used = vec![false; planned.len()];
     let mut unprinted = Vec::new();
+    let mut last_in = std::collections::BTreeMap::new();
     for command in ran {
         let rank = |p: &Planned| if p.each { 2 } else { usize::from(p.has_placeholder) };
         let found = (0..3).find_map(|pass| {
@@ -130,7 +133,15 @@ fn compare(planned: &[Planned], ran: &[String]) -> (Vec<String>, Vec<String>) {
             })
         });
         match found {
-            Some(i) => used[i] = true,
+            Some(i) => {
+                used[i] = true;
+                let dir = command.split_once(") git ").map_or("", |(dir, _)| dir);
+                let last = last_in.entry(dir.to_string()).or_insert(0);
+                if i < *last {
+                    unprinted.push(format!("{command}  (ran after a command printed below it)"));
+                }
+                *last = i;
+            }
             None => unprinted.push(command.clone()),
         }
     }
