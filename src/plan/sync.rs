@@ -416,16 +416,18 @@ pub fn plan_pending_sync(
             crate::model::pinfile::FILE_NAME
         );
         let pending = state(&chosen.dep);
-        let (steps, condition, dep_state) = pending_presence(workspace, project, &chosen, pending, options);
+        let (parts, dep_state) = pending_presence(workspace, project, &chosen, pending, options);
         let plan = |steps| ProjectPlan {
             project: chosen.dep.clone(),
             steps,
         };
-        presence.push(PendingPlan {
-            plan: plan(steps),
-            placeholder: placeholder.clone(),
-            condition,
-        });
+        for (steps, condition) in parts {
+            presence.push(PendingPlan {
+                plan: plan(steps),
+                placeholder: placeholder.clone(),
+                condition,
+            });
+        }
         let mut applied = plan_apply(
             workspace,
             registry,
@@ -447,50 +449,56 @@ pub fn plan_pending_sync(
         .collect()
 }
 
-/// What makes a pending dep's pin present (see [`plan_pending_sync`]), the
-/// condition it runs under, and where it leaves the dep.
+/// What makes a pending dep's pin present (see [`plan_pending_sync`]), in
+/// parts, each with the condition it runs under, and where it leaves the
+/// dep.
+type PendingPresence = (Vec<(Vec<Step>, Option<String>)>, DepState);
+
+/// See [`PendingPresence`].
 fn pending_presence(
     workspace: &Workspace,
     project: &Project,
     chosen: &Chosen,
     pending: Pending,
     options: &SyncOptions,
-) -> (Vec<Step>, Option<String>, DepState) {
+) -> PendingPresence {
+    // Fetched by id if the checkout (or the clone the sync makes) lacks
+    // the pin, as the probe after it tells.
+    let fetch = (
+        vec![Step::Fetch(Fetch {
+            repo: workspace.project_dir(&chosen.dep),
+            commit: chosen.commit.clone(),
+            depth: options.depth,
+            filter: None,
+            branch: project.tracking_branch.clone(),
+            unshallow: options.depth.is_some(),
+            mirror: options
+                .cache
+                .as_ref()
+                .map(|c| (c.clone(), project.url(options.read_only).clone())),
+        })],
+        Some("if it lacks that commit".to_string()),
+    );
     match pending {
         Pending::Missing => {
-            let steps = match make_present(
-                workspace,
-                project,
-                chosen,
-                &Found::Missing,
-                &Tried::default(),
-                options,
-            ) {
+            let tried = Tried::default();
+            let steps = match make_present(workspace, project, chosen, &Found::Missing, &tried, options) {
                 Ok(Presence::Steps(steps)) => steps,
                 _ => Vec::new(),
             };
-            (steps, None, DepState::WouldClone)
+            // A repository made with just the pin fetched has it.
+            let then_fetch = (!options.fetches_pins_only()).then_some(fetch);
+            let parts = std::iter::once((steps, None)).chain(then_fetch).collect();
+            (parts, DepState::WouldClone)
         }
         Pending::ClonedBare | Pending::Present => {
-            let fetch = Step::Fetch(Fetch {
-                repo: workspace.project_dir(&chosen.dep),
-                commit: chosen.commit.clone(),
-                depth: options.depth,
-                filter: None,
-                branch: project.tracking_branch.clone(),
-                unshallow: options.depth.is_some(),
-                mirror: options
-                    .cache
-                    .as_ref()
-                    .map(|c| (c.clone(), project.url(options.read_only).clone())),
-            });
             let state = DepState::Present {
                 head: None,
                 fresh: pending == Pending::ClonedBare,
                 marked: None,
                 unwritten: pending == Pending::ClonedBare,
             };
-            (vec![fetch], Some("if it lacks that commit".to_string()), state)
+            (vec![fetch], state)
         }
     }
 }
