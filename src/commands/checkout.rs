@@ -38,17 +38,7 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
     let registry = ctx.registry(Some(&workspace))?;
     let roots = named_projects(&registry, &args.names)?;
     let settings = &ctx.settings;
-    let options = CheckoutOptions {
-        with_deps: !args.no_deps,
-        read_only: settings.ro.value,
-        submodules: !args.no_submodules,
-        exclude_dep: args.exclude.exclude_dep.clone(),
-        exclude_submodule: args.exclude.exclude_submodule.clone(),
-        cache: ctx.cache.clone(),
-        depth: settings.depth.value,
-        filter: settings.filter.value,
-        defer_dep_trees: args.sync,
-    };
+    let options = checkout_options(ctx, args);
     super::note_filter_with_cache(ctx);
     // Locked before planning: cleaning up after an interrupted run changes
     // what is there.
@@ -113,6 +103,22 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
         );
     }
     Ok(code)
+}
+
+/// The choices the command line and the workspace's settings make.
+fn checkout_options(ctx: &Context, args: &CheckoutArgs) -> CheckoutOptions {
+    let settings = &ctx.settings;
+    CheckoutOptions {
+        with_deps: !args.no_deps,
+        read_only: settings.ro.value,
+        submodules: !args.no_submodules,
+        exclude_dep: args.exclude.exclude_dep.clone(),
+        exclude_submodule: args.exclude.exclude_submodule.clone(),
+        cache: ctx.cache.clone(),
+        depth: settings.depth.value,
+        filter: settings.filter.value,
+        defer_dep_trees: args.sync,
+    }
 }
 
 /// The projects named on the command line, in order, each once; every name
