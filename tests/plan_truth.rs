@@ -596,3 +596,51 @@ fn checkout_sync_of_two_roots_resolves_them_as_sync_does() {
         text(&out)
     );
 }
+
+/// The comparison itself: a placeholder matches one word, `<X>...` one or
+/// more, an `each` line any number of commands, a conditional line may
+/// not run; a command run but not printed, an unconditional line not run,
+/// and a folder's commands out of the printed order are all caught.
+#[test]
+fn the_comparison_tells_printed_from_run() {
+    let dry = "a: (in WS/a) git fetch origin <a's pin in app/sync_deps.py>\n\
+               \x20 or, if origin refuses a fetch by id: (in WS/a) git fetch origin main\n\
+               a: (in WS/a) git checkout --detach <a's pin in app/sync_deps.py> --\n\
+               \x20 then, if a submodule of a is not initialised: (in WS/a) git submodule init -- <PATH>...\n\
+               \x20 then (in WS/a) git submodule update -- <PATH>  (each submodule of a not initialised)\n\
+               rename WS/x -> WS/y\n";
+    let printed = planned(dry, &[]);
+    assert_eq!(printed.len(), 5);
+    let ran = |commands: &[&str]| -> (Vec<String>, Vec<String>) {
+        let commands: Vec<String> = commands.iter().map(|c| c.to_string()).collect();
+        compare(&printed, &commands)
+    };
+    let nothing = (vec![], vec![]);
+    assert_eq!(
+        ran(&[
+            "(in WS/a) git fetch origin 1234",
+            "(in WS/a) git checkout --detach 1234 --",
+            "(in WS/a) git submodule init -- s t",
+            "(in WS/a) git submodule update -- s",
+            "(in WS/a) git submodule update -- t",
+        ]),
+        nothing
+    );
+    assert_eq!(
+        ran(&[
+            "(in WS/a) git fetch origin 1234",
+            "(in WS/a) git checkout --detach 1234 --"
+        ]),
+        nothing
+    );
+    let (unprinted, not_run) = ran(&["(in WS/a) git fetch origin 1234", "(in WS/b) git gc"]);
+    assert_eq!(unprinted, ["(in WS/b) git gc"]);
+    assert_eq!(not_run.len(), 1, "{not_run:?}");
+    assert!(not_run[0].contains("checkout --detach"));
+    let (unprinted, _) = ran(&[
+        "(in WS/a) git checkout --detach 1234 --",
+        "(in WS/a) git fetch origin 1234",
+    ]);
+    assert_eq!(unprinted.len(), 1, "{unprinted:?}");
+    assert!(unprinted[0].ends_with("(ran after a command printed below it)"));
+}
