@@ -529,7 +529,8 @@ fn roll_dry_run_reports_what_would_change_and_changes_nothing() {
                  liba: (in WS/liba) git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet --force --detach <liba's pin in app/sync_deps.py> --\n\
                  \x20 then (in WS/liba) git update-ref -m 'openxla-workspace: checked out' refs/openxla-workspace/pin <liba's pin in app/sync_deps.py>\n\
                  liba: (in WS/liba/<PATH>) git fetch --no-tags --depth=1 origin <COMMIT>  (each initialised submodule of liba that lacks the commit liba records for it)\n\
-                 \x20 or, if origin refuses a fetch by id: (in WS/liba/<PATH>) git fetch --no-tags origin  (each initialised submodule of liba whose fetch origin refused; --unshallow when it is shallow)\n\
+                 \x20 or, if origin refuses a fetch by id: (in WS/liba/<PATH>) git fetch --no-tags origin  (each initialised submodule of liba, not shallow, whose fetch origin refused)\n\
+                 \x20 or, if origin refuses a fetch by id: (in WS/liba/<PATH>) git fetch --no-tags --unshallow origin  (each initialised submodule of liba, shallow, whose fetch origin refused)\n\
                  \x20 then (in WS/liba/<PATH>) git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet --no-overwrite-ignore --detach <COMMIT> --  (each initialised submodule of liba not at the commit liba records for it)\n\
                  \x20 then (in WS/liba/<PATH>) git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet --force --detach <COMMIT> --  (each initialised submodule of liba that has no files yet)\n\
                  \x20 then, if a submodule of liba is not initialised: (in WS/liba) git submodule --quiet init -- <PATH>...\n\

@@ -290,9 +290,12 @@ fn submodule_lines(
             at(Git::fetch_commit_cmd(&sub, &commit, depth, None))
         ),
         format!(
-            "or, if origin refuses a fetch by id: {}  ({initialised} whose fetch origin refused; \
-             --unshallow when it is shallow)",
+            "or, if origin refuses a fetch by id: {}  ({initialised}, not shallow, whose fetch origin refused)",
             Git::fetch_origin_cmd(&sub, false)
+        ),
+        format!(
+            "or, if origin refuses a fetch by id: {}  ({initialised}, shallow, whose fetch origin refused)",
+            Git::fetch_origin_cmd(&sub, true)
         ),
         format!(
             "{}  ({initialised} not at the commit {project} records for it)",
@@ -304,9 +307,7 @@ fn submodule_lines(
         ),
         format!(
             "if a submodule of {project} is not initialised: {}",
-            Git::submodule_init_cmd(repo, &["<PATH>...".to_string()])
-                .to_string()
-                .replace("'<PATH>...'", "<PATH>...")
+            unquoted(&Git::submodule_init_cmd(repo, &["<PATH>...".to_string()]).to_string())
         ),
     ];
     let uninitialised = format!("each submodule of {project} not initialised{but}");
