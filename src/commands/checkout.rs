@@ -5,17 +5,18 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Result};
 
-use super::sync::sync_project;
+use super::sync::sync_roots;
 use super::Context;
 use crate::cli::CheckoutArgs;
 use crate::exec;
-use crate::exec::step::{ProjectPlan, Step};
+use crate::exec::step::{PendingPlan, ProjectPlan, Step};
 use crate::git::Git;
 use crate::model::exclude;
-use crate::model::registry::Registry;
+use crate::model::registry::{Project, Registry};
 use crate::model::types::RepoName;
 use crate::model::workspace::Workspace;
 use crate::plan::checkout::AfterSync;
+use crate::plan::sync::Pending;
 use crate::plan::{self, CheckoutOptions, CheckoutPlan, Folder, SyncOptions};
 use crate::ui::report::Failure;
 
@@ -24,30 +25,13 @@ use crate::ui::report::Failure;
 /// pin moved.
 pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
     if args.names.is_empty() {
-        // Not left to clap: when a name was given after `--exclude-dep A`,
-        // that option took it as one more value, and saying so is the help.
-        crate::process::stderr::errln!(
-            "error: no project to check out was named\n  --exclude-dep and --exclude-submodule take one or more values, \
-             up to the next option: name the projects first (`checkout NAME --exclude-dep A B`), or end the \
-             values with `--` (`checkout --exclude-dep A B -- NAME`)"
-        );
-        return Ok(2);
+        return Ok(no_name_given());
     }
     let workspace = ctx.workspace()?;
     let registry = ctx.registry(Some(&workspace))?;
     let roots = named_projects(&registry, &args.names)?;
     let settings = &ctx.settings;
-    let options = CheckoutOptions {
-        with_deps: !args.no_deps,
-        read_only: settings.ro.value,
-        submodules: !args.no_submodules,
-        exclude_dep: args.exclude.exclude_dep.clone(),
-        exclude_submodule: args.exclude.exclude_submodule.clone(),
-        cache: ctx.cache.clone(),
-        depth: settings.depth.value,
-        filter: settings.filter.value,
-        defer_dep_trees: args.sync,
-    };
+    let options = checkout_options(ctx, args);
     super::note_filter_with_cache(ctx);
     // Locked before planning: cleaning up after an interrupted run changes
     // what is there.
@@ -100,16 +84,7 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
         return phases.dry_run();
     }
     let failures = phases.clone_all()?;
-    // The workspace remembers what was checked out by name (`sync` at its
-    // top syncs these), but only what is now there: a root whose clone
-    // failed would later be reported as "left as it is".
-    let checked_out: Vec<RepoName> = roots
-        .iter()
-        .filter(|root| !failures.iter().any(|f| &f.project == *root))
-        .filter(|root| workspace.project_dir(root).join(".git").exists())
-        .cloned()
-        .collect();
-    super::remember_roots(&workspace, &checked_out)?;
+    remember_checked_out(&workspace, &roots, &failures)?;
     let mut results = Results::new(&plan, &failures, &ctx.reporter.registry_layers());
     let mut code = if failures.is_empty() { 0 } else { 1 };
     let mut all_synced = true;
@@ -131,6 +106,47 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
         );
     }
     Ok(code)
+}
+
+/// Says that no project was named; the exit status of bad usage.
+fn no_name_given() -> i32 {
+    // Not left to clap: when a name was given after `--exclude-dep A`,
+    // that option took it as one more value, and saying so is the help.
+    crate::process::stderr::errln!(
+        "error: no project to check out was named\n  --exclude-dep and --exclude-submodule take one or more values, \
+         up to the next option: name the projects first (`checkout NAME --exclude-dep A B`), or end the \
+         values with `--` (`checkout --exclude-dep A B -- NAME`)"
+    );
+    2
+}
+
+/// The workspace remembers what was checked out by name (`sync` at its
+/// top syncs these), but only what is now there: a root whose clone
+/// failed would later be reported as "left as it is".
+fn remember_checked_out(workspace: &Workspace, roots: &[RepoName], failures: &[Failure]) -> Result<()> {
+    let checked_out: Vec<RepoName> = roots
+        .iter()
+        .filter(|root| !failures.iter().any(|f| &f.project == *root))
+        .filter(|root| workspace.project_dir(root).join(".git").exists())
+        .cloned()
+        .collect();
+    super::remember_roots(workspace, &checked_out)
+}
+
+/// The choices the command line and the workspace's settings make.
+fn checkout_options(ctx: &Context, args: &CheckoutArgs) -> CheckoutOptions {
+    let settings = &ctx.settings;
+    CheckoutOptions {
+        with_deps: !args.no_deps,
+        read_only: settings.ro.value,
+        submodules: !args.no_submodules,
+        exclude_dep: args.exclude.exclude_dep.clone(),
+        exclude_submodule: args.exclude.exclude_submodule.clone(),
+        cache: ctx.cache.clone(),
+        depth: settings.depth.value,
+        filter: settings.filter.value,
+        defer_dep_trees: args.sync,
+    }
 }
 
 /// The projects named on the command line, in order, each once; every name
@@ -233,35 +249,52 @@ struct Synced {
 }
 
 impl Phases<'_> {
-    /// Prints the plan (and, with `--sync`, each sync's dry run); changes
-    /// nothing.
+    /// Prints the plan (and, with `--sync`, the sync's dry run: with the
+    /// pins it will find as placeholders while a root is not cloned yet);
+    /// changes nothing.
     fn dry_run(&self) -> Result<i32> {
         let ctx = self.ctx;
         let mut lines: Vec<String> = self.plan.to_string().lines().map(str::to_string).collect();
-        lines.extend(self.plan.finish_lines(self.sync));
+        let cloned = |root: &RepoName| self.workspace.project_dir(root).join(".git").exists();
+        let all_cloned = self.roots.iter().all(cloned);
+        if self.sync && !all_cloned {
+            let plan = self.plan;
+            let state = |dep: &RepoName| {
+                if plan.left_to_sync.contains(dep) {
+                    Pending::Missing
+                } else if plan.clones.iter().any(|c| &c.project == dep) {
+                    Pending::ClonedBare
+                } else {
+                    Pending::Present
+                }
+            };
+            let sync = plan::sync::plan_pending_sync(
+                self.workspace,
+                self.registry,
+                self.roots,
+                state,
+                self.sync_options,
+            );
+            lines.extend(sync.iter().flat_map(PendingPlan::lines));
+        }
+        let finish =
+            plan::checkout::finish_preview(self.workspace, self.registry, self.plan, self.options, self.sync);
+        lines.extend(finish.iter().flat_map(PendingPlan::lines));
         if !ctx.json {
             for line in lines.drain(..) {
                 crate::ui::stdout::outln!("{line}");
             }
         }
         let mut code = if self.plan.not_checkouts.is_empty() { 0 } else { 1 };
-        if self.sync {
-            for root in self.roots {
-                if self.workspace.project_dir(root).exists() {
-                    let project = self.registry.lookup(root.as_str())?;
-                    code = code.max(sync_project(
-                        ctx,
-                        self.workspace,
-                        self.registry,
-                        project,
-                        self.sync_options,
-                    )?);
-                } else if !ctx.json {
-                    crate::ui::stdout::outln!(
-                        "{root}: then sync to the pins in {root}/sync_deps.py (known once it is cloned)"
-                    );
-                }
-            }
+        if self.sync && all_cloned {
+            let roots = self.root_projects()?;
+            code = code.max(sync_roots(
+                ctx,
+                self.workspace,
+                self.registry,
+                &roots,
+                self.sync_options,
+            )?);
         }
         if ctx.json {
             crate::ui::json::print_document(
@@ -271,6 +304,14 @@ impl Phases<'_> {
             );
         }
         Ok(code)
+    }
+
+    /// The named projects, as the registry has them.
+    fn root_projects(&self) -> Result<Vec<&Project>> {
+        self.roots
+            .iter()
+            .map(|r| self.registry.lookup(r.as_str()))
+            .collect()
     }
 
     /// The clones the plan says, all projects at once up to `--jobs`, and
@@ -318,10 +359,13 @@ impl Phases<'_> {
         Ok(failures)
     }
 
-    /// Syncs each named project whose clone and deps' clones worked.
+    /// Syncs the named projects whose clone and deps' clones worked,
+    /// together: one resolution of all their pins, as `sync` at the top of
+    /// the workspace makes.
     fn sync_roots(&self, failures: &[Failure]) -> Result<Synced> {
         let ctx = self.ctx;
         let mut synced = Synced { code: 0, all: true };
+        let mut roots = Vec::new();
         for root in self.roots {
             if !self.workspace.project_dir(root).join(".git").exists() {
                 synced.all = false;
@@ -339,17 +383,21 @@ impl Phases<'_> {
                 synced.all = false;
                 continue;
             }
-            let project = self.registry.lookup(root.as_str())?;
-            let code = match sync_project(ctx, self.workspace, self.registry, project, self.sync_options) {
-                Ok(code) => code,
-                Err(e) => {
-                    ctx.reporter.error(&format!("{root}: {e:#}"));
-                    1
-                }
-            };
-            synced.all &= code == 0;
-            synced.code = synced.code.max(code);
+            roots.push(self.registry.lookup(root.as_str())?);
         }
+        if roots.is_empty() {
+            return Ok(synced);
+        }
+        let code = match sync_roots(ctx, self.workspace, self.registry, &roots, self.sync_options) {
+            Ok(code) => code,
+            Err(e) => {
+                let names: Vec<&str> = roots.iter().map(|r| r.name.as_str()).collect();
+                ctx.reporter.error(&format!("{}: {e:#}", names.join(", ")));
+                1
+            }
+        };
+        synced.all &= code == 0;
+        synced.code = synced.code.max(code);
         Ok(synced)
     }
 

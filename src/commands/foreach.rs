@@ -76,31 +76,7 @@ pub fn run(ctx: &Context, args: &ForeachArgs) -> Result<i32> {
         },
     );
 
-    let line = foreach::command_line(command);
-    let mut failures = Vec::new();
-    let (mut succeeded, mut not_run) = (0, 0);
-    for (target, outcome) in targets.iter().zip(&results) {
-        let error = match outcome {
-            Outcome::Ran(ran) if ran.succeeded() => {
-                succeeded += 1;
-                continue;
-            }
-            Outcome::NotRun => {
-                not_run += 1;
-                continue;
-            }
-            Outcome::Ran(ran) => match (ran.code, ran.signal) {
-                (Some(code), _) => anyhow!("`{line}` exited with status {code}"),
-                (None, Some(signal)) => anyhow!("`{line}` was killed by signal {signal}"),
-                (None, None) => anyhow!("`{line}` failed"),
-            },
-            Outcome::NotStarted(e) => anyhow!("could not start `{line}` in {}: {e}", target.dir.display()),
-        };
-        failures.push(Failure {
-            project: RepoName::new(&target.name).map_err(|e| anyhow!(e))?,
-            error,
-        });
-    }
+    let (failures, succeeded, not_run) = tally(&targets, &results, command)?;
     let code = if failures.is_empty() { 0 } else { 1 };
     if json {
         let mut outputs = Outputs::default();
@@ -133,6 +109,41 @@ pub fn run(ctx: &Context, args: &ForeachArgs) -> Result<i32> {
         ));
     }
     Ok(code)
+}
+
+/// The failures of a foreach run, with how many commands succeeded and how
+/// many were not run.
+fn tally(
+    targets: &[Target],
+    results: &[Outcome],
+    command: &[std::ffi::OsString],
+) -> Result<(Vec<Failure>, usize, usize)> {
+    let line = foreach::command_line(command);
+    let mut failures = Vec::new();
+    let (mut succeeded, mut not_run) = (0, 0);
+    for (target, outcome) in targets.iter().zip(results) {
+        let error = match outcome {
+            Outcome::Ran(ran) if ran.succeeded() => {
+                succeeded += 1;
+                continue;
+            }
+            Outcome::NotRun => {
+                not_run += 1;
+                continue;
+            }
+            Outcome::Ran(ran) => match (ran.code, ran.signal) {
+                (Some(code), _) => anyhow!("`{line}` exited with status {code}"),
+                (None, Some(signal)) => anyhow!("`{line}` was killed by signal {signal}"),
+                (None, None) => anyhow!("`{line}` failed"),
+            },
+            Outcome::NotStarted(e) => anyhow!("could not start `{line}` in {}: {e}", target.dir.display()),
+        };
+        failures.push(Failure {
+            project: RepoName::new(&target.name).map_err(|e| anyhow!(e))?,
+            error,
+        });
+    }
+    Ok((failures, succeeded, not_run))
 }
 
 /// Runs `diff`: one patch of the whole workspace; returns the exit status.

@@ -99,6 +99,9 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// Each registry dep with what it has checked out.
+type Heads<'r> = Vec<(&'r Project, CommitSummary)>;
+
 /// What each registry dep of `project` has checked out (one `git log -1`
 /// per dep, in parallel), and the deps that could not say.
 fn dep_heads<'r>(
@@ -106,7 +109,7 @@ fn dep_heads<'r>(
     workspace: &crate::model::workspace::Workspace,
     registry: &'r crate::model::registry::Registry,
     project: &Project,
-) -> Result<(Vec<(&'r Project, CommitSummary)>, Vec<Failure>)> {
+) -> Result<(Heads<'r>, Vec<Failure>)> {
     let deps: Vec<&Project> = project.deps.iter().filter_map(|d| registry.get(d)).collect();
     let executor = ctx.executor()?;
     let summaries = executor.map(&deps, |_| None, |dep| -> Result<CommitSummary> {

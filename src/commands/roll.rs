@@ -102,29 +102,26 @@ pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
 
     let mut code = 0;
     if args.sync {
+        let options = SyncOptions {
+            read_only: ctx.settings.ro.value,
+            depth: ctx.settings.depth.value,
+            filter: ctx.settings.filter.value,
+            dry_run: ctx.dry_run,
+            cache: ctx.cache.clone(),
+            ..SyncOptions::default()
+        };
         if ctx.dry_run {
+            // The pins it will sync to are those the roll would write.
             if !ctx.json {
-                crate::ui::stdout::outln!(
-                    "would then sync the deps of {} to its pins (`openxla-workspace sync --repo {}`)",
-                    project.name,
-                    project.name
+                super::sync::print_pending_sync(
+                    &workspace,
+                    &registry,
+                    std::slice::from_ref(&project.name),
+                    &options,
                 );
             }
         } else {
-            code = super::sync::sync_project(
-                ctx,
-                &workspace,
-                &registry,
-                project,
-                &SyncOptions {
-                    read_only: ctx.settings.ro.value,
-                    depth: ctx.settings.depth.value,
-                    filter: ctx.settings.filter.value,
-                    dry_run: ctx.dry_run,
-                    cache: ctx.cache.clone(),
-                    ..SyncOptions::default()
-                },
-            )?;
+            code = super::sync::sync_project(ctx, &workspace, &registry, project, &options)?;
         }
     }
     if ctx.json {

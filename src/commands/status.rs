@@ -257,32 +257,12 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
         );
     }
 
-    // The pins in force, nearest pinner first, read without any network.
-    let mut pins: BTreeMap<RepoName, (CommitId, RepoName)> = BTreeMap::new();
-    let mut order: Vec<RepoName> = Vec::new();
-    let mut problems = Vec::new();
-    let mut refused: Vec<RepoName> = Vec::new();
-    if let Some(project) = from {
-        order.push(project.name.clone());
-        let (chosen, failures) = pins_in_force(ctx, &workspace, &registry, project)?;
-        for (dep, commit, by) in chosen {
-            order.push(dep.clone());
-            pins.insert(dep, (commit, by));
-        }
-        // A dep whose pin file was refused still has its own pin: its row
-        // shows it, and the refusal.
-        for (failure, (dep, commit, by)) in failures {
-            problems.push(failure);
-            refused.push(dep.clone());
-            order.push(dep.clone());
-            pins.insert(dep, (commit, by));
-        }
-    }
-    for name in crate::model::workspace::project_folders(&workspace) {
-        if !order.contains(&name) {
-            order.push(name);
-        }
-    }
+    let Looked {
+        pins,
+        order,
+        problems,
+        refused,
+    } = looked_from(ctx, &workspace, &registry, from)?;
 
     let executor = ctx.executor()?;
     let rows = executor.map(
@@ -466,15 +446,28 @@ fn row(
         row.in_progress.push(under_way.short());
         row.state.push(State::InProgress(under_way.short()));
     }
-    match (pin, &head) {
-        _ if this_project || looked_from.is_none() => {}
+    if !this_project && looked_from.is_some() {
+        compare_with_pin(ctx, &dir, pin, head.as_ref(), &mut row);
+    }
+    row
+}
+
+/// Where the checkout in `dir`, at `head`, stands against its `pin`.
+fn compare_with_pin(
+    ctx: &Context,
+    dir: &std::path::Path,
+    pin: Option<&(CommitId, RepoName)>,
+    head: Option<&CommitId>,
+    row: &mut Row,
+) {
+    match (pin, head) {
         (None, _) => row.state.push(State::NotPinned),
         (Some((commit, _)), Some(head)) if head == commit => {
             row.ahead = Some(0);
             row.behind = Some(0);
             row.state.push(State::AtPin);
         }
-        (Some((commit, _)), _) => match ctx.git.behind_ahead(&dir, commit) {
+        (Some((commit, _)), _) => match ctx.git.behind_ahead(dir, commit) {
             Ok((behind, ahead)) => {
                 row.ahead = Some(ahead);
                 row.behind = Some(behind);
@@ -488,7 +481,56 @@ fn row(
             Err(_) => row.state.push(State::PinNotFetched),
         },
     }
-    row
+}
+
+/// What `status` compares with, as seen from `from`: the pins in force,
+/// nearest pinner first, read without any network; the order of the rows;
+/// the pin files refused, and the deps they concern.
+struct Looked {
+    pins: BTreeMap<RepoName, (CommitId, RepoName)>,
+    order: Vec<RepoName>,
+    problems: Vec<crate::ui::report::Failure>,
+    refused: Vec<RepoName>,
+}
+
+fn looked_from(
+    ctx: &Context,
+    workspace: &Workspace,
+    registry: &crate::model::registry::Registry,
+    from: Option<&crate::model::registry::Project>,
+) -> Result<Looked> {
+    let mut pins: BTreeMap<RepoName, (CommitId, RepoName)> = BTreeMap::new();
+    let mut order: Vec<RepoName> = Vec::new();
+    let mut problems = Vec::new();
+    let mut refused: Vec<RepoName> = Vec::new();
+    if let Some(project) = from {
+        order.push(project.name.clone());
+        let (chosen, failures) = pins_in_force(ctx, workspace, registry, project)?;
+        for (dep, commit, by) in chosen {
+            order.push(dep.clone());
+            pins.insert(dep, (commit, by));
+        }
+        // A dep whose pin file was refused still has its own pin: its row
+        // shows it, and the refusal.
+        for (failure, (dep, commit, by)) in failures {
+            problems.push(failure);
+            refused.push(dep.clone());
+            order.push(dep.clone());
+            pins.insert(dep, (commit, by));
+        }
+    }
+    for name in crate::model::workspace::project_folders(workspace) {
+        if !order.contains(&name) {
+            order.push(name);
+        }
+    }
+
+    Ok(Looked {
+        pins,
+        order,
+        problems,
+        refused,
+    })
 }
 
 /// The aligned table for terminals and logs.

@@ -165,24 +165,7 @@ pub fn sync_roots(
 
     // Plan the apply phase from where each dep stands.
     let executor = ctx.executor()?;
-    let look_at = plan::sync::submodules_to_look_at(registry, &deps);
-    let settled = executor
-        .map(
-            &look_at,
-            |_| None,
-            |dep| {
-                let settled = submodules::settled(
-                    &ctx.git,
-                    dep,
-                    &workspace.project_dir(dep),
-                    &options.exclude_submodule,
-                );
-                settled.then(|| (*dep).clone())
-            },
-        )
-        .into_iter()
-        .flatten()
-        .collect();
+    let settled = settled_submodules(ctx, executor, workspace, registry, &deps, options);
     let plans = plan::sync::plan_apply(workspace, registry, &deps, &settled, options);
     if options.dry_run {
         print_dry_run(ctx, roots, &resolution, &deps, source.presence_plans(), &plans);
@@ -222,6 +205,26 @@ pub fn sync_roots(
     // The live display ends before results go to stdout: on one terminal
     // its redraws would leave a stale copy of it among them.
     ctx.reporter.clear();
+    let (records, failures, moved) = outcomes(ctx, &deps, &plans, results);
+    record(ctx, roots, &resolution, records, &failures, None);
+    let at_pin = deps.len() - moved - failures.len();
+    ctx.reporter.summary(
+        &label,
+        &[("moved", moved), ("already at pin", at_pin)],
+        &failures,
+        started.elapsed(),
+    );
+    Ok(if failures.is_empty() { 0 } else { 1 })
+}
+
+/// Each dep's record after the apply phase, the failures, and how many
+/// moved; says which branch each dep left.
+fn outcomes(
+    ctx: &Context,
+    deps: &[(Chosen, DepState)],
+    plans: &[ProjectPlan],
+    results: Vec<Result<Option<String>>>,
+) -> (Vec<DepRecord>, Vec<Failure>, usize) {
     let mut failures = Vec::new();
     let mut moved = 0;
     let mut records = Vec::new();
@@ -262,15 +265,37 @@ pub fn sync_roots(
             }
         }
     }
-    record(ctx, roots, &resolution, records, &failures, None);
-    let at_pin = deps.len() - moved - failures.len();
-    ctx.reporter.summary(
-        &label,
-        &[("moved", moved), ("already at pin", at_pin)],
-        &failures,
-        started.elapsed(),
-    );
-    Ok(if failures.is_empty() { 0 } else { 1 })
+    (records, failures, moved)
+}
+
+/// The deps (with submodules, not moved) whose submodules the apply phase
+/// would find nothing to do in: one look each, in parallel.
+fn settled_submodules(
+    ctx: &Context,
+    executor: &exec::Executor,
+    workspace: &Workspace,
+    registry: &Registry,
+    deps: &[(Chosen, DepState)],
+    options: &SyncOptions,
+) -> std::collections::BTreeSet<crate::model::types::RepoName> {
+    let look_at = plan::sync::submodules_to_look_at(registry, deps);
+    executor
+        .map(
+            &look_at,
+            |_| None,
+            |dep| {
+                let settled = submodules::settled(
+                    &ctx.git,
+                    dep,
+                    &workspace.project_dir(dep),
+                    &options.exclude_submodule,
+                );
+                settled.then(|| (*dep).clone())
+            },
+        )
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Each root's own pins, read from its working tree (where a developer may
@@ -412,6 +437,30 @@ fn print_dry_run(
     }
     if steps.is_empty() {
         crate::ui::stdout::outln!("  nothing: every dep is at its pin");
+    }
+}
+
+/// What a dry run prints of a sync of `roots` whose pins are not known
+/// before the run (they are in files the run writes or clones first): the
+/// commands, with each pin as a named placeholder (see
+/// [`plan::sync::plan_pending_sync`]).
+pub fn print_pending_sync(
+    workspace: &Workspace,
+    registry: &Registry,
+    roots: &[crate::model::types::RepoName],
+    options: &SyncOptions,
+) {
+    let state = |dep: &crate::model::types::RepoName| {
+        if workspace.project_dir(dep).exists() {
+            plan::sync::Pending::Present
+        } else {
+            plan::sync::Pending::Missing
+        }
+    };
+    for pending in plan::sync::plan_pending_sync(workspace, registry, roots, state, options) {
+        for line in pending.lines() {
+            crate::ui::stdout::outln!("{line}");
+        }
     }
 }
 

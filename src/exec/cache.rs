@@ -26,6 +26,84 @@ use anyhow::{anyhow, bail, Context, Result};
 use crate::git::{Git, KEEP_REFS};
 use crate::model::types::RemoteUrl;
 
+/// One operation of bringing a mirror up to date (see
+/// [`Cache::update_ops`]); its `Display` is what a dry run prints.
+#[derive(Clone, Debug)]
+pub enum MirrorOp {
+    /// Run this git command.
+    Run(crate::git::GitCommand),
+    /// One of the settings of a mirror (`git config`; unsetting what is
+    /// not set is no failure).
+    Configure(crate::git::GitCommand),
+    /// Keep every branch and tag tip under [`KEEP_REFS`]: this command,
+    /// fed the tips not kept yet, when there are any.
+    KeepTips(crate::git::GitCommand),
+    /// Drop the keep refs whose commit a branch or tag tip reaches again:
+    /// this command, fed those refs, when there are any.
+    PruneKeeps(crate::git::GitCommand),
+    /// Rename the finished mirror into place.
+    Rename {
+        /// The temporary folder.
+        from: PathBuf,
+        /// The mirror's folder.
+        to: PathBuf,
+    },
+    /// Adopt the mirror an earlier version made for `url` under its
+    /// 64-bit-hash name, if its origin is `url` (see
+    /// [`Cache::adopt_legacy`]).
+    Adopt {
+        /// Where the earlier version kept it.
+        legacy: PathBuf,
+        /// Where it goes.
+        mirror: PathBuf,
+        /// Its URL.
+        url: RemoteUrl,
+    },
+}
+
+impl MirrorOp {
+    /// The mirror the operation works in.
+    fn dir(&self) -> PathBuf {
+        match self {
+            MirrorOp::Run(cmd)
+            | MirrorOp::Configure(cmd)
+            | MirrorOp::KeepTips(cmd)
+            | MirrorOp::PruneKeeps(cmd) => cmd.dir().to_path_buf(),
+            MirrorOp::Rename { to, .. } => to.clone(),
+            MirrorOp::Adopt { mirror, .. } => mirror.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for MirrorOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MirrorOp::Run(cmd) | MirrorOp::Configure(cmd) => write!(f, "{cmd}"),
+            MirrorOp::KeepTips(cmd) => write!(
+                f,
+                "if a branch or tag tip is not kept yet: {cmd}  (keeps every branch and tag tip under {KEEP_REFS})"
+            ),
+            MirrorOp::PruneKeeps(cmd) => write!(
+                f,
+                "if a keep ref's commit is reached again by a branch or tag tip: {cmd}  (drops those keep refs)"
+            ),
+            MirrorOp::Rename { from, to } => write!(f, "rename {} -> {}", from.display(), to.display()),
+            MirrorOp::Adopt { legacy, mirror, url } => {
+                write!(
+                    f,
+                    "adopt the mirror {} as {} (if its origin is {url}), leaving a link behind",
+                    legacy.display(),
+                    mirror.display()
+                )?;
+                for cmd in Git::mirror_settings_cmds(mirror) {
+                    write!(f, "\n  then, if adopted: {cmd}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 /// A cache folder of mirrors, shared by runs and workspaces.
 #[derive(Debug)]
 pub struct Cache {
@@ -83,84 +161,97 @@ impl Cache {
         ))
     }
 
-    /// What [`Cache::update`] would do for `url`, one line per step (for
-    /// dry runs).
+    /// What [`Cache::update`] does for `url`, one line per git command (for
+    /// dry runs): [`Cache::update_ops`] as printed.
     pub fn update_plan(&self, url: &RemoteUrl) -> Vec<String> {
+        self.update_ops(url).iter().map(MirrorOp::to_string).collect()
+    }
+
+    /// What bringing the mirror of `url` up to date takes, from what the
+    /// cache holds now: the one description that [`Cache::update`] runs
+    /// and dry runs print.
+    pub fn update_ops(&self, url: &RemoteUrl) -> Vec<MirrorOp> {
         let mirror = self.mirror_path(url);
-        let mut lines = Vec::new();
+        let mut ops = Vec::new();
         if !mirror.join("HEAD").exists() {
             let legacy = self.legacy_mirror_path(url);
-            if is_plain_mirror(&legacy) {
-                lines.push(format!(
-                    "adopt the mirror {} as {} (if its origin is {url}), leaving a link behind",
-                    legacy.display(),
-                    mirror.display()
-                ));
-                lines.extend(Git::mirror_settings_cmds(&mirror).iter().map(|c| c.to_string()));
-            } else {
+            if !is_plain_mirror(&legacy) {
                 let partial = self.partial_path(&mirror);
-                lines.push(Git::mirror_clone_cmd(&self.dir, url, &partial).to_string());
-                lines.extend(Git::mirror_settings_cmds(&partial).iter().map(|c| c.to_string()));
-                lines.push(format!("rename {} -> {}", partial.display(), mirror.display()));
-                return lines;
+                ops.push(MirrorOp::Run(Git::mirror_clone_cmd(&self.dir, url, &partial)));
+                ops.extend(
+                    Git::mirror_settings_cmds(&partial)
+                        .into_iter()
+                        .map(MirrorOp::Configure),
+                );
+                ops.push(MirrorOp::Rename {
+                    from: partial,
+                    to: mirror,
+                });
+                return ops;
             }
+            ops.push(MirrorOp::Adopt {
+                legacy,
+                mirror: mirror.clone(),
+                url: url.clone(),
+            });
         }
-        lines.push(format!(
-            "{}  (keeps every branch and tag tip under {KEEP_REFS})",
-            Git::keep_tips_cmd(&mirror)
-        ));
-        lines.push(Git::mirror_fetch_cmd(&mirror).to_string());
-        lines.push(format!(
-            "{}  (then drops the keep refs that a branch or tag tip reaches again: `for-each-ref \
-             --merged=<each tip>`, `update-ref --stdin`)",
-            Git::mirror_refs_cmd(&mirror)
-        ));
-        lines
+        // Before the fetch can move or delete a tip that some checkout
+        // borrows from.
+        ops.push(MirrorOp::KeepTips(Git::keep_tips_cmd(&mirror)));
+        ops.push(MirrorOp::Run(Git::mirror_fetch_cmd(&mirror)));
+        // Keep refs an old tip needed no more: its branch went on.
+        ops.push(MirrorOp::PruneKeeps(Git::keep_tips_cmd(&mirror)));
+        ops
     }
 
     /// Brings the mirror of `url` up to date, creating it on first use (or
     /// adopting the one an earlier version made); at most once per run.
-    /// Returns its path.
+    /// Runs [`Cache::update_ops`]. Returns its path.
     pub fn update(&self, git: &Git, url: &RemoteUrl) -> Result<PathBuf> {
         let mirror = self.mirror_path(url);
         if self.lock_updated().contains(&mirror) {
             return Ok(mirror);
         }
         let _lock = MirrorLock::acquire(&mirror)?;
-        if !mirror.join("HEAD").exists() {
-            self.adopt_legacy(git, url, &mirror)?;
-        }
-        if mirror.join("HEAD").exists() {
-            let context = || format!("could not update the cache mirror {}", mirror.display());
-            // Before the fetch can move or delete a tip that some checkout
-            // borrows from.
-            git.keep_mirror_tips(&mirror)
-                .map_err(|e| anyhow!(e).context(context()))?;
-            git.run(&Git::mirror_fetch_cmd(&mirror))
-                .map_err(|e| anyhow!(e).context(context()))?;
-            // Keep refs an old tip needed no more: its branch went on.
-            git.prune_mirror_keeps(&mirror)
-                .map_err(|e| anyhow!(e).context(context()))?;
-        } else {
+        let ops = self.update_ops(url);
+        let making = matches!(ops.last(), Some(MirrorOp::Rename { .. }));
+        let partial = self.partial_path(&mirror);
+        if making && partial.exists() {
             // Made beside its final name and renamed when complete, so an
             // interrupted run never leaves a half mirror behind.
-            let partial = self.partial_path(&mirror);
-            if partial.exists() {
-                std::fs::remove_dir_all(&partial)
-                    .with_context(|| format!("could not remove the leftover {}", partial.display()))?;
+            std::fs::remove_dir_all(&partial)
+                .with_context(|| format!("could not remove the leftover {}", partial.display()))?;
+        }
+        for op in &ops {
+            if let Err(e) = self.run_op(git, op) {
+                if making {
+                    let _ = std::fs::remove_dir_all(&partial);
+                    return Err(e.context(format!("could not create the cache mirror of {url}")));
+                }
+                return Err(e.context(format!("could not update the cache mirror {}", mirror.display())));
             }
-            let made = git
-                .run(&Git::mirror_clone_cmd(&self.dir, url, &partial))
-                .and_then(|()| git.configure_mirror(&partial));
-            if let Err(e) = made {
-                let _ = std::fs::remove_dir_all(&partial);
-                return Err(anyhow!(e).context(format!("could not create the cache mirror of {url}")));
-            }
-            std::fs::rename(&partial, &mirror)
-                .with_context(|| format!("could not rename {} to {}", partial.display(), mirror.display()))?;
         }
         self.lock_updated().insert(mirror.clone());
         Ok(mirror)
+    }
+
+    /// Runs one operation of [`Cache::update_ops`].
+    fn run_op(&self, git: &Git, op: &MirrorOp) -> Result<()> {
+        match op {
+            MirrorOp::Run(cmd) => git.run(cmd).map_err(|e| anyhow!(e)),
+            MirrorOp::Configure(cmd) => git.configure_mirror_with(cmd).map_err(|e| anyhow!(e)),
+            MirrorOp::KeepTips(_) => git
+                .keep_mirror_tips(&op.dir())
+                .map(|_| ())
+                .map_err(|e| anyhow!(e)),
+            MirrorOp::PruneKeeps(_) => git
+                .prune_mirror_keeps(&op.dir())
+                .map(|_| ())
+                .map_err(|e| anyhow!(e)),
+            MirrorOp::Rename { from, to } => std::fs::rename(from, to)
+                .with_context(|| format!("could not rename {} to {}", from.display(), to.display())),
+            MirrorOp::Adopt { url, mirror, .. } => self.adopt_legacy(git, url, mirror),
+        }
     }
 
     /// Moves the mirror of `url` that an earlier version made under its

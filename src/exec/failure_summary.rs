@@ -82,9 +82,6 @@ impl From<&crate::ui::report::Failure> for Problem {
     }
 }
 
-/// Where each project's registry entry came from (`registry file
-/// /path/registry.toml`), by project name: the source of a project's URL.
-
 /// What the failures of one block share: the cause and the host (`None`
 /// for local paths).
 type GroupKey<'a> = (Cause, Option<&'a str>);

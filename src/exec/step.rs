@@ -143,7 +143,7 @@ impl fmt::Display for Fetch {
             Some((cache, url)) => write!(
                 f,
                 "{}\n  then, unless that brought {}: {by_id}",
-                cache.update_plan(url).join("\n  then "),
+                continued(&cache.update_plan(url)),
                 self.commit.short()
             )?,
         }
@@ -198,7 +198,7 @@ impl fmt::Display for Step {
                         let clone = cache_clone_commands(cache, url, partial, options);
                         let mut lines = cache.update_plan(url);
                         lines.extend(clone.iter().map(|c| c.to_string()));
-                        write!(f, "{}", lines.join("\n  then "))
+                        write!(f, "{}", continued(&lines))
                     }
                 }
             }
@@ -243,35 +243,172 @@ impl fmt::Display for Step {
                 filter,
                 cache,
                 ..
-            } => {
-                let clone = crate::git::SubmoduleClone {
-                    depth: if cache.is_some() { None } else { *depth },
-                    filter: *filter,
-                    reference: cache.as_ref().map(|_| PathBuf::from("<MIRROR>")),
-                    dissociate: cache.as_ref().is_some_and(|c| c.dissociate),
-                };
-                let init = Git::submodule_init_cmd(repo, &["<PATH>...".to_string()]);
-                let cmd = Git::submodule_update_cmd(repo, "<PATH>", &clone);
-                write!(
-                    f,
-                    "{init}\n  then {cmd}  (each submodule not initialised, one process each"
-                )?;
-                if cache.is_some() {
-                    write!(f, ", <MIRROR> being its cache mirror, brought up to date first")?;
-                }
-                write!(
-                    f,
-                    "; each other one not at its recorded commit gets `git checkout --no-overwrite-ignore \
-                     --detach COMMIT` in it"
-                )?;
-                if !exclude.is_empty() {
-                    let res: Vec<&str> = exclude.iter().map(|r| r.as_str()).collect();
-                    write!(f, ", except PROJECT:PATH matching {}", res.join(", "))?;
-                }
-                write!(f, ")")
-            }
+            } => write!(
+                f,
+                "{}",
+                continued(&submodule_lines(repo, exclude, *depth, *filter, cache.as_deref()))
+            ),
             Step::Rename { from, to } => write!(f, "rename {} -> {}", from.display(), to.display()),
         }
+    }
+}
+
+/// What the `Submodules` step may run, one line per git command (see
+/// [`crate::exec::submodules::Update`]): which submodules need what is only
+/// known once the superproject is at its commit, so each command is printed
+/// once, with `<PATH>` and `<COMMIT>` (the commit the superproject records
+/// for it) as placeholders, saying which submodules it is run for.
+fn submodule_lines(
+    repo: &std::path::Path,
+    exclude: &[Regex],
+    depth: Option<u32>,
+    filter: Option<Filter>,
+    cache: Option<&Cache>,
+) -> Vec<String> {
+    // The superproject's name (its clone's temporary folder is named after it).
+    let folder = repo
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let project = folder
+        .strip_prefix(".openxla-partial-")
+        .unwrap_or(&folder)
+        .to_string();
+    let but = if exclude.is_empty() {
+        String::new()
+    } else {
+        let res: Vec<&str> = exclude.iter().map(|r| r.as_str()).collect();
+        format!(", but those whose {project}:PATH matches {}", res.join(", "))
+    };
+    let sub = repo.join("<PATH>");
+    let commit = placeholder_commit();
+    let at = |cmd: crate::git::GitCommand| cmd.to_string().replace(commit.as_str(), "<COMMIT>");
+    let initialised = format!("each initialised submodule of {project}{but}");
+    let mut lines = vec![
+        format!(
+            "{}  ({initialised} that lacks the commit {project} records for it)",
+            at(Git::fetch_commit_cmd(&sub, &commit, depth, None))
+        ),
+        format!(
+            "or, if origin refuses a fetch by id: {}  ({initialised}, not shallow, whose fetch origin refused)",
+            Git::fetch_origin_cmd(&sub, false)
+        ),
+        format!(
+            "or, if origin refuses a fetch by id: {}  ({initialised}, shallow, whose fetch origin refused)",
+            Git::fetch_origin_cmd(&sub, true)
+        ),
+        format!(
+            "{}  ({initialised} not at the commit {project} records for it)",
+            at(Git::checkout_detached_cmd(&sub, &commit))
+        ),
+        format!(
+            "{}  ({initialised} that has no files yet)",
+            at(Git::checkout_overwriting_cmd(&sub, &commit))
+        ),
+        format!(
+            "if a submodule of {project} is not initialised: {}",
+            unquoted(&Git::submodule_init_cmd(repo, &["<PATH>...".to_string()]).to_string())
+        ),
+    ];
+    let uninitialised = format!("each submodule of {project} not initialised{but}");
+    let mut clone = crate::git::SubmoduleClone {
+        depth,
+        filter,
+        ..Default::default()
+    };
+    if let Some(cache) = cache {
+        // Its own URL's mirror, brought up to date first.
+        let url =
+            RemoteUrl::new("https://placeholder.invalid/submodule.git").unwrap_or_else(|_| unreachable!());
+        let mirror = cache.mirror_path(&url).display().to_string();
+        for line in cache.update_plan(&url) {
+            let line = unquoted(&line.replace(&mirror, "<MIRROR>").replace(url.as_str(), "<URL>"));
+            lines.push(format!(
+                "{line}  ({uninitialised}, <URL> its URL, <MIRROR> the cache's mirror of it)"
+            ));
+        }
+        clone.depth = None;
+        clone.reference = Some(std::path::PathBuf::from("<MIRROR>"));
+        clone.dissociate = cache.dissociate;
+    }
+    lines.push(format!(
+        "{}  ({uninitialised})",
+        unquoted(&Git::submodule_update_cmd(repo, "<PATH>", &clone).to_string())
+    ));
+    lines
+}
+
+/// Lines of one step as printed: each after the first on its own line,
+/// after `then` (`then, if ...` for one that runs only under a condition;
+/// an alternative, `or, if ...`, as it is).
+pub fn continued(lines: &[String]) -> String {
+    let mut text = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            text.push_str(if line.starts_with("or, ") {
+                "\n  "
+            } else if line.starts_with("if ") || line.starts_with("unless ") {
+                "\n  then, "
+            } else {
+                "\n  then "
+            });
+        }
+        text.push_str(line);
+    }
+    text
+}
+
+/// `line` without the shell quotes around words holding a `<placeholder>`
+/// (they are not what is run).
+fn unquoted(line: &str) -> String {
+    static QUOTED: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    QUOTED
+        .get_or_init(|| Regex::new(r"'([^' ]*<[^'>]*>[^' ]*)'").unwrap_or_else(|_| unreachable!()))
+        .replace_all(line, "$1")
+        .into_owned()
+}
+
+/// The commit a printed plan shows as a named placeholder, before the run
+/// knows the real one (see [`PendingPlan`]).
+pub fn placeholder_commit() -> CommitId {
+    CommitId::new(&"deadbeef".repeat(5)).unwrap_or_else(|_| unreachable!())
+}
+
+/// A project's plan whose pinned commit is not known before the run (the
+/// pin is in a project not cloned yet), and what it runs under: printed
+/// with the named placeholder in place of [`placeholder_commit`], and each
+/// line under its condition, if any.
+#[derive(Clone, Debug)]
+pub struct PendingPlan {
+    /// The steps, with [`placeholder_commit`] for the pin.
+    pub plan: ProjectPlan,
+    /// What stands for the pin: `<base's pin in liba/sync_deps.py>`.
+    pub placeholder: String,
+    /// When the steps run (`if the clone lacks it`), if not always.
+    pub condition: Option<String>,
+}
+
+impl PendingPlan {
+    /// The plan as `--dry-run` prints it, one git command a line.
+    pub fn lines(&self) -> Vec<String> {
+        let commit = placeholder_commit();
+        let mut lines = Vec::new();
+        for step in &self.plan.steps {
+            for (i, line) in step.to_string().lines().enumerate() {
+                let line = line
+                    .replace(commit.as_str(), &self.placeholder)
+                    .replace(commit.short(), &self.placeholder);
+                lines.push(match (&self.condition, line.strip_prefix("  then ")) {
+                    (None, _) if i > 0 => line,
+                    (None, _) => format!("{}: {line}", self.plan.project),
+                    (Some(cond), _) if i == 0 => format!("{}: {cond}: {line}", self.plan.project),
+                    (Some(cond), Some(rest)) => format!("  then, {cond}: {rest}"),
+                    // Already under a condition of its own.
+                    (Some(_), None) => line,
+                });
+            }
+        }
+        lines
     }
 }
 

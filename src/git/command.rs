@@ -132,6 +132,11 @@ impl GitCommand {
         args
     }
 
+    /// The folder it runs in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The command line as a user could retype it (`git clone -- URL DIR`).
     pub fn command_line(&self) -> String {
         let mut line = String::from("git");

@@ -18,11 +18,17 @@ impl Git {
     /// Applies [`Git::mirror_settings_cmds`] to `mirror`.
     pub fn configure_mirror(&self, mirror: &Path) -> GitResult<()> {
         for cmd in Self::mirror_settings_cmds(mirror) {
-            let out = self.spawn(&cmd)?;
-            // 5: `--unset-all` of a key that is not set.
-            if !out.status.success() && out.status.code() != Some(5) {
-                return Err(self.failure(&cmd, &out));
-            }
+            self.configure_mirror_with(&cmd)?;
+        }
+        Ok(())
+    }
+
+    /// Runs `cmd`, one of [`Git::mirror_settings_cmds`].
+    pub fn configure_mirror_with(&self, cmd: &super::GitCommand) -> GitResult<()> {
+        let out = self.spawn(cmd)?;
+        // 5: `--unset-all` of a key that is not set.
+        if !out.status.success() && out.status.code() != Some(5) {
+            return Err(self.failure(cmd, &out));
         }
         Ok(())
     }

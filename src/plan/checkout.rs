@@ -4,15 +4,14 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use regex::Regex;
 
 use super::{clone_step, SUBMODULE_DEPTH};
 use crate::exec::cache::Cache;
-use crate::exec::step::{ProjectPlan, Step};
-use crate::git::Git;
+use crate::exec::step::{PendingPlan, ProjectPlan, Step};
 use crate::model::exclude::{excluded_dep_line, matching};
 use crate::model::registry::{Project, Registry};
 use crate::model::types::{Filter, RepoName};
@@ -282,28 +281,33 @@ fn submodules_step(repo: PathBuf, options: &CheckoutOptions) -> Step {
     }
 }
 
-impl CheckoutPlan {
-    /// What a dry run says of the finishing phase, which depends on the
-    /// sync: the deps whose branch gets written unless a pin moves them,
-    /// and those left to the sync.
-    pub fn finish_lines(&self, sync: bool) -> Vec<String> {
-        let mut lines = Vec::new();
-        if !self.unwritten.is_empty() {
-            let names: Vec<&str> = self.unwritten.iter().map(|n| n.as_str()).collect();
-            lines.push(format!(
-                "then, for {} (no working tree yet){}: {}",
-                names.join(", "),
-                if sync { " unless a pin moves it" } else { "" },
-                Git::populate_cmd(Path::new("NAME"))
-            ));
-        }
-        for name in &self.left_to_sync {
-            lines.push(format!(
-                "{name}: left to the sync, which fetches only its pinned commit (cloned at its branch if no pin names it)"
-            ));
-        }
-        lines
-    }
+/// What a dry run prints of the finishing phase, which depends on the
+/// sync (`sync`: `checkout --sync`): [`plan_finish`] as if no pin moved or
+/// brought anything, each line under that condition.
+pub fn finish_preview(
+    workspace: &Workspace,
+    registry: &Registry,
+    plan: &CheckoutPlan,
+    options: &CheckoutOptions,
+    sync: bool,
+) -> Vec<PendingPlan> {
+    let unwritten: BTreeSet<RepoName> = plan.unwritten.iter().cloned().collect();
+    let after = AfterSync {
+        present: unwritten.clone(),
+        unwritten,
+    };
+    let finish = plan_finish(workspace, registry, plan, &after, options);
+    let pending = |plan: &ProjectPlan, condition: &str| PendingPlan {
+        plan: plan.clone(),
+        placeholder: String::new(),
+        condition: sync.then(|| condition.to_string()),
+    };
+    let clones = finish.clones.iter().map(|p| pending(p, "if no pin names it"));
+    let populate = finish
+        .populate
+        .iter()
+        .map(|p| pending(p, "unless a pin moves it"));
+    clones.chain(populate).collect()
 }
 
 impl fmt::Display for CheckoutPlan {
@@ -331,8 +335,10 @@ impl fmt::Display for CheckoutPlan {
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_lines)] // table tests read best whole
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn registry() -> Registry {
         // app → liba, libb; liba → base (submodules); libb → base.

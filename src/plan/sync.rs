@@ -11,7 +11,7 @@ use regex::Regex;
 
 use super::{clone_step, SUBMODULE_DEPTH};
 use crate::exec::cache::Cache;
-use crate::exec::step::{Fetch, ProjectPlan, Step};
+use crate::exec::step::{placeholder_commit, Fetch, PendingPlan, ProjectPlan, Step};
 use crate::git::{FileAtCommit, Probe};
 use crate::model::registry::{Project, Registry};
 use crate::model::types::{CommitId, Filter, RepoName};
@@ -142,44 +142,10 @@ pub fn make_present<'f>(
                 dir.display()
             ))
         }
-        Found::Missing if options.fetches_pins_only() => {
-            let partial = workspace.partial_dir(dep);
-            return Ok(Presence::Steps(vec![
-                Step::Init {
-                    url: project.url(options.read_only).clone(),
-                    partial: partial.clone(),
-                    commit: commit.clone(),
-                },
-                Step::Fetch(Fetch {
-                    repo: partial,
-                    commit: commit.clone(),
-                    depth: options.depth,
-                    filter: options.filter,
-                    branch: project.tracking_branch.clone(),
-                    // A repository with nothing in it yet is not shallow.
-                    unshallow: false,
-                    mirror: None,
-                }),
-            ]));
-        }
-        // Cloned without its files: the apply phase writes them once, at
-        // the pin.
         Found::Missing => {
-            return Ok(Presence::Steps(vec![
-                clone_step(
-                    workspace,
-                    project,
-                    options.read_only,
-                    options.depth,
-                    options.filter,
-                    true,
-                    options.cache.clone(),
-                ),
-                Step::Rename {
-                    from: workspace.partial_dir(dep),
-                    to: workspace.project_dir(dep),
-                },
-            ]))
+            return Ok(Presence::Steps(missing_steps(
+                workspace, project, commit, options,
+            )))
         }
         Found::Checkout(looked) => looked,
     };
@@ -223,6 +189,55 @@ pub fn make_present<'f>(
         }])),
         _ => Ok(Presence::Ready(looked)),
     }
+}
+
+/// What makes a missing dep's pinned `commit` present: a clone without
+/// its files, or with [`SyncOptions::fetches_pins_only`] a new repository
+/// in its temporary folder with just the pin fetched.
+fn missing_steps(
+    workspace: &Workspace,
+    project: &Project,
+    commit: &CommitId,
+    options: &SyncOptions,
+) -> Vec<Step> {
+    let dep = &project.name;
+    if options.fetches_pins_only() {
+        let partial = workspace.partial_dir(dep);
+        return vec![
+            Step::Init {
+                url: project.url(options.read_only).clone(),
+                partial: partial.clone(),
+                commit: commit.clone(),
+            },
+            Step::Fetch(Fetch {
+                repo: partial,
+                commit: commit.clone(),
+                depth: options.depth,
+                filter: options.filter,
+                branch: project.tracking_branch.clone(),
+                // A repository with nothing in it yet is not shallow.
+                unshallow: false,
+                mirror: None,
+            }),
+        ];
+    }
+    // Cloned without its files: the apply phase writes them once, at the
+    // pin.
+    vec![
+        clone_step(
+            workspace,
+            project,
+            options.read_only,
+            options.depth,
+            options.filter,
+            true,
+            options.cache.clone(),
+        ),
+        Step::Rename {
+            from: workspace.partial_dir(dep),
+            to: workspace.project_dir(dep),
+        },
+    ]
 }
 
 /// Where a chosen dep stands before the apply phase: what planning that
@@ -376,6 +391,163 @@ pub fn plan_apply(
             }
         })
         .collect()
+}
+
+/// How a sync meets a dep whose pin is not known before the run (see
+/// [`plan_pending_sync`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pending {
+    /// Cloned by this run without its files (`checkout --sync`).
+    ClonedBare,
+    /// Missing: made with just its pin fetched ([`SyncOptions::fetches_pins_only`]).
+    Missing,
+    /// Checked out already, somewhere.
+    Present,
+}
+
+/// The sync of `roots` when their own pin files are not there yet (a dry
+/// run of `checkout --sync` before they are cloned): each dep of their
+/// registry closure, breadth first, at a named placeholder for the pin
+/// its nearest pinner's file will hold; what makes that commit present,
+/// then the apply phase. `state` tells how each dep stands.
+pub fn plan_pending_sync(
+    workspace: &Workspace,
+    registry: &Registry,
+    roots: &[RepoName],
+    state: impl Fn(&RepoName) -> Pending,
+    options: &SyncOptions,
+) -> Vec<PendingPlan> {
+    let chosen = pending_choices(registry, roots, options);
+    let mut presence = Vec::new();
+    let mut apply = Vec::new();
+    for chosen in chosen {
+        let Some(project) = registry.get(&chosen.dep) else {
+            continue;
+        };
+        let placeholder = format!(
+            "<{}'s pin in {}/{}>",
+            chosen.dep,
+            chosen.pinned_by,
+            crate::model::pinfile::FILE_NAME
+        );
+        let pending = state(&chosen.dep);
+        let (parts, dep_state) = pending_presence(workspace, project, &chosen, pending, options);
+        let plan = |steps| ProjectPlan {
+            project: chosen.dep.clone(),
+            steps,
+        };
+        for (steps, condition) in parts {
+            presence.push(PendingPlan {
+                plan: plan(steps),
+                placeholder: placeholder.clone(),
+                condition,
+            });
+        }
+        let mut applied = plan_apply(
+            workspace,
+            registry,
+            &[(chosen.clone(), dep_state)],
+            &BTreeSet::new(),
+            options,
+        );
+        apply.push(PendingPlan {
+            plan: applied.remove(0),
+            placeholder,
+            condition: (pending == Pending::Present)
+                .then(|| "unless it is at that commit already".to_string()),
+        });
+    }
+    presence
+        .into_iter()
+        .chain(apply)
+        .filter(|p| !p.plan.steps.is_empty())
+        .collect()
+}
+
+/// What makes a pending dep's pin present (see [`plan_pending_sync`]), in
+/// parts, each with the condition it runs under, and where it leaves the
+/// dep.
+type PendingPresence = (Vec<(Vec<Step>, Option<String>)>, DepState);
+
+/// See [`PendingPresence`].
+fn pending_presence(
+    workspace: &Workspace,
+    project: &Project,
+    chosen: &Chosen,
+    pending: Pending,
+    options: &SyncOptions,
+) -> PendingPresence {
+    // Fetched by id if the checkout (or the clone the sync makes) lacks
+    // the pin, as the probe after it tells.
+    let fetch = (
+        vec![Step::Fetch(Fetch {
+            repo: workspace.project_dir(&chosen.dep),
+            commit: chosen.commit.clone(),
+            depth: options.depth,
+            filter: None,
+            branch: project.tracking_branch.clone(),
+            unshallow: options.depth.is_some(),
+            mirror: options
+                .cache
+                .as_ref()
+                .map(|c| (c.clone(), project.url(options.read_only).clone())),
+        })],
+        Some("if it lacks that commit".to_string()),
+    );
+    match pending {
+        Pending::Missing => {
+            let tried = Tried::default();
+            let steps = match make_present(workspace, project, chosen, &Found::Missing, &tried, options) {
+                Ok(Presence::Steps(steps)) => steps,
+                _ => Vec::new(),
+            };
+            // A repository made with just the pin fetched has it.
+            let then_fetch = (!options.fetches_pins_only()).then_some(fetch);
+            let parts = std::iter::once((steps, None)).chain(then_fetch).collect();
+            (parts, DepState::WouldClone)
+        }
+        Pending::ClonedBare | Pending::Present => {
+            let state = DepState::Present {
+                head: None,
+                fresh: pending == Pending::ClonedBare,
+                marked: None,
+                unwritten: pending == Pending::ClonedBare,
+            };
+            (vec![fetch], state)
+        }
+    }
+}
+
+/// The deps a sync of `roots` resolves, as far as the registry tells
+/// before any pin file is read: breadth first, each pinned (with the
+/// placeholder commit) by the first project nearest the roots that has it
+/// as a registry dep; roots and `--exclude-dep` matches left out.
+fn pending_choices(registry: &Registry, roots: &[RepoName], options: &SyncOptions) -> Vec<Chosen> {
+    let mut seen: BTreeSet<RepoName> = roots.iter().cloned().collect();
+    let mut chosen = Vec::new();
+    let mut level: Vec<RepoName> = roots.to_vec();
+    while !level.is_empty() {
+        let mut next = Vec::new();
+        for pinner in &level {
+            let Some(project) = registry.get(pinner) else {
+                continue;
+            };
+            for dep in &project.deps {
+                let excluded = crate::model::exclude::matching(&options.exclude_dep, dep.as_str()).is_some();
+                if excluded || !seen.insert(dep.clone()) {
+                    continue;
+                }
+                chosen.push(Chosen {
+                    dep: dep.clone(),
+                    commit: placeholder_commit(),
+                    pinned_by: pinner.clone(),
+                });
+                next.push(dep.clone());
+            }
+        }
+        level = next;
+    }
+    chosen
 }
 
 /// The deps whose submodules decide whether the apply phase has anything
@@ -910,5 +1082,62 @@ mod tests {
                 partial: PathBuf::from("/ws/libb")
             }
         );
+    }
+
+    /// Before the roots are cloned, each dep of their registry closure is
+    /// planned at a placeholder naming the pin file that will hold its pin
+    /// (the nearest pinner, first in dep order): a fresh clone checked out
+    /// there (after a fetch only if it lacks it), a missing dep made with
+    /// just that commit, roots and exclusions left out.
+    #[test]
+    fn pins_not_known_yet_are_planned_at_named_placeholders() {
+        let reg = registry();
+        let fresh = |_: &RepoName| Pending::ClonedBare;
+        let plans = plan_pending_sync(&workspace(), &reg, &[name("app")], fresh, &SyncOptions::default());
+        let lines: Vec<String> = plans.iter().flat_map(PendingPlan::lines).collect();
+        let base = "<base's pin in liba/sync_deps.py>";
+        assert!(
+            lines.contains(&format!(
+                "base: if it lacks that commit: (in /ws/base) git fetch --no-tags origin {base}"
+            )),
+            "{lines:#?}"
+        );
+        assert!(
+            lines.contains(&format!(
+            "base: (in /ws/base) git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet \
+             --force --detach {base} --"
+        )),
+            "{lines:#?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("liba: (in /ws/liba/<PATH>) git fetch")),
+            "{lines:#?}"
+        );
+        // libb left out, and libb a root: base's pin is still liba's.
+        let options = SyncOptions {
+            exclude_dep: vec![Regex::new("^liba$").unwrap()],
+            depth: Some(1),
+            ..SyncOptions::default()
+        };
+        let missing = |_: &RepoName| Pending::Missing;
+        let plans = plan_pending_sync(&workspace(), &reg, &[name("app")], missing, &options);
+        let deps: Vec<&str> = plans.iter().map(|p| p.plan.project.as_str()).collect();
+        assert_eq!(deps, ["libb", "base", "libb", "base"]);
+        assert_eq!(plans[1].placeholder, "<base's pin in libb/sync_deps.py>");
+        assert!(matches!(
+            plans[1].plan.steps[..],
+            [Step::Init { .. }, Step::Fetch(_)]
+        ));
+        let plans = plan_pending_sync(
+            &workspace(),
+            &reg,
+            &[name("app"), name("libb")],
+            missing,
+            &options,
+        );
+        let deps: Vec<&str> = plans.iter().map(|p| p.plan.project.as_str()).collect();
+        assert_eq!(deps, ["base", "base"]);
     }
 }

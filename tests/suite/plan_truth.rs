@@ -1,10 +1,15 @@
-//! The plan is the single truth: `sync --dry-run` prints exactly the git
-//! commands that a sync of the same state then runs, in order — the
-//! fetches that make missing pins present as well as the checkouts that
-//! move deps. Each test prints a dry run, runs the sync with `-v` (which
-//! echoes every git process the tool starts), and compares the commands
-//! that change something; reads (probes, status queries) are not steps.
-//! A step that were only printed, or only run, makes the two differ.
+//! The plan is the single truth: `--dry-run` prints, one line each, the
+//! git commands that the run then starts, for every command that changes
+//! something. Each test prints a dry run, runs the same command with `-v`
+//! (which echoes every git process the tool starts) on the same state, and
+//! compares the commands that change something; reads (probes, status
+//! queries) are not steps. Nothing printed is skipped: a `<placeholder>`
+//! (a value the dry run cannot know, such as a pin inside a project not
+//! cloned yet) matches any one word; a line saying `(each ...)` stands for
+//! the commands it is repeated as, any number of times; a line printed
+//! under a condition (`if ...:`, `unless ...:`, `or, if origin refuses
+//! ...:`) may run or not. Every command that ran must be printed, and
+//! every printed command under no condition must have run.
 
 use crate::common;
 use crate::trust_support;
@@ -12,6 +17,7 @@ use crate::trust_support;
 use std::path::Path;
 
 use common::{normalise, stderr, stdout, text, Fixture};
+use regex::Regex;
 use trust_support::push_upstream;
 
 /// git commands that only read: they are how the tool looks, not steps.
@@ -24,35 +30,65 @@ const READS: &[&str] = &[
     "for-each-ref",
     "status",
     "log",
+    "merge-base",
+    "ls-remote",
 ];
 
-/// The git command lines a dry run prints in its plan (`(in DIR) git ...`),
-/// in order: each step's commands, without the alternative it runs only if
-/// origin refuses a fetch by id, and without the submodule templates
-/// (`<PATH>`), whose commands depend on each submodule.
-fn planned(dry_run: &str) -> Vec<String> {
-    let plan = dry_run
-        .split_once("Would run:\n")
-        .unwrap_or_else(|| panic!("no plan in:\n{dry_run}"))
-        .1;
+/// One git command a dry run printed.
+#[derive(Debug)]
+struct Planned {
+    /// The line as printed, normalised.
+    line: String,
+    /// The command, placeholders as wildcards.
+    pattern: Regex,
+    /// It holds a placeholder.
+    has_placeholder: bool,
+    /// Printed once for a set of commands (`(each ...)`).
+    each: bool,
+    /// Runs only under the condition printed before it.
+    conditional: bool,
+}
+
+/// The git commands a dry run printed (`(in DIR) git ...`, after the
+/// project name and any condition, before any `  (...)` note), normalised
+/// with `replacements`.
+fn planned(dry_run: &str, replacements: &[(&str, &str)]) -> Vec<Planned> {
+    let placeholder = Regex::new(r"<[^<>]*>(\.\.\.)?").unwrap();
     let mut commands = Vec::new();
-    for line in plan.lines() {
-        if line.starts_with("  or, if origin refuses") {
+    for line in dry_run.lines() {
+        let line = normalise(line, replacements);
+        let Some(at) = line.find("(in ") else {
             continue;
-        }
-        let step = match line.strip_prefix("  then ") {
-            Some(rest) => rest,
-            None => line.split_once(": ").map_or(line, |(_, step)| step),
         };
-        if step.starts_with("(in ") && !step.contains("<PATH>") {
-            commands.push(step.to_string());
+        let (lead, rest) = line.split_at(at);
+        let (command, note) = rest.split_once("  (").unwrap_or((rest, ""));
+        let mut pattern = String::from("^");
+        let mut last = 0;
+        for found in placeholder.find_iter(command) {
+            pattern.push_str(&regex::escape(&command[last..found.start()]));
+            pattern.push_str(if found.as_str().ends_with("...") {
+                ".+"
+            } else {
+                r"\S+"
+            });
+            last = found.end();
         }
+        pattern.push_str(&regex::escape(&command[last..]));
+        pattern.push('$');
+        commands.push(Planned {
+            line: line.clone(),
+            pattern: Regex::new(&pattern).unwrap(),
+            has_placeholder: last > 0,
+            each: note.starts_with("each "),
+            conditional: lead.contains("if ") || lead.contains("unless "),
+        });
     }
     commands
 }
 
-/// The git command lines a `-v` run echoed that change something, in order.
-fn ran(verbose: &str) -> Vec<String> {
+/// The git command lines a `-v` run echoed that change something, in
+/// order, normalised with `replacements`.
+fn ran(verbose: &str, replacements: &[(&str, &str)]) -> Vec<String> {
     verbose
         .lines()
         .filter_map(|l| l.strip_prefix("+ "))
@@ -60,20 +96,69 @@ fn ran(verbose: &str) -> Vec<String> {
             let args = cmd.split_once(") git ").map_or("", |(_, args)| args);
             let mut words = args.split(' ');
             let mut verb = words.next().unwrap_or("");
-            while verb == "-c" {
-                words.next();
+            loop {
+                match verb {
+                    "-c" => {
+                        words.next();
+                    }
+                    "--no-optional-locks" => {}
+                    _ => break,
+                }
                 verb = words.next().unwrap_or("");
             }
-            !READS.contains(&verb)
+            // `config --get-regexp` reads; other `config`s set.
+            let reads_config = verb == "config" && args.contains(" --get");
+            !READS.contains(&verb) && !reads_config
         })
-        .map(str::to_string)
+        .map(|c| normalise(c, replacements))
         .collect()
 }
 
+/// Matches what ran against what was printed: returns the commands that
+/// ran without being printed, or out of the printed order in their folder
+/// (one project's steps, and a submodule's, run in order; projects run in
+/// parallel), and the printed lines, under no condition and not `each`,
+/// that did not run. An exact line is preferred to one with placeholders,
+/// and that to an `each` line.
+fn compare(planned: &[Planned], ran: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut used = vec![false; planned.len()];
+    let mut unprinted = Vec::new();
+    let mut last_in = std::collections::BTreeMap::new();
+    for command in ran {
+        let rank = |p: &Planned| if p.each { 2 } else { usize::from(p.has_placeholder) };
+        let found = (0..3).find_map(|pass| {
+            (0..planned.len()).find(|&i| {
+                let p = &planned[i];
+                rank(p) == pass && (p.each || !used[i]) && p.pattern.is_match(command)
+            })
+        });
+        match found {
+            Some(i) => {
+                used[i] = true;
+                let dir = command.split_once(") git ").map_or("", |(dir, _)| dir);
+                let last = last_in.entry(dir.to_string()).or_insert(0);
+                if i < *last {
+                    unprinted.push(format!("{command}  (ran after a command printed below it)"));
+                }
+                *last = i;
+            }
+            None => unprinted.push(command.clone()),
+        }
+    }
+    let not_run = planned
+        .iter()
+        .zip(&used)
+        .filter(|(p, used)| !**used && !p.each && !p.conditional)
+        .map(|(p, _)| p.line.clone())
+        .collect();
+    (unprinted, not_run)
+}
+
 /// Prints the dry run of `args` in `dir`, then runs them with `-v` on the
-/// same state; asserts that the commands agree and both runs succeed, and
-/// returns the commands with `replacements` applied, for the caller to
-/// check against what the state calls for.
+/// same state; asserts that the dry run changed nothing, that both runs
+/// succeed and that the commands agree (see [`compare`]), and returns the
+/// commands that ran with `replacements` applied, for the caller to check
+/// against what the state calls for.
 fn dry_run_then_run(fx: &Fixture, dir: &Path, args: &[&str], replacements: &[(&str, &str)]) -> Vec<String> {
     let before = fx.snapshot();
     let dry = fx.run(dir, &[&["-j", "1", "--dry-run"], args].concat());
@@ -82,20 +167,20 @@ fn dry_run_then_run(fx: &Fixture, dir: &Path, args: &[&str], replacements: &[(&s
     let real = fx.run(dir, &[&["-j", "1", "-v"], args].concat());
     assert_eq!(real.status.code(), Some(0), "{}", text(&real));
     let ws = fx.ws.display().to_string();
-    let mut all = vec![(ws.as_str(), "WS")];
+    let org = fx.org.display().to_string();
+    let mut all = vec![(ws.as_str(), "WS"), (org.as_str(), "ORG")];
     all.extend_from_slice(replacements);
-    let shown =
-        |commands: Vec<String>| -> Vec<String> { commands.iter().map(|c| normalise(c, &all)).collect() };
-    let planned = shown(planned(&stdout(&dry)));
-    let ran = shown(ran(&stderr(&real)));
-    assert_eq!(
-        planned,
-        ran,
-        "the dry run printed other git commands than the run ran\n--- dry run\n{}\n--- run\n{}",
+    let printed = planned(&stdout(&dry), &all);
+    let ran = ran(&stderr(&real), &all);
+    let (unprinted, not_run) = compare(&printed, &ran);
+    assert!(
+        unprinted.is_empty() && not_run.is_empty(),
+        "the dry run printed other git commands than the run ran\nran, not printed: {unprinted:#?}\nprinted, \
+         not run: {not_run:#?}\n--- dry run\n{}\n--- run\n{}",
         stdout(&dry),
         stderr(&real)
     );
-    planned
+    ran
 }
 
 fn checkout_line(dir: &str, commit: &str) -> String {
@@ -348,4 +433,218 @@ fn a_cold_checkout_sync_and_a_sync_with_nothing_to_do_start_only_the_git_they_ne
         "{}",
         text(&out)
     );
+}
+
+/// `checkout --sync` into an empty workspace: the clones, then the sync
+/// of pins that only the clones will tell (placeholders naming the pin
+/// file they come from), then what no pin moves.
+#[test]
+fn a_dry_run_of_checkout_sync_into_an_empty_workspace_prints_what_the_checkout_runs() {
+    let fx = Fixture::new();
+    let ids = [
+        (fx.id("LIBA_2"), "LIBA_2"),
+        (fx.id("LIBB_2"), "LIBB_2"),
+        (fx.id("BASE_2"), "BASE_2"),
+    ];
+    let commands = dry_run_then_run(&fx, &fx.ws, &["checkout", "--ro", "--sync", "app"], &ids);
+    // 4 clones; liba, libb, base checked out at their pins and recorded;
+    // liba's two submodules made known, then cloned.
+    assert_eq!(commands.len(), 13, "{commands:#?}");
+    assert!(commands.contains(&checkout_line_overwriting_with_record("base", "BASE_2")[0]));
+    assert_eq!(fx.head("base"), fx.id("BASE_2"));
+}
+
+fn checkout_line_overwriting_with_record(dir: &str, commit: &str) -> [String; 2] {
+    [overwriting_line(dir, commit), record_line(dir, commit)]
+}
+
+/// A sync after liba's pin moves to a commit of its branch `daily` that
+/// moves its submodules (subx back, suby elsewhere) and adds one (subz):
+/// the submodule commands the dry run prints once, with `each`, are those
+/// the sync runs inside each submodule.
+#[test]
+fn a_dry_run_of_a_sync_after_a_submodule_bump_prints_the_commands_run_in_the_submodules() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--sync", "app"]);
+    let app = fx.ws.join("app");
+    let pins = app.join("sync_deps.py");
+    let text_ = std::fs::read_to_string(&pins)
+        .unwrap()
+        .replace(fx.id("LIBA_2"), fx.id("LIBA_D3"));
+    std::fs::write(&pins, text_).unwrap();
+    let commands = dry_run_then_run(
+        &fx,
+        &app,
+        &["sync"],
+        &[(fx.id("LIBA_D3"), "LIBA_D3"), (fx.id("BASE_4"), "BASE_4")],
+    );
+    let in_submodules = commands
+        .iter()
+        .filter(|c| c.contains("(in WS/liba/third_party/"))
+        .count();
+    assert!(in_submodules >= 2, "{commands:#?}");
+    assert!(
+        commands
+            .iter()
+            .any(|c| c.contains("submodule update") && c.ends_with("third_party/subz")),
+        "{commands:#?}"
+    );
+    assert_eq!(fx.head("liba"), fx.id("LIBA_D3"));
+    assert_eq!(fx.head("base"), fx.id("BASE_4"));
+}
+
+/// `pin --require-upstream`: the fetches of each dep's tracking branch
+/// (the ancestry checks after them only read).
+#[test]
+fn a_dry_run_of_pin_require_upstream_prints_the_fetches_it_runs() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--sync", "app"]);
+    let commands = dry_run_then_run(&fx, &fx.ws.join("app"), &["pin", "--require-upstream"], &[]);
+    assert_eq!(
+        commands,
+        [
+            "(in WS/liba) git fetch --no-tags origin +refs/heads/main:refs/remotes/origin/main",
+            "(in WS/libb) git fetch --no-tags origin +refs/heads/main:refs/remotes/origin/main",
+        ]
+    );
+}
+
+/// Through the object cache: the first checkout makes each mirror (a bare
+/// clone, its settings, the rename into place); a later sync that clones
+/// a missing dep refreshes that dep's mirror first (the tips kept, a
+/// fetch), then clones from it.
+#[test]
+fn a_dry_run_through_the_cache_prints_the_mirror_refresh_it_runs() {
+    let fx = Fixture::new();
+    let cache = fx.tmp.path().join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let cache_dir = cache.canonicalize().unwrap().display().to_string();
+    let with_cache = |args: &[&'static str]| -> Vec<String> {
+        let mut all = vec!["--cache-dir".to_string(), cache_dir.clone()];
+        all.extend(args.iter().map(|a| a.to_string()));
+        all
+    };
+    let args = with_cache(&["checkout", "--sync", "app"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let commands = dry_run_then_run(&fx, &fx.ws, &args, &[(&cache_dir, "CACHE")]);
+    assert!(
+        commands
+            .iter()
+            .any(|c| c.starts_with("(in CACHE) git clone --bare")),
+        "{commands:#?}"
+    );
+    std::fs::remove_dir_all(fx.ws.join("libb")).unwrap();
+    let args = with_cache(&["sync"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let commands = dry_run_then_run(&fx, &fx.ws.join("app"), &args, &[(&cache_dir, "CACHE")]);
+    assert!(
+        commands
+            .iter()
+            .any(|c| c.starts_with("(in CACHE/") && c.ends_with("fetch --prune origin")),
+        "{commands:#?}"
+    );
+}
+
+/// `roll --sync`: the roll's queries (`ls-remote`) only read and its file
+/// edit is printed as such; the sync after it, to pins the roll is about
+/// to write, is printed with those pins as placeholders.
+#[test]
+fn a_dry_run_of_roll_sync_prints_the_sync_to_the_rolled_pins() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--sync", "app"]);
+    let app = fx.ws.join("app");
+    let dry = fx.run(&app, &["--dry-run", "roll", "nightly"]);
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert!(
+        stdout(&dry).contains(&format!("would write {}", app.join("sync_deps.py").display())),
+        "{}",
+        text(&dry)
+    );
+    let commands = dry_run_then_run(
+        &fx,
+        &app,
+        &["roll", "nightly", "--sync"],
+        &[(fx.id("LIBA_3"), "LIBA_3"), (fx.id("LIBB_3"), "LIBB_3")],
+    );
+    assert!(
+        commands.contains(&checkout_line("liba", "LIBA_3")),
+        "{commands:#?}"
+    );
+    assert!(
+        commands.contains(&checkout_line("libb", "LIBB_3")),
+        "{commands:#?}"
+    );
+    assert_eq!(fx.head("liba"), fx.id("LIBA_3"));
+}
+
+/// `checkout --sync A B` resolves the pins of both roots together, as
+/// `sync` at the top of the workspace does: libb, a root, is not moved to
+/// app's pin of it, and base goes to libb's pin (nearer than liba's). A
+/// `sync` of the roots afterwards then finds nothing to do.
+#[test]
+fn checkout_sync_of_two_roots_resolves_them_as_sync_does() {
+    let fx = Fixture::new();
+    let ids = [
+        (fx.id("LIBA_2"), "LIBA_2"),
+        (fx.id("LIBB_3"), "LIBB_3"),
+        (fx.id("BASE_3"), "BASE_3"),
+    ];
+    dry_run_then_run(&fx, &fx.ws, &["checkout", "--sync", "app", "libb"], &ids);
+    assert_eq!(fx.head("libb"), fx.id("LIBB_3"));
+    assert_eq!(fx.head("base"), fx.id("BASE_3"));
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+    let out = fx.ok(&["--dry-run", "sync"]);
+    assert!(
+        stdout(&out).contains("  nothing: every dep is at its pin"),
+        "{}",
+        text(&out)
+    );
+}
+
+/// The comparison itself: a placeholder matches one word, `<X>...` one or
+/// more, an `each` line any number of commands, a conditional line may
+/// not run; a command run but not printed, an unconditional line not run,
+/// and a folder's commands out of the printed order are all caught.
+#[test]
+fn the_comparison_tells_printed_from_run() {
+    let dry = "a: (in WS/a) git fetch origin <a's pin in app/sync_deps.py>\n\
+               \x20 or, if origin refuses a fetch by id: (in WS/a) git fetch origin main\n\
+               a: (in WS/a) git checkout --detach <a's pin in app/sync_deps.py> --\n\
+               \x20 then, if a submodule of a is not initialised: (in WS/a) git submodule init -- <PATH>...\n\
+               \x20 then (in WS/a) git submodule update -- <PATH>  (each submodule of a not initialised)\n\
+               rename WS/x -> WS/y\n";
+    let printed = planned(dry, &[]);
+    assert_eq!(printed.len(), 5);
+    let ran = |commands: &[&str]| -> (Vec<String>, Vec<String>) {
+        let commands: Vec<String> = commands.iter().map(|c| c.to_string()).collect();
+        compare(&printed, &commands)
+    };
+    let nothing = (vec![], vec![]);
+    assert_eq!(
+        ran(&[
+            "(in WS/a) git fetch origin 1234",
+            "(in WS/a) git checkout --detach 1234 --",
+            "(in WS/a) git submodule init -- s t",
+            "(in WS/a) git submodule update -- s",
+            "(in WS/a) git submodule update -- t",
+        ]),
+        nothing
+    );
+    assert_eq!(
+        ran(&[
+            "(in WS/a) git fetch origin 1234",
+            "(in WS/a) git checkout --detach 1234 --"
+        ]),
+        nothing
+    );
+    let (unprinted, not_run) = ran(&["(in WS/a) git fetch origin 1234", "(in WS/b) git gc"]);
+    assert_eq!(unprinted, ["(in WS/b) git gc"]);
+    assert_eq!(not_run.len(), 1, "{not_run:?}");
+    assert!(not_run[0].contains("checkout --detach"));
+    let (unprinted, _) = ran(&[
+        "(in WS/a) git checkout --detach 1234 --",
+        "(in WS/a) git fetch origin 1234",
+    ]);
+    assert_eq!(unprinted.len(), 1, "{unprinted:?}");
+    assert!(unprinted[0].ends_with("(ran after a command printed below it)"));
 }

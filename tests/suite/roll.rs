@@ -508,10 +508,37 @@ fn roll_dry_run_reports_what_would_change_and_changes_nothing() {
                 "liba: {} -> {} (head of main on file://ORG/ro/liba.git)\nWould update pinned revision.\n\
                  would write WS/app/sync_deps.py\n\
                  jaxlib: 0.4.1 -> 0.4.2 in requirements.txt\nWould update requirements.\n\
-                 would write WS/app/requirements.txt\n\
-                 would then sync the deps of app to its pins (`openxla-workspace sync --repo app`)\n",
+                 would write WS/app/requirements.txt\n{}",
                 short(fx.id("LIBA_2")),
                 short(fx.id("LIBA_3")),
+                // The sync after the roll, to the pins it is about to
+                // write: placeholders; the deps, not checked out yet, are
+                // cloned first.
+                "liba: (in WS) git clone --no-checkout -- file://ORG/rw/liba.git WS/.openxla-partial-liba\n\
+                 liba: rename WS/.openxla-partial-liba -> WS/liba\n\
+                 liba: if it lacks that commit: (in WS/liba) git fetch --no-tags origin <liba's pin in app/sync_deps.py>\n\
+                 \x20 or, if origin refuses a fetch by id: (in WS/liba) git fetch --no-tags origin +refs/heads/main:refs/remotes/origin/main\n\
+                 libb: (in WS) git clone --no-checkout -- file://ORG/rw/libb.git WS/.openxla-partial-libb\n\
+                 libb: rename WS/.openxla-partial-libb -> WS/libb\n\
+                 libb: if it lacks that commit: (in WS/libb) git fetch --no-tags origin <libb's pin in app/sync_deps.py>\n\
+                 \x20 or, if origin refuses a fetch by id: (in WS/libb) git fetch --no-tags origin +refs/heads/main:refs/remotes/origin/main\n\
+                 base: (in WS) git clone --no-checkout -- file://ORG/rw/base.git WS/.openxla-partial-base\n\
+                 base: rename WS/.openxla-partial-base -> WS/base\n\
+                 base: if it lacks that commit: (in WS/base) git fetch --no-tags origin <base's pin in liba/sync_deps.py>\n\
+                 \x20 or, if origin refuses a fetch by id: (in WS/base) git fetch --no-tags origin +refs/heads/main:refs/remotes/origin/main\n\
+                 liba: (in WS/liba) git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet --force --detach <liba's pin in app/sync_deps.py> --\n\
+                 \x20 then (in WS/liba) git update-ref -m 'openxla-workspace: checked out' refs/openxla-workspace/pin <liba's pin in app/sync_deps.py>\n\
+                 liba: (in WS/liba/<PATH>) git fetch --no-tags --depth=1 origin <COMMIT>  (each initialised submodule of liba that lacks the commit liba records for it)\n\
+                 \x20 or, if origin refuses a fetch by id: (in WS/liba/<PATH>) git fetch --no-tags origin  (each initialised submodule of liba, not shallow, whose fetch origin refused)\n\
+                 \x20 or, if origin refuses a fetch by id: (in WS/liba/<PATH>) git fetch --no-tags --unshallow origin  (each initialised submodule of liba, shallow, whose fetch origin refused)\n\
+                 \x20 then (in WS/liba/<PATH>) git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet --no-overwrite-ignore --detach <COMMIT> --  (each initialised submodule of liba not at the commit liba records for it)\n\
+                 \x20 then (in WS/liba/<PATH>) git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet --force --detach <COMMIT> --  (each initialised submodule of liba that has no files yet)\n\
+                 \x20 then, if a submodule of liba is not initialised: (in WS/liba) git submodule --quiet init -- <PATH>...\n\
+                 \x20 then (in WS/liba) git submodule update --quiet --init --checkout --depth=1 --recommend-shallow -- <PATH>  (each submodule of liba not initialised)\n\
+                 libb: (in WS/libb) git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet --force --detach <libb's pin in app/sync_deps.py> --\n\
+                 \x20 then (in WS/libb) git update-ref -m 'openxla-workspace: checked out' refs/openxla-workspace/pin <libb's pin in app/sync_deps.py>\n\
+                 base: (in WS/base) git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet --force --detach <base's pin in liba/sync_deps.py> --\n\
+                 \x20 then (in WS/base) git update-ref -m 'openxla-workspace: checked out' refs/openxla-workspace/pin <base's pin in liba/sync_deps.py>\n"
             ),
             "roll all (app): 2 to update in TIME\n".to_string()
         )
