@@ -175,8 +175,23 @@ impl Fixture {
     /// A fresh fixture after `checkout --sync app`: every dep at the pin
     /// that wins (liba@2, libb@2, base@2).
     pub fn synced() -> Fixture {
+        Fixture::after(&["checkout", "--sync", "app"])
+    }
+
+    /// A fresh fixture whose workspace is as running the tool with `args`
+    /// in the empty workspace left it. The run happens once per test
+    /// binary, in a fixture of its own; each test gets a copy of its
+    /// workspace, with that fixture's folder replaced by this one's in
+    /// git's files that name it (the remotes' URLs in `config`,
+    /// `FETCH_HEAD`, the reflogs), which is what the run would have
+    /// written here.
+    pub fn after(args: &[&str]) -> Fixture {
+        let (template, old_root) = workspace_after(args);
         let fx = Fixture::new();
-        fx.ok(&["checkout", "--sync", "app"]);
+        std::fs::remove_dir_all(&fx.ws).unwrap();
+        copy_tree(&template, &fx.ws);
+        let new_root = fx.org.parent().unwrap().display().to_string();
+        replace_in_git_files(&fx.ws, &old_root, &new_root);
         fx
     }
 
@@ -300,6 +315,63 @@ fn shared_org() -> &'static Path {
         assert!(done.join("fixture.env").is_file());
         done
     })
+}
+
+/// The workspace after `args` (see [`Fixture::after`]), made once per
+/// test binary under `CARGO_TARGET_TMPDIR`, and the folder of the fixture
+/// it was made in.
+fn workspace_after(args: &[&str]) -> (PathBuf, String) {
+    static MADE: std::sync::Mutex<BTreeMap<String, (PathBuf, String)>> =
+        std::sync::Mutex::new(BTreeMap::new());
+    let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
+    let key = args.join(" ");
+    if let Some(found) = made.get(&key) {
+        return found.clone();
+    }
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let mine = format!("workspaces-{}", std::process::id());
+    if made.is_empty() {
+        // Those of test binaries that have ended.
+        for entry in std::fs::read_dir(cache).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("workspaces-") {
+                if !Path::new("/proc").join(pid).exists() {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+    }
+    let fx = Fixture::new();
+    fx.ok(args);
+    let template = cache.join(mine).join(made.len().to_string());
+    let _ = std::fs::remove_dir_all(&template);
+    copy_tree(&fx.ws, &template);
+    let old_root = fx.org.parent().unwrap().display().to_string();
+    made.insert(key, (template.clone(), old_root.clone()));
+    (template, old_root)
+}
+
+/// Replaces `from` with `to` in the files of the git repositories under
+/// `dir` that may hold it as text (all but indexes and objects).
+fn replace_in_git_files(dir: &Path, from: &str, to: &str) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let kind = entry.file_type().unwrap();
+        let name = entry.file_name();
+        if kind.is_dir() {
+            if name != "objects" {
+                replace_in_git_files(&path, from, to);
+            }
+        } else if kind.is_file() && name != "index" && path.components().any(|c| c.as_os_str() == ".git") {
+            let bytes = std::fs::read(&path).unwrap();
+            if let Ok(text) = String::from_utf8(bytes) {
+                if text.contains(from) {
+                    std::fs::write(&path, text.replace(from, to)).unwrap();
+                }
+            }
+        }
+    }
 }
 
 fn copy_tree(from: &Path, to: &Path) {

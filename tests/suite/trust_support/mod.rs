@@ -19,9 +19,7 @@ pub fn fixture() -> Fixture {
 /// [`fixture`] after `checkout app`: app, liba, libb and base at their
 /// branch tips, liba's submodules initialised.
 pub fn checked_out() -> Fixture {
-    let fx = fixture();
-    fx.ok(&["checkout", "app"]);
-    fx
+    Fixture::after(&["checkout", "app"])
 }
 
 // ---- Nothing happened ---------------------------------------------------------
