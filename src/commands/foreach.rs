@@ -38,11 +38,7 @@ pub fn run(ctx: &Context, args: &ForeachArgs) -> Result<i32> {
     // unless asked, unlike git's network-bound work.
     let jobs = ctx.jobs_given.unwrap_or(1);
     let json = args.json.json;
-    let output = match (json, jobs) {
-        (true, _) => Output::Separate,
-        (false, 1) => Output::Through,
-        (false, _) => Output::Merged,
-    };
+    let output = output_mode(json, jobs);
     let executor = crate::exec::Executor::new(jobs)?;
     let stop = AtomicBool::new(false);
     let printer = Mutex::new(InOrder::default());
@@ -109,6 +105,16 @@ pub fn run(ctx: &Context, args: &ForeachArgs) -> Result<i32> {
         ));
     }
     Ok(code)
+}
+
+/// Where the commands' output goes: into the document (`--json`), straight
+/// through (one at a time), or kept per project to print whole, in order.
+fn output_mode(json: bool, jobs: usize) -> Output {
+    match (json, jobs) {
+        (true, _) => Output::Separate,
+        (false, 1) => Output::Through,
+        (false, _) => Output::Merged,
+    }
 }
 
 /// The failures of a foreach run, with how many commands succeeded and how
