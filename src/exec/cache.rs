@@ -48,17 +48,6 @@ pub enum MirrorOp {
         /// The mirror's folder.
         to: PathBuf,
     },
-    /// Adopt the mirror an earlier version made for `url` under its
-    /// 64-bit-hash name, if its origin is `url` (see
-    /// [`Cache::adopt_legacy`]).
-    Adopt {
-        /// Where the earlier version kept it.
-        legacy: PathBuf,
-        /// Where it goes.
-        mirror: PathBuf,
-        /// Its URL.
-        url: RemoteUrl,
-    },
 }
 
 impl MirrorOp {
@@ -70,7 +59,6 @@ impl MirrorOp {
             | MirrorOp::KeepTips(cmd)
             | MirrorOp::PruneKeeps(cmd) => cmd.dir().to_path_buf(),
             MirrorOp::Rename { to, .. } => to.clone(),
-            MirrorOp::Adopt { mirror, .. } => mirror.clone(),
         }
     }
 }
@@ -88,18 +76,6 @@ impl std::fmt::Display for MirrorOp {
                 "if a keep ref's commit is reached again by a branch or tag tip: {cmd}  (drops those keep refs)"
             ),
             MirrorOp::Rename { from, to } => write!(f, "rename {} -> {}", from.display(), to.display()),
-            MirrorOp::Adopt { legacy, mirror, url } => {
-                write!(
-                    f,
-                    "adopt the mirror {} as {} (if its origin is {url}), leaving a link behind",
-                    legacy.display(),
-                    mirror.display()
-                )?;
-                for cmd in Git::mirror_settings_cmds(mirror) {
-                    write!(f, "\n  then, if adopted: {cmd}")?;
-                }
-                Ok(())
-            }
         }
     }
 }
@@ -151,16 +127,6 @@ impl Cache {
         ))
     }
 
-    /// Where earlier versions kept the mirror of `url` (named by a 64-bit
-    /// hash); such a mirror is adopted on first use ([`Cache::update`]).
-    fn legacy_mirror_path(&self, url: &RemoteUrl) -> PathBuf {
-        self.dir.join(format!(
-            "{}-{:016x}.git",
-            readable_name(url),
-            fnv1a(url.as_str().as_bytes())
-        ))
-    }
-
     /// What [`Cache::update`] does for `url`, one line per git command (for
     /// dry runs): [`Cache::update_ops`] as printed.
     pub fn update_plan(&self, url: &RemoteUrl) -> Vec<String> {
@@ -174,26 +140,18 @@ impl Cache {
         let mirror = self.mirror_path(url);
         let mut ops = Vec::new();
         if !mirror.join("HEAD").exists() {
-            let legacy = self.legacy_mirror_path(url);
-            if !is_plain_mirror(&legacy) {
-                let partial = self.partial_path(&mirror);
-                ops.push(MirrorOp::Run(Git::mirror_clone_cmd(&self.dir, url, &partial)));
-                ops.extend(
-                    Git::mirror_settings_cmds(&partial)
-                        .into_iter()
-                        .map(MirrorOp::Configure),
-                );
-                ops.push(MirrorOp::Rename {
-                    from: partial,
-                    to: mirror,
-                });
-                return ops;
-            }
-            ops.push(MirrorOp::Adopt {
-                legacy,
-                mirror: mirror.clone(),
-                url: url.clone(),
+            let partial = self.partial_path(&mirror);
+            ops.push(MirrorOp::Run(Git::mirror_clone_cmd(&self.dir, url, &partial)));
+            ops.extend(
+                Git::mirror_settings_cmds(&partial)
+                    .into_iter()
+                    .map(MirrorOp::Configure),
+            );
+            ops.push(MirrorOp::Rename {
+                from: partial,
+                to: mirror,
             });
+            return ops;
         }
         // Before the fetch can move or delete a tip that some checkout
         // borrows from.
@@ -204,8 +162,8 @@ impl Cache {
         ops
     }
 
-    /// Brings the mirror of `url` up to date, creating it on first use (or
-    /// adopting the one an earlier version made); at most once per run.
+    /// Brings the mirror of `url` up to date, creating it on first use; at
+    /// most once per run.
     /// Runs [`Cache::update_ops`]. Returns its path.
     pub fn update(&self, git: &Git, url: &RemoteUrl) -> Result<PathBuf> {
         let mirror = self.mirror_path(url);
@@ -250,49 +208,11 @@ impl Cache {
                 .map_err(|e| anyhow!(e)),
             MirrorOp::Rename { from, to } => std::fs::rename(from, to)
                 .with_context(|| format!("could not rename {} to {}", from.display(), to.display())),
-            MirrorOp::Adopt { url, mirror, .. } => self.adopt_legacy(git, url, mirror),
         }
-    }
-
-    /// Moves the mirror of `url` that an earlier version made under its
-    /// 64-bit-hash name to `mirror`, leaving a symlink at the old name (the
-    /// checkouts that borrow from it name that path), and gives it the
-    /// settings of a mirror. Only a mirror whose origin is `url` is adopted:
-    /// another URL whose hash collided stays where it is, unused.
-    fn adopt_legacy(&self, git: &Git, url: &RemoteUrl, mirror: &Path) -> Result<()> {
-        let legacy = self.legacy_mirror_path(url);
-        if !cfg!(unix) || !is_plain_mirror(&legacy) {
-            return Ok(());
-        }
-        let _lock = MirrorLock::acquire(&legacy)?;
-        if !is_plain_mirror(&legacy) || git.origin_url(&legacy)?.as_deref() != Some(url.as_str()) {
-            return Ok(());
-        }
-        std::fs::rename(&legacy, mirror).with_context(|| {
-            format!(
-                "could not move the cache mirror {} to {}",
-                legacy.display(),
-                mirror.display()
-            )
-        })?;
-        if let Err(e) = symlink(mirror, &legacy) {
-            // Without the link, checkouts borrowing from the old name break:
-            // put the mirror back.
-            let _ = std::fs::rename(mirror, &legacy);
-            return Err(anyhow!(e).context(format!(
-                "could not link {} to {}",
-                legacy.display(),
-                mirror.display()
-            )));
-        }
-        git.configure_mirror(mirror).map_err(|e| {
-            anyhow!(e).context(format!("could not set up the cache mirror {}", mirror.display()))
-        })?;
-        Ok(())
     }
 
     /// Whether the checkout in `repo` borrows objects from the mirror of
-    /// `url` (also through the link an adopted mirror left at its old name).
+    /// `url`.
     pub fn is_borrowed_by(&self, url: &RemoteUrl, repo: &Path) -> bool {
         let alternates = repo.join(".git/objects/info/alternates");
         let Ok(mirror_objects) = self.mirror_path(url).join("objects").canonicalize() else {
@@ -318,22 +238,6 @@ impl Cache {
     fn lock_updated(&self) -> std::sync::MutexGuard<'_, BTreeSet<PathBuf>> {
         self.updated.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-/// Whether `path` is a mirror folder itself (not the link an adopted mirror
-/// left behind).
-fn is_plain_mirror(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) && path.join("HEAD").is_file()
-}
-
-#[cfg(unix)]
-fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
-    std::os::unix::fs::symlink(target, link)
-}
-
-#[cfg(not(unix))]
-fn symlink(_target: &Path, _link: &Path) -> std::io::Result<()> {
-    Err(std::io::Error::other("symbolic links are not supported here"))
 }
 
 /// An exclusive advisory lock on one mirror (`MIRROR.lock`), held while it
@@ -389,14 +293,6 @@ fn readable_name(url: &RemoteUrl) -> String {
         .collect()
 }
 
-/// 64-bit FNV-1a, which names the mirrors of earlier versions
-/// ([`Cache::legacy_mirror_path`]).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,19 +314,5 @@ mod tests {
             a,
             cache.mirror_path(&RemoteUrl::new("https://github.com/openxla/xla.git").unwrap())
         );
-        // Where earlier versions kept it.
-        assert_eq!(
-            cache.legacy_mirror_path(&RemoteUrl::new("https://github.com/openxla/xla.git").unwrap()),
-            cache.dir.join(format!(
-                "xla-{:016x}.git",
-                fnv1a(b"https://github.com/openxla/xla.git")
-            ))
-        );
-    }
-
-    #[test]
-    fn fnv1a_is_stable() {
-        assert_eq!(fnv1a(b""), 0xcbf29ce484222325);
-        assert_eq!(fnv1a(b"a"), 0xaf63dc4c8601ec8c);
     }
 }

@@ -850,11 +850,6 @@ impl Git {
         GitCommand::new(mirror, args)
     }
 
-    /// `git config --get remote.origin.url`.
-    pub(super) fn origin_url_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["config", "--get", "remote.origin.url"])
-    }
-
     /// `git diff-tree -r -z --no-renames FROM TO`.
     pub(super) fn tree_changes_cmd(repo: &Path, from: &CommitId, to: &CommitId) -> GitCommand {
         GitCommand::new(
@@ -1100,7 +1095,6 @@ mod tests {
             Git::worktree_status_cmd(repo),
             Git::behind_ahead_cmd(repo, &a),
             Git::mirror_tips_cmd(repo),
-            Git::origin_url_cmd(repo),
             Git::tree_changes_cmd(repo, &a, &b),
             Git::index_entries_cmd(repo),
             Git::index_differs_cmd(repo, &a),

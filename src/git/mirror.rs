@@ -15,14 +15,6 @@ use crate::model::types::CommitId;
 pub const KEEP_REFS: &str = "refs/openxla-workspace/keep/";
 
 impl Git {
-    /// Applies [`Git::mirror_settings_cmds`] to `mirror`.
-    pub fn configure_mirror(&self, mirror: &Path) -> GitResult<()> {
-        for cmd in Self::mirror_settings_cmds(mirror) {
-            self.configure_mirror_with(&cmd)?;
-        }
-        Ok(())
-    }
-
     /// Runs `cmd`, one of [`Git::mirror_settings_cmds`].
     pub fn configure_mirror_with(&self, cmd: &super::GitCommand) -> GitResult<()> {
         let out = self.spawn(cmd)?;
@@ -80,17 +72,6 @@ impl Git {
             return Err(self.failure(&cmd, &out));
         }
         Ok(dropped.len())
-    }
-
-    /// `remote.origin.url` of the repository `repo`, if set.
-    pub fn origin_url(&self, repo: &Path) -> GitResult<Option<String>> {
-        let cmd = Self::origin_url_cmd(repo);
-        let out = self.spawn(&cmd)?;
-        match out.status.code() {
-            Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).trim_end().to_string())),
-            Some(1) => Ok(None),
-            _ => Err(self.failure(&cmd, &out)),
-        }
     }
 }
 
