@@ -15,6 +15,7 @@ pub mod presence;
 pub mod roll;
 pub mod status;
 pub mod sync;
+pub mod sync_record;
 pub mod version;
 
 use std::path::PathBuf;
@@ -62,7 +63,7 @@ pub struct Context {
     pub json: bool,
     /// With `--json`, what each sync of the run did (a `checkout --sync` or
     /// `roll --sync` runs syncs inside its own document).
-    pub syncs: std::sync::Mutex<Vec<serde_json::Value>>,
+    pub syncs: std::sync::Mutex<Vec<sync_record::SyncRecord>>,
     /// The worker pool, started on first use.
     executor: std::sync::OnceLock<Executor>,
     /// Takes the live display off the terminal on Ctrl-C.
@@ -179,7 +180,7 @@ impl Context {
     }
 
     /// The sync records collected so far (see [`Context::syncs`]).
-    pub fn take_syncs(&self) -> Vec<serde_json::Value> {
+    pub fn take_syncs(&self) -> Vec<sync_record::SyncRecord> {
         std::mem::take(&mut *self.syncs.lock().unwrap_or_else(|e| e.into_inner()))
     }
 

@@ -5,9 +5,9 @@
 use std::time::Instant;
 
 use anyhow::{bail, Result};
-use serde::Serialize;
 
 use super::presence::{Mode, WorkspacePins};
+use super::sync_record::{ConflictRecord, DepRecord, SyncRecord, UnpinnedRecord};
 use super::Context;
 use crate::cli::SyncArgs;
 use crate::exec;
@@ -60,10 +60,11 @@ pub fn run(ctx: &Context, args: &SyncArgs) -> Result<i32> {
     };
     let code = sync_roots(ctx, &workspace, &registry, &roots, &options)?;
     if ctx.json {
-        let mut record = ctx.take_syncs().pop().unwrap_or_default();
-        if let Some(fields) = record.as_object_mut() {
-            fields.shift_remove("ok");
-        }
+        // The document's own `ok` says it.
+        let record = ctx
+            .take_syncs()
+            .pop()
+            .map(|record| SyncRecord { ok: None, ..record });
         crate::ui::json::print_document("sync", code == 0, record);
     }
     Ok(code)
@@ -492,45 +493,6 @@ fn result_kind(state: &DepState, moved: bool) -> &'static str {
     }
 }
 
-/// One dep in the `--json` record of a sync.
-#[derive(Serialize)]
-struct DepRecord {
-    name: String,
-    commit: String,
-    pinned_by: String,
-    /// `moved`, `cloned`, `at_pin`, `failed`, `not_moved` (the sync
-    /// stopped before moving anything), or in a dry run `would_move`,
-    /// `would_clone`, `at_pin`.
-    result: &'static str,
-    /// HEAD before the sync, when the dep was there.
-    was: Option<String>,
-    /// The branch HEAD was on, when the sync detached it from there.
-    left_branch: Option<String>,
-    error: Option<String>,
-}
-
-impl DepRecord {
-    /// `chosen`'s record, from where it stood before the sync.
-    fn new(chosen: &Chosen, state: &DepState, result: &'static str) -> DepRecord {
-        let was = match state {
-            DepState::Present {
-                head, fresh: false, ..
-            }
-            | DepState::WouldFetch { head, .. } => head.as_ref(),
-            _ => None,
-        };
-        DepRecord {
-            name: chosen.dep.to_string(),
-            commit: chosen.commit.to_string(),
-            pinned_by: chosen.pinned_by.to_string(),
-            result,
-            was: was.map(|c| c.to_string()),
-            left_branch: None,
-            error: None,
-        }
-    }
-}
-
 /// With `--json`, keeps what this sync did for the command's document.
 fn record(
     ctx: &Context,
@@ -543,48 +505,33 @@ fn record(
     if !ctx.json {
         return;
     }
-    let conflicts: Vec<serde_json::Value> = resolution
-        .conflicts
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "dep": c.dep.to_string(),
-                "used": c.used.to_string(),
-                "used_by": c.used_by.to_string(),
-                "other": c.other.to_string(),
-                "other_by": c.other_by.to_string(),
-            })
-        })
-        .collect();
-    let unpinned: Vec<serde_json::Value> = resolution
-        .unpinned
-        .iter()
-        .map(|(pinner, dep)| serde_json::json!({"pinner": pinner.to_string(), "dep": dep.to_string()}))
-        .collect();
     let failures: Vec<crate::ui::json::Problem> = failures
         .iter()
         .chain(&resolution.failures)
         .map(crate::ui::json::Problem::from)
         .collect();
-    // `project`: the one project synced (null for the roots of the
-    // workspace together); `roots`: every project whose pins were applied.
-    let project = match roots {
-        [root] => serde_json::Value::from(root.name.to_string()),
-        _ => serde_json::Value::Null,
+    let record = SyncRecord {
+        // The one project synced (none for the roots of the workspace
+        // together).
+        project: match roots {
+            [root] => Some(root.name.to_string()),
+            _ => None,
+        },
+        ok: Some(failures.is_empty()),
+        dry_run: commands.is_some(),
+        deps,
+        conflicts: resolution.conflicts.iter().map(ConflictRecord::from).collect(),
+        unpinned: resolution
+            .unpinned
+            .iter()
+            .map(|(pinner, dep)| UnpinnedRecord {
+                pinner: pinner.to_string(),
+                dep: dep.to_string(),
+            })
+            .collect(),
+        failures,
+        commands,
+        roots: roots.iter().map(|r| r.name.to_string()).collect(),
     };
-    let roots: Vec<String> = roots.iter().map(|r| r.name.to_string()).collect();
-    let mut value = serde_json::json!({
-        "project": project,
-        "ok": failures.is_empty(),
-        "dry_run": commands.is_some(),
-        "deps": deps,
-        "conflicts": conflicts,
-        "unpinned": unpinned,
-        "failures": failures,
-    });
-    if let Some(commands) = commands {
-        value["commands"] = commands.into();
-    }
-    value["roots"] = roots.into();
-    ctx.syncs.lock().unwrap_or_else(|e| e.into_inner()).push(value);
+    ctx.syncs.lock().unwrap_or_else(|e| e.into_inner()).push(record);
 }

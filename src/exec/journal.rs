@@ -651,6 +651,25 @@ fn uname_nodename() -> Option<String> {
 mod tests {
     use super::*;
 
+    /// Takes the lock this test process just released. Tests run in
+    /// parallel threads that start processes: a child forked before its
+    /// exec briefly shares every open file, and so the flock of a lock file
+    /// closed here in that instant (never the case for a run, which takes
+    /// the lock once).
+    fn lock_again(ws: &Workspace, command: &str) -> WorkspaceLock {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            match ws.lock(command) {
+                Ok(lock) => return lock,
+                Err(e) if std::time::Instant::now() < deadline => {
+                    assert!(e.to_string().contains(&format!("process {} ", std::process::id())), "{e}");
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+
     fn workspace() -> (tempfile::TempDir, Workspace) {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
@@ -685,7 +704,7 @@ mod tests {
         drop(lock);
         let names: Vec<_> = fs::read_dir(ws.root()).unwrap().collect();
         assert!(names.is_empty(), "left behind: {names:?}");
-        drop(ws.lock("pin").unwrap());
+        drop(lock_again(&ws, "pin"));
     }
 
     #[test]
@@ -789,7 +808,7 @@ mod tests {
             "{text}"
         );
 
-        let next = ws.lock("sync").unwrap();
+        let next = lock_again(&ws, "sync");
         let at = |i: usize| next.previous_run().unwrap().checkouts[i].at;
         assert!(at(0).is_some() && at(1).is_some(), "each record says when");
         assert_eq!(
@@ -812,7 +831,7 @@ mod tests {
         assert_eq!(next.unfinished_checkouts().len(), 2);
         next.checkout_settled(next.unfinished_checkouts()[1].0);
         drop(next); // one not settled: still on record
-        let after = ws.lock("sync").unwrap();
+        let after = lock_again(&ws, "sync");
         assert_eq!(after.unfinished_checkouts().len(), 1);
         let (id, _) = after.unfinished_checkouts()[0].clone();
         after.checkout_settled(id);
