@@ -273,6 +273,8 @@ A schedule is a list of actions in the registry, applied in order:
 
 Examples:
   cd openxla-pjrt-plugin && openxla-workspace roll nightly
+  openxla-workspace roll nightly --message > roll-message.txt
+  openxla-workspace roll nightly --commit --branch roll/nightly
   openxla-workspace --dry-run roll continuous --repo openxla-pjrt-plugin";
 
 const FOREACH_HELP: &str = "\
@@ -470,6 +472,20 @@ pub struct RollArgs {
     /// With --sync: clone missing deps from their read-only URLs.
     #[arg(long, requires = "sync")]
     pub ro: bool,
+
+    /// Print a commit message telling what the roll changed (only the
+    /// message goes to stdout).
+    #[arg(long)]
+    pub message: bool,
+
+    /// Commit the changed files in the project with that message; refused
+    /// when the project has other uncommitted changes.
+    #[arg(long)]
+    pub commit: bool,
+
+    /// With --commit: commit on a new branch NAME, made at HEAD.
+    #[arg(long, value_name = "NAME", requires = "commit")]
+    pub branch: Option<String>,
 
     #[command(flatten)]
     pub json: JsonArg,

@@ -13,6 +13,8 @@ pub mod list;
 pub mod pin;
 pub mod presence;
 pub mod roll;
+mod roll_commit;
+mod roll_story;
 pub mod status;
 pub mod sync;
 pub mod version;

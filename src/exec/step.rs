@@ -99,6 +99,19 @@ pub enum Step {
         /// The checkout.
         repo: PathBuf,
     },
+    /// Commit the files at `paths` (relative to `repo`) with `message`, on a
+    /// new branch `branch` made at HEAD first when one is named (`roll
+    /// --commit`).
+    Commit {
+        /// The project's checkout.
+        repo: PathBuf,
+        /// The branch to make and commit on; `None`: the current one.
+        branch: Option<BranchName>,
+        /// The files to commit.
+        paths: Vec<PathBuf>,
+        /// The commit message, fed to git on stdin.
+        message: String,
+    },
     /// Rename the finished clone into place.
     Rename {
         /// The temporary folder.
@@ -243,36 +256,68 @@ impl fmt::Display for Step {
                 filter,
                 cache,
                 ..
-            } => {
-                let clone = crate::git::SubmoduleClone {
-                    depth: if cache.is_some() { None } else { *depth },
-                    filter: *filter,
-                    reference: cache.as_ref().map(|_| PathBuf::from("<MIRROR>")),
-                    dissociate: cache.as_ref().is_some_and(|c| c.dissociate),
-                };
-                let init = Git::submodule_init_cmd(repo, &["<PATH>...".to_string()]);
-                let cmd = Git::submodule_update_cmd(repo, "<PATH>", &clone);
-                write!(
-                    f,
-                    "{init}\n  then {cmd}  (each submodule not initialised, one process each"
-                )?;
-                if cache.is_some() {
-                    write!(f, ", <MIRROR> being its cache mirror, brought up to date first")?;
-                }
-                write!(
-                    f,
-                    "; each other one not at its recorded commit gets `git checkout --no-overwrite-ignore \
-                     --detach COMMIT` in it"
-                )?;
-                if !exclude.is_empty() {
-                    let res: Vec<&str> = exclude.iter().map(|r| r.as_str()).collect();
-                    write!(f, ", except PROJECT:PATH matching {}", res.join(", "))?;
-                }
-                write!(f, ")")
-            }
+            } => write_submodules(f, repo, exclude, *depth, *filter, cache.as_ref()),
+            Step::Commit {
+                repo, branch, paths, ..
+            } => write_commit(f, repo, branch.as_ref(), paths),
             Step::Rename { from, to } => write!(f, "rename {} -> {}", from.display(), to.display()),
         }
     }
+}
+
+/// The `git submodule` commands of a [`Step::Submodules`], with `<PATH>`
+/// and `<MIRROR>` for what is known only as it runs.
+fn write_submodules(
+    f: &mut fmt::Formatter<'_>,
+    repo: &std::path::Path,
+    exclude: &[Regex],
+    depth: Option<u32>,
+    filter: Option<Filter>,
+    cache: Option<&Arc<Cache>>,
+) -> fmt::Result {
+    let clone = crate::git::SubmoduleClone {
+        depth: if cache.is_some() { None } else { depth },
+        filter,
+        reference: cache.map(|_| PathBuf::from("<MIRROR>")),
+        dissociate: cache.is_some_and(|c| c.dissociate),
+    };
+    let init = Git::submodule_init_cmd(repo, &["<PATH>...".to_string()]);
+    let cmd = Git::submodule_update_cmd(repo, "<PATH>", &clone);
+    write!(
+        f,
+        "{init}\n  then {cmd}  (each submodule not initialised, one process each"
+    )?;
+    if cache.is_some() {
+        write!(f, ", <MIRROR> being its cache mirror, brought up to date first")?;
+    }
+    write!(
+        f,
+        "; each other one not at its recorded commit gets `git checkout --no-overwrite-ignore \
+         --detach COMMIT` in it"
+    )?;
+    if !exclude.is_empty() {
+        let res: Vec<&str> = exclude.iter().map(|r| r.as_str()).collect();
+        write!(f, ", except PROJECT:PATH matching {}", res.join(", "))?;
+    }
+    write!(f, ")")
+}
+
+/// The branch, add and commit commands of a [`Step::Commit`].
+fn write_commit(
+    f: &mut fmt::Formatter<'_>,
+    repo: &std::path::Path,
+    branch: Option<&BranchName>,
+    paths: &[PathBuf],
+) -> fmt::Result {
+    if let Some(branch) = branch {
+        write!(f, "{}\n  then ", Git::create_branch_cmd(repo, branch))?;
+    }
+    write!(
+        f,
+        "{}\n  then {}  (the message on stdin)",
+        Git::add_paths_cmd(repo, paths),
+        Git::commit_cmd(repo)
+    )
 }
 
 /// The commands that clone `url` into `partial` from its (up to date) cache

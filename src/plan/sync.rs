@@ -504,6 +504,7 @@ mod tests {
             ),
             Step::Mark { repo, commit } => format!("mark {} in {}", short(commit), dir(repo)),
             Step::Rename { from, to } => format!("rename {} to {}", dir(from), dir(to)),
+            Step::Commit { repo, .. } => format!("commit in {}", dir(repo)),
             Step::Submodules {
                 repo, force, exclude, ..
             } => format!(
