@@ -221,7 +221,7 @@ pub enum Command {
 
     /// Show the registry: projects, URLs, deps, schedules and where each is defined.
     #[command(
-        after_help = "Examples:\n  openxla-workspace list\n  openxla-workspace --registry my-projects.toml list --json"
+        after_help = "Examples:\n  openxla-workspace list\n  openxla-workspace --registry my-projects.toml list --json\n  openxla-workspace list --format dot | dot -Tsvg > deps.svg"
     )]
     List(ListArgs),
 }
@@ -511,8 +511,29 @@ pub struct StatusArgs {
 /// Options of `list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// `text`, or `dot`: the dependency graph in Graphviz's language, each
+    /// project filled by where its checkout stands against the pins
+    /// (render it with `dot -Tsvg`).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "text",
+        conflicts_with = "json"
+    )]
+    pub format: ListFormat,
+
     #[command(flatten)]
     pub json: JsonArg,
+}
+
+/// How `list` shows the registry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// Each project with its URLs, deps as a tree, and schedules.
+    Text,
+    /// The dependency graph, for Graphviz.
+    Dot,
 }
 
 /// Which project folders `foreach`, `diff` and `grep` visit.

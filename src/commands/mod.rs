@@ -10,6 +10,7 @@ mod foreach_json;
 pub mod in_progress;
 pub mod init;
 pub mod list;
+mod list_dot;
 pub mod pin;
 pub mod presence;
 pub mod roll;

@@ -313,3 +313,57 @@ fn roll_message_says_when_a_pin_goes_backwards_and_when_the_count_is_unknown() {
         )
     );
 }
+
+#[test]
+fn list_format_dot_draws_the_graph_with_each_pin_s_state_as_colour() {
+    let fx = Fixture::synced();
+    // liba one commit ahead of its pin, libb with a changed file.
+    fx.git(
+        &fx.ws.join("liba"),
+        &["checkout", "-q", "--detach", fx.id("LIBA_3")],
+    );
+    let libb = fx.ws.join("libb");
+    std::fs::write(libb.join("sync_deps.py"), "# changed\n").unwrap();
+    let out = fx.run(&fx.ws.join("app"), &["list", "--format", "dot"]);
+    assert_eq!(
+        outcome(&fx, &out),
+        (
+            Some(0),
+            format!(
+                "digraph workspace {{\n  \
+                 label=\"dependencies, pinned as app pins them\";\n  labelloc=t;\n  fontname=\"Helvetica\";\n  \
+                 rankdir=LR;\n  \
+                 node [shape=box, style=\"rounded,filled\", fillcolor=white, fontname=\"Helvetica\"];\n  \
+                 edge [fontname=\"Helvetica\", fontsize=10];\n  \
+                 \"app\" [label=\"app\\nlooked from\", fillcolor=white];\n  \
+                 \"base\" [label=\"base\\nat pin\", fillcolor=palegreen];\n  \
+                 \"liba\" [label=\"liba\\nahead 1\", fillcolor=khaki];\n  \
+                 \"libb\" [label=\"libb\\ndirty, at pin\", fillcolor=salmon];\n  \
+                 \"app\" -> \"liba\" [label=\"{}\"];\n  \
+                 \"app\" -> \"libb\" [label=\"{}\"];\n  \
+                 \"liba\" -> \"base\" [label=\"{}\"];\n  \
+                 \"libb\" -> \"base\";\n  \
+                 subgraph cluster_legend {{\n    label=\"pin state\";\n    fontname=\"Helvetica\";\n    \
+                 \"legend 0\" [label=\"at pin\", fillcolor=palegreen, fontsize=10];\n    \
+                 \"legend 1\" [label=\"off pin (ahead, behind, not fetched)\", fillcolor=khaki, fontsize=10];\n    \
+                 \"legend 2\" [label=\"needs you (dirty, diverged, missing)\", fillcolor=salmon, fontsize=10];\n    \
+                 \"legend 3\" [label=\"not pinned\", fillcolor=white, fontsize=10];\n  \
+                 }}\n}}\n",
+                short(fx.id("LIBA_2")),
+                short(fx.id("LIBB_2")),
+                short(fx.id("BASE_2")),
+            ),
+            String::new()
+        )
+    );
+    // Outside a workspace: the registry's graph, no states.
+    let outside = fx.tmp.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    let out = fx.run(&outside, &["list", "--format", "dot"]);
+    let (code, stdout, _) = outcome(&fx, &out);
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.contains("  \"liba\" [label=\"liba\"];\n") && !stdout.contains("fillcolor=palegreen"),
+        "{stdout}"
+    );
+}
