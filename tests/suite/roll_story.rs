@@ -367,3 +367,23 @@ fn list_format_dot_draws_the_graph_with_each_pin_s_state_as_colour() {
         "{stdout}"
     );
 }
+
+#[test]
+fn roll_commit_on_a_detached_head_asks_for_a_branch_and_changes_nothing() {
+    let (fx, registry, _) = nightly();
+    let app = fx.ws.join("app");
+    fx.git(&app, &["checkout", "-q", "--detach"]);
+    let snapshot = fx.snapshot();
+    let out = roll(&fx, &registry, None, &["nightly", "--commit"]);
+    assert_eq!(
+        outcome(&fx, &out),
+        (
+            Some(1),
+            String::new(),
+            "error: app: HEAD is detached in WS/app; name a branch to commit on with --branch NAME \
+             (nothing was changed)\n"
+                .to_string()
+        )
+    );
+    assert_eq!(fx.snapshot(), snapshot);
+}
