@@ -221,7 +221,7 @@ pub enum Command {
 
     /// Show the registry: projects, URLs, deps, schedules and where each is defined.
     #[command(
-        after_help = "Examples:\n  openxla-workspace list\n  openxla-workspace --registry my-projects.toml list --json"
+        after_help = "Examples:\n  openxla-workspace list\n  openxla-workspace --registry my-projects.toml list --json\n  openxla-workspace list --format dot | dot -Tsvg > deps.svg"
     )]
     List(ListArgs),
 }
@@ -273,6 +273,8 @@ A schedule is a list of actions in the registry, applied in order:
 
 Examples:
   cd openxla-pjrt-plugin && openxla-workspace roll nightly
+  openxla-workspace roll nightly --message > roll-message.txt
+  openxla-workspace roll nightly --commit --branch roll/nightly
   openxla-workspace --dry-run roll continuous --repo openxla-pjrt-plugin";
 
 const FOREACH_HELP: &str = "\
@@ -471,6 +473,20 @@ pub struct RollArgs {
     #[arg(long, requires = "sync")]
     pub ro: bool,
 
+    /// Print a commit message telling what the roll changed (only the
+    /// message goes to stdout).
+    #[arg(long)]
+    pub message: bool,
+
+    /// Commit the changed files in the project with that message; refused
+    /// when the project has other uncommitted changes.
+    #[arg(long)]
+    pub commit: bool,
+
+    /// With --commit: commit on a new branch NAME, made at HEAD.
+    #[arg(long, value_name = "NAME", requires = "commit")]
+    pub branch: Option<String>,
+
     #[command(flatten)]
     pub json: JsonArg,
 }
@@ -495,8 +511,29 @@ pub struct StatusArgs {
 /// Options of `list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// `text`, or `dot`: the dependency graph in Graphviz's language, each
+    /// project filled by where its checkout stands against the pins
+    /// (render it with `dot -Tsvg`).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "text",
+        conflicts_with = "json"
+    )]
+    pub format: ListFormat,
+
     #[command(flatten)]
     pub json: JsonArg,
+}
+
+/// How `list` shows the registry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// Each project with its URLs, deps as a tree, and schedules.
+    Text,
+    /// The dependency graph, for Graphviz.
+    Dot,
 }
 
 /// Which project folders `foreach`, `diff` and `grep` visit.

@@ -19,6 +19,10 @@ pub fn run(ctx: &Context, args: &crate::cli::ListArgs) -> Result<i32> {
         ctx.check_settings()?;
     }
     let registry = ctx.registry(workspace.as_ref())?;
+    if args.format == crate::cli::ListFormat::Dot {
+        super::list_dot::print(ctx, &registry, workspace.as_ref())?;
+        return Ok(0);
+    }
     let roots = ctx.roots();
     if args.json.json {
         let mut doc = serde_json::to_value(document(&registry))?;

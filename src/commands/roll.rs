@@ -14,13 +14,16 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 
+use super::roll_commit;
+use super::roll_story::{self, MovedPin};
 use super::Context;
 use crate::cli::RollArgs;
 use crate::model::atomic;
 use crate::model::pinfile::{self, Pins};
 use crate::model::registry::{Project, Registry, RollAction};
 use crate::model::requirements;
-use crate::model::types::CommitId;
+use crate::model::types::{CommitId, RepoName};
+use crate::plan::roll::{DepRoll, PackageRoll, RollStory};
 use crate::plan::SyncOptions;
 use crate::process::pip::{Pip, PipCommand};
 use crate::ui::report::Failure;
@@ -34,7 +37,8 @@ pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
     let workspace = ctx.workspace()?;
     let registry = ctx.registry(Some(&workspace))?;
     let project = super::current_project(ctx, &workspace, &registry, args.target.repo.as_deref(), "roll")?;
-    let actions = schedule(project, &args.schedule)?;
+    let actions = schedule(ctx, project, &args.schedule)?;
+    let branch = roll_commit::branch(args.branch.as_deref())?;
     let _lock = if ctx.dry_run {
         None
     } else {
@@ -42,41 +46,33 @@ pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
     };
     let dir = workspace.project_dir(&project.name);
     let title = format!("roll {} ({})", args.schedule, project.name);
-    if actions.is_empty() {
-        ctx.reporter.note(&format!(
-            "schedule {} of {} has no actions: nothing to roll",
-            args.schedule, project.name
-        ));
-    }
-
     let roller = Roller {
         ctx,
         registry: &registry,
         project,
         schedule: &args.schedule,
         dir: &dir,
+        lines_to_stderr: args.message,
     };
     let (plan, failures) = roller.plan(actions)?;
-    let document = |ok: bool, written: Vec<String>, failures: &[Failure]| {
-        let body = serde_json::json!({
-            "project": project.name.to_string(),
-            "schedule": args.schedule,
-            "dry_run": ctx.dry_run,
-            "actions": plan.actions.iter().map(|a| a.record.clone()).collect::<Vec<_>>(),
-            "written": written,
-            "failures": failures.iter().map(crate::ui::json::Problem::from).collect::<Vec<_>>(),
-            "syncs": ctx.take_syncs(),
-        });
-        crate::ui::json::print_document("roll", ok, body);
+    let mut document = Document {
+        ctx,
+        project,
+        schedule: &args.schedule,
+        plan: &plan,
+        story: None,
+        commit: None,
     };
     if !failures.is_empty() {
         ctx.reporter.summary(&title, &[], &failures, started.elapsed());
         ctx.reporter
             .error("no file was changed; fix the problems above, then roll again");
-        if ctx.json {
-            document(false, Vec::new(), &failures);
-        }
+        document.print(false, Vec::new(), &failures);
         return Ok(1);
+    }
+    let changed_files = plan.changed_files(&dir);
+    if args.commit && !changed_files.is_empty() {
+        roll_commit::check(ctx, project, &dir, branch.as_ref(), &changed_files)?;
     }
     if args.sync {
         // Before the pin file changes: the sync would refuse afterwards.
@@ -90,48 +86,190 @@ pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
             "roll --sync",
         )?;
     }
+    if args.message || args.commit || ctx.json {
+        document.story = Some(tell(ctx, &workspace, &registry, &args.schedule, &plan)?);
+    }
     let written = roller.apply(&plan)?;
+    summarise(ctx, &title, &plan, started);
+    let story = document.story.as_ref();
+    if args.message {
+        print_message(ctx, story);
+    }
+    if args.commit {
+        document.commit = commit(ctx, project, &dir, branch, changed_files, story, args.message)?;
+    }
+    let code = if args.sync {
+        sync_after(ctx, &workspace, &registry, project)?
+    } else {
+        0
+    };
+    document.print(code == 0, written, &[]);
+    Ok(code)
+}
+
+/// The closing line: how many actions changed something, how many found
+/// everything up to date.
+fn summarise(ctx: &Context, title: &str, plan: &RollPlan, started: Instant) {
     let changed = plan.actions.iter().filter(|a| a.changed).count();
     let updated = if ctx.dry_run { "to update" } else { "updated" };
     ctx.reporter.summary(
-        &title,
+        title,
         &[(updated, changed), ("up to date", plan.actions.len() - changed)],
         &[],
         started.elapsed(),
     );
-
-    let mut code = 0;
-    if args.sync {
-        let options = SyncOptions {
-            read_only: ctx.settings.ro.value,
-            depth: ctx.settings.depth.value,
-            filter: ctx.settings.filter.value,
-            dry_run: ctx.dry_run,
-            cache: ctx.cache.clone(),
-            ..SyncOptions::default()
-        };
-        if ctx.dry_run {
-            // The pins it will sync to are those the roll would write.
-            if !ctx.json {
-                super::sync::print_pending_sync(
-                    &workspace,
-                    &registry,
-                    std::slice::from_ref(&project.name),
-                    &options,
-                );
-            }
-        } else {
-            code = super::sync::sync_project(ctx, &workspace, &registry, project, &options)?;
-        }
-    }
-    if ctx.json {
-        document(code == 0, written, &[]);
-    }
-    Ok(code)
 }
 
-/// The actions of schedule `name`, or an error listing the schedules there are.
-fn schedule<'p>(project: &'p Project, name: &str) -> Result<&'p [RollAction]> {
+/// The story of the roll worked out in `plan`: each moved pin's history
+/// (see [`roll_story`]) and each changed package.
+fn tell(
+    ctx: &Context,
+    workspace: &crate::model::workspace::Workspace,
+    registry: &Registry,
+    schedule: &str,
+    plan: &RollPlan,
+) -> Result<RollStory> {
+    let mut moved = Vec::new();
+    let mut packages = Vec::new();
+    for rolled in plan.actions.iter().filter_map(|a| a.rolled.as_ref()) {
+        match rolled {
+            Rolled::Pin { dep, from, to } => {
+                if let Some(dep) = registry.get(dep) {
+                    moved.push(MovedPin {
+                        dep,
+                        from: from.clone(),
+                        to: to.clone(),
+                    });
+                }
+            }
+            Rolled::Package(package) => packages.push(package.clone()),
+        }
+    }
+    Ok(RollStory {
+        schedule: schedule.to_string(),
+        deps: roll_story::tell(ctx, workspace, registry, &moved)?,
+        packages,
+    })
+}
+
+/// Prints the commit message on stdout (with `--json`, the document holds
+/// it); a roll that changed nothing has none.
+fn print_message(ctx: &Context, story: Option<&RollStory>) {
+    match story {
+        Some(story) if !story.is_empty() => {
+            if !ctx.json {
+                crate::ui::stdout::out!("{}", story.message());
+            }
+        }
+        _ => ctx.reporter.note("nothing changed: no commit message"),
+    }
+}
+
+/// `--commit`: commits the changed files with the story's message, unless
+/// nothing changed; says what it committed. Returns `{"id", "branch"}` for
+/// the `--json` document.
+fn commit(
+    ctx: &Context,
+    project: &Project,
+    dir: &Path,
+    branch: Option<crate::model::types::BranchName>,
+    files: Vec<PathBuf>,
+    story: Option<&RollStory>,
+    message_printed: bool,
+) -> Result<Option<serde_json::Value>> {
+    let Some(story) = story.filter(|s| !s.is_empty() && !files.is_empty()) else {
+        ctx.reporter.note("nothing changed: nothing to commit");
+        return Ok(None);
+    };
+    let on = branch.as_ref().map(ToString::to_string);
+    let Some(id) = roll_commit::commit(ctx, project, dir, branch, files, story.message())? else {
+        return Ok(None);
+    };
+    let on = match on {
+        Some(on) => on,
+        None => ctx.git.current_branch(dir)?.unwrap_or_default(),
+    };
+    let line = format!("committed {} on {on}: {}", id.short(), story.summary());
+    if ctx.prints_results() && !message_printed {
+        crate::ui::stdout::outln!("{}", crate::model::text::escape_control(&line, false));
+    } else {
+        ctx.reporter.note(&line);
+    }
+    Ok(Some(serde_json::json!({"id": id.to_string(), "branch": on})))
+}
+
+/// `--sync`: syncs the deps to the new pins (with `--dry-run`, prints the
+/// sync's plan); returns the sync's exit status.
+fn sync_after(
+    ctx: &Context,
+    workspace: &crate::model::workspace::Workspace,
+    registry: &Registry,
+    project: &Project,
+) -> Result<i32> {
+    let options = SyncOptions {
+        read_only: ctx.settings.ro.value,
+        depth: ctx.settings.depth.value,
+        filter: ctx.settings.filter.value,
+        dry_run: ctx.dry_run,
+        cache: ctx.cache.clone(),
+        ..SyncOptions::default()
+    };
+    if ctx.dry_run {
+        // The pins it will sync to are those the roll would write.
+        if !ctx.json {
+            super::sync::print_pending_sync(
+                workspace,
+                registry,
+                std::slice::from_ref(&project.name),
+                &options,
+            );
+        }
+        return Ok(0);
+    }
+    super::sync::sync_project(ctx, workspace, registry, project, &options)
+}
+
+/// The `--json` document of `roll`, filled in as the run goes.
+struct Document<'a> {
+    ctx: &'a Context,
+    project: &'a Project,
+    schedule: &'a str,
+    plan: &'a RollPlan,
+    /// What the roll changed, when it was told.
+    story: Option<RollStory>,
+    /// The commit `--commit` made.
+    commit: Option<serde_json::Value>,
+}
+
+impl Document<'_> {
+    /// Prints it, with `--json`.
+    fn print(&self, ok: bool, written: Vec<String>, failures: &[Failure]) {
+        if !self.ctx.json {
+            return;
+        }
+        let story = self.story.as_ref();
+        let body = serde_json::json!({
+            "project": self.project.name.to_string(),
+            "schedule": self.schedule,
+            "dry_run": self.ctx.dry_run,
+            "actions": self.plan.actions.iter().map(|a| a.record.clone()).collect::<Vec<_>>(),
+            "written": written,
+            "failures": failures.iter().map(crate::ui::json::Problem::from).collect::<Vec<_>>(),
+            "syncs": self.ctx.take_syncs(),
+            "rolled": story.map(|s| serde_json::json!({
+                "deps": s.deps.iter().map(DepRoll::to_json).collect::<Vec<_>>(),
+                "packages": s.packages.iter().map(PackageRoll::to_json).collect::<Vec<_>>(),
+            })),
+            "message": story.filter(|s| !s.is_empty()).map(RollStory::message),
+            "commit": self.commit,
+        });
+        crate::ui::json::print_document("roll", ok, body);
+    }
+}
+
+/// The actions of schedule `name` (saying so when there are none), or an
+/// error listing the schedules there are.
+fn schedule<'p>(ctx: &Context, project: &'p Project, name: &str) -> Result<&'p [RollAction]> {
     if project.schedules.is_empty() {
         bail!(
             "{} has no roll schedules in the registry ({}); define one as [[repos.{}.schedules.NAME]] entries (`openxla-workspace roll --help` shows how)",
@@ -141,7 +279,15 @@ fn schedule<'p>(project: &'p Project, name: &str) -> Result<&'p [RollAction]> {
         );
     }
     match project.schedules.get(name) {
-        Some(actions) => Ok(actions),
+        Some(actions) => {
+            if actions.is_empty() {
+                ctx.reporter.note(&format!(
+                    "schedule {name} of {} has no actions: nothing to roll",
+                    project.name
+                ));
+            }
+            Ok(actions)
+        }
         None => {
             let known: Vec<&str> = project.schedules.keys().map(String::as_str).collect();
             bail!(
@@ -164,6 +310,35 @@ struct RollPlan {
     requirements: Vec<FileEdit>,
 }
 
+impl RollPlan {
+    /// The files the roll writes, relative to the project folder `dir`.
+    fn changed_files(&self, dir: &Path) -> Vec<PathBuf> {
+        let pin_file = self
+            .pin_file
+            .iter()
+            .filter(|f| f.changed)
+            .map(|f| f.path.strip_prefix(dir).unwrap_or(&f.path).to_path_buf());
+        let requirements = self
+            .requirements
+            .iter()
+            .filter(|f| f.text != f.original)
+            .map(|f| f.shown.clone());
+        pin_file.chain(requirements).collect()
+    }
+}
+
+/// What an action changed, for the roll's story.
+enum Rolled {
+    /// A git_head action moved `dep`'s pin.
+    Pin {
+        dep: RepoName,
+        from: CommitId,
+        to: CommitId,
+    },
+    /// A py_package action changed the package's version in some files.
+    Package(PackageRoll),
+}
+
 /// What one action found and would change.
 struct ActionReport {
     /// Result lines, printed in order (`liba: 1f541e4 -> afd0eac (...)`).
@@ -176,6 +351,8 @@ struct ActionReport {
     git_head: bool,
     /// The action as the `--json` document shows it.
     record: serde_json::Value,
+    /// What it changed, `None` when nothing.
+    rolled: Option<Rolled>,
 }
 
 /// The pin file: read once, changed by every git_head action, written once.
@@ -243,6 +420,33 @@ enum Answer<'a> {
     },
 }
 
+/// The actions that failed, each failure told once.
+struct Failures {
+    project: RepoName,
+    /// Whether action `i` failed.
+    failed: Vec<bool>,
+    list: Vec<Failure>,
+}
+
+impl Failures {
+    fn new(project: &RepoName, actions: usize) -> Failures {
+        Failures {
+            project: project.clone(),
+            failed: vec![false; actions],
+            list: Vec::new(),
+        }
+    }
+
+    /// Action `i` failed with `error`.
+    fn fail(&mut self, i: usize, error: anyhow::Error) {
+        self.failed[i] = true;
+        self.list.push(Failure {
+            project: self.project.clone(),
+            error,
+        });
+    }
+}
+
 /// One roll of one schedule of one project.
 struct Roller<'a> {
     ctx: &'a Context,
@@ -250,38 +454,61 @@ struct Roller<'a> {
     project: &'a Project,
     schedule: &'a str,
     dir: &'a Path,
+    /// `--message`: stdout holds only the message, so the action lines go
+    /// to stderr.
+    lines_to_stderr: bool,
 }
 
-impl Roller<'_> {
+impl<'a> Roller<'a> {
     /// Works out the whole roll: local checks, then every query in
     /// parallel, then the edits in schedule order. Returns the plan and
     /// every action's failure; an error is a problem for the whole roll.
     fn plan(&self, actions: &[RollAction]) -> Result<(RollPlan, Vec<Failure>)> {
-        let mut failures = Vec::new();
-        let mut failed = vec![false; actions.len()];
-        let mut fail = |i: usize, error: anyhow::Error, failed: &mut Vec<bool>| {
-            failed[i] = true;
-            failures.push(Failure {
-                project: self.project.name.clone(),
-                error,
-            });
+        let mut failures = Failures::new(&self.project.name, actions.len());
+        let mut plan = RollPlan {
+            actions: Vec::new(),
+            pin_file: None,
+            requirements: Vec::new(),
         };
-
-        // Local checks: nothing here touches the network.
-        let mut pin_file: Option<PinFileEdit> = None;
-        let mut requirements: Vec<FileEdit> = Vec::new();
-        let mut queries: Vec<(usize, Query)> = Vec::new();
         let pip = Pip::from_env();
+        let queries = self.check_locally(actions, &mut plan, &mut failures, &pip)?;
+        // Queries, in parallel; on a terminal the first per host runs alone.
+        let answers = self.ctx.executor()?.map(
+            &queries,
+            |(_, query)| match query {
+                Query::Head(dep) => dep.ro_url.host().map(str::to_string),
+                Query::Newest { .. } => None,
+            },
+            |(i, query)| self.ask(&actions[*i], *i, query, &pip),
+        );
+        self.edit(actions, &queries, answers, &mut plan, &mut failures)?;
+        Ok((plan, failures.list))
+    }
+
+    /// The local checks of every action (the pin file, each dep's pin,
+    /// each requirements file), reading the files into `plan`; nothing
+    /// here touches the network. Returns the questions the actions that
+    /// passed ask, each with its action's index.
+    fn check_locally<'r>(
+        &self,
+        actions: &'r [RollAction],
+        plan: &mut RollPlan,
+        failures: &mut Failures,
+        pip: &Pip,
+    ) -> Result<Vec<(usize, Query<'r>)>>
+    where
+        'a: 'r,
+    {
+        let mut queries = Vec::new();
         for (i, action) in actions.iter().enumerate() {
             match action {
                 RollAction::GitHead(dep) => {
-                    let pin_file = self.pin_file(&mut pin_file)?;
+                    let pin_file = self.pin_file(&mut plan.pin_file)?;
                     pin_file.last_action = i;
                     let Some(dep_project) = self.registry.get(dep) else {
-                        fail(
+                        failures.fail(
                             i,
                             anyhow!("{}: {dep} is not in the registry", self.label(i, action)),
-                            &mut failed,
                         );
                         continue;
                     };
@@ -292,7 +519,7 @@ impl Roller<'_> {
                             pin_file.path.display(),
                             self.project.name
                         );
-                        fail(i, error, &mut failed);
+                        failures.fail(i, error);
                         continue;
                     }
                     queries.push((i, Query::Head(dep_project)));
@@ -304,47 +531,49 @@ impl Roller<'_> {
                 } => {
                     let mut files = Vec::new();
                     for file in update_requirements {
-                        match self.load_requirements(&mut requirements, file, i) {
+                        match self.load_requirements(&mut plan.requirements, file, i) {
                             Ok(index) => files.push(index),
-                            Err(error) => fail(i, error.context(self.label(i, action)), &mut failed),
+                            Err(error) => failures.fail(i, error.context(self.label(i, action))),
                         }
                     }
-                    if !failed[i] {
+                    if !failures.failed[i] {
                         match pip.index_versions_cmd(self.dir, name, pip_flags) {
                             Ok(cmd) => queries.push((i, Query::Newest { name, files, cmd })),
-                            Err(e) => fail(i, anyhow!("{}: {e}", self.label(i, action)), &mut failed),
+                            Err(e) => failures.fail(i, anyhow!("{}: {e}", self.label(i, action))),
                         }
                     }
                 }
             }
         }
+        Ok(queries)
+    }
 
-        // Queries, in parallel; on a terminal the first per host runs alone.
-        let executor = self.ctx.executor()?;
-        let answers = executor.map(
-            &queries,
-            |(_, query)| match query {
-                Query::Head(dep) => dep.ro_url.host().map(str::to_string),
-                Query::Newest { .. } => None,
-            },
-            |(i, query)| self.ask(&actions[*i], *i, query, &pip),
-        );
-
-        // Edits, in schedule order.
+    /// Applies the answers to the files in `plan`, in schedule order, and
+    /// keeps each action's report there.
+    fn edit(
+        &self,
+        actions: &[RollAction],
+        queries: &[(usize, Query)],
+        answers: Vec<Result<Answer>>,
+        plan: &mut RollPlan,
+        failures: &mut Failures,
+    ) -> Result<()> {
         let mut reports: Vec<Option<ActionReport>> = (0..actions.len()).map(|_| None).collect();
         for ((i, _), answer) in queries.iter().zip(answers) {
             let report = match answer {
                 Err(error) => {
-                    fail(*i, error, &mut failed);
+                    failures.fail(*i, error);
                     continue;
                 }
                 // The pin file was read by the checks that asked the question.
-                Ok(Answer::Head { dep, head }) => self.roll_pin(self.pin_file(&mut pin_file)?, dep, head),
+                Ok(Answer::Head { dep, head }) => {
+                    self.roll_pin(self.pin_file(&mut plan.pin_file)?, dep, head)
+                }
                 Ok(Answer::Newest { name, files, version }) => {
-                    match self.roll_package(&mut requirements, name, &files, &version) {
+                    match self.roll_package(&mut plan.requirements, name, &files, &version) {
                         Ok(report) => report,
                         Err(error) => {
-                            fail(*i, error.context(self.label(*i, &actions[*i])), &mut failed);
+                            failures.fail(*i, error.context(self.label(*i, &actions[*i])));
                             continue;
                         }
                     }
@@ -352,12 +581,8 @@ impl Roller<'_> {
             };
             reports[*i] = Some(report);
         }
-        let plan = RollPlan {
-            actions: reports.into_iter().flatten().collect(),
-            pin_file,
-            requirements,
-        };
-        Ok((plan, failures))
+        plan.actions = reports.into_iter().flatten().collect();
+        Ok(())
     }
 
     /// Prints each action's lines in order, writing each changed file right
@@ -368,27 +593,20 @@ impl Roller<'_> {
         let mut written: Vec<&Path> = Vec::new();
         let mut due_files = Vec::new();
         for (i, action) in plan.actions.iter().enumerate() {
-            if ctx.prints_results() {
-                // The lines quote the registry (requirements paths, branches).
-                for line in &action.lines {
-                    crate::ui::stdout::outln!("{}", crate::model::text::escape_control(line, false));
-                }
+            // The lines quote the registry (requirements paths, branches).
+            for line in &action.lines {
+                self.result_line(&crate::model::text::escape_control(line, false));
             }
             for warning in &action.warnings {
                 ctx.reporter.warn(warning);
             }
-            if ctx.prints_results() {
-                crate::ui::stdout::outln!(
-                    "{}",
-                    match (action.changed, ctx.dry_run, action.git_head) {
-                        (false, _, _) => "No update required.",
-                        (true, false, true) => "Updated pinned revision.",
-                        (true, true, true) => "Would update pinned revision.",
-                        (true, false, false) => "Updated requirements.",
-                        (true, true, false) => "Would update requirements.",
-                    }
-                );
-            }
+            self.result_line(match (action.changed, ctx.dry_run, action.git_head) {
+                (false, _, _) => "No update required.",
+                (true, false, true) => "Updated pinned revision.",
+                (true, true, true) => "Would update pinned revision.",
+                (true, false, false) => "Updated requirements.",
+                (true, true, false) => "Would update requirements.",
+            });
             let mut due: Vec<Due> = Vec::new();
             if let Some(pin_file) = plan.pin_file.as_ref() {
                 if pin_file.last_action == i && pin_file.changed {
@@ -405,7 +623,7 @@ impl Roller<'_> {
                 due_files.push(path.display().to_string());
                 if ctx.dry_run {
                     if !ctx.json {
-                        crate::ui::stdout::outln!("would write {}", path.display());
+                        self.result_line(&format!("would write {}", path.display()));
                     }
                     continue;
                 }
@@ -431,6 +649,19 @@ impl Roller<'_> {
             }
         }
         Ok(due_files)
+    }
+
+    /// Prints a result line: on stdout, or on stderr when stdout holds the
+    /// commit message; not at all with `--json` or `-q`.
+    fn result_line(&self, line: &str) {
+        if !self.ctx.prints_results() {
+            return;
+        }
+        if self.lines_to_stderr {
+            self.ctx.reporter.note(line);
+        } else {
+            crate::ui::stdout::outln!("{line}");
+        }
     }
 
     /// `schedule nightly, action 2: py_package jaxlib`.
@@ -526,7 +757,7 @@ impl Roller<'_> {
     }
 
     /// Asks the network action `i`'s question.
-    fn ask<'a>(&self, action: &RollAction, i: usize, query: &Query<'a>, pip: &Pip) -> Result<Answer<'a>> {
+    fn ask<'q>(&self, action: &RollAction, i: usize, query: &Query<'q>, pip: &Pip) -> Result<Answer<'q>> {
         match query {
             Query::Head(dep) => {
                 let head = self
@@ -580,6 +811,14 @@ impl Roller<'_> {
             "url": project.ro_url.to_string(),
             "changed": changed,
         });
+        let rolled = match old {
+            Some(from) if changed => Some(Rolled::Pin {
+                dep: dep.clone(),
+                from,
+                to: head.clone(),
+            }),
+            _ => None,
+        };
         if changed {
             pin_file.pins.set_pin(dep.clone(), head);
             pin_file.changed = true;
@@ -590,6 +829,7 @@ impl Roller<'_> {
             changed,
             git_head: true,
             record,
+            rolled,
         }
     }
 
@@ -608,8 +848,10 @@ impl Roller<'_> {
             changed: false,
             git_head: false,
             record: serde_json::Value::Null,
+            rolled: None,
         };
         let mut changes = Vec::new();
+        let mut rolled_files = Vec::new();
         if which.is_empty() {
             report.lines.push(format!(
                 "{name}: newest version {version}; the action lists no update_requirements files"
@@ -651,6 +893,10 @@ impl Roller<'_> {
                         change.before_text()
                     ));
                 }
+                if change.changed {
+                    let before = change.before.as_ref().map(|_| change.before_text().to_string());
+                    rolled_files.push((shown.to_string(), before));
+                }
                 report.changed |= change.changed;
             }
             edit_of.text = edit.text;
@@ -662,6 +908,13 @@ impl Roller<'_> {
             "changes": changes,
             "changed": report.changed,
         });
+        if !rolled_files.is_empty() {
+            report.rolled = Some(Rolled::Package(PackageRoll {
+                name: name.to_string(),
+                to: version.to_string(),
+                files: rolled_files,
+            }));
+        }
         Ok(report)
     }
 }

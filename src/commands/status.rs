@@ -189,7 +189,7 @@ impl Serialize for State {
 
 impl Row {
     /// The state column of the table: `dirty, ahead 2`.
-    fn state_text(&self) -> String {
+    pub(crate) fn state_text(&self) -> String {
         let texts: Vec<String> = self.state.iter().map(State::text).collect();
         if texts.is_empty() {
             "-".into()
@@ -199,7 +199,7 @@ impl Row {
     }
 
     /// The colour of the row: that of its most severe state.
-    fn colour(&self) -> Colour {
+    pub(crate) fn colour(&self) -> Colour {
         self.state
             .iter()
             .map(State::colour)
@@ -262,7 +262,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
         order,
         problems,
         refused,
-    } = looked_from(ctx, &workspace, &registry, from)?;
+    } = look_from(ctx, &workspace, &registry, from)?;
 
     let executor = ctx.executor()?;
     let rows = executor.map(
@@ -317,6 +317,57 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
         ctx.reporter.note(&format!("not as pinned: {}", off.join(", ")));
     }
     Ok(code)
+}
+
+/// The pins in force seen from a project, and the order of the rows.
+struct Looked {
+    /// Each pinned dep's commit and the project whose pin it is.
+    pins: BTreeMap<RepoName, (CommitId, RepoName)>,
+    /// The project looked from, its deps nearest pinner first, then every
+    /// other project folder.
+    order: Vec<RepoName>,
+    /// Pin files that could not be read.
+    problems: Vec<Failure>,
+    /// The deps whose pin file was refused.
+    refused: Vec<RepoName>,
+}
+
+/// The pins in force from `from`, nearest pinner first, read without any
+/// network.
+fn look_from(
+    ctx: &Context,
+    workspace: &Workspace,
+    registry: &crate::model::registry::Registry,
+    from: Option<&Project>,
+) -> Result<Looked> {
+    let mut looked = Looked {
+        pins: BTreeMap::new(),
+        order: Vec::new(),
+        problems: Vec::new(),
+        refused: Vec::new(),
+    };
+    if let Some(project) = from {
+        looked.order.push(project.name.clone());
+        let (chosen, failures) = pins_in_force(ctx, workspace, registry, project)?;
+        for (dep, commit, by) in chosen {
+            looked.order.push(dep.clone());
+            looked.pins.insert(dep, (commit, by));
+        }
+        // A dep whose pin file was refused still has its own pin: its row
+        // shows it, and the refusal.
+        for (failure, (dep, commit, by)) in failures {
+            looked.problems.push(failure);
+            looked.refused.push(dep.clone());
+            looked.order.push(dep.clone());
+            looked.pins.insert(dep, (commit, by));
+        }
+    }
+    for name in crate::model::workspace::project_folders(workspace) {
+        if !looked.order.contains(&name) {
+            looked.order.push(name);
+        }
+    }
+    Ok(looked)
 }
 
 /// A pin in force: the dep, its commit, and the project whose pin it is.
@@ -376,7 +427,9 @@ pub(crate) fn pins_in_force(
     Ok((chosen, refused))
 }
 
-fn row(
+/// Where the checkout of `name` stands against `pin`, the pin in force
+/// seen from `looked_from`.
+pub(crate) fn row(
     ctx: &Context,
     workspace: &Workspace,
     name: &RepoName,
@@ -447,27 +500,28 @@ fn row(
         row.state.push(State::InProgress(under_way.short()));
     }
     if !this_project && looked_from.is_some() {
-        compare_with_pin(ctx, &dir, pin, head.as_ref(), &mut row);
+        compare_with_pin(ctx, &dir, pin.map(|(c, _)| c), head.as_ref(), &mut row);
     }
     row
 }
 
-/// Where the checkout in `dir`, at `head`, stands against its `pin`.
+/// Adds to `row` where HEAD stands against the pin in force: at it, ahead,
+/// behind, diverged, not pinned, or the pin not fetched.
 fn compare_with_pin(
     ctx: &Context,
     dir: &std::path::Path,
-    pin: Option<&(CommitId, RepoName)>,
+    pin: Option<&CommitId>,
     head: Option<&CommitId>,
     row: &mut Row,
 ) {
     match (pin, head) {
         (None, _) => row.state.push(State::NotPinned),
-        (Some((commit, _)), Some(head)) if head == commit => {
+        (Some(commit), Some(head)) if head == commit => {
             row.ahead = Some(0);
             row.behind = Some(0);
             row.state.push(State::AtPin);
         }
-        (Some((commit, _)), _) => match ctx.git.behind_ahead(dir, commit) {
+        (Some(commit), _) => match ctx.git.behind_ahead(dir, commit) {
             Ok((behind, ahead)) => {
                 row.ahead = Some(ahead);
                 row.behind = Some(behind);
@@ -481,56 +535,6 @@ fn compare_with_pin(
             Err(_) => row.state.push(State::PinNotFetched),
         },
     }
-}
-
-/// What `status` compares with, as seen from `from`: the pins in force,
-/// nearest pinner first, read without any network; the order of the rows;
-/// the pin files refused, and the deps they concern.
-struct Looked {
-    pins: BTreeMap<RepoName, (CommitId, RepoName)>,
-    order: Vec<RepoName>,
-    problems: Vec<crate::ui::report::Failure>,
-    refused: Vec<RepoName>,
-}
-
-fn looked_from(
-    ctx: &Context,
-    workspace: &Workspace,
-    registry: &crate::model::registry::Registry,
-    from: Option<&crate::model::registry::Project>,
-) -> Result<Looked> {
-    let mut pins: BTreeMap<RepoName, (CommitId, RepoName)> = BTreeMap::new();
-    let mut order: Vec<RepoName> = Vec::new();
-    let mut problems = Vec::new();
-    let mut refused: Vec<RepoName> = Vec::new();
-    if let Some(project) = from {
-        order.push(project.name.clone());
-        let (chosen, failures) = pins_in_force(ctx, workspace, registry, project)?;
-        for (dep, commit, by) in chosen {
-            order.push(dep.clone());
-            pins.insert(dep, (commit, by));
-        }
-        // A dep whose pin file was refused still has its own pin: its row
-        // shows it, and the refusal.
-        for (failure, (dep, commit, by)) in failures {
-            problems.push(failure);
-            refused.push(dep.clone());
-            order.push(dep.clone());
-            pins.insert(dep, (commit, by));
-        }
-    }
-    for name in crate::model::workspace::project_folders(workspace) {
-        if !order.contains(&name) {
-            order.push(name);
-        }
-    }
-
-    Ok(Looked {
-        pins,
-        order,
-        problems,
-        refused,
-    })
 }
 
 /// The aligned table for terminals and logs.

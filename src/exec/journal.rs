@@ -662,7 +662,11 @@ mod tests {
             match ws.lock(command) {
                 Ok(lock) => return lock,
                 Err(e) if std::time::Instant::now() < deadline => {
-                    assert!(e.to_string().contains(&format!("process {} ", std::process::id())), "{e}");
+                    assert!(
+                        e.to_string()
+                            .contains(&format!("process {} ", std::process::id())),
+                        "{e}"
+                    );
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
                 Err(e) => panic!("{e}"),

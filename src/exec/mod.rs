@@ -15,7 +15,7 @@ pub(crate) mod submodules;
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -25,7 +25,7 @@ use crate::exec::cache::Cache;
 use crate::exec::fetch_failure::{FetchFailure, UrlSource};
 use crate::exec::step::{Fetch, ProjectPlan, Step};
 use crate::git::{CloneOptions, Git, ProgressSink};
-use crate::model::types::{CommitId, RemoteUrl, RepoName};
+use crate::model::types::{BranchName, CommitId, RemoteUrl, RepoName};
 use crate::model::workspace::PARTIAL_PREFIX;
 use crate::ui::report::Reporter;
 
@@ -224,6 +224,12 @@ impl<'a> StepRun<'a> {
                 force: *force,
             }
             .run(),
+            Step::Commit {
+                repo,
+                branch,
+                paths,
+                message,
+            } => self.commit(repo, branch.as_ref(), paths, message),
             Step::Rename { from, to } => self.rename(from, to),
         }
     }
@@ -352,6 +358,25 @@ impl<'a> StepRun<'a> {
             return Err(e.into());
         }
         Ok(self.git.mark_checked_out(repo, commit)?)
+    }
+
+    /// Commits `paths` of `repo` with `message`, on a new branch first when
+    /// one is named; see [`Step::Commit`].
+    fn commit(
+        &self,
+        repo: &Path,
+        branch: Option<&BranchName>,
+        paths: &[PathBuf],
+        message: &str,
+    ) -> Result<()> {
+        if let Some(branch) = branch {
+            self.reporter
+                .event(self.project, &format!("making branch {branch}"));
+            self.git.run(&Git::create_branch_cmd(repo, branch))?;
+        }
+        self.reporter.event(self.project, "committing");
+        self.git.run(&Git::add_paths_cmd(repo, paths))?;
+        Ok(self.git.commit(repo, message)?)
     }
 
     /// Renames the finished clone into place, unless something appeared

@@ -99,6 +99,19 @@ pub enum Step {
         /// The checkout.
         repo: PathBuf,
     },
+    /// Commit the files at `paths` (relative to `repo`) with `message`, on a
+    /// new branch `branch` made at HEAD first when one is named (`roll
+    /// --commit`).
+    Commit {
+        /// The project's checkout.
+        repo: PathBuf,
+        /// The branch to make and commit on; `None`: the current one.
+        branch: Option<BranchName>,
+        /// The files to commit.
+        paths: Vec<PathBuf>,
+        /// The commit message, fed to git on stdin.
+        message: String,
+    },
     /// Rename the finished clone into place.
     Rename {
         /// The temporary folder.
@@ -248,9 +261,30 @@ impl fmt::Display for Step {
                 "{}",
                 continued(&submodule_lines(repo, exclude, *depth, *filter, cache.as_deref()))
             ),
+            Step::Commit {
+                repo, branch, paths, ..
+            } => write_commit(f, repo, branch.as_ref(), paths),
             Step::Rename { from, to } => write!(f, "rename {} -> {}", from.display(), to.display()),
         }
     }
+}
+
+/// The branch, add and commit commands of a [`Step::Commit`].
+fn write_commit(
+    f: &mut fmt::Formatter<'_>,
+    repo: &std::path::Path,
+    branch: Option<&BranchName>,
+    paths: &[PathBuf],
+) -> fmt::Result {
+    if let Some(branch) = branch {
+        write!(f, "{}\n  then ", Git::create_branch_cmd(repo, branch))?;
+    }
+    write!(
+        f,
+        "{}\n  then {}  (the message on stdin)",
+        Git::add_paths_cmd(repo, paths),
+        Git::commit_cmd(repo)
+    )
 }
 
 /// What the `Submodules` step may run, one line per git command (see

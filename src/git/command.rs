@@ -474,6 +474,25 @@ impl Git {
         .fetching_lazily()
     }
 
+    /// `git checkout --quiet -b NAME`: a new branch at HEAD, keeping the
+    /// working tree's changes (the roll's files) as they are.
+    pub fn create_branch_cmd(repo: &Path, branch: &BranchName) -> GitCommand {
+        GitCommand::new(repo, ["checkout", "--quiet", "-b", branch.as_str()])
+    }
+
+    /// `git add -- PATH...`, paths relative to `repo`.
+    pub fn add_paths_cmd(repo: &Path, paths: &[PathBuf]) -> GitCommand {
+        let mut args: Vec<OsString> = vec!["add".into(), "--".into()];
+        args.extend(paths.iter().map(|p| p.as_os_str().to_os_string()));
+        GitCommand::new(repo, args)
+    }
+
+    /// `git commit --quiet --file=-`: commits the index with the message
+    /// fed on stdin (the user's hooks and signing settings apply).
+    pub fn commit_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["commit", "--quiet", "--file=-"])
+    }
+
     /// `git update-ref -m MSG refs/openxla-workspace/pin SHA`: records that
     /// the tool checked `commit` out here (see [`CHECKED_OUT_REF`]).
     pub fn mark_checked_out_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
@@ -797,6 +816,61 @@ impl Git {
         )
     }
 
+    /// `git log --no-show-signature --format=%H%x00%s FROM..TO --`: the
+    /// commits `to` has that `from` has not, newest first, read by
+    /// `parse_log_entries` (in `history.rs`).
+    pub(super) fn log_range_cmd(repo: &Path, from: &CommitId, to: &CommitId) -> GitCommand {
+        let range = format!("{}..{}", from.as_str(), to.as_str());
+        GitCommand::new(
+            repo,
+            [
+                "log",
+                "--no-show-signature",
+                "--format=%H%x00%s",
+                range.as_str(),
+                "--",
+            ],
+        )
+    }
+
+    /// `git merge-base --is-ancestor OLDER NEWER`: exits 0 when `older` is
+    /// an ancestor of (or equal to) `newer`, 1 when not.
+    pub(super) fn commit_is_ancestor_cmd(repo: &Path, older: &CommitId, newer: &CommitId) -> GitCommand {
+        GitCommand::new(
+            repo,
+            ["merge-base", "--is-ancestor", older.as_str(), newer.as_str()],
+        )
+    }
+
+    /// `git cat-file --batch-check`, fed [`presence_input`]: which of
+    /// some commits the repository holds.
+    pub(super) fn presence_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["cat-file", "--batch-check"])
+    }
+
+    /// `git --no-optional-locks status --porcelain -z --untracked-files=all`:
+    /// every path that is not as committed, read by `parse_porcelain_z` (in
+    /// `commit.rs`).
+    pub(super) fn changed_paths_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "--no-optional-locks",
+                "status",
+                "--porcelain",
+                "-z",
+                "--untracked-files=all",
+            ],
+        )
+    }
+
+    /// `git show-ref --verify --quiet refs/heads/NAME`: exits 0 when the
+    /// branch exists.
+    pub(super) fn branch_exists_cmd(repo: &Path, branch: &BranchName) -> GitCommand {
+        let name = format!("refs/heads/{}", branch.as_str());
+        GitCommand::new(repo, ["show-ref", "--verify", "--quiet", name.as_str()])
+    }
+
     /// `git rev-list --left-right --count PIN...HEAD --`.
     pub(super) fn behind_ahead_cmd(repo: &Path, pin: &CommitId) -> GitCommand {
         let range = format!("{}...HEAD", pin.as_str());
@@ -931,6 +1005,15 @@ pub(super) fn probe_input(commit: &CommitId, path: &str) -> String {
 /// --batch-check`: HEAD's commit, and `commit` as a commit.
 pub(super) fn head_and_presence_input(commit: &CommitId) -> String {
     format!("HEAD^{{commit}}\n{}^{{commit}}\n", commit.as_str())
+}
+
+/// What [`Git::presence_cmd`] is fed: each commit as `SHA^{commit}`, one a
+/// line.
+pub(super) fn presence_input(commits: &[&CommitId]) -> String {
+    commits
+        .iter()
+        .map(|c| format!("{}^{{commit}}\n", c.as_str()))
+        .collect()
 }
 
 /// What [`Git::keep_tips_cmd`] is fed: one `update` of a keep ref per id.

@@ -23,8 +23,9 @@
 //!   captured output: `query.rs` (HEAD, status, history of a local
 //!   repository), `probe.rs` (the one `cat-file --batch` per dep),
 //!   `submodule.rs`, `remote.rs` (clones, fetches, `ls-remote`),
-//!   `checkout.rs`, `mirror.rs` (the cache), `grep.rs` (`diff` and `grep`)
-//!   and `worktree.rs` (repairing a checkout cut short).
+//!   `checkout.rs`, `mirror.rs` (the cache), `grep.rs` (`diff` and `grep`),
+//!   `history.rs` (the commits between two pins), `commit.rs` (`roll
+//!   --commit`) and `worktree.rs` (repairing a checkout cut short).
 //!
 //! Inputs are explicit: a command's folder and arguments are data, and the
 //! progress sink a live display wants is part of the handle a command
@@ -39,9 +40,11 @@ use std::io::IsTerminal;
 mod cause;
 mod checkout;
 mod command;
+mod commit;
 mod error;
 mod files;
 mod grep;
+mod history;
 mod hosts;
 mod in_progress;
 mod mirror;
@@ -60,6 +63,7 @@ pub use cause::{url_host, Cause};
 pub use command::{CloneOptions, GitCommand, GrepOptions, SubmoduleClone};
 pub use error::{GitError, GitErrorKind, GitResult};
 pub use files::git_dir_of;
+pub use history::LogEntry;
 pub use hosts::HostDown;
 pub use in_progress::{operations_in, Operation};
 pub use mirror::KEEP_REFS;

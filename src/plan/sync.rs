@@ -118,6 +118,54 @@ pub enum Presence<'f> {
     Steps(Vec<Step>),
 }
 
+/// The steps that bring a missing dep: a new repository in its temporary
+/// folder with just the pin fetched (with
+/// [`SyncOptions::fetches_pins_only`]), else a clone without its files,
+/// which the apply phase writes once, at the pin.
+fn missing_steps(
+    workspace: &Workspace,
+    project: &Project,
+    commit: &CommitId,
+    options: &SyncOptions,
+) -> Vec<Step> {
+    let dep = &project.name;
+    if options.fetches_pins_only() {
+        let partial = workspace.partial_dir(dep);
+        return vec![
+            Step::Init {
+                url: project.url(options.read_only).clone(),
+                partial: partial.clone(),
+                commit: commit.clone(),
+            },
+            Step::Fetch(Fetch {
+                repo: partial,
+                commit: commit.clone(),
+                depth: options.depth,
+                filter: options.filter,
+                branch: project.tracking_branch.clone(),
+                // A repository with nothing in it yet is not shallow.
+                unshallow: false,
+                mirror: None,
+            }),
+        ];
+    }
+    vec![
+        clone_step(
+            workspace,
+            project,
+            options.read_only,
+            options.depth,
+            options.filter,
+            true,
+            options.cache.clone(),
+        ),
+        Step::Rename {
+            from: workspace.partial_dir(dep),
+            to: workspace.project_dir(dep),
+        },
+    ]
+}
+
 /// Plans what makes `chosen`'s commit present in `project`'s checkout and
 /// its pin file readable, from what it holds (`found`) and what was already
 /// tried; an error when the commit cannot be had. A missing dep is cloned
@@ -189,55 +237,6 @@ pub fn make_present<'f>(
         }])),
         _ => Ok(Presence::Ready(looked)),
     }
-}
-
-/// What makes a missing dep's pinned `commit` present: a clone without
-/// its files, or with [`SyncOptions::fetches_pins_only`] a new repository
-/// in its temporary folder with just the pin fetched.
-fn missing_steps(
-    workspace: &Workspace,
-    project: &Project,
-    commit: &CommitId,
-    options: &SyncOptions,
-) -> Vec<Step> {
-    let dep = &project.name;
-    if options.fetches_pins_only() {
-        let partial = workspace.partial_dir(dep);
-        return vec![
-            Step::Init {
-                url: project.url(options.read_only).clone(),
-                partial: partial.clone(),
-                commit: commit.clone(),
-            },
-            Step::Fetch(Fetch {
-                repo: partial,
-                commit: commit.clone(),
-                depth: options.depth,
-                filter: options.filter,
-                branch: project.tracking_branch.clone(),
-                // A repository with nothing in it yet is not shallow.
-                unshallow: false,
-                mirror: None,
-            }),
-        ];
-    }
-    // Cloned without its files: the apply phase writes them once, at the
-    // pin.
-    vec![
-        clone_step(
-            workspace,
-            project,
-            options.read_only,
-            options.depth,
-            options.filter,
-            true,
-            options.cache.clone(),
-        ),
-        Step::Rename {
-            from: workspace.partial_dir(dep),
-            to: workspace.project_dir(dep),
-        },
-    ]
 }
 
 /// Where a chosen dep stands before the apply phase: what planning that
@@ -676,6 +675,7 @@ mod tests {
             ),
             Step::Mark { repo, commit } => format!("mark {} in {}", short(commit), dir(repo)),
             Step::Rename { from, to } => format!("rename {} to {}", dir(from), dir(to)),
+            Step::Commit { repo, .. } => format!("commit in {}", dir(repo)),
             Step::Submodules {
                 repo, force, exclude, ..
             } => format!(

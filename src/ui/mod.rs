@@ -2,6 +2,7 @@
 //! stderr, results on stdout, `--json` documents, and the credential prompt
 //! broker.
 
+pub(crate) mod dep_graph;
 pub(crate) mod dep_tree;
 pub(crate) mod json;
 #[cfg(unix)]

@@ -22,6 +22,7 @@ mod output;
 mod plan_truth;
 mod prompts;
 mod roll;
+mod roll_story;
 mod safety_in_progress;
 mod safety_input;
 mod safety_keep_refs;

@@ -21,7 +21,7 @@ fn with_app() -> Fixture {
 
 /// Pushes a commit of a new file to `branch` of the organisation's `repo`;
 /// returns the commit.
-fn push_commit(fx: &Fixture, repo: &str, branch: &str) -> String {
+pub(crate) fn push_commit(fx: &Fixture, repo: &str, branch: &str) -> String {
     fx.push(
         repo,
         branch,
@@ -32,7 +32,7 @@ fn push_commit(fx: &Fixture, repo: &str, branch: &str) -> String {
 
 /// The fixture registry with `extra` TOML appended, written beside the
 /// organisation; pass it with `--registry`.
-fn registry_with(fx: &Fixture, extra: &str) -> PathBuf {
+pub(crate) fn registry_with(fx: &Fixture, extra: &str) -> PathBuf {
     let base = std::fs::read_to_string(fx.registry()).unwrap();
     let path = fx.tmp.path().join("roll-registry.toml");
     std::fs::write(&path, format!("{base}\n{extra}")).unwrap();
@@ -40,7 +40,7 @@ fn registry_with(fx: &Fixture, extra: &str) -> PathBuf {
 }
 
 /// A folder of empty files named like wheels, for `pip -f`.
-fn wheels(fx: &Fixture) -> PathBuf {
+pub(crate) fn wheels(fx: &Fixture) -> PathBuf {
     let dir = fx.tmp.path().join("wheels");
     std::fs::create_dir_all(&dir).unwrap();
     for name in [
@@ -56,7 +56,7 @@ fn wheels(fx: &Fixture) -> PathBuf {
 }
 
 /// A `py_package` action reading versions from the wheels folder.
-fn py_action(schedule: &str, package: &str, wheels: &Path, pre: bool, files: &[&str]) -> String {
+pub(crate) fn py_action(schedule: &str, package: &str, wheels: &Path, pre: bool, files: &[&str]) -> String {
     let pre = if pre { "\"--pre\", " } else { "" };
     let files: Vec<String> = files.iter().map(|f| format!("\"{f}\"")).collect();
     format!(
@@ -67,7 +67,7 @@ fn py_action(schedule: &str, package: &str, wheels: &Path, pre: bool, files: &[&
 }
 
 /// Runs `roll` in app with a registry file and, optionally, a Python.
-fn roll(fx: &Fixture, registry: &Path, python: Option<&Path>, args: &[&str]) -> Output {
+pub(crate) fn roll(fx: &Fixture, registry: &Path, python: Option<&Path>, args: &[&str]) -> Output {
     let mut cmd = fx.cmd(&fx.ws.join("app"));
     cmd.arg("--registry").arg(registry).arg("roll").args(args);
     if let Some(python) = python {
@@ -80,7 +80,7 @@ fn roll(fx: &Fixture, registry: &Path, python: Option<&Path>, args: &[&str]) -> 
 /// folder as ORG, the workspace's as WS, the test's as TMP, the folder pip
 /// runs in (the system's temporary folder) as TEMP, and elapsed times as
 /// TIME.
-fn outcome(fx: &Fixture, out: &Output) -> (Option<i32>, String, String) {
+pub(crate) fn outcome(fx: &Fixture, out: &Output) -> (Option<i32>, String, String) {
     let tmp = fx.tmp.path().canonicalize().unwrap().display().to_string();
     let temp = format!(" in {}", std::env::temp_dir().display());
     let normalise = |text: String| {
