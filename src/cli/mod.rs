@@ -224,6 +224,27 @@ pub enum Command {
         after_help = "Examples:\n  openxla-workspace list\n  openxla-workspace --registry my-projects.toml list --json"
     )]
     List(ListArgs),
+
+    /// Put the checkouts back where they stood before the last checkout, sync or roll --sync.
+    #[command(
+        after_help = "Examples:\n  openxla-workspace undo --list\n  openxla-workspace --dry-run undo\n  openxla-workspace undo 2"
+    )]
+    Undo(UndoArgs),
+}
+
+/// Options of `undo`.
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// Which record: 1 is the last run's, 2 the one before, and so on.
+    #[arg(value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=20))]
+    pub number: u16,
+
+    /// List the records instead: when, which command, what it moved.
+    #[arg(long)]
+    pub list: bool,
+
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 impl Command {
@@ -238,6 +259,7 @@ impl Command {
             Command::List(a) => ("list", &a.json),
             Command::Foreach(a) => ("foreach", &a.json),
             Command::Config(a) => ("config", &a.json),
+            Command::Undo(a) => ("undo", &a.json),
             _ => return None,
         };
         json.json.then_some(name)

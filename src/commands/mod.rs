@@ -15,6 +15,7 @@ pub mod presence;
 pub mod roll;
 pub mod status;
 pub mod sync;
+pub mod undo;
 pub mod version;
 
 use std::path::PathBuf;
@@ -65,6 +66,8 @@ pub struct Context {
     pub syncs: std::sync::Mutex<Vec<serde_json::Value>>,
     /// The worker pool, started on first use.
     executor: std::sync::OnceLock<Executor>,
+    /// This run's undo record, begun when the workspace is locked.
+    undo: std::sync::OnceLock<crate::exec::undo_log::Recorder>,
     /// Takes the live display off the terminal on Ctrl-C.
     _display_on_interrupt: crate::process::interrupt::Cleanup,
 }
@@ -124,6 +127,7 @@ impl Context {
             json: cli.command.as_ref().is_some_and(|c| c.json_requested().is_some()),
             syncs: Default::default(),
             executor: std::sync::OnceLock::new(),
+            undo: std::sync::OnceLock::new(),
         })
     }
 
@@ -131,6 +135,21 @@ impl Context {
     /// be read).
     pub fn roots(&self) -> Vec<crate::model::types::RepoName> {
         self.stored.as_ref().map(|s| s.roots.clone()).unwrap_or_default()
+    }
+
+    /// Notes, for `undo`, where `moves` stand just before the executor
+    /// moves them and which projects this run cloned (see
+    /// [`crate::exec::undo_log`]). Only a run that locked the workspace
+    /// records: a dry run moves nothing.
+    pub fn note_for_undo(
+        &self,
+        moves: &[crate::exec::undo_log::Move],
+        cloned: &[crate::model::types::RepoName],
+    ) -> Result<()> {
+        match self.undo.get() {
+            Some(recorder) => recorder.note(&self.git, moves, cloned),
+            None => Ok(()),
+        }
     }
 
     /// Fails with the settings file's problem, if it has one.
@@ -289,6 +308,9 @@ pub fn lock_workspace(
     command: &str,
 ) -> Result<crate::exec::journal::WorkspaceLock> {
     let lock = workspace.lock(command)?;
+    let _ = ctx
+        .undo
+        .set(crate::exec::undo_log::Recorder::new(workspace.root(), command));
     if let Err(e) =
         crate::exec::recover::after_previous_run(workspace, registry, &ctx.git, &lock, &ctx.reporter)
     {

@@ -12,6 +12,7 @@ pub(crate) mod recover;
 pub(crate) mod run_window;
 pub(crate) mod step;
 pub(crate) mod submodules;
+pub(crate) mod undo_log;
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
@@ -25,7 +26,7 @@ use crate::exec::cache::Cache;
 use crate::exec::fetch_failure::{FetchFailure, UrlSource};
 use crate::exec::step::{Fetch, ProjectPlan, Step};
 use crate::git::{CloneOptions, Git, ProgressSink};
-use crate::model::types::{CommitId, RemoteUrl, RepoName};
+use crate::model::types::{BranchName, CommitId, RemoteUrl, RepoName};
 use crate::model::workspace::PARTIAL_PREFIX;
 use crate::ui::report::Reporter;
 
@@ -199,6 +200,7 @@ impl<'a> StepRun<'a> {
                 force,
                 overwrite,
             } => self.checkout(repo, commit, *force, *overwrite),
+            Step::PutBack { repo, branch, commit } => self.put_back(repo, branch.as_ref(), commit),
             Step::Mark { repo, commit } => Ok(self.git.mark_checked_out(repo, commit)?),
             Step::Populate { repo } => {
                 self.reporter.event(self.project, "checking out its branch");
@@ -352,6 +354,34 @@ impl<'a> StepRun<'a> {
             return Err(e.into());
         }
         Ok(self.git.mark_checked_out(repo, commit)?)
+    }
+
+    /// Puts `repo` back on `branch` (at `commit`), or at `commit` detached;
+    /// see [`Step::PutBack`].
+    fn put_back(&self, repo: &Path, branch: Option<&BranchName>, commit: &CommitId) -> Result<()> {
+        if let Some(orphan) = self.git.orphanable_head(repo)? {
+            bail!(
+                "HEAD is at {orphan}, a detached commit that no branch contains: putting {} back at {} would \
+                 leave it unreachable, so it was left as it is. Keep it with `git -C {} branch keep-{} {orphan}`, \
+                 then undo again",
+                repo.display(),
+                commit.short(),
+                repo.display(),
+                orphan.short()
+            );
+        }
+        match branch {
+            Some(branch) => {
+                self.reporter
+                    .event(self.project, &format!("checking out branch {branch}"));
+                Ok(self.git.checkout_branch(repo, branch, commit)?)
+            }
+            None => {
+                self.reporter
+                    .event(self.project, &format!("checking out {}", commit.short()));
+                Ok(self.git.checkout_detached(repo, commit)?)
+            }
+        }
     }
 
     /// Renames the finished clone into place, unless something appeared

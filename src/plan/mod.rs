@@ -12,6 +12,7 @@
 pub mod checkout;
 pub mod resolve;
 pub mod sync;
+pub mod undo;
 
 use std::sync::Arc;
 

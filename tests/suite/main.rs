@@ -37,4 +37,5 @@ mod trust_faults;
 mod trust_fuzz_regressions;
 mod trust_input;
 mod trust_work;
+mod undo;
 mod workspace;
