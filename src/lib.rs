@@ -58,6 +58,7 @@ pub fn run(cli: Cli) -> i32 {
             }
             Command::List(args) => commands::list::run(&ctx, args),
             Command::Undo(args) => commands::undo::run(&ctx, args),
+            Command::Cache(args) => commands::cache::run(&ctx, args),
         }
     });
     let code = match result {

@@ -3,6 +3,7 @@
 //! processes itself. `presence` is shared by `sync` and `status`: the pins
 //! of the workspace's checkouts, as resolution asks for them.
 
+pub mod cache;
 pub mod checkout;
 pub mod config;
 pub mod foreach;
@@ -311,6 +312,12 @@ pub fn lock_workspace(
     let _ = ctx
         .undo
         .set(crate::exec::undo_log::Recorder::new(workspace.root(), command));
+    if let Some(cache) = &ctx.cache {
+        // So that `cache prune` knows this workspace may borrow from it.
+        if let Err(e) = crate::exec::cache_admin::note_workspace(cache, workspace.root()) {
+            ctx.reporter.warn(&format!("{e:#}"));
+        }
+    }
     if let Err(e) =
         crate::exec::recover::after_previous_run(workspace, registry, &ctx.git, &lock, &ctx.reporter)
     {

@@ -3,6 +3,7 @@
 //! `Result`, and the caller summarises them all.
 
 pub(crate) mod cache;
+pub(crate) mod cache_admin;
 pub(crate) mod cut_checkout;
 pub(crate) mod failure_summary;
 pub(crate) mod fetch_failure;

@@ -12,6 +12,7 @@ mod common;
 mod trust_support;
 
 mod cache;
+mod cache_admin;
 mod checkout;
 mod completions;
 mod failure_causes;
