@@ -166,15 +166,31 @@ fn now_of(ctx: &Context, workspace: &Workspace, registry: &Registry, stand: &Val
     let mut project = checkout_now(ctx, &dir, &stand.commit);
     let paths: Vec<String> = stand.submodules.iter().map(|(p, _)| p.clone()).collect();
     for u in super::in_progress::under_way(&dir, with_submodules, &paths, &|_| true) {
-        project.under_way.push(u.short());
+        project.under_way.push(format!(
+            "{} is under way in {}; {}",
+            u.operation.name(),
+            u.worktree.display(),
+            u.operation.how_to_end()
+        ));
     }
     if let Some(branch) = &stand.branch {
         project.branch_at = ctx.git.branch_commit(&dir, branch).ok().flatten();
     }
+    project.orphan = ctx.git.orphanable_head(&dir).ok().flatten();
     let submodules = stand
         .submodules
         .iter()
-        .map(|(path, commit)| checkout_now(ctx, &dir.join(path), commit))
+        .map(|(path, commit)| {
+            let mut sub = checkout_now(ctx, &dir.join(path), commit);
+            // A commit the superproject recorded is one a checkout put there.
+            sub.orphan = ctx
+                .git
+                .orphanable_head(&dir.join(path))
+                .ok()
+                .flatten()
+                .filter(|head| !ctx.git.recorded_in_history(&dir, path, head).unwrap_or(false));
+            sub
+        })
         .collect();
     ProjectNow {
         dir,
@@ -200,6 +216,7 @@ fn checkout_now(ctx: &Context, dir: &std::path::Path, commit: &crate::model::typ
             .head_and_presence(dir, commit)
             .is_ok_and(|(_, present)| present),
         branch_at: None,
+        orphan: None,
     }
 }
 

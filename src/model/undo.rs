@@ -196,6 +196,25 @@ mod tests {
     }
 
     #[test]
+    fn the_newest_records_are_kept_and_read_back_newest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..(KEEP as u64 + 3) {
+            let record = Record {
+                version: 1,
+                when: i,
+                command: format!("sync {i}"),
+                ..Record::default()
+            };
+            let name = new_file_name(UNIX_EPOCH + std::time::Duration::from_secs(i));
+            save(dir.path(), &name, &record).unwrap();
+        }
+        let records = load_all(dir.path()).unwrap();
+        assert_eq!(records.len(), KEEP);
+        assert_eq!(records[0].command, format!("sync {}", KEEP + 2));
+        assert_eq!(records[KEEP - 1].command, "sync 3");
+    }
+
+    #[test]
     fn stands_with_bad_values_are_refused() {
         let stand = Stand {
             name: "-x".into(),

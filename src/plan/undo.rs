@@ -19,12 +19,16 @@ pub struct Now {
     pub branch: Option<String>,
     /// Uncommitted changes to tracked files.
     pub changed: usize,
-    /// Git operations under way there (`rebase`, `merge in PATH`…).
+    /// Git operations under way there, each with where and how to end it.
     pub under_way: Vec<String>,
     /// The commit to put back is in its object store.
     pub has_commit: bool,
     /// Where the recorded branch points now (`None`: no such branch).
     pub branch_at: Option<CommitId>,
+    /// HEAD, when it is a detached commit that moving would leave
+    /// unreachable (no ref contains it; for a submodule, nor did its
+    /// superproject ever record it).
+    pub orphan: Option<CommitId>,
 }
 
 /// A project of the record, now: itself, and each recorded submodule.
@@ -137,16 +141,20 @@ fn refusal(what: &str, now: &Now, commit: &CommitId) -> Option<String> {
         return None;
     }
     if !now.under_way.is_empty() {
-        return Some(format!(
-            "{what}: a git operation is under way ({}); finish or abort it, then undo again",
-            now.under_way.join(", ")
-        ));
+        return Some(format!("{what}: {}; then undo again", now.under_way.join("; ")));
     }
     if now.changed > 0 {
         return Some(format!(
             "{what}: {} uncommitted change{}; commit or stash them, then undo again",
             now.changed,
             if now.changed == 1 { "" } else { "s" }
+        ));
+    }
+    if let Some(orphan) = &now.orphan {
+        return Some(format!(
+            "{what}: HEAD is at {orphan}, a detached commit that no branch contains; moving it would leave it \
+             unreachable. Keep it on a branch (`git branch keep-{} {orphan}` there), then undo again",
+            orphan.short()
         ));
     }
     if !now.has_commit {
@@ -186,6 +194,7 @@ mod tests {
                 under_way: Vec::new(),
                 has_commit: true,
                 branch_at,
+                orphan: None,
             },
             submodules: Vec::new(),
         }

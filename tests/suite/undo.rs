@@ -78,7 +78,7 @@ fn undo_refuses_while_a_rebase_is_under_way() {
     let out = fx.run(&fx.ws, &["undo"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
-        stderr(&out).contains("base: a git operation is under way (rebase)"),
+        stderr(&out).contains("base: a rebase is under way in "),
         "{}",
         text(&out)
     );
@@ -196,4 +196,22 @@ fn undo_of_an_older_record_and_json() {
         "{}",
         text(&none)
     );
+}
+
+#[test]
+fn undo_refuses_to_leave_a_detached_commit_unreachable_and_moves_nothing() {
+    let fx = synced_from_branches();
+    let base = fx.ws.join("base");
+    std::fs::write(base.join("mine.txt"), "mine\n").unwrap();
+    fx.git(&base, &["add", "mine.txt"]);
+    fx.git(&base, &["commit", "-q", "-m", "mine"]);
+    let mine = fx.head("base");
+    let out = fx.run(&fx.ws, &["undo"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let expected = format!(
+        "base: HEAD is at {mine}, a detached commit that no branch contains; moving it would leave it unreachable"
+    );
+    assert!(stderr(&out).contains(&expected), "{}", text(&out));
+    assert_eq!(fx.head("base"), mine);
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"), "all or nothing");
 }
