@@ -215,3 +215,24 @@ fn undo_refuses_to_leave_a_detached_commit_unreachable_and_moves_nothing() {
     assert_eq!(fx.head("base"), mine);
     assert_eq!(fx.head("liba"), fx.id("LIBA_2"), "all or nothing");
 }
+
+#[test]
+fn undo_runs_exactly_the_checkouts_its_dry_run_prints() {
+    let fx = synced_from_branches();
+    let dry = fx.ok(&["--dry-run", "undo"]);
+    let mut planned: Vec<String> = stdout(&dry)
+        .lines()
+        .skip(1)
+        .map(|l| l.split_once(": ").unwrap().1.to_string())
+        .collect();
+    let run = fx.ok(&["-v", "--jobs", "1", "undo"]);
+    let mut ran: Vec<String> = stderr(&run)
+        .lines()
+        .filter_map(|l| l.strip_prefix("+ "))
+        .filter(|l| l.contains(" checkout "))
+        .map(str::to_string)
+        .collect();
+    planned.sort();
+    ran.sort();
+    assert_eq!(ran, planned, "{}", text(&run));
+}
