@@ -236,3 +236,23 @@ fn undo_runs_exactly_the_checkouts_its_dry_run_prints() {
     ran.sort();
     assert_eq!(ran, planned, "{}", text(&run));
 }
+
+#[test]
+fn undo_after_roll_sync_puts_the_deps_back_and_leaves_the_pin_file() {
+    let fx = Fixture::synced();
+    fx.push("liba", "main", &[("new.txt", "new\n")], "new");
+    let app = fx.ws.join("app");
+    let out = fx.run(&app, &["roll", "nightly", "--sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let rolled = std::fs::read_to_string(app.join("sync_deps.py")).unwrap();
+    let list = fx.ok(&["undo", "--list"]);
+    assert!(
+        stdout(&list).lines().next().unwrap().ends_with("  roll"),
+        "{}",
+        text(&list)
+    );
+    fx.ok(&["undo"]);
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+    assert_eq!(fx.head("libb"), fx.id("LIBB_2"));
+    assert_eq!(std::fs::read_to_string(app.join("sync_deps.py")).unwrap(), rolled);
+}
