@@ -37,7 +37,7 @@ pub fn run(cli: Cli) -> i32 {
         // or answers oddly, so success costs no extra process.
         if matches!(
             command,
-            Command::Checkout(_) | Command::Sync(_) | Command::Roll(_)
+            Command::Checkout(_) | Command::Sync(_) | Command::Roll(_) | Command::Undo(_)
         ) {
             ctx.git.check_installed()?;
         }
@@ -57,6 +57,8 @@ pub fn run(cli: Cli) -> i32 {
                 Ok(0)
             }
             Command::List(args) => commands::list::run(&ctx, args),
+            Command::Undo(args) => commands::undo::run(&ctx, args),
+            Command::Cache(args) => commands::cache::run(&ctx, args),
         }
     });
     let code = match result {

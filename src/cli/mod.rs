@@ -224,6 +224,76 @@ pub enum Command {
         after_help = "Examples:\n  openxla-workspace list\n  openxla-workspace --registry my-projects.toml list --json\n  openxla-workspace list --format dot | dot -Tsvg > deps.svg"
     )]
     List(ListArgs),
+
+    /// Put the checkouts back where they stood before the last checkout, sync or roll --sync.
+    #[command(
+        after_help = "Examples:\n  openxla-workspace undo --list\n  openxla-workspace --dry-run undo\n  openxla-workspace undo 2"
+    )]
+    Undo(UndoArgs),
+
+    /// Look after the shared object cache: list, refresh or prune its mirrors.
+    #[command(
+        after_help = "The cache is --cache-dir, $OPENXLA_WORKSPACE_CACHE or the workspace's cache-dir setting.\n\nExamples:\n  openxla-workspace cache list\n  openxla-workspace --jobs 4 cache refresh\n  openxla-workspace --dry-run cache prune --unused-for 30"
+    )]
+    Cache(CacheArgs),
+}
+
+/// Options of `cache`.
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: CacheAction,
+}
+
+/// What `cache` does.
+#[derive(Debug, Subcommand)]
+pub enum CacheAction {
+    /// Each mirror: URL, size, when last fetched, how many known workspaces borrow from it.
+    List {
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Fetch into every mirror, in parallel up to --jobs.
+    Refresh {
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Remove the mirrors unused for DAYS that no known workspace borrows from.
+    Prune {
+        /// Days since a mirror was last fetched (every use fetches it).
+        #[arg(long, value_name = "DAYS", default_value_t = 30)]
+        unused_for: u32,
+
+        #[command(flatten)]
+        json: JsonArg,
+    },
+}
+
+impl CacheAction {
+    /// Its `--json`.
+    pub fn json(&self) -> &JsonArg {
+        match self {
+            CacheAction::List { json } | CacheAction::Refresh { json } | CacheAction::Prune { json, .. } => {
+                json
+            }
+        }
+    }
+}
+
+/// Options of `undo`.
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// Which record: 1 is the last run's, 2 the one before, and so on.
+    #[arg(value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=20))]
+    pub number: u16,
+
+    /// List the records instead: when, which command, what it moved.
+    #[arg(long)]
+    pub list: bool,
+
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 impl Command {
@@ -238,6 +308,8 @@ impl Command {
             Command::List(a) => ("list", &a.json),
             Command::Foreach(a) => ("foreach", &a.json),
             Command::Config(a) => ("config", &a.json),
+            Command::Undo(a) => ("undo", &a.json),
+            Command::Cache(a) => ("cache", a.action.json()),
             _ => return None,
         };
         json.json.then_some(name)

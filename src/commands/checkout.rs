@@ -337,6 +337,8 @@ impl Phases<'_> {
             });
         }
         let plans: Vec<ProjectPlan> = plan.complete.iter().chain(&plan.clones).cloned().collect();
+        let cloned: Vec<RepoName> = plan.clones.iter().map(|p| p.project.clone()).collect();
+        ctx.note_for_undo(&[], &cloned)?;
         failures.extend(run_plans(ctx, &plans)?);
         let is_clone = |name: &RepoName| plan.clones.iter().any(|p| &p.project == name);
         let completed = plan

@@ -3,6 +3,7 @@
 //! processes itself. `presence` is shared by `sync` and `status`: the pins
 //! of the workspace's checkouts, as resolution asks for them.
 
+pub mod cache;
 pub mod checkout;
 pub mod config;
 pub mod foreach;
@@ -19,6 +20,7 @@ mod roll_story;
 pub mod status;
 pub mod sync;
 pub mod sync_record;
+pub mod undo;
 pub mod version;
 
 use std::path::PathBuf;
@@ -69,6 +71,8 @@ pub struct Context {
     pub syncs: std::sync::Mutex<Vec<sync_record::SyncRecord>>,
     /// The worker pool, started on first use.
     executor: std::sync::OnceLock<Executor>,
+    /// This run's undo record, begun when the workspace is locked.
+    undo: std::sync::OnceLock<crate::exec::undo_log::Recorder>,
     /// Takes the live display off the terminal on Ctrl-C.
     _display_on_interrupt: crate::process::interrupt::Cleanup,
 }
@@ -129,6 +133,7 @@ impl Context {
             json: cli.command.as_ref().is_some_and(|c| c.json_requested().is_some()),
             syncs: Default::default(),
             executor: std::sync::OnceLock::new(),
+            undo: std::sync::OnceLock::new(),
         })
     }
 
@@ -136,6 +141,21 @@ impl Context {
     /// be read).
     pub fn roots(&self) -> Vec<crate::model::types::RepoName> {
         self.stored.as_ref().map(|s| s.roots.clone()).unwrap_or_default()
+    }
+
+    /// Notes, for `undo`, where `moves` stand just before the executor
+    /// moves them and which projects this run cloned (see
+    /// [`crate::exec::undo_log`]). Only a run that locked the workspace
+    /// records: a dry run moves nothing.
+    pub fn note_for_undo(
+        &self,
+        moves: &[crate::exec::undo_log::Move],
+        cloned: &[crate::model::types::RepoName],
+    ) -> Result<()> {
+        match self.undo.get() {
+            Some(recorder) => recorder.note(&self.git, moves, cloned),
+            None => Ok(()),
+        }
     }
 
     /// Fails with the settings file's problem, if it has one.
@@ -294,6 +314,15 @@ pub fn lock_workspace(
     command: &str,
 ) -> Result<crate::exec::journal::WorkspaceLock> {
     let lock = workspace.lock(command)?;
+    let _ = ctx
+        .undo
+        .set(crate::exec::undo_log::Recorder::new(workspace.root(), command));
+    if let Some(cache) = &ctx.cache {
+        // So that `cache prune` knows this workspace may borrow from it.
+        if let Err(e) = crate::exec::cache_admin::note_workspace(cache, workspace.root()) {
+            ctx.reporter.warn(&format!("{e:#}"));
+        }
+    }
     if let Err(e) =
         crate::exec::recover::after_previous_run(workspace, registry, &ctx.git, &lock, &ctx.reporter)
     {

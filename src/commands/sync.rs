@@ -187,6 +187,8 @@ pub fn sync_roots(
         }
     }
 
+    note_for_undo(ctx, workspace, registry, &deps, &plans)?;
+
     // Apply, all deps at once up to --jobs.
     let jobs = executor.jobs();
     ctx.reporter.begin(&label, plans.len());
@@ -463,6 +465,36 @@ pub fn print_pending_sync(
             crate::ui::stdout::outln!("{line}");
         }
     }
+}
+
+/// Records for `undo`, before anything moves, where each dep this sync will
+/// move stands, and which deps it cloned.
+fn note_for_undo(
+    ctx: &Context,
+    workspace: &Workspace,
+    registry: &Registry,
+    deps: &[(Chosen, DepState)],
+    plans: &[ProjectPlan],
+) -> Result<()> {
+    let dirs: Vec<_> = deps.iter().map(|(c, _)| workspace.project_dir(&c.dep)).collect();
+    let mut moves = Vec::new();
+    let mut cloned = Vec::new();
+    for (((chosen, state), plan), dir) in deps.iter().zip(plans).zip(&dirs) {
+        match state {
+            DepState::Present { fresh: false, .. } if plan.checks_out() || plan.updates_submodules() => moves
+                .push(exec::undo_log::Move {
+                    name: &chosen.dep,
+                    dir,
+                    to: Some(&chosen.commit),
+                    submodules: registry.get(&chosen.dep).is_some_and(|p| p.submodules),
+                }),
+            DepState::Present { fresh: true, .. } | DepState::Fetched { .. } => {
+                cloned.push(chosen.dep.clone())
+            }
+            _ => {}
+        }
+    }
+    ctx.note_for_undo(&moves, &cloned)
 }
 
 /// The branch a dep's HEAD is on, when this sync is about to detach it from

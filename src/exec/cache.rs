@@ -14,7 +14,7 @@
 //! `flock`, so runs sharing a cache never write to one mirror at once, and
 //! a killed holder releases it.
 
-mod sha256;
+pub(crate) mod sha256;
 
 use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
@@ -114,6 +114,11 @@ impl Cache {
             dissociate,
             updated: Mutex::new(BTreeSet::new()),
         })
+    }
+
+    /// The cache folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Where the mirror of `url` lives: a readable name plus the SHA-256 of
@@ -242,12 +247,14 @@ impl Cache {
 
 /// An exclusive advisory lock on one mirror (`MIRROR.lock`), held while it
 /// is created or fetched into. The kernel releases it if the holder dies.
-struct MirrorLock {
+pub(crate) struct MirrorLock {
     _file: File,
 }
 
 impl MirrorLock {
-    fn acquire(mirror: &Path) -> Result<MirrorLock> {
+    /// Waits for the lock of `mirror` (`cache prune` holds it while it
+    /// removes the mirror).
+    pub(crate) fn acquire(mirror: &Path) -> Result<MirrorLock> {
         let mut name = mirror.file_name().unwrap_or_default().to_os_string();
         name.push(".lock");
         let path = mirror.with_file_name(name);

@@ -3,6 +3,7 @@
 //! `Result`, and the caller summarises them all.
 
 pub(crate) mod cache;
+pub(crate) mod cache_admin;
 pub(crate) mod cut_checkout;
 pub(crate) mod failure_summary;
 pub(crate) mod fetch_failure;
@@ -12,6 +13,7 @@ pub(crate) mod recover;
 pub(crate) mod run_window;
 pub(crate) mod step;
 pub(crate) mod submodules;
+pub(crate) mod undo_log;
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
@@ -199,6 +201,7 @@ impl<'a> StepRun<'a> {
                 force,
                 overwrite,
             } => self.checkout(repo, commit, *force, *overwrite),
+            Step::PutBack { repo, branch, commit } => self.put_back(repo, branch.as_ref(), commit),
             Step::Mark { repo, commit } => Ok(self.git.mark_checked_out(repo, commit)?),
             Step::Populate { repo } => {
                 self.reporter.event(self.project, "checking out its branch");
@@ -377,6 +380,34 @@ impl<'a> StepRun<'a> {
         self.reporter.event(self.project, "committing");
         self.git.run(&Git::add_paths_cmd(repo, paths))?;
         Ok(self.git.commit(repo, message)?)
+    }
+
+    /// Puts `repo` back on `branch` (at `commit`), or at `commit` detached;
+    /// see [`Step::PutBack`].
+    fn put_back(&self, repo: &Path, branch: Option<&BranchName>, commit: &CommitId) -> Result<()> {
+        if let Some(orphan) = self.git.orphanable_head(repo)? {
+            bail!(
+                "HEAD is at {orphan}, a detached commit that no branch contains: putting {} back at {} would \
+                 leave it unreachable, so it was left as it is. Keep it with `git -C {} branch keep-{} {orphan}`, \
+                 then undo again",
+                repo.display(),
+                commit.short(),
+                repo.display(),
+                orphan.short()
+            );
+        }
+        match branch {
+            Some(branch) => {
+                self.reporter
+                    .event(self.project, &format!("checking out branch {branch}"));
+                Ok(self.git.checkout_branch(repo, branch, commit)?)
+            }
+            None => {
+                self.reporter
+                    .event(self.project, &format!("checking out {}", commit.short()));
+                Ok(self.git.checkout_detached(repo, commit)?)
+            }
+        }
     }
 
     /// Renames the finished clone into place, unless something appeared

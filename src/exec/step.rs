@@ -67,6 +67,19 @@ pub enum Step {
         /// (see [`Git::checkout_overwriting_cmd`]).
         overwrite: bool,
     },
+    /// Put a checkout back where an undo record says it stood (`undo`): on
+    /// local branch `branch`, which points at `commit`, or at `commit`
+    /// detached. Not recorded as checked out by the tool: the commit is the
+    /// user's. Refused, like [`Step::Checkout`], when HEAD is a detached
+    /// commit that moving could make unreachable.
+    PutBack {
+        /// The checkout.
+        repo: PathBuf,
+        /// The branch, if HEAD was on one.
+        branch: Option<BranchName>,
+        /// The commit.
+        commit: CommitId,
+    },
     /// Initialise and update the submodules of the checkout in `repo` that
     /// are not at their recorded commit (shallow), except those whose
     /// `PROJECT:PATH` matches one of `exclude`.
@@ -247,6 +260,10 @@ impl fmt::Display for Step {
                 },
                 Git::mark_checked_out_cmd(repo, commit)
             ),
+            Step::PutBack { repo, branch, commit } => match branch {
+                Some(branch) => write!(f, "{}", Git::checkout_branch_cmd(repo, branch)),
+                None => write!(f, "{}", Git::checkout_detached_cmd(repo, commit)),
+            },
             Step::Mark { repo, commit } => write!(f, "{}", Git::mark_checked_out_cmd(repo, commit)),
             Step::Populate { repo } => write!(f, "{}", Git::populate_cmd(repo)),
             Step::Submodules {

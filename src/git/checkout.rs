@@ -10,7 +10,7 @@ use std::path::Path;
 use super::files::{read_head, Head};
 use super::run::checkout_log;
 use super::{git_dir_of, Git, GitCommand, GitResult};
-use crate::model::types::CommitId;
+use crate::model::types::{BranchName, CommitId};
 
 impl Git {
     /// Checks out `commit` detached. git refuses (and we report) when that
@@ -43,6 +43,23 @@ impl Git {
             return self.run(&cmd);
         }
         self.run_recorded(cmd, log.as_ref(), repo, from.as_ref(), to)
+    }
+
+    /// Puts HEAD back on `branch`, which points at `commit` (`undo`).
+    pub fn checkout_branch(&self, repo: &Path, branch: &BranchName, commit: &CommitId) -> GitResult<()> {
+        self.run_checkout(Self::checkout_branch_cmd(repo, branch), repo, commit)
+    }
+
+    /// The commit local branch `branch` points at, `None` when there is no
+    /// such branch.
+    pub fn branch_commit(&self, repo: &Path, branch: &BranchName) -> GitResult<Option<CommitId>> {
+        let cmd = Self::branch_commit_cmd(repo, branch);
+        let out = self.spawn(&cmd)?;
+        match out.status.code() {
+            Some(0) => Ok(CommitId::new(String::from_utf8_lossy(&out.stdout).trim()).ok()),
+            Some(1) => Ok(None),
+            _ => Err(self.failure(&cmd, &out)),
+        }
     }
 
     /// Records that the tool checked `commit` out in `repo`.

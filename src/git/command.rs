@@ -428,6 +428,39 @@ impl Git {
         .fetching_lazily()
     }
 
+    /// `git checkout --no-recurse-submodules --quiet --no-overwrite-ignore BRANCH --`:
+    /// puts HEAD back on a local branch (`undo`), with the same refusals as
+    /// [`Git::checkout_detached_cmd`].
+    pub fn checkout_branch_cmd(repo: &Path, branch: &BranchName) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "checkout",
+                "--no-recurse-submodules",
+                "--quiet",
+                "--no-overwrite-ignore",
+                branch.as_str(),
+                "--",
+            ],
+        )
+        .letting_finish()
+        .fetching_lazily()
+    }
+
+    /// `git rev-parse --quiet --verify refs/heads/BRANCH^{commit}`: where a
+    /// local branch points.
+    pub(super) fn branch_commit_cmd(repo: &Path, branch: &BranchName) -> GitCommand {
+        GitCommand::new(
+            repo,
+            [
+                "rev-parse".to_string(),
+                "--quiet".to_string(),
+                "--verify".to_string(),
+                format!("refs/heads/{}^{{commit}}", branch.as_str()),
+            ],
+        )
+    }
+
     /// `git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet --force --detach SHA --`:
     /// writes the files of `commit` into a repository that has no index
     /// (see [`Git::lacks_working_tree`]). Nothing in such a tree is the
@@ -924,6 +957,11 @@ impl Git {
         GitCommand::new(mirror, args)
     }
 
+    /// `git config --get remote.origin.url`.
+    pub(super) fn origin_url_cmd(repo: &Path) -> GitCommand {
+        GitCommand::new(repo, ["config", "--get", "remote.origin.url"])
+    }
+
     /// `git diff-tree -r -z --no-renames FROM TO`.
     pub(super) fn tree_changes_cmd(repo: &Path, from: &CommitId, to: &CommitId) -> GitCommand {
         GitCommand::new(
@@ -1178,6 +1216,7 @@ mod tests {
             Git::worktree_status_cmd(repo),
             Git::behind_ahead_cmd(repo, &a),
             Git::mirror_tips_cmd(repo),
+            Git::origin_url_cmd(repo),
             Git::tree_changes_cmd(repo, &a, &b),
             Git::index_entries_cmd(repo),
             Git::index_differs_cmd(repo, &a),

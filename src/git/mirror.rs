@@ -73,6 +73,17 @@ impl Git {
         }
         Ok(dropped.len())
     }
+
+    /// `remote.origin.url` of the repository `repo`, if set.
+    pub fn origin_url(&self, repo: &Path) -> GitResult<Option<String>> {
+        let cmd = Self::origin_url_cmd(repo);
+        let out = self.spawn(&cmd)?;
+        match out.status.code() {
+            Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).trim_end().to_string())),
+            Some(1) => Ok(None),
+            _ => Err(self.failure(&cmd, &out)),
+        }
+    }
 }
 
 /// The ids that `for-each-ref --format='%(objectname) %(refname)'` over a

@@ -13,4 +13,5 @@ pub(crate) mod settings;
 pub(crate) mod suggest;
 pub(crate) mod text;
 pub(crate) mod types;
+pub(crate) mod undo;
 pub(crate) mod workspace;

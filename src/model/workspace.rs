@@ -174,8 +174,7 @@ impl Workspace {
     }
 
     /// A workspace rooted at `root`, as planning sees it (no file is read):
-    /// for the planners' unit tests.
-    #[cfg(test)]
+    /// for the planners' unit tests, and for the workspaces a cache knows.
     pub(crate) fn at(root: &Path) -> Workspace {
         Workspace {
             root: root.to_path_buf(),

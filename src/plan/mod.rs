@@ -14,6 +14,7 @@ pub mod checkout;
 pub mod resolve;
 pub mod roll;
 pub mod sync;
+pub mod undo;
 
 use std::sync::Arc;
 

@@ -1532,8 +1532,13 @@ fn ctrl_c_on_a_terminal_ends_a_transfer_at_once() {
     let left: Vec<String> = std::fs::read_dir(&fx.ws)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        // The workspace marker, and its settings (the roots it remembers).
-        .filter(|n| n != ".openxla_workspace.json" && n != ".openxla_workspace.settings.json")
+        // The workspace marker, its settings (the roots it remembers) and
+        // its own folder (the undo record, written before the clone began).
+        .filter(|n| {
+            n != ".openxla_workspace.json"
+                && n != ".openxla_workspace.settings.json"
+                && n != ".openxla_workspace"
+        })
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }

@@ -12,6 +12,7 @@ mod common;
 mod trust_support;
 
 mod cache;
+mod cache_admin;
 mod checkout;
 mod completions;
 mod failure_causes;
@@ -39,4 +40,5 @@ mod trust_faults;
 mod trust_fuzz_regressions;
 mod trust_input;
 mod trust_work;
+mod undo;
 mod workspace;
