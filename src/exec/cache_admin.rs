@@ -109,7 +109,7 @@ pub fn prunable(mirrors: &[Mirror], unused_for: Duration, now: SystemTime) -> Ve
         .map_or(0, |d| d.as_secs());
     mirrors
         .iter()
-        .filter(|m| m.borrowers.is_empty() && m.last_fetched.is_none_or(|t| t < since))
+        .filter(|m| m.borrowers.is_empty() && m.last_fetched.is_none_or(|t| t <= since))
         .collect()
 }
 

@@ -446,18 +446,29 @@ fn list_of_ten_thousand_projects_streams_in_flat_memory() {
 
 /// Waits for `child` (killing it after a minute: a listing that grows with
 /// the number of paths never ends); returns its exit status and its peak
-/// resident memory in KB (the kernel's accounting of that one process).
+/// resident memory in KB (the kernel's accounting of that one process,
+/// sampled every 20 ms while it runs).
 fn wait_with_max_rss(child: &mut std::process::Child) -> (i32, i64) {
     let started = std::time::Instant::now();
     let mut status = 0;
-    // SAFETY: a zeroed rusage is a valid value; wait4 fills it in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // The kernel's high-water mark of the child's own memory, read while it
+    // runs (`VmHWM`). Not wait4's `ru_maxrss`: that carries over the memory
+    // of the process it was forked from, here the whole test binary.
+    let mut peak: i64 = 0;
+    let status_file = format!("/proc/{}/status", child.id());
     loop {
-        // SAFETY: the pid is our own child, not yet reaped; the pointers
-        // are to live locals.
-        let pid = unsafe { libc::wait4(child.id() as i32, &mut status, libc::WNOHANG, &mut usage) };
+        if let Some(kb) = std::fs::read_to_string(&status_file).ok().and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<i64>().ok())
+        }) {
+            peak = peak.max(kb);
+        }
+        // SAFETY: the pid is our own child, not yet reaped; the pointer is
+        // to a live local.
+        let pid = unsafe { libc::waitpid(child.id() as i32, &mut status, libc::WNOHANG) };
         if pid == child.id() as i32 {
-            return (libc::WEXITSTATUS(status), usage.ru_maxrss);
+            return (libc::WEXITSTATUS(status), peak);
         }
         assert_eq!(pid, 0, "wait4 failed");
         if started.elapsed() > std::time::Duration::from_secs(60) {
