@@ -275,9 +275,17 @@ impl Git {
             attempt += 1;
             let pause = Duration::from_millis(250 << (attempt - 1)) + jitter();
             if self.verbose {
-                eprintln!(
-                    "retrying in {} ms ({attempt}/{RETRIES}), {why}: {cmd}",
-                    pause.as_millis()
+                // Never a panic on a closed stderr; what the server said is
+                // shown escaped.
+                crate::process::stderr::errln!(
+                    "{}",
+                    crate::model::text::escape_control(
+                        &format!(
+                            "retrying in {} ms ({attempt}/{RETRIES}), {why}: {cmd}",
+                            pause.as_millis()
+                        ),
+                        false
+                    )
                 );
             }
             std::thread::sleep(pause);

@@ -34,5 +34,4 @@ macro_rules! errln {
         $crate::process::stderr::write_fmt(format_args!("{}\n", format_args!($($arg)*)))
     };
 }
-#[allow(unused_imports)]
 pub(crate) use {err, errln};
