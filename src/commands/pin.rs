@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::PinArgs;
-use crate::git::{CommitSummary, Git};
+use crate::exec::step::ProjectPlan;
+use crate::git::CommitSummary;
 use crate::model::pinfile::{self, Pins};
 use crate::model::registry::Project;
 use crate::model::text::escape_control;
@@ -244,23 +245,21 @@ fn check_upstream(
     workspace: &crate::model::workspace::Workspace,
     heads: &[(&Project, CommitSummary)],
 ) -> Vec<Failure> {
+    let deps: Vec<&Project> = heads.iter().map(|(dep, _)| *dep).collect();
+    let plans = crate::plan::fetch_tracking_branches(workspace, &deps);
     if ctx.dry_run {
-        for (dep, _) in heads.iter().filter(|_| !ctx.json) {
-            let dir = workspace.project_dir(&dep.name);
-            crate::ui::stdout::outln!(
-                "{}: {}",
-                dep.name,
-                Git::fetch_branch_cmd(&dir, &dep.tracking_branch, None, false)
-            );
+        for line in plans.iter().filter(|_| !ctx.json).flat_map(|p| p.lines()) {
+            crate::ui::stdout::outln!("{line}");
         }
         return Vec::new();
     }
+    let work: Vec<(&ProjectPlan, &(&Project, CommitSummary))> = plans.iter().zip(heads).collect();
     let results = executor.map(
-        heads,
-        |(dep, _)| dep.ro_url.host().map(str::to_string),
-        |(dep, summary)| -> Result<()> {
+        &work,
+        |(_, (dep, _))| dep.ro_url.host().map(str::to_string),
+        |(plan, (dep, summary))| -> Result<()> {
             let dir = workspace.project_dir(&dep.name);
-            ctx.git.fetch_branch(&dir, &dep.tracking_branch, None, false)?;
+            crate::exec::run_project(&ctx.git, &ctx.reporter, executor.jobs(), plan)?;
             if ctx.git.is_ancestor_of_remote_branch(&dir, &summary.id, &dep.tracking_branch)? {
                 Ok(())
             } else {

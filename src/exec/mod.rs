@@ -203,6 +203,10 @@ impl<'a> StepRun<'a> {
             } => self.checkout(repo, commit, *force, *overwrite),
             Step::PutBack { repo, branch, commit } => self.put_back(repo, branch.as_ref(), commit),
             Step::Mark { repo, commit } => Ok(self.git.mark_checked_out(repo, commit)?),
+            Step::FetchBranch { repo, branch } => {
+                self.reporter.event(self.project, &format!("fetching {branch}"));
+                Ok(self.git.fetch_branch(repo, branch, None, false)?)
+            }
             Step::Populate { repo } => {
                 self.reporter.event(self.project, "checking out its branch");
                 Ok(self.git.populate(repo)?)

@@ -98,6 +98,14 @@ pub enum Step {
         /// contains.
         force: bool,
     },
+    /// Fetch origin's `branch` into `refs/remotes/origin/BRANCH` (what
+    /// `pin --require-upstream` checks its pins against).
+    FetchBranch {
+        /// The checkout.
+        repo: PathBuf,
+        /// The tracking branch.
+        branch: BranchName,
+    },
     /// Record that `commit`, already checked out, is one the tool checked
     /// out (a run stopped between a checkout and its record).
     Mark {
@@ -265,6 +273,9 @@ impl fmt::Display for Step {
                 None => write!(f, "{}", Git::checkout_detached_cmd(repo, commit)),
             },
             Step::Mark { repo, commit } => write!(f, "{}", Git::mark_checked_out_cmd(repo, commit)),
+            Step::FetchBranch { repo, branch } => {
+                write!(f, "{}", Git::fetch_branch_cmd(repo, branch, None, false))
+            }
             Step::Populate { repo } => write!(f, "{}", Git::populate_cmd(repo)),
             Step::Submodules {
                 repo,

@@ -19,7 +19,7 @@ pub mod undo;
 use std::sync::Arc;
 
 use crate::exec::cache::Cache;
-use crate::exec::step::Step;
+use crate::exec::step::{ProjectPlan, Step};
 use crate::git::CloneOptions;
 use crate::model::types::Filter;
 use crate::model::workspace::Workspace;
@@ -29,6 +29,23 @@ pub use sync::{DepState, SyncOptions};
 
 /// Depth of submodule clones made by `checkout` (shallow).
 pub const SUBMODULE_DEPTH: u32 = 1;
+
+/// What `pin --require-upstream` runs before it checks each pin: a fetch
+/// of each dep's tracking branch, one plan per dep.
+pub fn fetch_tracking_branches(
+    workspace: &Workspace,
+    deps: &[&crate::model::registry::Project],
+) -> Vec<ProjectPlan> {
+    deps.iter()
+        .map(|dep| ProjectPlan {
+            project: dep.name.clone(),
+            steps: vec![Step::FetchBranch {
+                repo: workspace.project_dir(&dep.name),
+                branch: dep.tracking_branch.clone(),
+            }],
+        })
+        .collect()
+}
 
 /// The clone of `project` (from its read-only URL when `read_only`) into
 /// its temporary folder, `--depth`, `--filter` and `--no-checkout` as

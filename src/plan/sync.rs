@@ -674,6 +674,7 @@ mod tests {
                 if *overwrite { " overwrite" } else { "" }
             ),
             Step::Mark { repo, commit } => format!("mark {} in {}", short(commit), dir(repo)),
+            Step::FetchBranch { repo, branch } => format!("fetch {branch} in {}", dir(repo)),
             Step::PutBack { repo, commit, .. } => format!("put back {} in {}", short(commit), dir(repo)),
             Step::Rename { from, to } => format!("rename {} to {}", dir(from), dir(to)),
             Step::Commit { repo, .. } => format!("commit in {}", dir(repo)),
