@@ -656,32 +656,47 @@ impl InEffect {
 
     /// The settings for a `--json` document: `{KEY: {"value": ..., "source": ...}}`.
     pub fn to_json(&self) -> Value {
-        let mut map = Map::new();
-        let path = |p: &Option<PathBuf>| p.as_ref().map_or(Value::Null, |p| p.display().to_string().into());
-        let entry =
-            |value: Value, source: Source| serde_json::json!({"value": value, "source": source.name()});
-        map.insert(
-            "registry".into(),
-            entry(path(&self.registry.value), self.registry.source),
-        );
-        map.insert("ro".into(), entry(self.ro.value.into(), self.ro.source));
-        map.insert(
-            "filter".into(),
-            entry(
-                self.filter.value.map_or(Value::Null, |f| f.as_str().into()),
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        let document = InEffectDocument {
+            registry: Entry::of(path(&self.registry.value), self.registry.source),
+            ro: Entry::of(self.ro.value, self.ro.source),
+            filter: Entry::of(
+                self.filter.value.map(|f| f.as_str().to_string()),
                 self.filter.source,
             ),
-        );
-        map.insert(
-            "depth".into(),
-            entry(self.depth.value.unwrap_or(0).into(), self.depth.source),
-        );
-        map.insert("jobs".into(), entry(self.jobs.value.into(), self.jobs.source));
-        map.insert(
-            "cache-dir".into(),
-            entry(path(&self.cache_dir.value), self.cache_dir.source),
-        );
-        Value::Object(map)
+            depth: Entry::of(self.depth.value.unwrap_or(0), self.depth.source),
+            jobs: Entry::of(self.jobs.value, self.jobs.source),
+            cache_dir: Entry::of(path(&self.cache_dir.value), self.cache_dir.source),
+        };
+        serde_json::to_value(document).unwrap_or(Value::Null)
+    }
+}
+
+/// The settings in effect as `--json` shows them, key by key.
+#[derive(serde::Serialize)]
+struct InEffectDocument {
+    registry: Entry<Option<String>>,
+    ro: Entry<bool>,
+    filter: Entry<Option<String>>,
+    depth: Entry<u32>,
+    jobs: Entry<usize>,
+    #[serde(rename = "cache-dir")]
+    cache_dir: Entry<Option<String>>,
+}
+
+/// One setting's value and where it came from.
+#[derive(serde::Serialize)]
+struct Entry<T> {
+    value: T,
+    source: &'static str,
+}
+
+impl<T> Entry<T> {
+    fn of(value: T, source: Source) -> Entry<T> {
+        Entry {
+            value,
+            source: source.name(),
+        }
     }
 }
 
