@@ -8,6 +8,8 @@
 //! Pure functions over stderr, unit-tested on output captured from git
 //! 2.47 with curl 7.88 and OpenSSH 9.2.
 
+pub use crate::model::types::url_host;
+
 /// Why git could not fetch from (or clone) a repository.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Cause {
@@ -224,22 +226,6 @@ impl super::GitError {
     pub fn was_skipped(&self) -> bool {
         matches!(self.kind, super::GitErrorKind::HostDown(_))
     }
-}
-
-/// The host of a clone URL (`https://user@host:port/path`, `ssh://…`,
-/// scp-like `user@host:path`), `None` for a local path or `file://` URL.
-pub fn url_host(url: &str) -> Option<&str> {
-    if let Some(pos) = url.find("://") {
-        let authority = url[pos + 3..].split('/').next().unwrap_or("");
-        let host = authority.rsplit('@').next().unwrap_or(authority);
-        return (!host.is_empty()).then_some(host);
-    }
-    let colon = url.find(':')?;
-    if url[..colon].contains('/') {
-        return None;
-    }
-    let host = &url[..colon];
-    Some(host.rsplit('@').next().unwrap_or(host))
 }
 
 #[cfg(test)]

@@ -190,21 +190,27 @@ impl RemoteUrl {
     /// The host part, used to serialise the first connection to each host so
     /// that credential prompts never overlap. Local paths have no host.
     pub fn host(&self) -> Option<&str> {
-        let s = self.0.as_str();
-        if let Some(pos) = s.find("://") {
-            let rest = &s[pos + 3..];
-            let authority = rest.split('/').next().unwrap_or("");
-            let host = authority.rsplit('@').next().unwrap_or(authority);
-            return if host.is_empty() { None } else { Some(host) };
-        }
-        // scp-like `user@host:path`: a ':' before any '/'.
-        let colon = s.find(':')?;
-        if s[..colon].contains('/') {
-            return None;
-        }
-        let host = &s[..colon];
-        Some(host.rsplit('@').next().unwrap_or(host))
+        url_host(&self.0)
     }
+}
+
+/// The host of a clone URL (`https://user@host:port/path`, `ssh://…`,
+/// scp-like `user@host:path`), `None` for a local path or `file://` URL.
+/// Also for URLs not validated as a [`RemoteUrl`] (a submodule's, from its
+/// project's `.gitmodules`).
+pub fn url_host(url: &str) -> Option<&str> {
+    if let Some(pos) = url.find("://") {
+        let authority = url[pos + 3..].split('/').next().unwrap_or("");
+        let host = authority.rsplit('@').next().unwrap_or(authority);
+        return (!host.is_empty()).then_some(host);
+    }
+    // scp-like `user@host:path`: a ':' before any '/'.
+    let colon = url.find(':')?;
+    if url[..colon].contains('/') {
+        return None;
+    }
+    let host = &url[..colon];
+    Some(host.rsplit('@').next().unwrap_or(host))
 }
 
 impl fmt::Display for RemoteUrl {
