@@ -148,14 +148,21 @@ fn release_on_interrupt(
 fn record_children_and_stamp(shared: &std::sync::Arc<std::sync::Mutex<Option<Held>>>, root: &Path) {
     let recorder = std::sync::Arc::clone(shared);
     let root = root.to_path_buf();
-    crate::process::children::set_spawn_observer(Some(std::sync::Arc::new(move |pid, dir: &Path| {
-        if let Some(held) = lock_held(&recorder).as_mut() {
-            // Best effort: the record only narrows what a later run would
-            // clean up after this one.
-            let line = crate::exec::run_window::child_line(pid, SystemTime::now(), dir, &root);
-            let _ = held.file.write_all(line.as_bytes());
-        }
-    })));
+    crate::process::children::set_spawn_observer(Some(std::sync::Arc::new(
+        move |pid, started, dir: &Path| {
+            if let Some(held) = lock_held(&recorder).as_mut() {
+                // Best effort: the record only narrows what a later run would
+                // clean up after this one.
+                let line = match pid {
+                    Some(pid) => Some(crate::exec::run_window::child_line(pid, started, dir, &root)),
+                    None => crate::exec::run_window::starting_line(started, dir, &root),
+                };
+                if let Some(line) = line {
+                    let _ = held.file.write_all(line.as_bytes());
+                }
+            }
+        },
+    )));
     let stamp = std::sync::Arc::clone(shared);
     crate::exec::run_window::heartbeat(move || match lock_held(&stamp).as_ref() {
         Some(held) => {
@@ -257,7 +264,9 @@ fn read_all(file: &fs::File) -> String {
 
 /// What a run writes into its lock file as it goes, for the next run to
 /// read should this one not finish: the git processes it starts
-/// (`child=PID`, by the spawn observer) and the checkouts that rewrite a
+/// (`starting=MILLIS PATH` just before, `child=PID MILLIS PATH` once
+/// started, by the spawn observer; see `crate::exec::run_window`) and the
+/// checkouts that rewrite a
 /// working tree from one commit to another (`checkout=ID FROM TO PATH`,
 /// `FROM` `-` for a repository git is making
 /// before one starts, on disk before it starts; `checkout-done=ID` once it
@@ -509,7 +518,13 @@ impl PreviousRun {
             children: children.iter().map(|(pid, _)| *pid).collect(),
             worked_in: children
                 .into_iter()
-                .filter_map(|(_, place)| place.map(|(at, dir)| (dir, at)))
+                .filter_map(|(_, place)| place)
+                .chain(
+                    text.lines()
+                        .filter_map(|l| l.strip_prefix("starting="))
+                        .filter_map(crate::exec::run_window::parse_starting),
+                )
+                .map(|(at, dir)| (dir, at))
                 .collect(),
             last_alive,
             checkouts: unfinished_checkouts(text),
@@ -674,10 +689,16 @@ mod tests {
         }
     }
 
-    fn workspace() -> (tempfile::TempDir, Workspace) {
+    /// A workspace in a temporary folder, and the right to take workspace
+    /// locks in it until dropped: the spawn observer a lock sets (and
+    /// removes when released) is the process's, shared by the tests
+    /// running at once, so those that take a lock take turns.
+    fn workspace() -> ((tempfile::TempDir, std::sync::MutexGuard<'static, ()>), Workspace) {
+        static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
-        (dir, Workspace::at(&root))
+        ((dir, turn), Workspace::at(&root))
     }
 
     #[test]
@@ -722,7 +743,7 @@ mod tests {
                 "pid=4242\nhost=elsewhere.example\ncommand=checkout --sync\nsince=1700000000.5\nchild=17\n\
                  checkout=0 {a} {b} liba\nchild=18\ncheckout=1 {b} {a} liba/third_party/sub%20x%0A\n\
                  checkout=2 {a} {b} ../outside\ncheckout=3 {a} {b} /abs\ncheckout=4 {a} short base\n\
-                 checkout-done=0\n"
+                 checkout-done=0\nchild=19 1700000001000 liba\nstarting=1700000002000 libb\n"
             ),
         )
         .unwrap();
@@ -736,8 +757,19 @@ mod tests {
                 host: Some("elsewhere.example".into()),
                 command: "checkout --sync".into(),
                 started: Some(UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_500)),
-                children: vec![17, 18],
-                worked_in: vec![],
+                children: vec![17, 18, 19],
+                // The last process was about to start when that run
+                // stopped: where it would work counts too.
+                worked_in: vec![
+                    (
+                        PathBuf::from("liba"),
+                        UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_001_000)
+                    ),
+                    (
+                        PathBuf::from("libb"),
+                        UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_002_000)
+                    ),
+                ],
                 last_alive,
                 checkouts: vec![CheckoutIntent {
                     repo: PathBuf::from("liba/third_party/sub x\n"),

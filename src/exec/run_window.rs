@@ -87,6 +87,27 @@ pub fn child_line(pid: u32, at: SystemTime, dir: &Path, root: &Path) -> String {
     }
 }
 
+/// The journal line written just before a git process is started in `dir`
+/// at `at`: `starting=MILLIS PATH`. Written before the process exists, it
+/// holds even when the run is killed before it learns the process's pid
+/// (and writes its [`child_line`]); `None` for a folder outside the
+/// workspace.
+pub fn starting_line(at: SystemTime, dir: &Path, root: &Path) -> Option<String> {
+    let rel = dir.strip_prefix(root).ok()?;
+    Some(format!("starting={} {}\n", millis(at), encode_rel(rel)))
+}
+
+/// What a `starting=` line's value says: when, and in which folder
+/// (relative to the workspace).
+pub fn parse_starting(value: &str) -> Option<(SystemTime, PathBuf)> {
+    let (at, path) = value.split_once(' ')?;
+    let at = from_millis(at)?;
+    match path {
+        "." => Some((at, PathBuf::new())),
+        _ => crate::exec::journal_path::decode_path(path).map(|p| (at, p)),
+    }
+}
+
 fn encode_rel(rel: &Path) -> String {
     if rel.as_os_str().is_empty() {
         ".".to_string()
@@ -179,6 +200,24 @@ mod tests {
             Some((8, Some((at, PathBuf::new()))))
         );
         assert_eq!(parse_child("x 1 a"), None);
+    }
+
+    #[test]
+    fn starting_lines_say_where_and_when_and_read_back() {
+        let root = Path::new("/ws");
+        let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+        let line = starting_line(at, Path::new("/ws/liba/third party"), root).unwrap();
+        assert_eq!(line, "starting=1700000000123 liba/third%20party\n");
+        let value = line.trim_end().strip_prefix("starting=").unwrap();
+        assert_eq!(
+            parse_starting(value),
+            Some((at, PathBuf::from("liba/third party")))
+        );
+        assert_eq!(starting_line(at, Path::new("/cache/m.git"), root), None);
+        let top = starting_line(at, root, root).unwrap();
+        assert_eq!(parse_starting(top[9..].trim_end()), Some((at, PathBuf::new())));
+        assert_eq!(parse_starting("x a"), None);
+        assert_eq!(parse_starting("1"), None);
     }
 
     #[test]

@@ -109,8 +109,9 @@ impl Git {
         if crate::process::interrupt::is_interrupted() {
             return Err(self.spawn_error(cmd, interrupted()));
         }
+        let started = crate::process::children::starting(&cmd.dir);
         let handle = expr.start().map_err(|e| self.spawn_error(cmd, e))?;
-        let _running = Running::new(handle.pids(), cmd.lets_finish, &cmd.dir);
+        let _running = Running::new(handle.pids(), cmd.lets_finish, &cmd.dir, started);
         let out = handle.into_output().map_err(|e| self.spawn_error(cmd, e))?;
         checkouts_ended(cmd, &out.status, &out.stderr);
         Ok(out)
@@ -194,13 +195,14 @@ impl Git {
         if crate::process::interrupt::is_interrupted() {
             return Err(self.spawn_error(cmd, interrupted()));
         }
+        let started = crate::process::children::starting(&cmd.dir);
         let reader = self
             .start(cmd, &cmd.args, Ticket::UNTRACKED)
             .stdin_bytes(input)
             .stderr_capture()
             .reader()
             .map_err(|e| self.spawn_error(cmd, e))?;
-        let running = Running::new(reader.pids(), false, &cmd.dir);
+        let running = Running::new(reader.pids(), false, &cmd.dir, started);
         Ok(Reading {
             reader,
             _running: running,
@@ -249,8 +251,9 @@ impl Git {
         if crate::process::interrupt::is_interrupted() {
             return Err(self.spawn_error(cmd, interrupted()));
         }
+        let started = crate::process::children::starting(&cmd.dir);
         let reader = expr.reader().map_err(|e| self.spawn_error(cmd, e))?;
-        let _running = Running::new(reader.pids(), false, &cmd.dir);
+        let _running = Running::new(reader.pids(), false, &cmd.dir, started);
         let mut all = Vec::new();
         let mut pending = Vec::new();
         let mut buf = [0u8; 4096];

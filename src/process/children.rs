@@ -8,10 +8,13 @@ use std::path::Path;
 /// The git processes running now, for [`end_children`].
 static CHILDREN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
 
-/// Told the pid and folder of every child process as it starts (the
-/// workspace lock records them, so a later run knows which processes a run
-/// that did not finish had started, and where they worked).
-pub type SpawnObserver = std::sync::Arc<dyn Fn(u32, &Path) + Send + Sync>;
+/// Told of every child process twice: just before it is started (`None`,
+/// with the time and its folder), and once started (its pid, the same time
+/// and folder). The workspace lock records both, so a later run knows which
+/// processes a run that did not finish had started, where, and since when
+/// they could have written there, even when that run was killed between
+/// the two.
+pub type SpawnObserver = std::sync::Arc<dyn Fn(Option<u32>, std::time::SystemTime, &Path) + Send + Sync>;
 
 static OBSERVER: std::sync::RwLock<Option<SpawnObserver>> = std::sync::RwLock::new(None);
 
@@ -32,14 +35,25 @@ fn finishing() -> std::sync::MutexGuard<'static, Vec<u32>> {
     FINISHING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Tells the spawn observer that a process is about to start in `dir`, and
+/// returns the time to hand to [`Running::new`] once it has.
+pub fn starting(dir: &Path) -> std::time::SystemTime {
+    let at = std::time::SystemTime::now();
+    if let Some(observer) = OBSERVER.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        observer(None, at, dir);
+    }
+    at
+}
+
 /// Lists a started process among the running children until dropped.
 pub struct Running(Vec<u32>);
 
 impl Running {
-    pub fn new(pids: Vec<u32>, lets_finish: bool, dir: &Path) -> Running {
+    /// Lists `pids`, started in `dir` no earlier than `started`.
+    pub fn new(pids: Vec<u32>, lets_finish: bool, dir: &Path, started: std::time::SystemTime) -> Running {
         if let Some(observer) = OBSERVER.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
             for &pid in &pids {
-                observer(pid, dir);
+                observer(Some(pid), started, dir);
             }
         }
         if lets_finish {
@@ -114,7 +128,8 @@ pub fn end_children(signal: i32, grace: std::time::Duration) -> bool {
 /// spawn observer.
 /// `dir` is the folder it runs in.
 pub fn run_listed(expr: &duct::Expression, dir: &Path) -> std::io::Result<std::process::Output> {
+    let started = starting(dir);
     let handle = expr.start()?;
-    let _running = Running::new(handle.pids(), false, dir);
+    let _running = Running::new(handle.pids(), false, dir, started);
     handle.wait().cloned()
 }

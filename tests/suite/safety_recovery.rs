@@ -224,12 +224,19 @@ fn a_file_changed_after_the_interrupted_run_stopped_is_kept_even_when_it_is_the_
 fn pin_after_a_killed_pin_recovers_its_record_its_lock_and_its_half_written_pin_file() {
     let fx = Fixture::synced();
     let left = fx.ws.join("liba/.git/index.lock");
+    // Stopped in liba's `git log`, which leaves the lock there: the git
+    // of another dep may not have started yet, and a lock is removed only
+    // where the interrupted run's git processes worked.
+    let liba = fx.ws.join("liba").canonicalize().unwrap();
     let blocked = start_blocked_with(
         &fx,
         &fx.ws.join("app"),
         "log",
         &["pin"],
-        &[("TRUST_GIT_LEAVE_LOCK", left.as_os_str())],
+        &[
+            ("TRUST_GIT_LEAVE_LOCK", left.as_os_str()),
+            ("TRUST_GIT_BLOCK_IN", liba.as_os_str()),
+        ],
     );
     let pid = blocked.child.id();
     blocked.kill_9();

@@ -55,9 +55,19 @@ fn the_lock_file_names_the_run_when_it_started_and_each_git_process_it_started()
         before <= since && since <= after,
         "the run started between {before:?} and {after:?}, its lock file says {since:?}:\n{record}"
     );
-    // Then one line per git process, the last the one it is waiting for,
-    // each with when it started and its folder in the workspace.
-    let children: Vec<u32> = lines[4..]
+    // Then two lines per git process, the last the one it is waiting for:
+    // before it starts, when and where; once started, its pid with them.
+    let (starting, started): (Vec<&str>, Vec<&str>) =
+        lines[4..].iter().partition(|l| l.starts_with("starting="));
+    let mut before_each: Vec<&str> = starting.iter().map(|l| &l["starting=".len()..]).collect();
+    let mut once_started: Vec<&str> = started
+        .iter()
+        .map(|l| l.split_once(' ').map_or("", |(_, place)| place))
+        .collect();
+    before_each.sort_unstable();
+    once_started.sort_unstable();
+    assert_eq!(before_each, once_started, "{record}");
+    let children: Vec<u32> = started
         .iter()
         .map(|l| {
             let fields: Vec<&str> = l.strip_prefix("child=").expect(&record).split(' ').collect();

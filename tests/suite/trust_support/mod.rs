@@ -185,7 +185,9 @@ pub fn real_git() -> PathBuf {
 /// blocking, a clone creates its (empty) repository as git does first, and
 /// a checkout runs for real, so the kill lands after git finished but before
 /// the tool knew. While it blocks it holds the file `$TRUST_GIT_LEAVE_LOCK`
-/// (made when set, as a git's lock file), and with `$TRUST_GIT_IGNORE_INT`
+/// (made when set, as a git's lock file); with `$TRUST_GIT_BLOCK_IN` set to
+/// a folder (its real path), only the command running there blocks. With
+/// `$TRUST_GIT_IGNORE_INT`
 /// it ignores SIGINT and SIGTERM. `--version` answers `$TRUST_GIT_VERSION`
 /// when set.
 /// Every call is appended to `$TRUST_GIT_LOG` when set. The git command
@@ -219,6 +221,7 @@ block=
 for arg in "$@"; do
     if [ "$arg" = "$TRUST_GIT_BLOCK" ]; then block=1; fi
 done
+if [ -n "$TRUST_GIT_BLOCK_IN" ] && [ "$(pwd -P)" != "$TRUST_GIT_BLOCK_IN" ]; then block=; fi
 if [ -z "$block" ]; then exec "$real" "$@"; fi
 case "$TRUST_GIT_BLOCK" in
     clone) for last in "$@"; do :; done; "$real" init -q "$last" ;;
