@@ -96,7 +96,8 @@ fn a_git_process_still_running_holds_off_the_next_run_wherever_the_record_names_
     let mut git = std::process::Command::new("sleep").arg("60").spawn().unwrap();
     let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() - 1;
     let mut record = format!("pid={dead}\nhost={}\ncommand=sync\nsince={since}.0\n", hostname());
-    for _ in 0..400 {
+    // Past the first 4 KiB, whatever the length of the pids.
+    while record.len() < 5000 {
         record.push_str(&format!("child={dead}\n"));
     }
     record.push_str(&format!("child={}\n", git.id()));
