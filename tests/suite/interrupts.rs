@@ -668,13 +668,15 @@ fn git_lock_files_a_killed_run_left_are_removed_by_the_next_run_and_no_others() 
     );
 
     // Lock files as its git processes leave them, no later than its last
-    // stamp: removed where its journal says one of them worked (liba, and
-    // libb when its probe had started: the first level runs in parallel),
-    // and only there.
+    // stamp: removed where its journal says one of them worked or was
+    // about to (liba, and libb when its probe had started: the first level
+    // runs in parallel), and only there.
     let worked: Vec<&str> = left
         .lines()
-        .filter_map(|l| l.strip_prefix("child="))
-        .filter_map(|v| v.split(' ').nth(2))
+        .filter_map(|l| match l.strip_prefix("child=") {
+            Some(v) => v.split(' ').nth(2),
+            None => l.strip_prefix("starting=")?.split(' ').nth(1),
+        })
         .collect();
     assert!(worked.contains(&"liba"), "{left}");
     let candidates = [
