@@ -548,18 +548,26 @@ fn script(line: &str, like: &Command) -> Output {
 }
 
 /// What a terminal shows after receiving `transcript` (see [`run_in_pty`]):
-/// its rows, without trailing spaces, up to the last one that is not empty.
+/// its lines, without trailing spaces, up to the last one that is not
+/// empty. A line the terminal wrapped onto the next row (a long path: the
+/// temporary folder's name varies with `TMPDIR`) is one line again.
 pub fn screen(transcript: &str) -> String {
     let size = |n: u16| std::num::NonZeroU16::new(n).expect("a terminal size");
     let mut parser = vt100::Parser::new(size(PTY_ROWS), size(PTY_COLS), 0);
     parser.process(transcript.as_bytes());
-    let rows: Vec<String> = parser
-        .screen()
-        .rows(0, PTY_COLS)
-        .map(|r| r.trim_end().to_string())
-        .collect();
-    let last = rows.iter().rposition(|r| !r.is_empty()).map_or(0, |i| i + 1);
-    rows[..last].iter().map(|r| format!("{r}\n")).collect()
+    let screen = parser.screen();
+    let mut lines = vec![String::new()];
+    for (row, text) in screen.rows(0, PTY_COLS).enumerate() {
+        let line = lines.last_mut().expect("one line at least");
+        if screen.row_wrapped(row as u16) {
+            line.push_str(&text);
+        } else {
+            line.push_str(text.trim_end());
+            lines.push(String::new());
+        }
+    }
+    let last = lines.iter().rposition(|r| !r.is_empty()).map_or(0, |i| i + 1);
+    lines[..last].iter().map(|r| format!("{r}\n")).collect()
 }
 
 /// stdout and stderr of a finished command, for assertion messages.
