@@ -35,16 +35,8 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
     super::note_filter_with_cache(ctx);
     // Locked before planning: cleaning up after an interrupted run changes
     // what is there.
-    let _lock = if ctx.dry_run {
-        None
-    } else {
-        Some(super::lock_workspace(
-            ctx,
-            &workspace,
-            &registry,
-            if args.sync { "checkout --sync" } else { "checkout" },
-        )?)
-    };
+    let command = if args.sync { "checkout --sync" } else { "checkout" };
+    let _lock = super::lock_unless_dry_run(ctx, &workspace, &registry, command)?;
     if args.sync {
         // The sync moves deps that are there already: refuse before any
         // clone when one has a git operation under way.

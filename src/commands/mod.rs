@@ -323,13 +323,59 @@ pub fn lock_workspace(
             ctx.reporter.warn(&format!("{e:#}"));
         }
     }
-    if let Err(e) =
-        crate::exec::recover::after_previous_run(workspace, registry, &ctx.git, &lock, &ctx.reporter)
-    {
-        lock.give_back();
-        return Err(e);
+    let left = crate::exec::recover::look(
+        workspace,
+        registry,
+        lock.previous_run(),
+        lock.unfinished_checkouts(),
+    );
+    match crate::plan::recover::recovery(&left, lock.started()) {
+        Ok(steps) => crate::exec::recover::run(&steps, &ctx.git, &lock, workspace, &ctx.reporter),
+        Err(e) => {
+            lock.give_back();
+            return Err(e);
+        }
     }
     Ok(lock)
+}
+
+/// For a command that changes the workspace: [`lock_workspace`]; with
+/// `--dry-run`, nothing is locked, and what that would first put right is
+/// printed ([`print_recovery`]).
+pub fn lock_unless_dry_run(
+    ctx: &Context,
+    workspace: &Workspace,
+    registry: &Registry,
+    command: &str,
+) -> Result<Option<crate::exec::journal::WorkspaceLock>> {
+    if ctx.dry_run {
+        print_recovery(ctx, workspace, registry)?;
+        Ok(None)
+    } else {
+        lock_workspace(ctx, workspace, registry, command).map(Some)
+    }
+}
+
+/// For `--dry-run`: prints what the run would first put right after a run
+/// that did not finish (see [`crate::plan::recover`]), as the real run
+/// would find it now; fails as the real run would while a git process of
+/// that run is still running. Nothing is printed when nothing is left (or
+/// a run holding the workspace lock is under way: what it leaves is not
+/// known yet).
+fn print_recovery(ctx: &Context, workspace: &Workspace, registry: &Registry) -> Result<()> {
+    let previous = workspace.previous_run_left();
+    let unfinished: Vec<(u64, crate::exec::journal::CheckoutIntent)> = previous
+        .as_ref()
+        .map(|run| (0..).zip(run.checkouts.iter().cloned()).collect())
+        .unwrap_or_default();
+    let left = crate::exec::recover::look(workspace, registry, previous.as_ref(), &unfinished);
+    let steps = crate::plan::recover::recovery(&left, std::time::SystemTime::now())?;
+    if !ctx.json {
+        for line in crate::exec::recover::lines(&steps) {
+            crate::ui::stdout::outln!("{line}");
+        }
+    }
+    Ok(())
 }
 
 /// Adds `roots` to the roots the workspace remembers (see

@@ -31,13 +31,7 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
         }
         return Ok(0);
     }
-    let _lock = if ctx.dry_run {
-        None
-    } else {
-        // With the recovery every command does: a killed run's record
-        // and the lock files its git left are dealt with, not overwritten.
-        Some(super::lock_workspace(ctx, &workspace, &registry, "pin")?)
-    };
+    let _lock = super::lock_unless_dry_run(ctx, &workspace, &registry, "pin")?;
 
     let old_text = pinfile::read_raw(&path)?;
     let old_pins = match &old_text {

@@ -39,11 +39,7 @@ pub fn run(ctx: &Context, args: &RollArgs) -> Result<i32> {
     let project = super::current_project(ctx, &workspace, &registry, args.target.repo.as_deref(), "roll")?;
     let actions = schedule(ctx, project, &args.schedule)?;
     let branch = roll_commit::branch(args.branch.as_deref())?;
-    let _lock = if ctx.dry_run {
-        None
-    } else {
-        Some(super::lock_workspace(ctx, &workspace, &registry, "roll")?)
-    };
+    let _lock = super::lock_unless_dry_run(ctx, &workspace, &registry, "roll")?;
     let dir = workspace.project_dir(&project.name);
     let title = format!("roll {} ({})", args.schedule, project.name);
     let roller = Roller {

@@ -53,11 +53,7 @@ pub fn run(ctx: &Context, args: &SyncArgs) -> Result<i32> {
         fresh: Default::default(),
     };
     super::note_filter_with_cache(ctx);
-    let _lock = if ctx.dry_run {
-        None
-    } else {
-        Some(super::lock_workspace(ctx, &workspace, &registry, "sync")?)
-    };
+    let _lock = super::lock_unless_dry_run(ctx, &workspace, &registry, "sync")?;
     let code = sync_roots(ctx, &workspace, &registry, &roots, &options)?;
     if ctx.json {
         // The document's own `ok` says it.

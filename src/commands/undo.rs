@@ -34,11 +34,7 @@ pub fn run(ctx: &Context, args: &UndoArgs) -> Result<i32> {
         );
     };
     let registry = ctx.registry(Some(&workspace))?;
-    let _lock = if ctx.dry_run {
-        None
-    } else {
-        Some(super::lock_workspace(ctx, &workspace, &registry, "undo")?)
-    };
+    let _lock = super::lock_unless_dry_run(ctx, &workspace, &registry, "undo")?;
     let stands: Vec<ValidStand> = record
         .projects
         .iter()

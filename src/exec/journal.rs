@@ -33,6 +33,32 @@ impl Workspace {
         bail!("could not take the workspace lock {}", path.display())
     }
 
+    /// What a run that did not finish left in the lock file, read without
+    /// taking the lock or changing the file (for `--dry-run`): `None` when
+    /// there is no such file, it is empty or cannot be read, or a run holds
+    /// it now (what that run leaves is not known yet).
+    pub fn previous_run_left(&self) -> Option<PreviousRun> {
+        let path = self.root().join(LOCK_FILE);
+        let mut options = fs::OpenOptions::new();
+        options.read(true);
+        #[cfg(unix)]
+        {
+            use rustix::fs::OFlags;
+            use std::os::unix::fs::OpenOptionsExt;
+            options.custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32);
+        }
+        let file = options.open(&path).ok()?;
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return None;
+        }
+        // Shared: a run that holds the lock (exclusively) makes this fail.
+        file.try_lock_shared().ok()?;
+        let left = read_all(&file);
+        let last_alive = file.metadata().and_then(|m| m.modified()).ok();
+        drop(file);
+        (!left.trim().is_empty()).then(|| PreviousRun::from_text(&left, last_alive))
+    }
+
     /// Writes this run's record into the lock file it now holds, carrying
     /// over the checkouts a previous run left unsettled, and has the
     /// journal record what the run starts.

@@ -1,40 +1,17 @@
-//! Cleaning up after a run that did not finish, as soon as the next run
-//! holds the workspace lock: what it leaves must never make later runs
-//! fail or stop short. Each repair is said on one line.
-//!
-//! - Temporary clone folders (`.openxla-partial-*`) are removed: only the
-//!   tool makes them, and no other run of it is under way.
-//! - git lock files a killed run's git processes left behind (`index.lock`,
-//!   `HEAD.lock`, `config.lock`, `shallow.lock`, ref locks, …) are removed
-//!   when their owner is provably gone. The rule, all of it must hold:
-//!   1. this run found the previous holder's information left in the
-//!      workspace lock file: that run ended without releasing it (killed,
-//!      crashed, the machine went down) or left a checkout unfinished, and
-//!      either way no run of the tool is active;
-//!   2. that run wrote when it started, and ran on this machine;
-//!   3. none of the git processes it recorded starting is still running
-//!      (after `kill -9` of the tool alone, its git processes go on and
-//!      finish; their locks are live until they do): while one is, the run
-//!      stops at once, changing nothing and leaving the lock file's text
-//!      for the next run;
-//!   4. the file ends in `.lock`, in the git directory of a project of the
-//!      registry in this workspace or of one of its submodules
-//!      (`.git/modules/…`), outside `objects/` (but `objects/info/`), and
-//!      that repository has no `gc.pid` of a running `git gc`;
-//!   5. it was last changed at or after the second the previous run
-//!      started, and before this run started: a lock from before that run
-//!      is none of its doing (a git the user left, not ours to judge), one
-//!      made after this run started belongs to a live git.
-//!
-//! - Checkouts that run started and did not see end, which may have been
-//!   cut short half way through writing the files, are put right by the
-//!   rule of `crate::exec::cut_checkout`.
+//! Cleaning up after a run that did not finish, in three parts like every
+//! other job of the tool: [`look`] gathers what that run left (read only:
+//! the workspace lock file's record, folders, lock files and their times,
+//! processes); `crate::plan::recover` decides, by the rule written there,
+//! what is that run's to put right, as [`RecoveryStep`]s, whose `Display`
+//! is what `--dry-run` prints; [`run`] carries them out, each said on one
+//! line, once the next run holds the workspace lock.
 //!
 //! The rest is repaired where the run meets it: a dep or submodule whose
 //! files were never written (no index) has them written at its commit, a
 //! half-made submodule clone is made again (`crate::exec::submodules`), a pin
 //! checked out but not recorded is recorded (`commands/sync.rs`).
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -48,104 +25,362 @@ use crate::model::types::RepoName;
 use crate::model::workspace::{Workspace, PARTIAL_PREFIX};
 use crate::ui::report::Reporter;
 
-/// Cleans up after the previous run, if it did not finish; see the module
-/// documentation for what and when. Fails, having changed nothing, while a
-/// git process that run started is still running (the tool alone was
-/// killed, and its git processes go on): the caller then gives the lock
-/// back with the previous run's information, for the next run.
-pub fn after_previous_run(
-    workspace: &Workspace,
-    registry: &Registry,
-    git: &Git,
-    lock: &WorkspaceLock,
-    reporter: &Reporter,
-) -> anyhow::Result<()> {
-    let previous = lock.previous_run();
-    if let Some(run) = previous {
-        if let Some(pid) = live_children(run).first() {
-            anyhow::bail!(
-                "the previous run ({}) was stopped, but git process {pid} it started is still running; run \
-                 again once it has finished (nothing was changed)",
-                run.describe()
-            );
-        }
-        reporter.note(&format!(
-            "the previous run ({}) did not finish; this run picks up where it stopped",
-            run.describe()
-        ));
-    }
-    remove_partials(workspace, reporter);
-    if let Some(run) = previous {
-        remove_temporary_files(workspace, registry, run, reporter);
-        remove_stale_git_locks(workspace, registry, run, lock.started(), reporter);
-    }
-    settle_cut_checkouts(workspace, registry, git, lock, reporter);
-    Ok(())
+/// What a run that did not finish left, as found on disk and in `/proc`:
+/// the facts `crate::plan::recover` decides on.
+#[derive(Debug, Default)]
+pub struct Leftovers {
+    /// That run's record, when the lock file held one.
+    pub run: Option<PreviousRun>,
+    /// A git process that run started that is still running.
+    pub live_child: Option<u32>,
+    /// Temporary clone folders at the top of the workspace (their names).
+    pub partials: Vec<String>,
+    /// Each project of the registry with a folder in the workspace.
+    pub projects: Vec<ProjectLeft>,
+    /// The checkouts on record that no run saw end.
+    pub checkouts: Vec<CheckoutLeft>,
 }
 
-/// Puts right each checkout the previous run left unfinished (see
-/// `crate::exec::cut_checkout`), saying so on one line, and records it settled.
-/// One that cannot be looked at stays on record for the next run.
-fn settle_cut_checkouts(
+/// One project's folder, as [`look`] found it.
+#[derive(Debug, Default)]
+pub struct ProjectLeft {
+    /// The project.
+    pub name: Option<RepoName>,
+    /// The folder, or its `.git`, is a symbolic link: `(link, where it
+    /// leads)`. Nothing is looked at (or done) through it.
+    pub linked: Option<(PathBuf, PathBuf)>,
+    /// The files at the top of the folder (for temporary files).
+    pub files: Vec<String>,
+    /// A git process running in the folder now.
+    pub git_running: Option<u32>,
+    /// A `git gc` runs in its repository (it holds locks of its own).
+    pub gc_running: bool,
+    /// The lock files in its git directory (see [`lock_files`]).
+    pub locks: Vec<LockFile>,
+}
+
+/// A git lock file, when it was last changed, and who holds it open now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockFile {
+    /// Its path.
+    pub path: PathBuf,
+    /// When it was last changed.
+    pub changed: SystemTime,
+    /// A process that has it open.
+    pub held_by: Option<u32>,
+}
+
+/// A checkout on record that no run saw end, as found.
+#[derive(Debug)]
+pub struct CheckoutLeft {
+    /// Its id in the journal.
+    pub id: u64,
+    /// The record.
+    pub intent: CheckoutIntent,
+    /// `liba`, or `liba: submodule x`, when its repository is in a project
+    /// of the registry.
+    pub who: Option<String>,
+    /// Its folder, when it is inside the workspace (no link on the way).
+    pub dir: Option<PathBuf>,
+    /// A git operation under way there (`a rebase`, …).
+    pub operation: Option<&'static str>,
+}
+
+/// Gathers what the run `previous` left (see [`Leftovers`]), with
+/// `unfinished` the checkouts on record no run saw end. Changes nothing.
+pub fn look(
     workspace: &Workspace,
     registry: &Registry,
+    previous: Option<&PreviousRun>,
+    unfinished: &[(u64, CheckoutIntent)],
+) -> Leftovers {
+    let projects = match previous {
+        Some(_) => registry
+            .projects()
+            .filter_map(|project| look_at_project(workspace, &project.name))
+            .collect(),
+        None => Vec::new(),
+    };
+    Leftovers {
+        run: previous.cloned(),
+        live_child: previous.and_then(|run| live_children(run).first().copied()),
+        partials: partials(workspace),
+        projects,
+        checkouts: unfinished
+            .iter()
+            .map(|(id, intent)| look_at_checkout(workspace, registry, *id, intent))
+            .collect(),
+    }
+}
+
+fn look_at_project(workspace: &Workspace, name: &RepoName) -> Option<ProjectLeft> {
+    let dir = workspace.project_dir(name);
+    std::fs::symlink_metadata(&dir).ok()?;
+    let git_dir = dir.join(".git");
+    let link = if !within(workspace.root(), &dir) {
+        Some(&dir)
+    } else if std::fs::symlink_metadata(&git_dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        Some(&git_dir)
+    } else {
+        None
+    };
+    let mut left = ProjectLeft {
+        name: Some(name.clone()),
+        ..ProjectLeft::default()
+    };
+    if let Some(link) = link {
+        left.linked = Some((link.clone(), link.canonicalize().unwrap_or_else(|_| link.clone())));
+        return Some(left);
+    }
+    left.files = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if std::fs::symlink_metadata(&git_dir).is_ok_and(|m| m.is_dir()) {
+        left.git_running = crate::exec::run_window::git_running_in(&dir);
+        left.gc_running = gc_running(&git_dir);
+        left.locks = lock_files(&git_dir);
+    }
+    Some(left)
+}
+
+fn look_at_checkout(
+    workspace: &Workspace,
+    registry: &Registry,
+    id: u64,
+    intent: &CheckoutIntent,
+) -> CheckoutLeft {
+    let dir = workspace.root().join(&intent.repo);
+    let dir = within(workspace.root(), &dir).then_some(dir);
+    let operation = dir
+        .as_deref()
+        .and_then(crate::git::git_dir_of)
+        .and_then(|d| crate::git::operations_in(&d).first().map(|(op, _)| op.name()));
+    CheckoutLeft {
+        id,
+        intent: intent.clone(),
+        who: repository_name(registry, intent),
+        dir,
+        operation,
+    }
+}
+
+/// One thing to put right after a run that did not finish.
+#[derive(Debug, Clone)]
+pub enum RecoveryStep {
+    /// Say that the run `0` (described) did not finish.
+    Stopped(String),
+    /// Say why something is left alone.
+    LeftAlone(String),
+    /// Remove the temporary clone folder of this name at the top of the
+    /// workspace.
+    RemovePartial(String),
+    /// Remove a temporary file an atomic write of that run left at the top
+    /// of `project` (`.sync_deps.py.PID-N.tmp`, see `crate::model::atomic`).
+    RemoveTemporary {
+        /// The project.
+        project: RepoName,
+        /// The file's name.
+        name: String,
+        /// That run, described.
+        run: String,
+    },
+    /// Remove a git lock file that run's git processes left.
+    RemoveLock {
+        /// The project.
+        project: RepoName,
+        /// The lock file.
+        path: PathBuf,
+        /// That run, described.
+        run: String,
+    },
+    /// Drop the record of a checkout, saying why when there is something to
+    /// say.
+    DropRecord {
+        /// Its id in the journal.
+        id: u64,
+        /// What to say.
+        say: Option<String>,
+    },
+    /// Put right the checkout `intent` in `dir`, which that run may have cut
+    /// short (see `crate::exec::cut_checkout`).
+    Settle {
+        /// Its id in the journal.
+        id: u64,
+        /// `liba`, or `liba: submodule x`.
+        who: String,
+        /// The working tree.
+        dir: PathBuf,
+        /// The record.
+        intent: CheckoutIntent,
+        /// When that run ran.
+        window: Window,
+    },
+}
+
+impl fmt::Display for RecoveryStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecoveryStep::Stopped(run) => write!(
+                f,
+                "the previous run ({run}) did not finish; first, what it left is put right:"
+            ),
+            RecoveryStep::LeftAlone(text) => write!(f, "  {text}"),
+            RecoveryStep::RemovePartial(name) => write!(
+                f,
+                "  remove {name}  (an unfinished clone an interrupted run left behind)"
+            ),
+            RecoveryStep::RemoveTemporary { project, name, run } => write!(
+                f,
+                "  {project}: remove {}  (a temporary file {run} left half written)",
+                escape_control(name, false)
+            ),
+            RecoveryStep::RemoveLock { project, path, run } => write!(
+                f,
+                "  {project}: remove {}  (a git lock file left by {run}, unless a process holds it open by then)",
+                path.display()
+            ),
+            RecoveryStep::DropRecord { say, .. } => match say {
+                Some(say) => write!(f, "  {say}"),
+                None => Ok(()),
+            },
+            RecoveryStep::Settle { who, dir, intent, .. } => {
+                let to = &intent.to;
+                // HEAD is where the record says it was, or, for a
+                // repository git was making, wherever git left it.
+                let head = match &intent.from {
+                    Some(from) => Git::finish_head_move_cmd(dir, from, to).to_string(),
+                    None => {
+                        let line = Git::finish_head_move_cmd(dir, to, to).to_string();
+                        format!("{} <HEAD>", line.strip_suffix(&format!(" {}", to.as_str())).unwrap_or(&line))
+                    }
+                };
+                write!(
+                    f,
+                    "  {who}: put right the checkout of {} the interrupted run may have cut short, if HEAD is still \
+                     where it started:\n  {who}: if the index holds {}'s tree, written by that run: {head}",
+                    to.short(),
+                    to.short(),
+                )?;
+                if intent.from.is_some() {
+                    write!(
+                        f,
+                        "\n  {who}: if files that checkout wrote hold nothing of anyone's: {}  (each such file, \
+                         named on its input)",
+                        Git::restore_from_index_cmd(dir),
+                    )?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The lines a dry run prints for `steps` (none when there is nothing to
+/// put right).
+pub fn lines(steps: &[RecoveryStep]) -> Vec<String> {
+    steps
+        .iter()
+        .map(ToString::to_string)
+        .filter(|line| !line.is_empty())
+        .flat_map(|text| text.lines().map(str::to_string).collect::<Vec<_>>())
+        .collect()
+}
+
+/// Carries out `steps`, saying each on one line; the records of the
+/// checkouts dealt with are settled in `lock`'s journal.
+pub fn run(
+    steps: &[RecoveryStep],
     git: &Git,
     lock: &WorkspaceLock,
+    workspace: &Workspace,
     reporter: &Reporter,
 ) {
-    // When the interrupted run ran: only its own records are acted on, and
-    // only on what it wrote (see `crate::exec::cut_checkout`).
-    let window = lock
-        .previous_run()
-        .and_then(|run| Some(Window::new(run.started?, run.last_alive?, lock.started())));
-    for (id, intent) in lock.unfinished_checkouts() {
-        let Some(who) = repository_name(registry, intent) else {
-            // Not a project of this registry (any more): not ours to touch.
-            lock.checkout_settled(*id);
-            continue;
-        };
-        let dir = workspace.root().join(&intent.repo);
-        if !within(workspace.root(), &dir) {
-            lock.checkout_settled(*id);
-            continue;
-        }
-        let Some(window) = window.filter(|w| intent.at.is_some_and(|at| w.holds(at))) else {
-            reporter.warn(&format!(
-                "{who}: dropped a record of a checkout of {} that is not the interrupted run's own (an older \
-                 run left it, or it was written by hand); nothing was changed for it",
-                intent.to.short()
-            ));
-            lock.checkout_settled(*id);
-            continue;
-        };
-        if let Some((operation, _)) = crate::git::git_dir_of(&dir)
-            .map(|d| crate::git::operations_in(&d))
-            .and_then(|found| found.first().copied())
-        {
-            reporter.warn(&format!(
-                "{who}: {} is under way there since the interrupted run; its checkout of {} is left as it is",
-                operation.name(),
-                intent.to.short()
-            ));
-            lock.checkout_settled(*id);
-            continue;
-        }
-        match crate::exec::cut_checkout::repair(git, &dir, intent, &window) {
-            Ok(repair) => {
-                report(reporter, &who, intent, &repair);
+    for step in steps {
+        match step {
+            RecoveryStep::Stopped(run) => reporter.note(&format!(
+                "the previous run ({run}) did not finish; this run picks up where it stopped"
+            )),
+            RecoveryStep::LeftAlone(text) => reporter.warn(text),
+            RecoveryStep::RemovePartial(name) => {
+                let path = workspace.root().join(name);
+                if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir())
+                    && std::fs::remove_dir_all(&path).is_ok()
+                {
+                    reporter.note(&format!(
+                        "removed {name}, an unfinished clone an interrupted run left behind"
+                    ));
+                }
+            }
+            RecoveryStep::RemoveTemporary { project, name, run } => {
+                let path = workspace.project_dir(project).join(name);
+                if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file())
+                    && std::fs::remove_file(&path).is_ok()
+                {
+                    reporter.note(&format!(
+                        "{project}: removed {}, a temporary file {run} left half written",
+                        escape_control(name, false),
+                    ));
+                }
+            }
+            RecoveryStep::RemoveLock { project, path, run } => {
+                remove_lock(workspace, project, path, run, reporter)
+            }
+            RecoveryStep::DropRecord { id, say } => {
+                if let Some(say) = say {
+                    reporter.warn(say);
+                }
                 lock.checkout_settled(*id);
             }
-            Err(e) => {
-                // Not looked at again: the next run would not know this
-                // record's run (see above).
-                reporter.warn(&format!(
-                    "{who}: could not look at the checkout of {} an interrupted run may have cut short, so it is \
-                     left as it is; check it with `git status`: {e}",
-                    intent.to.short()
-                ));
+            RecoveryStep::Settle {
+                id,
+                who,
+                dir,
+                intent,
+                window,
+            } => {
+                settle(git, who, dir, intent, window, reporter);
                 lock.checkout_settled(*id);
             }
         }
+    }
+}
+
+/// Removes the lock file `path` of `project` unless a process holds it
+/// open now (checked again: time has passed since [`look`]).
+fn remove_lock(workspace: &Workspace, project: &RepoName, path: &Path, run: &str, reporter: &Reporter) {
+    let dir = workspace.project_dir(project);
+    let full = dir.join(path);
+    if let Some(pid) = crate::exec::run_window::held_open(&full) {
+        reporter.warn(&format!(
+            "{project}: {} is held open by process {pid}; left alone",
+            full.display()
+        ));
+        return;
+    }
+    if std::fs::remove_file(&full).is_ok() {
+        reporter.warn(&format!(
+            "{project}: removed {}, a git lock file left by {run}, which did not finish",
+            path.display(),
+        ));
+    }
+}
+
+/// Puts right the checkout `intent` (see `crate::exec::cut_checkout`),
+/// saying what was done; one that cannot be looked at is said and left.
+fn settle(git: &Git, who: &str, dir: &Path, intent: &CheckoutIntent, window: &Window, reporter: &Reporter) {
+    match crate::exec::cut_checkout::repair(git, dir, intent, window) {
+        Ok(repair) => report(reporter, who, intent, &repair),
+        // Not looked at again: the next run would not know this record's
+        // run (see `crate::plan::recover`).
+        Err(e) => reporter.warn(&format!(
+            "{who}: could not look at the checkout of {} an interrupted run may have cut short, so it is left as \
+             it is; check it with `git status`: {e}",
+            intent.to.short()
+        )),
     }
 }
 
@@ -260,178 +495,41 @@ fn process_exists(pid: u32) -> bool {
     }
 }
 
-fn remove_partials(workspace: &Workspace, reporter: &Reporter) {
+/// The temporary clone folders at the top of the workspace.
+fn partials(workspace: &Workspace) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(workspace.root()) else {
-        return;
+        return Vec::new();
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(PARTIAL_PREFIX)
-            && entry.file_type().is_ok_and(|t| t.is_dir())
-            && std::fs::remove_dir_all(entry.path()).is_ok()
-        {
-            reporter.note(&format!(
-                "removed {name}, an unfinished clone an interrupted run left behind"
-            ));
-        }
-    }
+    let mut found: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(PARTIAL_PREFIX))
+        .collect();
+    found.sort();
+    found
 }
 
-/// Removes the temporary files that run's atomic writes left at the top
-/// of a project (`.sync_deps.py.PID-N.tmp`, see `crate::model::atomic`): it was
-/// killed between writing one and renaming it over its file. Only that
-/// run's, by its pid, on this machine; never through a symbolic link.
-fn remove_temporary_files(
-    workspace: &Workspace,
-    registry: &Registry,
-    run: &PreviousRun,
-    reporter: &Reporter,
-) {
-    let Some(pid) = run.pid.filter(|_| run.ran_here()) else {
-        return;
-    };
-    for project in registry.projects() {
-        let dir = workspace.project_dir(&project.name);
-        if !within(workspace.root(), &dir) {
-            continue;
-        }
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if is_temporary_of(&name, pid)
-                && entry.file_type().is_ok_and(|t| t.is_file())
-                && std::fs::remove_file(entry.path()).is_ok()
-            {
-                reporter.note(&format!(
-                    "{}: removed {}, a temporary file {} left half written",
-                    project.name,
-                    escape_control(&name, false),
-                    run.describe()
-                ));
-            }
-        }
-    }
+/// The lock files under the git directory `git_dir` and the submodule
+/// repositories in its `modules/` that a git process may leave: any file
+/// ending in `.lock`, outside `objects/` (but `objects/info/`), with when
+/// each was last changed and who holds it open. Paths are relative to the
+/// project's folder (`.git/index.lock`).
+fn lock_files(git_dir: &Path) -> Vec<LockFile> {
+    let mut found = Vec::new();
+    walk(git_dir, git_dir, &mut found);
+    let top = git_dir.parent().unwrap_or(git_dir);
+    found
+        .into_iter()
+        .map(|(path, changed)| LockFile {
+            held_by: crate::exec::run_window::held_open(&path),
+            path: path.strip_prefix(top).map(Path::to_path_buf).unwrap_or(path),
+            changed,
+        })
+        .collect()
 }
 
-/// Whether `name` is `.FILE.PID-N.tmp` for this `pid`.
-fn is_temporary_of(name: &str, pid: u32) -> bool {
-    let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
-        return false;
-    };
-    match rest.rsplit_once('.') {
-        Some((file, id)) => {
-            let (p, n) = id.split_once('-').unwrap_or(("", ""));
-            !file.is_empty() && p == pid.to_string() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
-        }
-        None => false,
-    }
-}
-
-fn remove_stale_git_locks(
-    workspace: &Workspace,
-    registry: &Registry,
-    run: &PreviousRun,
-    now: SystemTime,
-    reporter: &Reporter,
-) {
-    let (Some(since), Some(last_alive)) = (run.started.filter(|_| run.ran_here()), run.last_alive) else {
-        reporter.warn(&format!(
-            "git lock files that run may have left are left alone: it did not say when it started, or ran on \
-             another machine ({})",
-            run.describe()
-        ));
-        return;
-    };
-    for project in registry.projects() {
-        let dir = workspace.project_dir(&project.name);
-        let Some(git_dir) = own_git_dir(workspace, &project.name, reporter) else {
-            continue;
-        };
-        // Only where that run's git processes worked, from when the first
-        // of them started there until that run stopped (see
-        // `crate::exec::run_window`): a lock from before, or taken after by the
-        // user's own git, is not its.
-        let Some(first) = run
-            .worked_in
-            .iter()
-            .filter(|(rel, _)| {
-                rel.components().next().map(|c| c.as_os_str()) == Some(project.name.as_str().as_ref())
-            })
-            .map(|(_, at)| *at)
-            .min()
-        else {
-            continue;
-        };
-        if let Some(pid) = crate::exec::run_window::git_running_in(&dir) {
-            reporter.warn(&format!(
-                "{}: git process {pid} is running there; the git lock files there are left alone",
-                project.name
-            ));
-            continue;
-        }
-        let window = crate::exec::run_window::Window::new(first.max(since), last_alive, now);
-        let mut found = Vec::new();
-        stale_locks(&git_dir, window.from, window.until, &mut found);
-        for lock in found {
-            if let Some(pid) = crate::exec::run_window::held_open(&lock) {
-                reporter.warn(&format!(
-                    "{}: {} is held open by process {pid}; left alone",
-                    project.name,
-                    lock.display()
-                ));
-                continue;
-            }
-            if std::fs::remove_file(&lock).is_ok() {
-                let shown = lock.strip_prefix(&dir).unwrap_or(&lock);
-                reporter.warn(&format!(
-                    "{}: removed {}, a git lock file left by {}, which did not finish",
-                    project.name,
-                    shown.display(),
-                    run.describe()
-                ));
-            }
-        }
-    }
-}
-
-/// The git directory of project `name`'s checkout, when it is a folder of
-/// the workspace itself: a project folder or `.git` reached through a
-/// symbolic link (which may lead outside the workspace) is never acted
-/// through; that is said, and it is skipped.
-fn own_git_dir(workspace: &Workspace, name: &RepoName, reporter: &Reporter) -> Option<PathBuf> {
-    let dir = workspace.project_dir(name);
-    std::fs::symlink_metadata(&dir).ok()?;
-    let git_dir = dir.join(".git");
-    let linked = if !within(workspace.root(), &dir) {
-        Some(&dir)
-    } else if std::fs::symlink_metadata(&git_dir).is_ok_and(|m| m.file_type().is_symlink()) {
-        Some(&git_dir)
-    } else {
-        None
-    };
-    if let Some(link) = linked {
-        reporter.warn(&format!(
-            "{name}: {} is a symbolic link (to {}); nothing is cleaned up through it after the interrupted run",
-            link.display(),
-            link.canonicalize().unwrap_or_else(|_| link.clone()).display()
-        ));
-        return None;
-    }
-    std::fs::symlink_metadata(&git_dir)
-        .is_ok_and(|m| m.is_dir())
-        .then_some(git_dir)
-}
-
-/// Collects under the git directory `git_dir` (and the submodule
-/// repositories in its `modules/`) the lock files that rule 4 and 5 of the
-/// module documentation allow removing.
-fn stale_locks(git_dir: &Path, since: SystemTime, now: SystemTime, found: &mut Vec<PathBuf>) {
-    if gc_running(git_dir) {
-        return;
-    }
-    walk(git_dir, git_dir, since, now, found);
-}
-
-fn walk(git_dir: &Path, dir: &Path, since: SystemTime, now: SystemTime, found: &mut Vec<PathBuf>) {
+fn walk(git_dir: &Path, dir: &Path, found: &mut Vec<(PathBuf, SystemTime)>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -444,18 +542,19 @@ fn walk(git_dir: &Path, dir: &Path, since: SystemTime, now: SystemTime, found: &
         let name = name.to_string_lossy();
         if kind.is_dir() {
             if dir == git_dir && name == "objects" {
-                walk(git_dir, &path.join("info"), since, now, found);
+                walk(git_dir, &path.join("info"), found);
             } else if dir == git_dir && name == "modules" {
                 for module in module_dirs(&path) {
-                    stale_locks(&module, since, now, found);
+                    if !gc_running(&module) {
+                        walk(&module, &module, found);
+                    }
                 }
             } else {
-                walk(git_dir, &path, since, now, found);
+                walk(git_dir, &path, found);
             }
         } else if kind.is_file() && name.ends_with(".lock") {
-            let modified = entry.metadata().and_then(|m| m.modified());
-            if modified.is_ok_and(|t| t >= since && t <= now) {
-                found.push(path);
+            if let Ok(changed) = entry.metadata().and_then(|m| m.modified()) {
+                found.push((path, changed));
             }
         }
     }
@@ -510,70 +609,47 @@ mod tests {
     }
 
     #[test]
-    fn only_lock_files_of_the_window_outside_objects_are_stale() {
+    fn lock_files_are_found_outside_objects_and_in_submodule_repositories_with_their_times() {
         let dir = tempfile::tempdir().unwrap();
         let git = dir.path().join(".git");
-        let start = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let now = start + Duration::from_secs(60);
-        let during = start + Duration::from_secs(5);
+        let during = UNIX_EPOCH + Duration::from_secs(1_700_000_005);
         for path in [
             "index.lock",
-            "HEAD.lock",
-            "config.lock",
-            "shallow.lock",
             "refs/heads/feature.lock",
             "objects/info/commit-graphs/commit-graph-chain.lock",
             "modules/third_party/x/index.lock",
-            "modules/third_party/x/shallow.lock",
         ] {
             touch(&git.join(path), during);
         }
         std::fs::write(git.join("modules/third_party/x/HEAD"), "x").unwrap();
-        touch(&git.join("packed-refs.lock"), start - Duration::from_secs(1)); // before that run
-        touch(&git.join("ORIG_HEAD.lock"), now + Duration::from_secs(1)); // a live git's
         touch(&git.join("objects/pack/tmp.lock"), during); // not looked at
         touch(&git.join("index"), during); // not a lock
-        let mut found = Vec::new();
-        stale_locks(&git, start, now, &mut found);
-        let mut found: Vec<String> = found
-            .iter()
-            .map(|p| p.strip_prefix(&git).unwrap().display().to_string())
+        let mut found: Vec<(String, SystemTime, Option<u32>)> = lock_files(&git)
+            .into_iter()
+            .map(|l| (l.path.display().to_string(), l.changed, l.held_by))
             .collect();
         found.sort();
+        let at = |p: &str| (p.to_string(), during, None);
         assert_eq!(
             found,
             [
-                "HEAD.lock",
-                "config.lock",
-                "index.lock",
-                "modules/third_party/x/index.lock",
-                "modules/third_party/x/shallow.lock",
-                "objects/info/commit-graphs/commit-graph-chain.lock",
-                "refs/heads/feature.lock",
-                "shallow.lock",
+                at(".git/index.lock"),
+                at(".git/modules/third_party/x/index.lock"),
+                at(".git/objects/info/commit-graphs/commit-graph-chain.lock"),
+                at(".git/refs/heads/feature.lock"),
             ]
         );
     }
 
     #[test]
-    fn only_that_runs_temporary_files_are_its() {
-        assert!(is_temporary_of(".sync_deps.py.123-1.tmp", 123));
-        assert!(is_temporary_of(".requirements.txt.123-17.tmp", 123));
-        assert!(!is_temporary_of(".sync_deps.py.1234-1.tmp", 123));
-        assert!(!is_temporary_of(".sync_deps.py.123-.tmp", 123));
-        assert!(!is_temporary_of("sync_deps.py.123-1.tmp", 123));
-        assert!(!is_temporary_of(".123-1.tmp", 123));
-    }
-
-    #[test]
-    fn a_repository_with_a_running_gc_keeps_its_locks() {
+    fn a_submodule_repository_with_a_running_gc_keeps_its_locks() {
         let dir = tempfile::tempdir().unwrap();
         let git = dir.path().join(".git");
-        let start = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        touch(&git.join("packed-refs.lock"), start + Duration::from_secs(1));
-        std::fs::write(git.join("gc.pid"), format!("{} somehost", std::process::id())).unwrap();
-        let mut found = Vec::new();
-        stale_locks(&git, start, start + Duration::from_secs(9), &mut found);
-        assert!(found.is_empty(), "{found:?}");
+        let module = git.join("modules/x");
+        touch(&module.join("packed-refs.lock"), SystemTime::now());
+        std::fs::write(module.join("HEAD"), "x").unwrap();
+        std::fs::write(module.join("gc.pid"), format!("{} somehost", std::process::id())).unwrap();
+        assert_eq!(lock_files(&git), []);
+        assert!(gc_running(&module));
     }
 }

@@ -999,13 +999,13 @@ impl Git {
     }
 
     /// `git checkout-index --force -z --stdin`, fed [`nul_paths_input`].
-    pub(super) fn restore_from_index_cmd(repo: &Path) -> GitCommand {
+    pub fn restore_from_index_cmd(repo: &Path) -> GitCommand {
         GitCommand::new(repo, ["checkout-index", "--force", "-z", "--stdin"])
     }
 
     /// `git update-ref --no-deref -m MSG HEAD TO FROM`: detaches HEAD at
     /// `to` if it is at `from`, touching neither index nor files.
-    pub(super) fn finish_head_move_cmd(repo: &Path, from: &CommitId, to: &CommitId) -> GitCommand {
+    pub fn finish_head_move_cmd(repo: &Path, from: &CommitId, to: &CommitId) -> GitCommand {
         GitCommand::new(
             repo,
             [

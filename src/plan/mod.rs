@@ -7,10 +7,12 @@
 //! [`Step`] is every operation a plan can hold; [`checkout`] plans what
 //! `checkout` clones and how it finishes, [`sync`] what makes each pinned
 //! commit present and how the apply phase moves each dep, [`roll`] what a
-//! roll tells about itself and how it is committed. `docs/plan.md`
+//! roll tells about itself and how it is committed, [`recover`] what is put
+//! right after a run that did not finish. `docs/plan.md`
 //! tells how resolution, planning and execution fit together.
 
 pub mod checkout;
+pub mod recover;
 pub mod resolve;
 pub mod roll;
 pub mod sync;

@@ -573,7 +573,7 @@ fn ctrl_c_on_a_terminal_takes_the_live_display_away_and_exits_130() {
     assert!(!terminal.screen().hide_cursor(), "the cursor was left hidden");
     assert_eq!(
         common::screen(&transcript).replace("^C", ""),
-        "error: interrupted (Ctrl-C); the git processes it started were ended. Run the same command again to\n\
+        "error: interrupted (Ctrl-C); the git processes it started were ended. Run the same command again to \
          finish: it picks up where this one stopped\n",
         "{transcript:?}"
     );

@@ -605,6 +605,53 @@ fn checkout_sync_of_two_roots_resolves_them_as_sync_does() {
 /// more, an `each` line any number of commands, a conditional line may
 /// not run; a command run but not printed, an unconditional line not run,
 /// and a folder's commands out of the printed order are all caught.
+/// After a sync killed (`kill -9`) just after its checkout of liba ran,
+/// leaving a git lock file there: the dry run prints what the next run
+/// first puts right (the lock it removes, the checkout it looks at), then
+/// the sync, which finds liba at its pin; the run does the same.
+#[test]
+fn a_dry_run_after_an_interrupted_sync_prints_the_recovery_and_the_sync_that_the_run_then_does() {
+    let fx = Fixture::synced();
+    let app = fx.ws.join("app");
+    let liba = fx.ws.join("liba");
+    fx.git(&liba, &["checkout", "-q", fx.id("LIBA_1")]);
+    let left = liba.join(".git/HEAD.lock");
+    let blocked = trust_support::start_blocked_with(
+        &fx,
+        &app,
+        "checkout",
+        &["-j", "1", "sync"],
+        &[("TRUST_GIT_LEAVE_LOCK", left.as_os_str())],
+    );
+    let killed = blocked.child.id();
+    blocked.kill_9();
+    assert!(left.exists());
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"), "the checkout ran, unrecorded");
+
+    let dry = fx.run(&app, &["--dry-run", "sync"]);
+    let printed = fx.normalise(&stdout(&dry));
+    let run = format!("process {killed} on {} running `sync`", common::hostname());
+    assert!(
+        printed.starts_with(&format!(
+            "the previous run ({run}) did not finish; first, what it left is put right:\n  liba: remove \
+             .git/HEAD.lock  (a git lock file left by {run}, unless a process holds it open by then)\n  liba: put \
+             right the checkout of {} the interrupted run may have cut short, if HEAD is still where it started:\n",
+            common::short(fx.id("LIBA_2"))
+        )),
+        "{printed}"
+    );
+    assert!(left.exists(), "a dry run changes nothing");
+    let commands = dry_run_then_run(
+        &fx,
+        &app,
+        &["sync"],
+        &[(fx.id("LIBA_1"), "LIBA_1"), (fx.id("LIBA_2"), "LIBA_2")],
+    );
+    assert_eq!(commands, Vec::<String>::new());
+    assert!(!left.exists());
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+}
+
 #[test]
 fn the_comparison_tells_printed_from_run() {
     let dry = "a: (in WS/a) git fetch origin <a's pin in app/sync_deps.py>\n\
