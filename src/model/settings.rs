@@ -22,7 +22,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context as _, Result};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::model::types::{Filter, RepoName};
 
@@ -196,30 +196,30 @@ impl Stored {
             Key::CacheDir => self.cache_dir = None,
         }
     }
+}
 
-    fn to_json(&self) -> Map<String, Value> {
-        let mut map = Map::new();
-        let path = |p: &PathBuf| Value::from(p.display().to_string());
-        if let Some(p) = &self.registry {
-            map.insert(Key::Registry.name().into(), path(p));
-        }
-        if let Some(b) = self.ro {
-            map.insert(Key::Ro.name().into(), b.into());
-        }
-        if let Some(f) = self.filter {
-            map.insert(Key::Filter.name().into(), filter_text(f).into());
-        }
-        if let Some(d) = self.depth {
-            map.insert(Key::Depth.name().into(), d.into());
-        }
-        if let Some(j) = self.jobs {
-            map.insert(Key::Jobs.name().into(), j.into());
-        }
-        if let Some(p) = &self.cache_dir {
-            map.insert(Key::CacheDir.name().into(), path(p));
-        }
-        map
-    }
+/// The settings file as written: each key set, in the order of [`Key`].
+#[derive(serde::Serialize)]
+struct FileOut<'a> {
+    settings: StoredOut<'a>,
+    roots: &'a [RepoName],
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct StoredOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registry: Option<&'a Path>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ro: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filter: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    depth: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jobs: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cache_dir: Option<&'a Path>,
 }
 
 /// What the settings file of a workspace holds.
@@ -261,13 +261,22 @@ impl WorkspaceSettings {
     /// Writes the settings of the workspace at `root`, atomically.
     pub fn save(&self, root: &Path) -> Result<()> {
         let path = root.join(FILE);
-        let mut doc = Map::new();
-        doc.insert("settings".into(), Value::Object(self.stored.to_json()));
-        doc.insert(
-            "roots".into(),
-            Value::Array(self.roots.iter().map(|r| Value::from(r.as_str())).collect()),
-        );
-        let mut text = serde_json::to_string_pretty(&Value::Object(doc))?;
+        let stored = &self.stored;
+        let doc = FileOut {
+            settings: StoredOut {
+                registry: stored.registry.as_deref(),
+                ro: stored.ro,
+                filter: stored.filter.map(filter_text),
+                depth: stored.depth,
+                jobs: stored.jobs,
+                cache_dir: stored.cache_dir.as_deref(),
+            },
+            roots: &self.roots,
+        };
+        // A path that is not UTF-8 (from a working folder that is not) is
+        // refused here rather than written changed.
+        let mut text = serde_json::to_string_pretty(&doc)
+            .with_context(|| format!("could not write the workspace settings {}", path.display()))?;
         text.push('\n');
         crate::model::atomic::write_atomically(&path, text.as_bytes())
             .with_context(|| format!("could not write the workspace settings {}", path.display()))

@@ -8,7 +8,8 @@ use std::fmt;
 ///
 /// The first character rules out `.`, `..`, `.git`, absolute paths and names
 /// that git would read as an option; the character set rules out `/`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
 pub struct RepoName(String);
 
 /// The longest project name we accept; folder names beyond this are unusual
