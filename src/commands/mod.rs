@@ -326,6 +326,7 @@ pub fn lock_workspace(
     let left = crate::exec::recover::look(
         workspace,
         registry,
+        &ctx.git,
         lock.previous_run(),
         lock.unfinished_checkouts(),
     );
@@ -368,7 +369,7 @@ fn print_recovery(ctx: &Context, workspace: &Workspace, registry: &Registry) -> 
         .as_ref()
         .map(|run| (0..).zip(run.checkouts.iter().cloned()).collect())
         .unwrap_or_default();
-    let left = crate::exec::recover::look(workspace, registry, previous.as_ref(), &unfinished);
+    let left = crate::exec::recover::look(workspace, registry, &ctx.git, previous.as_ref(), &unfinished);
     let steps = crate::plan::recover::recovery(&left, std::time::SystemTime::now())?;
     if !ctx.json {
         for line in crate::exec::recover::lines(&steps) {

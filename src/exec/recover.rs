@@ -84,6 +84,12 @@ pub struct CheckoutLeft {
     pub dir: Option<PathBuf>,
     /// A git operation under way there (`a rebase`, …).
     pub operation: Option<&'static str>,
+    /// Whether HEAD is still where the checkout started (for a repository
+    /// git was making, anywhere but at the checkout's commit): otherwise the
+    /// checkout finished, or the user moved on, and there is nothing to
+    /// put right. `true` when HEAD cannot be read (the repair then says
+    /// why).
+    pub head_where_it_started: bool,
 }
 
 /// Gathers what the run `previous` left (see [`Leftovers`]), with
@@ -91,6 +97,7 @@ pub struct CheckoutLeft {
 pub fn look(
     workspace: &Workspace,
     registry: &Registry,
+    git: &Git,
     previous: Option<&PreviousRun>,
     unfinished: &[(u64, CheckoutIntent)],
 ) -> Leftovers {
@@ -108,7 +115,7 @@ pub fn look(
         projects,
         checkouts: unfinished
             .iter()
-            .map(|(id, intent)| look_at_checkout(workspace, registry, *id, intent))
+            .map(|(id, intent)| look_at_checkout(workspace, registry, git, *id, intent))
             .collect(),
     }
 }
@@ -150,21 +157,31 @@ fn look_at_project(workspace: &Workspace, name: &RepoName) -> Option<ProjectLeft
 fn look_at_checkout(
     workspace: &Workspace,
     registry: &Registry,
+    git: &Git,
     id: u64,
     intent: &CheckoutIntent,
 ) -> CheckoutLeft {
     let dir = workspace.root().join(&intent.repo);
     let dir = within(workspace.root(), &dir).then_some(dir);
-    let operation = dir
+    let git_dir = dir.as_deref().and_then(crate::git::git_dir_of);
+    let operation = git_dir
         .as_deref()
-        .and_then(crate::git::git_dir_of)
-        .and_then(|d| crate::git::operations_in(&d).first().map(|(op, _)| op.name()));
+        .and_then(|d| crate::git::operations_in(d).first().map(|(op, _)| op.name()));
+    let head_where_it_started = match (&dir, &git_dir) {
+        (Some(dir), Some(_)) => match git.head_commit(dir) {
+            Ok(Some(head)) => head != intent.to && intent.from.as_ref().is_none_or(|from| *from == head),
+            Ok(None) => false,
+            Err(_) => true,
+        },
+        _ => false,
+    };
     CheckoutLeft {
         id,
         intent: intent.clone(),
         who: repository_name(registry, intent),
         dir,
         operation,
+        head_where_it_started,
     }
 }
 

@@ -164,6 +164,7 @@ fn settle(checkout: &CheckoutLeft, window: Option<Window>) -> RecoveryStep {
         who,
         dir,
         operation,
+        head_where_it_started,
     } = checkout;
     let drop = |say: Option<String>| RecoveryStep::DropRecord { id: *id, say };
     // Not a project of this registry (any more), or outside the workspace:
@@ -171,6 +172,10 @@ fn settle(checkout: &CheckoutLeft, window: Option<Window>) -> RecoveryStep {
     let (Some(who), Some(dir)) = (who, dir) else {
         return drop(None);
     };
+    // It finished, or was not the last to move HEAD: nothing to put right.
+    if !head_where_it_started {
+        return drop(None);
+    }
     let Some(window) = window.filter(|w| intent.at.is_some_and(|at| w.holds(at))) else {
         return drop(Some(format!(
             "{who}: dropped a record of a checkout of {} that is not the interrupted run's own (an older run left \
@@ -371,6 +376,7 @@ mod tests {
             who: who.map(str::to_string),
             dir: Some(PathBuf::from("/ws/liba")),
             operation,
+            head_where_it_started: id != 5,
         };
         let left = Leftovers {
             run: Some(run()),
@@ -380,6 +386,7 @@ mod tests {
                 checkout(2, None, None, Some("liba")),
                 checkout(3, Some(4), Some("a rebase"), Some("liba")),
                 checkout(4, Some(4), None, None),
+                checkout(5, Some(4), None, Some("liba")),
             ],
             ..Leftovers::default()
         };
@@ -400,7 +407,8 @@ mod tests {
                 (1, "drop, said"),
                 (2, "drop, said"),
                 (3, "drop, said"),
-                (4, "drop")
+                (4, "drop"),
+                (5, "drop") // HEAD moved on: nothing to say
             ]
         );
         let lines = shown(&steps);
