@@ -16,7 +16,10 @@ use crate::ui::stdout::outln;
 
 /// Runs `cache`; returns the exit status.
 pub fn run(ctx: &Context, args: &CacheArgs) -> Result<i32> {
-    ctx.workspace()?;
+    // No workspace is needed: a CI machine looks after its cache wherever
+    // the job runs. A workspace's settings, when there is one, must be
+    // valid (they may name the cache).
+    ctx.check_settings()?;
     let Some(cache) = ctx.cache.as_deref() else {
         bail!(
             "no cache is in effect: name one with --cache-dir DIR, $OPENXLA_WORKSPACE_CACHE or `openxla-workspace \

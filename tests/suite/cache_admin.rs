@@ -51,6 +51,28 @@ fn cache_list_shows_each_mirror_and_the_workspaces_that_borrow_from_it() {
     );
 }
 
+/// A CI machine's cache job runs outside any workspace: the cache named by
+/// `--cache-dir` (or the environment) is enough.
+#[test]
+fn cache_commands_need_no_workspace_when_the_cache_is_named() {
+    let (fx, cache) = cached();
+    let elsewhere = fx.tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let out = fx.run(&elsewhere, &with_cache(&cache, &["cache", "list"]));
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(stdout(&out).lines().count(), 6, "{}", text(&out));
+    let out = fx
+        .cmd(&elsewhere)
+        .env("OPENXLA_WORKSPACE_CACHE", &cache)
+        .args(["cache", "refresh"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let out = fx.run(&elsewhere, &["cache", "list"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stderr(&out).contains("no cache is in effect"), "{}", text(&out));
+}
+
 #[test]
 fn cache_refresh_fetches_every_mirror() {
     let (fx, cache) = cached();
