@@ -24,13 +24,24 @@ impl Workspace {
     pub fn lock(&self, command: &str) -> Result<WorkspaceLock> {
         let path = self.root().join(LOCK_FILE);
         // A few rounds: a holder that finishes removes the file while still
-        // holding its lock, so a file we opened just before may be gone.
+        // holding its lock, so a file we opened just before may be gone;
+        // and a dry run reads a file left behind under a shared lock of a
+        // moment, which is not a run holding it.
+        let mut held = None;
         for _ in 0..10 {
-            if let Some(file) = try_lock_file(&path)? {
-                return self.start_journal(command, file, &path);
+            match try_lock_file(&path)? {
+                Attempt::Taken(file) => return self.start_journal(command, file, &path),
+                Attempt::Gone => {}
+                Attempt::Held(message) => {
+                    held = Some(message);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
             }
         }
-        bail!("could not take the workspace lock {}", path.display())
+        match held {
+            Some(message) => Err(anyhow::anyhow!(message)),
+            None => bail!("could not take the workspace lock {}", path.display()),
+        }
     }
 
     /// What a run that did not finish left in the lock file, read without
@@ -115,25 +126,34 @@ impl Workspace {
     }
 }
 
-/// Opens and locks the lock file at `path`: the file, `None` when its
-/// holder released and removed it meanwhile (try again), an error when
-/// another run holds it (naming that run) or it cannot be locked.
-fn try_lock_file(path: &Path) -> Result<Option<fs::File>> {
+/// What one try at the lock file gave.
+enum Attempt {
+    /// The file, locked.
+    Taken(fs::File),
+    /// Its holder released and removed it meanwhile: try again.
+    Gone,
+    /// Another run holds it: the message naming that run.
+    Held(String),
+}
+
+/// Opens and locks the lock file at `path`; an error when it cannot be
+/// opened or locked at all.
+fn try_lock_file(path: &Path) -> Result<Attempt> {
     let file = open_lock_file(path)?;
     match file.try_lock() {
         Ok(()) => {}
         Err(fs::TryLockError::WouldBlock) => {
             if !same_file(&file, path) {
-                return Ok(None); // released and removed meanwhile
+                return Ok(Attempt::Gone);
             }
             let who = match LockHolder::parse(&read_all(&file)) {
                 Some(h) => h.describe(),
                 None => "another run (it has not written its name yet)".to_string(),
             };
-            bail!(
+            return Ok(Attempt::Held(format!(
                 "the workspace is locked by {who}: {}\n  wait for that run to finish (the lock is released as soon as it ends, however it ends)",
                 path.display()
-            );
+            )));
         }
         Err(fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
             bail!(
@@ -146,7 +166,11 @@ fn try_lock_file(path: &Path) -> Result<Option<fs::File>> {
         }
     }
     // We may have locked a file its holder had just removed.
-    Ok(same_file(&file, path).then_some(file))
+    Ok(if same_file(&file, path) {
+        Attempt::Taken(file)
+    } else {
+        Attempt::Gone
+    })
 }
 
 /// On an interrupt, unlocks: removing the file when the run leaves nothing

@@ -200,3 +200,31 @@ fn finding_a_workspace_outside_any_repository_starts_no_git() {
         assert_eq!(std::fs::read_to_string(&log).unwrap_or_default(), "", "{args:?}");
     }
 }
+
+/// A dry run reads what a run that did not finish left under a shared lock
+/// of a moment: a real run starting in that moment waits for it, instead
+/// of taking the dry run for a run holding the workspace.
+#[test]
+fn a_run_waits_out_a_dry_runs_moment_on_the_lock_file() {
+    let fx = Fixture::synced();
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() - 1;
+    std::fs::write(
+        fx.ws.join(LOCK),
+        format!("pid=999999\nhost={}\ncommand=sync\nsince={since}.0\n", hostname()),
+    )
+    .unwrap();
+    let reader = std::fs::File::open(fx.ws.join(LOCK)).unwrap();
+    reader.lock_shared().unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(80));
+        drop(reader);
+    });
+    let out = fx.run(&fx.ws.join("app"), &["sync"]);
+    release.join().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("the previous run (process 999999"),
+        "{}",
+        text(&out)
+    );
+}
