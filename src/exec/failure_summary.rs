@@ -137,7 +137,15 @@ fn block(
     );
     let names: Vec<&str> = members.iter().map(|m| m.subject.as_str()).collect();
     let skipped = members.iter().filter(|m| m.error.was_skipped()).count();
-    let _ = write!(out, "  not cloned: {}", escape_control(&names.join(", "), false));
+    let missing = match (
+        members.iter().all(|m| m.is_fetch()),
+        members.iter().any(|m| m.is_fetch()),
+    ) {
+        (true, _) => "not fetched",
+        (false, true) => "not cloned or fetched",
+        (false, false) => "not cloned",
+    };
+    let _ = write!(out, "  {missing}: {}", escape_control(&names.join(", "), false));
     if skipped > 0 {
         let _ = write!(out, " ({skipped} not tried: the host had already failed)");
     }
@@ -178,6 +186,9 @@ fn source_of(member: &FetchFailure, layers: &RegistryLayers) -> String {
             Some(layer) => format!("the {layer}"),
             None => "the registry".to_string(),
         },
+        UrlSource::Origin => "the checkout's origin remote (the registry does not change it; `git remote \
+            set-url origin URL` in the checkout does)"
+            .to_string(),
         UrlSource::Gitmodules { project, commit } => format!(
             "{project}'s .gitmodules{} (--ro and the registry do not change them)",
             commit.as_ref().map(|c| format!(" at {c}")).unwrap_or_default()
@@ -221,6 +232,9 @@ fn hint(cause: Cause, host: Option<&str>, members: &[&FetchFailure]) -> String {
         }),
         Cause::NotFound if members.iter().all(|m| m.is_submodule()) => "the URL is in the project's \
             .gitmodules: check it there, and tell the project's maintainers if it is wrong"
+            .to_string(),
+        Cause::NotFound if members.iter().all(|m| m.is_fetch()) => "check the checkout's origin URL \
+            (`git remote get-url origin` there) and set the right one with `git remote set-url origin URL`"
             .to_string(),
         Cause::NotFound => "check the URL: correct the project's entry (ro_url, or rw_url without --ro) \
             in the registry file named above, or put the repository back where it says"

@@ -17,6 +17,9 @@ pub enum UrlSource {
     /// The project's entry in the registry (`rw_url`, or `ro_url` with
     /// `--ro`): the summary names the layer.
     Registry,
+    /// The `origin` remote of the checkout already in the workspace (a
+    /// fetch of a pin into it): the registry no longer decides it.
+    Origin,
     /// The `.gitmodules` of `project` at `commit` (short id, when known):
     /// neither `--ro` nor the registry changes it.
     Gitmodules {
@@ -56,12 +59,17 @@ impl FetchFailure {
     pub fn is_submodule(&self) -> bool {
         matches!(self.source, UrlSource::Gitmodules { .. })
     }
+
+    /// Whether it is a fetch into a checkout already there (not a clone).
+    pub fn is_fetch(&self) -> bool {
+        self.source == UrlSource::Origin
+    }
 }
 
 impl fmt::Display for FetchFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.source {
-            UrlSource::Registry => write!(f, "{}", self.error),
+            UrlSource::Registry | UrlSource::Origin => write!(f, "{}", self.error),
             UrlSource::Gitmodules { .. } => {
                 let path = self.subject.split_once(':').map_or("", |(_, p)| p);
                 write!(f, "submodule {}: {}", escape_control(path, false), self.error)

@@ -309,19 +309,26 @@ impl<'a> StepRun<'a> {
         }
         self.reporter
             .event(self.project, &format!("fetching {}", commit.short()));
-        match self.git.fetch_commit(repo, commit, fetch.depth, fetch.filter) {
-            Ok(()) => Ok(()),
+        let fetched = match self.git.fetch_commit(repo, commit, fetch.depth, fetch.filter) {
             Err(e) if e.is_refused_want() => {
                 self.reporter.event(
                     self.project,
                     &format!("origin refused a fetch by id; fetching {} instead", fetch.branch),
                 );
-                Ok(self
-                    .git
-                    .fetch_branch(repo, &fetch.branch, None, fetch.unshallow)?)
+                self.git.fetch_branch(repo, &fetch.branch, None, fetch.unshallow)
             }
-            Err(e) => Err(e.into()),
-        }
+            fetched => fetched,
+        };
+        // Told by cause and host in the summary, as a clone's failure is.
+        fetched.map_err(|error| {
+            FetchFailure {
+                subject: self.project.to_string(),
+                url: crate::git::origin_url_of(repo).unwrap_or_default(),
+                source: UrlSource::Origin,
+                error,
+            }
+            .into()
+        })
     }
 
     /// Fetches one object that reading the pin file at `commit` needs.

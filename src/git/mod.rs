@@ -71,6 +71,7 @@ pub use probe::{FileAtCommit, Probe};
 pub use progress::ProgressSink;
 pub use query::{CommitSummary, WorktreeStatus};
 pub use run::{set_checkout_log, CheckoutLog};
+pub use ssh_share::origin_url_of;
 pub use submodule::{SubmoduleEntry, SubmoduleState};
 pub use version::MIN_VERSION;
 pub use worktree::{IndexEntry, TreeChange, TreeEntry};

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use super::{CloneOptions, Git, GitError, GitErrorKind, GitResult};
+use super::{CloneOptions, Git, GitCommand, GitError, GitErrorKind, GitResult};
 use crate::model::types::{BranchName, CommitId, Filter, RemoteUrl};
 
 impl Git {
@@ -40,7 +40,7 @@ impl Git {
         depth: Option<u32>,
         filter: Option<Filter>,
     ) -> GitResult<()> {
-        self.run(&Self::fetch_commit_cmd(repo, commit, depth, filter))
+        self.fetch_from_origin(&Self::fetch_commit_cmd(repo, commit, depth, filter))
     }
 
     /// Fetches `origin`'s `branch` into `refs/remotes/origin/BRANCH`.
@@ -51,14 +51,24 @@ impl Git {
         depth: Option<u32>,
         unshallow: bool,
     ) -> GitResult<()> {
-        self.run(&Self::fetch_branch_cmd(repo, branch, depth, unshallow))
+        self.fetch_from_origin(&Self::fetch_branch_cmd(repo, branch, depth, unshallow))
     }
 
     /// `git fetch --no-tags origin` with its configured refspecs (and
     /// `--unshallow` for a shallow repository): the fallback when a server
     /// refuses to send a commit by id.
     pub fn fetch_origin(&self, repo: &Path, unshallow: bool) -> GitResult<()> {
-        self.run(&Self::fetch_origin_cmd(repo, unshallow))
+        self.fetch_from_origin(&Self::fetch_origin_cmd(repo, unshallow))
+    }
+
+    /// Runs `cmd`, a fetch from the `origin` of the repository it runs in,
+    /// through the run's gate of that remote's host (see `hosts.rs`): a host
+    /// found shut gets no further process.
+    fn fetch_from_origin(&self, cmd: &GitCommand) -> GitResult<()> {
+        match super::ssh_share::origin_url_of(&cmd.dir) {
+            Some(url) => self.to_host(&url, cmd, || self.run(cmd)),
+            None => self.run(cmd),
+        }
     }
 
     /// The commit at the head of `branch` on `url`, asked of the server

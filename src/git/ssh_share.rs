@@ -322,7 +322,14 @@ fn remote_of(cmd: &GitCommand) -> Option<String> {
     if !cmd.args.iter().any(|a| a == "origin") {
         return None;
     }
-    let config = super::files::git_dir_of(&cmd.dir)?.join("config");
+    origin_url_of(&cmd.dir)
+}
+
+/// The `origin` URL of the repository at `repo`, read from its config
+/// file without starting git (see [`origin_url`]); `None` when it cannot
+/// be read.
+pub fn origin_url_of(repo: &Path) -> Option<String> {
+    let config = super::files::git_dir_of(repo)?.join("config");
     let meta = std::fs::metadata(&config).ok()?;
     if !meta.is_file() || meta.len() > 1 << 20 {
         return None;

@@ -389,3 +389,55 @@ fn submodules_on_a_dead_host_are_one_block_and_the_project_stays_in_place() {
     let at_recorded = status.lines().filter(|l| !l.starts_with(['-', '+', 'U']));
     assert_eq!(at_recorded.count(), 3, "{status}");
 }
+
+/// A sync whose pins must be fetched into checkouts whose origin is on a
+/// host that is down: one block naming the checkouts' origin as where the
+/// URL came from, and one git process to the host, however many deps.
+#[test]
+fn fetches_into_checkouts_whose_origin_is_down_are_one_block_and_one_git_process() {
+    let fx = Fixture::synced();
+    let app = fx.ws.join("app");
+    let new_liba = trust_support::push_upstream(&fx, "liba", &[("NEWS", "liba news\n")]);
+    let new_libb = trust_support::push_upstream(&fx, "libb", &[("NEWS", "libb news\n")]);
+    trust_support::pin_app(&fx, &app, &new_liba, &new_libb);
+    for name in ["liba", "libb"] {
+        let url = format!("https://{DEAD}/{name}.git");
+        fx.git(&fx.ws.join(name), &["remote", "set-url", "origin", &url]);
+    }
+    let heads = common::heads(&fx);
+    let out = fx.run(&app, &["-j", "1", "sync"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = fx.normalise(&stderr(&out));
+    let summary = err.split_once("sync app: ").map_or("", |(_, s)| s);
+    assert_eq!(
+        summary,
+        format!(
+            "2 failed in TIME\n\
+             error: {DEAD}: the host name could not be resolved (no network, or a DNS or proxy problem)\n  \
+             not fetched: liba, libb (1 not tried: the host had already failed)\n  \
+             git said: fatal: unable to access 'https://{DEAD}/liba.git/': Could not resolve host: {DEAD}\n  \
+             URLs from the checkout's origin remote (the registry does not change it; `git remote set-url origin \
+             URL` in the checkout does)\n  \
+             to do: {OFFLINE_FIX}\n\
+             error: stopped before changing any working tree: the commits above could not be had\n"
+        ),
+        "{err}"
+    );
+    assert_eq!(common::heads(&fx), heads, "nothing moved");
+    // In parallel too: one fetch reached for the host.
+    let dir = tempfile::tempdir_in(fx.tmp.path()).unwrap().keep();
+    let exec_path = counting_exec_path(&dir);
+    let log = dir.join("count.log");
+    assert!(!run_counted(&fx, &app, &["sync"], &exec_path, &log, None));
+    let fetches = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(" top git fetch "))
+        .count();
+    assert_eq!(
+        fetches,
+        1,
+        "{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+}

@@ -342,7 +342,11 @@ fn sync_with_one_unreachable_remote_moves_no_working_tree_and_names_it() {
     let before = heads(&fx);
 
     let err = fails(&fx.run(&app, &["sync"]));
-    assert!(err.contains("error: libb: "), "{err}");
+    // Named with its cause and URL (tests/failure_causes.rs has the block).
+    assert!(
+        err.contains("error: local path: no repository at the URL\n  not fetched: libb\n"),
+        "{err}"
+    );
     assert!(err.contains("rw/libb.git"), "{err}");
     assert!(err.contains("stopped before changing any working tree"), "{err}");
     assert!(!err.contains("error: liba"), "{err}");
