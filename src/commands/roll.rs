@@ -760,6 +760,17 @@ impl<'a> Roller<'a> {
                     .ctx
                     .git
                     .ls_remote_head(self.dir, &dep.ro_url, &dep.tracking_branch);
+                // The network or the server said no: told by cause and host
+                // in the summary, as a clone's failure is.
+                let head = head.map_err(|error| match error.cause() {
+                    crate::git::Cause::Other => anyhow::Error::new(error),
+                    _ => anyhow::Error::new(crate::exec::fetch_failure::FetchFailure {
+                        subject: dep.name.to_string(),
+                        url: dep.ro_url.to_string(),
+                        source: crate::exec::fetch_failure::UrlSource::Registry,
+                        error,
+                    }),
+                });
                 head.map(|head| Answer::Head { dep, head }).with_context(|| {
                     format!(
                         "{}: could not read the head of {}'s branch '{}' from {}; check that the branch exists there (tracking_branch of [repos.{}], {}) and that the URL is reachable",

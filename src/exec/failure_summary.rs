@@ -137,15 +137,19 @@ fn block(
     );
     let names: Vec<&str> = members.iter().map(|m| m.subject.as_str()).collect();
     let skipped = members.iter().filter(|m| m.error.was_skipped()).count();
-    let missing = match (
-        members.iter().all(|m| m.is_fetch()),
-        members.iter().any(|m| m.is_fetch()),
-    ) {
-        (true, _) => "not fetched",
-        (false, true) => "not cloned or fetched",
-        (false, false) => "not cloned",
-    };
-    let _ = write!(out, "  {missing}: {}", escape_control(&names.join(", "), false));
+    let mut missing: Vec<&str> = Vec::new();
+    for member in members {
+        let what = member.missed();
+        if !missing.contains(&what) {
+            missing.push(what);
+        }
+    }
+    let _ = write!(
+        out,
+        "  {}: {}",
+        missing.join(" or "),
+        escape_control(&names.join(", "), false)
+    );
     if skipped > 0 {
         let _ = write!(out, " ({skipped} not tried: the host had already failed)");
     }

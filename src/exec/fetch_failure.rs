@@ -64,6 +64,18 @@ impl FetchFailure {
     pub fn is_fetch(&self) -> bool {
         self.source == UrlSource::Origin
     }
+
+    /// What did not happen, for the summary: `not cloned`, `not fetched`,
+    /// or, for `roll`'s question to the server, `branch head not read`.
+    pub fn missed(&self) -> &'static str {
+        if self.error.command.starts_with("git ls-remote ") {
+            "branch head not read"
+        } else if self.is_fetch() {
+            "not fetched"
+        } else {
+            "not cloned"
+        }
+    }
 }
 
 impl fmt::Display for FetchFailure {

@@ -77,7 +77,23 @@ impl Git {
     /// naming the URL.
     pub fn ls_remote_head(&self, dir: &Path, url: &RemoteUrl, branch: &BranchName) -> GitResult<CommitId> {
         let cmd = Self::ls_remote_head_cmd(dir, url, branch);
-        let out = self.spawn(&cmd)?;
+        // Through the host gate, as a clone: a host found shut gets no
+        // further process.
+        let mut answer = None;
+        self.to_host(url.as_str(), &cmd, || {
+            let out = self.spawn(&cmd)?;
+            // A refusal is the server's answer, whose cause the gate reads.
+            match out.status.code() {
+                Some(0 | 2) => {
+                    answer = Some(out);
+                    Ok(())
+                }
+                _ => Err(self.failure(&cmd, &out)),
+            }
+        })?;
+        let Some(out) = answer else {
+            unreachable!("to_host returned Ok, so it ran the closure, which kept git's answer");
+        };
         let refname = format!("refs/heads/{}", branch.as_str());
         let missing = || format!("{url} has no branch '{branch}' ({refname})");
         let problem = match out.status.code() {

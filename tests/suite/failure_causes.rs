@@ -441,3 +441,38 @@ fn fetches_into_checkouts_whose_origin_is_down_are_one_block_and_one_git_process
         std::fs::read_to_string(&log).unwrap_or_default()
     );
 }
+
+/// `roll` asks each dep's server for its branch head: with the host down,
+/// one block, one `git ls-remote` to the host, and the pin file unchanged.
+#[test]
+fn a_roll_whose_server_is_down_is_one_block_and_one_question_to_the_host() {
+    let fx = Fixture::synced();
+    let app = fx.ws.join("app");
+    let dead = fx.org.join("dead-roll.toml");
+    let entries = std::fs::read_to_string(fx.registry()).unwrap().replace(
+        &format!("file://{}/ro/", fx.org.display()),
+        &format!("https://{DEAD}/"),
+    );
+    std::fs::write(&dead, entries).unwrap();
+    let pins = std::fs::read_to_string(app.join("sync_deps.py")).unwrap();
+    let out = run_env(
+        &fx,
+        &app,
+        &["--registry", dead.to_str().unwrap(), "-j", "1", "roll", "nightly"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = fx.normalise(&stderr(&out));
+    assert!(
+        err.ends_with(&format!(
+            "error: {DEAD}: the host name could not be resolved (no network, or a DNS or proxy problem)\n  \
+             branch head not read: liba, libb (1 not tried: the host had already failed)\n  \
+             git said: fatal: unable to access 'https://{DEAD}/liba.git/': Could not resolve host: {DEAD}\n  \
+             URLs from the registry file ORG/dead-roll.toml\n  \
+             to do: {OFFLINE_FIX}\n\
+             error: no file was changed; fix the problems above, then roll again\n"
+        )),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(app.join("sync_deps.py")).unwrap(), pins);
+}
