@@ -59,6 +59,9 @@ struct Masters {
     command: String,
     slots: Mutex<Slots>,
     changed: Condvar,
+    /// Per host: whether the user's ssh configuration shares connections
+    /// to it already (see [`users_own_sharing`]).
+    own: Mutex<std::collections::HashMap<String, bool>>,
     _on_interrupt: crate::process::interrupt::Cleanup,
 }
 
@@ -119,7 +122,16 @@ impl Masters {
             command: ssh.command,
             slots: Mutex::default(),
             changed: Condvar::new(),
+            own: Mutex::default(),
         })
+    }
+
+    /// Whether the user's own ssh configuration shares connections to
+    /// `host` (asked once per host and run): theirs is then left to work.
+    fn users_own(&self, host: &str) -> bool {
+        let mut own = self.own.lock().unwrap_or_else(|e| e.into_inner());
+        *own.entry(host.to_string())
+            .or_insert_with(|| users_own_sharing(&self.command, host))
     }
 
     fn slots(&self) -> MutexGuard<'_, Slots> {
@@ -241,6 +253,12 @@ impl Git {
         let Some(masters) = masters else {
             return (expr, None);
         };
+        // The user's ~/.ssh/config (or -F file) already shares connections
+        // to this host: our options would override theirs (ssh takes the
+        // command line first), so theirs are left to work.
+        if host.as_deref().is_some_and(|h| masters.users_own(h)) {
+            return (expr, None);
+        }
         let lease = masters.lease(host.clone());
         let path = masters.control_path(lease.slot, host.as_deref());
         let expr = expr.env("GIT_SSH_COMMAND", sharing_command(&masters.command, &path));
@@ -408,6 +426,51 @@ fn probe_openssh(command: &str) -> bool {
     false
 }
 
+/// Whether the ssh `command` in effect, by the user's configuration, makes
+/// or uses a shared connection to `destination` (`ssh -G`, which prints
+/// the configuration in effect and exits: a `controlpath`, or a
+/// `controlmaster` other than `false`). `false` when ssh cannot say
+/// within two seconds.
+fn users_own_sharing(command: &str, destination: &str) -> bool {
+    // `-G` takes a port only in URL form.
+    let target = if destination.contains(':') {
+        format!("ssh://{destination}")
+    } else {
+        destination.to_string()
+    };
+    let line = format!("{command} -G {}", crate::process::shell_quote(&target));
+    let started = duct::cmd("sh", ["-c", &line])
+        .stdin_null()
+        .stdout_capture()
+        .stderr_null()
+        .unchecked()
+        .before_spawn(|child| crate::process::interrupt::child_signals(child, false))
+        .start();
+    let Ok(handle) = started else {
+        return false;
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while std::time::Instant::now() < deadline && !crate::process::interrupt::is_interrupted() {
+        match handle.try_wait() {
+            Ok(Some(out)) => return configured_sharing(&String::from_utf8_lossy(&out.stdout)),
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(_) => return false,
+        }
+    }
+    let _ = handle.kill();
+    false
+}
+
+/// In `ssh -G`'s output: a control path, or a control master other than
+/// `false`.
+fn configured_sharing(config: &str) -> bool {
+    config.lines().any(|line| match line.split_once(' ') {
+        Some(("controlpath", value)) => value != "none",
+        Some(("controlmaster", value)) => value != "false" && value != "no",
+        _ => false,
+    })
+}
+
 /// Ends every master with a socket in `dir` (`ssh -O exit`), then removes
 /// the folder.
 fn close_masters(dir: &Path, command: &str) {
@@ -506,6 +569,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sharing_the_users_config_sets_up_is_read_from_ssh_g() {
+        assert!(!configured_sharing(
+            "user root\ncontrolmaster false\ncontrolpersist no\n"
+        ));
+        assert!(configured_sharing(
+            "controlmaster auto\ncontrolpath /tmp/cm-%r@%h:%p\ncontrolpersist 60\n"
+        ));
+        assert!(configured_sharing("controlmaster false\ncontrolpath /tmp/cm\n"));
+        assert!(!configured_sharing("controlpath none\n"));
+    }
+
+    #[test]
     fn origin_url_is_read_from_its_section() {
         let config = "[core]\n\turl = no\n[remote \"upstream\"]\n\turl = ssh://u/x\n[remote \"origin\"]\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n\turl = ssh://git@h:22/a.git\n";
         assert_eq!(origin_url(config).as_deref(), Some("ssh://git@h:22/a.git"));
@@ -518,6 +593,7 @@ mod tests {
             command: "ssh".into(),
             slots: Mutex::default(),
             changed: Condvar::new(),
+            own: Mutex::default(),
             _on_interrupt: crate::process::interrupt::on_interrupt(Box::new(|| ())),
         }
     }

@@ -253,6 +253,67 @@ fn without_sharing_every_process_connects() {
     assert_eq!(server.handshakes(), 8, "{}", text(&out));
 }
 
+/// Connection sharing the user set up in their ssh configuration for a
+/// host is theirs: the tool adds no options for that host (which would
+/// override theirs, as ssh takes the command line first), and their
+/// master is the one used, left running for its persist time as they
+/// asked.
+#[test]
+fn sharing_set_up_in_the_users_ssh_config_is_theirs_to_keep() {
+    let Some(server) = Server::start(8) else { return };
+    let config = server.root.join("sshd/ssh_config");
+    let socket = server.root.join("user-master");
+    let mut settings = std::fs::read_to_string(&config).unwrap();
+    settings.push_str(&format!(
+        "Host 127.0.0.1\n  ControlMaster auto\n  ControlPath {}\n  ControlPersist 10\n",
+        socket.display()
+    ));
+    std::fs::write(&config, settings).unwrap();
+    let out = server.run(&["checkout", "--ro", "--jobs", "4", "p00"]);
+    assert!(out.status.success(), "checkout failed:\n{}", text(&out));
+    let handshakes = server.handshakes();
+    assert!(
+        (1..=4).contains(&handshakes),
+        "{handshakes} handshakes:\n{}",
+        text(&out)
+    );
+    // Their master, persisting as they asked, is theirs to end; the test's
+    // own end is here.
+    let end_their_master = || {
+        Command::new("ssh")
+            .args(["-F", config.to_str().unwrap(), "-p", &server.port.to_string()])
+            .args(["-O", "exit", "127.0.0.1"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let used = socket.exists();
+    end_their_master();
+    assert!(used, "the user's control path was not used:\n{}", text(&out));
+
+    // The generated sync_deps.py leaves it to them too.
+    let out = server.run(&["pin", "--repo", "p00"]);
+    assert!(out.status.success(), "pin failed:\n{}", text(&out));
+    for i in 1..8 {
+        std::fs::remove_dir_all(server.root.join(format!("ws/p{i:02}"))).unwrap();
+    }
+    let out = hermetic(Command::new("python3"), &server.root.join("home"))
+        .arg(server.root.join("ws/p00/sync_deps.py"))
+        .args(["--jobs", "4"])
+        .env("GIT_SSH_COMMAND", format!("ssh -F {}", config.display()))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "sync_deps.py failed:\n{}", text(&out));
+    let used = socket.exists();
+    end_their_master();
+    assert!(
+        used,
+        "sync_deps.py did not use the user's control path:\n{}",
+        text(&out)
+    );
+}
+
 #[test]
 fn an_ssh_that_is_not_openssh_by_gits_rules_is_left_alone() {
     let Some(server) = Server::start(4) else { return };

@@ -411,6 +411,36 @@ def ssh_in_effect(env, config):
     return line, probe.returncode == 0
 
 
+def ssh_destination(url):
+    """`[USER@]HOST[:PORT]` of an ssh URL (see is_ssh_url), in the form
+    `ssh -G` takes: a port only in URL form."""
+    if "://" in url:
+        authority = url.split("://", 1)[1].split("/", 1)[0]
+        return "ssh://" + authority if ":" in authority else authority
+    return url.split(":", 1)[0]
+
+
+def users_own_sharing(command, env, destination):
+    """Whether the user's ssh configuration already shares connections to
+    `destination` (`ssh -G` prints a controlpath, or a controlmaster other
+    than false): our options would override theirs, as ssh takes the
+    command line first. False when ssh cannot say within two seconds."""
+    try:
+        shown = subprocess.run(
+            ["sh", "-c", command + " -G " + shlex.quote(destination)],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, timeout=2)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    for line in shown.stdout.decode("utf-8", "replace").splitlines():
+        key, _, value = line.partition(" ")
+        if key == "controlpath" and value != "none":
+            return True
+        if key == "controlmaster" and value not in ("false", "no"):
+            return True
+    return False
+
+
 class SshMasters:
     """The run's ssh masters: a private folder of control sockets, one
     master per host for each group of _SESSIONS_PER_MASTER worker threads,
@@ -484,7 +514,12 @@ class Sync:
 
         try:
             command, openssh = ssh_in_effect(self.env, config)
-            if openssh:
+            # Sharing the user's own ssh configuration sets up for one of
+            # the hosts is left to work: theirs, for the whole run.
+            hosts = sorted({ssh_destination(url) for url in ORIGINS.values()
+                            if is_ssh_url(url)})
+            if openssh and not any(users_own_sharing(command, self.env, h)
+                                   for h in hosts):
                 self.masters = SshMasters(command)
         except OSError:
             self.masters = None
