@@ -26,6 +26,9 @@ const PASSPHRASE: &str = "Tr0ub4dor &3 horse";
 /// The stand-in ssh; `DIR` is replaced by its folder.
 const FAKE_SSH: &str = r#"#!/bin/sh
 dir='DIR'
+# `-G`: the configuration in effect, as OpenSSH prints it without a
+# config file; no connection.
+case " $* " in *" -G "*) echo 'controlmaster false'; exit 0 ;; esac
 host= cmd=
 for arg; do host=$cmd; cmd=$arg; done
 {
