@@ -21,7 +21,7 @@ use crate::exec::run_window::Window;
 use crate::git::Git;
 use crate::model::registry::Registry;
 use crate::model::text::escape_control;
-use crate::model::types::RepoName;
+use crate::model::types::{CommitId, RepoName};
 use crate::model::workspace::{Workspace, PARTIAL_PREFIX};
 use crate::ui::report::Reporter;
 
@@ -169,7 +169,7 @@ fn look_at_checkout(
         .and_then(|d| crate::git::operations_in(d).first().map(|(op, _)| op.name()));
     let head_where_it_started = match (&dir, &git_dir) {
         (Some(dir), Some(_)) => match git.head_commit(dir) {
-            Ok(Some(head)) => head != intent.to && intent.from.as_ref().is_none_or(|from| *from == head),
+            Ok(Some(head)) => still_where_it_started(&head, intent),
             Ok(None) => false,
             Err(_) => true,
         },
@@ -183,6 +183,12 @@ fn look_at_checkout(
         operation,
         head_where_it_started,
     }
+}
+
+/// Whether HEAD at `head` is where the checkout `intent` started: at its
+/// `from`, or, for a repository git was making, anywhere but at `to`.
+fn still_where_it_started(head: &CommitId, intent: &CheckoutIntent) -> bool {
+    *head != intent.to && intent.from.as_ref().is_none_or(|from| from == head)
 }
 
 /// One thing to put right after a run that did not finish.
@@ -656,6 +662,31 @@ mod tests {
                 at(".git/refs/heads/feature.lock"),
             ]
         );
+    }
+
+    #[test]
+    fn only_a_head_still_where_the_checkout_started_has_anything_to_put_right() {
+        let id = |c: char| CommitId::new(&c.to_string().repeat(40)).unwrap();
+        let intent = |from: Option<char>| CheckoutIntent {
+            repo: PathBuf::from("liba"),
+            from: from.map(id),
+            to: id('b'),
+            at: None,
+        };
+        assert!(still_where_it_started(&id('a'), &intent(Some('a'))));
+        assert!(
+            !still_where_it_started(&id('b'), &intent(Some('a'))),
+            "it finished"
+        );
+        assert!(
+            !still_where_it_started(&id('c'), &intent(Some('a'))),
+            "the user moved on"
+        );
+        assert!(
+            still_where_it_started(&id('c'), &intent(None)),
+            "a repository git was making"
+        );
+        assert!(!still_where_it_started(&id('b'), &intent(None)));
     }
 
     #[test]
