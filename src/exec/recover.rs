@@ -305,12 +305,18 @@ impl fmt::Display for RecoveryStep {
 /// The lines a dry run prints for `steps` (none when there is nothing to
 /// put right).
 pub fn lines(steps: &[RecoveryStep]) -> Vec<String> {
-    steps
+    let mut lines: Vec<String> = steps
         .iter()
         .map(ToString::to_string)
         .filter(|line| !line.is_empty())
         .flat_map(|text| text.lines().map(str::to_string).collect::<Vec<_>>())
-        .collect()
+        .collect();
+    // Without the record of the run (a folder left by a run that released
+    // the lock, say), the steps still get their heading.
+    if !lines.is_empty() && !matches!(steps.first(), Some(RecoveryStep::Stopped(_))) {
+        lines.insert(0, "first, what an interrupted run left is put right:".to_string());
+    }
+    lines
 }
 
 /// Carries out `steps`, saying each on one line; the records of the

@@ -10,7 +10,7 @@ use crate::trust_support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{hostname, stderr, text, Fixture};
+use common::{hostname, stderr, stdout, text, Fixture};
 use trust_support::*;
 
 /// How long after its last heartbeat a stopped run may still have
@@ -274,4 +274,35 @@ fn pin_after_a_killed_pin_recovers_its_record_its_lock_and_its_half_written_pin_
         !fx.ws.join(".openxla_workspace.lock").exists(),
         "the run finished"
     );
+}
+
+/// A temporary clone folder an interrupted run left, of a project this run
+/// does not clone: the dry run says it would go, and the run removes it
+/// (not only says so).
+#[test]
+fn a_partial_clone_folder_left_behind_is_shown_by_the_dry_run_and_removed_by_the_run() {
+    let fx = Fixture::synced();
+    let partial = fx.ws.join(".openxla-partial-gone");
+    std::fs::create_dir_all(partial.join("objects")).unwrap();
+    std::fs::write(partial.join("objects/half"), "half a pack").unwrap();
+    let dry = fx.run(&fx.ws.join("app"), &["--dry-run", "sync"]);
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert!(
+        stdout(&dry).starts_with(
+            "first, what an interrupted run left is put right:\n  remove .openxla-partial-gone  (an unfinished \
+             clone an interrupted run left behind)\nPins resolved"
+        ),
+        "{}",
+        text(&dry)
+    );
+    assert!(partial.exists(), "a dry run changes nothing");
+    let out = fx.run(&fx.ws.join("app"), &["sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        stderr(&out)
+            .contains("removed .openxla-partial-gone, an unfinished clone an interrupted run left behind"),
+        "{}",
+        text(&out)
+    );
+    assert!(!partial.exists());
 }
