@@ -102,7 +102,17 @@ fn refresh(ctx: &Context, cache: &Cache) -> Result<i32> {
                 .as_deref()
                 .ok_or_else(|| anyhow!("{} has no origin URL", m.path.display()))
                 .and_then(|u| RemoteUrl::new(u).map_err(|e| anyhow!(e)));
-            url.and_then(|url| cache.update(&ctx.git, &url).map(|_| ()))
+            url.and_then(|url| {
+                cache.update(&ctx.git, &url).map(|_| ()).map_err(|e| {
+                    let subject = mirror_name(m);
+                    crate::exec::fetch_failure::classified(
+                        e,
+                        subject.as_str(),
+                        url.as_str(),
+                        crate::exec::fetch_failure::UrlSource::Mirror,
+                    )
+                })
+            })
         },
     );
     ctx.reporter.clear();

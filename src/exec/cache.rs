@@ -186,7 +186,7 @@ impl Cache {
                 .with_context(|| format!("could not remove the leftover {}", partial.display()))?;
         }
         for op in &ops {
-            if let Err(e) = self.run_op(git, op) {
+            if let Err(e) = self.run_op(git, url, op) {
                 if making {
                     let _ = std::fs::remove_dir_all(&partial);
                     return Err(e.context(format!("could not create the cache mirror of {url}")));
@@ -199,9 +199,9 @@ impl Cache {
     }
 
     /// Runs one operation of [`Cache::update_ops`].
-    fn run_op(&self, git: &Git, op: &MirrorOp) -> Result<()> {
+    fn run_op(&self, git: &Git, url: &RemoteUrl, op: &MirrorOp) -> Result<()> {
         match op {
-            MirrorOp::Run(cmd) => git.run(cmd).map_err(|e| anyhow!(e)),
+            MirrorOp::Run(cmd) => git.run_to(url.as_str(), cmd).map_err(|e| anyhow!(e)),
             MirrorOp::Configure(cmd) => git.configure_mirror_with(cmd).map_err(|e| anyhow!(e)),
             MirrorOp::KeepTips(_) => git
                 .keep_mirror_tips(&op.dir())

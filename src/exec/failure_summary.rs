@@ -190,6 +190,9 @@ fn source_of(member: &FetchFailure, layers: &RegistryLayers) -> String {
             Some(layer) => format!("the {layer}"),
             None => "the registry".to_string(),
         },
+        UrlSource::Mirror => {
+            "the cache mirror's origin (`cache prune` removes a mirror no one uses)".to_string()
+        }
         UrlSource::Origin => "the checkout's origin remote (the registry does not change it; `git remote \
             set-url origin URL` in the checkout does)"
             .to_string(),

@@ -20,6 +20,8 @@ pub enum UrlSource {
     /// The `origin` remote of the checkout already in the workspace (a
     /// fetch of a pin into it): the registry no longer decides it.
     Origin,
+    /// The URL a cache mirror mirrors (`cache refresh`).
+    Mirror,
     /// The `.gitmodules` of `project` at `commit` (short id, when known):
     /// neither `--ro` nor the registry changes it.
     Gitmodules {
@@ -70,6 +72,8 @@ impl FetchFailure {
     pub fn missed(&self) -> &'static str {
         if self.error.command.starts_with("git ls-remote ") {
             "branch head not read"
+        } else if self.source == UrlSource::Mirror {
+            "not refreshed"
         } else if self.is_fetch() {
             "not fetched"
         } else {
@@ -81,7 +85,7 @@ impl FetchFailure {
 impl fmt::Display for FetchFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.source {
-            UrlSource::Registry | UrlSource::Origin => write!(f, "{}", self.error),
+            UrlSource::Registry | UrlSource::Origin | UrlSource::Mirror => write!(f, "{}", self.error),
             UrlSource::Gitmodules { .. } => {
                 let path = self.subject.split_once(':').map_or("", |(_, p)| p);
                 write!(f, "submodule {}: {}", escape_control(path, false), self.error)
@@ -107,6 +111,29 @@ impl fmt::Display for FetchFailures {
 }
 
 impl std::error::Error for FetchFailures {}
+
+/// `error` as a [`FetchFailure`] of `subject` at `url` when git failed in
+/// it for a cause the summary tells (the network, the server, the disk):
+/// then grouped with the others of its cause and host. Any other error is
+/// returned as it is.
+pub fn classified(error: anyhow::Error, subject: &str, url: &str, source: UrlSource) -> anyhow::Error {
+    let told = error
+        .downcast_ref::<GitError>()
+        .is_some_and(|e| e.cause() != Cause::Other);
+    if !told {
+        return error;
+    }
+    match error.downcast::<GitError>() {
+        Ok(error) => FetchFailure {
+            subject: subject.to_string(),
+            url: url.to_string(),
+            source,
+            error,
+        }
+        .into(),
+        Err(error) => error,
+    }
+}
 
 /// Every clone or fetch that failed in `error`'s chain.
 pub fn in_chain(error: &anyhow::Error) -> Vec<&FetchFailure> {

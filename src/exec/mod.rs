@@ -271,7 +271,14 @@ impl<'a> StepRun<'a> {
             Some(cache) => {
                 self.reporter
                     .event(self.project, &format!("updating the cache mirror of {url}"));
-                cache.update(self.git, url)?;
+                cache.update(self.git, url).map_err(|e| {
+                    crate::exec::fetch_failure::classified(
+                        e,
+                        self.project.as_str(),
+                        url.as_str(),
+                        UrlSource::Registry,
+                    )
+                })?;
                 self.reporter.event(self.project, "cloning from the cache");
                 for cmd in crate::exec::step::cache_clone_commands(cache, url, partial, options) {
                     self.git.run(&cmd)?;

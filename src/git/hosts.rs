@@ -123,6 +123,17 @@ impl HostGate {
 }
 
 impl Git {
+    /// Runs `cmd`; when it reaches the server at `url` (a clone or fetch of
+    /// a cache mirror), through the run's gate of that host, as
+    /// [`Git::to_host`].
+    pub fn run_to(&self, url: &str, cmd: &GitCommand) -> GitResult<()> {
+        if super::ssh::reaches_remote(&cmd.args) {
+            self.to_host(url, cmd, || self.run(cmd))
+        } else {
+            self.run(cmd)
+        }
+    }
+
     /// Runs `run`, which starts `cmd` to the server at `url`, unless the
     /// run found that host shut already (then `cmd` fails without a
     /// process, as [`GitErrorKind::HostDown`]); tells the run's

@@ -73,6 +73,44 @@ fn cache_commands_need_no_workspace_when_the_cache_is_named() {
     assert!(stderr(&out).contains("no cache is in effect"), "{}", text(&out));
 }
 
+/// A refresh with the mirrors' server down: one block, one git process to
+/// the host, the mirrors left as they were.
+#[test]
+fn a_refresh_with_the_server_down_is_one_block_and_one_git_process_to_the_host() {
+    let (fx, cache) = cached();
+    let dead = "git.example.invalid";
+    let mirrors: Vec<PathBuf> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "git"))
+        .collect();
+    assert_eq!(mirrors.len(), 6);
+    for mirror in &mirrors {
+        let url = fx.git(mirror, &["config", "--get", "remote.origin.url"]);
+        let name = url.rsplit('/').next().unwrap().to_string();
+        fx.git(
+            mirror,
+            &["config", "remote.origin.url", &format!("https://{dead}/{name}")],
+        );
+    }
+    let out = fx.run(&fx.ws, &with_cache(&cache, &["-j", "1", "cache", "refresh"]));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = fx.normalise(&stderr(&out));
+    let summary = &err[err.find("cache refresh:").expect("a summary")..];
+    assert_eq!(
+        summary,
+        format!(
+            "cache refresh: 6 failed in TIME\n\
+             error: {dead}: the host name could not be resolved (no network, or a DNS or proxy problem)\n  \
+             not refreshed: app, base, liba, libb, subx, suby (5 not tried: the host had already failed)\n  \
+             git said: fatal: unable to access 'https://{dead}/app.git/': Could not resolve host: {dead}\n  \
+             URLs from the cache mirror's origin (`cache prune` removes a mirror no one uses)\n  \
+             to do: check the network connection, DNS and proxy settings (`https_proxy`, `git config --get \
+             http.proxy`), then run again\n"
+        )
+    );
+}
+
 #[test]
 fn cache_refresh_fetches_every_mirror() {
     let (fx, cache) = cached();
