@@ -53,6 +53,24 @@ fn list(ctx: &Context, cache: &Cache) -> Result<i32> {
     Ok(0)
 }
 
+/// Refreshes the mirror `m`; a failure with a cause the summary tells is
+/// grouped with the others of its cause and host.
+fn refresh_one(ctx: &Context, cache: &Cache, m: &Mirror) -> Result<()> {
+    let url = m
+        .url
+        .as_deref()
+        .ok_or_else(|| anyhow!("{} has no origin URL", m.path.display()))
+        .and_then(|u| RemoteUrl::new(u).map_err(|e| anyhow!(e)))?;
+    cache.update(&ctx.git, &url).map(|_| ()).map_err(|e| {
+        crate::exec::fetch_failure::classified(
+            e,
+            mirror_name(m).as_str(),
+            url.as_str(),
+            crate::exec::fetch_failure::UrlSource::Mirror,
+        )
+    })
+}
+
 /// One mirror on one line: URL, size, last fetched, borrowers.
 fn describe(m: &Mirror) -> String {
     let url = m.url.as_deref().unwrap_or("(URL unknown)");
@@ -96,24 +114,7 @@ fn refresh(ctx: &Context, cache: &Cache) -> Result<i32> {
                 .as_deref()
                 .and_then(|u| RemoteUrl::new(u).ok()?.host().map(str::to_string))
         },
-        |m| {
-            let url = m
-                .url
-                .as_deref()
-                .ok_or_else(|| anyhow!("{} has no origin URL", m.path.display()))
-                .and_then(|u| RemoteUrl::new(u).map_err(|e| anyhow!(e)));
-            url.and_then(|url| {
-                cache.update(&ctx.git, &url).map(|_| ()).map_err(|e| {
-                    let subject = mirror_name(m);
-                    crate::exec::fetch_failure::classified(
-                        e,
-                        subject.as_str(),
-                        url.as_str(),
-                        crate::exec::fetch_failure::UrlSource::Mirror,
-                    )
-                })
-            })
-        },
+        |m| refresh_one(ctx, cache, m),
     );
     ctx.reporter.clear();
     let mut failures = Vec::new();
