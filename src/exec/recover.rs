@@ -432,15 +432,7 @@ fn report(reporter: &Reporter, who: &str, intent: &CheckoutIntent, repair: &Repa
                 ));
             }
             if !kept.is_empty() {
-                const SHOWN: usize = 10;
-                let mut list: Vec<String> = kept
-                    .iter()
-                    .take(SHOWN)
-                    .map(|p| escape_control(&String::from_utf8_lossy(p), false).into_owned())
-                    .collect();
-                if kept.len() > SHOWN {
-                    list.push(format!("and {} more", kept.len() - SHOWN));
-                }
+                let list = first_paths(kept);
                 reporter.warn(&format!(
                     "{who}: kept {} file{} that the checkout of {to} an interrupted run cut short would change, \
                      and that differ{} from both {from} and {to} (changed since, or being written when the run \
@@ -448,11 +440,25 @@ fn report(reporter: &Reporter, who: &str, intent: &CheckoutIntent, repair: &Repa
                     kept.len(),
                     if kept.len() == 1 { "" } else { "s" },
                     if kept.len() == 1 { "s" } else { "" },
-                    list.join(", ")
+                    list
                 ));
             }
         }
     }
+}
+
+/// The first ten of `paths`, escaped, then how many more.
+fn first_paths(paths: &[Vec<u8>]) -> String {
+    const SHOWN: usize = 10;
+    let mut list: Vec<String> = paths
+        .iter()
+        .take(SHOWN)
+        .map(|p| escape_control(&String::from_utf8_lossy(p), false).into_owned())
+        .collect();
+    if paths.len() > SHOWN {
+        list.push(format!("and {} more", paths.len() - SHOWN));
+    }
+    list.join(", ")
 }
 
 /// `liba`, or `liba: submodule third_party/x`, for the repository of
@@ -693,6 +699,18 @@ mod tests {
             "a repository git was making"
         );
         assert!(!still_where_it_started(&id('b'), &intent(None)));
+    }
+
+    #[test]
+    fn kept_paths_are_listed_ten_at_most_then_counted() {
+        let paths = |n: usize| -> Vec<Vec<u8>> { (0..n).map(|i| format!("f{i}").into_bytes()).collect() };
+        assert_eq!(first_paths(&paths(2)), "f0, f1");
+        assert_eq!(first_paths(&paths(10)), "f0, f1, f2, f3, f4, f5, f6, f7, f8, f9");
+        assert_eq!(
+            first_paths(&paths(12)),
+            "f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, and 2 more"
+        );
+        assert_eq!(first_paths(&[b"a\nb".to_vec()]), "a\\x0ab");
     }
 
     #[test]
