@@ -371,8 +371,11 @@ fn print_recovery(ctx: &Context, workspace: &Workspace, registry: &Registry) -> 
         .unwrap_or_default();
     let left = crate::exec::recover::look(workspace, registry, &ctx.git, previous.as_ref(), &unfinished);
     let steps = crate::plan::recover::recovery(&left, std::time::SystemTime::now())?;
-    if !ctx.json {
-        for line in crate::exec::recover::lines(&steps) {
+    let lines = crate::exec::recover::lines(&steps);
+    if ctx.json {
+        crate::ui::json::note_recovery(lines);
+    } else {
+        for line in lines {
             crate::ui::stdout::outln!("{line}");
         }
     }

@@ -19,13 +19,28 @@ use serde_json::{Map, Value};
 /// The version of the documents' layout.
 pub const SCHEMA: u32 = 1;
 
-/// The document of `command`: the common fields, then those of `body` (a
-/// struct or map serialising to an object).
+/// What a dry run would first put right after a run that did not finish,
+/// one line each as the text output prints them (see
+/// `crate::plan::recover`): the document's `recovery`.
+static RECOVERY: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Sets the `recovery` lines of this run's document (a dry run's, once);
+/// none is added when `lines` is empty.
+pub fn note_recovery(lines: Vec<String>) {
+    let _ = RECOVERY.set(lines);
+}
+
+/// The document of `command`: the common fields, then `recovery` when a
+/// dry run found something to put right, then those of `body` (a struct or
+/// map serialising to an object).
 pub fn document(command: &str, ok: bool, body: impl Serialize) -> Value {
     let mut fields = Map::new();
     fields.insert("schema".into(), SCHEMA.into());
     fields.insert("command".into(), command.into());
     fields.insert("ok".into(), ok.into());
+    if let Some(lines) = RECOVERY.get().filter(|l| !l.is_empty()) {
+        fields.insert("recovery".into(), lines.clone().into());
+    }
     match serde_json::to_value(body) {
         Ok(Value::Object(rest)) => {
             for (key, value) in rest {

@@ -296,6 +296,17 @@ fn a_partial_clone_folder_left_behind_is_shown_by_the_dry_run_and_removed_by_the
         text(&dry)
     );
     assert!(partial.exists(), "a dry run changes nothing");
+    let json = fx.run(&fx.ws.join("app"), &["--dry-run", "sync", "--json"]);
+    let document: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("one JSON document");
+    assert_eq!(
+        document["recovery"],
+        serde_json::json!([
+            "first, what an interrupted run left is put right:",
+            "  remove .openxla-partial-gone  (an unfinished clone an interrupted run left behind)"
+        ]),
+        "{}",
+        text(&json)
+    );
     let out = fx.run(&fx.ws.join("app"), &["sync"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
