@@ -414,37 +414,58 @@ fn settle(git: &Git, who: &str, dir: &Path, intent: &CheckoutIntent, window: &Wi
 }
 
 fn report(reporter: &Reporter, who: &str, intent: &CheckoutIntent, repair: &Repair) {
+    for (warning, text) in repair_lines(who, intent, repair) {
+        if warning {
+            reporter.warn(&text);
+        } else {
+            reporter.note(&text);
+        }
+    }
+}
+
+/// What is said of `repair`: each line, and whether it is a warning.
+fn repair_lines(who: &str, intent: &CheckoutIntent, repair: &Repair) -> Vec<(bool, String)> {
     let to = intent.to.short();
     let from = intent.from.as_ref().map_or("", |c| c.short());
+    let mut lines = Vec::new();
     match repair {
         Repair::Nothing => {}
-        Repair::HeadMoved { from } => reporter.note(&format!(
-            "{who}: finished the checkout of {to} an interrupted run cut short after it had written the files: \
-             HEAD moved there from {}",
-            from.short()
+        Repair::HeadMoved { from } => lines.push((
+            false,
+            format!(
+                "{who}: finished the checkout of {to} an interrupted run cut short after it had written the files: \
+                 HEAD moved there from {}",
+                from.short()
+            ),
         )),
         Repair::PutBack { put_back, kept } => {
             if *put_back > 0 {
-                reporter.note(&format!(
-                    "{who}: undid the checkout of {to} an interrupted run cut short half way: {put_back} file{} \
-                     put back at {from}, where HEAD and the index are",
-                    if *put_back == 1 { "" } else { "s" }
+                lines.push((
+                    false,
+                    format!(
+                        "{who}: undid the checkout of {to} an interrupted run cut short half way: {put_back} file{} \
+                         put back at {from}, where HEAD and the index are",
+                        if *put_back == 1 { "" } else { "s" }
+                    ),
                 ));
             }
             if !kept.is_empty() {
-                let list = first_paths(kept);
-                reporter.warn(&format!(
-                    "{who}: kept {} file{} that the checkout of {to} an interrupted run cut short would change, \
-                     and that differ{} from both {from} and {to} (changed since, or being written when the run \
-                     was stopped): {}",
-                    kept.len(),
-                    if kept.len() == 1 { "" } else { "s" },
-                    if kept.len() == 1 { "s" } else { "" },
-                    list
+                lines.push((
+                    true,
+                    format!(
+                        "{who}: kept {} file{} that the checkout of {to} an interrupted run cut short would change, \
+                         and that differ{} from both {from} and {to} (changed since, or being written when the run \
+                         was stopped): {}",
+                        kept.len(),
+                        if kept.len() == 1 { "" } else { "s" },
+                        if kept.len() == 1 { "s" } else { "" },
+                        first_paths(kept)
+                    ),
                 ));
             }
         }
     }
+    lines
 }
 
 /// The first ten of `paths`, escaped, then how many more.
@@ -699,6 +720,38 @@ mod tests {
             "a repository git was making"
         );
         assert!(!still_where_it_started(&id('b'), &intent(None)));
+    }
+
+    #[test]
+    fn a_repair_says_what_it_put_back_and_warns_of_what_it_kept() {
+        let id = |c: char| CommitId::new(&c.to_string().repeat(40)).unwrap();
+        let intent = CheckoutIntent {
+            repo: PathBuf::from("liba"),
+            from: Some(id('a')),
+            to: id('b'),
+            at: None,
+        };
+        let said = |put_back, kept: &[&str]| -> Vec<(bool, String)> {
+            let kept = kept.iter().map(|k| k.as_bytes().to_vec()).collect();
+            repair_lines("liba", &intent, &Repair::PutBack { put_back, kept })
+        };
+        assert_eq!(
+            said(2, &[]),
+            [(
+                false,
+                "liba: undid the checkout of bbbbbbb an interrupted run cut short half way: 2 files put back at \
+                 aaaaaaa, where HEAD and the index are"
+                    .to_string()
+            )]
+        );
+        let kept_only = said(0, &["x.txt"]);
+        assert_eq!(kept_only.len(), 1, "nothing put back is not said: {kept_only:?}");
+        assert!(
+            kept_only[0].0 && kept_only[0].1.starts_with("liba: kept 1 file that"),
+            "{kept_only:?}"
+        );
+        assert!(kept_only[0].1.ends_with("was stopped): x.txt"), "{kept_only:?}");
+        assert_eq!(repair_lines("liba", &intent, &Repair::Nothing), []);
     }
 
     #[test]
