@@ -371,6 +371,7 @@ fn print_recovery(ctx: &Context, workspace: &Workspace, registry: &Registry) -> 
         .unwrap_or_default();
     let left = crate::exec::recover::look(workspace, registry, &ctx.git, previous.as_ref(), &unfinished);
     let steps = crate::plan::recover::recovery(&left, std::time::SystemTime::now())?;
+    crate::exec::recover::note_repairs_pending(&steps);
     let lines = crate::exec::recover::lines(&steps);
     if ctx.json {
         crate::ui::json::note_recovery(lines);

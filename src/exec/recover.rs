@@ -302,6 +302,31 @@ impl fmt::Display for RecoveryStep {
     }
 }
 
+/// The projects in which a dry run's recovery may finish a cut checkout
+/// (see [`note_repairs_pending`]).
+static REPAIRS_PENDING: std::sync::OnceLock<Vec<RepoName>> = std::sync::OnceLock::new();
+
+/// For a dry run: notes the projects whose checkout `steps` may put right.
+/// A dry run plans on the state before recovery, so what it prints for
+/// them holds unless that repair finished the checkout (see
+/// [`repair_pending`]).
+pub fn note_repairs_pending(steps: &[RecoveryStep]) {
+    let projects = steps
+        .iter()
+        .filter_map(|step| match step {
+            RecoveryStep::Settle { intent, .. } => intent.repo.components().next(),
+            _ => None,
+        })
+        .filter_map(|c| RepoName::new(c.as_os_str().to_str()?).ok())
+        .collect();
+    let _ = REPAIRS_PENDING.set(projects);
+}
+
+/// Whether a dry run's recovery may finish a cut checkout in `project`.
+pub fn repair_pending(project: &RepoName) -> bool {
+    REPAIRS_PENDING.get().is_some_and(|p| p.contains(project))
+}
+
 /// The lines a dry run prints for `steps` (none when there is nothing to
 /// put right).
 pub fn lines(steps: &[RecoveryStep]) -> Vec<String> {

@@ -210,9 +210,21 @@ impl ProjectPlan {
         self.steps.iter().any(|s| matches!(s, Step::Checkout { .. }))
     }
 
-    /// The plan as `--dry-run` prints it: `PROJECT: STEP` per step.
+    /// The plan as `--dry-run` prints it: `PROJECT: STEP` per step; each
+    /// under a condition when the recovery the dry run printed first may
+    /// finish a checkout of the project (it plans on the state before).
     pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
-        self.steps.iter().map(|step| format!("{}: {step}", self.project))
+        const UNLESS: &str = "unless the repair above finished the checkout there: ";
+        let pending = crate::exec::recover::repair_pending(&self.project);
+        self.steps.iter().map(move |step| {
+            let text = step.to_string();
+            if pending {
+                let text = text.replace("\n  then ", &format!("\n  then, {UNLESS}"));
+                format!("{}: {UNLESS}{text}", self.project)
+            } else {
+                format!("{}: {text}", self.project)
+            }
+        })
     }
 }
 

@@ -32,6 +32,9 @@ const READS: &[&str] = &[
     "log",
     "merge-base",
     "ls-remote",
+    "diff-index",
+    "diff-tree",
+    "hash-object",
 ];
 
 /// One git command a dry run printed.
@@ -652,6 +655,59 @@ fn a_dry_run_after_an_interrupted_sync_prints_the_recovery_and_the_sync_that_the
     assert_eq!(commands, Vec::<String>::new());
     assert!(!left.exists());
     assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+}
+
+/// A sync stopped between git's writing liba's index and files at the pin
+/// and its moving HEAD there (the state is made by hand, with the record
+/// the run keeps): the dry run prints the repair, and the sync planned on
+/// the state before it under the condition that the repair did not finish
+/// the checkout; the run finishes it (moves HEAD) and leaves liba be.
+#[test]
+fn a_dry_run_after_a_checkout_cut_between_index_and_head_prints_the_repair_the_run_then_does() {
+    let fx = Fixture::synced();
+    let app = fx.ws.join("app");
+    let liba = fx.ws.join("liba");
+    fx.git(&liba, &["checkout", "-q", "--detach", fx.id("LIBA_1")]);
+    let since = std::time::SystemTime::now() - std::time::Duration::from_secs(1);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    // git's checkout wrote the index and the files, then was killed.
+    fx.git(&liba, &["read-tree", "-m", "-u", fx.id("LIBA_2")]);
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    std::fs::write(
+        fx.ws.join(".openxla_workspace.lock"),
+        format!(
+            "pid=999999\nhost={}\ncommand=sync\nsince={}.0\nstarting={} liba\ncheckout=0 {} {} liba at={}\n",
+            common::hostname(),
+            since.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(),
+            at.as_millis(),
+            fx.id("LIBA_1"),
+            fx.id("LIBA_2"),
+            at.as_millis()
+        ),
+    )
+    .unwrap();
+    let dry = fx.run(&app, &["-j", "1", "--dry-run", "sync"]);
+    let printed = fx.normalise(&stdout(&dry));
+    assert!(
+        printed.contains("liba: unless the repair above finished the checkout there: (in WS/liba) git"),
+        "{printed}"
+    );
+    let commands = dry_run_then_run(
+        &fx,
+        &app,
+        &["sync"],
+        &[(fx.id("LIBA_1"), "LIBA_1"), (fx.id("LIBA_2"), "LIBA_2")],
+    );
+    assert_eq!(
+        commands,
+        ["(in WS/liba) git update-ref --no-deref -m 'openxla-workspace: finish a checkout an interrupted run cut \
+          short' HEAD LIBA_2 LIBA_1"
+            .to_string()]
+    );
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+    assert_eq!(fx.git(&liba, &["status", "--porcelain"]), "");
 }
 
 #[test]
