@@ -60,7 +60,39 @@ impl Running {
             finishing().extend(&pids);
         }
         children().extend(&pids);
+        // Started while the run was being ended, after `end_children` took
+        // its list: ended here, as it would have been there.
+        let signal = ENDING.load(std::sync::atomic::Ordering::SeqCst);
+        if signal != 0 && !lets_finish {
+            for &pid in &pids {
+                send_raw(pid, signal);
+            }
+        }
         Running(pids)
+    }
+}
+
+/// The signal [`end_children`] is ending the run's processes with (0 while
+/// it is not): a process listed after it looked gets it on being listed.
+static ENDING: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// Sends signal number `signal` to process `pid`.
+fn send_raw(pid: u32, signal: i32) {
+    #[cfg(unix)]
+    if let Some(signal) = rustix::process::Signal::from_named_raw(signal) {
+        send(pid, signal);
+    }
+    #[cfg(not(unix))]
+    let _ = (pid, signal);
+}
+
+/// Sends `signal` to process `pid`, one of the run's children: listed until
+/// just after its wait returns, so the pid names that process (reuse in
+/// that instant is not a practical concern).
+#[cfg(unix)]
+fn send(pid: u32, signal: rustix::process::Signal) {
+    if let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
+        let _ = rustix::process::kill_process(pid, signal);
     }
 }
 
@@ -81,18 +113,14 @@ impl Drop for Running {
 /// Returns whether a git had to be killed: it may have left its lock files.
 #[cfg(unix)]
 pub fn end_children(signal: i32, grace: std::time::Duration) -> bool {
-    use rustix::process::{kill_process, Pid, Signal};
-    // The pid is one of our children, listed until just after its wait
-    // returns, so it names that git (reuse in that instant is not a
-    // practical concern).
-    let send = |pid: u32, signal: Signal| {
-        if let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) {
-            let _ = kill_process(pid, signal);
-        }
-    };
+    use rustix::process::Signal;
+    let raw = signal;
     let Some(signal) = Signal::from_named_raw(signal) else {
         return false;
     };
+    // Before the list is read: a process listed after this gets the signal
+    // on being listed (see `Running::new`).
+    ENDING.store(raw, std::sync::atomic::Ordering::SeqCst);
     let let_finish = finishing().clone();
     for pid in children().clone() {
         if !let_finish.contains(&pid) {
