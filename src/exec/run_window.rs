@@ -182,6 +182,45 @@ fn processes() -> Vec<u32> {
 mod tests {
     use super::*;
 
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_git_process_working_in_a_folder_is_found_there_and_not_elsewhere() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (inside, outside) = (tmp.path().join("repo/sub"), tmp.path().join("other"));
+        std::fs::create_dir_all(&inside).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        let init = std::process::Command::new("git")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .args(["init", "-q"])
+            .current_dir(tmp.path().join("repo"))
+            .status()
+            .unwrap();
+        assert!(init.success());
+        // `git cat-file --batch` waits for its input: a git that runs there.
+        let mut git = std::process::Command::new("git")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .args(["cat-file", "--batch"])
+            .current_dir(&inside)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = git.id();
+        let found = (0..100).find_map(|_| {
+            std::thread::sleep(Duration::from_millis(10));
+            git_running_in(&tmp.path().join("repo")).filter(|&p| p == pid)
+        });
+        let elsewhere = git_running_in(&outside);
+        drop(git.stdin.take());
+        let _ = git.kill();
+        let _ = git.wait();
+        assert_eq!(found, Some(pid));
+        assert_eq!(elsewhere, None);
+    }
+
     #[test]
     fn child_lines_say_where_and_when_and_read_back() {
         let root = Path::new("/ws");
