@@ -539,6 +539,73 @@ mod tests {
     }
 
     #[test]
+    fn each_clause_of_the_judgement_of_one_path_decides_on_its_own() {
+        let file = |oid: &str| TreeEntry {
+            mode: 0o100644,
+            oid: oid.to_string(),
+        };
+        let gitlink = TreeEntry {
+            mode: 0o160000,
+            oid: "c".repeat(40),
+        };
+        let indexed = |entry: &TreeEntry, stage: u8, skip_worktree: bool| IndexEntry {
+            entry: entry.clone(),
+            stage,
+            skip_worktree,
+        };
+        let holding = |oid: &str| Found::File {
+            executable: false,
+            empty: false,
+            oid: Some(oid.to_string()),
+        };
+        let change = |old: Option<TreeEntry>, new: Option<TreeEntry>| TreeChange {
+            path: b"p".to_vec(),
+            old,
+            new,
+        };
+        let mut no_links = |_: &str| -> GitResult<Vec<u8>> { Ok(Vec::new()) };
+        let (a, b) = (file("a"), file("b"));
+        let mut judged =
+            |c: &TreeChange, i: Option<&IndexEntry>, f: &Found| judge(c, i, f, &mut no_links).unwrap();
+        // A submodule on either side is never this repair's.
+        let to_submodule = change(Some(a.clone()), Some(gitlink.clone()));
+        assert_eq!(
+            judged(&to_submodule, Some(&indexed(&a, 0, false)), &holding("x")),
+            Verdict::Untouched
+        );
+        let from_submodule = change(Some(gitlink.clone()), Some(a.clone()));
+        assert_eq!(judged(&from_submodule, None, &holding("x")), Verdict::Untouched);
+        // Written by the checkout, with the index still at `from`: back.
+        let modified = change(Some(a.clone()), Some(b.clone()));
+        assert_eq!(
+            judged(&modified, Some(&indexed(&a, 0, false)), &holding("b")),
+            Verdict::PutBack
+        );
+        // A conflict stage, or the user's staging, is someone's: kept.
+        assert_eq!(
+            judged(&modified, Some(&indexed(&a, 2, false)), &holding("b")),
+            Verdict::Kept
+        );
+        assert_eq!(
+            judged(&modified, Some(&indexed(&b, 0, false)), &holding("b")),
+            Verdict::Kept
+        );
+        // Outside a sparse checkout git writes nothing there.
+        assert_eq!(
+            judged(&modified, Some(&indexed(&a, 0, true)), &holding("b")),
+            Verdict::Untouched
+        );
+        // A file `to` adds: an empty folder in its place holds nothing of
+        // `from`'s to put back, and is kept; one `from` has goes back.
+        let added = change(None, Some(b.clone()));
+        assert_eq!(judged(&added, None, &Found::EmptyDir), Verdict::Kept);
+        assert_eq!(
+            judged(&modified, Some(&indexed(&a, 0, false)), &Found::EmptyDir),
+            Verdict::PutBack
+        );
+    }
+
+    #[test]
     fn every_path_git_wrote_goes_back_and_the_tree_matches_its_index_again() {
         let (_tmp, dir, from, to) = repository();
         let before = tree(&dir);
