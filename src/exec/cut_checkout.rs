@@ -30,7 +30,9 @@
 //!   executable bit, a symlink's target; for a path `to` deletes, its
 //!   absence; a file `to` adds, present with `to`'s content, is removed), or
 //!   when there is no byte in it to lose (missing, an empty file, an empty
-//!   folder) while `from` has the path. Anything else there — a file that
+//!   folder) while `from` has the path. A folder where `from` has no file
+//!   (`to` has one) is `from`'s own folder, whose files are judged on their
+//!   own paths: left as it is. Anything else there — a file that
 //!   differs from both commits, a staged change — is kept as it is and
 //!   reported: the user's, and git's own refusal then applies. Nothing is
 //!   removed through a symbolic link or with a folder's content.
@@ -322,8 +324,14 @@ fn holds(
     entry: Option<&TreeEntry>,
     symlink_target: &mut dyn FnMut(&str) -> GitResult<Vec<u8>>,
 ) -> GitResult<bool> {
+    // No file: nothing there, or a folder (where `from` has none, `from`'s
+    // own folder of files, each judged on its own path; git refuses to
+    // start a checkout over anything else).
     let Some(entry) = entry else {
-        return Ok(matches!(found, Found::Absent | Found::Blocked));
+        return Ok(matches!(
+            found,
+            Found::Absent | Found::Blocked | Found::EmptyDir | Found::Dir
+        ));
     };
     Ok(match found {
         // With `core.symlinks=false` a link is written as a file holding
@@ -595,10 +603,18 @@ mod tests {
             judged(&modified, Some(&indexed(&a, 0, true)), &holding("b")),
             Verdict::Untouched
         );
-        // A file `to` adds: an empty folder in its place holds nothing of
-        // `from`'s to put back, and is kept; one `from` has goes back.
+        // A file `to` adds: a folder in its place is `from`'s (its files
+        // are judged on their own paths); an empty file there may be git's
+        // first write, but `from` has nothing there to put back: kept.
         let added = change(None, Some(b.clone()));
-        assert_eq!(judged(&added, None, &Found::EmptyDir), Verdict::Kept);
+        assert_eq!(judged(&added, None, &Found::EmptyDir), Verdict::Untouched);
+        assert_eq!(judged(&added, None, &Found::Dir), Verdict::Untouched);
+        let empty = Found::File {
+            executable: false,
+            empty: true,
+            oid: Some("e".into()),
+        };
+        assert_eq!(judged(&added, None, &empty), Verdict::Kept);
         assert_eq!(
             judged(&modified, Some(&indexed(&a, 0, false)), &Found::EmptyDir),
             Verdict::PutBack
@@ -688,6 +704,51 @@ mod tests {
             repair(&git_runner, &dir, &intent(&from, &to), &any_time()).unwrap(),
             Repair::Nothing
         );
+    }
+
+    #[test]
+    fn a_checkout_cut_before_it_wrote_anything_leaves_nothing_to_say() {
+        // `from` has a folder `dir` where `to` has a file: untouched, the
+        // folder is `from`'s, not a file someone changed.
+        let (_tmp, dir, from, to) = repository();
+        let files = tree(&dir);
+        assert_eq!(
+            repair(&Git::new(false), &dir, &intent(&from, &to), &any_time()).unwrap(),
+            Repair::Nothing
+        );
+        assert_eq!(tree(&dir), files);
+    }
+
+    #[test]
+    fn a_repository_without_an_index_is_not_this_repairs() {
+        let (_tmp, dir, from, to) = repository();
+        write_all_of_to(&dir, &from, &to);
+        std::fs::remove_file(dir.join(".git/index")).unwrap();
+        let files = tree(&dir);
+        assert_eq!(
+            repair(&Git::new(false), &dir, &intent(&from, &to), &any_time()).unwrap(),
+            Repair::Nothing
+        );
+        assert_eq!(tree(&dir), files);
+    }
+
+    #[test]
+    fn an_empty_folder_the_checkout_made_where_from_has_a_file_goes_and_the_file_comes_back() {
+        let (_tmp, dir, from, to) = repository();
+        // Cut short just after git replaced the file `file` by the folder
+        // `to` has there, before writing anything into it.
+        std::fs::remove_file(dir.join("file")).unwrap();
+        std::fs::create_dir(dir.join("file")).unwrap();
+        let repair = repair(&Git::new(false), &dir, &intent(&from, &to), &any_time()).unwrap();
+        assert_eq!(
+            repair,
+            Repair::PutBack {
+                put_back: 1,
+                kept: vec![]
+            }
+        );
+        assert_eq!(std::fs::read_to_string(dir.join("file")).unwrap(), "a file\n");
+        assert_eq!(git(&dir, &["status", "--porcelain"]), "");
     }
 
     #[test]
