@@ -762,14 +762,13 @@ impl<'a> Roller<'a> {
                     .ls_remote_head(self.dir, &dep.ro_url, &dep.tracking_branch);
                 // The network or the server said no: told by cause and host
                 // in the summary, as a clone's failure is.
-                let head = head.map_err(|error| match error.cause() {
-                    crate::git::Cause::Other => anyhow::Error::new(error),
-                    _ => anyhow::Error::new(crate::exec::fetch_failure::FetchFailure {
-                        subject: dep.name.to_string(),
-                        url: dep.ro_url.to_string(),
-                        source: crate::exec::fetch_failure::UrlSource::Registry,
-                        error,
-                    }),
+                let head = head.map_err(|error| {
+                    crate::exec::fetch_failure::classified(
+                        anyhow::Error::new(error),
+                        dep.name.as_str(),
+                        dep.ro_url.as_str(),
+                        crate::exec::fetch_failure::UrlSource::Registry,
+                    )
                 });
                 head.map(|head| Answer::Head { dep, head }).with_context(|| {
                     format!(

@@ -401,36 +401,15 @@ fn read_settings(dir: &Path) -> SshSettings {
 
 /// git's probe for a command not known by name: OpenSSH if `-G` (print the
 /// configuration and exit) succeeds. OpenSSH answers at once; a program
-/// still running after two seconds is not it, and is stopped. It takes
-/// signals as git's processes do (see `crate::process::interrupt::child_signals`).
+/// still running after two seconds is not it (see [`ssh_g`]).
 fn probe_openssh(command: &str) -> bool {
-    let started = duct::cmd("sh", ["-c", &format!("{command} -G example.invalid")])
-        .stdin_null()
-        .stdout_null()
-        .stderr_null()
-        .unchecked()
-        .before_spawn(|child| crate::process::interrupt::child_signals(child, false))
-        .start();
-    let Ok(handle) = started else {
-        return false;
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(2);
-    while std::time::Instant::now() < deadline && !crate::process::interrupt::is_interrupted() {
-        match handle.try_wait() {
-            Ok(Some(out)) => return out.status.success(),
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(_) => return false,
-        }
-    }
-    let _ = handle.kill();
-    false
+    ssh_g(command, "example.invalid").is_some()
 }
 
 /// Whether the ssh `command` in effect, by the user's configuration, makes
-/// or uses a shared connection to `destination` (`ssh -G`, which prints
-/// the configuration in effect and exits: a `controlpath`, or a
-/// `controlmaster` other than `false`). `false` when ssh cannot say
-/// within two seconds.
+/// or uses a shared connection to `destination` (`ssh -G`: a
+/// `controlpath`, or a `controlmaster` other than `false`). `false` when
+/// ssh cannot say.
 fn users_own_sharing(command: &str, destination: &str) -> bool {
     // `-G` takes a port only in URL form.
     let target = if destination.contains(':') {
@@ -438,27 +417,38 @@ fn users_own_sharing(command: &str, destination: &str) -> bool {
     } else {
         destination.to_string()
     };
-    let line = format!("{command} -G {}", crate::process::shell_quote(&target));
-    let started = duct::cmd("sh", ["-c", &line])
+    ssh_g(command, &target).is_some_and(|config| configured_sharing(&config))
+}
+
+/// What `COMMAND -G TARGET` prints (the configuration in effect, without
+/// connecting), when it succeeds within two seconds; a program still
+/// running then is stopped. It takes signals as git's processes do (see
+/// `crate::process::interrupt::child_signals`).
+fn ssh_g(command: &str, target: &str) -> Option<String> {
+    let line = format!("{command} -G {}", crate::process::shell_quote(target));
+    let handle = duct::cmd("sh", ["-c", &line])
         .stdin_null()
         .stdout_capture()
         .stderr_null()
         .unchecked()
         .before_spawn(|child| crate::process::interrupt::child_signals(child, false))
-        .start();
-    let Ok(handle) = started else {
-        return false;
-    };
+        .start()
+        .ok()?;
     let deadline = std::time::Instant::now() + Duration::from_secs(2);
     while std::time::Instant::now() < deadline && !crate::process::interrupt::is_interrupted() {
         match handle.try_wait() {
-            Ok(Some(out)) => return configured_sharing(&String::from_utf8_lossy(&out.stdout)),
+            Ok(Some(out)) => {
+                return out
+                    .status
+                    .success()
+                    .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+            }
             Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(_) => return false,
+            Err(_) => return None,
         }
     }
     let _ = handle.kill();
-    false
+    None
 }
 
 /// In `ssh -G`'s output: a control path, or a control master other than

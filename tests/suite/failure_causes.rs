@@ -483,3 +483,28 @@ fn a_roll_whose_server_is_down_is_one_block_and_one_question_to_the_host() {
     );
     assert_eq!(std::fs::read_to_string(app.join("sync_deps.py")).unwrap(), pins);
 }
+
+/// A checkout through the cache whose server is down: the mirror's clone
+/// fails for the host, told in one block like a direct clone's.
+#[test]
+fn a_checkout_through_the_cache_with_the_server_down_is_one_block() {
+    let fx = Fixture::new();
+    let dead = registry(&fx, "dead-cache.toml", |n| format!("https://{DEAD}/{n}.git"));
+    let cache = fx.tmp.path().join("cache");
+    let out = run(
+        &fx,
+        &dead,
+        &["--cache-dir", cache.to_str().unwrap(), "-j", "1", "checkout", "app"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = fx.normalise(&stderr(&out));
+    assert!(
+        err.contains(&format!(
+            "error: {DEAD}: the host name could not be resolved (no network, or a DNS or proxy problem)\n  \
+             not cloned: app, liba, libb, base (3 not tried: the host had already failed)\n"
+        )),
+        "{err}"
+    );
+    assert_eq!(err.matches("error: ").count(), 1, "{err}");
+}
