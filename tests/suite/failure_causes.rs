@@ -494,7 +494,14 @@ fn a_checkout_through_the_cache_with_the_server_down_is_one_block() {
     let out = run(
         &fx,
         &dead,
-        &["--cache-dir", cache.to_str().unwrap(), "-j", "1", "checkout", "app"],
+        &[
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "-j",
+            "1",
+            "checkout",
+            "app",
+        ],
         &[],
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
