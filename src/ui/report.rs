@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -58,6 +59,9 @@ pub struct Reporter {
 #[derive(Debug)]
 struct Live {
     multi: MultiProgress,
+    /// Set once the display must never reach the terminal again (see
+    /// [`Reporter::go_dark`]); shared with its [`Stderr`].
+    dark: Arc<AtomicBool>,
     bars: Mutex<BTreeMap<RepoName, ProgressBar>>,
     overall: Mutex<Option<ProgressBar>>,
 }
@@ -106,11 +110,13 @@ impl Reporter {
     /// whether its `error:` and `warning:` prefixes are coloured.
     pub fn for_stderr(verbosity: Verbosity, color: ColorChoice) -> Reporter {
         let live = (verbosity == Verbosity::Normal && std::io::stderr().is_terminal()).then(|| {
+            let dark = Arc::new(AtomicBool::new(false));
             Arc::new(Live {
                 multi: MultiProgress::with_draw_target(ProgressDrawTarget::term_like_with_hz(
-                    Box::new(Stderr),
+                    Box::new(Stderr { dark: dark.clone() }),
                     20,
                 )),
+                dark,
                 bars: Mutex::new(BTreeMap::new()),
                 overall: Mutex::new(None),
             })
@@ -308,6 +314,16 @@ impl Reporter {
         }
     }
 
+    /// Keeps the live display off the terminal from now on, without a lock:
+    /// for Ctrl-C at a prompt, called while [`Reporter::suspend`] holds the
+    /// display (it has cleared it), so that the display is not drawn again
+    /// on the way out, nor cleared later over lines it never drew.
+    pub fn go_dark(&self) {
+        if let Some(live) = &self.live {
+            live.dark.store(true, Ordering::SeqCst);
+        }
+    }
+
     /// Takes the live display off the terminal for good, on an interrupt:
     /// every line is cleared, the cursor is shown, and nothing more is
     /// drawn (the other methods print nothing once interrupted).
@@ -330,11 +346,16 @@ impl Reporter {
 /// last line drawn is then always a live line (lines printed while none is
 /// shown go straight to stderr, see [`Live::print`]).
 #[derive(Debug)]
-struct Stderr;
+struct Stderr {
+    dark: Arc<AtomicBool>,
+}
 
 impl Stderr {
     fn write(&self, text: &str) -> std::io::Result<()> {
         use std::io::Write;
+        if self.dark.load(Ordering::SeqCst) {
+            return Ok(());
+        }
         std::io::stderr().lock().write_all(text.as_bytes())
     }
 

@@ -298,13 +298,19 @@ impl Desk {
     /// Asks on the terminal with the live display off the screen. Ctrl-C
     /// ends the run here, before the display comes back.
     fn ask_user(&self, prompt: &str, echo: bool, notice: Option<&str>) -> io::Result<Reply> {
-        self.reporter.suspend(|| {
+        let reply = self.reporter.suspend(|| {
             let reply = terminal::ask(prompt, echo, notice);
             if matches!(reply, Ok(Reply::Interrupted)) {
-                self.interrupt();
+                self.reporter.go_dark();
             }
             reply
-        })
+        });
+        // Outside `suspend`, which holds the display and stderr: the
+        // interrupt thread needs both to wind the run down.
+        if matches!(reply, Ok(Reply::Interrupted)) {
+            self.interrupt();
+        }
+        reply
     }
 
     /// Ctrl-C at a prompt (the terminal's modes are already back): forget
