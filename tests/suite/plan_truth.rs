@@ -548,6 +548,28 @@ fn a_dry_run_through_the_cache_prints_the_mirror_refresh_it_runs() {
     );
 }
 
+/// `cache refresh`: each mirror's refresh (its tips kept, then a fetch) is
+/// printed as the git commands the refresh then runs.
+#[test]
+fn a_dry_run_of_cache_refresh_prints_the_fetches_it_runs() {
+    let fx = Fixture::new();
+    let cache = fx.tmp.path().join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let cache_dir = cache.canonicalize().unwrap().display().to_string();
+    fx.ok(&["--cache-dir", &cache_dir, "checkout", "--sync", "app"]);
+    let commands = dry_run_then_run(
+        &fx,
+        &fx.ws,
+        &["--cache-dir", &cache_dir, "cache", "refresh"],
+        &[(&cache_dir, "CACHE")],
+    );
+    let fetches = commands
+        .iter()
+        .filter(|c| c.ends_with("fetch --prune origin"))
+        .count();
+    assert_eq!(fetches, 6, "one fetch per mirror: {commands:#?}");
+}
+
 /// `roll --sync`: the roll's queries (`ls-remote`) only read and its file
 /// edit is printed as such; the sync after it, to pins the roll is about
 /// to write, is printed with those pins as placeholders.
