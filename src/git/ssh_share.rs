@@ -485,18 +485,33 @@ pub type Sharing = Arc<SshSharing>;
 /// The start of the name of a run's socket folder.
 const DIR_PREFIX: &str = "oxw-ssh-";
 
-/// A new private (0700) folder for the run's sockets, with a short path:
-/// a socket's path has room for about 100 bytes, and ssh adds 17 while it
-/// makes one. Folders of earlier runs that are gone are removed first.
+/// Room for a socket's path: 104 bytes on macOS and the BSDs (108 on
+/// Linux), its closing NUL included.
+#[cfg(unix)]
+const SOCKET_PATH_MAX: usize = 103;
+
+/// The longest path a socket of the run takes below its temporary folder:
+/// the run's folder (`/oxw-ssh-PID-XXXXXXXX`, a pid of up to 7 digits), then `/SLOT-HOST-` (slots
+/// up to 999), `%C` (40 hex digits) and the 17 bytes ssh adds to the name
+/// while it makes the socket.
+#[cfg(unix)]
+const SOCKET_PATH_BELOW_TEMP: usize = 1 + DIR_PREFIX.len() + 7 + 1 + 8 + 1 + 3 + 1 + 8 + 1 + 40 + 17;
+
+/// Whether a socket of the run fits when its folder is made in `base`.
+#[cfg(unix)]
+fn sockets_fit_in(base: &Path) -> bool {
+    base.as_os_str().len() + SOCKET_PATH_BELOW_TEMP <= SOCKET_PATH_MAX
+}
+
+/// A new private (0700) folder for the run's sockets, with a path short
+/// enough for them (see [`sockets_fit_in`]): in the temporary folder, else
+/// in /tmp. Folders of earlier runs that are gone are removed first.
 #[cfg(unix)]
 fn private_dir() -> Option<PathBuf> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    let temp = std::env::temp_dir();
-    let base = if temp.as_os_str().len() <= 32 {
-        temp
-    } else {
-        PathBuf::from("/tmp")
-    };
+    let base = [std::env::temp_dir(), PathBuf::from("/tmp")]
+        .into_iter()
+        .find(|base| sockets_fit_in(base))?;
     remove_stale_dirs(&base);
     for _ in 0..16 {
         let dir = base.join(format!(
@@ -556,6 +571,18 @@ fn remove_stale_dirs(base: &Path) {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(unix)]
+    #[test]
+    fn a_run_s_sockets_go_where_their_longest_path_fits() {
+        use std::path::Path;
+        // /tmp fits with a 3-digit slot, the longest pid and ssh's suffix.
+        assert!(super::sockets_fit_in(Path::new("/tmp")));
+        assert!(super::sockets_fit_in(Path::new("/t/mp")));
+        // A 17-byte folder left 109 bytes: ssh could not make the socket.
+        assert!(!super::sockets_fit_in(Path::new("/dev/shm/main-tmp")));
+        assert!(!super::sockets_fit_in(Path::new("/var/tmp")));
+    }
+
     use super::*;
 
     #[test]
