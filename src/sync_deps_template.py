@@ -420,8 +420,11 @@ class SshMasters:
     closed (`ssh -O exit`) and removed by `close`."""
 
     def __init__(self, command):
+        # A socket's path has room for 103 bytes (104 on macOS, with its
+        # NUL); below base it takes up to 85: this run's folder (23), the
+        # slot and %C (45), and the 17 bytes ssh adds while making it.
         base = tempfile.gettempdir()
-        if len(base) > 32:  # a socket path has room for about 100 bytes
+        if len(base) + 85 > 103:
             base = "/tmp"
         self.dir = tempfile.mkdtemp(prefix="sync-deps-ssh-", dir=base)
         self.command = command
