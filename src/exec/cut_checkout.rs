@@ -45,6 +45,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::exec::journal::CheckoutIntent;
+use crate::exec::journal_path::path_bytes;
+use crate::exec::remove_empty_parents;
 use crate::exec::run_window::Window;
 use crate::git::{git_dir_of, Git, GitResult, IndexEntry, TreeChange, TreeEntry};
 use crate::model::types::CommitId;
@@ -238,7 +240,7 @@ fn look(dir: &Path, path: &[u8]) -> Found {
         return if kind.is_symlink() {
             match std::fs::read_link(&at) {
                 Ok(target) => Found::Symlink {
-                    target: bytes_of(&target),
+                    target: path_bytes(&target).into_owned(),
                 },
                 Err(_) => Found::Other,
             }
@@ -361,18 +363,6 @@ impl Targets {
     }
 }
 
-/// Removes the folders left empty between `removed` and `top`, as git
-/// does when it deletes a file.
-fn remove_empty_parents(top: &Path, removed: &Path) {
-    let mut dir = removed.parent();
-    while let Some(d) = dir {
-        if d == top || !d.starts_with(top) || std::fs::remove_dir(d).is_err() {
-            break;
-        }
-        dir = d.parent();
-    }
-}
-
 fn os_path(bytes: &[u8]) -> PathBuf {
     #[cfg(unix)]
     {
@@ -382,18 +372,6 @@ fn os_path(bytes: &[u8]) -> PathBuf {
     #[cfg(not(unix))]
     {
         PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
-    }
-}
-
-fn bytes_of(path: &Path) -> Vec<u8> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        path.as_os_str().as_bytes().to_vec()
-    }
-    #[cfg(not(unix))]
-    {
-        path.to_string_lossy().into_owned().into_bytes()
     }
 }
 

@@ -501,6 +501,28 @@ pub fn remove_partial(path: &Path) {
     }
 }
 
+/// Whether `path` is `root/...` with no symbolic link on the way: nothing
+/// is ever looked at or removed through one (a superproject may track a
+/// symlink where a submodule used to be).
+pub(crate) fn inside(root: &Path, path: &Path) -> bool {
+    match (root.canonicalize(), path.canonicalize(), path.strip_prefix(root)) {
+        (Ok(root), Ok(real), Ok(rel)) => real == root.join(rel),
+        _ => false,
+    }
+}
+
+/// Removes the folders left empty between `removed` and `root`, as git
+/// does when it deletes a file.
+pub(crate) fn remove_empty_parents(root: &Path, removed: &Path) {
+    let mut dir = removed.parent();
+    while let Some(d) = dir {
+        if d == root || !d.starts_with(root) || std::fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

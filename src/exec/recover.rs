@@ -18,6 +18,7 @@ use std::time::SystemTime;
 use crate::exec::cut_checkout::Repair;
 use crate::exec::journal::{CheckoutIntent, PreviousRun, WorkspaceLock};
 use crate::exec::run_window::Window;
+use crate::exec::inside;
 use crate::git::Git;
 use crate::model::registry::Registry;
 use crate::model::text::escape_control;
@@ -124,7 +125,7 @@ fn look_at_project(workspace: &Workspace, name: &RepoName) -> Option<ProjectLeft
     let dir = workspace.project_dir(name);
     std::fs::symlink_metadata(&dir).ok()?;
     let git_dir = dir.join(".git");
-    let link = if !within(workspace.root(), &dir) {
+    let link = if !inside(workspace.root(), &dir) {
         Some(&dir)
     } else if std::fs::symlink_metadata(&git_dir).is_ok_and(|m| m.file_type().is_symlink()) {
         Some(&git_dir)
@@ -162,7 +163,7 @@ fn look_at_checkout(
     intent: &CheckoutIntent,
 ) -> CheckoutLeft {
     let dir = workspace.root().join(&intent.repo);
-    let dir = within(workspace.root(), &dir).then_some(dir);
+    let dir = inside(workspace.root(), &dir).then_some(dir);
     let git_dir = dir.as_deref().and_then(crate::git::git_dir_of);
     let operation = git_dir
         .as_deref()
@@ -524,14 +525,6 @@ fn repository_name(registry: &Registry, intent: &CheckoutIntent) -> Option<Strin
     })
 }
 
-/// Whether `path` is `root/...` with no symbolic link on the way.
-fn within(root: &Path, path: &Path) -> bool {
-    match (root.canonicalize(), path.canonicalize(), path.strip_prefix(root)) {
-        (Ok(root), Ok(real), Ok(rel)) => real == root.join(rel),
-        _ => false,
-    }
-}
-
 /// The recorded git processes of `run` that still exist. A run from
 /// another machine is not looked at here: its processes cannot be seen,
 /// and its locks are not removed.
@@ -625,7 +618,7 @@ fn walk(git_dir: &Path, dir: &Path, found: &mut Vec<(PathBuf, SystemTime)>) {
             if dir == git_dir && name == "objects" {
                 walk(git_dir, &path.join("info"), found);
             } else if dir == git_dir && name == "modules" {
-                for module in module_dirs(&path) {
+                for module in crate::exec::submodules::module_repos(&path) {
                     if !gc_running(&module) {
                         walk(&module, &module, found);
                     }
@@ -639,28 +632,6 @@ fn walk(git_dir: &Path, dir: &Path, found: &mut Vec<(PathBuf, SystemTime)>) {
             }
         }
     }
-}
-
-/// The submodule repositories under `modules` (folders holding `HEAD`).
-fn module_dirs(modules: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![modules.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                let path = entry.path();
-                if path.join("HEAD").is_file() {
-                    found.push(path);
-                } else {
-                    pending.push(path);
-                }
-            }
-        }
-    }
-    found
 }
 
 /// Whether `git_dir/gc.pid` names a process of this machine that is

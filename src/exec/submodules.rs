@@ -24,6 +24,7 @@ use anyhow::{bail, Result};
 use regex::Regex;
 
 use crate::exec::fetch_failure::{FetchFailure, FetchFailures, UrlSource};
+use crate::exec::{inside, remove_empty_parents};
 use crate::git::{git_dir_of, Git, SubmoduleClone, SubmoduleEntry, SubmoduleState};
 use crate::model::text::escape_control;
 use crate::model::types::{CommitId, RepoName};
@@ -535,49 +536,35 @@ fn leftovers(repo: &Path, entries: &[SubmoduleEntry]) -> Vec<String> {
 /// The names of the submodule repositories under `modules`: the relative
 /// paths of the folders holding a `HEAD` file (not looking inside them).
 pub(crate) fn module_names(modules: &Path) -> Vec<String> {
-    let mut names = Vec::new();
+    let mut names: Vec<String> = module_repos(modules)
+        .iter()
+        .filter_map(|path| Some(path.strip_prefix(modules).ok()?.to_str()?.to_string()))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The submodule repositories under `modules` (folders holding `HEAD`),
+/// not looking inside them.
+pub(crate) fn module_repos(modules: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
     let mut pending = vec![modules.to_path_buf()];
     while let Some(dir) = pending.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
         for entry in entries.flatten() {
-            let path = entry.path();
-            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
-                continue;
-            }
-            if path.join("HEAD").is_file() {
-                if let Some(name) = path.strip_prefix(modules).ok().and_then(|p| p.to_str()) {
-                    names.push(name.to_string());
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                let path = entry.path();
+                if path.join("HEAD").is_file() {
+                    found.push(path);
+                } else {
+                    pending.push(path);
                 }
-            } else {
-                pending.push(path);
             }
         }
     }
-    names.sort();
-    names
-}
-
-/// Whether `path` is `root/...` with no symbolic link on the way (a
-/// superproject may track a symlink where a submodule used to be: nothing
-/// outside it is ever removed through one).
-fn inside(root: &Path, path: &Path) -> bool {
-    match (root.canonicalize(), path.canonicalize(), path.strip_prefix(root)) {
-        (Ok(root), Ok(real), Ok(rel)) => real == root.join(rel),
-        _ => false,
-    }
-}
-
-/// Removes the now empty folders between `removed` and `root`.
-fn remove_empty_parents(root: &Path, removed: &Path) {
-    let mut dir = removed.parent();
-    while let Some(d) = dir {
-        if d == root || !d.starts_with(root) || std::fs::remove_dir(d).is_err() {
-            break;
-        }
-        dir = d.parent();
-    }
+    found
 }
 
 /// A submodule path as printed: it comes from someone else's repository.
