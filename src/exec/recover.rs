@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::exec::cut_checkout::Repair;
+use crate::exec::inside;
 use crate::exec::journal::{CheckoutIntent, PreviousRun, WorkspaceLock};
 use crate::exec::run_window::Window;
-use crate::exec::inside;
 use crate::git::Git;
 use crate::model::registry::Registry;
 use crate::model::text::escape_control;
