@@ -45,7 +45,6 @@ pub struct Leftovers {
 /// One project's folder, as [`look`] found it.
 #[derive(Debug, Default)]
 pub struct ProjectLeft {
-    /// The project.
     pub name: Option<RepoName>,
     /// The folder, or its `.git`, is a symbolic link: `(link, where it
     /// leads)`. Nothing is looked at (or done) through it.
@@ -60,14 +59,12 @@ pub struct ProjectLeft {
     pub locks: Vec<LockFile>,
 }
 
-/// A git lock file, when it was last changed, and who holds it open now.
+/// A git lock file, when it was last changed, and a process that holds it
+/// open now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockFile {
-    /// Its path.
     pub path: PathBuf,
-    /// When it was last changed.
     pub changed: SystemTime,
-    /// A process that has it open.
     pub held_by: Option<u32>,
 }
 
@@ -76,7 +73,6 @@ pub struct LockFile {
 pub struct CheckoutLeft {
     /// Its id in the journal.
     pub id: u64,
-    /// The record.
     pub intent: CheckoutIntent,
     /// `liba`, or `liba: submodule x`, when its repository is in a project
     /// of the registry.
@@ -111,7 +107,7 @@ pub fn look(
     };
     Leftovers {
         run: previous.cloned(),
-        live_child: previous.and_then(|run| live_children(run).first().copied()),
+        live_child: previous.and_then(live_child),
         partials: partials(workspace),
         projects,
         checkouts: unfinished
@@ -202,45 +198,32 @@ pub enum RecoveryStep {
     /// Remove the temporary clone folder of this name at the top of the
     /// workspace.
     RemovePartial(String),
-    /// Remove a temporary file an atomic write of that run left at the top
-    /// of `project` (`.sync_deps.py.PID-N.tmp`, see `crate::model::atomic`).
+    /// Remove the temporary file `name` an atomic write of the run `run`
+    /// (described) left at the top of `project` (`.sync_deps.py.PID-N.tmp`,
+    /// see `crate::model::atomic`).
     RemoveTemporary {
-        /// The project.
         project: RepoName,
-        /// The file's name.
         name: String,
-        /// That run, described.
         run: String,
     },
-    /// Remove a git lock file that run's git processes left.
+    /// Remove the git lock file `path` of `project` that the run `run`
+    /// (described) left.
     RemoveLock {
-        /// The project.
         project: RepoName,
-        /// The lock file.
         path: PathBuf,
-        /// That run, described.
         run: String,
     },
-    /// Drop the record of a checkout, saying why when there is something to
-    /// say.
-    DropRecord {
-        /// Its id in the journal.
-        id: u64,
-        /// What to say.
-        say: Option<String>,
-    },
-    /// Put right the checkout `intent` in `dir`, which that run may have cut
-    /// short (see `crate::exec::cut_checkout`).
+    /// Drop the record `id` of a checkout, saying `say` when there is
+    /// something to say.
+    DropRecord { id: u64, say: Option<String> },
+    /// Put right the checkout `intent` (record `id`) of `who` (`liba`, or
+    /// `liba: submodule x`) in the working tree `dir`, which that run may
+    /// have cut short in its `window` (see `crate::exec::cut_checkout`).
     Settle {
-        /// Its id in the journal.
         id: u64,
-        /// `liba`, or `liba: submodule x`.
         who: String,
-        /// The working tree.
         dir: PathBuf,
-        /// The record.
         intent: CheckoutIntent,
-        /// When that run ran.
         window: Window,
     },
 }
@@ -428,7 +411,15 @@ fn remove_lock(workspace: &Workspace, project: &RepoName, path: &Path, run: &str
 /// saying what was done; one that cannot be looked at is said and left.
 fn settle(git: &Git, who: &str, dir: &Path, intent: &CheckoutIntent, window: &Window, reporter: &Reporter) {
     match crate::exec::cut_checkout::repair(git, dir, intent, window) {
-        Ok(repair) => report(reporter, who, intent, &repair),
+        Ok(repair) => {
+            for (warning, text) in repair_lines(who, intent, &repair) {
+                if warning {
+                    reporter.warn(&text);
+                } else {
+                    reporter.note(&text);
+                }
+            }
+        }
         // Not looked at again: the next run would not know this record's
         // run (see `crate::plan::recover`).
         Err(e) => reporter.warn(&format!(
@@ -436,16 +427,6 @@ fn settle(git: &Git, who: &str, dir: &Path, intent: &CheckoutIntent, window: &Wi
              it is; check it with `git status`: {e}",
             intent.to.short()
         )),
-    }
-}
-
-fn report(reporter: &Reporter, who: &str, intent: &CheckoutIntent, repair: &Repair) {
-    for (warning, text) in repair_lines(who, intent, repair) {
-        if warning {
-            reporter.warn(&text);
-        } else {
-            reporter.note(&text);
-        }
     }
 }
 
@@ -525,18 +506,14 @@ fn repository_name(registry: &Registry, intent: &CheckoutIntent) -> Option<Strin
     })
 }
 
-/// The recorded git processes of `run` that still exist. A run from
+/// The first recorded git process of `run` that still exists. A run from
 /// another machine is not looked at here: its processes cannot be seen,
 /// and its locks are not removed.
-fn live_children(run: &PreviousRun) -> Vec<u32> {
+fn live_child(run: &PreviousRun) -> Option<u32> {
     if !run.ran_here() {
-        return Vec::new();
+        return None;
     }
-    run.children
-        .iter()
-        .copied()
-        .filter(|&pid| process_exists(pid))
-        .collect()
+    run.children.iter().copied().find(|&pid| process_exists(pid))
 }
 
 /// Whether process `pid` exists and has not ended: an ended process that
@@ -641,12 +618,9 @@ fn gc_running(git_dir: &Path) -> bool {
     let Ok(text) = std::fs::read_to_string(git_dir.join("gc.pid")) else {
         return false;
     };
-    let mut fields = text.split_whitespace();
-    let pid = fields.next().and_then(|p| p.parse::<u32>().ok());
-    match pid {
-        Some(pid) => process_exists(pid),
-        None => true, // unreadable: assume it runs
-    }
+    // Unreadable: assume it runs.
+    let pid = text.split_whitespace().next().and_then(|p| p.parse().ok());
+    pid.is_none_or(process_exists)
 }
 
 #[cfg(test)]
