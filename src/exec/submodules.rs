@@ -30,27 +30,19 @@ use crate::model::text::escape_control;
 use crate::model::types::{CommitId, RepoName};
 use crate::ui::report::Reporter;
 
-/// What the `Submodules` step was given.
+/// What the `Submodules` step was given (see [`crate::exec::step::Step`]),
+/// with the superproject's `project` name and checkout `repo`, and `jobs`
+/// for the clones of uninitialised submodules.
 pub struct Update<'a> {
-    /// Runs git.
     pub git: &'a Git,
-    /// Progress output.
     pub reporter: &'a Reporter,
-    /// `--jobs`, for the clones of uninitialised submodules.
     pub jobs: usize,
-    /// The superproject's project name (for messages and exclusions).
     pub project: &'a RepoName,
-    /// The superproject's checkout.
     pub repo: &'a Path,
-    /// Regexes matched against `PROJECT:PATH`.
     pub exclude: &'a [Regex],
-    /// `--depth` of submodule clones and fetches.
     pub depth: Option<u32>,
-    /// `--filter` of submodule clones.
     pub filter: Option<crate::model::types::Filter>,
-    /// The object cache whose mirrors submodule clones borrow from.
     pub cache: Option<&'a crate::exec::cache::Cache>,
-    /// Move a submodule even when its HEAD is a commit of the user's.
     pub force: bool,
 }
 
@@ -83,7 +75,8 @@ impl Update<'_> {
             let commit = &entry.recorded;
             let result = match entry.state {
                 SubmoduleState::Uninitialised => {
-                    self.rebuild_if_half_made(path, self.module_dir(path))?;
+                    let module = modules_dir(self.repo).map(|m| m.join(path));
+                    self.rebuild_if_half_made(path, module)?;
                     to_init.push((path.clone(), commit.clone()));
                     Ok(())
                 }
@@ -397,7 +390,7 @@ impl Update<'_> {
             return Ok(false);
         };
         // Only ever inside this superproject's own `.git/modules`.
-        let Some(modules) = self.modules_dir() else {
+        let Some(modules) = modules_dir(self.repo) else {
             return Ok(false);
         };
         let ours = match (module.canonicalize(), modules.canonicalize()) {
@@ -455,16 +448,6 @@ impl Update<'_> {
         }
         Ok(())
     }
-
-    fn modules_dir(&self) -> Option<PathBuf> {
-        git_dir_of(self.repo)
-            .map(|d| d.join("modules"))
-            .filter(|m| m.is_dir())
-    }
-
-    fn module_dir(&self, path: &str) -> Option<PathBuf> {
-        self.modules_dir().map(|m| m.join(path))
-    }
 }
 
 /// The error of the submodule clones that failed: git's failures as
@@ -512,7 +495,7 @@ pub fn settled(git: &Git, project: &RepoName, repo: &Path, exclude: &[Regex]) ->
 /// longer has them (`entries` are those it has): a folder inside it whose
 /// `.git` points at its repository in `.git/modules`. Read from the files.
 fn leftovers(repo: &Path, entries: &[SubmoduleEntry]) -> Vec<String> {
-    let Some(modules) = git_dir_of(repo).map(|d| d.join("modules")).filter(|m| m.is_dir()) else {
+    let Some(modules) = modules_dir(repo) else {
         return Vec::new();
     };
     let current: BTreeSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
@@ -531,6 +514,11 @@ fn leftovers(repo: &Path, entries: &[SubmoduleEntry]) -> Vec<String> {
             points_here && inside(repo, &dir)
         })
         .collect()
+}
+
+/// The `.git/modules` folder of the checkout `repo`, if it has one.
+fn modules_dir(repo: &Path) -> Option<PathBuf> {
+    git_dir_of(repo).map(|d| d.join("modules")).filter(|m| m.is_dir())
 }
 
 /// The names of the submodule repositories under `modules`: the relative
