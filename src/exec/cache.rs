@@ -41,13 +41,9 @@ pub enum MirrorOp {
     /// Drop the keep refs whose commit a branch or tag tip reaches again:
     /// this command, fed those refs, when there are any.
     PruneKeeps(crate::git::GitCommand),
-    /// Rename the finished mirror into place.
-    Rename {
-        /// The temporary folder.
-        from: PathBuf,
-        /// The mirror's folder.
-        to: PathBuf,
-    },
+    /// Rename the finished mirror from the temporary folder `from` into
+    /// place, `to`.
+    Rename { from: PathBuf, to: PathBuf },
 }
 
 impl std::fmt::Display for MirrorOp {

@@ -58,19 +58,12 @@ pub enum Repair {
     /// the user moved on), or no file differs from the index.
     Nothing,
     /// The files and the index were written; HEAD was moved to `to` from
-    /// where it was.
-    HeadMoved {
-        /// Where HEAD was.
-        from: CommitId,
-    },
-    /// `put_back` files went back to `from` (the index); the files at
-    /// `kept` differ from both commits and were left as they are.
-    PutBack {
-        /// How many paths were written back or removed.
-        put_back: usize,
-        /// The paths left as they are, in index order.
-        kept: Vec<Vec<u8>>,
-    },
+    /// where it was, `from`.
+    HeadMoved { from: CommitId },
+    /// `put_back` paths went back to `from` (the index: written back or
+    /// removed); the paths `kept` differ from both commits and were left as
+    /// they are (in index order).
+    PutBack { put_back: usize, kept: Vec<Vec<u8>> },
 }
 
 /// Puts right what the checkout `intent` left in the working tree `dir`,

@@ -526,9 +526,7 @@ impl Drop for WorkspaceLock {
 /// What a run that did not finish left in the lock file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PreviousRun {
-    /// Its process id.
     pub pid: Option<u32>,
-    /// The host it ran on.
     pub host: Option<String>,
     /// Its command line (`checkout --sync`).
     pub command: String,

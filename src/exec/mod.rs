@@ -448,17 +448,12 @@ impl<'a> StepRun<'a> {
 /// leave unreachable: a project's, or a submodule's.
 pub enum Orphaned<'a> {
     /// A project's detached HEAD, in `repo`.
-    Head {
-        /// The checkout.
-        repo: &'a Path,
-    },
-    /// A submodule's detached HEAD that its superproject never recorded.
+    Head { repo: &'a Path },
+    /// The detached HEAD of the submodule at `path` in `project`, checked
+    /// out in `dir`, that `project` never recorded.
     Submodule {
-        /// Its path in the superproject.
         path: &'a str,
-        /// The superproject.
         project: &'a RepoName,
-        /// Its checkout.
         dir: &'a Path,
     },
 }

@@ -42,9 +42,7 @@ pub fn heartbeat(beat: impl Fn() -> bool + Send + 'static) {
 /// to [`SLACK`] after its journal's last stamp, and never after `now`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window {
-    /// The earliest time.
     pub from: SystemTime,
-    /// The latest time.
     pub until: SystemTime,
 }
 
