@@ -322,13 +322,12 @@ fn read_all(file: &fs::File) -> String {
 /// What a run writes into its lock file as it goes, for the next run to
 /// read should this one not finish: the git processes it starts
 /// (`starting=MILLIS PATH` just before, `child=PID MILLIS PATH` once
-/// started, by the spawn observer; see `crate::exec::run_window`) and the
-/// checkouts that rewrite a
-/// working tree from one commit to another (`checkout=ID FROM TO PATH`,
-/// `FROM` `-` for a repository git is making
-/// before one starts, on disk before it starts; `checkout-done=ID` once it
-/// finished or was refused). `PATH` is relative to the workspace, with
-/// `%`, control characters and spaces written `%XX`.
+/// started, by the spawn observer; see `crate::exec::run_window`), and each
+/// checkout that rewrites a working tree from one commit to another, on
+/// disk before it starts (`checkout=ID FROM TO PATH`, `FROM` `-` for a
+/// repository git is making) and once it finished or was refused
+/// (`checkout-done=ID`). `PATH` is relative to the workspace, with `%`,
+/// control characters and spaces written `%XX`.
 #[derive(Debug)]
 struct Journal {
     held: Shared,

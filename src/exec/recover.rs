@@ -548,10 +548,9 @@ fn process_exists(pid: u32) -> bool {
 
 /// The temporary clone folders at the top of the workspace.
 fn partials(workspace: &Workspace) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(workspace.root()) else {
-        return Vec::new();
-    };
-    let mut found: Vec<String> = entries
+    let mut found: Vec<String> = std::fs::read_dir(workspace.root())
+        .into_iter()
+        .flatten()
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .map(|e| e.file_name().to_string_lossy().into_owned())
