@@ -103,13 +103,16 @@ pub fn repair(git: &Git, dir: &Path, intent: &CheckoutIntent, window: &Window) -
     let index = git.index_entries(dir)?;
 
     let mut found: Vec<Found> = changes.iter().map(|c| look(dir, &c.path)).collect();
-    let files: Vec<usize> = (0..found.len())
-        .filter(|&i| matches!(found[i], Found::File { .. }))
+    let files: Vec<Vec<u8>> = changes
+        .iter()
+        .zip(&found)
+        .filter(|(_, found)| matches!(found, Found::File { .. }))
+        .map(|(change, _)| change.path.clone())
         .collect();
-    let paths: Vec<Vec<u8>> = files.iter().map(|&i| changes[i].path.clone()).collect();
-    for (i, oid) in files.into_iter().zip(git.hash_worktree_files(dir, &paths)?) {
-        if let Found::File { oid: slot, .. } = &mut found[i] {
-            *slot = Some(oid);
+    let mut oids = git.hash_worktree_files(dir, &files)?.into_iter();
+    for found in &mut found {
+        if let Found::File { oid, .. } = found {
+            *oid = oids.next();
         }
     }
     let mut targets = Targets::default();

@@ -90,19 +90,12 @@ impl Executor {
         W: Fn(&T) -> R + Sync + Send,
     {
         let mut results: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
-        let mut alone: Vec<usize> = Vec::new();
-        if self.one_first_per_host {
-            let mut seen = BTreeSet::new();
-            for (i, item) in items.iter().enumerate() {
-                if let Some(h) = host(item) {
-                    if seen.insert(h) {
-                        alone.push(i);
-                    }
-                }
-            }
-            for &i in &alone {
-                results[i] = Some(work(&items[i]));
-            }
+        let mut hosts = BTreeSet::new();
+        let alone: Vec<usize> = (0..items.len())
+            .filter(|&i| self.one_first_per_host && host(&items[i]).is_some_and(|h| hosts.insert(h)))
+            .collect();
+        for &i in &alone {
+            results[i] = Some(work(&items[i]));
         }
         // Start order: the `first` items, then the others; every worker
         // takes the next one as it becomes free.
