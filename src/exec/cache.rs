@@ -21,7 +21,7 @@ use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::git::{Git, KEEP_REFS};
 use crate::model::types::RemoteUrl;
@@ -41,26 +41,9 @@ pub enum MirrorOp {
     /// Drop the keep refs whose commit a branch or tag tip reaches again:
     /// this command, fed those refs, when there are any.
     PruneKeeps(crate::git::GitCommand),
-    /// Rename the finished mirror into place.
-    Rename {
-        /// The temporary folder.
-        from: PathBuf,
-        /// The mirror's folder.
-        to: PathBuf,
-    },
-}
-
-impl MirrorOp {
-    /// The mirror the operation works in.
-    fn dir(&self) -> PathBuf {
-        match self {
-            MirrorOp::Run(cmd)
-            | MirrorOp::Configure(cmd)
-            | MirrorOp::KeepTips(cmd)
-            | MirrorOp::PruneKeeps(cmd) => cmd.dir().to_path_buf(),
-            MirrorOp::Rename { to, .. } => to.clone(),
-        }
-    }
+    /// Rename the finished mirror from the temporary folder `from` into
+    /// place, `to`.
+    Rename { from: PathBuf, to: PathBuf },
 }
 
 impl std::fmt::Display for MirrorOp {
@@ -145,7 +128,7 @@ impl Cache {
         let mirror = self.mirror_path(url);
         let mut ops = Vec::new();
         if !mirror.join("HEAD").exists() {
-            let partial = self.partial_path(&mirror);
+            let partial = beside(&mirror, ".partial");
             ops.push(MirrorOp::Run(Git::mirror_clone_cmd(&self.dir, url, &partial)));
             ops.extend(
                 Git::mirror_settings_cmds(&partial)
@@ -178,7 +161,7 @@ impl Cache {
         let _lock = MirrorLock::acquire(&mirror)?;
         let ops = self.update_ops(url);
         let making = matches!(ops.last(), Some(MirrorOp::Rename { .. }));
-        let partial = self.partial_path(&mirror);
+        let partial = beside(&mirror, ".partial");
         if making && partial.exists() {
             // Made beside its final name and renamed when complete, so an
             // interrupted run never leaves a half mirror behind.
@@ -201,19 +184,18 @@ impl Cache {
     /// Runs one operation of [`Cache::update_ops`].
     fn run_op(&self, git: &Git, url: &RemoteUrl, op: &MirrorOp) -> Result<()> {
         match op {
-            MirrorOp::Run(cmd) => git.run_to(url.as_str(), cmd).map_err(|e| anyhow!(e)),
-            MirrorOp::Configure(cmd) => git.configure_mirror_with(cmd).map_err(|e| anyhow!(e)),
-            MirrorOp::KeepTips(_) => git
-                .keep_mirror_tips(&op.dir())
-                .map(|_| ())
-                .map_err(|e| anyhow!(e)),
-            MirrorOp::PruneKeeps(_) => git
-                .prune_mirror_keeps(&op.dir())
-                .map(|_| ())
-                .map_err(|e| anyhow!(e)),
+            MirrorOp::Run(cmd) => git.run_to(url.as_str(), cmd)?,
+            MirrorOp::Configure(cmd) => git.configure_mirror_with(cmd)?,
+            MirrorOp::KeepTips(cmd) => {
+                git.keep_mirror_tips(cmd.dir())?;
+            }
+            MirrorOp::PruneKeeps(cmd) => {
+                git.prune_mirror_keeps(cmd.dir())?;
+            }
             MirrorOp::Rename { from, to } => std::fs::rename(from, to)
-                .with_context(|| format!("could not rename {} to {}", from.display(), to.display())),
+                .with_context(|| format!("could not rename {} to {}", from.display(), to.display()))?,
         }
+        Ok(())
     }
 
     /// Whether the checkout in `repo` borrows objects from the mirror of
@@ -234,12 +216,6 @@ impl Cache {
             .unwrap_or(false)
     }
 
-    fn partial_path(&self, mirror: &Path) -> PathBuf {
-        let mut name = mirror.file_name().unwrap_or_default().to_os_string();
-        name.push(".partial");
-        mirror.with_file_name(name)
-    }
-
     fn lock_updated(&self) -> std::sync::MutexGuard<'_, BTreeSet<PathBuf>> {
         self.updated.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -255,9 +231,7 @@ impl MirrorLock {
     /// Waits for the lock of `mirror` (`cache prune` holds it while it
     /// removes the mirror).
     pub(crate) fn acquire(mirror: &Path) -> Result<MirrorLock> {
-        let mut name = mirror.file_name().unwrap_or_default().to_os_string();
-        name.push(".lock");
-        let path = mirror.with_file_name(name);
+        let path = beside(mirror, ".lock");
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -267,6 +241,14 @@ impl MirrorLock {
         flock_exclusive(&file).with_context(|| format!("could not lock {}", path.display()))?;
         Ok(MirrorLock { _file: file })
     }
+}
+
+/// The file or folder `MIRROR<suffix>` beside `mirror`: its `.lock`, or
+/// the `.partial` folder it is made in.
+pub(crate) fn beside(mirror: &Path, suffix: &str) -> PathBuf {
+    let mut name = mirror.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    mirror.with_file_name(name)
 }
 
 /// Waits for the exclusive lock on `file` (`flock` on Unix, `LockFileEx`

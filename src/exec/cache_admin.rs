@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 
-use crate::exec::cache::{sha256, Cache, MirrorLock};
+use crate::exec::cache::{beside, sha256, Cache, MirrorLock};
 use crate::git::Git;
 use crate::model::workspace::Workspace;
 
@@ -126,9 +126,7 @@ pub fn remove(cache: &Cache, git: &Git, mirror: &Mirror) -> Result<bool> {
     }
     std::fs::remove_dir_all(&mirror.path)
         .with_context(|| format!("could not remove {}", mirror.path.display()))?;
-    let mut lock = mirror.path.file_name().unwrap_or_default().to_os_string();
-    lock.push(".lock");
-    let _ = std::fs::remove_file(mirror.path.with_file_name(lock));
+    let _ = std::fs::remove_file(beside(&mirror.path, ".lock"));
     Ok(true)
 }
 

@@ -45,6 +45,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::exec::journal::CheckoutIntent;
+use crate::exec::journal_path::path_bytes;
+use crate::exec::remove_empty_parents;
 use crate::exec::run_window::Window;
 use crate::git::{git_dir_of, Git, GitResult, IndexEntry, TreeChange, TreeEntry};
 use crate::model::types::CommitId;
@@ -56,19 +58,12 @@ pub enum Repair {
     /// the user moved on), or no file differs from the index.
     Nothing,
     /// The files and the index were written; HEAD was moved to `to` from
-    /// where it was.
-    HeadMoved {
-        /// Where HEAD was.
-        from: CommitId,
-    },
-    /// `put_back` files went back to `from` (the index); the files at
-    /// `kept` differ from both commits and were left as they are.
-    PutBack {
-        /// How many paths were written back or removed.
-        put_back: usize,
-        /// The paths left as they are, in index order.
-        kept: Vec<Vec<u8>>,
-    },
+    /// where it was, `from`.
+    HeadMoved { from: CommitId },
+    /// `put_back` paths went back to `from` (the index: written back or
+    /// removed); the paths `kept` differ from both commits and were left as
+    /// they are (in index order).
+    PutBack { put_back: usize, kept: Vec<Vec<u8>> },
 }
 
 /// Puts right what the checkout `intent` left in the working tree `dir`,
@@ -108,13 +103,16 @@ pub fn repair(git: &Git, dir: &Path, intent: &CheckoutIntent, window: &Window) -
     let index = git.index_entries(dir)?;
 
     let mut found: Vec<Found> = changes.iter().map(|c| look(dir, &c.path)).collect();
-    let files: Vec<usize> = (0..found.len())
-        .filter(|&i| matches!(found[i], Found::File { .. }))
+    let files: Vec<Vec<u8>> = changes
+        .iter()
+        .zip(&found)
+        .filter(|(_, found)| matches!(found, Found::File { .. }))
+        .map(|(change, _)| change.path.clone())
         .collect();
-    let paths: Vec<Vec<u8>> = files.iter().map(|&i| changes[i].path.clone()).collect();
-    for (i, oid) in files.into_iter().zip(git.hash_worktree_files(dir, &paths)?) {
-        if let Found::File { oid: slot, .. } = &mut found[i] {
-            *slot = Some(oid);
+    let mut oids = git.hash_worktree_files(dir, &files)?.into_iter();
+    for found in &mut found {
+        if let Found::File { oid, .. } = found {
+            *oid = oids.next();
         }
     }
     let mut targets = Targets::default();
@@ -238,7 +236,7 @@ fn look(dir: &Path, path: &[u8]) -> Found {
         return if kind.is_symlink() {
             match std::fs::read_link(&at) {
                 Ok(target) => Found::Symlink {
-                    target: bytes_of(&target),
+                    target: path_bytes(&target).into_owned(),
                 },
                 Err(_) => Found::Other,
             }
@@ -361,18 +359,6 @@ impl Targets {
     }
 }
 
-/// Removes the folders left empty between `removed` and `top`, as git
-/// does when it deletes a file.
-fn remove_empty_parents(top: &Path, removed: &Path) {
-    let mut dir = removed.parent();
-    while let Some(d) = dir {
-        if d == top || !d.starts_with(top) || std::fs::remove_dir(d).is_err() {
-            break;
-        }
-        dir = d.parent();
-    }
-}
-
 fn os_path(bytes: &[u8]) -> PathBuf {
     #[cfg(unix)]
     {
@@ -382,18 +368,6 @@ fn os_path(bytes: &[u8]) -> PathBuf {
     #[cfg(not(unix))]
     {
         PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
-    }
-}
-
-fn bytes_of(path: &Path) -> Vec<u8> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        path.as_os_str().as_bytes().to_vec()
-    }
-    #[cfg(not(unix))]
-    {
-        path.to_string_lossy().into_owned().into_bytes()
     }
 }
 

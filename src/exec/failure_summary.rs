@@ -28,48 +28,26 @@ impl Reporter {
             return;
         }
         self.clear();
-        let shown = Shown {
-            layers: &self.registry_layers(),
-            paint: self.paint(),
-            verbose: self.is_verbose(),
+        let parts: Vec<String> = counts
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(what, n)| format!("{n} {what}"))
+            .chain((!failures.is_empty()).then(|| format!("{} failed", failures.len())))
+            .collect();
+        let parts = if parts.is_empty() {
+            "nothing to do".to_string()
+        } else {
+            parts.join(", ")
         };
-        crate::process::stderr::err!("{}", render_summary(command, counts, failures, elapsed, &shown));
+        let mut out = format!("{command}: {parts} in {:.1}s\n", elapsed.as_secs_f64());
+        out.push_str(&render(
+            failures,
+            &self.registry_layers(),
+            self.paint(),
+            self.is_verbose(),
+        ));
+        crate::process::stderr::err!("{out}");
     }
-}
-
-/// How a summary shows its failures.
-pub struct Shown<'a> {
-    /// Where each project's URL came from.
-    pub layers: &'a RegistryLayers,
-    /// Colours.
-    pub paint: &'a Paint,
-    /// `-v`: also every failure in full.
-    pub verbose: bool,
-}
-
-/// The summary text, separated from printing so tests can check it.
-pub fn render_summary(
-    command: &str,
-    counts: &[(&str, usize)],
-    failures: &[Failure],
-    elapsed: Duration,
-    shown: &Shown,
-) -> String {
-    let mut out = String::new();
-    let parts: Vec<String> = counts
-        .iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(what, n)| format!("{n} {what}"))
-        .chain((!failures.is_empty()).then(|| format!("{} failed", failures.len())))
-        .collect();
-    let parts = if parts.is_empty() {
-        "nothing to do".to_string()
-    } else {
-        parts.join(", ")
-    };
-    let _ = writeln!(out, "{command}: {parts} in {:.1}s", elapsed.as_secs_f64());
-    out.push_str(&render(failures, shown.layers, shown.paint, shown.verbose));
-    out
 }
 
 impl From<&crate::ui::report::Failure> for Problem {
@@ -137,13 +115,7 @@ fn block(
     );
     let names: Vec<&str> = members.iter().map(|m| m.subject.as_str()).collect();
     let skipped = members.iter().filter(|m| m.error.was_skipped()).count();
-    let mut missing: Vec<&str> = Vec::new();
-    for member in members {
-        let what = member.missed();
-        if !missing.contains(&what) {
-            missing.push(what);
-        }
-    }
+    let missing = unique(members.iter().map(|m| m.missed()));
     let _ = write!(
         out,
         "  {}: {}",
@@ -168,18 +140,23 @@ fn block(
 
 /// Where the URLs of `members` came from, in one line.
 fn sources(members: &[&FetchFailure], layers: &RegistryLayers) -> String {
-    let mut seen: Vec<String> = Vec::new();
-    for member in members {
-        let source = source_of(member, layers);
-        if !seen.contains(&source) {
-            seen.push(source);
-        }
-    }
+    let seen = unique(members.iter().map(|m| source_of(m, layers)));
     let urls = match members {
         [one] => format!("URL {}", escape_control(&one.url, false)),
         _ => "URLs".to_string(),
     };
     format!("{urls} from {}", seen.join("; "))
+}
+
+/// `items` without repeats, in their order.
+fn unique<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut seen = Vec::new();
+    for item in items {
+        if !seen.contains(&item) {
+            seen.push(item);
+        }
+    }
+    seen
 }
 
 /// Where one URL came from: a registry layer, or a `.gitmodules`.

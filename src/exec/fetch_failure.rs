@@ -25,9 +25,7 @@ pub enum UrlSource {
     /// The `.gitmodules` of `project` at `commit` (short id, when known):
     /// neither `--ro` nor the registry changes it.
     Gitmodules {
-        /// The superproject.
         project: RepoName,
-        /// Its commit whose `.gitmodules` names the URL.
         commit: Option<String>,
     },
 }
@@ -40,9 +38,7 @@ pub struct FetchFailure {
     pub subject: String,
     /// The URL git was given.
     pub url: String,
-    /// Where the URL came from.
     pub source: UrlSource,
-    /// git's error.
     pub error: GitError,
 }
 

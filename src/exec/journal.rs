@@ -3,14 +3,21 @@
 //! each checkout that rewrites a working tree before it starts and once it
 //! ends), so that the next run knows what a run that did not finish left.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 
+use crate::model::types::CommitId;
 use crate::model::workspace::{Workspace, LOCK_FILE};
+
+/// The lock file while this run holds it; `None` once released.
+type Shared = Arc<Mutex<Option<Held>>>;
 
 impl Workspace {
     /// Takes the workspace lock for a command that changes the workspace:
@@ -49,16 +56,10 @@ impl Workspace {
     /// there is no such file, it is empty or cannot be read, or a run holds
     /// it now (what that run leaves is not known yet).
     pub fn previous_run_left(&self) -> Option<PreviousRun> {
-        let path = self.root().join(LOCK_FILE);
-        let mut options = fs::OpenOptions::new();
-        options.read(true);
-        #[cfg(unix)]
-        {
-            use rustix::fs::OFlags;
-            use std::os::unix::fs::OpenOptionsExt;
-            options.custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32);
-        }
-        let file = options.open(&path).ok()?;
+        let file = lock_file_options()
+            .read(true)
+            .open(self.root().join(LOCK_FILE))
+            .ok()?;
         if !file.metadata().is_ok_and(|m| m.is_file()) {
             return None;
         }
@@ -66,8 +67,7 @@ impl Workspace {
         file.try_lock_shared().ok()?;
         let left = read_all(&file);
         let last_alive = file.metadata().and_then(|m| m.modified()).ok();
-        drop(file);
-        (!left.trim().is_empty()).then(|| PreviousRun::from_text(&left, last_alive))
+        PreviousRun::from_text(&left, last_alive)
     }
 
     /// Writes this run's record into the lock file it now holds, carrying
@@ -79,8 +79,8 @@ impl Workspace {
         // stopped no later than a heartbeat after (see
         // `crate::exec::run_window`).
         let last_alive = file.metadata().and_then(|m| m.modified()).ok();
-        let previous_run = (!left.trim().is_empty()).then(|| PreviousRun::from_text(&left, last_alive));
-        let previous_text = previous_run.as_ref().map(|_| left.clone());
+        let previous_run = PreviousRun::from_text(&left, last_alive);
+        let previous_text = previous_run.is_some().then_some(left);
         let me = LockHolder::current(command);
         let held = Held {
             file,
@@ -89,28 +89,27 @@ impl Workspace {
         // The checkouts the previous run may have cut short stay on record
         // until this run has dealt with them (see `crate::exec::recover`):
         // a run stopped before then leaves them to the next.
-        let carried = previous_run.as_ref().map_or(&[][..], |r| &r.checkouts[..]);
+        let carried: Vec<(u64, CheckoutIntent)> = previous_run
+            .iter()
+            .flat_map(|r| r.checkouts.iter().cloned())
+            .enumerate()
+            .map(|(i, c)| (i as u64, c))
+            .collect();
         let mut text = me.to_text();
-        for (i, intent) in carried.iter().enumerate() {
-            text.push_str(&intent.to_line(i as u64));
+        for (id, intent) in &carried {
+            text.push_str(&intent.to_line(*id));
         }
         if let Err(e) = held.write_info(&text).and_then(|()| held.file.sync_data()) {
             held.release();
             return Err(e).with_context(|| format!("could not write the lock file {}", path.display()));
         }
-        let shared = std::sync::Arc::new(std::sync::Mutex::new(Some(held)));
-        let journal = std::sync::Arc::new(Journal {
-            held: std::sync::Arc::clone(&shared),
+        let shared = Arc::new(Mutex::new(Some(held)));
+        let journal = Arc::new(Journal {
+            held: Arc::clone(&shared),
             root: self.root().to_path_buf(),
-            next: std::sync::atomic::AtomicU64::new(carried.len() as u64),
-            open: std::sync::Mutex::new((0..carried.len() as u64).collect()),
+            next: AtomicU64::new(carried.len() as u64),
+            open: Mutex::new(carried.iter().map(|(id, _)| *id).collect()),
         });
-        let carried: Vec<(u64, CheckoutIntent)> = carried
-            .iter()
-            .cloned()
-            .enumerate()
-            .map(|(i, c)| (i as u64, c))
-            .collect();
         record_children_and_stamp(&shared, self.root());
         crate::git::set_checkout_log(Some(journal.clone()));
         let cleanup = release_on_interrupt(&shared, &journal);
@@ -175,19 +174,12 @@ fn try_lock_file(path: &Path) -> Result<Attempt> {
 
 /// On an interrupt, unlocks: removing the file when the run leaves nothing
 /// for the next one, else leaving its text.
-fn release_on_interrupt(
-    shared: &std::sync::Arc<std::sync::Mutex<Option<Held>>>,
-    journal: &std::sync::Arc<Journal>,
-) -> crate::process::interrupt::Cleanup {
-    let release = std::sync::Arc::clone(shared);
-    let open = std::sync::Arc::clone(journal);
+fn release_on_interrupt(shared: &Shared, journal: &Arc<Journal>) -> crate::process::interrupt::Cleanup {
+    let release = Arc::clone(shared);
+    let open = Arc::clone(journal);
     crate::process::interrupt::on_interrupt(Box::new(move || {
         if let Some(held) = lock_held(&release).take() {
-            if crate::process::interrupt::children_were_killed() || open.any_open() {
-                drop(held.file); // unlocked, its information left
-            } else {
-                held.release();
-            }
+            held.end(crate::process::interrupt::children_were_killed() || open.any_open());
         }
     }))
 }
@@ -195,25 +187,23 @@ fn release_on_interrupt(
 /// Has the journal in `shared` record each git process the run starts,
 /// with where and when (see `crate::exec::run_window`), and stamped every
 /// heartbeat while the lock is held.
-fn record_children_and_stamp(shared: &std::sync::Arc<std::sync::Mutex<Option<Held>>>, root: &Path) {
-    let recorder = std::sync::Arc::clone(shared);
+fn record_children_and_stamp(shared: &Shared, root: &Path) {
+    let recorder = Arc::clone(shared);
     let root = root.to_path_buf();
-    crate::process::children::set_spawn_observer(Some(std::sync::Arc::new(
-        move |pid, started, dir: &Path| {
-            if let Some(held) = lock_held(&recorder).as_mut() {
-                // Best effort: the record only narrows what a later run would
-                // clean up after this one.
-                let line = match pid {
-                    Some(pid) => Some(crate::exec::run_window::child_line(pid, started, dir, &root)),
-                    None => crate::exec::run_window::starting_line(started, dir, &root),
-                };
-                if let Some(line) = line {
-                    let _ = held.file.write_all(line.as_bytes());
-                }
+    crate::process::children::set_spawn_observer(Some(Arc::new(move |pid, started, dir: &Path| {
+        if let Some(held) = lock_held(&recorder).as_mut() {
+            // Best effort: the record only narrows what a later run would
+            // clean up after this one.
+            let line = match pid {
+                Some(pid) => Some(crate::exec::run_window::child_line(pid, started, dir, &root)),
+                None => crate::exec::run_window::starting_line(started, dir, &root),
+            };
+            if let Some(line) = line {
+                let _ = held.file.write_all(line.as_bytes());
             }
-        },
-    )));
-    let stamp = std::sync::Arc::clone(shared);
+        }
+    })));
+    let stamp = Arc::clone(shared);
     crate::exec::run_window::heartbeat(move || match lock_held(&stamp).as_ref() {
         Some(held) => {
             let _ = held.file.set_modified(SystemTime::now());
@@ -246,9 +236,19 @@ impl Held {
         let _ = fs::remove_file(&self.path);
         drop(self.file);
     }
+
+    /// Unlocks: leaving the file's text for the next run when `keep_text`
+    /// (a checkout may have been cut short), else removing it.
+    fn end(self, keep_text: bool) {
+        if keep_text {
+            drop(self.file);
+        } else {
+            self.release();
+        }
+    }
 }
 
-fn lock_held<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+fn lock_held<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -257,14 +257,8 @@ fn lock_held<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// lock, write and at its end remove a file elsewhere. Only a regular file
 /// is taken (`O_NONBLOCK`: opening a FIFO does not wait).
 fn open_lock_file(path: &Path) -> Result<fs::File> {
-    let mut options = fs::OpenOptions::new();
+    let mut options = lock_file_options();
     options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use rustix::fs::OFlags;
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32);
-    }
     let is_link = || fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     let file = match options.open(path) {
         Err(_) if is_link() => bail!(
@@ -281,6 +275,19 @@ fn open_lock_file(path: &Path) -> Result<fs::File> {
         );
     }
     Ok(file)
+}
+
+/// Options that never open the lock file through a symbolic link nor wait
+/// on a FIFO (see [`open_lock_file`]).
+fn lock_file_options() -> fs::OpenOptions {
+    let mut options = fs::OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use rustix::fs::OFlags;
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32);
+    }
+    options
 }
 
 /// Whether the open `file` is still the one at `path` (not removed or
@@ -315,20 +322,19 @@ fn read_all(file: &fs::File) -> String {
 /// What a run writes into its lock file as it goes, for the next run to
 /// read should this one not finish: the git processes it starts
 /// (`starting=MILLIS PATH` just before, `child=PID MILLIS PATH` once
-/// started, by the spawn observer; see `crate::exec::run_window`) and the
-/// checkouts that rewrite a
-/// working tree from one commit to another (`checkout=ID FROM TO PATH`,
-/// `FROM` `-` for a repository git is making
-/// before one starts, on disk before it starts; `checkout-done=ID` once it
-/// finished or was refused). `PATH` is relative to the workspace, with
-/// `%`, control characters and spaces written `%XX`.
+/// started, by the spawn observer; see `crate::exec::run_window`), and each
+/// checkout that rewrites a working tree from one commit to another, on
+/// disk before it starts (`checkout=ID FROM TO PATH`, `FROM` `-` for a
+/// repository git is making) and once it finished or was refused
+/// (`checkout-done=ID`). `PATH` is relative to the workspace, with `%`,
+/// control characters and spaces written `%XX`.
 #[derive(Debug)]
 struct Journal {
-    held: std::sync::Arc<std::sync::Mutex<Option<Held>>>,
+    held: Shared,
     root: PathBuf,
-    next: std::sync::atomic::AtomicU64,
+    next: AtomicU64,
     /// The ids of the checkouts recorded and not yet done.
-    open: std::sync::Mutex<std::collections::BTreeSet<u64>>,
+    open: Mutex<BTreeSet<u64>>,
 }
 
 impl Journal {
@@ -350,12 +356,7 @@ impl Journal {
 }
 
 impl crate::git::CheckoutLog for Journal {
-    fn starting(
-        &self,
-        repo: &Path,
-        from: Option<&crate::model::types::CommitId>,
-        to: &crate::model::types::CommitId,
-    ) -> std::io::Result<Option<u64>> {
+    fn starting(&self, repo: &Path, from: Option<&CommitId>, to: &CommitId) -> std::io::Result<Option<u64>> {
         // Nothing outside the workspace is repaired by a later run.
         let Ok(rel) = repo.strip_prefix(&self.root) else {
             return Ok(None);
@@ -366,7 +367,7 @@ impl crate::git::CheckoutLog for Journal {
             to: to.clone(),
             at: Some(SystemTime::now()),
         };
-        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
         let mut held = lock_held(&self.held);
         let Some(held) = held.as_mut() else {
             return Err(std::io::Error::other("the workspace lock was released"));
@@ -390,9 +391,9 @@ pub struct CheckoutIntent {
     pub repo: PathBuf,
     /// Where HEAD was; `None` for a repository git was about to make
     /// (a submodule's clone).
-    pub from: Option<crate::model::types::CommitId>,
+    pub from: Option<CommitId>,
     /// What was checked out.
-    pub to: crate::model::types::CommitId,
+    pub to: CommitId,
     /// When the run recorded it, before git started; `None` when the
     /// record does not say (written by an older version, or by hand): not
     /// a record recovery acts on.
@@ -420,9 +421,9 @@ impl CheckoutIntent {
         let id = fields.next()?.parse().ok()?;
         let from = match fields.next()? {
             "-" => None,
-            from => Some(crate::model::types::CommitId::new(from).ok()?),
+            from => Some(CommitId::new(from).ok()?),
         };
-        let to = crate::model::types::CommitId::new(fields.next()?).ok()?;
+        let to = CommitId::new(fields.next()?).ok()?;
         let repo = crate::exec::journal_path::decode_path(fields.next()?)?;
         let at = match fields.next() {
             None => None,
@@ -441,8 +442,8 @@ impl CheckoutIntent {
 /// file's text for the next run.
 #[derive(Debug)]
 pub struct WorkspaceLock {
-    held: std::sync::Arc<std::sync::Mutex<Option<Held>>>,
-    journal: std::sync::Arc<Journal>,
+    held: Shared,
+    journal: Arc<Journal>,
     /// The previous run's unfinished checkouts, recorded again under these
     /// ids for this run to deal with.
     carried: Vec<(u64, CheckoutIntent)>,
@@ -480,9 +481,7 @@ impl WorkspaceLock {
     pub fn checkout_settled(&self, id: u64) {
         self.journal.done(id);
     }
-}
 
-impl WorkspaceLock {
     /// Releases the lock having changed nothing: the previous run's text
     /// goes back into the file, so the next run still knows that run did
     /// not finish and cleans up after it.
@@ -518,11 +517,7 @@ impl Drop for WorkspaceLock {
             return;
         }
         if let Some(held) = lock_held(&self.held).take() {
-            if self.journal.any_open() {
-                drop(held.file); // unlocked, its information left
-            } else {
-                held.release();
-            }
+            held.end(self.journal.any_open());
         }
     }
 }
@@ -530,9 +525,7 @@ impl Drop for WorkspaceLock {
 /// What a run that did not finish left in the lock file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PreviousRun {
-    /// Its process id.
     pub pid: Option<u32>,
-    /// The host it ran on.
     pub host: Option<String>,
     /// Its command line (`checkout --sync`).
     pub command: String,
@@ -553,14 +546,18 @@ pub struct PreviousRun {
 }
 
 impl PreviousRun {
-    fn from_text(text: &str, last_alive: Option<SystemTime>) -> PreviousRun {
+    /// What the lock file's `text` says; `None` when it is blank.
+    fn from_text(text: &str, last_alive: Option<SystemTime>) -> Option<PreviousRun> {
+        if text.trim().is_empty() {
+            return None;
+        }
         let holder = LockHolder::parse(text);
         let children: Vec<(u32, Option<(SystemTime, PathBuf)>)> = text
             .lines()
             .filter_map(|l| l.strip_prefix("child="))
             .filter_map(crate::exec::run_window::parse_child)
             .collect();
-        PreviousRun {
+        Some(PreviousRun {
             pid: holder.as_ref().map(|h| h.pid),
             host: holder.as_ref().map(|h| h.host.clone()),
             command: holder.as_ref().map(|h| h.command.clone()).unwrap_or_default(),
@@ -578,7 +575,7 @@ impl PreviousRun {
                 .collect(),
             last_alive,
             checkouts: unfinished_checkouts(text),
-        }
+        })
     }
 
     /// Whether it ran on this machine, so its processes can be looked for.
@@ -602,7 +599,7 @@ impl PreviousRun {
 /// The `checkout=` records of a lock file's text without a
 /// `checkout-done=` record, in order.
 fn unfinished_checkouts(text: &str) -> Vec<CheckoutIntent> {
-    let done: std::collections::BTreeSet<u64> = text
+    let done: BTreeSet<u64> = text
         .lines()
         .filter_map(|l| l.strip_prefix("checkout-done="))
         .filter_map(|v| v.trim().parse().ok())
@@ -697,19 +694,13 @@ fn parse_time(text: &str) -> Option<SystemTime> {
 fn hostname() -> String {
     // The lock's information is for people; `uname` needs no /proc.
     #[cfg(unix)]
-    if let Some(name) = uname_nodename() {
-        return name;
-    }
-    std::env::var("HOSTNAME")
-        .ok()
-        .filter(|h| !h.is_empty())
+    let uname = Some(rustix::system::uname().nodename().to_string_lossy().into_owned());
+    #[cfg(not(unix))]
+    let uname: Option<String> = None;
+    uname
+        .filter(|n| !n.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()))
         .unwrap_or_else(|| "unknown-host".to_string())
-}
-
-#[cfg(unix)]
-fn uname_nodename() -> Option<String> {
-    let name = rustix::system::uname().nodename().to_string_lossy().into_owned();
-    Some(name).filter(|n| !n.is_empty())
 }
 
 #[cfg(test)]

@@ -41,7 +41,8 @@ pub(crate) fn decode_path(text: &str) -> Option<PathBuf> {
     }
 }
 
-fn path_bytes(path: &Path) -> std::borrow::Cow<'_, [u8]> {
+/// The bytes of `path` (lossy off Unix).
+pub(crate) fn path_bytes(path: &Path) -> std::borrow::Cow<'_, [u8]> {
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;

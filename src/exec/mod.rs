@@ -90,19 +90,12 @@ impl Executor {
         W: Fn(&T) -> R + Sync + Send,
     {
         let mut results: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
-        let mut alone: Vec<usize> = Vec::new();
-        if self.one_first_per_host {
-            let mut seen = BTreeSet::new();
-            for (i, item) in items.iter().enumerate() {
-                if let Some(h) = host(item) {
-                    if seen.insert(h) {
-                        alone.push(i);
-                    }
-                }
-            }
-            for &i in &alone {
-                results[i] = Some(work(&items[i]));
-            }
+        let mut hosts = BTreeSet::new();
+        let alone: Vec<usize> = (0..items.len())
+            .filter(|&i| self.one_first_per_host && host(&items[i]).is_some_and(|h| hosts.insert(h)))
+            .collect();
+        for &i in &alone {
+            results[i] = Some(work(&items[i]));
         }
         // Start order: the `first` items, then the others; every worker
         // takes the next one as it becomes free.
@@ -184,6 +177,11 @@ struct StepRun<'a> {
 }
 
 impl<'a> StepRun<'a> {
+    /// Says on the project's progress line what the step does now.
+    fn event(&self, text: &str) {
+        self.reporter.event(self.project, text);
+    }
+
     fn step(&mut self, step: &'a Step) -> Result<()> {
         match step {
             Step::Clone {
@@ -204,11 +202,11 @@ impl<'a> StepRun<'a> {
             Step::PutBack { repo, branch, commit } => self.put_back(repo, branch.as_ref(), commit),
             Step::Mark { repo, commit } => Ok(self.git.mark_checked_out(repo, commit)?),
             Step::FetchBranch { repo, branch } => {
-                self.reporter.event(self.project, &format!("fetching {branch}"));
+                self.event(&format!("fetching {branch}"));
                 Ok(self.git.fetch_branch(repo, branch, None, false)?)
             }
             Step::Populate { repo } => {
-                self.reporter.event(self.project, "checking out its branch");
+                self.event("checking out its branch");
                 Ok(self.git.populate(repo)?)
             }
             Step::Submodules {
@@ -258,7 +256,7 @@ impl<'a> StepRun<'a> {
         let parent = partial.parent().unwrap_or(Path::new("."));
         match cache {
             None => {
-                self.reporter.event(self.project, &format!("cloning {url}"));
+                self.event(&format!("cloning {url}"));
                 self.git
                     .clone_repo(parent, url, partial, options)
                     .map_err(|error| FetchFailure {
@@ -269,8 +267,7 @@ impl<'a> StepRun<'a> {
                     })?;
             }
             Some(cache) => {
-                self.reporter
-                    .event(self.project, &format!("updating the cache mirror of {url}"));
+                self.event(&format!("updating the cache mirror of {url}"));
                 cache.update(self.git, url).map_err(|e| {
                     crate::exec::fetch_failure::classified(
                         e,
@@ -279,7 +276,7 @@ impl<'a> StepRun<'a> {
                         UrlSource::Registry,
                     )
                 })?;
-                self.reporter.event(self.project, "cloning from the cache");
+                self.event("cloning from the cache");
                 for cmd in crate::exec::step::cache_clone_commands(cache, url, partial, options) {
                     self.git.run(&cmd)?;
                 }
@@ -292,10 +289,7 @@ impl<'a> StepRun<'a> {
     fn init(&mut self, url: &RemoteUrl, partial: &'a Path, commit: &CommitId) -> Result<()> {
         remove_partial(partial);
         self.partial_to_clean = Some(partial);
-        self.reporter.event(
-            self.project,
-            &format!("making an empty repository with origin {url}"),
-        );
+        self.event(&format!("making an empty repository with origin {url}"));
         let parent = partial.parent().unwrap_or(Path::new("."));
         self.git.run(&Git::init_cmd(parent, partial, commit))?;
         self.git.run(&Git::add_origin_cmd(partial, url))?;
@@ -308,20 +302,19 @@ impl<'a> StepRun<'a> {
         if let Some((cache, url)) = &fetch.mirror {
             // The checkout reads the mirror's objects: refreshing the
             // mirror (once per run) may be all that is needed.
-            self.reporter.event(self.project, "updating the cache mirror");
+            self.event("updating the cache mirror");
             cache.update(self.git, url)?;
             if self.git.head_and_presence(repo, commit)?.1 {
                 return Ok(());
             }
         }
-        self.reporter
-            .event(self.project, &format!("fetching {}", commit.short()));
+        self.event(&format!("fetching {}", commit.short()));
         let fetched = match self.git.fetch_commit(repo, commit, fetch.depth, fetch.filter) {
             Err(e) if e.is_refused_want() => {
-                self.reporter.event(
-                    self.project,
-                    &format!("origin refused a fetch by id; fetching {} instead", fetch.branch),
-                );
+                self.event(&format!(
+                    "origin refused a fetch by id; fetching {} instead",
+                    fetch.branch
+                ));
                 self.git.fetch_branch(repo, &fetch.branch, None, fetch.unshallow)
             }
             fetched => fetched,
@@ -340,14 +333,11 @@ impl<'a> StepRun<'a> {
 
     /// Fetches one object that reading the pin file at `commit` needs.
     fn fetch_pin_file(&self, repo: &Path, commit: &CommitId, object: &CommitId) -> Result<()> {
-        self.reporter.event(
-            self.project,
-            &format!(
-                "fetching {} at {} (a partial clone)",
-                crate::model::pinfile::FILE_NAME,
-                commit.short()
-            ),
-        );
+        self.event(&format!(
+            "fetching {} at {} (a partial clone)",
+            crate::model::pinfile::FILE_NAME,
+            commit.short()
+        ));
         Ok(self.git.fetch_objects(repo, std::slice::from_ref(object))?)
     }
 
@@ -359,8 +349,7 @@ impl<'a> StepRun<'a> {
                 bail!("{}", orphan_refusal(&Orphaned::Head { repo }, &orphan, commit));
             }
         }
-        self.reporter
-            .event(self.project, &format!("checking out {}", commit.short()));
+        self.event(&format!("checking out {}", commit.short()));
         let checked_out = if overwrite {
             self.git.checkout_overwriting(repo, commit)
         } else {
@@ -391,11 +380,10 @@ impl<'a> StepRun<'a> {
         message: &str,
     ) -> Result<()> {
         if let Some(branch) = branch {
-            self.reporter
-                .event(self.project, &format!("making branch {branch}"));
+            self.event(&format!("making branch {branch}"));
             self.git.run(&Git::create_branch_cmd(repo, branch))?;
         }
-        self.reporter.event(self.project, "committing");
+        self.event("committing");
         self.git.run(&Git::add_paths_cmd(repo, paths))?;
         Ok(self.git.commit(repo, message)?)
     }
@@ -416,13 +404,11 @@ impl<'a> StepRun<'a> {
         }
         match branch {
             Some(branch) => {
-                self.reporter
-                    .event(self.project, &format!("checking out branch {branch}"));
+                self.event(&format!("checking out branch {branch}"));
                 Ok(self.git.checkout_branch(repo, branch, commit)?)
             }
             None => {
-                self.reporter
-                    .event(self.project, &format!("checking out {}", commit.short()));
+                self.event(&format!("checking out {}", commit.short()));
                 Ok(self.git.checkout_detached(repo, commit)?)
             }
         }
@@ -448,17 +434,12 @@ impl<'a> StepRun<'a> {
 /// leave unreachable: a project's, or a submodule's.
 pub enum Orphaned<'a> {
     /// A project's detached HEAD, in `repo`.
-    Head {
-        /// The checkout.
-        repo: &'a Path,
-    },
-    /// A submodule's detached HEAD that its superproject never recorded.
+    Head { repo: &'a Path },
+    /// The detached HEAD of the submodule at `path` in `project`, checked
+    /// out in `dir`, that `project` never recorded.
     Submodule {
-        /// Its path in the superproject.
         path: &'a str,
-        /// The superproject.
         project: &'a RepoName,
-        /// Its checkout.
         dir: &'a Path,
     },
 }
@@ -498,6 +479,28 @@ pub fn remove_partial(path: &Path) {
         .is_some_and(|n| n.starts_with(PARTIAL_PREFIX));
     if ours && path.exists() {
         let _ = std::fs::remove_dir_all(path);
+    }
+}
+
+/// Whether `path` is `root/...` with no symbolic link on the way: nothing
+/// is ever looked at or removed through one (a superproject may track a
+/// symlink where a submodule used to be).
+pub(crate) fn inside(root: &Path, path: &Path) -> bool {
+    match (root.canonicalize(), path.canonicalize(), path.strip_prefix(root)) {
+        (Ok(root), Ok(real), Ok(rel)) => real == root.join(rel),
+        _ => false,
+    }
+}
+
+/// Removes the folders left empty between `removed` and `root`, as git
+/// does when it deletes a file.
+pub(crate) fn remove_empty_parents(root: &Path, removed: &Path) {
+    let mut dir = removed.parent();
+    while let Some(d) = dir {
+        if d == root || !d.starts_with(root) || std::fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
     }
 }
 

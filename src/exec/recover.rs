@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::exec::cut_checkout::Repair;
+use crate::exec::inside;
 use crate::exec::journal::{CheckoutIntent, PreviousRun, WorkspaceLock};
 use crate::exec::run_window::Window;
 use crate::git::Git;
@@ -44,7 +45,6 @@ pub struct Leftovers {
 /// One project's folder, as [`look`] found it.
 #[derive(Debug, Default)]
 pub struct ProjectLeft {
-    /// The project.
     pub name: Option<RepoName>,
     /// The folder, or its `.git`, is a symbolic link: `(link, where it
     /// leads)`. Nothing is looked at (or done) through it.
@@ -59,14 +59,12 @@ pub struct ProjectLeft {
     pub locks: Vec<LockFile>,
 }
 
-/// A git lock file, when it was last changed, and who holds it open now.
+/// A git lock file, when it was last changed, and a process that holds it
+/// open now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockFile {
-    /// Its path.
     pub path: PathBuf,
-    /// When it was last changed.
     pub changed: SystemTime,
-    /// A process that has it open.
     pub held_by: Option<u32>,
 }
 
@@ -75,7 +73,6 @@ pub struct LockFile {
 pub struct CheckoutLeft {
     /// Its id in the journal.
     pub id: u64,
-    /// The record.
     pub intent: CheckoutIntent,
     /// `liba`, or `liba: submodule x`, when its repository is in a project
     /// of the registry.
@@ -110,7 +107,7 @@ pub fn look(
     };
     Leftovers {
         run: previous.cloned(),
-        live_child: previous.and_then(|run| live_children(run).first().copied()),
+        live_child: previous.and_then(live_child),
         partials: partials(workspace),
         projects,
         checkouts: unfinished
@@ -124,7 +121,7 @@ fn look_at_project(workspace: &Workspace, name: &RepoName) -> Option<ProjectLeft
     let dir = workspace.project_dir(name);
     std::fs::symlink_metadata(&dir).ok()?;
     let git_dir = dir.join(".git");
-    let link = if !within(workspace.root(), &dir) {
+    let link = if !inside(workspace.root(), &dir) {
         Some(&dir)
     } else if std::fs::symlink_metadata(&git_dir).is_ok_and(|m| m.file_type().is_symlink()) {
         Some(&git_dir)
@@ -162,7 +159,7 @@ fn look_at_checkout(
     intent: &CheckoutIntent,
 ) -> CheckoutLeft {
     let dir = workspace.root().join(&intent.repo);
-    let dir = within(workspace.root(), &dir).then_some(dir);
+    let dir = inside(workspace.root(), &dir).then_some(dir);
     let git_dir = dir.as_deref().and_then(crate::git::git_dir_of);
     let operation = git_dir
         .as_deref()
@@ -201,45 +198,32 @@ pub enum RecoveryStep {
     /// Remove the temporary clone folder of this name at the top of the
     /// workspace.
     RemovePartial(String),
-    /// Remove a temporary file an atomic write of that run left at the top
-    /// of `project` (`.sync_deps.py.PID-N.tmp`, see `crate::model::atomic`).
+    /// Remove the temporary file `name` an atomic write of the run `run`
+    /// (described) left at the top of `project` (`.sync_deps.py.PID-N.tmp`,
+    /// see `crate::model::atomic`).
     RemoveTemporary {
-        /// The project.
         project: RepoName,
-        /// The file's name.
         name: String,
-        /// That run, described.
         run: String,
     },
-    /// Remove a git lock file that run's git processes left.
+    /// Remove the git lock file `path` of `project` that the run `run`
+    /// (described) left.
     RemoveLock {
-        /// The project.
         project: RepoName,
-        /// The lock file.
         path: PathBuf,
-        /// That run, described.
         run: String,
     },
-    /// Drop the record of a checkout, saying why when there is something to
-    /// say.
-    DropRecord {
-        /// Its id in the journal.
-        id: u64,
-        /// What to say.
-        say: Option<String>,
-    },
-    /// Put right the checkout `intent` in `dir`, which that run may have cut
-    /// short (see `crate::exec::cut_checkout`).
+    /// Drop the record `id` of a checkout, saying `say` when there is
+    /// something to say.
+    DropRecord { id: u64, say: Option<String> },
+    /// Put right the checkout `intent` (record `id`) of `who` (`liba`, or
+    /// `liba: submodule x`) in the working tree `dir`, which that run may
+    /// have cut short in its `window` (see `crate::exec::cut_checkout`).
     Settle {
-        /// Its id in the journal.
         id: u64,
-        /// `liba`, or `liba: submodule x`.
         who: String,
-        /// The working tree.
         dir: PathBuf,
-        /// The record.
         intent: CheckoutIntent,
-        /// When that run ran.
         window: Window,
     },
 }
@@ -427,7 +411,15 @@ fn remove_lock(workspace: &Workspace, project: &RepoName, path: &Path, run: &str
 /// saying what was done; one that cannot be looked at is said and left.
 fn settle(git: &Git, who: &str, dir: &Path, intent: &CheckoutIntent, window: &Window, reporter: &Reporter) {
     match crate::exec::cut_checkout::repair(git, dir, intent, window) {
-        Ok(repair) => report(reporter, who, intent, &repair),
+        Ok(repair) => {
+            for (warning, text) in repair_lines(who, intent, &repair) {
+                if warning {
+                    reporter.warn(&text);
+                } else {
+                    reporter.note(&text);
+                }
+            }
+        }
         // Not looked at again: the next run would not know this record's
         // run (see `crate::plan::recover`).
         Err(e) => reporter.warn(&format!(
@@ -435,16 +427,6 @@ fn settle(git: &Git, who: &str, dir: &Path, intent: &CheckoutIntent, window: &Wi
              it is; check it with `git status`: {e}",
             intent.to.short()
         )),
-    }
-}
-
-fn report(reporter: &Reporter, who: &str, intent: &CheckoutIntent, repair: &Repair) {
-    for (warning, text) in repair_lines(who, intent, repair) {
-        if warning {
-            reporter.warn(&text);
-        } else {
-            reporter.note(&text);
-        }
     }
 }
 
@@ -524,26 +506,14 @@ fn repository_name(registry: &Registry, intent: &CheckoutIntent) -> Option<Strin
     })
 }
 
-/// Whether `path` is `root/...` with no symbolic link on the way.
-fn within(root: &Path, path: &Path) -> bool {
-    match (root.canonicalize(), path.canonicalize(), path.strip_prefix(root)) {
-        (Ok(root), Ok(real), Ok(rel)) => real == root.join(rel),
-        _ => false,
-    }
-}
-
-/// The recorded git processes of `run` that still exist. A run from
+/// The first recorded git process of `run` that still exists. A run from
 /// another machine is not looked at here: its processes cannot be seen,
 /// and its locks are not removed.
-fn live_children(run: &PreviousRun) -> Vec<u32> {
+fn live_child(run: &PreviousRun) -> Option<u32> {
     if !run.ran_here() {
-        return Vec::new();
+        return None;
     }
-    run.children
-        .iter()
-        .copied()
-        .filter(|&pid| process_exists(pid))
-        .collect()
+    run.children.iter().copied().find(|&pid| process_exists(pid))
 }
 
 /// Whether process `pid` exists and has not ended: an ended process that
@@ -578,10 +548,9 @@ fn process_exists(pid: u32) -> bool {
 
 /// The temporary clone folders at the top of the workspace.
 fn partials(workspace: &Workspace) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(workspace.root()) else {
-        return Vec::new();
-    };
-    let mut found: Vec<String> = entries
+    let mut found: Vec<String> = std::fs::read_dir(workspace.root())
+        .into_iter()
+        .flatten()
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -625,7 +594,7 @@ fn walk(git_dir: &Path, dir: &Path, found: &mut Vec<(PathBuf, SystemTime)>) {
             if dir == git_dir && name == "objects" {
                 walk(git_dir, &path.join("info"), found);
             } else if dir == git_dir && name == "modules" {
-                for module in module_dirs(&path) {
+                for module in crate::exec::submodules::module_repos(&path) {
                     if !gc_running(&module) {
                         walk(&module, &module, found);
                     }
@@ -641,28 +610,6 @@ fn walk(git_dir: &Path, dir: &Path, found: &mut Vec<(PathBuf, SystemTime)>) {
     }
 }
 
-/// The submodule repositories under `modules` (folders holding `HEAD`).
-fn module_dirs(modules: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![modules.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                let path = entry.path();
-                if path.join("HEAD").is_file() {
-                    found.push(path);
-                } else {
-                    pending.push(path);
-                }
-            }
-        }
-    }
-    found
-}
-
 /// Whether `git_dir/gc.pid` names a process of this machine that is
 /// running: a `git gc` (perhaps started in the background by a fetch) that
 /// holds locks of its own.
@@ -670,12 +617,9 @@ fn gc_running(git_dir: &Path) -> bool {
     let Ok(text) = std::fs::read_to_string(git_dir.join("gc.pid")) else {
         return false;
     };
-    let mut fields = text.split_whitespace();
-    let pid = fields.next().and_then(|p| p.parse::<u32>().ok());
-    match pid {
-        Some(pid) => process_exists(pid),
-        None => true, // unreadable: assume it runs
-    }
+    // Unreadable: assume it runs.
+    let pid = text.split_whitespace().next().and_then(|p| p.parse().ok());
+    pid.is_none_or(process_exists)
 }
 
 #[cfg(test)]

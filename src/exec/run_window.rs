@@ -42,9 +42,7 @@ pub fn heartbeat(beat: impl Fn() -> bool + Send + 'static) {
 /// to [`SLACK`] after its journal's last stamp, and never after `now`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window {
-    /// The earliest time.
     pub from: SystemTime,
-    /// The latest time.
     pub until: SystemTime,
 }
 
@@ -78,8 +76,8 @@ fn whole_second(t: SystemTime) -> SystemTime {
 
 /// The journal line for a git process `pid` started at `at` in `dir`:
 /// `child=PID MILLIS PATH`, `PATH` relative to `root` and encoded as the
-/// journal's paths are (`crate::model::workspace::encode_path`); `child=PID` for a
-/// folder outside the workspace (a cache mirror).
+/// journal's paths are (`crate::exec::journal_path::encode_path`);
+/// `child=PID` for a folder outside the workspace (a cache mirror).
 pub fn child_line(pid: u32, at: SystemTime, dir: &Path, root: &Path) -> String {
     match dir.strip_prefix(root) {
         Ok(rel) => format!("child={pid} {} {}\n", millis(at), encode_rel(rel)),

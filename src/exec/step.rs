@@ -15,51 +15,41 @@ use crate::model::types::{BranchName, CommitId, Filter, RemoteUrl, RepoName};
 /// One operation on one project.
 #[derive(Clone, Debug)]
 pub enum Step {
-    /// Clone `url` into the temporary folder `partial`.
+    /// Clone `url` into the temporary sibling folder `partial` with
+    /// `options` (depth, checkout), from `cache`'s mirror of `url` if given.
     Clone {
-        /// Where to clone from.
         url: RemoteUrl,
-        /// The temporary sibling folder the clone is made in.
         partial: PathBuf,
-        /// Depth and checkout choices.
         options: CloneOptions,
-        /// Make the clone from this object cache's mirror of `url`.
         cache: Option<Arc<Cache>>,
     },
     /// Make an empty repository in the temporary folder `partial` with
     /// origin at `url`, for a fetch of just the pinned commit (`--depth`,
     /// where a clone of the branch tip would transfer what is not wanted).
+    /// The commit's length gives the object format.
     Init {
-        /// Where the commit will be fetched from.
         url: RemoteUrl,
-        /// The temporary sibling folder.
         partial: PathBuf,
-        /// The commit (its length gives the object format).
         commit: CommitId,
     },
     /// Make a missing pinned commit present (see [`Fetch`]).
     Fetch(Fetch),
-    /// Fetch what reading the pin file at `commit` needs into a partial
-    /// clone that lacks it: `object`, the commit's tree (which then names
-    /// the file's contents, fetched in a second such step) or the file's
-    /// contents. One visible fetch by id, instead of git's lazy fetches.
+    /// Fetch what reading the pin file at the pinned `commit` needs into a
+    /// partial clone that lacks it: `object`, the commit's tree (which then
+    /// names the file's contents, fetched in a second such step) or the
+    /// file's contents. One visible fetch by id, instead of git's lazy
+    /// fetches.
     FetchPinFile {
-        /// The checkout.
         repo: PathBuf,
-        /// The pinned commit whose pin file is read.
         commit: CommitId,
-        /// The object to fetch.
         object: CommitId,
     },
     /// Move a checkout to `commit`, detached, and record it as checked out
     /// by the tool ([`crate::git::CHECKED_OUT_REF`]). Unless `force`, refuse
     /// when HEAD is a detached commit that moving could make unreachable.
     Checkout {
-        /// The checkout.
         repo: PathBuf,
-        /// The pinned commit.
         commit: CommitId,
-        /// Move even an unreachable detached HEAD.
         force: bool,
         /// The checkout has no index (a clone made without its files, or
         /// one an interrupted run left so): nothing there is the user's, so
@@ -73,73 +63,46 @@ pub enum Step {
     /// user's. Refused, like [`Step::Checkout`], when HEAD is a detached
     /// commit that moving could make unreachable.
     PutBack {
-        /// The checkout.
         repo: PathBuf,
-        /// The branch, if HEAD was on one.
         branch: Option<BranchName>,
-        /// The commit.
         commit: CommitId,
     },
     /// Initialise and update the submodules of the checkout in `repo` that
-    /// are not at their recorded commit (shallow), except those whose
-    /// `PROJECT:PATH` matches one of `exclude`.
+    /// are not at their recorded commit, except those whose `PROJECT:PATH`
+    /// matches one of the regexes `exclude`: cloned with `depth` (`None`:
+    /// full history) and `filter`, borrowing from `cache`'s mirrors if
+    /// given. `force` moves a submodule even if its HEAD is a detached
+    /// commit no ref contains.
     Submodules {
-        /// The checkout whose submodules to update.
         repo: PathBuf,
-        /// Regexes matched against `PROJECT:PATH`.
         exclude: Vec<Regex>,
-        /// `--depth` for the submodule clones, `None` for full history.
         depth: Option<u32>,
-        /// `--filter` for the submodule clones.
         filter: Option<Filter>,
-        /// Clone submodules borrowing from this object cache's mirrors.
         cache: Option<Arc<Cache>>,
-        /// Move a submodule even if its HEAD is a detached commit no ref
-        /// contains.
         force: bool,
     },
-    /// Fetch origin's `branch` into `refs/remotes/origin/BRANCH` (what
-    /// `pin --require-upstream` checks its pins against).
-    FetchBranch {
-        /// The checkout.
-        repo: PathBuf,
-        /// The tracking branch.
-        branch: BranchName,
-    },
-    /// Record that `commit`, already checked out, is one the tool checked
-    /// out (a run stopped between a checkout and its record).
-    Mark {
-        /// The checkout.
-        repo: PathBuf,
-        /// Its HEAD, the pin.
-        commit: CommitId,
-    },
+    /// Fetch origin's tracking `branch` into `refs/remotes/origin/BRANCH`
+    /// (what `pin --require-upstream` checks its pins against).
+    FetchBranch { repo: PathBuf, branch: BranchName },
+    /// Record that `commit`, already checked out (HEAD, the pin), is one the
+    /// tool checked out (a run stopped between a checkout and its record).
+    Mark { repo: PathBuf, commit: CommitId },
     /// Write the working tree of a clone made without one, at the branch
     /// HEAD names (what a plain clone would have checked out).
-    Populate {
-        /// The checkout.
-        repo: PathBuf,
-    },
-    /// Commit the files at `paths` (relative to `repo`) with `message`, on a
-    /// new branch `branch` made at HEAD first when one is named (`roll
-    /// --commit`).
+    Populate { repo: PathBuf },
+    /// Commit the files at `paths` (relative to the project's checkout
+    /// `repo`) with `message` (fed to git on stdin), on a new branch
+    /// `branch` made at HEAD first when one is named, else on the current
+    /// one (`roll --commit`).
     Commit {
-        /// The project's checkout.
         repo: PathBuf,
-        /// The branch to make and commit on; `None`: the current one.
         branch: Option<BranchName>,
-        /// The files to commit.
         paths: Vec<PathBuf>,
-        /// The commit message, fed to git on stdin.
         message: String,
     },
-    /// Rename the finished clone into place.
-    Rename {
-        /// The temporary folder.
-        from: PathBuf,
-        /// The project folder.
-        to: PathBuf,
-    },
+    /// Rename the finished clone from the temporary folder `from` to the
+    /// project folder `to`.
+    Rename { from: PathBuf, to: PathBuf },
 }
 
 /// Make a missing pinned commit present: fetch it by id; if origin refuses
@@ -488,6 +451,8 @@ impl PendingPlan {
 
 /// The commands that clone `url` into `partial` from its (up to date) cache
 /// mirror, borrowing the mirror's objects, and then point origin at `url`.
+/// The clone reads the mirror as a path, or as a file:// URL when shallow
+/// so that git honours `--depth`.
 pub fn cache_clone_commands(
     cache: &Cache,
     url: &RemoteUrl,
@@ -495,28 +460,22 @@ pub fn cache_clone_commands(
     options: &CloneOptions,
 ) -> [crate::git::GitCommand; 2] {
     let parent = partial.parent().unwrap_or(partial);
-    let (source, options) = cache_clone_source(cache, url, options);
-    [
-        Git::clone_cmd(parent, &source, partial, &options),
-        Git::set_origin_url_cmd(partial, url),
-    ]
-}
-
-/// Where a clone through the cache reads from (the mirror, as a path, or a
-/// file:// URL when shallow so git honours `--depth`), and its options.
-fn cache_clone_source(cache: &Cache, url: &RemoteUrl, options: &CloneOptions) -> (RemoteUrl, CloneOptions) {
     let mirror = cache.mirror_path(url);
     let source = if options.depth.is_some() {
         format!("file://{}", mirror.display())
     } else {
         mirror.display().to_string()
     };
+    // The cache folder was checked when opened: its paths are valid URLs.
+    let source = RemoteUrl::new(&source).unwrap_or_else(|_| url.clone());
     let options = CloneOptions {
         reference: Some(mirror),
         dissociate: cache.dissociate,
         no_local: true,
         ..options.clone()
     };
-    // The cache folder was checked when opened: its paths are valid URLs.
-    (RemoteUrl::new(&source).unwrap_or_else(|_| url.clone()), options)
+    [
+        Git::clone_cmd(parent, &source, partial, &options),
+        Git::set_origin_url_cmd(partial, url),
+    ]
 }

@@ -24,32 +24,25 @@ use anyhow::{bail, Result};
 use regex::Regex;
 
 use crate::exec::fetch_failure::{FetchFailure, FetchFailures, UrlSource};
+use crate::exec::{inside, remove_empty_parents};
 use crate::git::{git_dir_of, Git, SubmoduleClone, SubmoduleEntry, SubmoduleState};
 use crate::model::text::escape_control;
 use crate::model::types::{CommitId, RepoName};
 use crate::ui::report::Reporter;
 
-/// What the `Submodules` step was given.
+/// What the `Submodules` step was given (see [`crate::exec::step::Step`]),
+/// with the superproject's `project` name and checkout `repo`, and `jobs`
+/// for the clones of uninitialised submodules.
 pub struct Update<'a> {
-    /// Runs git.
     pub git: &'a Git,
-    /// Progress output.
     pub reporter: &'a Reporter,
-    /// `--jobs`, for the clones of uninitialised submodules.
     pub jobs: usize,
-    /// The superproject's project name (for messages and exclusions).
     pub project: &'a RepoName,
-    /// The superproject's checkout.
     pub repo: &'a Path,
-    /// Regexes matched against `PROJECT:PATH`.
     pub exclude: &'a [Regex],
-    /// `--depth` of submodule clones and fetches.
     pub depth: Option<u32>,
-    /// `--filter` of submodule clones.
     pub filter: Option<crate::model::types::Filter>,
-    /// The object cache whose mirrors submodule clones borrow from.
     pub cache: Option<&'a crate::exec::cache::Cache>,
-    /// Move a submodule even when its HEAD is a commit of the user's.
     pub force: bool,
 }
 
@@ -82,7 +75,8 @@ impl Update<'_> {
             let commit = &entry.recorded;
             let result = match entry.state {
                 SubmoduleState::Uninitialised => {
-                    self.rebuild_if_half_made(path, self.module_dir(path))?;
+                    let module = modules_dir(self.repo).map(|m| m.join(path));
+                    self.rebuild_if_half_made(path, module)?;
                     to_init.push((path.clone(), commit.clone()));
                     Ok(())
                 }
@@ -396,7 +390,7 @@ impl Update<'_> {
             return Ok(false);
         };
         // Only ever inside this superproject's own `.git/modules`.
-        let Some(modules) = self.modules_dir() else {
+        let Some(modules) = modules_dir(self.repo) else {
             return Ok(false);
         };
         let ours = match (module.canonicalize(), modules.canonicalize()) {
@@ -454,16 +448,6 @@ impl Update<'_> {
         }
         Ok(())
     }
-
-    fn modules_dir(&self) -> Option<PathBuf> {
-        git_dir_of(self.repo)
-            .map(|d| d.join("modules"))
-            .filter(|m| m.is_dir())
-    }
-
-    fn module_dir(&self, path: &str) -> Option<PathBuf> {
-        self.modules_dir().map(|m| m.join(path))
-    }
 }
 
 /// The error of the submodule clones that failed: git's failures as
@@ -511,7 +495,7 @@ pub fn settled(git: &Git, project: &RepoName, repo: &Path, exclude: &[Regex]) ->
 /// longer has them (`entries` are those it has): a folder inside it whose
 /// `.git` points at its repository in `.git/modules`. Read from the files.
 fn leftovers(repo: &Path, entries: &[SubmoduleEntry]) -> Vec<String> {
-    let Some(modules) = git_dir_of(repo).map(|d| d.join("modules")).filter(|m| m.is_dir()) else {
+    let Some(modules) = modules_dir(repo) else {
         return Vec::new();
     };
     let current: BTreeSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
@@ -532,52 +516,43 @@ fn leftovers(repo: &Path, entries: &[SubmoduleEntry]) -> Vec<String> {
         .collect()
 }
 
+/// The `.git/modules` folder of the checkout `repo`, if it has one.
+fn modules_dir(repo: &Path) -> Option<PathBuf> {
+    git_dir_of(repo).map(|d| d.join("modules")).filter(|m| m.is_dir())
+}
+
 /// The names of the submodule repositories under `modules`: the relative
 /// paths of the folders holding a `HEAD` file (not looking inside them).
 pub(crate) fn module_names(modules: &Path) -> Vec<String> {
-    let mut names = Vec::new();
+    let mut names: Vec<String> = module_repos(modules)
+        .iter()
+        .filter_map(|path| Some(path.strip_prefix(modules).ok()?.to_str()?.to_string()))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The submodule repositories under `modules` (folders holding `HEAD`),
+/// not looking inside them.
+pub(crate) fn module_repos(modules: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
     let mut pending = vec![modules.to_path_buf()];
     while let Some(dir) = pending.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
         for entry in entries.flatten() {
-            let path = entry.path();
-            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
-                continue;
-            }
-            if path.join("HEAD").is_file() {
-                if let Some(name) = path.strip_prefix(modules).ok().and_then(|p| p.to_str()) {
-                    names.push(name.to_string());
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                let path = entry.path();
+                if path.join("HEAD").is_file() {
+                    found.push(path);
+                } else {
+                    pending.push(path);
                 }
-            } else {
-                pending.push(path);
             }
         }
     }
-    names.sort();
-    names
-}
-
-/// Whether `path` is `root/...` with no symbolic link on the way (a
-/// superproject may track a symlink where a submodule used to be: nothing
-/// outside it is ever removed through one).
-fn inside(root: &Path, path: &Path) -> bool {
-    match (root.canonicalize(), path.canonicalize(), path.strip_prefix(root)) {
-        (Ok(root), Ok(real), Ok(rel)) => real == root.join(rel),
-        _ => false,
-    }
-}
-
-/// Removes the now empty folders between `removed` and `root`.
-fn remove_empty_parents(root: &Path, removed: &Path) {
-    let mut dir = removed.parent();
-    while let Some(d) = dir {
-        if d == root || !d.starts_with(root) || std::fs::remove_dir(d).is_err() {
-            break;
-        }
-        dir = d.parent();
-    }
+    found
 }
 
 /// A submodule path as printed: it comes from someone else's repository.

@@ -21,11 +21,9 @@ pub struct Recorder {
     record: Mutex<Record>,
 }
 
-/// A project the run is about to move, and where to.
+/// A project (checked out in `dir`) the run is about to move, and where to.
 pub struct Move<'a> {
-    /// The project.
     pub name: &'a RepoName,
-    /// Its checkout.
     pub dir: &'a Path,
     /// The commit the run takes it to, when known.
     pub to: Option<&'a CommitId>,
