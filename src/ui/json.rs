@@ -66,9 +66,7 @@ pub fn document(command: &str, ok: bool, body: impl Serialize) -> Value {
 
 /// The document of a command that stopped with an error.
 pub fn failed(command: &str, message: &str) -> Value {
-    let mut fields = Map::new();
-    fields.insert("error".into(), message.into());
-    document(command, false, Value::Object(fields))
+    document(command, false, serde_json::json!({ "error": message }))
 }
 
 /// Prints `document` on stdout, pretty, with every character a terminal

@@ -17,12 +17,9 @@ use crate::model::types::RepoName;
 /// When to colour output (`--color`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColorChoice {
-    /// On a terminal, unless `NO_COLOR` is set (to anything but the empty
-    /// string).
+    /// On a terminal, unless `NO_COLOR` is set (and not empty).
     Auto,
-    /// Always.
     Always,
-    /// Never.
     Never,
 }
 
@@ -87,7 +84,6 @@ pub type RegistryLayers = BTreeMap<String, String>;
 /// One project's failure, kept for the summary.
 #[derive(Debug)]
 pub struct Failure {
-    /// The project that failed.
     pub project: RepoName,
     /// What went wrong, with git's facts in its chain.
     pub error: anyhow::Error,
@@ -122,11 +118,9 @@ impl Reporter {
             })
         });
         Reporter {
-            verbosity,
             live,
             paint: Paint::for_stderr(color),
-            noted: Default::default(),
-            layers: Default::default(),
+            ..Reporter::new(verbosity)
         }
     }
 
@@ -141,7 +135,6 @@ impl Reporter {
         lock(&self.layers).clone()
     }
 
-    /// The colours of stderr.
     pub fn paint(&self) -> &Paint {
         &self.paint
     }
@@ -249,11 +242,7 @@ impl Reporter {
         if self.verbosity == Verbosity::Quiet || crate::process::interrupt::is_interrupted() {
             return;
         }
-        let message = &*escape_control(message, true);
-        match &self.live {
-            Some(live) => live.print(message),
-            None => crate::process::stderr::errln!("{message}"),
-        }
+        self.print(&escape_control(message, true));
     }
 
     /// Like [`Reporter::note`], but a line already printed in this run is
@@ -270,9 +259,17 @@ impl Reporter {
         if crate::process::interrupt::is_interrupted() {
             return;
         }
-        let line = format!("{} {}", self.paint.warning(), escape_control(message, true));
+        self.print(&format!(
+            "{} {}",
+            self.paint.warning(),
+            escape_control(message, true)
+        ));
+    }
+
+    /// Prints a line above the live display, or as a plain line without one.
+    fn print(&self, line: &str) {
         match &self.live {
-            Some(live) => live.print(&line),
+            Some(live) => live.print(line),
             None => crate::process::stderr::errln!("{line}"),
         }
     }
@@ -359,6 +356,14 @@ impl Stderr {
         std::io::stderr().lock().write_all(text.as_bytes())
     }
 
+    /// Moves the cursor `n` places in `direction` (the CSI final byte).
+    fn move_cursor(&self, n: usize, direction: char) -> std::io::Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        self.write(&format!("\x1b[{n}{direction}"))
+    }
+
     /// `(rows, columns)` of the terminal on stderr.
     fn size(&self) -> (u16, u16) {
         #[cfg(unix)]
@@ -383,31 +388,19 @@ impl indicatif::TermLike for Stderr {
     }
 
     fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
-        if n == 0 {
-            return Ok(());
-        }
-        self.write(&format!("\x1b[{n}A"))
+        self.move_cursor(n, 'A')
     }
 
     fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
-        if n == 0 {
-            return Ok(());
-        }
-        self.write(&format!("\x1b[{n}B"))
+        self.move_cursor(n, 'B')
     }
 
     fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
-        if n == 0 {
-            return Ok(());
-        }
-        self.write(&format!("\x1b[{n}C"))
+        self.move_cursor(n, 'C')
     }
 
     fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
-        if n == 0 {
-            return Ok(());
-        }
-        self.write(&format!("\x1b[{n}D"))
+        self.move_cursor(n, 'D')
     }
 
     fn write_line(&self, line: &str) -> std::io::Result<()> {
@@ -441,25 +434,20 @@ pub struct Paint {
 impl Paint {
     /// Decides once whether to colour stdout.
     pub fn new(choice: ColorChoice) -> Paint {
-        let enabled = match choice {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
-            }
-        };
-        Paint { enabled }
+        Paint::deciding(choice, || std::io::stdout().is_terminal())
     }
 
     /// Decides once whether to colour stderr (the tool's own `error:` and
     /// `warning:` prefixes).
     pub fn for_stderr(choice: ColorChoice) -> Paint {
+        Paint::deciding(choice, || std::io::stderr().is_terminal())
+    }
+
+    fn deciding(choice: ColorChoice, is_terminal: impl FnOnce() -> bool) -> Paint {
         let enabled = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
-            }
+            ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && is_terminal(),
         };
         Paint { enabled }
     }

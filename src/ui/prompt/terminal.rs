@@ -34,13 +34,8 @@ pub enum Reply {
 /// `echo` is set.
 pub fn ask(prompt: &str, echo: bool, notice: Option<&str>) -> io::Result<Reply> {
     let mut tty = OpenOptions::new().read(true).write(true).open(TTY)?;
-    let mut shown = String::new();
-    if let Some(notice) = notice {
-        shown.push_str(notice);
-        shown.push('\n');
-    }
-    shown.push_str(&escape_control(prompt, true));
-    tty.write_all(shown.as_bytes())?;
+    let notice = notice.map(|notice| format!("{notice}\n")).unwrap_or_default();
+    tty.write_all(format!("{notice}{}", escape_control(prompt, true)).as_bytes())?;
     let reply = {
         let _modes = RawModes::enter(&tty)?;
         read_answer(&mut tty, echo)
