@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::exec::step::{Fetch, ProjectPlan, Step};
+use crate::exec::step::{ProjectPlan, Step};
 use crate::git::LogEntry;
 use crate::model::registry::Project;
 use crate::model::text::escape_control;
@@ -220,17 +220,7 @@ fn commits(n: usize) -> String {
 pub fn fetch_history(dep: &Project, repo: &Path, missing: &[CommitId]) -> ProjectPlan {
     let steps = missing
         .iter()
-        .map(|commit| {
-            Step::Fetch(Fetch {
-                repo: repo.to_path_buf(),
-                commit: commit.clone(),
-                depth: None,
-                filter: None,
-                branch: dep.tracking_branch.clone(),
-                unshallow: false,
-                mirror: None,
-            })
-        })
+        .map(|commit| Step::Fetch(super::fetch(repo.to_path_buf(), commit, dep)))
         .collect();
     ProjectPlan {
         project: dep.name.clone(),

@@ -225,7 +225,8 @@ mod unix {
     }
 }
 
-#[cfg(all(test, unix))]
+#[cfg(unix)]
+#[cfg(test)]
 mod tests {
     use super::grace_from;
     use std::time::Duration;
