@@ -2,7 +2,7 @@
 //! commit present (and its pin file readable), planned from what the
 //! checkout holds; then the apply phase, which moves it there.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -396,10 +396,9 @@ pub fn plan_pending_sync(
     state: impl Fn(&RepoName) -> Pending,
     options: &SyncOptions,
 ) -> Vec<PendingPlan> {
-    let chosen = pending_choices(registry, roots, options);
     let mut presence = Vec::new();
     let mut apply = Vec::new();
-    for chosen in chosen {
+    for chosen in pending_choices(registry, roots, options) {
         let Some(project) = registry.get(&chosen.dep) else {
             continue;
         };
@@ -472,11 +471,7 @@ fn pending_presence(
     );
     match pending {
         Pending::Missing => {
-            let tried = Tried::default();
-            let steps = match make_present(workspace, project, chosen, &Found::Missing, &tried, options) {
-                Ok(Presence::Steps(steps)) => steps,
-                _ => Vec::new(),
-            };
+            let steps = missing_steps(workspace, project, &chosen.commit, options);
             // A repository made with just the pin fetched has it.
             let then_fetch = (!options.fetches_pins_only()).then_some(fetch);
             let parts = std::iter::once((steps, None)).chain(then_fetch).collect();
@@ -501,27 +496,24 @@ fn pending_presence(
 fn pending_choices(registry: &Registry, roots: &[RepoName], options: &SyncOptions) -> Vec<Chosen> {
     let mut seen: BTreeSet<RepoName> = roots.iter().cloned().collect();
     let mut chosen = Vec::new();
-    let mut level: Vec<RepoName> = roots.to_vec();
-    while !level.is_empty() {
-        let mut next = Vec::new();
-        for pinner in &level {
-            let Some(project) = registry.get(pinner) else {
+    // First in, first out: level after level.
+    let mut pinners: VecDeque<RepoName> = roots.iter().cloned().collect();
+    while let Some(pinner) = pinners.pop_front() {
+        let Some(project) = registry.get(&pinner) else {
+            continue;
+        };
+        for dep in &project.deps {
+            let excluded = crate::model::exclude::matching(&options.exclude_dep, dep.as_str()).is_some();
+            if excluded || !seen.insert(dep.clone()) {
                 continue;
-            };
-            for dep in &project.deps {
-                let excluded = crate::model::exclude::matching(&options.exclude_dep, dep.as_str()).is_some();
-                if excluded || !seen.insert(dep.clone()) {
-                    continue;
-                }
-                chosen.push(Chosen {
-                    dep: dep.clone(),
-                    commit: placeholder_commit(),
-                    pinned_by: pinner.clone(),
-                });
-                next.push(dep.clone());
             }
+            chosen.push(Chosen {
+                dep: dep.clone(),
+                commit: placeholder_commit(),
+                pinned_by: pinner.clone(),
+            });
+            pinners.push_back(dep.clone());
         }
-        level = next;
     }
     chosen
 }

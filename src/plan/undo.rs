@@ -13,9 +13,8 @@ use crate::model::undo::ValidStand;
 pub struct Now {
     /// Its folder is a checkout.
     pub exists: bool,
-    /// HEAD's commit.
+    /// HEAD's commit, and the local branch HEAD is on.
     pub head: Option<CommitId>,
-    /// The local branch HEAD is on.
     pub branch: Option<String>,
     /// Uncommitted changes to tracked files.
     pub changed: usize,
@@ -36,9 +35,8 @@ pub struct Now {
 pub struct ProjectNow {
     /// The project's checkout.
     pub dir: PathBuf,
-    /// The project.
     pub project: Now,
-    /// The submodules, in the record's order.
+    /// In the record's order.
     pub submodules: Vec<Now>,
 }
 

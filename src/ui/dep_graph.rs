@@ -38,7 +38,6 @@ impl Fill {
 /// One project of the graph.
 #[derive(Clone, Debug)]
 pub struct Node {
-    /// The project.
     pub name: String,
     /// The line under its name (`at pin 0d8d60c`), if any.
     pub detail: Option<String>,

@@ -84,9 +84,7 @@ pub fn print_document(command: &str, ok: bool, body: impl Serialize) {
 /// A failure for a document: the project and the whole error message.
 #[derive(Debug, Serialize)]
 pub struct Problem {
-    /// The project it concerns.
     pub project: String,
-    /// What went wrong, with git's facts.
     pub error: String,
     /// Each clone or fetch that failed in it: cause, host and what to do
     /// (see `exec/failure_summary.rs`); left out when none.

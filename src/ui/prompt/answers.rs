@@ -282,12 +282,9 @@ impl Answers {
     /// `credentials_refused` whether its error says that credentials were
     /// refused. Forgets the ticket.
     pub fn outcome(&mut self, ticket: u64, failed: bool, credentials_refused: bool) -> Verdict {
-        let Some(record) = self.tickets.remove(&ticket) else {
+        let Some(record) = self.tickets.remove(&ticket).filter(|_| failed) else {
             return Verdict::Done;
         };
-        if !failed {
-            return Verdict::Done;
-        }
         if credentials_refused {
             for (prompt, generation) in &record.given {
                 let asked_before = record

@@ -181,13 +181,9 @@ impl Broker {
             std::os::unix::fs::symlink(exe, &helper)?;
             Ok::<_, io::Error>((socket, listener, helper))
         })();
-        let (socket, listener, helper) = match made {
-            Ok(made) => made,
-            Err(e) => {
-                let _ = fs::remove_dir_all(&dir);
-                return Err(e);
-            }
-        };
+        let (socket, listener, helper) = made.inspect_err(|_| {
+            let _ = fs::remove_dir_all(&dir);
+        })?;
         remove_stale_dirs(base, &dir);
         let _ = desk.dir.set(dir.clone());
         let stop = Arc::new(AtomicBool::new(false));
