@@ -127,6 +127,8 @@ pub fn plan_checkout(
         let Some(project) = registry.get(name) else {
             continue;
         };
+        // A dep of `checkout --sync`: its tree and submodules are the sync's.
+        let deferred = options.defer_dep_trees && !roots.contains(name);
         match folder {
             Folder::Checkout {
                 unwritten,
@@ -136,9 +138,8 @@ pub fn plan_checkout(
                     plan.unwritten.push(name.clone());
                 }
                 plan.existing.push(name.clone());
-                // Left to the sync for a dep of `checkout --sync`.
-                let synced = options.defer_dep_trees && !roots.contains(name);
-                if *submodules_missing && !*unwritten && !synced && project.submodules && options.submodules {
+                if *submodules_missing && !*unwritten && !deferred && project.submodules && options.submodules
+                {
                     plan.complete.push(ProjectPlan {
                         project: name.clone(),
                         steps: vec![submodules_step(workspace.project_dir(name), options)],
@@ -149,14 +150,14 @@ pub fn plan_checkout(
                 .not_checkouts
                 .push((name.clone(), workspace.project_dir(name))),
             Folder::Missing => {
-                let defer = options.defer_dep_trees && !roots.contains(name);
-                if defer && options.depth.is_some() && options.cache.is_none() {
+                if deferred && options.depth.is_some() && options.cache.is_none() {
                     plan.left_to_sync.push(name.clone());
                 } else {
-                    if defer {
+                    if deferred {
                         plan.unwritten.push(name.clone());
                     }
-                    plan.clones.push(clone_plan(workspace, project, options, defer));
+                    plan.clones
+                        .push(clone_plan(workspace, project, options, deferred));
                 }
             }
         }

@@ -108,12 +108,7 @@ fn project_steps(stand: &ValidStand, now: &ProjectNow, steps: &mut Vec<Step>, re
         return;
     }
     match &stand.branch {
-        Some(branch) if p.branch_at.as_ref() == Some(&stand.commit) => steps.push(Step::PutBack {
-            repo: now.dir.clone(),
-            branch: Some(branch.clone()),
-            commit: stand.commit.clone(),
-        }),
-        Some(branch) => refusals.push(format!(
+        Some(branch) if p.branch_at.as_ref() != Some(&stand.commit) => refusals.push(format!(
             "{}: it was on branch {branch} at {}, but {branch} {}; put it back yourself (`git -C {} checkout \
              {branch}`) or move the branch, then undo again",
             stand.name,
@@ -124,9 +119,9 @@ fn project_steps(stand: &ValidStand, now: &ProjectNow, steps: &mut Vec<Step>, re
             },
             now.dir.display()
         )),
-        None => steps.push(Step::PutBack {
+        branch => steps.push(Step::PutBack {
             repo: now.dir.clone(),
-            branch: None,
+            branch: branch.clone(),
             commit: stand.commit.clone(),
         }),
     }

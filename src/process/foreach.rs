@@ -105,22 +105,16 @@ pub fn run(command: &[OsString], target: &Target, output: Output) -> std::io::Re
             .stderr_file(err.writer()?),
     };
     let out = super::children::run_listed(&expr, &target.dir)?;
+    #[cfg(unix)]
+    let signal = std::os::unix::process::ExitStatusExt::signal(&out.status);
+    #[cfg(not(unix))]
+    let signal = None;
     Ok(Ran {
         code: out.status.code(),
-        signal: signal_of(&out.status),
+        signal,
         stdout,
         stderr,
     })
-}
-
-#[cfg(unix)]
-fn signal_of(status: &std::process::ExitStatus) -> Option<i32> {
-    std::os::unix::process::ExitStatusExt::signal(status)
-}
-
-#[cfg(not(unix))]
-fn signal_of(_: &std::process::ExitStatus) -> Option<i32> {
-    None
 }
 
 /// The command line as a user could retype it, for messages and `--dry-run`.

@@ -76,23 +76,16 @@ pub fn is_interrupted() -> bool {
 /// the signal thread ends the process (with 130 for Ctrl-C) instead; this
 /// waits for it.
 pub fn finish(code: i32) -> i32 {
-    if is_interrupted() || signal_pending() {
+    #[cfg(unix)]
+    let pending = unix::pending();
+    #[cfg(not(unix))]
+    let pending = false;
+    if is_interrupted() || pending {
         loop {
             std::thread::park();
         }
     }
     code
-}
-
-fn signal_pending() -> bool {
-    #[cfg(unix)]
-    {
-        unix::pending()
-    }
-    #[cfg(not(unix))]
-    {
-        false
-    }
 }
 
 /// Whether, on an interrupt, a git process did not end when asked and had

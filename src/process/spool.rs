@@ -45,16 +45,13 @@ impl Spool {
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
             match options.open(&path) {
                 Ok(file) => {
-                    #[cfg(unix)]
-                    {
+                    let path = if cfg!(unix) {
                         std::fs::remove_file(&path)?;
-                        return Ok(Spool { file, path: None });
-                    }
-                    #[cfg(not(unix))]
-                    return Ok(Spool {
-                        file,
-                        path: Some(path),
-                    });
+                        None
+                    } else {
+                        Some(path)
+                    };
+                    return Ok(Spool { file, path });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(e),

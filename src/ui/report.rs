@@ -101,9 +101,8 @@ impl Reporter {
         }
     }
 
-    /// A reporter that shows live progress when stderr is a terminal and
-    /// the verbosity is normal, and plain lines otherwise; `color` decides
-    /// whether its `error:` and `warning:` prefixes are coloured.
+    /// Live progress when stderr is a terminal and the verbosity normal,
+    /// plain lines otherwise; `color` decides on the prefixes' colours.
     pub fn for_stderr(verbosity: Verbosity, color: ColorChoice) -> Reporter {
         let live = (verbosity == Verbosity::Normal && std::io::stderr().is_terminal()).then(|| {
             let dark = Arc::new(AtomicBool::new(false));
@@ -124,8 +123,7 @@ impl Reporter {
         }
     }
 
-    /// Remembers which registry layer defined each project (`registry
-    /// file PATH`), for the summary.
+    /// Remembers which registry layer defined each project, for the summary.
     pub fn know_registry_layers(&self, layers: RegistryLayers) {
         *lock(&self.layers) = layers;
     }
@@ -191,8 +189,7 @@ impl Reporter {
     }
 
     /// Runs `f` (a credential prompt) with the live display off the screen
-    /// and nothing else printed on stderr meanwhile, then puts the display
-    /// back.
+    /// and nothing else printed on stderr meanwhile.
     pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
         // Other threads' lines wait for the stderr lock; live lines wait
         // for the display, which `MultiProgress::suspend` holds.
@@ -230,10 +227,8 @@ impl Reporter {
             if let Some(overall) = lock(&live.overall).as_ref() {
                 overall.inc(1);
             }
-        } else if let Some(message) = message {
-            if self.verbosity != Verbosity::Quiet {
-                crate::process::stderr::errln!("{project}: {message}");
-            }
+        } else if let Some(message) = message.filter(|_| !self.is_quiet()) {
+            crate::process::stderr::errln!("{project}: {message}");
         }
     }
 
@@ -245,9 +240,8 @@ impl Reporter {
         self.print(&escape_control(message, true));
     }
 
-    /// Like [`Reporter::note`], but a line already printed in this run is
-    /// not printed again (`checkout --sync` meets the same exclusions in
-    /// its checkout and in its sync).
+    /// [`Reporter::note`] once per run (`checkout --sync` meets the same
+    /// exclusions in its checkout and in its sync).
     pub fn note_once(&self, message: &str) {
         if lock(&self.noted).insert(message.to_string()) {
             self.note(message);
@@ -322,8 +316,7 @@ impl Reporter {
     }
 
     /// Takes the live display off the terminal for good, on an interrupt:
-    /// every line is cleared, the cursor is shown, and nothing more is
-    /// drawn (the other methods print nothing once interrupted).
+    /// its lines cleared, the cursor shown, nothing more drawn.
     pub fn abandon(&self) {
         if let Some(live) = &self.live {
             self.clear();
