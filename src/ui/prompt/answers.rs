@@ -301,23 +301,16 @@ impl Answers {
                 }
             }
         }
-        let involved = record.refused.iter().chain(record.given.keys());
-        for prompt in involved {
-            if let Some(state) = self.prompts.get(prompt) {
-                match &state.closed {
-                    Some(Closed::Refused) => {
-                        return Verdict::Refused(format!(
-                            "{} was refused {} times",
-                            describe(prompt),
-                            state.refused
-                        ))
-                    }
-                    Some(Closed::NotGiven(reason)) => {
-                        return Verdict::Refused(format!("{} was not given ({reason})", describe(prompt)))
-                    }
-                    None => {}
-                }
-            }
+        for prompt in record.refused.iter().chain(record.given.keys()) {
+            let Some(state) = self.prompts.get(prompt) else {
+                continue;
+            };
+            let why = match &state.closed {
+                Some(Closed::Refused) => format!("was refused {} times", state.refused),
+                Some(Closed::NotGiven(reason)) => format!("was not given ({reason})"),
+                None => continue,
+            };
+            return Verdict::Refused(format!("{} {why}", describe(prompt)));
         }
         let stale = record.given.iter().any(|(prompt, generation)| {
             self.prompts
