@@ -37,9 +37,8 @@ pub struct CheckoutOptions {
     /// `--filter` for the clones (and their submodules).
     pub filter: Option<Filter>,
     /// `checkout --sync`: clone the deps (not the named projects) without
-    /// a working tree and leave their submodules, for the sync to write
-    /// both once, at the pins. With `--depth` (and no cache), do not clone
-    /// them at all: the sync fetches just their pinned commits.
+    /// a working tree or submodules, for the sync to write both once, at the
+    /// pins. With `--depth` (and no cache), leave them to the sync's fetches.
     pub defer_dep_trees: bool,
 }
 
@@ -48,13 +47,12 @@ pub struct CheckoutOptions {
 pub enum Folder {
     /// Nothing: the project is cloned.
     Missing,
-    /// The top of a git checkout. `unwritten`: a clone whose working tree
-    /// was never written but that has a commit to write it from.
+    /// The top of a git checkout.
     Checkout {
-        /// No working tree yet (see [`CheckoutPlan::unwritten`]).
+        /// A clone whose working tree was never written but that has a
+        /// commit to write it from (see [`CheckoutPlan::unwritten`]).
         unwritten: bool,
-        /// Submodules not left out that are not cloned: a checkout whose
-        /// submodule clones failed left the project so (see
+        /// Submodules not left out are not cloned: their clones failed (see
         /// [`CheckoutPlan::complete`]).
         submodules_missing: bool,
     },
@@ -72,15 +70,13 @@ pub struct CheckoutPlan {
     /// Projects whose folder exists but is not a git checkout.
     pub not_checkouts: Vec<(RepoName, PathBuf)>,
     /// Projects (cloned now or before) whose working tree is not written
-    /// yet: the deps that `checkout --sync` clones without one, so that the
-    /// sync writes each tree once, at its pin, and clones an interrupted
-    /// run left without one. What no pin moves gets its branch checked out
-    /// at the end ([`plan_finish`]).
+    /// yet: the deps `checkout --sync` clones without one, for the sync to
+    /// write each tree once, at its pin, and clones an interrupted run left
+    /// so. What no pin moves gets its branch at the end ([`plan_finish`]).
     pub unwritten: Vec<RepoName>,
-    /// Missing deps not cloned now: `checkout --sync --depth N` leaves them
-    /// to the sync, which fetches only each pinned commit (one connection,
-    /// and no branch tip). Any that no pin brings are cloned afterwards
-    /// ([`plan_finish`]).
+    /// Missing deps that `checkout --sync --depth N` leaves to the sync,
+    /// which fetches only each pinned commit (one connection, no branch
+    /// tip). Any that no pin brings are cloned afterwards ([`plan_finish`]).
     pub left_to_sync: Vec<RepoName>,
     /// Deps of the projects checked out that `--exclude-dep` leaves out,
     /// each with the regex that matched it.
@@ -131,6 +127,8 @@ pub fn plan_checkout(
         let Some(project) = registry.get(name) else {
             continue;
         };
+        // A dep of `checkout --sync`: its tree and submodules are the sync's.
+        let deferred = options.defer_dep_trees && !roots.contains(name);
         match folder {
             Folder::Checkout {
                 unwritten,
@@ -140,9 +138,8 @@ pub fn plan_checkout(
                     plan.unwritten.push(name.clone());
                 }
                 plan.existing.push(name.clone());
-                // Left to the sync for a dep of `checkout --sync`.
-                let synced = options.defer_dep_trees && !roots.contains(name);
-                if *submodules_missing && !*unwritten && !synced && project.submodules && options.submodules {
+                if *submodules_missing && !*unwritten && !deferred && project.submodules && options.submodules
+                {
                     plan.complete.push(ProjectPlan {
                         project: name.clone(),
                         steps: vec![submodules_step(workspace.project_dir(name), options)],
@@ -153,14 +150,14 @@ pub fn plan_checkout(
                 .not_checkouts
                 .push((name.clone(), workspace.project_dir(name))),
             Folder::Missing => {
-                let defer = options.defer_dep_trees && !roots.contains(name);
-                if defer && options.depth.is_some() && options.cache.is_none() {
+                if deferred && options.depth.is_some() && options.cache.is_none() {
                     plan.left_to_sync.push(name.clone());
                 } else {
-                    if defer {
+                    if deferred {
                         plan.unwritten.push(name.clone());
                     }
-                    plan.clones.push(clone_plan(workspace, project, options, defer));
+                    plan.clones
+                        .push(clone_plan(workspace, project, options, deferred));
                 }
             }
         }
@@ -204,9 +201,8 @@ pub fn clone_plan(
 /// and the sync have run: the facts [`plan_finish`] works from.
 #[derive(Clone, Debug, Default)]
 pub struct AfterSync {
-    /// The projects whose folder exists.
+    /// The projects whose folder exists, and those of them still without files.
     pub present: BTreeSet<RepoName>,
-    /// The projects whose folder holds a clone still without files.
     pub unwritten: BTreeSet<RepoName>,
 }
 
@@ -223,12 +219,11 @@ pub struct Finish {
 }
 
 impl Finish {
-    /// The plans to run: the clones, then the rest.
+    /// The clones, then the rest.
     pub fn plans(&self) -> impl Iterator<Item = &ProjectPlan> {
         self.clones.iter().chain(&self.populate)
     }
 
-    /// Whether there is nothing to finish.
     pub fn is_empty(&self) -> bool {
         self.clones.is_empty() && self.populate.is_empty()
     }
@@ -334,8 +329,8 @@ impl fmt::Display for CheckoutPlan {
     }
 }
 
-#[cfg(test)]
 #[allow(clippy::too_many_lines)] // table tests read best whole
+#[cfg(test)]
 mod tests {
     use super::*;
     use std::path::Path;

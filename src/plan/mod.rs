@@ -1,15 +1,9 @@
 //! Plans as data: which projects, which git operations, in what order. A
 //! command computes its plan first; `--dry-run` prints it, the executor runs
 //! it, and summaries refer to it. Planning is pure: it reads no file and
-//! starts no git, but works from the facts the command gathered (where each
-//! checkout stands), so it is tested as tables.
-//!
-//! [`Step`] is every operation a plan can hold; [`checkout`] plans what
-//! `checkout` clones and how it finishes, [`sync`] what makes each pinned
-//! commit present and how the apply phase moves each dep, [`roll`] what a
-//! roll tells about itself and how it is committed, [`recover`] what is put
-//! right after a run that did not finish. `docs/plan.md`
-//! tells how resolution, planning and execution fit together.
+//! starts no git, but works from the facts the command gathered, so it is
+//! tested as tables. `docs/plan.md` tells how resolution, planning and
+//! execution fit together.
 
 pub mod checkout;
 pub mod recover;
@@ -20,10 +14,13 @@ pub mod undo;
 
 use std::sync::Arc;
 
+use std::path::PathBuf;
+
 use crate::exec::cache::Cache;
-use crate::exec::step::{ProjectPlan, Step};
+use crate::exec::step::{Fetch, ProjectPlan, Step};
 use crate::git::CloneOptions;
-use crate::model::types::Filter;
+use crate::model::registry::Project;
+use crate::model::types::{CommitId, Filter};
 use crate::model::workspace::Workspace;
 
 pub use checkout::{CheckoutOptions, CheckoutPlan, Folder};
@@ -34,10 +31,7 @@ pub const SUBMODULE_DEPTH: u32 = 1;
 
 /// What `pin --require-upstream` runs before it checks each pin: a fetch
 /// of each dep's tracking branch, one plan per dep.
-pub fn fetch_tracking_branches(
-    workspace: &Workspace,
-    deps: &[&crate::model::registry::Project],
-) -> Vec<ProjectPlan> {
+pub fn fetch_tracking_branches(workspace: &Workspace, deps: &[&Project]) -> Vec<ProjectPlan> {
     deps.iter()
         .map(|dep| ProjectPlan {
             project: dep.name.clone(),
@@ -55,7 +49,7 @@ pub fn fetch_tracking_branches(
 /// borrows every object from the cache's mirror, which is complete.
 pub fn clone_step(
     workspace: &Workspace,
-    project: &crate::model::registry::Project,
+    project: &Project,
     read_only: bool,
     depth: Option<u32>,
     filter: Option<Filter>,
@@ -72,5 +66,19 @@ pub fn clone_step(
             ..CloneOptions::default()
         },
         cache,
+    }
+}
+
+/// A plain fetch of `commit` into `repo`: by id, or else on `project`'s
+/// tracking branch; no depth, filter, unshallowing or mirror.
+fn fetch(repo: PathBuf, commit: &CommitId, project: &Project) -> Fetch {
+    Fetch {
+        repo,
+        commit: commit.clone(),
+        depth: None,
+        filter: None,
+        branch: project.tracking_branch.clone(),
+        unshallow: false,
+        mirror: None,
     }
 }

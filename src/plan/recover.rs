@@ -200,16 +200,15 @@ fn settle(checkout: &CheckoutLeft, window: Option<Window>) -> RecoveryStep {
 
 /// Whether `name` is `.FILE.PID-N.tmp` for this `pid`.
 fn is_temporary_of(name: &str, pid: u32) -> bool {
-    let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+    let Some((file, id)) = name
+        .strip_prefix('.')
+        .and_then(|n| n.strip_suffix(".tmp"))
+        .and_then(|rest| rest.rsplit_once('.'))
+    else {
         return false;
     };
-    match rest.rsplit_once('.') {
-        Some((file, id)) => {
-            let (p, n) = id.split_once('-').unwrap_or(("", ""));
-            !file.is_empty() && p == pid.to_string() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
-        }
-        None => false,
-    }
+    let (p, n) = id.split_once('-').unwrap_or(("", ""));
+    !file.is_empty() && p == pid.to_string() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 //! the tests below from a table.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use anyhow::Result;
 use regex::Regex;
@@ -20,34 +21,27 @@ use crate::model::registry::{Project, Registry};
 use crate::model::types::{CommitId, RepoName};
 use crate::ui::report::Failure;
 
-/// A dep and the commit chosen for it.
+/// A dep, the commit it will be moved to, and the project whose pin won.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Chosen {
-    /// The dep.
     pub dep: RepoName,
-    /// The commit it will be moved to.
     pub commit: CommitId,
-    /// The project whose pin won.
     pub pinned_by: RepoName,
 }
 
-/// A pin that lost against a nearer (or earlier) one.
+/// A pin that lost against a nearer (or earlier) one: the dep pinned twice,
+/// the winning commit and its pinner, the losing pinner and its commit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Conflict {
-    /// The dep pinned twice.
     pub dep: RepoName,
-    /// The winning commit and its pinner.
     pub used: CommitId,
-    /// Who pinned the winning commit.
     pub used_by: RepoName,
-    /// The losing pinner.
     pub other_by: RepoName,
-    /// The losing commit.
     pub other: CommitId,
 }
 
-impl std::fmt::Display for Conflict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for Conflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{}: using {} (pinned by {}); {} pins {}",
@@ -60,20 +54,17 @@ impl std::fmt::Display for Conflict {
     }
 }
 
-/// A root of the workspace that another project pins: roots are what the
-/// user works on, so no pin moves one.
+/// A root of the workspace that another project (`pinner`) pins at
+/// `commit`: roots are what the user works on, so no pin moves one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RootLeft {
-    /// The root.
     pub root: RepoName,
-    /// The project pinning it.
     pub pinner: RepoName,
-    /// The commit it pins.
     pub commit: CommitId,
 }
 
-impl std::fmt::Display for RootLeft {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for RootLeft {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{}: a root of the workspace, left as it is ({} pins {})",
@@ -317,12 +308,7 @@ impl Resolver<'_> {
 /// What resolution knows of a dep it has met.
 enum Claim {
     /// Pinned at `commit` by `by`: the winning pin.
-    Pin {
-        /// The commit.
-        commit: CommitId,
-        /// The pinner.
-        by: RepoName,
-    },
+    Pin { commit: CommitId, by: RepoName },
     /// Pins that are not known here may name it.
     Unknown,
 }

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::exec::step::{Fetch, ProjectPlan, Step};
+use crate::exec::step::{ProjectPlan, Step};
 use crate::git::LogEntry;
 use crate::model::registry::Project;
 use crate::model::text::escape_control;
@@ -17,16 +17,13 @@ use crate::model::types::{BranchName, CommitId, RepoName};
 /// (`and 12 more`).
 pub const LOG_LIMIT: usize = 10;
 
-/// A git dep whose pin moved.
+/// A git dep whose pin moved `from` one commit `to` another, and what lies
+/// between, as far as the workspace can tell.
 #[derive(Clone, Debug)]
 pub struct DepRoll {
-    /// The dep.
     pub dep: RepoName,
-    /// Its old pin.
     pub from: CommitId,
-    /// Its new pin.
     pub to: CommitId,
-    /// What lies between, as far as the workspace can tell.
     pub history: History,
 }
 
@@ -38,14 +35,9 @@ pub enum History {
     /// The new pin is an ancestor of the old: the commits the roll drops,
     /// newest first.
     Backward(Vec<LogEntry>),
-    /// Neither descends from the other: the commits the new pin adds, and
-    /// how many of the old one's it drops.
-    Diverged {
-        /// Commits of the new pin that the old lacks, newest first.
-        added: Vec<LogEntry>,
-        /// Commits of the old pin that the new lacks.
-        dropped: usize,
-    },
+    /// Neither descends from the other: the commits the new pin adds
+    /// (newest first), and how many of the old one's it drops.
+    Diverged { added: Vec<LogEntry>, dropped: usize },
     /// Not known here; why (`no checkout of liba in the workspace`).
     Unknown(String),
 }
@@ -54,9 +46,8 @@ pub enum History {
 /// file.
 #[derive(Clone, Debug)]
 pub struct PackageRoll {
-    /// The package, as the schedule names it.
+    /// The package, as the schedule names it, and its new version.
     pub name: String,
-    /// The new version.
     pub to: String,
     /// Each changed file (as the registry names it) with what it said
     /// before (`0.4.1`, `>=20240101.0`; `None`: the line was appended).
@@ -68,9 +59,7 @@ pub struct PackageRoll {
 pub struct RollStory {
     /// The schedule rolled.
     pub schedule: String,
-    /// The git deps whose pins moved.
     pub deps: Vec<DepRoll>,
-    /// The packages whose versions changed.
     pub packages: Vec<PackageRoll>,
 }
 
@@ -220,17 +209,7 @@ fn commits(n: usize) -> String {
 pub fn fetch_history(dep: &Project, repo: &Path, missing: &[CommitId]) -> ProjectPlan {
     let steps = missing
         .iter()
-        .map(|commit| {
-            Step::Fetch(Fetch {
-                repo: repo.to_path_buf(),
-                commit: commit.clone(),
-                depth: None,
-                filter: None,
-                branch: dep.tracking_branch.clone(),
-                unshallow: false,
-                mirror: None,
-            })
-        })
+        .map(|commit| Step::Fetch(super::fetch(repo.to_path_buf(), commit, dep)))
         .collect();
     ProjectPlan {
         project: dep.name.clone(),

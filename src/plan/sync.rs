@@ -2,7 +2,7 @@
 //! commit present (and its pin file readable), planned from what the
 //! checkout holds; then the apply phase, which moves it there.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -60,10 +60,7 @@ pub enum Found {
     /// No folder.
     Missing,
     /// A folder that is not a git checkout.
-    NotCheckout {
-        /// The folder.
-        dir: PathBuf,
-    },
+    NotCheckout { dir: PathBuf },
     /// A checkout (or the repository made for the pin in its temporary
     /// folder).
     Checkout(Looked),
@@ -72,7 +69,6 @@ pub enum Found {
 /// What one look at a checkout tells: the probe and the files.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Looked {
-    /// Where it was looked at.
     pub repo: PathBuf,
     /// HEAD, the pin's presence, the pin file at the pin, the record of
     /// the last checkout by the tool.
@@ -137,15 +133,11 @@ fn missing_steps(
                 partial: partial.clone(),
                 commit: commit.clone(),
             },
+            // A repository with nothing in it yet is not shallow.
             Step::Fetch(Fetch {
-                repo: partial,
-                commit: commit.clone(),
                 depth: options.depth,
                 filter: options.filter,
-                branch: project.tracking_branch.clone(),
-                // A repository with nothing in it yet is not shallow.
-                unshallow: false,
-                mirror: None,
+                ..super::fetch(partial, commit, project)
             }),
         ];
     }
@@ -168,11 +160,9 @@ fn missing_steps(
 
 /// Plans what makes `chosen`'s commit present in `project`'s checkout and
 /// its pin file readable, from what it holds (`found`) and what was already
-/// tried; an error when the commit cannot be had. A missing dep is cloned
-/// without its files (or, with [`SyncOptions::fetches_pins_only`], made as
-/// a new repository in its temporary folder with just the pin fetched); a
-/// missing commit is fetched by id; a partial clone gets what reading the
-/// pin file needs.
+/// tried; an error when the commit cannot be had. A missing dep is made
+/// ([`missing_steps`]); a missing commit is fetched by id; a partial clone
+/// gets what reading the pin file needs.
 pub fn make_present<'f>(
     workspace: &Workspace,
     project: &Project,
@@ -213,13 +203,10 @@ pub fn make_present<'f>(
             _ => None,
         };
         return Ok(Presence::Steps(vec![Step::Fetch(Fetch {
-            repo: looked.repo.clone(),
-            commit: commit.clone(),
             depth: options.depth,
-            filter: None,
-            branch: project.tracking_branch.clone(),
             unshallow: looked.shallow,
             mirror,
+            ..super::fetch(looked.repo.clone(), commit, project)
         })]));
     }
     match &looked.probe.file_at_commit {
@@ -255,25 +242,18 @@ pub enum DepState {
         /// No index: its files were never written.
         unwritten: bool,
     },
-    /// Missing, so made as a new repository in its temporary folder with
-    /// just the pinned commit fetched ([`SyncOptions::fetches_pins_only`]);
-    /// the apply phase checks the pin out there and renames it into place,
-    /// and a sync that stops before applying removes it.
-    Fetched {
-        /// The temporary folder.
-        partial: PathBuf,
-    },
+    /// Missing, so made as a new repository in its temporary folder
+    /// `partial` with just the pinned commit fetched
+    /// ([`SyncOptions::fetches_pins_only`]); the apply phase checks the pin
+    /// out there and renames it into place, and a sync that stops before
+    /// applying removes it.
+    Fetched { partial: PathBuf },
     /// Dry run: the folder is missing; the steps that make the pin present
     /// clone it (or make it in its temporary folder).
     WouldClone,
     /// Dry run: the pinned commit is missing; the steps that make it
-    /// present fetch it.
-    WouldFetch {
-        /// HEAD before the sync.
-        head: Option<CommitId>,
-        /// No index: its files were never written.
-        unwritten: bool,
-    },
+    /// present fetch it. The fields as for [`DepState::Present`].
+    WouldFetch { head: Option<CommitId>, unwritten: bool },
 }
 
 impl DepState {
@@ -416,10 +396,9 @@ pub fn plan_pending_sync(
     state: impl Fn(&RepoName) -> Pending,
     options: &SyncOptions,
 ) -> Vec<PendingPlan> {
-    let chosen = pending_choices(registry, roots, options);
     let mut presence = Vec::new();
     let mut apply = Vec::new();
-    for chosen in chosen {
+    for chosen in pending_choices(registry, roots, options) {
         let Some(project) = registry.get(&chosen.dep) else {
             continue;
         };
@@ -480,26 +459,19 @@ fn pending_presence(
     // the pin, as the probe after it tells.
     let fetch = (
         vec![Step::Fetch(Fetch {
-            repo: workspace.project_dir(&chosen.dep),
-            commit: chosen.commit.clone(),
             depth: options.depth,
-            filter: None,
-            branch: project.tracking_branch.clone(),
             unshallow: options.depth.is_some(),
             mirror: options
                 .cache
                 .as_ref()
                 .map(|c| (c.clone(), project.url(options.read_only).clone())),
+            ..super::fetch(workspace.project_dir(&chosen.dep), &chosen.commit, project)
         })],
         Some("if it lacks that commit".to_string()),
     );
     match pending {
         Pending::Missing => {
-            let tried = Tried::default();
-            let steps = match make_present(workspace, project, chosen, &Found::Missing, &tried, options) {
-                Ok(Presence::Steps(steps)) => steps,
-                _ => Vec::new(),
-            };
+            let steps = missing_steps(workspace, project, &chosen.commit, options);
             // A repository made with just the pin fetched has it.
             let then_fetch = (!options.fetches_pins_only()).then_some(fetch);
             let parts = std::iter::once((steps, None)).chain(then_fetch).collect();
@@ -524,27 +496,24 @@ fn pending_presence(
 fn pending_choices(registry: &Registry, roots: &[RepoName], options: &SyncOptions) -> Vec<Chosen> {
     let mut seen: BTreeSet<RepoName> = roots.iter().cloned().collect();
     let mut chosen = Vec::new();
-    let mut level: Vec<RepoName> = roots.to_vec();
-    while !level.is_empty() {
-        let mut next = Vec::new();
-        for pinner in &level {
-            let Some(project) = registry.get(pinner) else {
+    // First in, first out: level after level.
+    let mut pinners: VecDeque<RepoName> = roots.iter().cloned().collect();
+    while let Some(pinner) = pinners.pop_front() {
+        let Some(project) = registry.get(&pinner) else {
+            continue;
+        };
+        for dep in &project.deps {
+            let excluded = crate::model::exclude::matching(&options.exclude_dep, dep.as_str()).is_some();
+            if excluded || !seen.insert(dep.clone()) {
                 continue;
-            };
-            for dep in &project.deps {
-                let excluded = crate::model::exclude::matching(&options.exclude_dep, dep.as_str()).is_some();
-                if excluded || !seen.insert(dep.clone()) {
-                    continue;
-                }
-                chosen.push(Chosen {
-                    dep: dep.clone(),
-                    commit: placeholder_commit(),
-                    pinned_by: pinner.clone(),
-                });
-                next.push(dep.clone());
             }
+            chosen.push(Chosen {
+                dep: dep.clone(),
+                commit: placeholder_commit(),
+                pinned_by: pinner.clone(),
+            });
+            pinners.push_back(dep.clone());
         }
-        level = next;
     }
     chosen
 }

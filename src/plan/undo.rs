@@ -13,9 +13,8 @@ use crate::model::undo::ValidStand;
 pub struct Now {
     /// Its folder is a checkout.
     pub exists: bool,
-    /// HEAD's commit.
+    /// HEAD's commit, and the local branch HEAD is on.
     pub head: Option<CommitId>,
-    /// The local branch HEAD is on.
     pub branch: Option<String>,
     /// Uncommitted changes to tracked files.
     pub changed: usize,
@@ -36,9 +35,8 @@ pub struct Now {
 pub struct ProjectNow {
     /// The project's checkout.
     pub dir: PathBuf,
-    /// The project.
     pub project: Now,
-    /// The submodules, in the record's order.
+    /// In the record's order.
     pub submodules: Vec<Now>,
 }
 
@@ -110,12 +108,7 @@ fn project_steps(stand: &ValidStand, now: &ProjectNow, steps: &mut Vec<Step>, re
         return;
     }
     match &stand.branch {
-        Some(branch) if p.branch_at.as_ref() == Some(&stand.commit) => steps.push(Step::PutBack {
-            repo: now.dir.clone(),
-            branch: Some(branch.clone()),
-            commit: stand.commit.clone(),
-        }),
-        Some(branch) => refusals.push(format!(
+        Some(branch) if p.branch_at.as_ref() != Some(&stand.commit) => refusals.push(format!(
             "{}: it was on branch {branch} at {}, but {branch} {}; put it back yourself (`git -C {} checkout \
              {branch}`) or move the branch, then undo again",
             stand.name,
@@ -126,9 +119,9 @@ fn project_steps(stand: &ValidStand, now: &ProjectNow, steps: &mut Vec<Step>, re
             },
             now.dir.display()
         )),
-        None => steps.push(Step::PutBack {
+        branch => steps.push(Step::PutBack {
             repo: now.dir.clone(),
-            branch: None,
+            branch: branch.clone(),
             commit: stand.commit.clone(),
         }),
     }

@@ -4,9 +4,20 @@
 //! no handle to ask.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Mutex, MutexGuard, RwLock};
+use std::time::SystemTime;
 
 /// The git processes running now, for [`end_children`].
-static CHILDREN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// The running checkouts that rewrite a working tree (a subset of
+/// [`CHILDREN`]), which an interrupt lets finish.
+static FINISHING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// The signal [`end_children`] is ending the run's processes with (0 while
+/// it is not): a process listed after it looked gets it on being listed.
+static ENDING: AtomicI32 = AtomicI32::new(0);
 
 /// Told of every child process twice: just before it is started (`None`,
 /// with the time and its folder), and once started (its pid, the same time
@@ -14,34 +25,31 @@ static CHILDREN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
 /// processes a run that did not finish had started, where, and since when
 /// they could have written there, even when that run was killed between
 /// the two.
-pub type SpawnObserver = std::sync::Arc<dyn Fn(Option<u32>, std::time::SystemTime, &Path) + Send + Sync>;
+pub type SpawnObserver = std::sync::Arc<dyn Fn(Option<u32>, SystemTime, &Path) + Send + Sync>;
 
-static OBSERVER: std::sync::RwLock<Option<SpawnObserver>> = std::sync::RwLock::new(None);
+static OBSERVER: RwLock<Option<SpawnObserver>> = RwLock::new(None);
 
 /// Sets (or, with `None`, removes) the [`SpawnObserver`].
 pub fn set_spawn_observer(observer: Option<SpawnObserver>) {
     *OBSERVER.write().unwrap_or_else(|e| e.into_inner()) = observer;
 }
 
-fn children() -> std::sync::MutexGuard<'static, Vec<u32>> {
-    CHILDREN.lock().unwrap_or_else(|e| e.into_inner())
+fn observe(pid: Option<u32>, at: SystemTime, dir: &Path) {
+    if let Some(observer) = OBSERVER.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        observer(pid, at, dir);
+    }
 }
 
-/// The running checkouts that rewrite a working tree (a subset of
-/// [`CHILDREN`]), which an interrupt lets finish.
-static FINISHING: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
-
-fn finishing() -> std::sync::MutexGuard<'static, Vec<u32>> {
-    FINISHING.lock().unwrap_or_else(|e| e.into_inner())
+/// Locks one of the pid lists, going on with it if another thread panicked.
+fn lock(list: &'static Mutex<Vec<u32>>) -> MutexGuard<'static, Vec<u32>> {
+    list.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Tells the spawn observer that a process is about to start in `dir`, and
 /// returns the time to hand to [`Running::new`] once it has.
-pub fn starting(dir: &Path) -> std::time::SystemTime {
-    let at = std::time::SystemTime::now();
-    if let Some(observer) = OBSERVER.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
-        observer(None, at, dir);
-    }
+pub fn starting(dir: &Path) -> SystemTime {
+    let at = SystemTime::now();
+    observe(None, at, dir);
     at
 }
 
@@ -50,19 +58,17 @@ pub struct Running(Vec<u32>);
 
 impl Running {
     /// Lists `pids`, started in `dir` no earlier than `started`.
-    pub fn new(pids: Vec<u32>, lets_finish: bool, dir: &Path, started: std::time::SystemTime) -> Running {
-        if let Some(observer) = OBSERVER.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            for &pid in &pids {
-                observer(Some(pid), started, dir);
-            }
+    pub fn new(pids: Vec<u32>, lets_finish: bool, dir: &Path, started: SystemTime) -> Running {
+        for &pid in &pids {
+            observe(Some(pid), started, dir);
         }
         if lets_finish {
-            finishing().extend(&pids);
+            lock(&FINISHING).extend(&pids);
         }
-        children().extend(&pids);
+        lock(&CHILDREN).extend(&pids);
         // Started while the run was being ended, after `end_children` took
         // its list: ended here, as it would have been there.
-        let signal = ENDING.load(std::sync::atomic::Ordering::SeqCst);
+        let signal = ENDING.load(Ordering::SeqCst);
         if signal != 0 && !lets_finish {
             for &pid in &pids {
                 send_raw(pid, signal);
@@ -72,9 +78,12 @@ impl Running {
     }
 }
 
-/// The signal [`end_children`] is ending the run's processes with (0 while
-/// it is not): a process listed after it looked gets it on being listed.
-static ENDING: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+impl Drop for Running {
+    fn drop(&mut self) {
+        lock(&CHILDREN).retain(|pid| !self.0.contains(pid));
+        lock(&FINISHING).retain(|pid| !self.0.contains(pid));
+    }
+}
 
 /// Sends signal number `signal` to process `pid`.
 fn send_raw(pid: u32, signal: i32) {
@@ -96,13 +105,6 @@ fn send(pid: u32, signal: rustix::process::Signal) {
     }
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        children().retain(|pid| !self.0.contains(pid));
-        finishing().retain(|pid| !self.0.contains(pid));
-    }
-}
-
 /// Sends `signal` to every git process the run has running, except the
 /// checkouts that rewrite a working tree, which are let finish (they do
 /// not take the terminal's signals either: `crate::process::interrupt::child_signals`),
@@ -114,47 +116,45 @@ impl Drop for Running {
 #[cfg(unix)]
 pub fn end_children(signal: i32, grace: std::time::Duration) -> bool {
     use rustix::process::Signal;
-    let raw = signal;
-    let Some(signal) = Signal::from_named_raw(signal) else {
+    let Some(first) = Signal::from_named_raw(signal) else {
         return false;
     };
     // Before the list is read: a process listed after this gets the signal
     // on being listed (see `Running::new`).
-    ENDING.store(raw, std::sync::atomic::Ordering::SeqCst);
-    let let_finish = finishing().clone();
-    for pid in children().clone() {
-        if !let_finish.contains(&pid) {
-            send(pid, signal);
+    ENDING.store(signal, Ordering::SeqCst);
+    let ended = || super::wait::wait_until(grace, || lock(&CHILDREN).is_empty());
+    // Sends `to_others` to each git not let finish, `to_finishing` (if any)
+    // to the rest; whether there were any of the former.
+    let send_each = |to_finishing: Option<Signal>, to_others: Signal| {
+        let let_finish = lock(&FINISHING).clone();
+        let mut others = false;
+        for pid in lock(&CHILDREN).clone() {
+            if !let_finish.contains(&pid) {
+                send(pid, to_others);
+                others = true;
+            } else if let Some(signal) = to_finishing {
+                send(pid, signal);
+            }
         }
-    }
-    if super::wait::wait_until(grace, || children().is_empty()) {
+        others
+    };
+    send_each(None, first);
+    if ended() {
         return false;
     }
-    let let_finish = finishing().clone();
-    let mut killed = false;
-    for pid in children().clone() {
-        if let_finish.contains(&pid) {
-            send(pid, Signal::TERM);
-        } else {
-            send(pid, Signal::KILL);
-            killed = true;
-        }
-    }
-    if super::wait::wait_until(grace, || children().is_empty()) {
+    let killed = send_each(Some(Signal::TERM), Signal::KILL);
+    if ended() {
         return killed;
     }
-    for pid in children().clone() {
-        send(pid, Signal::KILL);
-    }
-    super::wait::wait_until(grace, || children().is_empty());
+    send_each(Some(Signal::KILL), Signal::KILL);
+    ended();
     true
 }
 
-/// Runs `expr` to its end as one of the run's children: listed among the
-/// running children while it runs, so that an interrupt ends it as it ends
-/// git (pip for `roll`, the user's command for `foreach`), and told to the
-/// spawn observer.
-/// `dir` is the folder it runs in.
+/// Runs `expr` to its end as one of the run's children (pip for `roll`, the
+/// user's command for `foreach`), running in `dir`: listed while it runs,
+/// so that an interrupt ends it as it ends git, and told to the spawn
+/// observer.
 pub fn run_listed(expr: &duct::Expression, dir: &Path) -> std::io::Result<std::process::Output> {
     let started = starting(dir);
     let handle = expr.start()?;

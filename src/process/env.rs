@@ -3,10 +3,9 @@
 //! reads what a program prints.
 
 /// Variables that make git work on another repository than the folder it
-/// runs in (an inherited `GIT_DIR` would make every project's status show
-/// one repository, and fetches land in it). Removed from every git the tool
-/// starts, and from pip's environment; everything else (config,
-/// credentials, ssh, `insteadOf`) passes through.
+/// runs in (with an inherited `GIT_DIR`, every project's status would show
+/// one repository). Removed for every git, pip and `foreach` command the
+/// tool starts; everything else (config, credentials, ssh) passes through.
 pub const REPOSITORY_ENV: [&str; 7] = [
     "GIT_DIR",
     "GIT_WORK_TREE",

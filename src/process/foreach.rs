@@ -1,10 +1,7 @@
 //! Runs the user's own command (`foreach -- CMD ARGS...`) in a project
-//! folder. This is not git: the command is the user's, run without a shell,
-//! with the user's environment and locale. Only the variables that would
-//! point git at another repository are removed (the same ones as for every
-//! git the tool starts: an exported `GIT_DIR` would make `git status` in
-//! each project show one repository), and the variables naming the project
-//! are added.
+//! folder, without a shell, with the user's environment and locale, less
+//! the variables that point git at another repository
+//! ([`super::env::REPOSITORY_ENV`]), plus those naming the project.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -14,17 +11,15 @@ use crate::process::spool::Spool;
 /// Where the command runs and what it is told about its project.
 #[derive(Clone, Debug)]
 pub struct Target {
-    /// The project's name.
     pub name: String,
-    /// Its folder (the command's working directory).
+    /// The project's folder (the command's working directory).
     pub dir: PathBuf,
     /// The workspace folder.
     pub root: PathBuf,
-    /// The commit it has checked out, if any.
+    /// The commit it has checked out.
     pub head: Option<String>,
-    /// The commit pinned for it, if any.
+    /// The commit pinned for it, and the project whose pin that is.
     pub pin: Option<String>,
-    /// The project whose pin that is.
     pub pinned_by: Option<String>,
 }
 
@@ -61,14 +56,12 @@ pub enum Output {
 /// What a run gave.
 #[derive(Debug, Default)]
 pub struct Ran {
-    /// The exit code, when the command exited.
+    /// The exit code, or the signal that killed it.
     pub code: Option<i32>,
-    /// The signal that killed it, if one did.
     pub signal: Option<i32>,
-    /// stdout (with stderr when merged); none when passed through. On disk:
-    /// a command may print more than the tool should hold.
+    /// stdout (with stderr when merged), and stderr when kept apart; none
+    /// when passed through. On disk: a command may print gigabytes.
     pub stdout: Option<Spool>,
-    /// stderr when kept apart.
     pub stderr: Option<Spool>,
 }
 
@@ -88,11 +81,11 @@ pub fn run(command: &[OsString], target: &Target, output: Output) -> std::io::Re
     // The user's command takes Ctrl-C itself, as when run by hand (the
     // tool's own threads keep the signals blocked, and children would
     // inherit that).
-    let mut expr = duct::cmd(program, args)
+    let expr = duct::cmd(program, args)
         .dir(&target.dir)
         .unchecked()
         .before_spawn(|child| crate::process::interrupt::child_signals(child, false));
-    expr = super::env::without_repository_env(expr);
+    let mut expr = super::env::without_repository_env(expr);
     for (name, value) in target.variables() {
         expr = expr.env(name, value);
     }
@@ -112,22 +105,16 @@ pub fn run(command: &[OsString], target: &Target, output: Output) -> std::io::Re
             .stderr_file(err.writer()?),
     };
     let out = super::children::run_listed(&expr, &target.dir)?;
+    #[cfg(unix)]
+    let signal = std::os::unix::process::ExitStatusExt::signal(&out.status);
+    #[cfg(not(unix))]
+    let signal = None;
     Ok(Ran {
         code: out.status.code(),
-        signal: signal_of(&out.status),
+        signal,
         stdout,
         stderr,
     })
-}
-
-#[cfg(unix)]
-fn signal_of(status: &std::process::ExitStatus) -> Option<i32> {
-    std::os::unix::process::ExitStatusExt::signal(status)
-}
-
-#[cfg(not(unix))]
-fn signal_of(_: &std::process::ExitStatus) -> Option<i32> {
-    None
 }
 
 /// The command line as a user could retype it, for messages and `--dry-run`.

@@ -1,21 +1,18 @@
 //! Ctrl-C (SIGINT), and SIGTERM or SIGHUP alike: the run ends the git
 //! processes it started, takes its live display off the terminal, releases
 //! the workspace lock and exits with 128 + the signal number (130 for
-//! Ctrl-C). Anything it left half done (a clone in its temporary folder, a
-//! dep without its files) is finished by the next run.
+//! Ctrl-C). What it left half done is finished by the next run.
 //!
-//! The signals are blocked in every thread of the tool and taken by one
-//! thread of its own with `sigwait`, so the work to do on them runs as
-//! ordinary code rather than in a signal handler. A blocked signal stays
-//! blocked across `exec` (the standard library leaves the mask as it is),
-//! so each git process unblocks them as it starts ([`child_signals`]): a
-//! git in the terminal's foreground group gets the Ctrl-C itself and
-//! cleans up its own lock files, as it does when run by hand. Except a
-//! checkout that rewrites a working tree: it keeps SIGINT and SIGHUP
-//! blocked, and the run lets it finish (it is local, and usually short)
-//! rather than have it stop between two files, with the files of two
-//! commits in the tree; one still running after the grace period gets
-//! SIGTERM (see `super::children::end_children`).
+//! The signals are blocked in every thread and taken by one thread of the
+//! tool with `sigwait`, so the work on them is ordinary code, not a signal
+//! handler. A blocked signal stays blocked across `exec`, so each git
+//! unblocks them as it starts ([`child_signals`]): a git in the terminal's
+//! foreground group gets the Ctrl-C itself and cleans up its own lock
+//! files, as when run by hand. Except a checkout that rewrites a working
+//! tree: it keeps SIGINT and SIGHUP blocked, and the run lets it finish
+//! (it is local, and usually short) rather than stop it between two files,
+//! with the files of two commits in the tree; one still running after the
+//! grace period gets SIGTERM (see `super::children::end_children`).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -40,7 +37,6 @@ fn grace() -> Duration {
     *GRACE.get_or_init(|| grace_from(std::env::var("OPENXLA_WORKSPACE_TEST_GRACE_MS").ok().as_deref()))
 }
 
-/// The grace period for a value of `OPENXLA_WORKSPACE_TEST_GRACE_MS`.
 #[cfg(unix)]
 fn grace_from(ms: Option<&str>) -> Duration {
     ms.and_then(|ms| ms.trim().parse::<u64>().ok())
@@ -69,8 +65,8 @@ pub fn on_interrupt(action: Action) -> Cleanup {
     Cleanup { id }
 }
 
-/// Whether an interrupt arrived: no new git process starts, and progress
-/// output stops, while the run winds down.
+/// Whether an interrupt arrived: no new git starts, and progress output
+/// stops, while the run winds down.
 pub fn is_interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
@@ -80,23 +76,16 @@ pub fn is_interrupted() -> bool {
 /// the signal thread ends the process (with 130 for Ctrl-C) instead; this
 /// waits for it.
 pub fn finish(code: i32) -> i32 {
-    if is_interrupted() || signal_pending() {
+    #[cfg(unix)]
+    let pending = unix::pending();
+    #[cfg(not(unix))]
+    let pending = false;
+    if is_interrupted() || pending {
         loop {
             std::thread::park();
         }
     }
     code
-}
-
-fn signal_pending() -> bool {
-    #[cfg(unix)]
-    {
-        unix::pending()
-    }
-    #[cfg(not(unix))]
-    {
-        false
-    }
 }
 
 /// Whether, on an interrupt, a git process did not end when asked and had
@@ -183,21 +172,11 @@ mod unix {
         (Signal::SIGHUP, "SIGHUP"),
     ];
 
-    fn set() -> SigSet {
-        let mut set = SigSet::empty();
-        for (signal, _) in SIGNALS {
-            set.add(signal);
-        }
-        set
-    }
-
-    /// Whether one of the signals waits to be taken by the signal thread
-    /// (it arrived, but that thread has not yet been scheduled to take
-    /// it). Linux lists the signals pending for the whole process in
+    /// Whether one of the signals arrived but the signal thread has not yet
+    /// taken it. Linux lists the signals pending for the whole process in
     /// `/proc/self/status` (`ShdPnd`, a hexadecimal mask, bit N-1 for
-    /// signal N). Elsewhere this says no: a signal that comes in the same
-    /// instant as the end of the run is then taken a moment later, or
-    /// not at all, and the run ends with its own exit status.
+    /// signal N). Elsewhere this says no, and a signal that comes as the
+    /// run ends may be taken a moment later, or not at all.
     pub fn pending() -> bool {
         #[cfg(target_os = "linux")]
         if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
@@ -216,7 +195,7 @@ mod unix {
     pub fn install() {
         // Read before any git starts, not once a signal has come.
         super::grace();
-        let set = set();
+        let set: SigSet = SIGNALS.iter().map(|(signal, _)| *signal).collect();
         if set.thread_block().is_err() {
             return;
         }
@@ -239,7 +218,8 @@ mod unix {
     }
 }
 
-#[cfg(all(test, unix))]
+#[cfg(unix)]
+#[cfg(test)]
 mod tests {
     use super::grace_from;
     use std::time::Duration;

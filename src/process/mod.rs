@@ -1,8 +1,6 @@
-//! What every program the tool runs shares in how it is shown: its command
-//! line as a user could retype it, and its stderr cut down to what is worth
-//! showing. git (`git/`), pip (`process/pip.rs`) and the user's own
-//! command (`process/foreach.rs`) all use these, so that a command line or a
-//! failure looks the same whoever ran it.
+//! How every program the tool runs (git, pip, the user's `foreach`
+//! command) is shown: its command line as a user could retype it, and its
+//! stderr cut down to what is worth showing, the same whoever ran it.
 
 pub(crate) mod cap;
 pub(crate) mod children;
@@ -37,10 +35,7 @@ pub const MAX_STDERR_LINES: usize = 20;
 
 /// What is worth showing of the `lines` of a program's stderr: without
 /// trailing blanks or blank lines, and at most [`MAX_STDERR_LINES`] lines,
-/// so that one failure cannot flood a summary. Which lines to give is the
-/// caller's: git's progress redraws are cut to their last state, pip's
-/// output is kept whole (a line redrawn there may hide what it printed
-/// first).
+/// so that one failure cannot flood a summary.
 pub fn capped_stderr<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
     let lines: Vec<&str> = lines
         .into_iter()

@@ -1,7 +1,7 @@
-//! Asking pip for a package's newest version: the flags a registry gives
-//! it ([`PipFlags`], validated in the model), the `pip index versions` command line as data
-//! ([`PipCommand`]), running it ([`Pip`]) isolated from the project, reading
-//! its `Available versions:` line, and errors that show what pip printed.
+//! Asking pip for a package's newest version: the `pip index versions`
+//! command line as data ([`PipCommand`]), running it ([`Pip`]) isolated from
+//! the project, reading its `Available versions:` line, and errors that
+//! show what pip printed.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -81,7 +81,6 @@ pub enum PipErrorKind {
 /// A failed `pip index versions`, with what pip printed.
 #[derive(Debug)]
 pub struct PipError {
-    /// The folder pip ran in.
     pub dir: PathBuf,
     /// The Python that ran pip.
     pub python: String,
@@ -89,11 +88,10 @@ pub struct PipError {
     pub command: String,
     /// pip's exit status (`None` when it did not run or was killed).
     pub status: Option<i32>,
-    /// pip's stdout, trimmed.
+    /// Trimmed.
     pub stdout: String,
-    /// pip's stderr, trimmed, without pip's "experimental command" warning.
+    /// Trimmed, without pip's "experimental command" warning.
     pub stderr: String,
-    /// What went wrong.
     pub kind: PipErrorKind,
 }
 
@@ -109,31 +107,21 @@ impl Pip {
 
     /// `PYTHON -I -m pip index versions --disable-pip-version-check FLAGS -- NAME`
     /// for the project in `project`, its flags' paths made absolute there
-    /// (see [`PipFlags::args`]). It runs isolated (`-I`: no current folder
-    /// or user site on `sys.path`, no `PYTHON*` variables) in a folder
-    /// outside any checkout ([`pip_folder`]), so a `pip/` package or a
-    /// `pip.py` committed in the project is never what runs.
+    /// ([`PipFlags::args`]). Isolated (`-I`: no current folder or user site
+    /// on `sys.path`, no `PYTHON*` variables) and run outside any checkout
+    /// ([`pip_folder`]), so a `pip/` or `pip.py` in the project never runs.
     pub fn index_versions_cmd(
         &self,
         project: &Path,
         package: &str,
         flags: &PipFlags,
     ) -> Result<PipCommand, String> {
-        let flags = flags.args(project)?;
-        let mut args: Vec<String> = [
-            "-I",
-            "-m",
-            "pip",
-            "index",
-            "versions",
-            "--disable-pip-version-check",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        args.extend(flags);
-        args.push("--".into());
-        args.push(package.into());
+        let mut args: Vec<String> = "-I -m pip index versions --disable-pip-version-check"
+            .split(' ')
+            .map(String::from)
+            .collect();
+        args.extend(flags.args(project)?);
+        args.extend(["--".into(), package.into()]);
         Ok(PipCommand {
             dir: pip_folder(),
             program: self.python.clone(),
@@ -141,10 +129,9 @@ impl Pip {
         })
     }
 
-    /// The newest version `cmd` reports: the first on pip's
-    /// `Available versions:` line. pip's stderr (it warns that `index` is
-    /// experimental) is ignored unless pip fails. (The error is boxed: it
-    /// carries all pip printed, and the happy path should not pay for that.)
+    /// The newest version `cmd` reports: the first on pip's `Available
+    /// versions:` line. pip's stderr is ignored unless pip fails. (The error
+    /// is boxed: it carries all pip printed.)
     pub fn newest_version(&self, cmd: &PipCommand) -> Result<String, Box<PipError>> {
         // Like git, pip gets the user's environment (PIP_INDEX_URL, proxies,
         // credentials), minus what would point a git it starts elsewhere.
@@ -159,7 +146,6 @@ impl Pip {
             .stdout_capture()
             .stderr_capture()
             .unchecked();
-        let out = super::children::run_listed(&expr, &cmd.dir);
         let error = |kind, status, stdout: &[u8], stderr: &[u8]| {
             Box::new(PipError {
                 dir: cmd.dir.clone(),
@@ -171,7 +157,7 @@ impl Pip {
                 kind,
             })
         };
-        let out = match out {
+        let out = match super::children::run_listed(&expr, &cmd.dir) {
             Ok(out) => out,
             Err(e) => return Err(error(PipErrorKind::NoPython(e), None, b"", b"")),
         };
@@ -232,26 +218,21 @@ impl fmt::Display for PipCommand {
 impl fmt::Display for PipError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let python = shell_quote(&self.python);
+        let (command, dir) = (&self.command, self.dir.display());
         match &self.kind {
             PipErrorKind::NoPython(e) => {
                 return write!(
                     f,
-                    "could not run `{}` in {}: {e}; install Python 3 with pip, or set {PYTHON_ENV} to one",
-                    self.command,
-                    self.dir.display()
+                    "could not run `{command}` in {dir}: {e}; install Python 3 with pip, or set {PYTHON_ENV} to one"
                 )
             }
             PipErrorKind::NoPip => write!(
                 f,
-                "`{}` failed in {}: {python} has no pip; install it (`{python} -m ensurepip`), or set {PYTHON_ENV} to a Python that has it",
-                self.command,
-                self.dir.display()
+                "`{command}` failed in {dir}: {python} has no pip; install it (`{python} -m ensurepip`), or set {PYTHON_ENV} to a Python that has it"
             )?,
             PipErrorKind::NoIndexCommand => write!(
                 f,
-                "`{}` failed in {}: this pip is too old for `pip index versions` (pip 21.2 or newer has it); upgrade it with `{python} -m pip install --upgrade pip`, or set {PYTHON_ENV} to a Python with a newer pip",
-                self.command,
-                self.dir.display()
+                "`{command}` failed in {dir}: this pip is too old for `pip index versions` (pip 21.2 or newer has it); upgrade it with `{python} -m pip install --upgrade pip`, or set {PYTHON_ENV} to a Python with a newer pip"
             )?,
             PipErrorKind::Failed => {
                 let status = match self.status {
@@ -260,16 +241,12 @@ impl fmt::Display for PipError {
                 };
                 write!(
                     f,
-                    "`{}` failed in {} ({status}); check the package name and the pip_flags of the action",
-                    self.command,
-                    self.dir.display()
+                    "`{command}` failed in {dir} ({status}); check the package name and the pip_flags of the action"
                 )?
             }
             PipErrorKind::NoVersions => write!(
                 f,
-                "`{}` in {} printed no `Available versions:` line with valid versions; pip printed:",
-                self.command,
-                self.dir.display()
+                "`{command}` in {dir} printed no `Available versions:` line with valid versions; pip printed:"
             )?,
         }
         let streams = [("stdout", &self.stdout), ("stderr", &self.stderr)];

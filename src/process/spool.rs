@@ -1,13 +1,11 @@
 //! A command's output kept in a temporary file rather than in memory:
 //! `foreach` holds each project's output until it can be printed in
-//! project order (or put in the `--json` document), and a command may print
-//! gigabytes. The child writes straight into the file; the tool reads it
-//! back a piece at a time, so its own memory stays the same whatever the
-//! size of the output.
+//! project order, and a command may print gigabytes. The child writes
+//! straight into the file; the tool reads it back a piece at a time.
 //!
-//! The file is made readable only by the user and, on Unix, removed from
-//! its folder as soon as it is open: nothing is left behind, however the
-//! run ends.
+//! The file is readable only by the user and, on Unix, removed from its
+//! folder as soon as it is open: nothing is left behind, however the run
+//! ends.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -47,16 +45,13 @@ impl Spool {
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
             match options.open(&path) {
                 Ok(file) => {
-                    #[cfg(unix)]
-                    {
+                    let path = if cfg!(unix) {
                         std::fs::remove_file(&path)?;
-                        return Ok(Spool { file, path: None });
-                    }
-                    #[cfg(not(unix))]
-                    return Ok(Spool {
-                        file,
-                        path: Some(path),
-                    });
+                        None
+                    } else {
+                        Some(path)
+                    };
+                    return Ok(Spool { file, path });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(e),

@@ -1,12 +1,8 @@
 //! Human lines on standard error, written so that a stderr nobody reads
-//! any more (`openxla-workspace sync 2>&1 | head -1`, after `head` ended)
-//! ends nothing. `eprintln!` panics when the write fails (the tool ignores
-//! SIGPIPE, so a closed pipe is an error, `EPIPE`), and a panic in the
-//! middle of moving working trees would leave them half moved. Here a
-//! failed write is dropped: there is nobody left to tell. The run finishes
-//! its work and exits with its own status.
-//!
-//! Use `errln!` and `err!` as `eprintln!`
+//! any more (`sync 2>&1 | head -1`) ends nothing. `eprintln!` panics when
+//! the write fails (the tool ignores SIGPIPE, so a closed pipe is `EPIPE`),
+//! and a panic while moving working trees would leave them half moved.
+//! Here a failed write is dropped. Use `errln!` and `err!` as `eprintln!`
 //! and `eprint!`.
 
 use std::fmt;

@@ -38,7 +38,6 @@ impl Fill {
 /// One project of the graph.
 #[derive(Clone, Debug)]
 pub struct Node {
-    /// The project.
     pub name: String,
     /// The line under its name (`at pin 0d8d60c`), if any.
     pub detail: Option<String>,
@@ -129,16 +128,14 @@ fn legend(out: &mut String, nodes: &[Node]) {
 /// backslashes escaped, a newline as `\n` (a centred line break), and
 /// other control characters escaped as the tool escapes them anywhere.
 fn quote(text: &str) -> String {
-    let mut quoted = String::from("\"");
-    for line in text.split('\n').enumerate() {
-        if line.0 > 0 {
-            quoted.push_str("\\n");
-        }
-        let escaped = crate::model::text::escape_control(line.1, false);
-        quoted.push_str(&escaped.replace('\\', "\\\\").replace('"', "\\\""));
-    }
-    quoted.push('"');
-    quoted
+    let lines: Vec<String> = text
+        .split('\n')
+        .map(|line| {
+            let escaped = crate::model::text::escape_control(line, false);
+            escaped.replace('\\', "\\\\").replace('"', "\\\"")
+        })
+        .collect();
+    format!("\"{}\"", lines.join("\\n"))
 }
 
 #[cfg(test)]

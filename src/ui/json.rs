@@ -66,9 +66,7 @@ pub fn document(command: &str, ok: bool, body: impl Serialize) -> Value {
 
 /// The document of a command that stopped with an error.
 pub fn failed(command: &str, message: &str) -> Value {
-    let mut fields = Map::new();
-    fields.insert("error".into(), message.into());
-    document(command, false, Value::Object(fields))
+    document(command, false, serde_json::json!({ "error": message }))
 }
 
 /// Prints `document` on stdout, pretty, with every character a terminal
@@ -86,9 +84,7 @@ pub fn print_document(command: &str, ok: bool, body: impl Serialize) {
 /// A failure for a document: the project and the whole error message.
 #[derive(Debug, Serialize)]
 pub struct Problem {
-    /// The project it concerns.
     pub project: String,
-    /// What went wrong, with git's facts.
     pub error: String,
     /// Each clone or fetch that failed in it: cause, host and what to do
     /// (see `exec/failure_summary.rs`); left out when none.

@@ -17,12 +17,9 @@ use crate::model::types::RepoName;
 /// When to colour output (`--color`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColorChoice {
-    /// On a terminal, unless `NO_COLOR` is set (to anything but the empty
-    /// string).
+    /// On a terminal, unless `NO_COLOR` is set (and not empty).
     Auto,
-    /// Always.
     Always,
-    /// Never.
     Never,
 }
 
@@ -87,7 +84,6 @@ pub type RegistryLayers = BTreeMap<String, String>;
 /// One project's failure, kept for the summary.
 #[derive(Debug)]
 pub struct Failure {
-    /// The project that failed.
     pub project: RepoName,
     /// What went wrong, with git's facts in its chain.
     pub error: anyhow::Error,
@@ -105,9 +101,8 @@ impl Reporter {
         }
     }
 
-    /// A reporter that shows live progress when stderr is a terminal and
-    /// the verbosity is normal, and plain lines otherwise; `color` decides
-    /// whether its `error:` and `warning:` prefixes are coloured.
+    /// Live progress when stderr is a terminal and the verbosity normal,
+    /// plain lines otherwise; `color` decides on the prefixes' colours.
     pub fn for_stderr(verbosity: Verbosity, color: ColorChoice) -> Reporter {
         let live = (verbosity == Verbosity::Normal && std::io::stderr().is_terminal()).then(|| {
             let dark = Arc::new(AtomicBool::new(false));
@@ -122,16 +117,13 @@ impl Reporter {
             })
         });
         Reporter {
-            verbosity,
             live,
             paint: Paint::for_stderr(color),
-            noted: Default::default(),
-            layers: Default::default(),
+            ..Reporter::new(verbosity)
         }
     }
 
-    /// Remembers which registry layer defined each project (`registry
-    /// file PATH`), for the summary.
+    /// Remembers which registry layer defined each project, for the summary.
     pub fn know_registry_layers(&self, layers: RegistryLayers) {
         *lock(&self.layers) = layers;
     }
@@ -141,7 +133,6 @@ impl Reporter {
         lock(&self.layers).clone()
     }
 
-    /// The colours of stderr.
     pub fn paint(&self) -> &Paint {
         &self.paint
     }
@@ -198,8 +189,7 @@ impl Reporter {
     }
 
     /// Runs `f` (a credential prompt) with the live display off the screen
-    /// and nothing else printed on stderr meanwhile, then puts the display
-    /// back.
+    /// and nothing else printed on stderr meanwhile.
     pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
         // Other threads' lines wait for the stderr lock; live lines wait
         // for the display, which `MultiProgress::suspend` holds.
@@ -237,10 +227,8 @@ impl Reporter {
             if let Some(overall) = lock(&live.overall).as_ref() {
                 overall.inc(1);
             }
-        } else if let Some(message) = message {
-            if self.verbosity != Verbosity::Quiet {
-                crate::process::stderr::errln!("{project}: {message}");
-            }
+        } else if let Some(message) = message.filter(|_| !self.is_quiet()) {
+            crate::process::stderr::errln!("{project}: {message}");
         }
     }
 
@@ -249,16 +237,11 @@ impl Reporter {
         if self.verbosity == Verbosity::Quiet || crate::process::interrupt::is_interrupted() {
             return;
         }
-        let message = &*escape_control(message, true);
-        match &self.live {
-            Some(live) => live.print(message),
-            None => crate::process::stderr::errln!("{message}"),
-        }
+        self.print(&escape_control(message, true));
     }
 
-    /// Like [`Reporter::note`], but a line already printed in this run is
-    /// not printed again (`checkout --sync` meets the same exclusions in
-    /// its checkout and in its sync).
+    /// [`Reporter::note`] once per run (`checkout --sync` meets the same
+    /// exclusions in its checkout and in its sync).
     pub fn note_once(&self, message: &str) {
         if lock(&self.noted).insert(message.to_string()) {
             self.note(message);
@@ -270,9 +253,17 @@ impl Reporter {
         if crate::process::interrupt::is_interrupted() {
             return;
         }
-        let line = format!("{} {}", self.paint.warning(), escape_control(message, true));
+        self.print(&format!(
+            "{} {}",
+            self.paint.warning(),
+            escape_control(message, true)
+        ));
+    }
+
+    /// Prints a line above the live display, or as a plain line without one.
+    fn print(&self, line: &str) {
         match &self.live {
-            Some(live) => live.print(&line),
+            Some(live) => live.print(line),
             None => crate::process::stderr::errln!("{line}"),
         }
     }
@@ -325,8 +316,7 @@ impl Reporter {
     }
 
     /// Takes the live display off the terminal for good, on an interrupt:
-    /// every line is cleared, the cursor is shown, and nothing more is
-    /// drawn (the other methods print nothing once interrupted).
+    /// its lines cleared, the cursor shown, nothing more drawn.
     pub fn abandon(&self) {
         if let Some(live) = &self.live {
             self.clear();
@@ -359,6 +349,14 @@ impl Stderr {
         std::io::stderr().lock().write_all(text.as_bytes())
     }
 
+    /// Moves the cursor `n` places in `direction` (the CSI final byte).
+    fn move_cursor(&self, n: usize, direction: char) -> std::io::Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        self.write(&format!("\x1b[{n}{direction}"))
+    }
+
     /// `(rows, columns)` of the terminal on stderr.
     fn size(&self) -> (u16, u16) {
         #[cfg(unix)]
@@ -383,31 +381,19 @@ impl indicatif::TermLike for Stderr {
     }
 
     fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
-        if n == 0 {
-            return Ok(());
-        }
-        self.write(&format!("\x1b[{n}A"))
+        self.move_cursor(n, 'A')
     }
 
     fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
-        if n == 0 {
-            return Ok(());
-        }
-        self.write(&format!("\x1b[{n}B"))
+        self.move_cursor(n, 'B')
     }
 
     fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
-        if n == 0 {
-            return Ok(());
-        }
-        self.write(&format!("\x1b[{n}C"))
+        self.move_cursor(n, 'C')
     }
 
     fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
-        if n == 0 {
-            return Ok(());
-        }
-        self.write(&format!("\x1b[{n}D"))
+        self.move_cursor(n, 'D')
     }
 
     fn write_line(&self, line: &str) -> std::io::Result<()> {
@@ -441,25 +427,20 @@ pub struct Paint {
 impl Paint {
     /// Decides once whether to colour stdout.
     pub fn new(choice: ColorChoice) -> Paint {
-        let enabled = match choice {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
-            }
-        };
-        Paint { enabled }
+        Paint::deciding(choice, || std::io::stdout().is_terminal())
     }
 
     /// Decides once whether to colour stderr (the tool's own `error:` and
     /// `warning:` prefixes).
     pub fn for_stderr(choice: ColorChoice) -> Paint {
+        Paint::deciding(choice, || std::io::stderr().is_terminal())
+    }
+
+    fn deciding(choice: ColorChoice, is_terminal: impl FnOnce() -> bool) -> Paint {
         let enabled = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
-            }
+            ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && is_terminal(),
         };
         Paint { enabled }
     }

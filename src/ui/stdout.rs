@@ -1,14 +1,10 @@
 //! Results on standard output, written so that a reader who stops reading
-//! (`openxla-workspace list | head -1`) ends nothing. `println!` would
-//! panic on the broken pipe, and the default action of SIGPIPE would kill
-//! the run half way through moving working trees. Here the first write
-//! that fails closes the output for the rest of the run: a reader that went
-//! away quietly, any other failure (a full disk behind `>`) with one
-//! warning on stderr. The run finishes its work and exits with its own
-//! status.
-//!
-//! Use `out!` and `outln!` as `print!` and
-//! `println!`.
+//! (`list | head -1`) ends nothing. `println!` would panic on the broken
+//! pipe, and SIGPIPE would kill the run half way through moving working
+//! trees. Here the first failed write closes the output for the rest of
+//! the run: quietly for a reader that went away, with one warning on stderr
+//! for any other failure (a full disk behind `>`). Use `out!` and `outln!`
+//! as `print!` and `println!`.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -18,22 +14,12 @@ static CLOSED: AtomicBool = AtomicBool::new(false);
 
 /// Writes `args` to stdout, unless an earlier write failed.
 pub fn write_fmt(args: fmt::Arguments) {
-    if CLOSED.load(Ordering::SeqCst) {
-        return;
-    }
-    let mut out = io::stdout().lock();
-    let written = out.write_fmt(args).and_then(|()| out.flush());
-    closed_by(written);
+    write_with(|out| out.write_fmt(args));
 }
 
 /// Writes `bytes` to stdout as they are, unless an earlier write failed.
 pub fn write_bytes(bytes: &[u8]) {
-    if CLOSED.load(Ordering::SeqCst) {
-        return;
-    }
-    let mut out = io::stdout().lock();
-    let written = out.write_all(bytes).and_then(|()| out.flush());
-    closed_by(written);
+    write_with(|out| out.write_all(bytes));
 }
 
 /// Whether stdout was closed by a failed write (nothing more is written).
@@ -41,8 +27,14 @@ pub fn is_closed() -> bool {
     CLOSED.load(Ordering::SeqCst)
 }
 
-fn closed_by(written: io::Result<()>) {
-    let Err(e) = written else {
+/// Runs `write` on stdout and flushes it, unless an earlier write failed;
+/// a failure closes stdout.
+fn write_with(write: impl FnOnce(&mut io::StdoutLock<'static>) -> io::Result<()>) {
+    if CLOSED.load(Ordering::SeqCst) {
+        return;
+    }
+    let mut out = io::stdout().lock();
+    let Err(e) = write(&mut out).and_then(|()| out.flush()) else {
         return;
     };
     if !CLOSED.swap(true, Ordering::SeqCst) && e.kind() != io::ErrorKind::BrokenPipe {

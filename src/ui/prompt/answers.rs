@@ -43,7 +43,6 @@ impl Secret {
         Secret(Vec::with_capacity(MAX_ANSWER + 1))
     }
 
-    /// The bytes.
     pub fn bytes(&self) -> &[u8] {
         &self.0
     }
@@ -167,9 +166,8 @@ enum Closed {
 /// it, the process that ran the helper (its pid).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Asker {
-    /// The git process's ticket ([`UNTRACKED`] when not followed).
+    /// [`UNTRACKED`] when not followed.
     pub ticket: u64,
-    /// The process that ran the helper.
     pub pid: u32,
 }
 
@@ -238,9 +236,7 @@ impl Answers {
                 refused: state.refused,
             }
         };
-        let ticket = asker.ticket;
-        if ticket != UNTRACKED {
-            let record = self.tickets.entry(ticket).or_default();
+        if let Some(record) = record_of(&mut self.tickets, asker.ticket) {
             *record.asked.entry((prompt.to_string(), asker.pid)).or_default() += 1;
             match step {
                 Step::Give => {
@@ -267,14 +263,8 @@ impl Answers {
         state.answer = Some(answer);
         state.holders.clear();
         state.holders.insert(asker);
-        let ticket = asker.ticket;
-        if ticket != UNTRACKED {
-            let generation = state.generation;
-            self.tickets
-                .entry(ticket)
-                .or_default()
-                .given
-                .insert(prompt.to_string(), generation);
+        if let Some(record) = record_of(&mut self.tickets, asker.ticket) {
+            record.given.insert(prompt.to_string(), state.generation);
         }
     }
 
@@ -283,12 +273,8 @@ impl Answers {
     pub fn close(&mut self, ticket: u64, prompt: &str, reason: &str) {
         let state = self.prompts.entry(prompt.to_string()).or_default();
         state.closed = Some(Closed::NotGiven(reason.to_string()));
-        if ticket != UNTRACKED {
-            self.tickets
-                .entry(ticket)
-                .or_default()
-                .refused
-                .insert(prompt.to_string());
+        if let Some(record) = record_of(&mut self.tickets, ticket) {
+            record.refused.insert(prompt.to_string());
         }
     }
 
@@ -296,12 +282,9 @@ impl Answers {
     /// `credentials_refused` whether its error says that credentials were
     /// refused. Forgets the ticket.
     pub fn outcome(&mut self, ticket: u64, failed: bool, credentials_refused: bool) -> Verdict {
-        let Some(record) = self.tickets.remove(&ticket) else {
+        let Some(record) = self.tickets.remove(&ticket).filter(|_| failed) else {
             return Verdict::Done;
         };
-        if !failed {
-            return Verdict::Done;
-        }
         if credentials_refused {
             for (prompt, generation) in &record.given {
                 let asked_before = record
@@ -318,23 +301,16 @@ impl Answers {
                 }
             }
         }
-        let involved = record.refused.iter().chain(record.given.keys());
-        for prompt in involved {
-            if let Some(state) = self.prompts.get(prompt) {
-                match &state.closed {
-                    Some(Closed::Refused) => {
-                        return Verdict::Refused(format!(
-                            "{} was refused {} times",
-                            describe(prompt),
-                            state.refused
-                        ))
-                    }
-                    Some(Closed::NotGiven(reason)) => {
-                        return Verdict::Refused(format!("{} was not given ({reason})", describe(prompt)))
-                    }
-                    None => {}
-                }
-            }
+        for prompt in record.refused.iter().chain(record.given.keys()) {
+            let Some(state) = self.prompts.get(prompt) else {
+                continue;
+            };
+            let why = match &state.closed {
+                Some(Closed::Refused) => format!("was refused {} times", state.refused),
+                Some(Closed::NotGiven(reason)) => format!("was not given ({reason})"),
+                None => continue,
+            };
+            return Verdict::Refused(format!("{} {why}", describe(prompt)));
         }
         let stale = record.given.iter().any(|(prompt, generation)| {
             self.prompts
@@ -364,6 +340,11 @@ impl Drop for Answers {
     fn drop(&mut self) {
         self.forget_all();
     }
+}
+
+/// The record of process `ticket`, unless its outcome is not followed.
+fn record_of(tickets: &mut BTreeMap<u64, TicketRecord>, ticket: u64) -> Option<&mut TicketRecord> {
+    (ticket != UNTRACKED).then(|| tickets.entry(ticket).or_default())
 }
 
 /// Whether `prompt` is one of git's own (`Username for 'URL': `,

@@ -1,9 +1,9 @@
 //! The askpass helper: what git (`GIT_ASKPASS`) and ssh (`SSH_ASKPASS`)
 //! run to ask for a credential. It is this tool's own binary, run as the
 //! hidden subcommand `askpass PROMPT` (answered before the command line is
-//! parsed, so it appears in neither --help nor completions); it passes the prompt to the running
-//! tool over the run's private socket and prints the answer on stdout, as
-//! the askpass convention wants, or exits 1 when there is none.
+//! parsed, so it appears in neither --help nor completions). It passes the
+//! prompt to the running tool over the run's private socket and prints the
+//! answer on stdout, or exits 1 when there is none.
 //!
 //! The wire format, one request per connection: the client sends
 //! `1 TICKET PID KIND\n` (PID: the process that ran the helper, ssh or
@@ -68,10 +68,7 @@ impl Kind {
 /// A request as the broker reads it.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Request {
-    /// Who asks: the git process it comes from (see [`TICKET_VAR`]) and
-    /// the process that ran the helper.
     pub asker: Asker,
-    /// What kind of question.
     pub kind: Kind,
     /// The prompt, as git or ssh gave it (not yet escaped).
     pub prompt: String,
@@ -116,13 +113,11 @@ pub fn run(prompt: &[OsString]) -> i32 {
         Ok("none") => Kind::Notice,
         _ => Kind::Ask,
     };
-    let mut text: Vec<u8> = Vec::new();
-    for (i, part) in prompt.iter().enumerate() {
-        if i > 0 {
-            text.push(b' ');
-        }
-        text.extend_from_slice(part.as_bytes());
-    }
+    let text = prompt
+        .iter()
+        .map(|part| part.as_bytes())
+        .collect::<Vec<_>>()
+        .join(&b' ');
     match ask(&socket, asker, kind, &text) {
         Ok(Some(mut answer)) => {
             // One write of the answer and its newline, straight to the
@@ -158,15 +153,10 @@ fn ask(socket: &std::ffi::OsStr, asker: Asker, kind: Kind, prompt: &[u8]) -> std
     stream.shutdown(std::net::Shutdown::Write)?;
     let mut reply = Secret::new();
     let mut byte = [0u8; 1];
-    loop {
-        match stream.read(&mut byte)? {
-            0 => break,
-            _ => {
-                if !reply.push(byte[0]) {
-                    wipe_bytes(&mut byte);
-                    return Err(std::io::Error::other("the answer is too long"));
-                }
-            }
+    while stream.read(&mut byte)? > 0 {
+        if !reply.push(byte[0]) {
+            wipe_bytes(&mut byte);
+            return Err(std::io::Error::other("the answer is too long"));
         }
     }
     wipe_bytes(&mut byte);

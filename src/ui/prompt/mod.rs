@@ -5,13 +5,12 @@
 //! display repaints over the prompt at once, and parallel processes ask
 //! over each other. Instead, every git the tool starts on a terminal gets
 //! `GIT_ASKPASS` and `SSH_ASKPASS` (with `SSH_ASKPASS_REQUIRE=force`)
-//! pointing at this binary's hidden `askpass` subcommand
-//! ([`askpass`]), which passes the prompt to this process over a Unix
-//! socket in a private (0700) folder of the run. A single thread here, the
-//! broker, takes the requests one at a time: it hands over an answer
-//! already given to the same prompt, or takes the live display off the
-//! screen, asks on `/dev/tty` ([`terminal`]), and puts the display back.
-//! [`answers`] holds the rules (reuse, wrong answers, three refusals).
+//! pointing at this binary's hidden [`askpass`] subcommand, which passes
+//! the prompt to this process over a Unix socket in a private (0700)
+//! folder of the run. One thread here, the broker, takes the requests one
+//! at a time: it hands over an answer already given to the same prompt, or
+//! takes the live display off the screen, asks on `/dev/tty` ([`terminal`]),
+//! and puts the display back. [`answers`] holds the rules.
 //!
 //! Answers live only in this process's memory: they reach the helper over
 //! the socket and git or ssh through its stdout, never an environment
@@ -151,6 +150,7 @@ impl Drop for Prompts {
     }
 }
 
+// Written by hand: nothing of the prompts (a prompt may name a user).
 impl std::fmt::Debug for Prompts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Prompts").finish_non_exhaustive()
@@ -185,13 +185,9 @@ impl Broker {
             std::os::unix::fs::symlink(exe, &helper)?;
             Ok::<_, io::Error>((socket, listener, helper))
         })();
-        let (socket, listener, helper) = match made {
-            Ok(made) => made,
-            Err(e) => {
-                let _ = fs::remove_dir_all(&dir);
-                return Err(e);
-            }
-        };
+        let (socket, listener, helper) = made.inspect_err(|_| {
+            let _ = fs::remove_dir_all(&dir);
+        })?;
         remove_stale_dirs(base, &dir);
         let _ = desk.dir.set(dir.clone());
         let stop = Arc::new(AtomicBool::new(false));
@@ -258,39 +254,31 @@ impl Desk {
             },
             Kind::Ask => {
                 let mut answers = lock(&self.answers);
-                match answers.request(request.asker, prompt) {
-                    Step::Give => askpass::reply(stream, answers.answer(prompt)),
-                    Step::Refuse => askpass::reply(stream, None),
-                    Step::Ask { refused } => {
-                        // Not locked while the user types: finished git
-                        // processes report their outcome meanwhile.
-                        drop(answers);
-                        let left = MAX_REFUSALS - refused;
-                        let notice = (refused > 0).then(|| {
-                            format!(
-                                "that answer was refused ({left} {} left)",
-                                if left == 1 { "try" } else { "tries" }
-                            )
-                        });
-                        let reply = self.ask_user(prompt, echoes(prompt), notice.as_deref());
-                        let mut answers = lock(&self.answers);
-                        match reply {
-                            Ok(Reply::Answer(answer)) => {
-                                answers.store(request.asker, prompt, answer);
-                                askpass::reply(stream, answers.answer(prompt))
-                            }
-                            Ok(_) => {
-                                answers.close(request.asker.ticket, prompt, "the prompt was cancelled");
-                                askpass::reply(stream, None)
-                            }
-                            Err(e) => {
-                                let reason = format!("it could not be asked on the terminal: {e}");
-                                answers.close(request.asker.ticket, prompt, &reason);
-                                askpass::reply(stream, None)
-                            }
-                        }
+                let refused = match answers.request(request.asker, prompt) {
+                    Step::Give => return askpass::reply(stream, answers.answer(prompt)),
+                    Step::Refuse => return askpass::reply(stream, None),
+                    Step::Ask { refused } => refused,
+                };
+                // Not locked while the user types: finished git processes
+                // report their outcome meanwhile.
+                drop(answers);
+                let left = MAX_REFUSALS - refused;
+                let notice = (refused > 0).then(|| {
+                    let tries = if left == 1 { "try" } else { "tries" };
+                    format!("that answer was refused ({left} {tries} left)")
+                });
+                let reply = self.ask_user(prompt, echoes(prompt), notice.as_deref());
+                let mut answers = lock(&self.answers);
+                let reason = match reply {
+                    Ok(Reply::Answer(answer)) => {
+                        answers.store(request.asker, prompt, answer);
+                        return askpass::reply(stream, answers.answer(prompt));
                     }
-                }
+                    Ok(_) => "the prompt was cancelled".to_string(),
+                    Err(e) => format!("it could not be asked on the terminal: {e}"),
+                };
+                answers.close(request.asker.ticket, prompt, &reason);
+                askpass::reply(stream, None)
             }
         }
     }
@@ -314,10 +302,9 @@ impl Desk {
     }
 
     /// Ctrl-C at a prompt (the terminal's modes are already back): forget
-    /// the answers and remove the folder, then stop
-    /// the run as Ctrl-C anywhere else does, with SIGINT to the process
-    /// group (the git and ssh processes, and this one). Exits 130 should
-    /// SIGINT be ignored.
+    /// the answers and remove the folder, then stop the run as Ctrl-C
+    /// anywhere else does, with SIGINT to the process group (the git and
+    /// ssh processes, and this one). Exits 130 should SIGINT be ignored.
     fn interrupt(&self) -> ! {
         lock(&self.answers).forget_all();
         if let Some(dir) = self.dir.get() {
@@ -327,8 +314,8 @@ impl Desk {
             .args(["-c", "kill -s INT 0"])
             .status();
         // The interrupt thread now ends the git processes, releases the
-        // workspace lock and exits 130 (see crate::process::interrupt); this thread
-        // waits for it, and ends the run itself only should that not come.
+        // workspace lock and exits 130 (see crate::process::interrupt); this
+        // thread ends the run itself only should that not come.
         let _ = crate::process::wait::wait_until(std::time::Duration::from_secs(10), || false);
         std::process::exit(130);
     }

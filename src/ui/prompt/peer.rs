@@ -80,7 +80,8 @@ pub fn guard_memory(guarded: bool) {
     let _ = guarded;
 }
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(target_os = "linux")]
+#[cfg(test)]
 mod tests {
     use super::*;
 

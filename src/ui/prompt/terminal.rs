@@ -34,13 +34,8 @@ pub enum Reply {
 /// `echo` is set.
 pub fn ask(prompt: &str, echo: bool, notice: Option<&str>) -> io::Result<Reply> {
     let mut tty = OpenOptions::new().read(true).write(true).open(TTY)?;
-    let mut shown = String::new();
-    if let Some(notice) = notice {
-        shown.push_str(notice);
-        shown.push('\n');
-    }
-    shown.push_str(&escape_control(prompt, true));
-    tty.write_all(shown.as_bytes())?;
+    let notice = notice.map(|notice| format!("{notice}\n")).unwrap_or_default();
+    tty.write_all(format!("{notice}{}", escape_control(prompt, true)).as_bytes())?;
     let reply = {
         let _modes = RawModes::enter(&tty)?;
         read_answer(&mut tty, echo)
@@ -77,31 +72,20 @@ fn read_answer(tty: &mut File, echo: bool) -> io::Result<Reply> {
         if crate::process::interrupt::is_interrupted() {
             break Reply::Cancelled;
         }
-        let n = match tty.read(&mut byte) {
-            Ok(n) => n,
+        match tty.read(&mut byte) {
+            Ok(0) => break Reply::Cancelled,
+            Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
-        };
-        if n == 0 {
-            break Reply::Cancelled;
         }
         let b = byte[0];
-        match escape {
-            Escape::Start => {
-                escape = if b == b'[' || b == b'O' {
-                    Escape::Sequence
-                } else {
-                    Escape::None
-                };
-                continue;
-            }
-            Escape::Sequence => {
-                if (0x40..=0x7e).contains(&b) {
-                    escape = Escape::None;
-                }
-                continue;
-            }
-            Escape::None => {}
+        if escape != Escape::None {
+            escape = match escape {
+                Escape::Start if b == b'[' || b == b'O' => Escape::Sequence,
+                Escape::Sequence if !(0x40..=0x7e).contains(&b) => Escape::Sequence,
+                _ => Escape::None,
+            };
+            continue;
         }
         match b {
             b'\r' | b'\n' => break Reply::Answer(std::mem::take(&mut answer)),
@@ -154,7 +138,7 @@ fn key_pressed(tty: &File) -> io::Result<bool> {
 }
 
 /// Where an escape sequence (an arrow key) being skipped stands.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum Escape {
     None,
     /// After ESC.
