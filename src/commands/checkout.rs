@@ -30,7 +30,6 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
     let workspace = ctx.workspace()?;
     let registry = ctx.registry(Some(&workspace))?;
     let roots = named_projects(&registry, &args.names)?;
-    let settings = &ctx.settings;
     let options = checkout_options(ctx, args);
     super::note_filter_with_cache(ctx);
     // Locked before planning: cleaning up after an interrupted run changes
@@ -52,15 +51,8 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
     }
     let plan = plan_checkout(ctx, &workspace, &registry, &roots, &options);
     let sync_options = SyncOptions {
-        exclude_dep: args.exclude.exclude_dep.clone(),
-        exclude_submodule: args.exclude.exclude_submodule.clone(),
-        depth: settings.depth.value,
-        filter: settings.filter.value,
-        force: false,
-        read_only: settings.ro.value,
-        dry_run: ctx.dry_run,
-        cache: ctx.cache.clone(),
         fresh: plan.clones.iter().map(|p| p.project.clone()).collect(),
+        ..ctx.sync_options(Some(&args.exclude))
     };
     let phases = Phases {
         ctx,

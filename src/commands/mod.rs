@@ -33,6 +33,7 @@ use crate::git::Git;
 use crate::model::registry::{self, Project, Registry, Sources};
 use crate::model::settings::{Given, InEffect, Source, WorkspaceSettings};
 use crate::model::workspace::{Search, Workspace};
+use crate::plan::SyncOptions;
 use crate::ui::report::{Reporter, Verbosity};
 
 /// What every command needs: the global options, turned into runners.
@@ -200,6 +201,21 @@ impl Context {
                 .collect(),
         );
         Ok(registry)
+    }
+
+    /// The options of a sync in this run: the settings in effect, and what
+    /// `exclude` leaves out.
+    pub fn sync_options(&self, exclude: Option<&crate::cli::Exclusions>) -> SyncOptions {
+        SyncOptions {
+            exclude_dep: exclude.map(|e| e.exclude_dep.clone()).unwrap_or_default(),
+            exclude_submodule: exclude.map(|e| e.exclude_submodule.clone()).unwrap_or_default(),
+            depth: self.settings.depth.value,
+            filter: self.settings.filter.value,
+            read_only: self.settings.ro.value,
+            dry_run: self.dry_run,
+            cache: self.cache.clone(),
+            ..SyncOptions::default()
+        }
     }
 
     /// The sync records collected so far (see [`Context::syncs`]).

@@ -24,7 +24,6 @@ use crate::model::registry::{Project, Registry, RollAction};
 use crate::model::requirements;
 use crate::model::types::{CommitId, RepoName};
 use crate::plan::roll::{DepRoll, PackageRoll, RollStory};
-use crate::plan::SyncOptions;
 use crate::process::pip::{Pip, PipCommand};
 use crate::ui::report::Failure;
 
@@ -202,14 +201,7 @@ fn sync_after(
     registry: &Registry,
     project: &Project,
 ) -> Result<i32> {
-    let options = SyncOptions {
-        read_only: ctx.settings.ro.value,
-        depth: ctx.settings.depth.value,
-        filter: ctx.settings.filter.value,
-        dry_run: ctx.dry_run,
-        cache: ctx.cache.clone(),
-        ..SyncOptions::default()
-    };
+    let options = ctx.sync_options(None);
     if ctx.dry_run {
         // The pins it will sync to are those the roll would write.
         if !ctx.json {
@@ -222,7 +214,7 @@ fn sync_after(
         }
         return Ok(0);
     }
-    super::sync::sync_project(ctx, workspace, registry, project, &options)
+    super::sync::sync_roots(ctx, workspace, registry, &[project], &options)
 }
 
 /// The `--json` document of `roll`, filled in as the run goes.

@@ -40,17 +40,9 @@ pub fn run(ctx: &Context, args: &SyncArgs) -> Result<i32> {
             "sync",
         )?]
     };
-    let settings = &ctx.settings;
     let options = SyncOptions {
-        exclude_dep: args.exclude.exclude_dep.clone(),
-        exclude_submodule: args.exclude.exclude_submodule.clone(),
-        depth: settings.depth.value,
-        filter: settings.filter.value,
         force: args.force,
-        read_only: settings.ro.value,
-        dry_run: ctx.dry_run,
-        cache: ctx.cache.clone(),
-        fresh: Default::default(),
+        ..ctx.sync_options(Some(&args.exclude))
     };
     super::note_filter_with_cache(ctx);
     let _lock = super::lock_unless_dry_run(ctx, &workspace, &registry, "sync")?;
@@ -100,18 +92,6 @@ fn workspace_roots<'r>(
         roots.push(project);
     }
     Ok(roots)
-}
-
-/// Syncs the deps of `root`. The caller holds the workspace lock (unless
-/// this is a dry run). Returns the exit status.
-pub fn sync_project(
-    ctx: &Context,
-    workspace: &Workspace,
-    registry: &Registry,
-    root: &Project,
-    options: &SyncOptions,
-) -> Result<i32> {
-    sync_roots(ctx, workspace, registry, &[root], options)
 }
 
 /// Syncs the deps of `roots` together (their pins resolved as one, see
