@@ -264,11 +264,7 @@ impl Phases<'_> {
         let finish =
             plan::checkout::finish_preview(self.workspace, self.registry, self.plan, self.options, self.sync);
         lines.extend(finish.iter().flat_map(PendingPlan::lines));
-        if !ctx.json {
-            for line in lines.drain(..) {
-                crate::ui::stdout::outln!("{line}");
-            }
-        }
+        super::print_commands(ctx, &lines);
         let mut code = if self.plan.not_checkouts.is_empty() { 0 } else { 1 };
         if self.sync && all_cloned {
             let roots = self.root_projects()?;

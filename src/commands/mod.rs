@@ -399,6 +399,16 @@ fn print_recovery(ctx: &Context, workspace: &Workspace, registry: &Registry) -> 
     Ok(())
 }
 
+/// Prints the git commands of a dry run, one a line (with `--json`, its
+/// document holds them instead).
+pub fn print_commands(ctx: &Context, lines: impl IntoIterator<Item = impl std::fmt::Display>) {
+    if !ctx.json {
+        for line in lines {
+            crate::ui::stdout::outln!("{line}");
+        }
+    }
+}
+
 /// Adds `roots` to the roots the workspace remembers (see
 /// [`crate::model::settings`]), writing its settings file if that changes it.
 pub fn remember_roots(workspace: &Workspace, roots: &[crate::model::types::RepoName]) -> Result<()> {

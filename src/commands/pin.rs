@@ -242,9 +242,7 @@ fn check_upstream(
     let deps: Vec<&Project> = heads.iter().map(|(dep, _)| *dep).collect();
     let plans = crate::plan::fetch_tracking_branches(workspace, &deps);
     if ctx.dry_run {
-        for line in plans.iter().filter(|_| !ctx.json).flat_map(|p| p.lines()) {
-            crate::ui::stdout::outln!("{line}");
-        }
+        super::print_commands(ctx, plans.iter().flat_map(ProjectPlan::lines));
         return Vec::new();
     }
     let work: Vec<(&ProjectPlan, &(&Project, CommitSummary))> = plans.iter().zip(heads).collect();

@@ -107,11 +107,7 @@ fn fetch(
         return Ok(Vec::new());
     }
     if ctx.dry_run {
-        if !ctx.json {
-            for line in plans.iter().flat_map(ProjectPlan::lines) {
-                crate::ui::stdout::outln!("{line}");
-            }
-        }
+        super::print_commands(ctx, plans.iter().flat_map(ProjectPlan::lines));
         return Ok(Vec::new());
     }
     let host = |plan: &ProjectPlan| {
