@@ -266,29 +266,26 @@ fn schedule<'p>(ctx: &Context, project: &'p Project, name: &str) -> Result<&'p [
             project.name
         );
     }
-    match project.schedules.get(name) {
-        Some(actions) => {
-            if actions.is_empty() {
-                ctx.reporter.note(&format!(
-                    "schedule {name} of {} has no actions: nothing to roll",
-                    project.name
-                ));
-            }
-            Ok(actions)
-        }
-        None => {
-            let known: Vec<&str> = project.schedules.keys().map(String::as_str).collect();
-            bail!(
-                "{} has no schedule '{}'; available: {}",
-                project.name,
-                name.escape_debug(),
-                known.join(", ")
-            )
-        }
+    let Some(actions) = project.schedules.get(name) else {
+        let known: Vec<&str> = project.schedules.keys().map(String::as_str).collect();
+        bail!(
+            "{} has no schedule '{}'; available: {}",
+            project.name,
+            name.escape_debug(),
+            known.join(", ")
+        )
+    };
+    if actions.is_empty() {
+        ctx.reporter.note(&format!(
+            "schedule {name} of {} has no actions: nothing to roll",
+            project.name
+        ));
     }
+    Ok(actions)
 }
 
 /// The roll worked out in memory.
+#[derive(Default)]
 struct RollPlan {
     /// One report per action, in schedule order.
     actions: Vec<ActionReport>,
@@ -301,17 +298,26 @@ struct RollPlan {
 impl RollPlan {
     /// The files the roll writes, relative to the project folder `dir`.
     fn changed_files(&self, dir: &Path) -> Vec<PathBuf> {
+        let relative = |file| match file {
+            Due::PinFile(f) => f.path.strip_prefix(dir).unwrap_or(&f.path).to_path_buf(),
+            Due::Requirements(f) => f.shown.clone(),
+        };
+        self.due(None).map(relative).collect()
+    }
+
+    /// The changed files that action `last` is the last to edit (with
+    /// `None`, every changed file).
+    fn due(&self, last: Option<usize>) -> impl Iterator<Item = Due<'_>> {
+        let after = move |action: usize| last.is_none_or(|last| last == action);
         let pin_file = self
             .pin_file
             .iter()
-            .filter(|f| f.changed)
-            .map(|f| f.path.strip_prefix(dir).unwrap_or(&f.path).to_path_buf());
-        let requirements = self
-            .requirements
-            .iter()
-            .filter(|f| f.text != f.original)
-            .map(|f| f.shown.clone());
-        pin_file.chain(requirements).collect()
+            .filter(move |f| f.changed && after(f.last_action));
+        let requirements =
+            (self.requirements.iter()).filter(move |f| f.text != f.original && after(f.last_action));
+        pin_file
+            .map(Due::PinFile)
+            .chain(requirements.map(Due::Requirements))
     }
 }
 
@@ -328,6 +334,7 @@ enum Rolled {
 }
 
 /// What one action found and would change.
+#[derive(Default)]
 struct ActionReport {
     /// Result lines, printed in order (`liba: 1f541e4 -> afd0eac (...)`).
     lines: Vec<String>,
@@ -408,33 +415,6 @@ enum Answer<'a> {
     },
 }
 
-/// The actions that failed, each failure told once.
-struct Failures {
-    project: RepoName,
-    /// Whether action `i` failed.
-    failed: Vec<bool>,
-    list: Vec<Failure>,
-}
-
-impl Failures {
-    fn new(project: &RepoName, actions: usize) -> Failures {
-        Failures {
-            project: project.clone(),
-            failed: vec![false; actions],
-            list: Vec::new(),
-        }
-    }
-
-    /// Action `i` failed with `error`.
-    fn fail(&mut self, i: usize, error: anyhow::Error) {
-        self.failed[i] = true;
-        self.list.push(Failure {
-            project: self.project.clone(),
-            error,
-        });
-    }
-}
-
 /// One roll of one schedule of one project.
 struct Roller<'a> {
     ctx: &'a Context,
@@ -452,12 +432,8 @@ impl<'a> Roller<'a> {
     /// parallel, then the edits in schedule order. Returns the plan and
     /// every action's failure; an error is a problem for the whole roll.
     fn plan(&self, actions: &[RollAction]) -> Result<(RollPlan, Vec<Failure>)> {
-        let mut failures = Failures::new(&self.project.name, actions.len());
-        let mut plan = RollPlan {
-            actions: Vec::new(),
-            pin_file: None,
-            requirements: Vec::new(),
-        };
+        let mut failures = Vec::new();
+        let mut plan = RollPlan::default();
         let pip = Pip::from_env();
         let queries = self.check_locally(actions, &mut plan, &mut failures, &pip)?;
         // Queries, in parallel; on a terminal the first per host runs alone.
@@ -470,7 +446,7 @@ impl<'a> Roller<'a> {
             |(i, query)| self.ask(&actions[*i], *i, query, &pip),
         );
         self.edit(actions, &queries, answers, &mut plan, &mut failures)?;
-        Ok((plan, failures.list))
+        Ok((plan, failures))
     }
 
     /// The local checks of every action (the pin file, each dep's pin,
@@ -481,7 +457,7 @@ impl<'a> Roller<'a> {
         &self,
         actions: &'r [RollAction],
         plan: &mut RollPlan,
-        failures: &mut Failures,
+        failures: &mut Vec<Failure>,
         pip: &Pip,
     ) -> Result<Vec<(usize, Query<'r>)>>
     where
@@ -494,10 +470,8 @@ impl<'a> Roller<'a> {
                     let pin_file = self.pin_file(&mut plan.pin_file)?;
                     pin_file.last_action = i;
                     let Some(dep_project) = self.registry.get(dep) else {
-                        failures.fail(
-                            i,
-                            anyhow!("{}: {dep} is not in the registry", self.label(i, action)),
-                        );
+                        let error = anyhow!("{}: {dep} is not in the registry", self.label(i, action));
+                        failures.push(self.failure(error));
                         continue;
                     };
                     if pin_file.pins.pin(dep).is_none() {
@@ -507,7 +481,7 @@ impl<'a> Roller<'a> {
                             pin_file.path.display(),
                             self.project.name
                         );
-                        failures.fail(i, error);
+                        failures.push(self.failure(error));
                         continue;
                     }
                     queries.push((i, Query::Head(dep_project)));
@@ -517,17 +491,17 @@ impl<'a> Roller<'a> {
                     pip_flags,
                     update_requirements,
                 } => {
-                    let mut files = Vec::new();
+                    let (mut files, failed_before) = (Vec::new(), failures.len());
                     for file in update_requirements {
                         match self.load_requirements(&mut plan.requirements, file, i) {
                             Ok(index) => files.push(index),
-                            Err(error) => failures.fail(i, error.context(self.label(i, action))),
+                            Err(error) => failures.push(self.failure(error.context(self.label(i, action)))),
                         }
                     }
-                    if !failures.failed[i] {
+                    if failures.len() == failed_before {
                         match pip.index_versions_cmd(self.dir, name, pip_flags) {
                             Ok(cmd) => queries.push((i, Query::Newest { name, files, cmd })),
-                            Err(e) => failures.fail(i, anyhow!("{}: {e}", self.label(i, action))),
+                            Err(e) => failures.push(self.failure(anyhow!("{}: {e}", self.label(i, action)))),
                         }
                     }
                 }
@@ -544,13 +518,13 @@ impl<'a> Roller<'a> {
         queries: &[(usize, Query)],
         answers: Vec<Result<Answer>>,
         plan: &mut RollPlan,
-        failures: &mut Failures,
+        failures: &mut Vec<Failure>,
     ) -> Result<()> {
         let mut reports: Vec<Option<ActionReport>> = (0..actions.len()).map(|_| None).collect();
         for ((i, _), answer) in queries.iter().zip(answers) {
             let report = match answer {
                 Err(error) => {
-                    failures.fail(*i, error);
+                    failures.push(self.failure(error));
                     continue;
                 }
                 // The pin file was read by the checks that asked the question.
@@ -561,7 +535,7 @@ impl<'a> Roller<'a> {
                     match self.roll_package(&mut plan.requirements, name, &files, &version) {
                         Ok(report) => report,
                         Err(error) => {
-                            failures.fail(*i, error.context(self.label(*i, &actions[*i])));
+                            failures.push(self.failure(error.context(self.label(*i, &actions[*i]))));
                             continue;
                         }
                     }
@@ -595,18 +569,7 @@ impl<'a> Roller<'a> {
                 (true, false, false) => "Updated requirements.",
                 (true, true, false) => "Would update requirements.",
             });
-            let mut due: Vec<Due> = Vec::new();
-            if let Some(pin_file) = plan.pin_file.as_ref() {
-                if pin_file.last_action == i && pin_file.changed {
-                    due.push(Due::PinFile(pin_file));
-                }
-            }
-            for file in &plan.requirements {
-                if file.last_action == i && file.text != file.original {
-                    due.push(Due::Requirements(file));
-                }
-            }
-            for file in due {
+            for file in plan.due(Some(i)) {
                 let path = file.path();
                 due_files.push(path.display().to_string());
                 if ctx.dry_run {
@@ -649,6 +612,14 @@ impl<'a> Roller<'a> {
             self.ctx.reporter.note(line);
         } else {
             crate::ui::stdout::outln!("{line}");
+        }
+    }
+
+    /// A failure of this roll.
+    fn failure(&self, error: anyhow::Error) -> Failure {
+        Failure {
+            project: self.project.name.clone(),
+            error,
         }
     }
 
@@ -823,11 +794,11 @@ impl<'a> Roller<'a> {
         }
         ActionReport {
             lines: vec![line],
-            warnings: Vec::new(),
             changed,
             git_head: true,
             record,
             rolled,
+            ..ActionReport::default()
         }
     }
 
@@ -840,14 +811,7 @@ impl<'a> Roller<'a> {
         which: &[usize],
         version: &str,
     ) -> Result<ActionReport> {
-        let mut report = ActionReport {
-            lines: Vec::new(),
-            warnings: Vec::new(),
-            changed: false,
-            git_head: false,
-            record: serde_json::Value::Null,
-            rolled: None,
-        };
+        let mut report = ActionReport::default();
         let mut changes = Vec::new();
         let mut rolled_files = Vec::new();
         if which.is_empty() {
