@@ -267,7 +267,9 @@ impl Phases<'_> {
         super::print_commands(ctx, &lines);
         let mut code = if self.plan.not_checkouts.is_empty() { 0 } else { 1 };
         if self.sync && all_cloned {
-            let roots = self.root_projects()?;
+            let roots: Vec<&Project> = (self.roots.iter())
+                .map(|r| self.registry.lookup(r.as_str()))
+                .collect::<Result<_>>()?;
             code = code.max(sync_roots(
                 ctx,
                 self.workspace,
@@ -284,14 +286,6 @@ impl Phases<'_> {
             );
         }
         Ok(code)
-    }
-
-    /// The named projects, as the registry has them.
-    fn root_projects(&self) -> Result<Vec<&Project>> {
-        self.roots
-            .iter()
-            .map(|r| self.registry.lookup(r.as_str()))
-            .collect()
     }
 
     /// The clones the plan says, all projects at once up to `--jobs`, and

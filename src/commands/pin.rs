@@ -188,7 +188,7 @@ fn new_pins(
 }
 
 /// The `--json` document of `pin` (after `schema`, `command`, `ok`).
-#[derive(Serialize)]
+#[derive(Default, Serialize)]
 struct Document {
     project: String,
     /// The pin file.
@@ -210,10 +210,7 @@ impl Document {
             project: project.name.to_string(),
             file: path.display().to_string(),
             dry_run,
-            pins: Vec::new(),
-            changed: false,
-            written: false,
-            failures: Vec::new(),
+            ..Document::default()
         }
     }
 }

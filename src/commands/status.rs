@@ -128,21 +128,21 @@ impl Colour {
 }
 
 impl State {
-    /// Its name in the `--json` document.
-    pub fn name(&self) -> &'static str {
+    /// Its name in the `--json` document, and the colour it gives its row.
+    pub fn name_and_colour(&self) -> (&'static str, Colour) {
         match self {
-            State::AtPin => "at_pin",
-            State::Ahead(_) => "ahead",
-            State::Behind(_) => "behind",
-            State::Diverged { .. } => "diverged",
-            State::Missing => "missing",
-            State::Dirty => "dirty",
-            State::NotPinned => "not_pinned",
-            State::PinNotFetched => "pin_not_fetched",
-            State::NoWorkingTree => "no_working_tree",
-            State::InProgress(_) => "in_progress",
-            State::Error(_) => "error",
-            State::PinFileRefused => "pin_file_refused",
+            State::AtPin => ("at_pin", Colour::Green),
+            State::Ahead(_) => ("ahead", Colour::Yellow),
+            State::Behind(_) => ("behind", Colour::Yellow),
+            State::Diverged { .. } => ("diverged", Colour::Red),
+            State::Missing => ("missing", Colour::Red),
+            State::Dirty => ("dirty", Colour::Red),
+            State::NotPinned => ("not_pinned", Colour::Plain),
+            State::PinNotFetched => ("pin_not_fetched", Colour::Yellow),
+            State::NoWorkingTree => ("no_working_tree", Colour::Red),
+            State::InProgress(_) => ("in_progress", Colour::Red),
+            State::Error(_) => ("error", Colour::Red),
+            State::PinFileRefused => ("pin_file_refused", Colour::Red),
         }
     }
 
@@ -163,27 +163,11 @@ impl State {
             State::PinFileRefused => format!("{} refused (see above)", pinfile::FILE_NAME),
         }
     }
-
-    /// The colour it gives its row.
-    pub fn colour(&self) -> Colour {
-        match self {
-            State::Dirty
-            | State::Missing
-            | State::Diverged { .. }
-            | State::Error(_)
-            | State::PinFileRefused
-            | State::NoWorkingTree
-            | State::InProgress(_) => Colour::Red,
-            State::Ahead(_) | State::Behind(_) | State::PinNotFetched => Colour::Yellow,
-            State::AtPin => Colour::Green,
-            State::NotPinned => Colour::Plain,
-        }
-    }
 }
 
 impl Serialize for State {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
+        serializer.serialize_str(self.name_and_colour().0)
     }
 }
 
@@ -202,7 +186,7 @@ impl Row {
     pub(crate) fn colour(&self) -> Colour {
         self.state
             .iter()
-            .map(State::colour)
+            .map(|state| state.name_and_colour().1)
             .max()
             .unwrap_or(Colour::Plain)
     }

@@ -206,13 +206,11 @@ fn checkout_now(ctx: &Context, dir: &std::path::Path, commit: &crate::model::typ
         head: status.head,
         branch: status.branch,
         changed: status.changed,
-        under_way: Vec::new(),
         has_commit: ctx
             .git
             .head_and_presence(dir, commit)
             .is_ok_and(|(_, present)| present),
-        branch_at: None,
-        orphan: None,
+        ..Now::default()
     }
 }
 
