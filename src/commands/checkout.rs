@@ -13,6 +13,7 @@ use crate::exec::step::{PendingPlan, ProjectPlan, Step};
 use crate::git::Git;
 use crate::model::exclude;
 use crate::model::registry::{Project, Registry};
+use crate::model::settings::WorkspaceSettings;
 use crate::model::types::RepoName;
 use crate::model::workspace::Workspace;
 use crate::plan::checkout::AfterSync;
@@ -114,7 +115,11 @@ fn remember_checked_out(workspace: &Workspace, roots: &[RepoName], failures: &[F
         .filter(|root| workspace.project_dir(root).join(".git").exists())
         .cloned()
         .collect();
-    super::remember_roots(workspace, &checked_out)
+    let mut settings = WorkspaceSettings::load(workspace.root())?;
+    if settings.add_roots(&checked_out) {
+        settings.save(workspace.root())?;
+    }
+    Ok(())
 }
 
 /// The choices the command line and the workspace's settings make.

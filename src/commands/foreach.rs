@@ -406,7 +406,7 @@ struct Document {
 }
 
 /// One project of the `foreach` document.
-#[derive(Serialize)]
+#[derive(Default, Serialize)]
 struct ProjectResult {
     name: String,
     path: String,
@@ -432,11 +432,7 @@ impl ProjectResult {
             pin: target.pin.clone(),
             pinned_by: target.pinned_by.clone(),
             result: "not_run",
-            exit_code: None,
-            signal: None,
-            error: None,
-            stdout: String::new(),
-            stderr: String::new(),
+            ..ProjectResult::default()
         };
         match outcome {
             Outcome::Ran(ran) => {

@@ -409,16 +409,6 @@ pub fn print_commands(ctx: &Context, lines: impl IntoIterator<Item = impl std::f
     }
 }
 
-/// Adds `roots` to the roots the workspace remembers (see
-/// [`crate::model::settings`]), writing its settings file if that changes it.
-pub fn remember_roots(workspace: &Workspace, roots: &[crate::model::types::RepoName]) -> Result<()> {
-    let mut settings = WorkspaceSettings::load(workspace.root())?;
-    if settings.add_roots(roots) {
-        settings.save(workspace.root())?;
-    }
-    Ok(())
-}
-
 /// With the cache, clones borrow every object from its complete mirrors,
 /// so a filter would save nothing: says so once when both are in effect.
 pub fn note_filter_with_cache(ctx: &Context) {
