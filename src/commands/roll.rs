@@ -402,17 +402,12 @@ enum Query<'a> {
     },
 }
 
-/// A [`Query`] answered: the question's subject with its answer.
-enum Answer<'a> {
-    /// `dep`'s branch is at `head`.
-    Head { dep: &'a Project, head: CommitId },
-    /// The newest version of package `name` is `version`, for the files
-    /// at `files`.
-    Newest {
-        name: &'a str,
-        files: Vec<usize>,
-        version: String,
-    },
+/// A [`Query`]'s answer, of the same kind.
+enum Answer {
+    /// The commit at the head of the branch.
+    Head(CommitId),
+    /// The newest version of the package.
+    Newest(String),
 }
 
 /// One roll of one schedule of one project.
@@ -520,19 +515,19 @@ impl<'a> Roller<'a> {
         plan: &mut RollPlan,
         failures: &mut Vec<Failure>,
     ) -> Result<()> {
-        let mut reports: Vec<Option<ActionReport>> = (0..actions.len()).map(|_| None).collect();
-        for ((i, _), answer) in queries.iter().zip(answers) {
-            let report = match answer {
-                Err(error) => {
+        // The queries are in schedule order, so the reports are too.
+        for ((i, query), answer) in queries.iter().zip(answers) {
+            let report = match (query, answer) {
+                (_, Err(error)) => {
                     failures.push(self.failure(error));
                     continue;
                 }
                 // The pin file was read by the checks that asked the question.
-                Ok(Answer::Head { dep, head }) => {
+                (Query::Head(dep), Ok(Answer::Head(head))) => {
                     self.roll_pin(self.pin_file(&mut plan.pin_file)?, dep, head)
                 }
-                Ok(Answer::Newest { name, files, version }) => {
-                    match self.roll_package(&mut plan.requirements, name, &files, &version) {
+                (Query::Newest { name, files, .. }, Ok(Answer::Newest(version))) => {
+                    match self.roll_package(&mut plan.requirements, name, files, &version) {
                         Ok(report) => report,
                         Err(error) => {
                             failures.push(self.failure(error.context(self.label(*i, &actions[*i]))));
@@ -540,10 +535,10 @@ impl<'a> Roller<'a> {
                         }
                     }
                 }
+                _ => unreachable!("`ask` answers each query with its own kind"),
             };
-            reports[*i] = Some(report);
+            plan.actions.push(report);
         }
-        plan.actions = reports.into_iter().flatten().collect();
         Ok(())
     }
 
@@ -716,7 +711,7 @@ impl<'a> Roller<'a> {
     }
 
     /// Asks the network action `i`'s question.
-    fn ask<'q>(&self, action: &RollAction, i: usize, query: &Query<'q>, pip: &Pip) -> Result<Answer<'q>> {
+    fn ask(&self, action: &RollAction, i: usize, query: &Query, pip: &Pip) -> Result<Answer> {
         match query {
             Query::Head(dep) => {
                 let head = self
@@ -733,7 +728,7 @@ impl<'a> Roller<'a> {
                         crate::exec::fetch_failure::UrlSource::Registry,
                     )
                 });
-                head.map(|head| Answer::Head { dep, head }).with_context(|| {
+                head.map(Answer::Head).with_context(|| {
                     format!(
                         "{}: could not read the head of {}'s branch '{}' from {}; check that the branch exists there (tracking_branch of [repos.{}], {}) and that the URL is reachable",
                         self.label(i, action),
@@ -745,19 +740,14 @@ impl<'a> Roller<'a> {
                     )
                 })
             }
-            Query::Newest { name, files, cmd } => pip
-                .newest_version(cmd)
-                .map(|version| Answer::Newest {
-                    name,
-                    files: files.clone(),
-                    version,
-                })
-                .with_context(|| {
+            Query::Newest { name, cmd, .. } => {
+                pip.newest_version(cmd).map(Answer::Newest).with_context(|| {
                     format!(
                         "{}: could not find the newest version of {name}",
                         self.label(i, action)
                     )
-                }),
+                })
+            }
         }
     }
 
