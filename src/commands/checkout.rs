@@ -272,7 +272,9 @@ impl Phases<'_> {
         super::print_commands(ctx, &lines);
         let mut code = if self.plan.not_checkouts.is_empty() { 0 } else { 1 };
         if self.sync && all_cloned {
-            let roots: Vec<&Project> = (self.roots.iter())
+            let roots: Vec<&Project> = self
+                .roots
+                .iter()
                 .map(|r| self.registry.lookup(r.as_str()))
                 .collect::<Result<_>>()?;
             code = code.max(sync_roots(

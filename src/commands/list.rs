@@ -81,11 +81,8 @@ fn render(registry: &Registry, out: &mut impl Write) -> fmt::Result {
         let _ = writeln!(out, "  ro_url:     {}", project.ro_url);
         let _ = writeln!(out, "  rw_url:     {}", project.rw_url);
         let _ = writeln!(out, "  branch:     {}", project.tracking_branch);
-        let _ = writeln!(
-            out,
-            "  submodules: {}",
-            if project.submodules { "yes" } else { "no" }
-        );
+        let submodules = if project.submodules { "yes" } else { "no" };
+        let _ = writeln!(out, "  submodules: {submodules}");
         if project.deps.is_empty() {
             let _ = writeln!(out, "  deps:       (none)");
         } else {

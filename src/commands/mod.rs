@@ -153,18 +153,14 @@ impl Context {
         moves: &[crate::exec::undo_log::Move],
         cloned: &[crate::model::types::RepoName],
     ) -> Result<()> {
-        match self.undo.get() {
-            Some(recorder) => recorder.note(&self.git, moves, cloned),
-            None => Ok(()),
-        }
+        self.undo
+            .get()
+            .map_or(Ok(()), |recorder| recorder.note(&self.git, moves, cloned))
     }
 
     /// Fails with the settings file's problem, if it has one.
     pub fn check_settings(&self) -> Result<()> {
-        match &self.stored {
-            Ok(_) => Ok(()),
-            Err(e) => Err(anyhow!("{e}")),
-        }
+        self.stored.as_ref().map(|_| ()).map_err(|e| anyhow!("{e}"))
     }
 
     /// The workspace enclosing the current folder (whose settings file, if

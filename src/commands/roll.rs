@@ -313,8 +313,10 @@ impl RollPlan {
             .pin_file
             .iter()
             .filter(move |f| f.changed && after(f.last_action));
-        let requirements =
-            (self.requirements.iter()).filter(move |f| f.text != f.original && after(f.last_action));
+        let requirements = self
+            .requirements
+            .iter()
+            .filter(move |f| f.text != f.original && after(f.last_action));
         pin_file
             .map(Due::PinFile)
             .chain(requirements.map(Due::Requirements))
@@ -816,11 +818,9 @@ impl<'a> Roller<'a> {
                 .map_err(|e| anyhow!("{}:{}: {}", edit_of.path.display(), e.line, e.message))?;
             let many = edit.changes.len() > 1;
             for change in &edit.changes {
-                let at = if many {
-                    format!(" (line {})", change.line)
-                } else {
-                    String::new()
-                };
+                let at = many
+                    .then(|| format!(" (line {})", change.line))
+                    .unwrap_or_default();
                 let shown = shown.display();
                 changes.push(serde_json::json!({
                     "file": shown.to_string(),
