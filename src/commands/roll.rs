@@ -18,12 +18,14 @@ use super::roll_commit;
 use super::roll_story::{self, MovedPin};
 use super::Context;
 use crate::cli::RollArgs;
+use crate::exec::step::PendingPlan;
 use crate::model::atomic;
 use crate::model::pinfile::{self, Pins};
 use crate::model::registry::{Project, Registry, RollAction};
 use crate::model::requirements;
 use crate::model::types::{CommitId, RepoName};
 use crate::plan::roll::{DepRoll, PackageRoll, RollStory};
+use crate::plan::sync::{plan_pending_sync, Pending};
 use crate::process::pip::{Pip, PipCommand};
 use crate::ui::report::Failure;
 
@@ -203,15 +205,18 @@ fn sync_after(
 ) -> Result<i32> {
     let options = ctx.sync_options(None);
     if ctx.dry_run {
-        // The pins it will sync to are those the roll would write.
-        if !ctx.json {
-            super::sync::print_pending_sync(
-                workspace,
-                registry,
-                std::slice::from_ref(&project.name),
-                &options,
-            );
-        }
+        // The pins it will sync to are those the roll would write: the
+        // commands show each as a named placeholder.
+        let state = |dep: &RepoName| {
+            if workspace.project_dir(dep).exists() {
+                Pending::Present
+            } else {
+                Pending::Missing
+            }
+        };
+        let roots = std::slice::from_ref(&project.name);
+        let plans = plan_pending_sync(workspace, registry, roots, state, &options);
+        super::print_commands(ctx, plans.iter().flat_map(PendingPlan::lines));
         return Ok(0);
     }
     super::sync::sync_roots(ctx, workspace, registry, &[project], &options)

@@ -419,30 +419,6 @@ fn print_dry_run(
     }
 }
 
-/// What a dry run prints of a sync of `roots` whose pins are not known
-/// before the run (they are in files the run writes or clones first): the
-/// commands, with each pin as a named placeholder (see
-/// [`plan::sync::plan_pending_sync`]).
-pub fn print_pending_sync(
-    workspace: &Workspace,
-    registry: &Registry,
-    roots: &[crate::model::types::RepoName],
-    options: &SyncOptions,
-) {
-    let state = |dep: &crate::model::types::RepoName| {
-        if workspace.project_dir(dep).exists() {
-            plan::sync::Pending::Present
-        } else {
-            plan::sync::Pending::Missing
-        }
-    };
-    for pending in plan::sync::plan_pending_sync(workspace, registry, roots, state, options) {
-        for line in pending.lines() {
-            crate::ui::stdout::outln!("{line}");
-        }
-    }
-}
-
 /// Records for `undo`, before anything moves, where each dep this sync will
 /// move stands, and which deps it cloned.
 fn note_for_undo(
