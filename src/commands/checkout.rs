@@ -514,16 +514,7 @@ fn run_plans(ctx: &Context, plans: &[ProjectPlan]) -> Result<Vec<Failure>> {
             result
         },
     );
-    Ok(plans
-        .iter()
-        .zip(results)
-        .filter_map(|(project, result)| {
-            result.err().map(|error| Failure {
-                project: project.project.clone(),
-                error,
-            })
-        })
-        .collect())
+    Ok(super::failures(plans.iter().map(|p| &p.project).zip(results)))
 }
 
 /// For a clone that was not started, its host found shut: what its

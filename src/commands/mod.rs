@@ -32,9 +32,10 @@ use crate::exec::Executor;
 use crate::git::Git;
 use crate::model::registry::{self, Project, Registry, Sources};
 use crate::model::settings::{Given, InEffect, Source, WorkspaceSettings};
+use crate::model::types::RepoName;
 use crate::model::workspace::{Search, Workspace};
 use crate::plan::SyncOptions;
-use crate::ui::report::{Reporter, Verbosity};
+use crate::ui::report::{Failure, Reporter, Verbosity};
 
 /// What every command needs: the global options, turned into runners.
 pub struct Context {
@@ -393,6 +394,18 @@ fn print_recovery(ctx: &Context, workspace: &Workspace, registry: &Registry) -> 
         }
     }
     Ok(())
+}
+
+/// The failures among `results`, each of the project beside it.
+pub fn failures<'a, T>(results: impl IntoIterator<Item = (&'a RepoName, Result<T>)>) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    for (project, result) in results {
+        if let Err(error) = result {
+            let project = project.clone();
+            failures.push(Failure { project, error });
+        }
+    }
+    failures
 }
 
 /// Prints the git commands of a dry run, one a line (with `--json`, its

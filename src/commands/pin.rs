@@ -260,14 +260,5 @@ fn check_upstream(
             }
         },
     );
-    heads
-        .iter()
-        .zip(results)
-        .filter_map(|((dep, _), r)| {
-            r.err().map(|error| Failure {
-                project: dep.name.clone(),
-                error,
-            })
-        })
-        .collect()
+    super::failures(heads.iter().map(|(dep, _)| &dep.name).zip(results))
 }
