@@ -22,9 +22,10 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
     let registry = ctx.registry(Some(&workspace))?;
     let project = super::current_project(ctx, &workspace, &registry, args.target.repo.as_deref(), "pin")?;
     let path = workspace.project_dir(&project.name).join(pinfile::FILE_NAME);
+    let title = format!("pin {}", project.name);
+    let mut document = Document::new(project, &path, ctx.dry_run);
     if project.deps.is_empty() {
         if ctx.json {
-            let document = Document::new(project, &path, ctx.dry_run);
             crate::ui::json::print_document("pin", true, document);
         } else {
             crate::ui::stdout::outln!("{} has no deps in the registry: nothing to pin", project.name);
@@ -46,14 +47,8 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
     if failures.is_empty() && args.require_upstream {
         failures = check_upstream(ctx, executor, &workspace, &heads);
     }
-    let mut document = Document::new(project, &path, ctx.dry_run);
     if !failures.is_empty() {
-        ctx.reporter.summary(
-            &format!("pin {}", project.name),
-            &[],
-            &failures,
-            started.elapsed(),
-        );
+        ctx.reporter.summary(&title, &[], &failures, started.elapsed());
         ctx.reporter.error(&format!("{} was not changed", path.display()));
         if ctx.json {
             document.failures = failures.iter().map(crate::ui::json::Problem::from).collect();
@@ -78,7 +73,6 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
         document.changed = true;
         document.written = true;
     }
-    let title = format!("pin {}", project.name);
     let unchanged = heads.len() - moved;
     if ctx.json {
         crate::ui::json::print_document("pin", true, document);
