@@ -241,21 +241,16 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
         );
     }
 
-    let Looked {
-        pins,
-        order,
-        problems,
-        refused,
-    } = look_from(ctx, &workspace, &registry, from)?;
+    let looked = look_from(ctx, &workspace, &registry, from)?;
 
     let executor = ctx.executor()?;
     let rows = executor.map(
-        &order,
+        &looked.order,
         |_| None,
         |name| {
             let looked_from = from.map(|p| &p.name);
-            let mut row = row(ctx, &workspace, name, pins.get(name), looked_from);
-            if refused.contains(name) {
+            let mut row = row(ctx, &workspace, name, looked.pins.get(name), looked_from);
+            if looked.refused.contains(name) {
                 row.state.push(State::PinFileRefused);
             }
             row
@@ -266,17 +261,21 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
         .filter(|r| r.off_pin())
         .map(|r| r.name.as_str())
         .collect();
-    let at_pins = off.is_empty() && problems.is_empty();
+    let at_pins = off.is_empty() && looked.problems.is_empty();
     // A refused pin file leaves status unable to say where things should
     // be: that is a failure, with or without --exit-code.
-    let code = i32::from((args.exit_code && !at_pins) || !problems.is_empty());
+    let code = i32::from((args.exit_code && !at_pins) || !looked.problems.is_empty());
     if args.json.json {
         let document = Document {
             workspace: workspace.root().display().to_string(),
             looked_from: from.map(|p| p.name.to_string()),
             at_pins,
             projects: &rows,
-            problems: problems.iter().map(crate::ui::json::Problem::from).collect(),
+            problems: looked
+                .problems
+                .iter()
+                .map(crate::ui::json::Problem::from)
+                .collect(),
             settings: ctx.settings.to_json(),
             roots: ctx.roots().iter().map(|r| r.to_string()).collect(),
         };
