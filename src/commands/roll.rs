@@ -310,10 +310,10 @@ impl RollPlan {
         self.due(None).map(relative).collect()
     }
 
-    /// The changed files that action `last` is the last to edit (with
-    /// `None`, every changed file).
-    fn due(&self, last: Option<usize>) -> impl Iterator<Item = Due<'_>> {
-        let after = move |action: usize| last.is_none_or(|last| last == action);
+    /// The changed files to write once action `i` is done (it is the last
+    /// to edit them); with `None`, every changed file.
+    fn due(&self, i: Option<usize>) -> impl Iterator<Item = Due<'_>> {
+        let after = move |last_action: usize| i.is_none_or(|i| i == last_action);
         let pin_file = self
             .pin_file
             .iter()
@@ -823,9 +823,11 @@ impl<'a> Roller<'a> {
                 .map_err(|e| anyhow!("{}:{}: {}", edit_of.path.display(), e.line, e.message))?;
             let many = edit.changes.len() > 1;
             for change in &edit.changes {
-                let at = many
-                    .then(|| format!(" (line {})", change.line))
-                    .unwrap_or_default();
+                let at = if many {
+                    format!(" (line {})", change.line)
+                } else {
+                    String::new()
+                };
                 let shown = shown.display();
                 changes.push(serde_json::json!({
                     "file": shown.to_string(),

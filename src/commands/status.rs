@@ -388,17 +388,10 @@ pub(crate) fn pins_in_force(
             ));
         }
     }
-    let chosen = resolution
-        .chosen
-        .into_iter()
-        .map(|c| (c.dep, c.commit, c.pinned_by))
-        .collect();
-    let refused = resolution
-        .failures
-        .into_iter()
-        .zip(resolution.refused)
-        .map(|(failure, c)| (failure, (c.dep, c.commit, c.pinned_by)))
-        .collect();
+    let pin = |c: resolve::Chosen| (c.dep, c.commit, c.pinned_by);
+    let chosen = resolution.chosen.into_iter().map(pin).collect();
+    let failed = resolution.failures.into_iter().zip(resolution.refused);
+    let refused = failed.map(|(failure, c)| (failure, pin(c))).collect();
     Ok((chosen, refused))
 }
 
