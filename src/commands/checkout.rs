@@ -13,6 +13,7 @@ use crate::exec::step::{PendingPlan, ProjectPlan, Step};
 use crate::git::Git;
 use crate::model::exclude;
 use crate::model::registry::{Project, Registry};
+use crate::model::settings::WorkspaceSettings;
 use crate::model::types::RepoName;
 use crate::model::workspace::Workspace;
 use crate::plan::checkout::AfterSync;
@@ -30,7 +31,6 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
     let workspace = ctx.workspace()?;
     let registry = ctx.registry(Some(&workspace))?;
     let roots = named_projects(&registry, &args.names)?;
-    let settings = &ctx.settings;
     let options = checkout_options(ctx, args);
     super::note_filter_with_cache(ctx);
     // Locked before planning: cleaning up after an interrupted run changes
@@ -52,15 +52,8 @@ pub fn run(ctx: &Context, args: &CheckoutArgs) -> Result<i32> {
     }
     let plan = plan_checkout(ctx, &workspace, &registry, &roots, &options);
     let sync_options = SyncOptions {
-        exclude_dep: args.exclude.exclude_dep.clone(),
-        exclude_submodule: args.exclude.exclude_submodule.clone(),
-        depth: settings.depth.value,
-        filter: settings.filter.value,
-        force: false,
-        read_only: settings.ro.value,
-        dry_run: ctx.dry_run,
-        cache: ctx.cache.clone(),
         fresh: plan.clones.iter().map(|p| p.project.clone()).collect(),
+        ..ctx.sync_options(Some(&args.exclude))
     };
     let phases = Phases {
         ctx,
@@ -122,7 +115,11 @@ fn remember_checked_out(workspace: &Workspace, roots: &[RepoName], failures: &[F
         .filter(|root| workspace.project_dir(root).join(".git").exists())
         .cloned()
         .collect();
-    super::remember_roots(workspace, &checked_out)
+    let mut settings = WorkspaceSettings::load(workspace.root())?;
+    if settings.add_roots(&checked_out) {
+        settings.save(workspace.root())?;
+    }
+    Ok(())
 }
 
 /// The choices the command line and the workspace's settings make.
@@ -272,14 +269,14 @@ impl Phases<'_> {
         let finish =
             plan::checkout::finish_preview(self.workspace, self.registry, self.plan, self.options, self.sync);
         lines.extend(finish.iter().flat_map(PendingPlan::lines));
-        if !ctx.json {
-            for line in lines.drain(..) {
-                crate::ui::stdout::outln!("{line}");
-            }
-        }
+        super::print_commands(ctx, &lines);
         let mut code = if self.plan.not_checkouts.is_empty() { 0 } else { 1 };
         if self.sync && all_cloned {
-            let roots = self.root_projects()?;
+            let roots: Vec<&Project> = self
+                .roots
+                .iter()
+                .map(|r| self.registry.lookup(r.as_str()))
+                .collect::<Result<_>>()?;
             code = code.max(sync_roots(
                 ctx,
                 self.workspace,
@@ -296,14 +293,6 @@ impl Phases<'_> {
             );
         }
         Ok(code)
-    }
-
-    /// The named projects, as the registry has them.
-    fn root_projects(&self) -> Result<Vec<&Project>> {
-        self.roots
-            .iter()
-            .map(|r| self.registry.lookup(r.as_str()))
-            .collect()
     }
 
     /// The clones the plan says, all projects at once up to `--jobs`, and
@@ -525,16 +514,7 @@ fn run_plans(ctx: &Context, plans: &[ProjectPlan]) -> Result<Vec<Failure>> {
             result
         },
     );
-    Ok(plans
-        .iter()
-        .zip(results)
-        .filter_map(|(project, result)| {
-            result.err().map(|error| Failure {
-                project: project.project.clone(),
-                error,
-            })
-        })
-        .collect())
+    Ok(super::failures(plans.iter().map(|p| &p.project).zip(results)))
 }
 
 /// For a clone that was not started, its host found shut: what its

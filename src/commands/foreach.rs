@@ -48,9 +48,8 @@ pub fn run(ctx: &Context, args: &ForeachArgs) -> Result<i32> {
         |_| None,
         |(i, target)| {
             if stop.load(Ordering::SeqCst) && !args.keep_going {
-                let outcome = Outcome::NotRun;
                 printer_lock(&printer).finished(*i, None, &ctx.paint);
-                return outcome;
+                return Outcome::NotRun;
             }
             if output == Output::Through {
                 print_header(&target.name, &ctx.paint);
@@ -144,10 +143,7 @@ fn tally(
             },
             Outcome::NotStarted(e) => anyhow!("could not start `{line}` in {}: {e}", target.dir.display()),
         };
-        failures.push(Failure {
-            project: RepoName::new(&target.name).map_err(|e| anyhow!(e))?,
-            error,
-        });
+        failures.push(failure(target, error)?);
     }
     Ok((failures, succeeded, not_run))
 }
@@ -184,12 +180,7 @@ pub fn diff(ctx: &Context, args: &DiffArgs) -> Result<i32> {
             Err(e) => failures.push(failure(target, e.into())?),
         }
     }
-    if !failures.is_empty() {
-        ctx.reporter
-            .summary("diff", &[], &failures, std::time::Duration::ZERO);
-        return Ok(1);
-    }
-    Ok(0)
+    Ok(i32::from(summarise_failures(ctx, "diff", &failures)))
 }
 
 /// Runs `grep`; returns 0 when something matched, 1 when nothing did (or a
@@ -256,12 +247,16 @@ pub fn grep(ctx: &Context, args: &GrepArgs) -> Result<i32> {
         }
         crate::ui::stdout::write_bytes(&block);
     }
+    Ok(i32::from(summarise_failures(ctx, "grep", &failures) || !any))
+}
+
+/// Lists the projects `command` could not read, if any; whether there were.
+fn summarise_failures(ctx: &Context, command: &str, failures: &[Failure]) -> bool {
     if !failures.is_empty() {
         ctx.reporter
-            .summary("grep", &[], &failures, std::time::Duration::ZERO);
-        return Ok(1);
+            .summary(command, &[], failures, std::time::Duration::ZERO);
     }
-    Ok(if any { 0 } else { 1 })
+    !failures.is_empty()
 }
 
 /// The project folders of the workspace that `select` picks, in order of
@@ -368,7 +363,7 @@ impl InOrder {
         self.waiting.insert(i, block);
         while let Some(block) = self.waiting.remove(&self.next) {
             if let Some((name, output)) = block {
-                crate::ui::stdout::outln!("{}", paint.paint("1", &format!("== {name} ==")));
+                print_header(&name, paint);
                 if let Some(output) = output {
                     let _ = output.pieces(crate::ui::stdout::write_bytes);
                     if !output.ends_with_newline() {
@@ -411,7 +406,7 @@ struct Document {
 }
 
 /// One project of the `foreach` document.
-#[derive(Serialize)]
+#[derive(Default, Serialize)]
 struct ProjectResult {
     name: String,
     path: String,
@@ -437,11 +432,7 @@ impl ProjectResult {
             pin: target.pin.clone(),
             pinned_by: target.pinned_by.clone(),
             result: "not_run",
-            exit_code: None,
-            signal: None,
-            error: None,
-            stdout: String::new(),
-            stderr: String::new(),
+            ..ProjectResult::default()
         };
         match outcome {
             Outcome::Ran(ran) => {

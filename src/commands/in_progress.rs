@@ -75,19 +75,15 @@ pub fn refuse_if_under_way(
             refused.push(name.to_string());
         }
     }
-    if refused.is_empty() {
-        return Ok(());
-    }
+    let (which, each) = match refused.len() {
+        0 => return Ok(()),
+        1 => ("a project it would move", "it"),
+        _ => ("projects it would move", "each"),
+    };
     bail!(
-        "{command} changed nothing: a git operation is under way in {} ({}); end {} as said above, then run \
-         {command} again",
-        if refused.len() == 1 {
-            "a project it would move"
-        } else {
-            "projects it would move"
-        },
+        "{command} changed nothing: a git operation is under way in {which} ({}); end {each} as said above, \
+         then run {command} again",
         refused.join(", "),
-        if refused.len() == 1 { "it" } else { "each" },
     )
 }
 

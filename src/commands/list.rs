@@ -81,11 +81,8 @@ fn render(registry: &Registry, out: &mut impl Write) -> fmt::Result {
         let _ = writeln!(out, "  ro_url:     {}", project.ro_url);
         let _ = writeln!(out, "  rw_url:     {}", project.rw_url);
         let _ = writeln!(out, "  branch:     {}", project.tracking_branch);
-        let _ = writeln!(
-            out,
-            "  submodules: {}",
-            if project.submodules { "yes" } else { "no" }
-        );
+        let submodules = if project.submodules { "yes" } else { "no" };
+        let _ = writeln!(out, "  submodules: {submodules}");
         if project.deps.is_empty() {
             let _ = writeln!(out, "  deps:       (none)");
         } else {
@@ -147,8 +144,8 @@ struct ProjectEntry {
     submodules: bool,
     /// Direct deps, in declared order.
     deps: Vec<String>,
-    /// Each schedule's actions, in order.
-    schedules: BTreeMap<String, Vec<ActionEntry>>,
+    /// Each schedule's actions, in order (see [`action_entry`]).
+    schedules: BTreeMap<String, Vec<serde_json::Value>>,
     /// `default`, `workspace` or `registry` (from `--registry` or
     /// `$OPENXLA_WORKSPACE_REGISTRY`).
     layer: &'static str,
@@ -158,19 +155,21 @@ struct ProjectEntry {
     replaces: Vec<String>,
 }
 
-/// A roll action: `{"git_head": "DEP"}` or `{"py_package": ..., "pip_flags":
-/// [...], "update_requirements": [...]}`, as the registry writes them.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum ActionEntry {
-    GitHead {
-        git_head: String,
-    },
-    PyPackage {
-        py_package: String,
-        pip_flags: Vec<String>,
-        update_requirements: Vec<String>,
-    },
+/// A roll action as the registry writes it: `{"git_head": "DEP"}` or
+/// `{"py_package": ..., "pip_flags": [...], "update_requirements": [...]}`.
+fn action_entry(action: &RollAction) -> serde_json::Value {
+    match action {
+        RollAction::GitHead(dep) => serde_json::json!({"git_head": dep.to_string()}),
+        RollAction::PyPackage {
+            name,
+            pip_flags,
+            update_requirements,
+        } => serde_json::json!({
+            "py_package": name,
+            "pip_flags": pip_flags.tokens(),
+            "update_requirements": update_requirements.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+        }),
+    }
 }
 
 fn document(registry: &Registry) -> Document {
@@ -193,29 +192,7 @@ fn document(registry: &Registry) -> Document {
                 schedules: p
                     .schedules
                     .iter()
-                    .map(|(name, actions)| {
-                        let actions = actions
-                            .iter()
-                            .map(|a| match a {
-                                RollAction::GitHead(dep) => ActionEntry::GitHead {
-                                    git_head: dep.to_string(),
-                                },
-                                RollAction::PyPackage {
-                                    name,
-                                    pip_flags,
-                                    update_requirements,
-                                } => ActionEntry::PyPackage {
-                                    py_package: name.clone(),
-                                    pip_flags: pip_flags.tokens(),
-                                    update_requirements: update_requirements
-                                        .iter()
-                                        .map(|f| f.display().to_string())
-                                        .collect(),
-                                },
-                            })
-                            .collect();
-                        (name.clone(), actions)
-                    })
+                    .map(|(name, actions)| (name.clone(), actions.iter().map(action_entry).collect()))
                     .collect(),
                 layer: name,
                 layer_file: file,

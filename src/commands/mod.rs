@@ -32,8 +32,10 @@ use crate::exec::Executor;
 use crate::git::Git;
 use crate::model::registry::{self, Project, Registry, Sources};
 use crate::model::settings::{Given, InEffect, Source, WorkspaceSettings};
+use crate::model::types::RepoName;
 use crate::model::workspace::{Search, Workspace};
-use crate::ui::report::{Reporter, Verbosity};
+use crate::plan::SyncOptions;
+use crate::ui::report::{Failure, Reporter, Verbosity};
 
 /// What every command needs: the global options, turned into runners.
 pub struct Context {
@@ -152,18 +154,14 @@ impl Context {
         moves: &[crate::exec::undo_log::Move],
         cloned: &[crate::model::types::RepoName],
     ) -> Result<()> {
-        match self.undo.get() {
-            Some(recorder) => recorder.note(&self.git, moves, cloned),
-            None => Ok(()),
-        }
+        self.undo
+            .get()
+            .map_or(Ok(()), |recorder| recorder.note(&self.git, moves, cloned))
     }
 
     /// Fails with the settings file's problem, if it has one.
     pub fn check_settings(&self) -> Result<()> {
-        match &self.stored {
-            Ok(_) => Ok(()),
-            Err(e) => Err(anyhow!("{e}")),
-        }
+        self.stored.as_ref().map(|_| ()).map_err(|e| anyhow!("{e}"))
     }
 
     /// The workspace enclosing the current folder (whose settings file, if
@@ -200,6 +198,21 @@ impl Context {
                 .collect(),
         );
         Ok(registry)
+    }
+
+    /// The options of a sync in this run: the settings in effect, and what
+    /// `exclude` leaves out.
+    pub fn sync_options(&self, exclude: Option<&crate::cli::Exclusions>) -> SyncOptions {
+        SyncOptions {
+            exclude_dep: exclude.map(|e| e.exclude_dep.clone()).unwrap_or_default(),
+            exclude_submodule: exclude.map(|e| e.exclude_submodule.clone()).unwrap_or_default(),
+            depth: self.settings.depth.value,
+            filter: self.settings.filter.value,
+            read_only: self.settings.ro.value,
+            dry_run: self.dry_run,
+            cache: self.cache.clone(),
+            ..SyncOptions::default()
+        }
     }
 
     /// The sync records collected so far (see [`Context::syncs`]).
@@ -383,14 +396,26 @@ fn print_recovery(ctx: &Context, workspace: &Workspace, registry: &Registry) -> 
     Ok(())
 }
 
-/// Adds `roots` to the roots the workspace remembers (see
-/// [`crate::model::settings`]), writing its settings file if that changes it.
-pub fn remember_roots(workspace: &Workspace, roots: &[crate::model::types::RepoName]) -> Result<()> {
-    let mut settings = WorkspaceSettings::load(workspace.root())?;
-    if settings.add_roots(roots) {
-        settings.save(workspace.root())?;
+/// The failures among `results`, each of the project beside it.
+pub fn failures<'a, T>(results: impl IntoIterator<Item = (&'a RepoName, Result<T>)>) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    for (project, result) in results {
+        if let Err(error) = result {
+            let project = project.clone();
+            failures.push(Failure { project, error });
+        }
     }
-    Ok(())
+    failures
+}
+
+/// Prints the git commands of a dry run, one a line (with `--json`, its
+/// document holds them instead).
+pub fn print_commands(ctx: &Context, lines: impl IntoIterator<Item = impl std::fmt::Display>) {
+    if !ctx.json {
+        for line in lines {
+            crate::ui::stdout::outln!("{line}");
+        }
+    }
 }
 
 /// With the cache, clones borrow every object from its complete mirrors,

@@ -22,9 +22,10 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
     let registry = ctx.registry(Some(&workspace))?;
     let project = super::current_project(ctx, &workspace, &registry, args.target.repo.as_deref(), "pin")?;
     let path = workspace.project_dir(&project.name).join(pinfile::FILE_NAME);
+    let title = format!("pin {}", project.name);
+    let mut document = Document::new(project, &path, ctx.dry_run);
     if project.deps.is_empty() {
         if ctx.json {
-            let document = Document::new(project, &path, ctx.dry_run);
             crate::ui::json::print_document("pin", true, document);
         } else {
             crate::ui::stdout::outln!("{} has no deps in the registry: nothing to pin", project.name);
@@ -46,14 +47,8 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
     if failures.is_empty() && args.require_upstream {
         failures = check_upstream(ctx, executor, &workspace, &heads);
     }
-    let mut document = Document::new(project, &path, ctx.dry_run);
     if !failures.is_empty() {
-        ctx.reporter.summary(
-            &format!("pin {}", project.name),
-            &[],
-            &failures,
-            started.elapsed(),
-        );
+        ctx.reporter.summary(&title, &[], &failures, started.elapsed());
         ctx.reporter.error(&format!("{} was not changed", path.display()));
         if ctx.json {
             document.failures = failures.iter().map(crate::ui::json::Problem::from).collect();
@@ -78,7 +73,6 @@ pub fn run(ctx: &Context, args: &PinArgs) -> Result<i32> {
         document.changed = true;
         document.written = true;
     }
-    let title = format!("pin {}", project.name);
     let unchanged = heads.len() - moved;
     if ctx.json {
         crate::ui::json::print_document("pin", true, document);
@@ -188,7 +182,7 @@ fn new_pins(
 }
 
 /// The `--json` document of `pin` (after `schema`, `command`, `ok`).
-#[derive(Serialize)]
+#[derive(Default, Serialize)]
 struct Document {
     project: String,
     /// The pin file.
@@ -210,10 +204,7 @@ impl Document {
             project: project.name.to_string(),
             file: path.display().to_string(),
             dry_run,
-            pins: Vec::new(),
-            changed: false,
-            written: false,
-            failures: Vec::new(),
+            ..Document::default()
         }
     }
 }
@@ -242,9 +233,7 @@ fn check_upstream(
     let deps: Vec<&Project> = heads.iter().map(|(dep, _)| *dep).collect();
     let plans = crate::plan::fetch_tracking_branches(workspace, &deps);
     if ctx.dry_run {
-        for line in plans.iter().filter(|_| !ctx.json).flat_map(|p| p.lines()) {
-            crate::ui::stdout::outln!("{line}");
-        }
+        super::print_commands(ctx, plans.iter().flat_map(ProjectPlan::lines));
         return Vec::new();
     }
     let work: Vec<(&ProjectPlan, &(&Project, CommitSummary))> = plans.iter().zip(heads).collect();
@@ -265,14 +254,5 @@ fn check_upstream(
             }
         },
     );
-    heads
-        .iter()
-        .zip(results)
-        .filter_map(|((dep, _), r)| {
-            r.err().map(|error| Failure {
-                project: dep.name.clone(),
-                error,
-            })
-        })
-        .collect()
+    super::failures(heads.iter().map(|(dep, _)| &dep.name).zip(results))
 }

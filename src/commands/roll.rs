@@ -18,13 +18,14 @@ use super::roll_commit;
 use super::roll_story::{self, MovedPin};
 use super::Context;
 use crate::cli::RollArgs;
+use crate::exec::step::PendingPlan;
 use crate::model::atomic;
 use crate::model::pinfile::{self, Pins};
 use crate::model::registry::{Project, Registry, RollAction};
 use crate::model::requirements;
 use crate::model::types::{CommitId, RepoName};
 use crate::plan::roll::{DepRoll, PackageRoll, RollStory};
-use crate::plan::SyncOptions;
+use crate::plan::sync::{plan_pending_sync, Pending};
 use crate::process::pip::{Pip, PipCommand};
 use crate::ui::report::Failure;
 
@@ -202,27 +203,23 @@ fn sync_after(
     registry: &Registry,
     project: &Project,
 ) -> Result<i32> {
-    let options = SyncOptions {
-        read_only: ctx.settings.ro.value,
-        depth: ctx.settings.depth.value,
-        filter: ctx.settings.filter.value,
-        dry_run: ctx.dry_run,
-        cache: ctx.cache.clone(),
-        ..SyncOptions::default()
-    };
+    let options = ctx.sync_options(None);
     if ctx.dry_run {
-        // The pins it will sync to are those the roll would write.
-        if !ctx.json {
-            super::sync::print_pending_sync(
-                workspace,
-                registry,
-                std::slice::from_ref(&project.name),
-                &options,
-            );
-        }
+        // The pins it will sync to are those the roll would write: the
+        // commands show each as a named placeholder.
+        let state = |dep: &RepoName| {
+            if workspace.project_dir(dep).exists() {
+                Pending::Present
+            } else {
+                Pending::Missing
+            }
+        };
+        let roots = std::slice::from_ref(&project.name);
+        let plans = plan_pending_sync(workspace, registry, roots, state, &options);
+        super::print_commands(ctx, plans.iter().flat_map(PendingPlan::lines));
         return Ok(0);
     }
-    super::sync::sync_project(ctx, workspace, registry, project, &options)
+    super::sync::sync_roots(ctx, workspace, registry, &[project], &options)
 }
 
 /// The `--json` document of `roll`, filled in as the run goes.
@@ -274,29 +271,26 @@ fn schedule<'p>(ctx: &Context, project: &'p Project, name: &str) -> Result<&'p [
             project.name
         );
     }
-    match project.schedules.get(name) {
-        Some(actions) => {
-            if actions.is_empty() {
-                ctx.reporter.note(&format!(
-                    "schedule {name} of {} has no actions: nothing to roll",
-                    project.name
-                ));
-            }
-            Ok(actions)
-        }
-        None => {
-            let known: Vec<&str> = project.schedules.keys().map(String::as_str).collect();
-            bail!(
-                "{} has no schedule '{}'; available: {}",
-                project.name,
-                name.escape_debug(),
-                known.join(", ")
-            )
-        }
+    let Some(actions) = project.schedules.get(name) else {
+        let known: Vec<&str> = project.schedules.keys().map(String::as_str).collect();
+        bail!(
+            "{} has no schedule '{}'; available: {}",
+            project.name,
+            name.escape_debug(),
+            known.join(", ")
+        )
+    };
+    if actions.is_empty() {
+        ctx.reporter.note(&format!(
+            "schedule {name} of {} has no actions: nothing to roll",
+            project.name
+        ));
     }
+    Ok(actions)
 }
 
 /// The roll worked out in memory.
+#[derive(Default)]
 struct RollPlan {
     /// One report per action, in schedule order.
     actions: Vec<ActionReport>,
@@ -309,17 +303,28 @@ struct RollPlan {
 impl RollPlan {
     /// The files the roll writes, relative to the project folder `dir`.
     fn changed_files(&self, dir: &Path) -> Vec<PathBuf> {
+        let relative = |file| match file {
+            Due::PinFile(f) => f.path.strip_prefix(dir).unwrap_or(&f.path).to_path_buf(),
+            Due::Requirements(f) => f.shown.clone(),
+        };
+        self.due(None).map(relative).collect()
+    }
+
+    /// The changed files to write once action `i` is done (it is the last
+    /// to edit them); with `None`, every changed file.
+    fn due(&self, i: Option<usize>) -> impl Iterator<Item = Due<'_>> {
+        let after = move |last_action: usize| i.is_none_or(|i| i == last_action);
         let pin_file = self
             .pin_file
             .iter()
-            .filter(|f| f.changed)
-            .map(|f| f.path.strip_prefix(dir).unwrap_or(&f.path).to_path_buf());
+            .filter(move |f| f.changed && after(f.last_action));
         let requirements = self
             .requirements
             .iter()
-            .filter(|f| f.text != f.original)
-            .map(|f| f.shown.clone());
-        pin_file.chain(requirements).collect()
+            .filter(move |f| f.text != f.original && after(f.last_action));
+        pin_file
+            .map(Due::PinFile)
+            .chain(requirements.map(Due::Requirements))
     }
 }
 
@@ -336,6 +341,7 @@ enum Rolled {
 }
 
 /// What one action found and would change.
+#[derive(Default)]
 struct ActionReport {
     /// Result lines, printed in order (`liba: 1f541e4 -> afd0eac (...)`).
     lines: Vec<String>,
@@ -403,44 +409,12 @@ enum Query<'a> {
     },
 }
 
-/// A [`Query`] answered: the question's subject with its answer.
-enum Answer<'a> {
-    /// `dep`'s branch is at `head`.
-    Head { dep: &'a Project, head: CommitId },
-    /// The newest version of package `name` is `version`, for the files
-    /// at `files`.
-    Newest {
-        name: &'a str,
-        files: Vec<usize>,
-        version: String,
-    },
-}
-
-/// The actions that failed, each failure told once.
-struct Failures {
-    project: RepoName,
-    /// Whether action `i` failed.
-    failed: Vec<bool>,
-    list: Vec<Failure>,
-}
-
-impl Failures {
-    fn new(project: &RepoName, actions: usize) -> Failures {
-        Failures {
-            project: project.clone(),
-            failed: vec![false; actions],
-            list: Vec::new(),
-        }
-    }
-
-    /// Action `i` failed with `error`.
-    fn fail(&mut self, i: usize, error: anyhow::Error) {
-        self.failed[i] = true;
-        self.list.push(Failure {
-            project: self.project.clone(),
-            error,
-        });
-    }
+/// A [`Query`]'s answer, of the same kind.
+enum Answer {
+    /// The commit at the head of the branch.
+    Head(CommitId),
+    /// The newest version of the package.
+    Newest(String),
 }
 
 /// One roll of one schedule of one project.
@@ -460,12 +434,8 @@ impl<'a> Roller<'a> {
     /// parallel, then the edits in schedule order. Returns the plan and
     /// every action's failure; an error is a problem for the whole roll.
     fn plan(&self, actions: &[RollAction]) -> Result<(RollPlan, Vec<Failure>)> {
-        let mut failures = Failures::new(&self.project.name, actions.len());
-        let mut plan = RollPlan {
-            actions: Vec::new(),
-            pin_file: None,
-            requirements: Vec::new(),
-        };
+        let mut failures = Vec::new();
+        let mut plan = RollPlan::default();
         let pip = Pip::from_env();
         let queries = self.check_locally(actions, &mut plan, &mut failures, &pip)?;
         // Queries, in parallel; on a terminal the first per host runs alone.
@@ -478,7 +448,7 @@ impl<'a> Roller<'a> {
             |(i, query)| self.ask(&actions[*i], *i, query, &pip),
         );
         self.edit(actions, &queries, answers, &mut plan, &mut failures)?;
-        Ok((plan, failures.list))
+        Ok((plan, failures))
     }
 
     /// The local checks of every action (the pin file, each dep's pin,
@@ -489,7 +459,7 @@ impl<'a> Roller<'a> {
         &self,
         actions: &'r [RollAction],
         plan: &mut RollPlan,
-        failures: &mut Failures,
+        failures: &mut Vec<Failure>,
         pip: &Pip,
     ) -> Result<Vec<(usize, Query<'r>)>>
     where
@@ -502,10 +472,8 @@ impl<'a> Roller<'a> {
                     let pin_file = self.pin_file(&mut plan.pin_file)?;
                     pin_file.last_action = i;
                     let Some(dep_project) = self.registry.get(dep) else {
-                        failures.fail(
-                            i,
-                            anyhow!("{}: {dep} is not in the registry", self.label(i, action)),
-                        );
+                        let error = anyhow!("{}: {dep} is not in the registry", self.label(i, action));
+                        failures.push(self.failure(error));
                         continue;
                     };
                     if pin_file.pins.pin(dep).is_none() {
@@ -515,7 +483,7 @@ impl<'a> Roller<'a> {
                             pin_file.path.display(),
                             self.project.name
                         );
-                        failures.fail(i, error);
+                        failures.push(self.failure(error));
                         continue;
                     }
                     queries.push((i, Query::Head(dep_project)));
@@ -525,17 +493,17 @@ impl<'a> Roller<'a> {
                     pip_flags,
                     update_requirements,
                 } => {
-                    let mut files = Vec::new();
+                    let (mut files, failed_before) = (Vec::new(), failures.len());
                     for file in update_requirements {
                         match self.load_requirements(&mut plan.requirements, file, i) {
                             Ok(index) => files.push(index),
-                            Err(error) => failures.fail(i, error.context(self.label(i, action))),
+                            Err(error) => failures.push(self.failure(error.context(self.label(i, action)))),
                         }
                     }
-                    if !failures.failed[i] {
+                    if failures.len() == failed_before {
                         match pip.index_versions_cmd(self.dir, name, pip_flags) {
                             Ok(cmd) => queries.push((i, Query::Newest { name, files, cmd })),
-                            Err(e) => failures.fail(i, anyhow!("{}: {e}", self.label(i, action))),
+                            Err(e) => failures.push(self.failure(anyhow!("{}: {e}", self.label(i, action)))),
                         }
                     }
                 }
@@ -552,32 +520,32 @@ impl<'a> Roller<'a> {
         queries: &[(usize, Query)],
         answers: Vec<Result<Answer>>,
         plan: &mut RollPlan,
-        failures: &mut Failures,
+        failures: &mut Vec<Failure>,
     ) -> Result<()> {
-        let mut reports: Vec<Option<ActionReport>> = (0..actions.len()).map(|_| None).collect();
-        for ((i, _), answer) in queries.iter().zip(answers) {
-            let report = match answer {
-                Err(error) => {
-                    failures.fail(*i, error);
+        // The queries are in schedule order, so the reports are too.
+        for ((i, query), answer) in queries.iter().zip(answers) {
+            let report = match (query, answer) {
+                (_, Err(error)) => {
+                    failures.push(self.failure(error));
                     continue;
                 }
                 // The pin file was read by the checks that asked the question.
-                Ok(Answer::Head { dep, head }) => {
+                (Query::Head(dep), Ok(Answer::Head(head))) => {
                     self.roll_pin(self.pin_file(&mut plan.pin_file)?, dep, head)
                 }
-                Ok(Answer::Newest { name, files, version }) => {
-                    match self.roll_package(&mut plan.requirements, name, &files, &version) {
+                (Query::Newest { name, files, .. }, Ok(Answer::Newest(version))) => {
+                    match self.roll_package(&mut plan.requirements, name, files, &version) {
                         Ok(report) => report,
                         Err(error) => {
-                            failures.fail(*i, error.context(self.label(*i, &actions[*i])));
+                            failures.push(self.failure(error.context(self.label(*i, &actions[*i]))));
                             continue;
                         }
                     }
                 }
+                _ => unreachable!("`ask` answers each query with its own kind"),
             };
-            reports[*i] = Some(report);
+            plan.actions.push(report);
         }
-        plan.actions = reports.into_iter().flatten().collect();
         Ok(())
     }
 
@@ -603,18 +571,7 @@ impl<'a> Roller<'a> {
                 (true, false, false) => "Updated requirements.",
                 (true, true, false) => "Would update requirements.",
             });
-            let mut due: Vec<Due> = Vec::new();
-            if let Some(pin_file) = plan.pin_file.as_ref() {
-                if pin_file.last_action == i && pin_file.changed {
-                    due.push(Due::PinFile(pin_file));
-                }
-            }
-            for file in &plan.requirements {
-                if file.last_action == i && file.text != file.original {
-                    due.push(Due::Requirements(file));
-                }
-            }
-            for file in due {
+            for file in plan.due(Some(i)) {
                 let path = file.path();
                 due_files.push(path.display().to_string());
                 if ctx.dry_run {
@@ -657,6 +614,14 @@ impl<'a> Roller<'a> {
             self.ctx.reporter.note(line);
         } else {
             crate::ui::stdout::outln!("{line}");
+        }
+    }
+
+    /// A failure of this roll.
+    fn failure(&self, error: anyhow::Error) -> Failure {
+        Failure {
+            project: self.project.name.clone(),
+            error,
         }
     }
 
@@ -753,7 +718,7 @@ impl<'a> Roller<'a> {
     }
 
     /// Asks the network action `i`'s question.
-    fn ask<'q>(&self, action: &RollAction, i: usize, query: &Query<'q>, pip: &Pip) -> Result<Answer<'q>> {
+    fn ask(&self, action: &RollAction, i: usize, query: &Query, pip: &Pip) -> Result<Answer> {
         match query {
             Query::Head(dep) => {
                 let head = self
@@ -770,7 +735,7 @@ impl<'a> Roller<'a> {
                         crate::exec::fetch_failure::UrlSource::Registry,
                     )
                 });
-                head.map(|head| Answer::Head { dep, head }).with_context(|| {
+                head.map(Answer::Head).with_context(|| {
                     format!(
                         "{}: could not read the head of {}'s branch '{}' from {}; check that the branch exists there (tracking_branch of [repos.{}], {}) and that the URL is reachable",
                         self.label(i, action),
@@ -782,19 +747,14 @@ impl<'a> Roller<'a> {
                     )
                 })
             }
-            Query::Newest { name, files, cmd } => pip
-                .newest_version(cmd)
-                .map(|version| Answer::Newest {
-                    name,
-                    files: files.clone(),
-                    version,
-                })
-                .with_context(|| {
+            Query::Newest { name, cmd, .. } => {
+                pip.newest_version(cmd).map(Answer::Newest).with_context(|| {
                     format!(
                         "{}: could not find the newest version of {name}",
                         self.label(i, action)
                     )
-                }),
+                })
+            }
         }
     }
 
@@ -831,11 +791,11 @@ impl<'a> Roller<'a> {
         }
         ActionReport {
             lines: vec![line],
-            warnings: Vec::new(),
             changed,
             git_head: true,
             record,
             rolled,
+            ..ActionReport::default()
         }
     }
 
@@ -848,14 +808,7 @@ impl<'a> Roller<'a> {
         which: &[usize],
         version: &str,
     ) -> Result<ActionReport> {
-        let mut report = ActionReport {
-            lines: Vec::new(),
-            warnings: Vec::new(),
-            changed: false,
-            git_head: false,
-            record: serde_json::Value::Null,
-            rolled: None,
-        };
+        let mut report = ActionReport::default();
         let mut changes = Vec::new();
         let mut rolled_files = Vec::new();
         if which.is_empty() {

@@ -85,11 +85,7 @@ pub fn commit(
 ) -> Result<Option<crate::model::types::CommitId>> {
     let plan = commit_roll(&project.name, repo, branch, paths, message);
     if ctx.dry_run {
-        if !ctx.json {
-            for line in plan.lines() {
-                crate::ui::stdout::outln!("{line}");
-            }
-        }
+        super::print_commands(ctx, plan.lines());
         return Ok(None);
     }
     crate::exec::run_project(&ctx.git, &ctx.reporter, ctx.jobs, &plan).map_err(|e| {

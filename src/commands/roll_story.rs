@@ -78,22 +78,24 @@ fn look(ctx: &Context, workspace: &Workspace, pin: &MovedPin) -> Checkout {
     if !repo.join(".git").exists() {
         return Checkout::Unknown(format!("no checkout of {} in the workspace", pin.dep.name));
     }
-    match ctx.git.commits_present(&repo, &[&pin.from, &pin.to]) {
-        Ok(present) => {
-            let missing = [&pin.from, &pin.to]
-                .into_iter()
-                .zip(present)
-                .filter(|(_, present)| !present)
-                .map(|(commit, _)| commit.clone())
-                .collect();
-            Checkout::At(repo, missing)
-        }
+    match lacking(ctx, pin, &repo) {
+        Ok(missing) => Checkout::At(repo, missing),
         Err(e) => Checkout::Unknown(format!(
             "git could not read the checkout of {}: {}",
             pin.dep.name,
             first_line(&e.to_string())
         )),
     }
+}
+
+/// The pins of `pin` that the checkout at `repo` lacks.
+fn lacking(ctx: &Context, pin: &MovedPin, repo: &Path) -> crate::git::GitResult<Vec<CommitId>> {
+    let present = ctx.git.commits_present(repo, &[&pin.from, &pin.to])?;
+    let pins = [&pin.from, &pin.to].into_iter().zip(present);
+    Ok(pins
+        .filter(|(_, present)| !present)
+        .map(|(commit, _)| commit.clone())
+        .collect())
 }
 
 /// Runs (or with `--dry-run` prints) the fetches; returns the deps whose
@@ -107,11 +109,7 @@ fn fetch(
         return Ok(Vec::new());
     }
     if ctx.dry_run {
-        if !ctx.json {
-            for line in plans.iter().flat_map(ProjectPlan::lines) {
-                crate::ui::stdout::outln!("{line}");
-            }
-        }
+        super::print_commands(ctx, plans.iter().flat_map(ProjectPlan::lines));
         return Ok(Vec::new());
     }
     let host = |plan: &ProjectPlan| {
@@ -138,16 +136,9 @@ fn fetch(
 /// Why the history of `pin` is unknown when the checkout at `repo` still
 /// lacks a pin after the fetches; `None` when it now holds both.
 fn still_missing(ctx: &Context, pin: &MovedPin, repo: &Path, fetch_failed: bool) -> Option<String> {
-    let present = ctx
-        .git
-        .commits_present(repo, &[&pin.from, &pin.to])
-        .unwrap_or_default();
-    let lacking: Vec<String> = [&pin.from, &pin.to]
-        .into_iter()
-        .zip(present.into_iter().chain(std::iter::repeat(false)))
-        .filter(|(_, present)| !present)
-        .map(|(commit, _)| commit.short().to_string())
-        .collect();
+    // A checkout git cannot read lacks them both, as far as anyone can tell.
+    let lacking = lacking(ctx, pin, repo).unwrap_or_else(|_| vec![pin.from.clone(), pin.to.clone()]);
+    let lacking: Vec<&str> = lacking.iter().map(CommitId::short).collect();
     if lacking.is_empty() {
         return None;
     }

@@ -23,7 +23,7 @@ use crate::ui::report::{Failure, Paint};
 
 /// One row of `status`; also an object of `projects` in the `--json`
 /// document (schema 1: fields are only ever added).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct Row {
     /// Project name (its folder in the workspace).
     pub name: String,
@@ -128,21 +128,21 @@ impl Colour {
 }
 
 impl State {
-    /// Its name in the `--json` document.
-    pub fn name(&self) -> &'static str {
+    /// Its name in the `--json` document, and the colour it gives its row.
+    pub fn name_and_colour(&self) -> (&'static str, Colour) {
         match self {
-            State::AtPin => "at_pin",
-            State::Ahead(_) => "ahead",
-            State::Behind(_) => "behind",
-            State::Diverged { .. } => "diverged",
-            State::Missing => "missing",
-            State::Dirty => "dirty",
-            State::NotPinned => "not_pinned",
-            State::PinNotFetched => "pin_not_fetched",
-            State::NoWorkingTree => "no_working_tree",
-            State::InProgress(_) => "in_progress",
-            State::Error(_) => "error",
-            State::PinFileRefused => "pin_file_refused",
+            State::AtPin => ("at_pin", Colour::Green),
+            State::Ahead(_) => ("ahead", Colour::Yellow),
+            State::Behind(_) => ("behind", Colour::Yellow),
+            State::Diverged { .. } => ("diverged", Colour::Red),
+            State::Missing => ("missing", Colour::Red),
+            State::Dirty => ("dirty", Colour::Red),
+            State::NotPinned => ("not_pinned", Colour::Plain),
+            State::PinNotFetched => ("pin_not_fetched", Colour::Yellow),
+            State::NoWorkingTree => ("no_working_tree", Colour::Red),
+            State::InProgress(_) => ("in_progress", Colour::Red),
+            State::Error(_) => ("error", Colour::Red),
+            State::PinFileRefused => ("pin_file_refused", Colour::Red),
         }
     }
 
@@ -163,27 +163,11 @@ impl State {
             State::PinFileRefused => format!("{} refused (see above)", pinfile::FILE_NAME),
         }
     }
-
-    /// The colour it gives its row.
-    pub fn colour(&self) -> Colour {
-        match self {
-            State::Dirty
-            | State::Missing
-            | State::Diverged { .. }
-            | State::Error(_)
-            | State::PinFileRefused
-            | State::NoWorkingTree
-            | State::InProgress(_) => Colour::Red,
-            State::Ahead(_) | State::Behind(_) | State::PinNotFetched => Colour::Yellow,
-            State::AtPin => Colour::Green,
-            State::NotPinned => Colour::Plain,
-        }
-    }
 }
 
 impl Serialize for State {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
+        serializer.serialize_str(self.name_and_colour().0)
     }
 }
 
@@ -202,7 +186,7 @@ impl Row {
     pub(crate) fn colour(&self) -> Colour {
         self.state
             .iter()
-            .map(State::colour)
+            .map(|state| state.name_and_colour().1)
             .max()
             .unwrap_or(Colour::Plain)
     }
@@ -257,21 +241,16 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
         );
     }
 
-    let Looked {
-        pins,
-        order,
-        problems,
-        refused,
-    } = look_from(ctx, &workspace, &registry, from)?;
+    let looked = look_from(ctx, &workspace, &registry, from)?;
 
     let executor = ctx.executor()?;
     let rows = executor.map(
-        &order,
+        &looked.order,
         |_| None,
         |name| {
             let looked_from = from.map(|p| &p.name);
-            let mut row = row(ctx, &workspace, name, pins.get(name), looked_from);
-            if refused.contains(name) {
+            let mut row = row(ctx, &workspace, name, looked.pins.get(name), looked_from);
+            if looked.refused.contains(name) {
                 row.state.push(State::PinFileRefused);
             }
             row
@@ -282,21 +261,21 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
         .filter(|r| r.off_pin())
         .map(|r| r.name.as_str())
         .collect();
-    let at_pins = off.is_empty() && problems.is_empty();
+    let at_pins = off.is_empty() && looked.problems.is_empty();
     // A refused pin file leaves status unable to say where things should
     // be: that is a failure, with or without --exit-code.
-    let code = if (args.exit_code && !at_pins) || !problems.is_empty() {
-        1
-    } else {
-        0
-    };
+    let code = i32::from((args.exit_code && !at_pins) || !looked.problems.is_empty());
     if args.json.json {
         let document = Document {
             workspace: workspace.root().display().to_string(),
             looked_from: from.map(|p| p.name.to_string()),
             at_pins,
             projects: &rows,
-            problems: problems.iter().map(crate::ui::json::Problem::from).collect(),
+            problems: looked
+                .problems
+                .iter()
+                .map(crate::ui::json::Problem::from)
+                .collect(),
             settings: ctx.settings.to_json(),
             roots: ctx.roots().iter().map(|r| r.to_string()).collect(),
         };
@@ -320,6 +299,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> Result<i32> {
 }
 
 /// The pins in force seen from a project, and the order of the rows.
+#[derive(Default)]
 struct Looked {
     /// Each pinned dep's commit and the project whose pin it is.
     pins: BTreeMap<RepoName, (CommitId, RepoName)>,
@@ -340,12 +320,7 @@ fn look_from(
     registry: &crate::model::registry::Registry,
     from: Option<&Project>,
 ) -> Result<Looked> {
-    let mut looked = Looked {
-        pins: BTreeMap::new(),
-        order: Vec::new(),
-        problems: Vec::new(),
-        refused: Vec::new(),
-    };
+    let mut looked = Looked::default();
     if let Some(project) = from {
         looked.order.push(project.name.clone());
         let (chosen, failures) = pins_in_force(ctx, workspace, registry, project)?;
@@ -413,17 +388,10 @@ pub(crate) fn pins_in_force(
             ));
         }
     }
-    let chosen = resolution
-        .chosen
-        .into_iter()
-        .map(|c| (c.dep, c.commit, c.pinned_by))
-        .collect();
-    let refused = resolution
-        .failures
-        .into_iter()
-        .zip(resolution.refused)
-        .map(|(failure, c)| (failure, (c.dep, c.commit, c.pinned_by)))
-        .collect();
+    let pin = |c: resolve::Chosen| (c.dep, c.commit, c.pinned_by);
+    let chosen = resolution.chosen.into_iter().map(pin).collect();
+    let failed = resolution.failures.into_iter().zip(resolution.refused);
+    let refused = failed.map(|(failure, c)| (failure, pin(c))).collect();
     Ok((chosen, refused))
 }
 
@@ -442,19 +410,10 @@ pub(crate) fn row(
         name: name.to_string(),
         path: dir.display().to_string(),
         present: dir.join(".git").exists(),
-        head: None,
-        branch: None,
         pin: pin.map(|(c, _)| c.to_string()),
         pinned_by: pin.map(|(_, by)| by.to_string()),
-        ahead: None,
-        behind: None,
-        changed: 0,
-        untracked: 0,
         this_project,
-        state: Vec::new(),
-        error: None,
-        cause: None,
-        in_progress: Vec::new(),
+        ..Row::default()
     };
     if !row.present {
         row.state.push(State::Missing);
@@ -539,52 +498,14 @@ fn compare_with_pin(
 
 /// The aligned table for terminals and logs.
 pub fn render_table(rows: &[Row], paint: &Paint) -> String {
-    let cells: Vec<[String; 5]> = rows
-        .iter()
-        .map(|r| {
-            let head = match (&r.head, &r.branch) {
-                (Some(h), Some(b)) => format!("{} {}", &h[..7], escape_control(b, false)),
-                (Some(h), None) => format!("{} detached", &h[..7]),
-                (None, _) if r.present => "(no commits)".into(),
-                (None, _) => "-".into(),
-            };
-            let pin = match (&r.pin, &r.pinned_by) {
-                (Some(p), Some(by)) => format!("{} ({by})", &p[..7]),
-                _ if r.this_project => "(looking from here)".into(),
-                _ => "-".into(),
-            };
-            [
-                r.name.clone(),
-                head,
-                pin,
-                escape_control(&r.state_text(), false).into_owned(),
-                String::new(),
-            ]
-        })
-        .collect();
-    let headers = ["PROJECT", "HEAD", "PIN", "STATE"];
-    let widths: Vec<usize> = (0..3)
-        .map(|i| {
-            cells
-                .iter()
-                .map(|c| c[i].chars().count())
-                .chain([headers[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = format!(
-        "{:<w0$}  {:<w1$}  {:<w2$}  {}\n",
-        headers[0],
-        headers[1],
-        headers[2],
-        headers[3],
-        w0 = widths[0],
-        w1 = widths[1],
-        w2 = widths[2]
-    );
-    for (cell, row) in cells.iter().zip(rows) {
-        let colour = row.colour().code();
+    let header = ["PROJECT", "HEAD", "PIN", "STATE"].map(String::from);
+    let cells: Vec<[String; 4]> = std::iter::once(header).chain(rows.iter().map(cells)).collect();
+    let width = |i: usize| cells.iter().map(|c| c[i].chars().count()).max().unwrap_or(0);
+    let (w0, w1, w2) = (width(0), width(1), width(2));
+    let mut out = String::new();
+    for (i, cell) in cells.iter().enumerate() {
+        // Line 0 is the header, which is not painted.
+        let colour = i.checked_sub(1).map_or("", |row| rows[row].colour().code());
         let state = if colour.is_empty() {
             cell[3].clone()
         } else {
@@ -592,13 +513,25 @@ pub fn render_table(rows: &[Row], paint: &Paint) -> String {
         };
         out.push_str(&format!(
             "{:<w0$}  {:<w1$}  {:<w2$}  {state}\n",
-            cell[0],
-            cell[1],
-            cell[2],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2]
+            cell[0], cell[1], cell[2]
         ));
     }
     out
+}
+
+/// A row's cells in the table: project, HEAD, pin, state.
+fn cells(r: &Row) -> [String; 4] {
+    let head = match (&r.head, &r.branch) {
+        (Some(h), Some(b)) => format!("{} {}", &h[..7], escape_control(b, false)),
+        (Some(h), None) => format!("{} detached", &h[..7]),
+        (None, _) if r.present => "(no commits)".into(),
+        (None, _) => "-".into(),
+    };
+    let pin = match (&r.pin, &r.pinned_by) {
+        (Some(p), Some(by)) => format!("{} ({by})", &p[..7]),
+        _ if r.this_project => "(looking from here)".into(),
+        _ => "-".into(),
+    };
+    let state = escape_control(&r.state_text(), false).into_owned();
+    [r.name.clone(), head, pin, state]
 }

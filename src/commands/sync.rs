@@ -40,17 +40,9 @@ pub fn run(ctx: &Context, args: &SyncArgs) -> Result<i32> {
             "sync",
         )?]
     };
-    let settings = &ctx.settings;
     let options = SyncOptions {
-        exclude_dep: args.exclude.exclude_dep.clone(),
-        exclude_submodule: args.exclude.exclude_submodule.clone(),
-        depth: settings.depth.value,
-        filter: settings.filter.value,
         force: args.force,
-        read_only: settings.ro.value,
-        dry_run: ctx.dry_run,
-        cache: ctx.cache.clone(),
-        fresh: Default::default(),
+        ..ctx.sync_options(Some(&args.exclude))
     };
     super::note_filter_with_cache(ctx);
     let _lock = super::lock_unless_dry_run(ctx, &workspace, &registry, "sync")?;
@@ -100,18 +92,6 @@ fn workspace_roots<'r>(
         roots.push(project);
     }
     Ok(roots)
-}
-
-/// Syncs the deps of `root`. The caller holds the workspace lock (unless
-/// this is a dry run). Returns the exit status.
-pub fn sync_project(
-    ctx: &Context,
-    workspace: &Workspace,
-    registry: &Registry,
-    root: &Project,
-    options: &SyncOptions,
-) -> Result<i32> {
-    sync_roots(ctx, workspace, registry, &[root], options)
 }
 
 /// Syncs the deps of `roots` together (their pins resolved as one, see
@@ -436,30 +416,6 @@ fn print_dry_run(
     }
     if steps.is_empty() {
         crate::ui::stdout::outln!("  nothing: every dep is at its pin");
-    }
-}
-
-/// What a dry run prints of a sync of `roots` whose pins are not known
-/// before the run (they are in files the run writes or clones first): the
-/// commands, with each pin as a named placeholder (see
-/// [`plan::sync::plan_pending_sync`]).
-pub fn print_pending_sync(
-    workspace: &Workspace,
-    registry: &Registry,
-    roots: &[crate::model::types::RepoName],
-    options: &SyncOptions,
-) {
-    let state = |dep: &crate::model::types::RepoName| {
-        if workspace.project_dir(dep).exists() {
-            plan::sync::Pending::Present
-        } else {
-            plan::sync::Pending::Missing
-        }
-    };
-    for pending in plan::sync::plan_pending_sync(workspace, registry, roots, state, options) {
-        for line in pending.lines() {
-            crate::ui::stdout::outln!("{line}");
-        }
     }
 }
 

@@ -51,32 +51,31 @@ pub fn run(ctx: &Context, args: &UndoArgs) -> Result<i32> {
 /// Refuses, prints the dry run, or moves; then names what the run cloned.
 fn apply(ctx: &Context, n: usize, record: &Record, plan: &UndoPlan) -> Result<i32> {
     let lines: Vec<String> = plan.plans.iter().flat_map(|p| p.lines()).collect();
-    let document = |ok: bool, failures: Vec<crate::ui::json::Problem>| {
-        crate::ui::json::print_document(
-            "undo",
-            ok,
-            serde_json::json!({
-                "record": n,
-                "recorded_command": record.command,
-                "when": record.when,
-                "dry_run": ctx.dry_run,
-                "commands": lines,
-                "moved": plan.plans.iter().map(|p| p.project.to_string()).collect::<Vec<_>>(),
-                "in_place": plan.in_place.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                "refused": plan.refusals,
-                "cloned_left": record.cloned,
-                "failures": failures,
-            }),
-        )
+    // With `--json`: the document, however the run ends.
+    let document = |ok: bool, failures: &[Failure]| {
+        if !ctx.json {
+            return;
+        }
+        let body = serde_json::json!({
+            "record": n,
+            "recorded_command": record.command,
+            "when": record.when,
+            "dry_run": ctx.dry_run,
+            "commands": lines,
+            "moved": plan.plans.iter().map(|p| p.project.to_string()).collect::<Vec<_>>(),
+            "in_place": plan.in_place.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "refused": plan.refusals,
+            "cloned_left": record.cloned,
+            "failures": failures.iter().map(crate::ui::json::Problem::from).collect::<Vec<_>>(),
+        });
+        crate::ui::json::print_document("undo", ok, body);
     };
     if !plan.refusals.is_empty() {
         for refusal in &plan.refusals {
             ctx.reporter
                 .error(&crate::model::text::escape_control(refusal, false));
         }
-        if ctx.json {
-            document(false, Vec::new());
-        }
+        document(false, &[]);
         bail!("undo changed nothing: put right what is said above, then undo again");
     }
     if ctx.dry_run {
@@ -90,20 +89,13 @@ fn apply(ctx: &Context, n: usize, record: &Record, plan: &UndoPlan) -> Result<i3
             }
         }
         name_cloned(ctx, record);
-        if ctx.json {
-            document(true, Vec::new());
-        }
+        document(true, &[]);
         return Ok(0);
     }
     let failures = run_moves(ctx, plan)?;
     name_cloned(ctx, record);
-    if ctx.json {
-        document(
-            failures.is_empty(),
-            failures.iter().map(crate::ui::json::Problem::from).collect(),
-        );
-    }
-    Ok(if failures.is_empty() { 0 } else { 1 })
+    document(failures.is_empty(), &failures);
+    Ok(i32::from(!failures.is_empty()))
 }
 
 /// Runs the moves, every project at once up to `--jobs`.
@@ -206,13 +198,11 @@ fn checkout_now(ctx: &Context, dir: &std::path::Path, commit: &crate::model::typ
         head: status.head,
         branch: status.branch,
         changed: status.changed,
-        under_way: Vec::new(),
         has_commit: ctx
             .git
             .head_and_presence(dir, commit)
             .is_ok_and(|(_, present)| present),
-        branch_at: None,
-        orphan: None,
+        ..Now::default()
     }
 }
 
