@@ -287,6 +287,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_mirror_s_readable_name_keeps_letters_digits_dashes_and_underscores() {
+        let name = |u: &str| readable_name(&RemoteUrl::new(u).unwrap());
+        assert_eq!(name("https://example.com/org/my-repo_2.git"), "my-repo_2");
+        assert_eq!(name("git@example.com:org/a.b+c.git"), "a_b_c");
+        assert_eq!(name("file:///srv/git/xla/"), "xla");
+        assert_eq!(name(&format!("https://h/{}", "x".repeat(60))).len(), 40);
+    }
+
+    #[test]
     fn mirrors_are_named_by_url_and_never_shared() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(dir.path(), false).unwrap();
