@@ -36,12 +36,7 @@ impl Git {
     /// Whether `older` is an ancestor of (or is) `newer`.
     pub fn commit_is_ancestor(&self, repo: &Path, older: &CommitId, newer: &CommitId) -> GitResult<bool> {
         let cmd = Self::commit_is_ancestor_cmd(repo, older, newer);
-        let out = self.spawn(&cmd)?;
-        match out.status.code() {
-            Some(0) => Ok(true),
-            Some(1) => Ok(false),
-            _ => Err(self.failure(&cmd, &out)),
-        }
+        Ok(self.answer(&cmd, 1)?.is_some())
     }
 
     /// The commits `to` has that `from` has not, newest first.

@@ -77,12 +77,7 @@ impl Git {
     /// `remote.origin.url` of the repository `repo`, if set.
     pub fn origin_url(&self, repo: &Path) -> GitResult<Option<String>> {
         let cmd = Self::origin_url_cmd(repo);
-        let out = self.spawn(&cmd)?;
-        match out.status.code() {
-            Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).trim_end().to_string())),
-            Some(1) => Ok(None),
-            _ => Err(self.failure(&cmd, &out)),
-        }
+        Ok(self.answer(&cmd, 1)?.map(|out| out.trim_end().to_string()))
     }
 }
 

@@ -53,17 +53,11 @@ impl Git {
         if !dir.join(".git").exists() {
             return false;
         }
-        let cmd = Self::show_toplevel_cmd(dir);
-        match self.output(&cmd) {
-            Ok(top) => {
-                let top = PathBuf::from(top.trim_end_matches(['\n', '\r']));
-                match (top.canonicalize(), dir.canonicalize()) {
-                    (Ok(a), Ok(b)) => a == b,
-                    _ => false,
-                }
-            }
-            Err(_) => false,
-        }
+        let Ok(top) = self.output(&Self::show_toplevel_cmd(dir)) else {
+            return false;
+        };
+        let top = PathBuf::from(top.trim_end_matches(['\n', '\r']));
+        matches!((top.canonicalize(), dir.canonicalize()), (Ok(a), Ok(b)) if a == b)
     }
 }
 
@@ -83,24 +77,16 @@ impl Git {
     /// branch).
     pub fn head_commit(&self, repo: &Path) -> GitResult<Option<CommitId>> {
         let cmd = Self::head_commit_cmd(repo);
-        let out = self.spawn(&cmd)?;
-        match out.status.code() {
-            Some(0) => Ok(CommitId::new(String::from_utf8_lossy(&out.stdout).trim()).ok()),
-            Some(1) => Ok(None),
-            _ => Err(self.failure(&cmd, &out)),
-        }
+        Ok(self
+            .answer(&cmd, 1)?
+            .and_then(|out| CommitId::new(out.trim()).ok()))
     }
 
     /// The branch HEAD is on (`refs/heads/` left off), `None` when
     /// detached.
     pub fn current_branch(&self, repo: &Path) -> GitResult<Option<String>> {
         let cmd = Self::current_branch_cmd(repo);
-        let out = self.spawn(&cmd)?;
-        match out.status.code() {
-            Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).trim_end().to_string())),
-            Some(1) => Ok(None),
-            _ => Err(self.failure(&cmd, &out)),
-        }
+        Ok(self.answer(&cmd, 1)?.map(|out| out.trim_end().to_string()))
     }
 
     /// When HEAD is detached at a commit that moving HEAD could make
@@ -127,12 +113,9 @@ impl Git {
                 Head::Unknown => {}
             }
         }
-        let symbolic = Self::symbolic_head_cmd(repo);
-        let out = self.spawn(&symbolic)?;
-        match out.status.code() {
-            Some(0) => return Ok(None), // on a branch: the branch keeps its commits
-            Some(1) => {}               // detached
-            _ => return Err(self.failure(&symbolic, &out)),
+        // On a branch (exit 0), the branch keeps its commits.
+        if self.answer(&Self::symbolic_head_cmd(repo), 1)?.is_some() {
+            return Ok(None);
         }
         let contains = Self::ref_containing_head_cmd(repo);
         if !self.output(&contains)?.trim().is_empty() {
@@ -210,12 +193,7 @@ impl Git {
     /// but whose parents are neither (`git log` and `git fsck` fail).
     pub fn parents_readable(&self, repo: &Path, commit: &CommitId) -> GitResult<bool> {
         let cmd = Self::parents_readable_cmd(repo, commit);
-        let out = self.spawn(&cmd)?;
-        match out.status.code() {
-            Some(0) => Ok(true),
-            Some(128) => Ok(false),
-            _ => Err(self.failure(&cmd, &out)),
-        }
+        Ok(self.answer(&cmd, 128)?.is_some())
     }
 
     /// Whether the index of `repo` has no entry at or under `path` (so
@@ -241,12 +219,7 @@ impl Git {
         branch: &BranchName,
     ) -> GitResult<bool> {
         let cmd = Self::is_ancestor_cmd(repo, commit, branch);
-        let out = self.spawn(&cmd)?;
-        match out.status.code() {
-            Some(0) => Ok(true),
-            Some(1) => Ok(false),
-            _ => Err(self.failure(&cmd, &out)),
-        }
+        Ok(self.answer(&cmd, 1)?.is_some())
     }
 }
 

@@ -1,18 +1,11 @@
 //! The runner: the one place a git process is started. Every git the tool
-//! runs goes through [`Git::start`], which echoes it for `-v`, runs it in
-//! its folder with the user's environment minus what would point it at
-//! another repository ([`crate::process::env::REPOSITORY_ENV`]), in the C locale, without lazy
-//! fetches unless the command is one that may reach the network, with
-//! `GIT_TERMINAL_PROMPT=0` when nobody could answer a prompt and with the
-//! credential prompter's variables on a terminal; and with the signal mask
-//! a child should have (a checkout that rewrites a working tree does not
-//! take the terminal's Ctrl-C).
-//!
-//! Around each process: a place under the `--jobs` cap ([`ProcessCap`]),
-//! nothing new once the run is interrupted, the pid listed among the
-//! running children (which [`crate::process::children::end_children`] signals on an interrupt) and
-//! told to the [`crate::process::children::SpawnObserver`], and, for a checkout, its record in the
-//! [`CheckoutLog`] opened before it starts and closed when it ends whole.
+//! runs goes through [`Git::start`] (environment, locale, prompts, signal
+//! mask) and then waits for a place under the `--jobs` cap ([`ProcessCap`]),
+//! starts nothing once the run is interrupted, is listed among the running
+//! children (which [`crate::process::children::end_children`] signals on an
+//! interrupt) and told to the [`crate::process::children::SpawnObserver`],
+//! and, for a checkout, has its record in the [`CheckoutLog`] opened before
+//! it starts and closed when it ends whole.
 //!
 //! The observer, the checkout log and the children are process-wide, not
 //! fields of the handle: the workspace lock sets the first two for as long
@@ -58,6 +51,18 @@ impl Git {
             Ok(out)
         } else {
             Err(self.failure(cmd, &out))
+        }
+    }
+
+    /// Runs a command whose exit status answers a yes-or-no question: its
+    /// stdout on 0, `None` on `no` (the status git gives for "no"), an
+    /// error on any other.
+    pub(super) fn answer(&self, cmd: &GitCommand, no: i32) -> GitResult<Option<String>> {
+        let out = self.spawn(cmd)?;
+        match out.status.code() {
+            Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).into_owned())),
+            Some(code) if code == no => Ok(None),
+            _ => Err(self.failure(cmd, &out)),
         }
     }
 
@@ -117,13 +122,13 @@ impl Git {
         Ok(out)
     }
 
-    /// The one place a git process is set up: echo for `-v`, run
-    /// it in its folder with the user's environment (minus what would point
-    /// git at another repository, in the C locale so that what it prints can
-    /// be read, plus `GIT_TERMINAL_PROMPT=0` when nobody could answer a
-    /// prompt, and on a terminal the variables that send its prompts to the
-    /// tool, for the process `ticket` names), and leave the exit status to
-    /// the caller.
+    /// The one place a git process is set up: echoed for `-v`, run in its
+    /// folder with the user's environment minus what would point git at
+    /// another repository ([`crate::process::env::REPOSITORY_ENV`]), in the C
+    /// locale so that its output can be read, with `GIT_TERMINAL_PROMPT=0`
+    /// when nobody could answer a prompt and, on a terminal, the variables
+    /// that send its prompts to the tool (for the process `ticket` names).
+    /// The exit status is left to the caller.
     fn start(&self, cmd: &GitCommand, args: &[OsString], ticket: Ticket) -> duct::Expression {
         if self.verbose {
             crate::process::stderr::errln!("+ {cmd}");
@@ -137,24 +142,19 @@ impl Git {
             .dir(&cmd.dir)
             .unchecked()
             .before_spawn(move |child| crate::process::interrupt::child_signals(child, shielded));
-        let expr = in_c_locale(without_repository_env(expr));
-        let expr = match stop_at(cmd) {
-            Some(ceilings) => expr.env("GIT_CEILING_DIRECTORIES", ceilings),
-            None => expr,
-        };
+        let mut expr = in_c_locale(without_repository_env(expr));
+        if let Some(ceilings) = stop_at(cmd) {
+            expr = expr.env("GIT_CEILING_DIRECTORIES", ceilings);
+        }
         // Queries never fetch what a partial clone lacks (git 2.45.1 and
         // the May 2024 security releases from 2.39.4 honour this; an older
         // git ignores it).
-        let expr = if cmd.lazy_fetch {
-            expr
-        } else {
-            expr.env("GIT_NO_LAZY_FETCH", "1")
-        };
-        let expr = if self.no_prompt {
-            expr.env("GIT_TERMINAL_PROMPT", "0")
-        } else {
-            expr
-        };
+        if !cmd.lazy_fetch {
+            expr = expr.env("GIT_NO_LAZY_FETCH", "1");
+        }
+        if self.no_prompt {
+            expr = expr.env("GIT_TERMINAL_PROMPT", "0");
+        }
         // On a terminal, credential prompts go to the tool's own prompter
         // (GIT_ASKPASS, SSH_ASKPASS; see crate::ui::prompt).
         match &self.prompts {
@@ -172,6 +172,7 @@ impl Git {
             .stderr_capture();
         self.run_tracked(cmd, expr)
     }
+
     /// Runs `cmd` without the credential prompter, whatever its exit
     /// status, dropping its stderr: how git's version is asked from within
     /// the reading of a failure (see [`Git::failed`]), which must not fail

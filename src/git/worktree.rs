@@ -80,12 +80,7 @@ impl Git {
     /// looked at).
     pub fn index_holds_tree_of(&self, repo: &Path, commit: &CommitId) -> GitResult<bool> {
         let cmd = Self::index_differs_cmd(repo, commit);
-        let out = self.spawn(&cmd)?;
-        match out.status.code() {
-            Some(0) => Ok(true),
-            Some(1) => Ok(false),
-            _ => Err(self.failure(&cmd, &out)),
-        }
+        Ok(self.answer(&cmd, 1)?.is_some())
     }
 
     /// The blob id each regular file at `paths` (relative to the top of
