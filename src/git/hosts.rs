@@ -148,12 +148,11 @@ impl Git {
             return run();
         };
         match gate().enter(host, FIRST_CONTACT_GRACE) {
-            Entry::Down(down) => Err(GitError {
-                dir: cmd.dir.clone(),
-                command: cmd.command_line(),
-                stderr: String::new(),
-                kind: GitErrorKind::HostDown(Box::new(down)),
-            }),
+            Entry::Down(down) => Err(GitError::of(
+                cmd,
+                String::new(),
+                GitErrorKind::HostDown(Box::new(down)),
+            )),
             Entry::Go { first } => {
                 let result = run();
                 let failed = result.as_ref().err().map(|e| e.stderr.as_str());

@@ -113,14 +113,8 @@ impl Git {
             Some(2) => missing(),
             _ => return Err(self.failure(&cmd, &out)),
         };
-        Err(GitError {
-            dir: cmd.dir.clone(),
-            command: cmd.command_line(),
-            stderr: problem,
-            kind: GitErrorKind::Failed {
-                status: out.status.code(),
-            },
-        })
+        let status = out.status.code();
+        Err(GitError::of(&cmd, problem, GitErrorKind::Failed { status }))
     }
 }
 

@@ -43,12 +43,7 @@ impl Git {
         let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
         let known = self.version.get_or_init(|| Some(version)).clone();
         match known.as_deref().and_then(too_old) {
-            Some(found) => Err(GitError {
-                dir: cmd.dir.clone(),
-                command: cmd.command_line(),
-                stderr: String::new(),
-                kind: GitErrorKind::TooOld { found },
-            }),
+            Some(found) => Err(GitError::of(&cmd, String::new(), GitErrorKind::TooOld { found })),
             None => Ok(()),
         }
     }
