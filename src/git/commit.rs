@@ -41,12 +41,8 @@ impl Git {
     /// Commits the index of `repo` with `message`.
     pub fn commit(&self, repo: &Path, message: &str) -> GitResult<()> {
         let cmd = Self::commit_cmd(repo);
-        let out = self.spawn_with_input(&cmd, message.as_bytes().to_vec())?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(self.failure(&cmd, &out))
-        }
+        self.run_with_input(&cmd, message.as_bytes().to_vec())?;
+        Ok(())
     }
 }
 

@@ -37,10 +37,7 @@ impl Git {
         }
         let input = keep_tips_input(&new);
         let cmd = Self::keep_tips_cmd(mirror);
-        let out = self.spawn_with_input(&cmd, input.into_bytes())?;
-        if !out.status.success() {
-            return Err(self.failure(&cmd, &out));
-        }
+        self.run_with_input(&cmd, input.into_bytes())?;
         Ok(new.len())
     }
 
@@ -67,10 +64,7 @@ impl Git {
             return Ok(0);
         }
         let cmd = Self::keep_tips_cmd(mirror);
-        let out = self.spawn_with_input(&cmd, drop_keeps_input(&dropped).into_bytes())?;
-        if !out.status.success() {
-            return Err(self.failure(&cmd, &out));
-        }
+        self.run_with_input(&cmd, drop_keeps_input(&dropped).into_bytes())?;
         Ok(dropped.len())
     }
 

@@ -147,10 +147,7 @@ impl Git {
     /// in one `git cat-file --batch-check`.
     pub fn head_and_presence(&self, repo: &Path, commit: &CommitId) -> GitResult<(Option<CommitId>, bool)> {
         let cmd = Self::batch_check_cmd(repo);
-        let out = self.spawn_with_input(&cmd, head_and_presence_input(commit).into_bytes())?;
-        if !out.status.success() {
-            return Err(self.failure(&cmd, &out));
-        }
+        let out = self.run_with_input(&cmd, head_and_presence_input(commit).into_bytes())?;
         Ok(parse_head_and_presence(&String::from_utf8_lossy(&out.stdout)))
     }
 

@@ -163,14 +163,19 @@ impl Git {
         }
     }
 
-    /// Runs a command with `input` on stdin, whatever its exit status.
-    pub(super) fn spawn_with_input(&self, cmd: &GitCommand, input: Vec<u8>) -> GitResult<Output> {
+    /// Runs a command with `input` on stdin; a non-zero exit is an error.
+    pub(super) fn run_with_input(&self, cmd: &GitCommand, input: Vec<u8>) -> GitResult<Output> {
         let expr = self
             .start(cmd, &cmd.args, Ticket::UNTRACKED)
             .stdin_bytes(input)
             .stdout_capture()
             .stderr_capture();
-        self.run_tracked(cmd, expr)
+        let out = self.run_tracked(cmd, expr)?;
+        if out.status.success() {
+            Ok(out)
+        } else {
+            Err(self.failure(cmd, &out))
+        }
     }
 
     /// Runs `cmd` without the credential prompter, whatever its exit

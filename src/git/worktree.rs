@@ -93,10 +93,7 @@ impl Git {
             return Ok(Vec::new());
         }
         let cmd = Self::hash_paths_cmd(repo);
-        let out = self.spawn_with_input(&cmd, stdin_paths_input(paths))?;
-        if !out.status.success() {
-            return Err(self.failure(&cmd, &out));
-        }
+        let out = self.run_with_input(&cmd, stdin_paths_input(paths))?;
         let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
             .lines()
             .map(|l| l.trim().to_string())
@@ -127,12 +124,8 @@ impl Git {
             return Ok(());
         }
         let cmd = Self::restore_from_index_cmd(repo);
-        let out = self.spawn_with_input(&cmd, nul_paths_input(paths))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(self.failure(&cmd, &out))
-        }
+        self.run_with_input(&cmd, nul_paths_input(paths))?;
+        Ok(())
     }
 
     /// Detaches HEAD at `to` if it is at `from`, changing neither index nor
