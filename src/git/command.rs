@@ -587,7 +587,8 @@ impl Git {
         .arg(path)
     }
 
-    /// `git cat-file --batch-check`, fed [`head_and_presence_input`].
+    /// `git cat-file --batch-check`, fed [`head_and_presence_input`] or
+    /// [`presence_input`].
     pub(super) fn batch_check_cmd(repo: &Path) -> GitCommand {
         git(repo, "cat-file --batch-check")
     }
@@ -650,12 +651,6 @@ impl Git {
     /// not.
     pub(super) fn commit_is_ancestor_cmd(repo: &Path, older: &CommitId, newer: &CommitId) -> GitCommand {
         git(repo, "merge-base --is-ancestor").args([older.as_str(), newer.as_str()])
-    }
-
-    /// `git cat-file --batch-check`, fed [`presence_input`]: which of
-    /// some commits the repository holds.
-    pub(super) fn presence_cmd(repo: &Path) -> GitCommand {
-        git(repo, "cat-file --batch-check")
     }
 
     /// Every path that is not as committed, read by `parse_porcelain_z` (in
@@ -780,8 +775,8 @@ pub(super) fn head_and_presence_input(commit: &CommitId) -> String {
     format!("HEAD^{{commit}}\n{}^{{commit}}\n", commit.as_str())
 }
 
-/// What [`Git::presence_cmd`] is fed: each commit as `SHA^{commit}`, one a
-/// line.
+/// What [`Git::batch_check_cmd`] is fed to ask which of some commits the
+/// repository holds: each as `SHA^{commit}`, one a line.
 pub(super) fn presence_input(commits: &[&CommitId]) -> String {
     commits.iter().map(|c| format!("{c}^{{commit}}\n")).collect()
 }

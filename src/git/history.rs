@@ -22,7 +22,7 @@ pub struct LogEntry {
 impl Git {
     /// Which of `commits` the repository at `repo` holds, in order.
     pub fn commits_present(&self, repo: &Path, commits: &[&CommitId]) -> GitResult<Vec<bool>> {
-        let cmd = Self::presence_cmd(repo);
+        let cmd = Self::batch_check_cmd(repo);
         let out = self.run_with_input(&cmd, presence_input(commits).into_bytes())?;
         Ok(parse_presence(
             &String::from_utf8_lossy(&out.stdout),

@@ -138,12 +138,12 @@ impl Git {
     /// run found that host shut already (then `cmd` fails without a
     /// process, as [`GitErrorKind::HostDown`]); tells the run's
     /// [`HostGate`] how it went. A local URL has no host and just runs.
-    pub(super) fn to_host(
+    pub(super) fn to_host<T>(
         &self,
         url: &str,
         cmd: &GitCommand,
-        run: impl FnOnce() -> GitResult<()>,
-    ) -> GitResult<()> {
+        run: impl FnOnce() -> GitResult<T>,
+    ) -> GitResult<T> {
         let Some(host) = url_host(url) else {
             return run();
         };

@@ -79,21 +79,14 @@ impl Git {
         let cmd = Self::ls_remote_head_cmd(dir, url, branch);
         // Through the host gate, as a clone: a host found shut gets no
         // further process.
-        let mut answer = None;
-        self.to_host(url.as_str(), &cmd, || {
+        let out = self.to_host(url.as_str(), &cmd, || {
             let out = self.spawn(&cmd)?;
             // A refusal is the server's answer, whose cause the gate reads.
             match out.status.code() {
-                Some(0 | 2) => {
-                    answer = Some(out);
-                    Ok(())
-                }
+                Some(0 | 2) => Ok(out),
                 _ => Err(self.failure(&cmd, &out)),
             }
         })?;
-        let Some(out) = answer else {
-            unreachable!("to_host returned Ok, so it ran the closure, which kept git's answer");
-        };
         let refname = format!("refs/heads/{}", branch.as_str());
         let missing = || format!("{url} has no branch '{branch}' ({refname})");
         let problem = match out.status.code() {
@@ -110,8 +103,7 @@ impl Git {
                 }
             }
             // --exit-code: 2 means that no ref matched.
-            Some(2) => missing(),
-            _ => return Err(self.failure(&cmd, &out)),
+            _ => missing(),
         };
         let status = out.status.code();
         Err(GitError::of(&cmd, problem, GitErrorKind::Failed { status }))
