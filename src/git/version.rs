@@ -36,10 +36,7 @@ impl Git {
     /// it is older than [`MIN_VERSION`].
     pub fn check_installed(&self) -> GitResult<()> {
         let cmd = Self::version_cmd();
-        let out = self.spawn(&cmd)?;
-        if !out.status.success() {
-            return Err(self.failure(&cmd, &out));
-        }
+        let out = self.raw(&cmd)?;
         let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
         let known = self.version.get_or_init(|| Some(version)).clone();
         match known.as_deref().and_then(too_old) {
