@@ -1,13 +1,9 @@
 //! Errors of the git layer: [`GitError`] carries the folder, the command
-//! line, git's stderr and why it failed ([`GitErrorKind`]), and this is where
-//! a failure is told apart by what git said: a credential problem, a git too
-//! old for the tool, a server that refuses a fetch by id, a checkout refused
-//! over local changes, one refused before it wrote a file.
-//!
-//! The wording of credential failures is read by `crate::ui::prompt::failures`,
-//! which the prompter needs too (to ask again after a refused answer); it
-//! stays there so that the prompter does not depend on the git layer,
-//! which depends on it.
+//! line, git's stderr and why it failed ([`GitErrorKind`]); here a failure is
+//! told apart by what git said (a git too old, a refused fetch by id, a
+//! checkout refused over local changes or before it wrote a file).
+//! Credential failures are read by `crate::ui::prompt::failures`, which the
+//! prompter needs too and which must not depend on the git layer.
 
 use std::fmt;
 use std::path::PathBuf;

@@ -1,8 +1,6 @@
-//! The probe: everything sync needs to know about a dep's checkout, asked
-//! in one `git cat-file --batch` (HEAD, whether the pinned commit is
-//! present, the file that lists its own pins at that commit, the commit the
-//! tool last checked out), with the answers read by size as git sends them
-//! and never held beyond a limit.
+//! The probe: everything sync needs to know about a dep's checkout in one
+//! `git cat-file --batch` (see [`Git::probe`]), its answers read by size as
+//! git sends them and never held beyond a limit.
 
 use std::path::Path;
 
@@ -128,18 +126,16 @@ fn tree_entry(entries: &[u8], name: &str, id_len: usize) -> Option<(Vec<u8>, Str
 }
 
 impl Git {
-    /// One `git cat-file --batch` that reads HEAD, checks that `commit`
-    /// exists as a commit and reads `path` (a file at the top of the tree)
-    /// at it: everything sync needs to know about a dep, in one process and
-    /// without touching the network, even in a partial clone (see
-    /// `GitCommand::lazy_fetch`). There, what git does not have locally
-    /// is told apart from what the commit does not have by the commit's top
-    /// tree, read in the same process: a file the tree lists but git lacks
-    /// is [`FileAtCommit::NotFetched`], as is every file of a commit whose
-    /// tree git lacks. Memory stays bounded whatever the repository holds:
-    /// the file is read only if git's answer gives it at most
-    /// `max_file_size` bytes (else git is stopped before sending it), and
-    /// the commit and tree are kept only up to [`MAX_KEPT_OBJECT`] bytes.
+    /// Everything sync needs to know about a dep, in one `git cat-file
+    /// --batch` that never reaches the network, even in a partial clone (see
+    /// `GitCommand::lazy_fetch`): HEAD, the commit [`super::CHECKED_OUT_REF`]
+    /// names, whether `commit` is there, and `path` (a file at the top of the
+    /// tree) at it. The commit's top tree, read too, tells a file git lacks
+    /// ([`FileAtCommit::NotFetched`], as is every file of a commit whose tree
+    /// git lacks) from one the commit lacks. Memory stays bounded: the file
+    /// is read only if it has at most `max_file_size` bytes (else git is
+    /// stopped before sending it), the commit and tree kept only up to
+    /// [`MAX_KEPT_OBJECT`] bytes.
     pub fn probe(&self, repo: &Path, commit: &CommitId, path: &str, max_file_size: u64) -> GitResult<Probe> {
         use std::io::Read;
         let cmd = Self::probe_cmd(repo);

@@ -1,11 +1,7 @@
 //! The operations that talk to a server: clones, fetches (of a commit by
-//! id, of a branch, of everything origin has, of the objects a partial
-//! clone lacks) and `roll`'s question of a server. With the clones of
-//! submodules (`submodule.rs`) they are the commands that report progress;
-//! with those and the checkouts, the only ones git may let fetch a partial
-//! clone's missing objects by itself (see `command.rs`). The cache's
-//! mirrors are cloned and fetched through the same builders, by
-//! `exec/cache.rs`.
+//! id, a branch, everything origin has, the objects a partial clone lacks)
+//! and `roll`'s `ls-remote`. The cache's mirrors are cloned and fetched
+//! through the same builders, by `exec/cache.rs`.
 
 use std::path::Path;
 

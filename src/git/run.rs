@@ -33,6 +33,15 @@ impl Git {
         self.cap.as_deref().map(ProcessCap::acquire)
     }
 
+    /// Nothing new starts once the run is interrupted.
+    fn not_interrupted(&self, cmd: &GitCommand) -> GitResult<()> {
+        if crate::process::interrupt::is_interrupted() {
+            let error = std::io::Error::other("interrupted; not started");
+            return Err(self.spawn_error(cmd, error));
+        }
+        Ok(())
+    }
+
     /// Runs a command, discarding stdout.
     pub fn run(&self, cmd: &GitCommand) -> GitResult<()> {
         self.output(cmd).map(|_| ())
@@ -111,9 +120,7 @@ impl Git {
         // Sharing may wait (for a master, or git's probe of the ssh): the
         // interrupt is checked after it.
         let (expr, _ssh) = self.share_ssh(cmd, expr);
-        if crate::process::interrupt::is_interrupted() {
-            return Err(self.spawn_error(cmd, interrupted()));
-        }
+        self.not_interrupted(cmd)?;
         let started = crate::process::children::starting(&cmd.dir);
         let handle = expr.start().map_err(|e| self.spawn_error(cmd, e))?;
         let _running = Running::new(handle.pids(), cmd.lets_finish, &cmd.dir, started);
@@ -198,9 +205,7 @@ impl Git {
     /// it runs.
     pub(super) fn start_reading(&self, cmd: &GitCommand, input: Vec<u8>) -> GitResult<Reading<'_>> {
         let permit = self.permit();
-        if crate::process::interrupt::is_interrupted() {
-            return Err(self.spawn_error(cmd, interrupted()));
-        }
+        self.not_interrupted(cmd)?;
         let started = crate::process::children::starting(&cmd.dir);
         let reader = self
             .start(cmd, &cmd.args, Ticket::UNTRACKED)
@@ -249,14 +254,10 @@ impl Git {
         use std::io::Read;
         let args = cmd.args_with_progress(index);
         let _permit = self.permit();
-        if crate::process::interrupt::is_interrupted() {
-            return Err(self.spawn_error(cmd, interrupted()));
-        }
+        self.not_interrupted(cmd)?;
         let expr = self.start(cmd, &args, ticket).stdin_null().stderr_to_stdout();
         let (expr, _ssh) = self.share_ssh(cmd, expr);
-        if crate::process::interrupt::is_interrupted() {
-            return Err(self.spawn_error(cmd, interrupted()));
-        }
+        self.not_interrupted(cmd)?;
         let started = crate::process::children::starting(&cmd.dir);
         let reader = expr.reader().map_err(|e| self.spawn_error(cmd, e))?;
         let _running = Running::new(reader.pids(), false, &cmd.dir, started);
@@ -368,13 +369,12 @@ pub(super) fn checkout_log() -> Option<std::sync::Arc<dyn CheckoutLog>> {
     CHECKOUT_LOG.read().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
-/// Tells the [`CheckoutLog`] that the checkouts `cmd` made have ended,
-/// when they have: `cmd` worked, git refused before writing a file
-/// (local changes in the way), or a submodule's clone failed before its
-/// checkout started. Any other end (a signal, a write that
-/// failed) may have left one half done. Called while the process still
-/// counts as running, so that an interrupt, which waits for the running
-/// processes, finds the record complete.
+/// Tells the [`CheckoutLog`] that the checkouts `cmd` made have ended, when
+/// they have: `cmd` worked, git refused before writing a file (local changes
+/// in the way), or a submodule's clone failed before its checkout started;
+/// any other end (a signal, a failed write) may have left one half done.
+/// Called while the process still counts as running, so that an interrupt,
+/// which waits for the running processes, finds the record complete.
 fn checkouts_ended(cmd: &GitCommand, status: &std::process::ExitStatus, stderr: &[u8]) {
     let nothing_half_done =
         status.success() || refused_before_writing(stderr) || super::error::submodule_clone_failed(stderr);
@@ -386,8 +386,4 @@ fn checkouts_ended(cmd: &GitCommand, status: &std::process::ExitStatus, stderr: 
             log.ended(id);
         }
     }
-}
-
-fn interrupted() -> std::io::Error {
-    std::io::Error::other("interrupted; not started")
 }
