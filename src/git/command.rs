@@ -277,11 +277,9 @@ impl Git {
         git(repo, "submodule --quiet init --").args(paths)
     }
 
-    /// `git submodule update --quiet --init --checkout [--depth=N --recommend-shallow] [--filter=SPEC]
-    /// [--reference=MIRROR [--dissociate]] -- PATH`: clones one submodule (made
-    /// known by [`Git::submodule_init_cmd`], so that `--init`, which
-    /// `--filter` needs, finds nothing left to write) and checks out the
-    /// commit recorded for it. `--checkout` overrides any `update =
+    /// Clones one submodule (made known by [`Git::submodule_init_cmd`], so
+    /// that `--init`, which `--filter` needs, finds nothing left to write)
+    /// and checks out the commit recorded for it. `--checkout` overrides any `update =
     /// rebase|merge|none|!command` a `.gitmodules` from someone else's
     /// repository sets. One submodule per process, so that each is one of
     /// the `--jobs` git processes (`git submodule update --jobs=N` would run
@@ -363,8 +361,7 @@ impl Git {
         .letting_finish()
     }
 
-    /// `git checkout --no-recurse-submodules --quiet --no-overwrite-ignore BRANCH --`:
-    /// puts HEAD back on a local branch (`undo`), with the same refusals as
+    /// Puts HEAD back on a local branch (`undo`), with the same refusals as
     /// [`Git::checkout_detached_cmd`].
     pub fn checkout_branch_cmd(repo: &Path, branch: &BranchName) -> GitCommand {
         git(
@@ -381,9 +378,8 @@ impl Git {
         git(repo, "rev-parse --quiet --verify").arg(format!("refs/heads/{}^{{commit}}", branch.as_str()))
     }
 
-    /// `git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet --force --detach SHA --`:
-    /// writes the files of `commit` into a repository that has no index
-    /// (see [`Git::lacks_working_tree`]). Nothing in such a tree is the
+    /// Writes the files of `commit`, with `--force`, into a repository that
+    /// has no index (see [`Git::lacks_working_tree`]). Nothing in such a tree is the
     /// user's: no file of it was ever tracked, and the files there were
     /// written by the interrupted checkout that should have made the index,
     /// one of them perhaps cut short; git would refuse every one of them as
@@ -397,10 +393,9 @@ impl Git {
         .letting_finish()
     }
 
-    /// `git checkout --no-recurse-submodules --quiet --force HEAD --`: write the working tree of a clone
-    /// made without one (`--no-checkout`), staying on the branch HEAD
-    /// names; `--force` for the reason [`Git::checkout_overwriting_cmd`]
-    /// gives.
+    /// Writes the working tree of a clone made without one (`--no-checkout`),
+    /// staying on HEAD's branch; `--force` for the reason
+    /// [`Git::checkout_overwriting_cmd`] gives.
     pub fn populate_cmd(repo: &Path) -> GitCommand {
         git(repo, "checkout --no-recurse-submodules --quiet --force HEAD --").letting_finish()
     }

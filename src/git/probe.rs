@@ -282,7 +282,7 @@ fn read_batch_answer(
         [_, _] => return Ok(BatchAnswer::Missing),
         _ => return Err(Error::new(ErrorKind::InvalidData, format!("header '{header}'"))),
     };
-    let kept = match contents {
+    let keep = match contents {
         BatchContents::UpTo(max) if size > max => {
             return Ok(BatchAnswer::Found {
                 oid,
@@ -291,21 +291,18 @@ fn read_batch_answer(
                 contents: None,
             })
         }
-        BatchContents::UpTo(_) => {
-            let mut bytes = Vec::with_capacity(size as usize);
-            stream.take(size).read_to_end(&mut bytes)?;
-            Some(bytes)
-        }
-        BatchContents::KeepUpTo(max) if size <= max => {
-            let mut bytes = Vec::with_capacity(size as usize);
-            stream.take(size).read_to_end(&mut bytes)?;
-            Some(bytes)
-        }
-        BatchContents::Skip | BatchContents::KeepUpTo(_) => {
-            // Fewer bytes than `size` (git ended) fail at the newline below.
-            std::io::copy(&mut stream.take(size), &mut std::io::sink())?;
-            None
-        }
+        BatchContents::UpTo(_) => true,
+        BatchContents::KeepUpTo(max) => size <= max,
+        BatchContents::Skip => false,
+    };
+    let kept = if keep {
+        let mut bytes = Vec::with_capacity(size as usize);
+        stream.take(size).read_to_end(&mut bytes)?;
+        Some(bytes)
+    } else {
+        // Fewer bytes than `size` (git ended) fail at the newline below.
+        std::io::copy(&mut stream.take(size), &mut std::io::sink())?;
+        None
     };
     if kept.as_ref().is_some_and(|b| b.len() as u64 != size) {
         return Err(Error::from(ErrorKind::UnexpectedEof));

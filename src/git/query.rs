@@ -25,26 +25,19 @@ impl Git {
         })
     }
 
-    /// Whether git tracks the file `name` in `dir` (`git ls-files`): false
-    /// for an untracked or ignored file; an error when `dir` is in no
+    /// Whether git tracks the workspace marker in `dir` (`git ls-files`;
+    /// false for an untracked or ignored file), or git's reason (the first
+    /// line of its stderr) when it cannot say, as when `dir` is in no
     /// repository git will read.
-    pub fn tracks_file(&self, dir: &Path, name: &str) -> GitResult<bool> {
-        let cmd = Self::enclosing_tracks_cmd(dir, name);
-        Ok(!self.output(&cmd)?.is_empty())
-    }
-
-    /// Whether git tracks the workspace marker in `dir`, or git's reason
-    /// (the first line of its stderr) when it cannot say.
     pub fn tracks_marker(&self, dir: &Path) -> Result<bool, String> {
-        self.tracks_file(dir, crate::model::workspace::MARKER)
-            .map_err(|e| {
-                e.stderr
-                    .lines()
-                    .next()
-                    .unwrap_or("no reason given")
-                    .trim()
-                    .to_string()
-            })
+        let cmd = Self::enclosing_tracks_cmd(dir, crate::model::workspace::MARKER);
+        match self.output(&cmd) {
+            Ok(listed) => Ok(!listed.is_empty()),
+            Err(e) => {
+                let reason = e.stderr.lines().next().unwrap_or("no reason given");
+                Err(reason.trim().to_string())
+            }
+        }
     }
 
     /// Whether `dir` is the top folder of a git checkout (not merely inside
