@@ -79,6 +79,7 @@ impl GitError {
 
 impl fmt::Display for GitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (command, dir) = (&self.command, self.dir.display());
         match &self.kind {
             GitErrorKind::TooOld { found } => write!(
                 f,
@@ -86,22 +87,12 @@ impl fmt::Display for GitError {
                 MIN_VERSION.0, MIN_VERSION.1
             ),
             GitErrorKind::NotInstalled => {
-                write!(
-                    f,
-                    "git was not found on PATH; install git (2.25 or newer) and try again"
-                )
+                f.write_str("git was not found on PATH; install git (2.25 or newer) and try again")
             }
-            GitErrorKind::Spawn(e) => write!(
-                f,
-                "could not run `{}` in {}: {e}",
-                self.command,
-                self.dir.display()
-            ),
+            GitErrorKind::Spawn(e) => write!(f, "could not run `{command}` in {dir}: {e}"),
             GitErrorKind::HostDown(down) => write!(
                 f,
-                "`{}` in {} was not started: {} already failed in this run ({}): {}",
-                self.command,
-                self.dir.display(),
+                "`{command}` in {dir} was not started: {} already failed in this run ({}): {}",
                 down.host,
                 down.cause.words(),
                 escape_control(&down.said, false)
@@ -111,12 +102,7 @@ impl fmt::Display for GitError {
                     Some(code) => format!("exit status {code}"),
                     None => "killed by a signal".to_string(),
                 };
-                write!(
-                    f,
-                    "`{}` failed in {} ({status})",
-                    self.command,
-                    self.dir.display()
-                )?;
+                write!(f, "`{command}` failed in {dir} ({status})")?;
                 if let GitErrorKind::Credentials { problem, .. } = &self.kind {
                     write!(f, ": {problem}")?;
                 }
