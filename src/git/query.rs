@@ -11,6 +11,30 @@ use super::files::{read_head, read_loose_ref, read_shallow, Head};
 use super::{git_dir_of, Git, GitResult, CHECKED_OUT_REF};
 use crate::model::types::{BranchName, CommitId};
 
+/// `git log -1` facts for the summary line of `pin`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitSummary {
+    /// The full id.
+    pub id: CommitId,
+    /// Committer date, `YYYY-MM-DD`.
+    pub date: String,
+    /// The subject line.
+    pub subject: String,
+}
+
+/// What `git status --porcelain=v2 --branch` says about a checkout.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorktreeStatus {
+    /// The commit HEAD points at (`None` before the first commit).
+    pub head: Option<CommitId>,
+    /// The branch HEAD is on, `None` when detached.
+    pub branch: Option<String>,
+    /// Staged or unstaged changes to tracked files, or merge conflicts.
+    pub changed: usize,
+    /// Untracked files (not ignored).
+    pub untracked: usize,
+}
+
 impl Git {
     /// The commit HEAD names in the repository at `git_dir`, if any.
     pub(super) fn head_of_git_dir(&self, git_dir: &Path) -> GitResult<Option<CommitId>> {
@@ -52,20 +76,7 @@ impl Git {
         let top = PathBuf::from(top.trim_end_matches(['\n', '\r']));
         matches!((top.canonicalize(), dir.canonicalize()), (Ok(a), Ok(b)) if a == b)
     }
-}
 
-/// `git log -1` facts for the summary line of `pin`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CommitSummary {
-    /// The full id.
-    pub id: CommitId,
-    /// Committer date, `YYYY-MM-DD`.
-    pub date: String,
-    /// The subject line.
-    pub subject: String,
-}
-
-impl Git {
     /// HEAD's commit, or `None` when HEAD does not name one (an unborn
     /// branch).
     pub fn head_commit(&self, repo: &Path) -> GitResult<Option<CommitId>> {
@@ -211,22 +222,7 @@ impl Git {
         let cmd = Self::is_ancestor_cmd(repo, commit, branch);
         Ok(self.answer(&cmd, 1)?.is_some())
     }
-}
 
-/// What `git status --porcelain=v2 --branch` says about a checkout.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct WorktreeStatus {
-    /// The commit HEAD points at (`None` before the first commit).
-    pub head: Option<CommitId>,
-    /// The branch HEAD is on, `None` when detached.
-    pub branch: Option<String>,
-    /// Staged or unstaged changes to tracked files, or merge conflicts.
-    pub changed: usize,
-    /// Untracked files (not ignored).
-    pub untracked: usize,
-}
-
-impl Git {
     /// HEAD, branch and local changes of a checkout in one `git status`.
     pub fn worktree_status(&self, repo: &Path) -> GitResult<WorktreeStatus> {
         let cmd = Self::worktree_status_cmd(repo);
