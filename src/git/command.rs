@@ -93,6 +93,10 @@ pub struct GrepOptions {
 /// A command in `dir` whose first arguments are `words`, split at each
 /// space; an argument that holds a space is added with [`GitCommand::arg`].
 fn git(dir: &Path, words: &str) -> GitCommand {
+    debug_assert!(
+        !words.split(' ').any(str::is_empty),
+        "an empty argument in {words:?}"
+    );
     GitCommand::new(dir, words.split(' '))
 }
 
