@@ -182,20 +182,23 @@ impl Cause {
         }
     }
 
+    /// Whether `text` holds one of the fragments that name this cause,
+    /// whatever other cause it names too.
+    pub(super) fn is_named_in(self, text: &str) -> bool {
+        let text = text.to_ascii_lowercase();
+        PATTERNS
+            .iter()
+            .filter(|(cause, _)| *cause == self)
+            .any(|(_, fragments)| fragments.iter().any(|f| text.contains(f)))
+    }
+
     /// The line of `stderr` that shows this cause best: the first that
     /// holds one of its fragments, else the first `fatal:` or `error:`
     /// line, else the first line.
     pub fn telling_line(self, stderr: &str) -> String {
-        let fragments = PATTERNS
-            .iter()
-            .find(|(cause, _)| *cause == self)
-            .map_or(&[][..], |(_, f)| *f);
         let lines = || stderr.lines().map(str::trim).filter(|l| !l.is_empty());
         lines()
-            .find(|l| {
-                let l = l.to_ascii_lowercase();
-                fragments.iter().any(|f| l.contains(f))
-            })
+            .find(|l| self.is_named_in(l))
             .or_else(|| lines().find(|l| l.starts_with("fatal:") || l.starts_with("error:")))
             .or_else(|| lines().next())
             .unwrap_or_default()

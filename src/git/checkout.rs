@@ -54,12 +54,9 @@ impl Git {
     /// such branch.
     pub fn branch_commit(&self, repo: &Path, branch: &BranchName) -> GitResult<Option<CommitId>> {
         let cmd = Self::branch_commit_cmd(repo, branch);
-        let out = self.spawn(&cmd)?;
-        match out.status.code() {
-            Some(0) => Ok(CommitId::new(String::from_utf8_lossy(&out.stdout).trim()).ok()),
-            Some(1) => Ok(None),
-            _ => Err(self.failure(&cmd, &out)),
-        }
+        Ok(self
+            .answer(&cmd, 1)?
+            .and_then(|out| CommitId::new(out.trim()).ok()))
     }
 
     /// Records that the tool checked `commit` out in `repo`.

@@ -28,19 +28,16 @@ pub struct GitCommand {
     /// The [`super::CheckoutLog`] records of the checkouts this command makes,
     /// told when it ends.
     pub(super) intents: Vec<u64>,
-    /// Whether git may fetch missing objects from a partial clone's
-    /// promisor remote while it runs. Only commands that are meant to reach
-    /// the network (clones, fetches) and checkouts (which need the files'
-    /// contents) may; every query runs with `GIT_NO_LAZY_FETCH=1`, so that
-    /// reading a partial clone never opens a connection behind the tool's
-    /// back.
+    /// Whether git may fetch missing objects from a partial clone's promisor
+    /// remote while it runs: only network commands and checkouts (which need
+    /// the files' contents) may. Every query runs with `GIT_NO_LAZY_FETCH=1`,
+    /// so reading a partial clone never opens a connection behind our back.
     pub(super) lazy_fetch: bool,
-    /// Whether git may look for the repository in the folders above `dir`.
-    /// Only the questions about what encloses a folder do; every other
-    /// command is about the repository at `dir` itself, and git is stopped
-    /// at `dir` (`GIT_CEILING_DIRECTORIES`, see `run.rs`), so a damaged
-    /// checkout inside another repository (a home folder kept in git) gets
-    /// an error, never that repository's answers.
+    /// Whether git may look for the repository in the folders above `dir`:
+    /// only the questions about what encloses a folder do. Every other
+    /// command is stopped at `dir` (`GIT_CEILING_DIRECTORIES`, see `run.rs`),
+    /// so a damaged checkout inside another repository (a home folder kept
+    /// in git) gets an error, never that repository's answers.
     pub(super) searches_upward: bool,
 }
 
@@ -76,6 +73,33 @@ pub struct SubmoduleClone {
     pub dissociate: bool,
 }
 
+/// What `grep` looks for and prints (the flags of `openxla-workspace grep`).
+#[derive(Clone, Debug, Default)]
+pub struct GrepOptions {
+    /// `-i`.
+    pub ignore_case: bool,
+    /// `-w`.
+    pub word_regexp: bool,
+    /// `-F`.
+    pub fixed_strings: bool,
+    /// `-E`.
+    pub extended_regexp: bool,
+    /// `-l`: file names only.
+    pub files_with_matches: bool,
+    /// `-n`.
+    pub line_number: bool,
+}
+
+/// A command in `dir` whose first arguments are `words`, split at each
+/// space; an argument that holds a space is added with [`GitCommand::arg`].
+fn git(dir: &Path, words: &str) -> GitCommand {
+    debug_assert!(
+        !words.split(' ').any(str::is_empty),
+        "an empty argument in {words:?}"
+    );
+    GitCommand::new(dir, words.split(' '))
+}
+
 impl GitCommand {
     fn new<I, S>(dir: &Path, args: I) -> GitCommand
     where
@@ -84,19 +108,39 @@ impl GitCommand {
     {
         GitCommand {
             dir: dir.to_path_buf(),
-            args: args.into_iter().map(|a| a.as_ref().to_os_string()).collect(),
+            args: Vec::new(),
             progress_at: None,
             lets_finish: false,
             intents: Vec::new(),
             lazy_fetch: false,
             searches_upward: false,
         }
+        .args(args)
+    }
+
+    /// Appends one argument.
+    fn arg(mut self, arg: impl AsRef<OsStr>) -> GitCommand {
+        self.args.push(arg.as_ref().to_os_string());
+        self
+    }
+
+    /// Appends arguments; an `Option` appends its value, if any.
+    fn args<I, S>(mut self, args: I) -> GitCommand
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
+        self
     }
 
     /// Marks a checkout that rewrites a working tree (see
-    /// [`GitCommand::lets_finish`]).
+    /// [`GitCommand::lets_finish`]); it may fetch the files' contents a
+    /// partial clone lacks.
     fn letting_finish(mut self) -> GitCommand {
         self.lets_finish = true;
+        self.lazy_fetch = true;
         self
     }
 
@@ -113,13 +157,6 @@ impl GitCommand {
     /// [`GitCommand::searches_upward`]).
     fn searching_upward(mut self) -> GitCommand {
         self.searches_upward = true;
-        self
-    }
-
-    /// Lets git fetch objects a partial clone lacks while this command runs
-    /// (see [`GitCommand::lazy_fetch`]).
-    fn fetching_lazily(mut self) -> GitCommand {
-        self.lazy_fetch = true;
         self
     }
 
@@ -154,64 +191,27 @@ impl fmt::Display for GitCommand {
     }
 }
 
-/// What `grep` looks for and prints (the flags of `openxla-workspace grep`).
-#[derive(Clone, Debug, Default)]
-pub struct GrepOptions {
-    /// `-i`.
-    pub ignore_case: bool,
-    /// `-w`.
-    pub word_regexp: bool,
-    /// `-F`.
-    pub fixed_strings: bool,
-    /// `-E`.
-    pub extended_regexp: bool,
-    /// `-l`: file names only.
-    pub files_with_matches: bool,
-    /// `-n`.
-    pub line_number: bool,
-}
-
 impl Git {
-    /// `git clone [--depth N] [--no-checkout] -- URL DEST`, run in `parent`.
+    /// `git clone [--depth N] [--no-checkout] ... -- URL DEST`, run in `parent`.
     pub fn clone_cmd(parent: &Path, url: &RemoteUrl, dest: &Path, opts: &CloneOptions) -> GitCommand {
-        let mut args: Vec<OsString> = vec!["clone".into()];
-        if let Some(depth) = opts.depth {
-            args.push(format!("--depth={depth}").into());
-        }
-        if opts.no_checkout {
-            args.push("--no-checkout".into());
-        }
-        if let Some(filter) = opts.filter {
-            args.push(format!("--filter={filter}").into());
-        }
-        if opts.no_local {
-            args.push("--no-local".into());
-        }
-        if let Some(mirror) = &opts.reference {
-            let mut arg = OsString::from("--reference=");
-            arg.push(mirror);
-            args.push(arg);
-            if opts.dissociate {
-                args.push("--dissociate".into());
-            }
-        }
-        args.push("--".into());
-        args.push(url.as_str().into());
-        args.push(dest.as_os_str().to_os_string());
-        GitCommand::new(parent, args).with_progress_at(1)
+        git(parent, "clone")
+            .args(opts.depth.map(|depth| format!("--depth={depth}")))
+            .args(opts.no_checkout.then_some("--no-checkout"))
+            .args(opts.filter.map(|filter| format!("--filter={filter}")))
+            .args(opts.no_local.then_some("--no-local"))
+            .args(reference_args(opts.reference.as_deref(), opts.dissociate))
+            .args(["--", url.as_str()])
+            .arg(dest)
+            .with_progress_at(1)
     }
 
     /// `git clone --bare -- URL DEST`: a mirror for the object cache (see
     /// [`Git::mirror_settings_cmds`] for what makes it one).
     pub fn mirror_clone_cmd(parent: &Path, url: &RemoteUrl, dest: &Path) -> GitCommand {
-        let args: Vec<OsString> = vec![
-            "clone".into(),
-            "--bare".into(),
-            "--".into(),
-            url.as_str().into(),
-            dest.as_os_str().to_os_string(),
-        ];
-        GitCommand::new(parent, args).with_progress_at(1)
+        git(parent, "clone --bare --")
+            .arg(url.as_str())
+            .arg(dest)
+            .with_progress_at(1)
     }
 
     /// `git -c gc.auto=0 -c maintenance.auto=false fetch --prune origin`,
@@ -220,17 +220,9 @@ impl Git {
     /// automatic gc, which in a mirror could delete objects that checkouts
     /// borrow.
     pub fn mirror_fetch_cmd(mirror: &Path) -> GitCommand {
-        GitCommand::new(
+        git(
             mirror,
-            [
-                "-c",
-                "gc.auto=0",
-                "-c",
-                "maintenance.auto=false",
-                "fetch",
-                "--prune",
-                "origin",
-            ],
+            "-c gc.auto=0 -c maintenance.auto=false fetch --prune origin",
         )
         .with_progress_at(5)
     }
@@ -239,53 +231,45 @@ impl Git {
     /// each: fetch exactly the branches and tags (so `--prune` never
     /// touches [`KEEP_REFS`]), and never collect garbage on its own.
     pub fn mirror_settings_cmds(mirror: &Path) -> Vec<GitCommand> {
-        let set = |args: &[&str]| {
-            let mut all = vec!["config"];
-            all.extend_from_slice(args);
-            GitCommand::new(mirror, all)
-        };
-        vec![
-            set(&[
-                "--replace-all",
-                "remote.origin.fetch",
-                "+refs/heads/*:refs/heads/*",
-            ]),
-            set(&["--add", "remote.origin.fetch", "+refs/tags/*:refs/tags/*"]),
+        [
+            "config --replace-all remote.origin.fetch +refs/heads/*:refs/heads/*",
+            "config --add remote.origin.fetch +refs/tags/*:refs/tags/*",
             // `clone --mirror` (how older versions made mirrors) sets it.
-            set(&["--unset-all", "remote.origin.mirror"]),
-            set(&["gc.auto", "0"]),
-            set(&["maintenance.auto", "false"]),
-            set(&["gc.pruneExpire", "never"]),
+            "config --unset-all remote.origin.mirror",
+            "config gc.auto 0",
+            "config maintenance.auto false",
+            "config gc.pruneExpire never",
         ]
+        .into_iter()
+        .map(|words| git(mirror, words))
+        .collect()
     }
 
     /// `git update-ref --stdin` in a mirror, fed the keep refs to create
     /// (see [`Git::keep_mirror_tips`]).
     pub fn keep_tips_cmd(mirror: &Path) -> GitCommand {
-        GitCommand::new(mirror, ["update-ref", "--stdin"])
+        git(mirror, "update-ref --stdin")
     }
 
     /// `git init --quiet [--object-format=sha256] -- DEST`: an empty
     /// repository to fetch `commit` into (see [`Git::add_origin_cmd`]), in
     /// the object format its id says (64 hex digits: SHA-256).
     pub fn init_cmd(parent: &Path, dest: &Path, commit: &CommitId) -> GitCommand {
-        let mut args: Vec<OsString> = vec!["init".into(), "--quiet".into()];
-        if commit.as_str().len() == 64 {
-            args.push("--object-format=sha256".into());
-        }
-        args.push("--".into());
-        args.push(dest.as_os_str().to_os_string());
-        GitCommand::new(parent, args)
+        let sha256 = commit.as_str().len() == 64;
+        git(parent, "init --quiet")
+            .args(sha256.then_some("--object-format=sha256"))
+            .arg("--")
+            .arg(dest)
     }
 
     /// `git remote add origin URL`, with the refspec a clone would have.
     pub fn add_origin_cmd(repo: &Path, url: &RemoteUrl) -> GitCommand {
-        GitCommand::new(repo, ["remote", "add", "origin", url.as_str()])
+        git(repo, "remote add origin").arg(url.as_str())
     }
 
     /// `git remote set-url origin URL`.
     pub fn set_origin_url_cmd(repo: &Path, url: &RemoteUrl) -> GitCommand {
-        GitCommand::new(repo, ["remote", "set-url", "origin", url.as_str()])
+        git(repo, "remote set-url origin").arg(url.as_str())
     }
 
     /// `git submodule --quiet init -- PATH...`: records the URLs of the
@@ -294,269 +278,165 @@ impl Git {
     /// clones them. One process for all: the clones that follow run in
     /// parallel, and would otherwise all write that configuration at once.
     pub fn submodule_init_cmd(repo: &Path, paths: &[String]) -> GitCommand {
-        let mut args: Vec<OsString> = vec!["submodule".into(), "--quiet".into(), "init".into(), "--".into()];
-        args.extend(paths.iter().map(OsString::from));
-        GitCommand::new(repo, args)
+        git(repo, "submodule --quiet init --").args(paths)
     }
 
-    /// `git submodule update --quiet --init --checkout [--depth=N --recommend-shallow] [--filter=SPEC]
-    /// [--reference=MIRROR [--dissociate]] -- PATH`: clones one submodule (made
-    /// known by [`Git::submodule_init_cmd`], so that `--init`, which
-    /// `--filter` needs, finds nothing left to write) and checks out the
-    /// commit recorded for it. `--checkout` overrides any `update =
+    /// Clones one submodule (made known by [`Git::submodule_init_cmd`], so
+    /// that `--init`, which `--filter` needs, finds nothing left to write)
+    /// and checks out the commit recorded for it. `--checkout` overrides any `update =
     /// rebase|merge|none|!command` a `.gitmodules` from someone else's
     /// repository sets. One submodule per process, so that each is one of
     /// the `--jobs` git processes (`git submodule update --jobs=N` would run
     /// N clones under one) and can borrow from its own cache mirror.
     pub fn submodule_update_cmd(repo: &Path, path: &str, opts: &SubmoduleClone) -> GitCommand {
-        let mut args: Vec<OsString> = vec![
-            "submodule".into(),
-            "update".into(),
-            "--quiet".into(),
-            "--init".into(),
-            "--checkout".into(),
-        ];
-        if let Some(depth) = opts.depth {
-            args.push(format!("--depth={depth}").into());
-            args.push("--recommend-shallow".into());
-        }
-        if let Some(filter) = opts.filter {
-            args.push(format!("--filter={filter}").into());
-        }
-        if let Some(mirror) = &opts.reference {
-            let mut arg = OsString::from("--reference=");
-            arg.push(mirror);
-            args.push(arg);
-            if opts.dissociate {
-                args.push("--dissociate".into());
-            }
-        }
-        args.push("--".into());
-        args.push(path.into());
-        GitCommand::new(repo, args).with_progress_at(2)
+        git(repo, "submodule update --quiet --init --checkout")
+            .args(opts.depth.map(|depth| format!("--depth={depth}")))
+            .args(opts.depth.map(|_| "--recommend-shallow"))
+            .args(opts.filter.map(|filter| format!("--filter={filter}")))
+            .args(reference_args(opts.reference.as_deref(), opts.dissociate))
+            .args(["--", path])
+            .with_progress_at(2)
     }
 
-    /// `git fetch [--depth N] [--filter=SPEC] origin SHA`: fetch exactly
-    /// one commit by id. `filter` is for a repository the tool has just
-    /// made: git then records it as the repository's own, as a clone with
-    /// `--filter` would. A partial clone's later fetches use the filter it
-    /// records without being told.
+    /// `git fetch --no-tags [--depth N] [--filter=SPEC] origin SHA`: fetch
+    /// exactly one commit by id. `filter` is for a repository the tool has
+    /// just made: git then records it as the repository's own, as a clone
+    /// with `--filter` would; a partial clone's later fetches use it unasked.
     pub fn fetch_commit_cmd(
         repo: &Path,
         commit: &CommitId,
         depth: Option<u32>,
         filter: Option<Filter>,
     ) -> GitCommand {
-        let mut args: Vec<OsString> = vec!["fetch".into(), "--no-tags".into()];
-        if let Some(depth) = depth {
-            args.push(format!("--depth={depth}").into());
-        }
-        if let Some(filter) = filter {
-            args.push(format!("--filter={filter}").into());
-        }
-        args.push("origin".into());
-        args.push(commit.as_str().into());
-        GitCommand::new(repo, args).with_progress_at(1)
+        git(repo, "fetch --no-tags")
+            .args(depth.map(|depth| format!("--depth={depth}")))
+            .args(filter.map(|filter| format!("--filter={filter}")))
+            .args(["origin", commit.as_str()])
+            .with_progress_at(1)
     }
 
-    /// `git fetch origin BRANCH`: refresh `origin/BRANCH`.
-    /// With `unshallow`, a shallow repository gets the branch's whole
-    /// history (`--unshallow`), so an older commit on it becomes reachable.
+    /// `git fetch --no-tags origin BRANCH`: refresh `origin/BRANCH`.
+    /// With `unshallow` (and no depth), a shallow repository gets the
+    /// branch's whole history, so an older commit on it becomes reachable.
     pub fn fetch_branch_cmd(
         repo: &Path,
         branch: &BranchName,
         depth: Option<u32>,
         unshallow: bool,
     ) -> GitCommand {
-        let mut args: Vec<OsString> = vec!["fetch".into(), "--no-tags".into()];
-        if let Some(depth) = depth {
-            args.push(format!("--depth={depth}").into());
-        } else if unshallow {
-            args.push("--unshallow".into());
-        }
-        args.push("origin".into());
-        args.push(format!("+refs/heads/{b}:refs/remotes/origin/{b}", b = branch.as_str()).into());
-        GitCommand::new(repo, args).with_progress_at(1)
+        git(repo, "fetch --no-tags")
+            .args(depth.map(|depth| format!("--depth={depth}")))
+            .args((depth.is_none() && unshallow).then_some("--unshallow"))
+            .arg("origin")
+            .arg(format!(
+                "+refs/heads/{b}:refs/remotes/origin/{b}",
+                b = branch.as_str()
+            ))
+            .with_progress_at(1)
     }
 
-    /// `git -c fetch.negotiationAlgorithm=noop fetch --no-tags --recurse-submodules=no
-    /// --filter=blob:none origin OID...`: fetches the named objects (a tree,
-    /// a file's contents) into a partial clone that lacks them, as git's own
-    /// lazy fetch would, but as one visible step: a wanted tree comes with
-    /// the trees under it and no file contents, a wanted blob by itself.
+    /// Fetches the named objects (a tree, a file's contents) into a partial
+    /// clone that lacks them, as git's own lazy fetch would, but as one
+    /// visible step: a wanted tree comes with the trees under it and no file
+    /// contents, a wanted blob by itself.
     pub fn fetch_objects_cmd(repo: &Path, objects: &[CommitId]) -> GitCommand {
-        let mut args: Vec<OsString> = [
-            "-c",
-            "fetch.negotiationAlgorithm=noop",
-            "fetch",
-            "--no-tags",
-            "--recurse-submodules=no",
-            "--filter=blob:none",
-            "origin",
-        ]
-        .iter()
-        .map(OsString::from)
-        .collect();
-        args.extend(objects.iter().map(|o| OsString::from(o.as_str())));
-        GitCommand::new(repo, args).with_progress_at(3)
-    }
-
-    /// `git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet --no-overwrite-ignore --detach SHA --`
-    pub fn checkout_detached_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
-        GitCommand::new(
+        git(
             repo,
-            [
-                "-c",
-                "advice.detachedHead=false",
-                "checkout",
-                // Submodules are the tool's own step (a user's
-                // `submodule.recurse=true` would move them here, unchecked).
-                "--no-recurse-submodules",
-                // Nothing on stderr when it works: a run killed meanwhile
-                // must not take git down with it half way (SIGPIPE).
-                "--quiet",
-                // Refuse, like for tracked changes, rather than silently
-                // replace an ignored file that the target commit tracks.
-                "--no-overwrite-ignore",
-                "--detach",
-                commit.as_str(),
-                "--",
-            ],
+            "-c fetch.negotiationAlgorithm=noop fetch --no-tags --recurse-submodules=no \
+             --filter=blob:none origin",
         )
-        .letting_finish()
-        // A partial clone fetches the files' contents it lacks.
-        .fetching_lazily()
+        .args(objects.iter().map(CommitId::as_str))
+        .with_progress_at(3)
     }
 
-    /// `git checkout --no-recurse-submodules --quiet --no-overwrite-ignore BRANCH --`:
-    /// puts HEAD back on a local branch (`undo`), with the same refusals as
+    /// Detaches HEAD at `commit`, writing its files. Submodules are the
+    /// tool's own step (a user's `submodule.recurse=true` would move them
+    /// here, unchecked). `--quiet`: nothing on stderr when it works, so a run
+    /// killed meanwhile cannot take git down with it half way (SIGPIPE).
+    /// `--no-overwrite-ignore` refuses, as for tracked changes, rather than
+    /// silently replace an ignored file that the target commit tracks.
+    pub fn checkout_detached_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
+        git(
+            repo,
+            "-c advice.detachedHead=false checkout --no-recurse-submodules --quiet \
+             --no-overwrite-ignore --detach",
+        )
+        .args([commit.as_str(), "--"])
+        .letting_finish()
+    }
+
+    /// Puts HEAD back on a local branch (`undo`), with the same refusals as
     /// [`Git::checkout_detached_cmd`].
     pub fn checkout_branch_cmd(repo: &Path, branch: &BranchName) -> GitCommand {
-        GitCommand::new(
+        git(
             repo,
-            [
-                "checkout",
-                "--no-recurse-submodules",
-                "--quiet",
-                "--no-overwrite-ignore",
-                branch.as_str(),
-                "--",
-            ],
+            "checkout --no-recurse-submodules --quiet --no-overwrite-ignore",
         )
+        .args([branch.as_str(), "--"])
         .letting_finish()
-        .fetching_lazily()
     }
 
     /// `git rev-parse --quiet --verify refs/heads/BRANCH^{commit}`: where a
     /// local branch points.
     pub(super) fn branch_commit_cmd(repo: &Path, branch: &BranchName) -> GitCommand {
-        GitCommand::new(
-            repo,
-            [
-                "rev-parse".to_string(),
-                "--quiet".to_string(),
-                "--verify".to_string(),
-                format!("refs/heads/{}^{{commit}}", branch.as_str()),
-            ],
-        )
+        git(repo, "rev-parse --quiet --verify").arg(format!("refs/heads/{}^{{commit}}", branch.as_str()))
     }
 
-    /// `git -c advice.detachedHead=false checkout --no-recurse-submodules --quiet --force --detach SHA --`:
-    /// writes the files of `commit` into a repository that has no index
-    /// (see [`Git::lacks_working_tree`]). Nothing in such a tree is the
+    /// Writes the files of `commit`, with `--force`, into a repository that
+    /// has no index (see [`Git::lacks_working_tree`]). Nothing in such a tree is the
     /// user's: no file of it was ever tracked, and the files there were
     /// written by the interrupted checkout that should have made the index,
     /// one of them perhaps cut short; git would refuse every one of them as
     /// "untracked". Files at paths the commit does not track stay.
     pub fn checkout_overwriting_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
-        GitCommand::new(
+        git(
             repo,
-            [
-                "-c",
-                "advice.detachedHead=false",
-                "checkout",
-                "--no-recurse-submodules",
-                "--quiet",
-                "--force",
-                "--detach",
-                commit.as_str(),
-                "--",
-            ],
+            "-c advice.detachedHead=false checkout --no-recurse-submodules --quiet --force --detach",
         )
+        .args([commit.as_str(), "--"])
         .letting_finish()
-        .fetching_lazily()
     }
 
-    /// `git checkout --no-recurse-submodules --quiet --force HEAD --`: write the working tree of a clone
-    /// made without one (`--no-checkout`), staying on the branch HEAD
-    /// names; `--force` for the reason [`Git::checkout_overwriting_cmd`]
-    /// gives.
+    /// Writes the working tree of a clone made without one (`--no-checkout`),
+    /// staying on HEAD's branch; `--force` for the reason
+    /// [`Git::checkout_overwriting_cmd`] gives.
     pub fn populate_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(
-            repo,
-            [
-                "checkout",
-                "--no-recurse-submodules",
-                "--quiet",
-                "--force",
-                "HEAD",
-                "--",
-            ],
-        )
-        .letting_finish()
-        .fetching_lazily()
+        git(repo, "checkout --no-recurse-submodules --quiet --force HEAD --").letting_finish()
     }
 
     /// `git checkout --quiet -b NAME`: a new branch at HEAD, keeping the
     /// working tree's changes (the roll's files) as they are.
     pub fn create_branch_cmd(repo: &Path, branch: &BranchName) -> GitCommand {
-        GitCommand::new(repo, ["checkout", "--quiet", "-b", branch.as_str()])
+        git(repo, "checkout --quiet -b").arg(branch.as_str())
     }
 
     /// `git add -- PATH...`, paths relative to `repo`.
     pub fn add_paths_cmd(repo: &Path, paths: &[PathBuf]) -> GitCommand {
-        let mut args: Vec<OsString> = vec!["add".into(), "--".into()];
-        args.extend(paths.iter().map(|p| p.as_os_str().to_os_string()));
-        GitCommand::new(repo, args)
+        git(repo, "add --").args(paths)
     }
 
     /// `git commit --quiet --file=-`: commits the index with the message
     /// fed on stdin (the user's hooks and signing settings apply).
     pub fn commit_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["commit", "--quiet", "--file=-"])
+        git(repo, "commit --quiet --file=-")
     }
 
     /// `git update-ref -m MSG refs/openxla-workspace/pin SHA`: records that
     /// the tool checked `commit` out here (see [`CHECKED_OUT_REF`]).
     pub fn mark_checked_out_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
-        GitCommand::new(
-            repo,
-            [
-                "update-ref",
-                "-m",
-                "openxla-workspace: checked out",
-                CHECKED_OUT_REF,
-                commit.as_str(),
-            ],
-        )
+        git(repo, "update-ref -m")
+            .arg("openxla-workspace: checked out")
+            .args([CHECKED_OUT_REF, commit.as_str()])
     }
+
     /// `git ls-remote --heads --exit-code -- URL refs/heads/BRANCH`, run in
     /// `dir`. The full ref name matters: ls-remote matches a pattern against
     /// the tail of each ref name, so `main` alone also lists
     /// `refs/heads/foo/main`.
     pub fn ls_remote_head_cmd(dir: &Path, url: &RemoteUrl, branch: &BranchName) -> GitCommand {
-        let refname = format!("refs/heads/{}", branch.as_str());
-        GitCommand::new(
-            dir,
-            [
-                "ls-remote",
-                "--heads",
-                "--exit-code",
-                "--",
-                url.as_str(),
-                refname.as_str(),
-            ],
-        )
+        git(dir, "ls-remote --heads --exit-code --")
+            .arg(url.as_str())
+            .arg(format!("refs/heads/{}", branch.as_str()))
     }
 
     /// `git diff --no-color --no-ext-diff [--cached] --src-prefix=a/PREFIX
@@ -564,51 +444,35 @@ impl Git {
     /// start with `PREFIX` (the project's folder and a slash), so that the
     /// patches of all projects make one patch of the workspace.
     pub fn diff_cmd(repo: &Path, prefix: &str, cached: bool) -> GitCommand {
-        let mut args: Vec<OsString> = vec!["diff".into(), "--no-color".into(), "--no-ext-diff".into()];
-        if cached {
-            args.push("--cached".into());
-        }
-        args.push(format!("--src-prefix=a/{prefix}").into());
-        args.push(format!("--dst-prefix=b/{prefix}").into());
-        GitCommand::new(repo, args)
+        git(repo, "diff --no-color --no-ext-diff")
+            .args(cached.then_some("--cached"))
+            .arg(format!("--src-prefix=a/{prefix}"))
+            .arg(format!("--dst-prefix=b/{prefix}"))
     }
 
     /// `git grep -z --full-name -I --no-color --no-column ... -e PATTERN --
     /// [PATH...]`: one record per match, each path ended by a NUL so that
     /// `parse_grep` (in `grep.rs`) can read any file name. Binary files are skipped.
     pub fn grep_cmd(repo: &Path, pattern: &str, options: &GrepOptions, paths: &[OsString]) -> GitCommand {
-        let mut args: Vec<OsString> = ["grep", "-z", "--full-name", "-I", "--no-color", "--no-column"]
-            .iter()
-            .map(OsString::from)
-            .collect();
-        for (on, flag) in [
+        let flags = [
             (options.ignore_case, "--ignore-case"),
             (options.word_regexp, "--word-regexp"),
             (options.fixed_strings, "--fixed-strings"),
             (options.extended_regexp, "--extended-regexp"),
             (options.files_with_matches, "--files-with-matches"),
-        ] {
-            if on {
-                args.push(flag.into());
-            }
-        }
-        if !options.files_with_matches {
-            // Said either way: `grep.lineNumber` in the user's config
-            // would otherwise change the records' shape.
-            args.push(
-                if options.line_number {
-                    "--line-number"
-                } else {
-                    "--no-line-number"
-                }
-                .into(),
-            );
-        }
-        args.push("-e".into());
-        args.push(pattern.into());
-        args.push("--".into());
-        args.extend(paths.iter().cloned());
-        GitCommand::new(repo, args)
+        ];
+        // Said either way: `grep.lineNumber` in the user's config would
+        // otherwise change the records' shape.
+        let line_number = match (options.files_with_matches, options.line_number) {
+            (true, _) => None,
+            (false, true) => Some("--line-number"),
+            (false, false) => Some("--no-line-number"),
+        };
+        git(repo, "grep -z --full-name -I --no-color --no-column")
+            .args(flags.into_iter().filter_map(|(on, flag)| on.then_some(flag)))
+            .args(line_number)
+            .args(["-e", pattern, "--"])
+            .args(paths)
     }
 }
 
@@ -618,77 +482,58 @@ impl Git {
 impl Git {
     /// `git --version`, run in the current folder.
     pub(super) fn version_cmd() -> GitCommand {
-        GitCommand::new(Path::new("."), ["--version"])
+        git(Path::new("."), "--version")
     }
 
     /// `git fetch --no-tags [--unshallow] origin`: everything `origin`'s
     /// configured refspecs name, the fallback when a server refuses to send
     /// a commit by id.
     pub fn fetch_origin_cmd(repo: &Path, unshallow: bool) -> GitCommand {
-        let mut args = vec!["fetch", "--no-tags"];
-        if unshallow {
-            args.push("--unshallow");
-        }
-        args.push("origin");
-        GitCommand::new(repo, args).with_progress_at(1)
+        git(repo, "fetch --no-tags")
+            .args(unshallow.then_some("--unshallow"))
+            .arg("origin")
+            .with_progress_at(1)
     }
 
-    /// `git config -z -f .gitmodules --get-regexp ^submodule\..*\.path$`:
-    /// the name `.gitmodules` gives each submodule path.
+    /// The name `.gitmodules` gives each submodule path.
     pub(super) fn submodule_paths_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(
+        git(
             repo,
-            [
-                "config",
-                "-z",
-                "-f",
-                ".gitmodules",
-                "--get-regexp",
-                r"^submodule\..*\.path$",
-            ],
+            r"config -z -f .gitmodules --get-regexp ^submodule\..*\.path$",
         )
     }
 
-    /// `git config -z --get-regexp ^submodule\..*\.url$`: the URLs
-    /// `git submodule init` recorded, by submodule name.
+    /// The URLs `git submodule init` recorded, by submodule name.
     pub(super) fn submodule_urls_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["config", "-z", "--get-regexp", r"^submodule\..*\.url$"])
+        git(repo, r"config -z --get-regexp ^submodule\..*\.url$")
     }
 
-    /// `git --git-dir=GIT_DIR rev-parse --quiet --verify HEAD^{commit}`,
-    /// run in the current folder: HEAD's commit in a repository that may
-    /// have no working tree.
+    /// `git --git-dir=GIT_DIR rev-parse ...`, run in the current folder:
+    /// HEAD's commit in a repository that may have no working tree.
     pub(super) fn git_dir_head_cmd(git_dir: &Path) -> GitCommand {
-        GitCommand::new(
-            Path::new("."),
-            [
-                git_dir_arg(git_dir),
-                "rev-parse".into(),
-                "--quiet".into(),
-                "--verify".into(),
-                "HEAD^{commit}".into(),
-            ],
-        )
+        GitCommand::new(Path::new("."), [git_dir_arg(git_dir)]).args([
+            "rev-parse",
+            "--quiet",
+            "--verify",
+            "HEAD^{commit}",
+        ])
     }
 
     /// `git --git-dir=GIT_DIR for-each-ref --count=1`: whether the
     /// repository has any ref at all.
     pub(super) fn git_dir_any_ref_cmd(git_dir: &Path) -> GitCommand {
-        GitCommand::new(
-            Path::new("."),
-            [git_dir_arg(git_dir), "for-each-ref".into(), "--count=1".into()],
-        )
+        GitCommand::new(Path::new("."), [git_dir_arg(git_dir)]).args(["for-each-ref", "--count=1"])
     }
 
     /// `git ls-files -z -- PATH`: the tracked files at or under `path`.
     pub(super) fn ls_files_cmd(dir: &Path, path: &str) -> GitCommand {
-        GitCommand::new(dir, ["ls-files", "-z", "--", path])
+        git(dir, "ls-files -z --").arg(path)
     }
 
     /// `git rev-parse --show-toplevel`: the top of the work tree `dir` is
     /// in, wherever that is above it.
     pub(super) fn show_toplevel_cmd(dir: &Path) -> GitCommand {
-        GitCommand::new(dir, ["rev-parse", "--show-toplevel"]).searching_upward()
+        git(dir, "rev-parse --show-toplevel").searching_upward()
     }
 
     /// `git ls-files -z -- NAME`, asked of whatever repository `dir` lies
@@ -700,325 +545,209 @@ impl Git {
     /// `git cat-file --batch`, fed [`probe_input`]: the questions of
     /// [`Git::probe`].
     pub(super) fn probe_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["cat-file", "--batch"])
+        git(repo, "cat-file --batch")
     }
 
-    /// `git rev-parse --quiet --verify HEAD^{commit}`.
     pub(super) fn head_commit_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["rev-parse", "--quiet", "--verify", "HEAD^{commit}"])
+        git(repo, "rev-parse --quiet --verify HEAD^{commit}")
     }
 
-    /// `git symbolic-ref --quiet --short HEAD`: the branch HEAD is on.
+    /// The branch HEAD is on.
     pub(super) fn current_branch_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["symbolic-ref", "--quiet", "--short", "HEAD"])
+        git(repo, "symbolic-ref --quiet --short HEAD")
     }
 
-    /// `git symbolic-ref --quiet HEAD`: exits 1 when HEAD is detached.
+    /// Exits 1 when HEAD is detached.
     pub(super) fn symbolic_head_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["symbolic-ref", "--quiet", "HEAD"])
+        git(repo, "symbolic-ref --quiet HEAD")
     }
 
-    /// `git for-each-ref --count=1 --contains=HEAD --format=%(refname)
-    /// refs/heads refs/remotes refs/tags refs/openxla-workspace`: a ref that
-    /// keeps HEAD's commit reachable, if any.
+    /// A ref that keeps HEAD's commit reachable, if any.
     pub(super) fn ref_containing_head_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(
+        git(
             repo,
-            [
-                "for-each-ref",
-                "--count=1",
-                "--contains=HEAD",
-                "--format=%(refname)",
-                "refs/heads",
-                "refs/remotes",
-                "refs/tags",
-                "refs/openxla-workspace",
-            ],
+            "for-each-ref --count=1 --contains=HEAD --format=%(refname) \
+             refs/heads refs/remotes refs/tags refs/openxla-workspace",
         )
     }
 
-    /// `git rev-parse --absolute-git-dir HEAD^{commit}`: the git directory
-    /// and HEAD's commit, one a line.
+    /// The git directory and HEAD's commit, one a line.
     pub(super) fn git_dir_and_head_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["rev-parse", "--absolute-git-dir", "HEAD^{commit}"])
+        git(repo, "rev-parse --absolute-git-dir HEAD^{commit}")
     }
 
-    /// `git log --all --reflog -m --raw --no-abbrev --no-renames --format= --
-    /// PATH`: every change to `path` in the reachable history, read by
+    /// Every change to `path` in the reachable history, read by
     /// `parse_raw_gitlinks` (in `query.rs`).
     pub(super) fn path_history_cmd(superproject: &Path, path: &str) -> GitCommand {
-        GitCommand::new(
+        git(
             superproject,
-            [
-                "log",
-                "--all",
-                "--reflog",
-                "-m",
-                "--raw",
-                "--no-abbrev",
-                "--no-renames",
-                "--format=",
-                "--",
-                path,
-            ],
+            "log --all --reflog -m --raw --no-abbrev --no-renames --format= --",
         )
+        .arg(path)
     }
 
-    /// `git cat-file --batch-check`, fed [`head_and_presence_input`].
+    /// `git cat-file --batch-check`, fed [`head_and_presence_input`] or
+    /// [`presence_input`].
     pub(super) fn batch_check_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["cat-file", "--batch-check"])
+        git(repo, "cat-file --batch-check")
     }
 
     /// `git rev-list BASE..HEAD --`: the commits HEAD has that `base` has
     /// not.
     pub(super) fn commits_since_cmd(repo: &Path, base: &CommitId) -> GitCommand {
-        let range = format!("{}..HEAD", base.as_str());
-        GitCommand::new(repo, ["rev-list", range.as_str(), "--"])
+        git(repo, "rev-list").args([format!("{base}..HEAD").as_str(), "--"])
     }
 
-    /// `git --no-optional-locks status --porcelain --ignored
-    /// --untracked-files=all`: every file that is not as committed, even an
-    /// ignored one.
+    /// Every file that is not as committed, even an ignored one.
     pub(super) fn pristine_status_cmd(dir: &Path) -> GitCommand {
-        GitCommand::new(
+        git(
             dir,
-            [
-                "--no-optional-locks",
-                "status",
-                "--porcelain",
-                "--ignored",
-                "--untracked-files=all",
-            ],
+            "--no-optional-locks status --porcelain --ignored --untracked-files=all",
         )
     }
 
-    /// `git ls-files --stage -z`: the index, whose gitlinks are the
-    /// submodules.
+    /// The index, whose gitlinks are the submodules.
     pub(super) fn staged_entries_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["ls-files", "--stage", "-z"])
+        git(repo, "ls-files --stage -z")
     }
 
-    /// `git log -1 --no-show-signature --format=%H%x00%cs%x00%s HEAD --`.
     pub(super) fn head_summary_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(
+        git(
             repo,
-            [
-                "log",
-                "-1",
-                "--no-show-signature",
-                "--format=%H%x00%cs%x00%s",
-                "HEAD",
-                "--",
-            ],
+            "log -1 --no-show-signature --format=%H%x00%cs%x00%s HEAD --",
         )
     }
 
-    /// `git merge-base --is-ancestor SHA refs/remotes/origin/BRANCH`.
-    /// `git rev-list --max-count=2 COMMIT --`: walks `commit` and its
-    /// parents, which fails ("Failed to traverse parents") when a parent
-    /// is missing and `commit` is not a shallow boundary.
+    /// Walks `commit` and its parents, which fails ("Failed to traverse
+    /// parents") when a parent is missing and `commit` is not a shallow
+    /// boundary.
     pub(super) fn parents_readable_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
-        GitCommand::new(repo, ["rev-list", "--max-count=2", commit.as_str(), "--"])
+        git(repo, "rev-list --max-count=2").args([commit.as_str(), "--"])
     }
 
     pub(super) fn is_ancestor_cmd(repo: &Path, commit: &CommitId, branch: &BranchName) -> GitCommand {
-        GitCommand::new(
-            repo,
-            [
-                "merge-base".to_string(),
-                "--is-ancestor".into(),
-                commit.as_str().into(),
-                format!("refs/remotes/origin/{}", branch.as_str()),
-            ],
-        )
+        git(repo, "merge-base --is-ancestor")
+            .arg(commit.as_str())
+            .arg(format!("refs/remotes/origin/{}", branch.as_str()))
     }
 
-    /// `git --no-optional-locks status --porcelain=v2 --branch
-    /// --untracked-files=normal`; `--no-optional-locks`: the index is not
-    /// refreshed, so that status stays read-only.
+    /// `--no-optional-locks`: the index is not refreshed, so that status
+    /// stays read-only.
     pub(super) fn worktree_status_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(
+        git(
             repo,
-            [
-                "--no-optional-locks",
-                "status",
-                "--porcelain=v2",
-                "--branch",
-                "--untracked-files=normal",
-            ],
+            "--no-optional-locks status --porcelain=v2 --branch --untracked-files=normal",
         )
     }
 
-    /// `git log --no-show-signature --format=%H%x00%s FROM..TO --`: the
-    /// commits `to` has that `from` has not, newest first, read by
+    /// The commits `to` has that `from` has not, newest first, read by
     /// `parse_log_entries` (in `history.rs`).
     pub(super) fn log_range_cmd(repo: &Path, from: &CommitId, to: &CommitId) -> GitCommand {
-        let range = format!("{}..{}", from.as_str(), to.as_str());
-        GitCommand::new(
-            repo,
-            [
-                "log",
-                "--no-show-signature",
-                "--format=%H%x00%s",
-                range.as_str(),
-                "--",
-            ],
-        )
+        git(repo, "log --no-show-signature --format=%H%x00%s").args([format!("{from}..{to}").as_str(), "--"])
     }
 
-    /// `git merge-base --is-ancestor OLDER NEWER`: exits 0 when `older` is
-    /// an ancestor of (or equal to) `newer`, 1 when not.
+    /// Exits 0 when `older` is an ancestor of (or equal to) `newer`, 1 when
+    /// not.
     pub(super) fn commit_is_ancestor_cmd(repo: &Path, older: &CommitId, newer: &CommitId) -> GitCommand {
-        GitCommand::new(
-            repo,
-            ["merge-base", "--is-ancestor", older.as_str(), newer.as_str()],
-        )
+        git(repo, "merge-base --is-ancestor").args([older.as_str(), newer.as_str()])
     }
 
-    /// `git cat-file --batch-check`, fed [`presence_input`]: which of
-    /// some commits the repository holds.
-    pub(super) fn presence_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["cat-file", "--batch-check"])
-    }
-
-    /// `git --no-optional-locks status --porcelain -z --untracked-files=all`:
-    /// every path that is not as committed, read by `parse_porcelain_z` (in
+    /// Every path that is not as committed, read by `parse_porcelain_z` (in
     /// `commit.rs`).
     pub(super) fn changed_paths_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(
+        git(
             repo,
-            [
-                "--no-optional-locks",
-                "status",
-                "--porcelain",
-                "-z",
-                "--untracked-files=all",
-            ],
+            "--no-optional-locks status --porcelain -z --untracked-files=all",
         )
     }
 
-    /// `git show-ref --verify --quiet refs/heads/NAME`: exits 0 when the
-    /// branch exists.
+    /// Exits 0 when the branch exists.
     pub(super) fn branch_exists_cmd(repo: &Path, branch: &BranchName) -> GitCommand {
-        let name = format!("refs/heads/{}", branch.as_str());
-        GitCommand::new(repo, ["show-ref", "--verify", "--quiet", name.as_str()])
+        git(repo, "show-ref --verify --quiet").arg(format!("refs/heads/{}", branch.as_str()))
     }
 
-    /// `git rev-list --left-right --count PIN...HEAD --`.
     pub(super) fn behind_ahead_cmd(repo: &Path, pin: &CommitId) -> GitCommand {
-        let range = format!("{}...HEAD", pin.as_str());
-        GitCommand::new(
-            repo,
-            ["rev-list", "--left-right", "--count", range.as_str(), "--"],
-        )
+        git(repo, "rev-list --left-right --count").args([format!("{pin}...HEAD").as_str(), "--"])
     }
 
-    /// `git for-each-ref --format=%(objectname) %(refname) refs/heads
-    /// refs/tags refs/openxla-workspace/keep` in a mirror, read by
-    /// `tips_to_keep` (in `mirror.rs`).
+    /// A mirror's branch and tag tips and keep refs, read by `tips_to_keep`
+    /// (in `mirror.rs`).
     pub(super) fn mirror_tips_cmd(mirror: &Path) -> GitCommand {
-        GitCommand::new(
-            mirror,
-            [
-                "for-each-ref",
-                "--format=%(objectname) %(refname)",
-                "refs/heads",
-                "refs/tags",
-                KEEP_REFS.trim_end_matches('/'),
-            ],
-        )
+        git(mirror, "for-each-ref")
+            .arg("--format=%(objectname) %(refname)")
+            .args(["refs/heads", "refs/tags", KEEP_REFS.trim_end_matches('/')])
     }
 
-    /// `git for-each-ref --format=%(objecttype) %(objectname)
-    /// %(*objecttype) %(*objectname) %(refname) refs/heads refs/tags
-    /// refs/openxla-workspace/keep` in a mirror: its branch and tag tips
-    /// (tags peeled) and its keep refs, read by `keeps_and_tips` (in
-    /// `mirror.rs`).
+    /// A mirror's branch and tag tips (tags peeled) and its keep refs, read
+    /// by `keeps_and_tips` (in `mirror.rs`).
     pub fn mirror_refs_cmd(mirror: &Path) -> GitCommand {
-        GitCommand::new(
-            mirror,
-            [
-                "for-each-ref",
-                "--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname) %(refname)",
-                "refs/heads",
-                "refs/tags",
-                KEEP_REFS.trim_end_matches('/'),
-            ],
-        )
+        git(mirror, "for-each-ref")
+            .arg("--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname) %(refname)")
+            .args(["refs/heads", "refs/tags", KEEP_REFS.trim_end_matches('/')])
     }
 
-    /// `git for-each-ref --format=%(refname) --merged=TIP...
-    /// refs/openxla-workspace/keep`: the keep refs whose commit a branch or
-    /// tag tip of a mirror reaches again (several `--merged`: git 2.29).
+    /// The keep refs whose commit a branch or tag tip of a mirror reaches
+    /// again (several `--merged`: git 2.29).
     pub(super) fn keeps_reached_cmd(mirror: &Path, tips: &[CommitId]) -> GitCommand {
-        let mut args: Vec<OsString> = vec!["for-each-ref".into(), "--format=%(refname)".into()];
-        args.extend(tips.iter().map(|t| OsString::from(format!("--merged={t}"))));
-        args.push(KEEP_REFS.trim_end_matches('/').into());
-        GitCommand::new(mirror, args)
+        git(mirror, "for-each-ref --format=%(refname)")
+            .args(tips.iter().map(|tip| format!("--merged={tip}")))
+            .arg(KEEP_REFS.trim_end_matches('/'))
     }
 
-    /// `git config --get remote.origin.url`.
     pub(super) fn origin_url_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["config", "--get", "remote.origin.url"])
+        git(repo, "config --get remote.origin.url")
     }
 
-    /// `git diff-tree -r -z --no-renames FROM TO`.
     pub(super) fn tree_changes_cmd(repo: &Path, from: &CommitId, to: &CommitId) -> GitCommand {
-        GitCommand::new(
-            repo,
-            [
-                "diff-tree",
-                "-r",
-                "-z",
-                "--no-renames",
-                from.as_str(),
-                to.as_str(),
-            ],
-        )
+        git(repo, "diff-tree -r -z --no-renames").args([from.as_str(), to.as_str()])
     }
 
-    /// `git ls-files --stage -t -z`: the index with each entry's tag.
+    /// The index with each entry's tag.
     pub(super) fn index_entries_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["ls-files", "--stage", "-t", "-z"])
+        git(repo, "ls-files --stage -t -z")
     }
 
-    /// `git diff-index --cached --quiet SHA --`: exits 1 when the index
-    /// differs from the tree of `commit`.
+    /// Exits 1 when the index differs from the tree of `commit`.
     pub(super) fn index_differs_cmd(repo: &Path, commit: &CommitId) -> GitCommand {
-        GitCommand::new(repo, ["diff-index", "--cached", "--quiet", commit.as_str(), "--"])
+        git(repo, "diff-index --cached --quiet").args([commit.as_str(), "--"])
     }
 
     /// `git hash-object --stdin-paths`, fed [`stdin_paths_input`].
     pub(super) fn hash_paths_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["hash-object", "--stdin-paths"])
+        git(repo, "hash-object --stdin-paths")
     }
 
-    /// `git cat-file blob OID`.
     pub(super) fn blob_cmd(repo: &Path, oid: &str) -> GitCommand {
-        GitCommand::new(repo, ["cat-file", "blob", oid])
+        git(repo, "cat-file blob").arg(oid)
     }
 
     /// `git checkout-index --force -z --stdin`, fed [`nul_paths_input`].
     pub fn restore_from_index_cmd(repo: &Path) -> GitCommand {
-        GitCommand::new(repo, ["checkout-index", "--force", "-z", "--stdin"])
+        git(repo, "checkout-index --force -z --stdin")
     }
 
     /// `git update-ref --no-deref -m MSG HEAD TO FROM`: detaches HEAD at
     /// `to` if it is at `from`, touching neither index nor files.
     pub fn finish_head_move_cmd(repo: &Path, from: &CommitId, to: &CommitId) -> GitCommand {
-        GitCommand::new(
-            repo,
-            [
-                "update-ref",
-                "--no-deref",
-                "-m",
-                "openxla-workspace: finish a checkout an interrupted run cut short",
-                "HEAD",
-                to.as_str(),
-                from.as_str(),
-            ],
-        )
+        git(repo, "update-ref --no-deref -m")
+            .arg("openxla-workspace: finish a checkout an interrupted run cut short")
+            .args(["HEAD", to.as_str(), from.as_str()])
     }
+}
+
+/// `--reference=MIRROR [--dissociate]`: borrow objects from a cache mirror,
+/// or copy them.
+fn reference_args(mirror: Option<&Path>, dissociate: bool) -> Vec<OsString> {
+    let Some(mirror) = mirror else {
+        return Vec::new();
+    };
+    let mut reference = OsString::from("--reference=");
+    reference.push(mirror);
+    let mut args = vec![reference];
+    if dissociate {
+        args.push("--dissociate".into());
+    }
+    args
 }
 
 /// `--git-dir=GIT_DIR`.
@@ -1045,13 +774,10 @@ pub(super) fn head_and_presence_input(commit: &CommitId) -> String {
     format!("HEAD^{{commit}}\n{}^{{commit}}\n", commit.as_str())
 }
 
-/// What [`Git::presence_cmd`] is fed: each commit as `SHA^{commit}`, one a
-/// line.
+/// What [`Git::batch_check_cmd`] is fed to ask which of some commits the
+/// repository holds: each as `SHA^{commit}`, one a line.
 pub(super) fn presence_input(commits: &[&CommitId]) -> String {
-    commits
-        .iter()
-        .map(|c| format!("{}^{{commit}}\n", c.as_str()))
-        .collect()
+    commits.iter().map(|c| format!("{c}^{{commit}}\n")).collect()
 }
 
 /// What [`Git::keep_tips_cmd`] is fed: one `update` of a keep ref per id.
@@ -1073,22 +799,19 @@ pub(super) fn drop_keeps_input(keeps: &[(String, CommitId)]) -> String {
 /// `paths` one a line, as `--stdin-paths` reads them (see
 /// [`quote_stdin_path`]).
 pub(super) fn stdin_paths_input(paths: &[Vec<u8>]) -> Vec<u8> {
-    let mut input = Vec::new();
-    for path in paths {
-        input.extend(quote_stdin_path(path));
-        input.push(b'\n');
-    }
-    input
+    paths
+        .iter()
+        .flat_map(|path| [quote_stdin_path(path), vec![b'\n']])
+        .flatten()
+        .collect()
 }
 
 /// `paths` each ended by a NUL, as `-z --stdin` reads them.
 pub(super) fn nul_paths_input(paths: &[Vec<u8>]) -> Vec<u8> {
-    let mut input = Vec::new();
-    for path in paths {
-        input.extend_from_slice(path);
-        input.push(0);
-    }
-    input
+    paths
+        .iter()
+        .flat_map(|path| path.iter().copied().chain([0]))
+        .collect()
 }
 
 /// `path` as a line of `--stdin-paths` input: as it is, or in git's C

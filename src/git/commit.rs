@@ -35,23 +35,14 @@ impl Git {
     /// Whether branch `branch` exists in `repo`.
     pub fn branch_exists(&self, repo: &Path, branch: &BranchName) -> GitResult<bool> {
         let cmd = Self::branch_exists_cmd(repo, branch);
-        let out = self.spawn(&cmd)?;
-        match out.status.code() {
-            Some(0) => Ok(true),
-            Some(1) => Ok(false),
-            _ => Err(self.failure(&cmd, &out)),
-        }
+        Ok(self.answer(&cmd, 1)?.is_some())
     }
 
     /// Commits the index of `repo` with `message`.
     pub fn commit(&self, repo: &Path, message: &str) -> GitResult<()> {
         let cmd = Self::commit_cmd(repo);
-        let out = self.spawn_with_input(&cmd, message.as_bytes().to_vec())?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(self.failure(&cmd, &out))
-        }
+        self.run_with_input(&cmd, message.as_bytes().to_vec())?;
+        Ok(())
     }
 }
 

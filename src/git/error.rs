@@ -1,13 +1,9 @@
 //! Errors of the git layer: [`GitError`] carries the folder, the command
-//! line, git's stderr and why it failed ([`GitErrorKind`]), and this is where
-//! a failure is told apart by what git said: a credential problem, a git too
-//! old for the tool, a server that refuses a fetch by id, a checkout refused
-//! over local changes, one refused before it wrote a file.
-//!
-//! The wording of credential failures is read by `crate::ui::prompt::failures`,
-//! which the prompter needs too (to ask again after a refused answer); it
-//! stays there so that the prompter does not depend on the git layer,
-//! which depends on it.
+//! line, git's stderr and why it failed ([`GitErrorKind`]); here a failure is
+//! told apart by what git said (a git too old, a refused fetch by id, a
+//! checkout refused over local changes or before it wrote a file).
+//! Credential failures are read by `crate::ui::prompt::failures`, which the
+//! prompter needs too and which must not depend on the git layer.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -49,14 +45,20 @@ pub struct GitError {
 }
 
 impl GitError {
+    /// The error of running `cmd`.
+    pub(super) fn of(cmd: &GitCommand, stderr: String, kind: GitErrorKind) -> GitError {
+        GitError {
+            dir: cmd.dir.clone(),
+            command: cmd.command_line(),
+            stderr,
+            kind,
+        }
+    }
+
     /// True when git reported that the server refused a fetch by commit id
     /// (servers without `uploadpack.allowReachableSHA1InWant` and the like).
     pub fn is_refused_want(&self) -> bool {
-        let s = self.stderr.to_ascii_lowercase();
-        s.contains("not our ref")
-            || s.contains("couldn't find remote ref")
-            || s.contains("upload-pack: not our ref")
-            || s.contains("server does not allow request for unadvertised object")
+        super::Cause::RefusedWant.is_named_in(&self.stderr)
     }
 
     /// True when git stopped because it needed an object a partial clone
@@ -77,6 +79,7 @@ impl GitError {
 
 impl fmt::Display for GitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (command, dir) = (&self.command, self.dir.display());
         match &self.kind {
             GitErrorKind::TooOld { found } => write!(
                 f,
@@ -84,22 +87,12 @@ impl fmt::Display for GitError {
                 MIN_VERSION.0, MIN_VERSION.1
             ),
             GitErrorKind::NotInstalled => {
-                write!(
-                    f,
-                    "git was not found on PATH; install git (2.25 or newer) and try again"
-                )
+                f.write_str("git was not found on PATH; install git (2.25 or newer) and try again")
             }
-            GitErrorKind::Spawn(e) => write!(
-                f,
-                "could not run `{}` in {}: {e}",
-                self.command,
-                self.dir.display()
-            ),
+            GitErrorKind::Spawn(e) => write!(f, "could not run `{command}` in {dir}: {e}"),
             GitErrorKind::HostDown(down) => write!(
                 f,
-                "`{}` in {} was not started: {} already failed in this run ({}): {}",
-                self.command,
-                self.dir.display(),
+                "`{command}` in {dir} was not started: {} already failed in this run ({}): {}",
                 down.host,
                 down.cause.words(),
                 escape_control(&down.said, false)
@@ -109,21 +102,14 @@ impl fmt::Display for GitError {
                     Some(code) => format!("exit status {code}"),
                     None => "killed by a signal".to_string(),
                 };
-                write!(
-                    f,
-                    "`{}` failed in {} ({status})",
-                    self.command,
-                    self.dir.display()
-                )?;
+                write!(f, "`{command}` failed in {dir} ({status})")?;
                 if let GitErrorKind::Credentials { problem, .. } = &self.kind {
                     write!(f, ": {problem}")?;
                 }
                 // git's stderr carries what servers and repositories say
                 // (`remote:` lines, file names): escaped, one line each.
-                if !self.stderr.is_empty() {
-                    for line in self.stderr.lines() {
-                        write!(f, "\n    {}", escape_control(line, false))?;
-                    }
+                for line in self.stderr.lines() {
+                    write!(f, "\n    {}", escape_control(line, false))?;
                 }
                 Ok(())
             }
@@ -138,30 +124,20 @@ pub type GitResult<T> = Result<T, GitError>;
 
 impl Git {
     pub(super) fn spawn_error(&self, cmd: &GitCommand, e: std::io::Error) -> GitError {
-        GitError {
-            dir: cmd.dir.clone(),
-            command: cmd.command_line(),
-            stderr: String::new(),
-            kind: if e.kind() == std::io::ErrorKind::NotFound && cmd.dir.is_dir() {
-                GitErrorKind::NotInstalled
-            } else {
-                GitErrorKind::Spawn(e)
-            },
-        }
+        let kind = if e.kind() == std::io::ErrorKind::NotFound && cmd.dir.is_dir() {
+            GitErrorKind::NotInstalled
+        } else {
+            GitErrorKind::Spawn(e)
+        };
+        GitError::of(cmd, String::new(), kind)
     }
 
     pub(super) fn failure(&self, cmd: &GitCommand, out: &std::process::Output) -> GitError {
         let stderr = git_stderr(&out.stderr);
         if let Some(hint) = crate::ui::prompt::failures::hint(&stderr, self.no_prompt) {
-            return GitError {
-                dir: cmd.dir.clone(),
-                command: cmd.command_line(),
-                stderr,
-                kind: GitErrorKind::Credentials {
-                    status: out.status.code(),
-                    problem: hint.to_string(),
-                },
-            };
+            let status = out.status.code();
+            let problem = hint.to_string();
+            return GitError::of(cmd, stderr, GitErrorKind::Credentials { status, problem });
         }
         self.failed(cmd, stderr, out.status.code())
     }
@@ -174,12 +150,7 @@ impl Git {
             Some(found) => GitErrorKind::TooOld { found },
             None => GitErrorKind::Failed { status },
         };
-        GitError {
-            dir: cmd.dir.clone(),
-            command: cmd.command_line(),
-            stderr,
-            kind,
-        }
+        GitError::of(cmd, stderr, kind)
     }
 
     /// The error for a command that failed because the credential
@@ -190,28 +161,22 @@ impl Git {
         out: &std::process::Output,
         problem: String,
     ) -> GitError {
-        GitError {
-            dir: cmd.dir.clone(),
-            command: cmd.command_line(),
-            stderr: git_stderr(&out.stderr),
-            kind: GitErrorKind::Credentials {
-                status: out.status.code(),
-                problem,
-            },
-        }
+        let status = out.status.code();
+        GitError::of(
+            cmd,
+            git_stderr(&out.stderr),
+            GitErrorKind::Credentials { status, problem },
+        )
     }
 
     /// The error for a checkout whose record could not be written.
     pub(super) fn record_error(&self, cmd: &GitCommand, e: std::io::Error) -> GitError {
-        GitError {
-            dir: cmd.dir.clone(),
-            command: cmd.command_line(),
-            stderr: String::new(),
-            kind: GitErrorKind::Spawn(std::io::Error::new(
-                e.kind(),
-                format!("could not record the checkout in the workspace lock file first: {e}"),
-            )),
-        }
+        let message = format!("could not record the checkout in the workspace lock file first: {e}");
+        GitError::of(
+            cmd,
+            String::new(),
+            GitErrorKind::Spawn(std::io::Error::new(e.kind(), message)),
+        )
     }
 }
 

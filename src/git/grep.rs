@@ -58,25 +58,15 @@ fn parse_grep(out: &[u8], options: &GrepOptions) -> Vec<GrepMatch> {
     };
     while !rest.is_empty() {
         let path = take(&mut rest, 0);
-        if options.files_with_matches {
+        let (line, text) = if options.files_with_matches {
             // Records end at the NUL; some gits add a newline after it.
-            if rest.first() == Some(&b'\n') {
-                rest = &rest[1..];
-            }
-            matches.push(GrepMatch {
-                path,
-                line: None,
-                text: None,
-            });
-            continue;
-        }
-        let line = options.line_number.then(|| take(&mut rest, 0));
-        let text = take(&mut rest, b'\n');
-        matches.push(GrepMatch {
-            path,
-            line,
-            text: Some(text),
-        });
+            rest = rest.strip_prefix(b"\n").unwrap_or(rest);
+            (None, None)
+        } else {
+            let line = options.line_number.then(|| take(&mut rest, 0));
+            (line, Some(take(&mut rest, b'\n')))
+        };
+        matches.push(GrepMatch { path, line, text });
     }
     matches
 }

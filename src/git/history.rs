@@ -22,11 +22,8 @@ pub struct LogEntry {
 impl Git {
     /// Which of `commits` the repository at `repo` holds, in order.
     pub fn commits_present(&self, repo: &Path, commits: &[&CommitId]) -> GitResult<Vec<bool>> {
-        let cmd = Self::presence_cmd(repo);
-        let out = self.spawn_with_input(&cmd, presence_input(commits).into_bytes())?;
-        if !out.status.success() {
-            return Err(self.failure(&cmd, &out));
-        }
+        let cmd = Self::batch_check_cmd(repo);
+        let out = self.run_with_input(&cmd, presence_input(commits).into_bytes())?;
         Ok(parse_presence(
             &String::from_utf8_lossy(&out.stdout),
             commits.len(),
@@ -36,12 +33,7 @@ impl Git {
     /// Whether `older` is an ancestor of (or is) `newer`.
     pub fn commit_is_ancestor(&self, repo: &Path, older: &CommitId, newer: &CommitId) -> GitResult<bool> {
         let cmd = Self::commit_is_ancestor_cmd(repo, older, newer);
-        let out = self.spawn(&cmd)?;
-        match out.status.code() {
-            Some(0) => Ok(true),
-            Some(1) => Ok(false),
-            _ => Err(self.failure(&cmd, &out)),
-        }
+        Ok(self.answer(&cmd, 1)?.is_some())
     }
 
     /// The commits `to` has that `from` has not, newest first.

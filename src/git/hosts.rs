@@ -1,19 +1,14 @@
-//! What this run has learnt of each host it talks to, so that it stops
-//! knocking on a door that is shut: once a git process to a host failed
-//! for a cause of the whole host ([`Cause::is_host_wide`]: the name did
-//! not resolve, the connection was refused, TLS failed), no further git
-//! process to it starts, and each is reported as skipped for that cause.
+//! What this run has learnt of each host it talks to: once a git process to
+//! a host failed for a cause of the whole host ([`Cause::is_host_wide`]: no
+//! name resolution, a refused connection, TLS), no further git process to
+//! it starts, and each is reported as skipped for that cause.
 //!
-//! The first git process to a host the run has not heard from yet goes
-//! alone for a moment ([`FIRST_CONTACT_GRACE`]): the causes of the whole
-//! host show within milliseconds (a name that does not resolve, a refused
-//! connection), so with the network down one process per host is tried,
-//! not one per project. Once it succeeds or fails for another cause the
-//! host is known to answer, and the rest go at once; after the grace they
-//! go anyway (a slow clone is no reason to wait for it).
-//!
-//! Process-wide, as one run is one process and its git processes run on
-//! many threads and handles.
+//! The first process to a host goes alone for up to
+//! [`FIRST_CONTACT_GRACE`]: those causes show within milliseconds, so with
+//! the network down one process per host is tried, not one per project.
+//! Once it ends otherwise, or the grace is over (a slow clone is no reason
+//! to wait), the rest go. Process-wide: one run is one process, its git
+//! processes on many threads and handles.
 
 use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -138,22 +133,21 @@ impl Git {
     /// run found that host shut already (then `cmd` fails without a
     /// process, as [`GitErrorKind::HostDown`]); tells the run's
     /// [`HostGate`] how it went. A local URL has no host and just runs.
-    pub(super) fn to_host(
+    pub(super) fn to_host<T>(
         &self,
         url: &str,
         cmd: &GitCommand,
-        run: impl FnOnce() -> GitResult<()>,
-    ) -> GitResult<()> {
+        run: impl FnOnce() -> GitResult<T>,
+    ) -> GitResult<T> {
         let Some(host) = url_host(url) else {
             return run();
         };
         match gate().enter(host, FIRST_CONTACT_GRACE) {
-            Entry::Down(down) => Err(GitError {
-                dir: cmd.dir.clone(),
-                command: cmd.command_line(),
-                stderr: String::new(),
-                kind: GitErrorKind::HostDown(Box::new(down)),
-            }),
+            Entry::Down(down) => Err(GitError::of(
+                cmd,
+                String::new(),
+                GitErrorKind::HostDown(Box::new(down)),
+            )),
             Entry::Go { first } => {
                 let result = run();
                 let failed = result.as_ref().err().map(|e| e.stderr.as_str());

@@ -93,25 +93,21 @@ pub fn operations_in(git_dir: &Path) -> Vec<(Operation, &'static str)> {
 /// The operations that the files `exists` says are present make, in the
 /// order git's own `status` weighs them; `todo` is `sequencer/todo`.
 fn classify(exists: &dyn Fn(&str) -> bool, todo: Option<&[u8]>) -> Vec<(Operation, &'static str)> {
-    let mut found = Vec::new();
-    let head_owner = if exists("rebase-apply/applying") {
-        Some((Operation::Am, "rebase-apply"))
-    } else if exists("rebase-apply") {
-        Some((Operation::Rebase, "rebase-apply"))
-    } else if exists("rebase-merge") {
-        Some((Operation::Rebase, "rebase-merge"))
-    } else if exists("MERGE_HEAD") {
-        Some((Operation::Merge, "MERGE_HEAD"))
-    } else if exists("CHERRY_PICK_HEAD") {
-        Some((Operation::CherryPick, "CHERRY_PICK_HEAD"))
-    } else if exists("REVERT_HEAD") {
-        Some((Operation::Revert, "REVERT_HEAD"))
-    } else if exists("sequencer") {
-        Some((next_sequence_step(todo), "sequencer"))
-    } else {
-        None
-    };
-    found.extend(head_owner);
+    // The file git looks for, the operation it means, and the file named.
+    let head_owners = [
+        ("rebase-apply/applying", Operation::Am, "rebase-apply"),
+        ("rebase-apply", Operation::Rebase, "rebase-apply"),
+        ("rebase-merge", Operation::Rebase, "rebase-merge"),
+        ("MERGE_HEAD", Operation::Merge, "MERGE_HEAD"),
+        ("CHERRY_PICK_HEAD", Operation::CherryPick, "CHERRY_PICK_HEAD"),
+        ("REVERT_HEAD", Operation::Revert, "REVERT_HEAD"),
+    ];
+    let head_owner = head_owners
+        .into_iter()
+        .find(|(path, ..)| exists(path))
+        .map(|(_, operation, file)| (operation, file))
+        .or_else(|| exists("sequencer").then(|| (next_sequence_step(todo), "sequencer")));
+    let mut found: Vec<_> = head_owner.into_iter().collect();
     if exists("BISECT_LOG") {
         found.push((Operation::Bisect, "BISECT_LOG"));
     }

@@ -37,10 +37,7 @@ impl Git {
         }
         let input = keep_tips_input(&new);
         let cmd = Self::keep_tips_cmd(mirror);
-        let out = self.spawn_with_input(&cmd, input.into_bytes())?;
-        if !out.status.success() {
-            return Err(self.failure(&cmd, &out));
-        }
+        self.run_with_input(&cmd, input.into_bytes())?;
         Ok(new.len())
     }
 
@@ -67,22 +64,14 @@ impl Git {
             return Ok(0);
         }
         let cmd = Self::keep_tips_cmd(mirror);
-        let out = self.spawn_with_input(&cmd, drop_keeps_input(&dropped).into_bytes())?;
-        if !out.status.success() {
-            return Err(self.failure(&cmd, &out));
-        }
+        self.run_with_input(&cmd, drop_keeps_input(&dropped).into_bytes())?;
         Ok(dropped.len())
     }
 
     /// `remote.origin.url` of the repository `repo`, if set.
     pub fn origin_url(&self, repo: &Path) -> GitResult<Option<String>> {
         let cmd = Self::origin_url_cmd(repo);
-        let out = self.spawn(&cmd)?;
-        match out.status.code() {
-            Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).trim_end().to_string())),
-            Some(1) => Ok(None),
-            _ => Err(self.failure(&cmd, &out)),
-        }
+        Ok(self.answer(&cmd, 1)?.map(|out| out.trim_end().to_string()))
     }
 }
 

@@ -4,36 +4,24 @@
 //! [`GitError`] holding the folder, the command line, the exit status and
 //! git's stderr. Where things are:
 //!
-//! - `mod.rs`: the [`Git`] handle (verbosity, prompts, the process cap,
-//!   progress) and the names of the tool's own refs.
-//! - `command.rs`: [`GitCommand`], a command line as data, and every
-//!   builder (`Git::*_cmd`), with what some commands are fed on stdin.
-//! - `run.rs`: the runner, the one place a process is started: its
-//!   environment, the `--jobs` cap, signals, the running children, and the
-//!   record of each checkout before it starts.
-//! - `error.rs`: [`GitError`] and what git's stderr says (credentials, a
-//!   git too old, a refused fetch by id, a checkout refused over local
-//!   changes); `cause.rs`: why a command that talks to a server failed
-//!   ([`Cause`]); `hosts.rs`: the hosts found shut, which no further git
-//!   process of the run is started to.
-//! - `version.rs`: the installed git's version, asked at most once.
-//! - `progress.rs`: git's progress lines turned into short reports.
-//! - `files.rs`: what is read from a repository's files without git.
-//! - Typed operations, each with its parsers as plain functions tested on
-//!   captured output: `query.rs` (HEAD, status, history of a local
-//!   repository), `probe.rs` (the one `cat-file --batch` per dep),
-//!   `submodule.rs`, `remote.rs` (clones, fetches, `ls-remote`),
-//!   `checkout.rs`, `mirror.rs` (the cache), `grep.rs` (`diff` and `grep`),
-//!   `history.rs` (the commits between two pins), `commit.rs` (`roll
-//!   --commit`) and `worktree.rs` (repairing a checkout cut short).
+//! - `command.rs`: [`GitCommand`] and every command line (`Git::*_cmd`),
+//!   with what some commands are fed on stdin; `run.rs`: the runner, the
+//!   one place a process is started.
+//! - `error.rs`: [`GitError`] and what git's stderr says; `cause.rs`: why a
+//!   command that talks to a server failed ([`Cause`]); `hosts.rs`: the
+//!   hosts found shut, to which no further git process of the run starts.
+//! - `ssh.rs` and `ssh_share.rs`: one ssh connection per host for a run;
+//!   `version.rs`: git's version, asked at most once; `progress.rs`: git's
+//!   progress lines as short reports; `files.rs`: what is read without git.
+//! - Typed operations, their parsers plain functions tested on captured
+//!   output: `query.rs`, `probe.rs` (the one `cat-file --batch` per dep),
+//!   `submodule.rs`, `remote.rs`, `checkout.rs`, `mirror.rs` (the cache),
+//!   `grep.rs`, `history.rs`, `commit.rs`, `in_progress.rs` and
+//!   `worktree.rs` (repairing a checkout cut short).
 //!
 //! Inputs are explicit: a command's folder and arguments are data, and the
-//! progress sink a live display wants is part of the handle a command
-//! passes down ([`Git::with_progress`]). Three things stay process-wide,
-//! set rather than passed: the spawn observer and the checkout log, which
-//! the workspace lock sets for as long as it is held, whichever handles run
-//! git meanwhile, and the list of running children, which the signal
-//! handling thread reads without any handle (see `run.rs`).
+//! progress sink is part of the handle ([`Git::with_progress`]). What stays
+//! process-wide, and why, is told in `run.rs`.
 
 use std::io::IsTerminal;
 

@@ -1,8 +1,6 @@
-//! The probe: everything sync needs to know about a dep's checkout, asked
-//! in one `git cat-file --batch` (HEAD, whether the pinned commit is
-//! present, the file that lists its own pins at that commit, the commit the
-//! tool last checked out), with the answers read by size as git sends them
-//! and never held beyond a limit.
+//! The probe: everything sync needs to know about a dep's checkout in one
+//! `git cat-file --batch` (see [`Git::probe`]), its answers read by size as
+//! git sends them and never held beyond a limit.
 
 use std::path::Path;
 
@@ -128,18 +126,16 @@ fn tree_entry(entries: &[u8], name: &str, id_len: usize) -> Option<(Vec<u8>, Str
 }
 
 impl Git {
-    /// One `git cat-file --batch` that reads HEAD, checks that `commit`
-    /// exists as a commit and reads `path` (a file at the top of the tree)
-    /// at it: everything sync needs to know about a dep, in one process and
-    /// without touching the network, even in a partial clone (see
-    /// `GitCommand::lazy_fetch`). There, what git does not have locally
-    /// is told apart from what the commit does not have by the commit's top
-    /// tree, read in the same process: a file the tree lists but git lacks
-    /// is [`FileAtCommit::NotFetched`], as is every file of a commit whose
-    /// tree git lacks. Memory stays bounded whatever the repository holds:
-    /// the file is read only if git's answer gives it at most
-    /// `max_file_size` bytes (else git is stopped before sending it), and
-    /// the commit and tree are kept only up to [`MAX_KEPT_OBJECT`] bytes.
+    /// Everything sync needs to know about a dep, in one `git cat-file
+    /// --batch` that never reaches the network, even in a partial clone (see
+    /// `GitCommand::lazy_fetch`): HEAD, the commit [`super::CHECKED_OUT_REF`]
+    /// names, whether `commit` is there, and `path` (a file at the top of the
+    /// tree) at it. The commit's top tree, read too, tells a file git lacks
+    /// ([`FileAtCommit::NotFetched`], as is every file of a commit whose tree
+    /// git lacks) from one the commit lacks. Memory stays bounded: the file
+    /// is read only if it has at most `max_file_size` bytes (else git is
+    /// stopped before sending it), the commit and tree kept only up to
+    /// [`MAX_KEPT_OBJECT`] bytes.
     pub fn probe(&self, repo: &Path, commit: &CommitId, path: &str, max_file_size: u64) -> GitResult<Probe> {
         use std::io::Read;
         let cmd = Self::probe_cmd(repo);
@@ -286,7 +282,7 @@ fn read_batch_answer(
         [_, _] => return Ok(BatchAnswer::Missing),
         _ => return Err(Error::new(ErrorKind::InvalidData, format!("header '{header}'"))),
     };
-    let kept = match contents {
+    let keep = match contents {
         BatchContents::UpTo(max) if size > max => {
             return Ok(BatchAnswer::Found {
                 oid,
@@ -295,27 +291,18 @@ fn read_batch_answer(
                 contents: None,
             })
         }
-        BatchContents::UpTo(_) => {
-            let mut bytes = Vec::with_capacity(size as usize);
-            stream.take(size).read_to_end(&mut bytes)?;
-            Some(bytes)
-        }
-        BatchContents::KeepUpTo(max) if size <= max => {
-            let mut bytes = Vec::with_capacity(size as usize);
-            stream.take(size).read_to_end(&mut bytes)?;
-            Some(bytes)
-        }
-        BatchContents::Skip | BatchContents::KeepUpTo(_) => {
-            let mut skipped = 0;
-            while skipped < size {
-                let n = std::io::copy(&mut stream.take(size - skipped), &mut std::io::sink())?;
-                if n == 0 {
-                    break;
-                }
-                skipped += n;
-            }
-            None
-        }
+        BatchContents::UpTo(_) => true,
+        BatchContents::KeepUpTo(max) => size <= max,
+        BatchContents::Skip => false,
+    };
+    let kept = if keep {
+        let mut bytes = Vec::with_capacity(size as usize);
+        stream.take(size).read_to_end(&mut bytes)?;
+        Some(bytes)
+    } else {
+        // Fewer bytes than `size` (git ended) fail at the newline below.
+        std::io::copy(&mut stream.take(size), &mut std::io::sink())?;
+        None
     };
     if kept.as_ref().is_some_and(|b| b.len() as u64 != size) {
         return Err(Error::from(ErrorKind::UnexpectedEof));

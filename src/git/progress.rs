@@ -1,14 +1,10 @@
-//! git's progress, for a live display: network commands (clones, fetches)
-//! run with `--progress` when the [`Git`] handle they run through carries a
-//! [`ProgressSink`], and each progress line git prints becomes a short
-//! report (`receiving objects 45%`) sent to it.
-//!
-//! The sink travels with the handle, explicitly: a command that shows one
-//! project's line makes a handle for it ([`Git::with_progress`]) and passes
-//! it down to everything that runs that project's steps, whatever thread
-//! they run on. Work that runs side by side within one project (the clones
-//! of its submodules) uses [`Git::without_progress`]: several transfers
-//! cannot share the one line.
+//! git's progress, for a live display: network commands run with
+//! `--progress` when their [`Git`] handle carries a [`ProgressSink`], and
+//! each progress line becomes a short report (`receiving objects 45%`).
+//! A command makes one handle per project line ([`Git::with_progress`])
+//! and passes it down, whatever thread runs the steps; work side by side
+//! within a project (its submodules' clones) uses
+//! [`Git::without_progress`]: several transfers cannot share one line.
 
 use std::fmt;
 use std::sync::Arc;

@@ -11,6 +11,30 @@ use super::files::{read_head, read_loose_ref, read_shallow, Head};
 use super::{git_dir_of, Git, GitResult, CHECKED_OUT_REF};
 use crate::model::types::{BranchName, CommitId};
 
+/// `git log -1` facts for the summary line of `pin`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitSummary {
+    /// The full id.
+    pub id: CommitId,
+    /// Committer date, `YYYY-MM-DD`.
+    pub date: String,
+    /// The subject line.
+    pub subject: String,
+}
+
+/// What `git status --porcelain=v2 --branch` says about a checkout.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorktreeStatus {
+    /// The commit HEAD points at (`None` before the first commit).
+    pub head: Option<CommitId>,
+    /// The branch HEAD is on, `None` when detached.
+    pub branch: Option<String>,
+    /// Staged or unstaged changes to tracked files, or merge conflicts.
+    pub changed: usize,
+    /// Untracked files (not ignored).
+    pub untracked: usize,
+}
+
 impl Git {
     /// The commit HEAD names in the repository at `git_dir`, if any.
     pub(super) fn head_of_git_dir(&self, git_dir: &Path) -> GitResult<Option<CommitId>> {
@@ -25,26 +49,19 @@ impl Git {
         })
     }
 
-    /// Whether git tracks the file `name` in `dir` (`git ls-files`): false
-    /// for an untracked or ignored file; an error when `dir` is in no
+    /// Whether git tracks the workspace marker in `dir` (`git ls-files`;
+    /// false for an untracked or ignored file), or git's reason (the first
+    /// line of its stderr) when it cannot say, as when `dir` is in no
     /// repository git will read.
-    pub fn tracks_file(&self, dir: &Path, name: &str) -> GitResult<bool> {
-        let cmd = Self::enclosing_tracks_cmd(dir, name);
-        Ok(!self.output(&cmd)?.is_empty())
-    }
-
-    /// Whether git tracks the workspace marker in `dir`, or git's reason
-    /// (the first line of its stderr) when it cannot say.
     pub fn tracks_marker(&self, dir: &Path) -> Result<bool, String> {
-        self.tracks_file(dir, crate::model::workspace::MARKER)
-            .map_err(|e| {
-                e.stderr
-                    .lines()
-                    .next()
-                    .unwrap_or("no reason given")
-                    .trim()
-                    .to_string()
-            })
+        let cmd = Self::enclosing_tracks_cmd(dir, crate::model::workspace::MARKER);
+        match self.output(&cmd) {
+            Ok(listed) => Ok(!listed.is_empty()),
+            Err(e) => {
+                let reason = e.stderr.lines().next().unwrap_or("no reason given");
+                Err(reason.trim().to_string())
+            }
+        }
     }
 
     /// Whether `dir` is the top folder of a git checkout (not merely inside
@@ -53,54 +70,27 @@ impl Git {
         if !dir.join(".git").exists() {
             return false;
         }
-        let cmd = Self::show_toplevel_cmd(dir);
-        match self.output(&cmd) {
-            Ok(top) => {
-                let top = PathBuf::from(top.trim_end_matches(['\n', '\r']));
-                match (top.canonicalize(), dir.canonicalize()) {
-                    (Ok(a), Ok(b)) => a == b,
-                    _ => false,
-                }
-            }
-            Err(_) => false,
-        }
+        let Ok(top) = self.output(&Self::show_toplevel_cmd(dir)) else {
+            return false;
+        };
+        let top = PathBuf::from(top.trim_end_matches(['\n', '\r']));
+        matches!((top.canonicalize(), dir.canonicalize()), (Ok(a), Ok(b)) if a == b)
     }
-}
 
-/// `git log -1` facts for the summary line of `pin`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CommitSummary {
-    /// The full id.
-    pub id: CommitId,
-    /// Committer date, `YYYY-MM-DD`.
-    pub date: String,
-    /// The subject line.
-    pub subject: String,
-}
-
-impl Git {
     /// HEAD's commit, or `None` when HEAD does not name one (an unborn
     /// branch).
     pub fn head_commit(&self, repo: &Path) -> GitResult<Option<CommitId>> {
         let cmd = Self::head_commit_cmd(repo);
-        let out = self.spawn(&cmd)?;
-        match out.status.code() {
-            Some(0) => Ok(CommitId::new(String::from_utf8_lossy(&out.stdout).trim()).ok()),
-            Some(1) => Ok(None),
-            _ => Err(self.failure(&cmd, &out)),
-        }
+        Ok(self
+            .answer(&cmd, 1)?
+            .and_then(|out| CommitId::new(out.trim()).ok()))
     }
 
     /// The branch HEAD is on (`refs/heads/` left off), `None` when
     /// detached.
     pub fn current_branch(&self, repo: &Path) -> GitResult<Option<String>> {
         let cmd = Self::current_branch_cmd(repo);
-        let out = self.spawn(&cmd)?;
-        match out.status.code() {
-            Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).trim_end().to_string())),
-            Some(1) => Ok(None),
-            _ => Err(self.failure(&cmd, &out)),
-        }
+        Ok(self.answer(&cmd, 1)?.map(|out| out.trim_end().to_string()))
     }
 
     /// When HEAD is detached at a commit that moving HEAD could make
@@ -127,12 +117,9 @@ impl Git {
                 Head::Unknown => {}
             }
         }
-        let symbolic = Self::symbolic_head_cmd(repo);
-        let out = self.spawn(&symbolic)?;
-        match out.status.code() {
-            Some(0) => return Ok(None), // on a branch: the branch keeps its commits
-            Some(1) => {}               // detached
-            _ => return Err(self.failure(&symbolic, &out)),
+        // On a branch (exit 0), the branch keeps its commits.
+        if self.answer(&Self::symbolic_head_cmd(repo), 1)?.is_some() {
+            return Ok(None);
         }
         let contains = Self::ref_containing_head_cmd(repo);
         if !self.output(&contains)?.trim().is_empty() {
@@ -164,10 +151,7 @@ impl Git {
     /// in one `git cat-file --batch-check`.
     pub fn head_and_presence(&self, repo: &Path, commit: &CommitId) -> GitResult<(Option<CommitId>, bool)> {
         let cmd = Self::batch_check_cmd(repo);
-        let out = self.spawn_with_input(&cmd, head_and_presence_input(commit).into_bytes())?;
-        if !out.status.success() {
-            return Err(self.failure(&cmd, &out));
-        }
+        let out = self.run_with_input(&cmd, head_and_presence_input(commit).into_bytes())?;
         Ok(parse_head_and_presence(&String::from_utf8_lossy(&out.stdout)))
     }
 
@@ -210,12 +194,7 @@ impl Git {
     /// but whose parents are neither (`git log` and `git fsck` fail).
     pub fn parents_readable(&self, repo: &Path, commit: &CommitId) -> GitResult<bool> {
         let cmd = Self::parents_readable_cmd(repo, commit);
-        let out = self.spawn(&cmd)?;
-        match out.status.code() {
-            Some(0) => Ok(true),
-            Some(128) => Ok(false),
-            _ => Err(self.failure(&cmd, &out)),
-        }
+        Ok(self.answer(&cmd, 128)?.is_some())
     }
 
     /// Whether the index of `repo` has no entry at or under `path` (so
@@ -241,29 +220,9 @@ impl Git {
         branch: &BranchName,
     ) -> GitResult<bool> {
         let cmd = Self::is_ancestor_cmd(repo, commit, branch);
-        let out = self.spawn(&cmd)?;
-        match out.status.code() {
-            Some(0) => Ok(true),
-            Some(1) => Ok(false),
-            _ => Err(self.failure(&cmd, &out)),
-        }
+        Ok(self.answer(&cmd, 1)?.is_some())
     }
-}
 
-/// What `git status --porcelain=v2 --branch` says about a checkout.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct WorktreeStatus {
-    /// The commit HEAD points at (`None` before the first commit).
-    pub head: Option<CommitId>,
-    /// The branch HEAD is on, `None` when detached.
-    pub branch: Option<String>,
-    /// Staged or unstaged changes to tracked files, or merge conflicts.
-    pub changed: usize,
-    /// Untracked files (not ignored).
-    pub untracked: usize,
-}
-
-impl Git {
     /// HEAD, branch and local changes of a checkout in one `git status`.
     pub fn worktree_status(&self, repo: &Path) -> GitResult<WorktreeStatus> {
         let cmd = Self::worktree_status_cmd(repo);

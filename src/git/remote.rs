@@ -1,11 +1,7 @@
 //! The operations that talk to a server: clones, fetches (of a commit by
-//! id, of a branch, of everything origin has, of the objects a partial
-//! clone lacks) and `roll`'s question of a server. With the clones of
-//! submodules (`submodule.rs`) they are the commands that report progress;
-//! with those and the checkouts, the only ones git may let fetch a partial
-//! clone's missing objects by itself (see `command.rs`). The cache's
-//! mirrors are cloned and fetched through the same builders, by
-//! `exec/cache.rs`.
+//! id, a branch, everything origin has, the objects a partial clone lacks)
+//! and `roll`'s `ls-remote`. The cache's mirrors are cloned and fetched
+//! through the same builders, by `exec/cache.rs`.
 
 use std::path::Path;
 
@@ -79,21 +75,14 @@ impl Git {
         let cmd = Self::ls_remote_head_cmd(dir, url, branch);
         // Through the host gate, as a clone: a host found shut gets no
         // further process.
-        let mut answer = None;
-        self.to_host(url.as_str(), &cmd, || {
+        let out = self.to_host(url.as_str(), &cmd, || {
             let out = self.spawn(&cmd)?;
             // A refusal is the server's answer, whose cause the gate reads.
             match out.status.code() {
-                Some(0 | 2) => {
-                    answer = Some(out);
-                    Ok(())
-                }
+                Some(0 | 2) => Ok(out),
                 _ => Err(self.failure(&cmd, &out)),
             }
         })?;
-        let Some(out) = answer else {
-            unreachable!("to_host returned Ok, so it ran the closure, which kept git's answer");
-        };
         let refname = format!("refs/heads/{}", branch.as_str());
         let missing = || format!("{url} has no branch '{branch}' ({refname})");
         let problem = match out.status.code() {
@@ -110,17 +99,10 @@ impl Git {
                 }
             }
             // --exit-code: 2 means that no ref matched.
-            Some(2) => missing(),
-            _ => return Err(self.failure(&cmd, &out)),
+            _ => missing(),
         };
-        Err(GitError {
-            dir: cmd.dir.clone(),
-            command: cmd.command_line(),
-            stderr: problem,
-            kind: GitErrorKind::Failed {
-                status: out.status.code(),
-            },
-        })
+        let status = out.status.code();
+        Err(GitError::of(&cmd, problem, GitErrorKind::Failed { status }))
     }
 }
 

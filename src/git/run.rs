@@ -1,18 +1,11 @@
 //! The runner: the one place a git process is started. Every git the tool
-//! runs goes through [`Git::start`], which echoes it for `-v`, runs it in
-//! its folder with the user's environment minus what would point it at
-//! another repository ([`crate::process::env::REPOSITORY_ENV`]), in the C locale, without lazy
-//! fetches unless the command is one that may reach the network, with
-//! `GIT_TERMINAL_PROMPT=0` when nobody could answer a prompt and with the
-//! credential prompter's variables on a terminal; and with the signal mask
-//! a child should have (a checkout that rewrites a working tree does not
-//! take the terminal's Ctrl-C).
-//!
-//! Around each process: a place under the `--jobs` cap ([`ProcessCap`]),
-//! nothing new once the run is interrupted, the pid listed among the
-//! running children (which [`crate::process::children::end_children`] signals on an interrupt) and
-//! told to the [`crate::process::children::SpawnObserver`], and, for a checkout, its record in the
-//! [`CheckoutLog`] opened before it starts and closed when it ends whole.
+//! runs goes through [`Git::start`] (environment, locale, prompts, signal
+//! mask) and then waits for a place under the `--jobs` cap ([`ProcessCap`]),
+//! starts nothing once the run is interrupted, is listed among the running
+//! children (which [`crate::process::children::end_children`] signals on an
+//! interrupt) and told to the [`crate::process::children::SpawnObserver`],
+//! and, for a checkout, has its record in the [`CheckoutLog`] opened before
+//! it starts and closed when it ends whole.
 //!
 //! The observer, the checkout log and the children are process-wide, not
 //! fields of the handle: the workspace lock sets the first two for as long
@@ -40,6 +33,15 @@ impl Git {
         self.cap.as_deref().map(ProcessCap::acquire)
     }
 
+    /// Nothing new starts once the run is interrupted.
+    fn not_interrupted(&self, cmd: &GitCommand) -> GitResult<()> {
+        if crate::process::interrupt::is_interrupted() {
+            let error = std::io::Error::other("interrupted; not started");
+            return Err(self.spawn_error(cmd, error));
+        }
+        Ok(())
+    }
+
     /// Runs a command, discarding stdout.
     pub fn run(&self, cmd: &GitCommand) -> GitResult<()> {
         self.output(cmd).map(|_| ())
@@ -58,6 +60,18 @@ impl Git {
             Ok(out)
         } else {
             Err(self.failure(cmd, &out))
+        }
+    }
+
+    /// Runs a command whose exit status answers a yes-or-no question: its
+    /// stdout on 0, `None` on `no` (the status git gives for "no"), an
+    /// error on any other.
+    pub(super) fn answer(&self, cmd: &GitCommand, no: i32) -> GitResult<Option<String>> {
+        let out = self.spawn(cmd)?;
+        match out.status.code() {
+            Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).into_owned())),
+            Some(code) if code == no => Ok(None),
+            _ => Err(self.failure(cmd, &out)),
         }
     }
 
@@ -106,9 +120,7 @@ impl Git {
         // Sharing may wait (for a master, or git's probe of the ssh): the
         // interrupt is checked after it.
         let (expr, _ssh) = self.share_ssh(cmd, expr);
-        if crate::process::interrupt::is_interrupted() {
-            return Err(self.spawn_error(cmd, interrupted()));
-        }
+        self.not_interrupted(cmd)?;
         let started = crate::process::children::starting(&cmd.dir);
         let handle = expr.start().map_err(|e| self.spawn_error(cmd, e))?;
         let _running = Running::new(handle.pids(), cmd.lets_finish, &cmd.dir, started);
@@ -117,13 +129,13 @@ impl Git {
         Ok(out)
     }
 
-    /// The one place a git process is set up: echo for `-v`, run
-    /// it in its folder with the user's environment (minus what would point
-    /// git at another repository, in the C locale so that what it prints can
-    /// be read, plus `GIT_TERMINAL_PROMPT=0` when nobody could answer a
-    /// prompt, and on a terminal the variables that send its prompts to the
-    /// tool, for the process `ticket` names), and leave the exit status to
-    /// the caller.
+    /// The one place a git process is set up: echoed for `-v`, run in its
+    /// folder with the user's environment minus what would point git at
+    /// another repository ([`crate::process::env::REPOSITORY_ENV`]), in the C
+    /// locale so that its output can be read, with `GIT_TERMINAL_PROMPT=0`
+    /// when nobody could answer a prompt and, on a terminal, the variables
+    /// that send its prompts to the tool (for the process `ticket` names).
+    /// The exit status is left to the caller.
     fn start(&self, cmd: &GitCommand, args: &[OsString], ticket: Ticket) -> duct::Expression {
         if self.verbose {
             crate::process::stderr::errln!("+ {cmd}");
@@ -137,24 +149,19 @@ impl Git {
             .dir(&cmd.dir)
             .unchecked()
             .before_spawn(move |child| crate::process::interrupt::child_signals(child, shielded));
-        let expr = in_c_locale(without_repository_env(expr));
-        let expr = match stop_at(cmd) {
-            Some(ceilings) => expr.env("GIT_CEILING_DIRECTORIES", ceilings),
-            None => expr,
-        };
+        let mut expr = in_c_locale(without_repository_env(expr));
+        if let Some(ceilings) = stop_at(cmd) {
+            expr = expr.env("GIT_CEILING_DIRECTORIES", ceilings);
+        }
         // Queries never fetch what a partial clone lacks (git 2.45.1 and
         // the May 2024 security releases from 2.39.4 honour this; an older
         // git ignores it).
-        let expr = if cmd.lazy_fetch {
-            expr
-        } else {
-            expr.env("GIT_NO_LAZY_FETCH", "1")
-        };
-        let expr = if self.no_prompt {
-            expr.env("GIT_TERMINAL_PROMPT", "0")
-        } else {
-            expr
-        };
+        if !cmd.lazy_fetch {
+            expr = expr.env("GIT_NO_LAZY_FETCH", "1");
+        }
+        if self.no_prompt {
+            expr = expr.env("GIT_TERMINAL_PROMPT", "0");
+        }
         // On a terminal, credential prompts go to the tool's own prompter
         // (GIT_ASKPASS, SSH_ASKPASS; see crate::ui::prompt).
         match &self.prompts {
@@ -163,15 +170,21 @@ impl Git {
         }
     }
 
-    /// Runs a command with `input` on stdin, whatever its exit status.
-    pub(super) fn spawn_with_input(&self, cmd: &GitCommand, input: Vec<u8>) -> GitResult<Output> {
+    /// Runs a command with `input` on stdin; a non-zero exit is an error.
+    pub(super) fn run_with_input(&self, cmd: &GitCommand, input: Vec<u8>) -> GitResult<Output> {
         let expr = self
             .start(cmd, &cmd.args, Ticket::UNTRACKED)
             .stdin_bytes(input)
             .stdout_capture()
             .stderr_capture();
-        self.run_tracked(cmd, expr)
+        let out = self.run_tracked(cmd, expr)?;
+        if out.status.success() {
+            Ok(out)
+        } else {
+            Err(self.failure(cmd, &out))
+        }
     }
+
     /// Runs `cmd` without the credential prompter, whatever its exit
     /// status, dropping its stderr: how git's version is asked from within
     /// the reading of a failure (see [`Git::failed`]), which must not fail
@@ -192,9 +205,7 @@ impl Git {
     /// it runs.
     pub(super) fn start_reading(&self, cmd: &GitCommand, input: Vec<u8>) -> GitResult<Reading<'_>> {
         let permit = self.permit();
-        if crate::process::interrupt::is_interrupted() {
-            return Err(self.spawn_error(cmd, interrupted()));
-        }
+        self.not_interrupted(cmd)?;
         let started = crate::process::children::starting(&cmd.dir);
         let reader = self
             .start(cmd, &cmd.args, Ticket::UNTRACKED)
@@ -243,14 +254,10 @@ impl Git {
         use std::io::Read;
         let args = cmd.args_with_progress(index);
         let _permit = self.permit();
-        if crate::process::interrupt::is_interrupted() {
-            return Err(self.spawn_error(cmd, interrupted()));
-        }
+        self.not_interrupted(cmd)?;
         let expr = self.start(cmd, &args, ticket).stdin_null().stderr_to_stdout();
         let (expr, _ssh) = self.share_ssh(cmd, expr);
-        if crate::process::interrupt::is_interrupted() {
-            return Err(self.spawn_error(cmd, interrupted()));
-        }
+        self.not_interrupted(cmd)?;
         let started = crate::process::children::starting(&cmd.dir);
         let reader = expr.reader().map_err(|e| self.spawn_error(cmd, e))?;
         let _running = Running::new(reader.pids(), false, &cmd.dir, started);
@@ -362,13 +369,12 @@ pub(super) fn checkout_log() -> Option<std::sync::Arc<dyn CheckoutLog>> {
     CHECKOUT_LOG.read().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
-/// Tells the [`CheckoutLog`] that the checkouts `cmd` made have ended,
-/// when they have: `cmd` worked, git refused before writing a file
-/// (local changes in the way), or a submodule's clone failed before its
-/// checkout started. Any other end (a signal, a write that
-/// failed) may have left one half done. Called while the process still
-/// counts as running, so that an interrupt, which waits for the running
-/// processes, finds the record complete.
+/// Tells the [`CheckoutLog`] that the checkouts `cmd` made have ended, when
+/// they have: `cmd` worked, git refused before writing a file (local changes
+/// in the way), or a submodule's clone failed before its checkout started;
+/// any other end (a signal, a failed write) may have left one half done.
+/// Called while the process still counts as running, so that an interrupt,
+/// which waits for the running processes, finds the record complete.
 fn checkouts_ended(cmd: &GitCommand, status: &std::process::ExitStatus, stderr: &[u8]) {
     let nothing_half_done =
         status.success() || refused_before_writing(stderr) || super::error::submodule_clone_failed(stderr);
@@ -380,8 +386,4 @@ fn checkouts_ended(cmd: &GitCommand, status: &std::process::ExitStatus, stderr: 
             log.ended(id);
         }
     }
-}
-
-fn interrupted() -> std::io::Error {
-    std::io::Error::other("interrupted; not started")
 }

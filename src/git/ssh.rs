@@ -1,15 +1,13 @@
 //! Which ssh git runs, and whether it is OpenSSH: the pure half of
 //! connection sharing (see `ssh_share.rs` for the run's masters).
 //!
-//! git picks its ssh command from `GIT_SSH_COMMAND`, else the
-//! `core.sshCommand` setting (both shell command lines), else `GIT_SSH`
-//! (a program), else `ssh`; and tells the variant (which options it may
-//! pass) from `GIT_SSH_VARIANT`, else `ssh.variant`, else the program's
-//! name, else by running it with `-G` (git's `connect.c`,
-//! `determine_ssh_variant`). The tool shares connections only when git
-//! would treat the command as OpenSSH, by appending OpenSSH's multiplexing
-//! options to the very command git would run: the user's own options come
-//! first, and ssh keeps the first value it reads for each.
+//! git's ssh command is `GIT_SSH_COMMAND`, else `core.sshCommand` (shell
+//! command lines), else `GIT_SSH` (a program), else `ssh`; its variant
+//! comes from `GIT_SSH_VARIANT`, else `ssh.variant`, else the program's
+//! name, else from running it with `-G` (git's `connect.c`,
+//! `determine_ssh_variant`). Only an OpenSSH command gets the multiplexing
+//! options, appended: ssh keeps the first value it reads for each option,
+//! so the user's own come first and win.
 
 use crate::process::shell_quote;
 

@@ -2,28 +2,24 @@
 //! connection sharing), and transient refusals retried.
 //!
 //! When git would run OpenSSH (see `ssh.rs`), each git process that may
-//! reach a remote runs with `GIT_SSH_COMMAND` set to the ssh command in
-//! effect followed by `-o ControlMaster=auto -o ControlPath=… -o
-//! ControlPersist=30`. The control sockets live in a private (0700) folder
-//! of the run, removed with the masters (`ssh -O exit`) when the run ends
-//! or is interrupted; a run killed hard leaves masters that end on their
-//! own after the persist time, in a folder no other run uses.
+//! reach a remote gets `GIT_SSH_COMMAND`: the ssh command in effect with
+//! `-o ControlMaster=auto -o ControlPath=… -o ControlPersist=30`. The
+//! sockets live in a private (0700) folder of the run, removed with the
+//! masters (`ssh -O exit`) when the run ends or is interrupted; after a
+//! hard kill the masters end on their own after the persist time.
 //!
 //! A server caps the sessions on one connection (OpenSSH's `MaxSessions`,
-//! 10 by default), so the run's processes are spread over *slots* of at
-//! most [`SESSIONS_PER_MASTER`] at a time, each slot with its own control
-//! path and so its own master per host: `--jobs 64` makes at most 8
-//! masters per host. The first process of a slot to a host runs alone
-//! until its master is up (its socket appears) or it ends; the others of
-//! that slot then share it. Processes to the same host over different
-//! slots open their masters in parallel, at most one per slot, which also
-//! keeps the unauthenticated connections under sshd's `MaxStartups`.
+//! 10 by default), so processes are spread over *slots* of at most
+//! [`SESSIONS_PER_MASTER`], each with its own master per host (`--jobs 64`:
+//! at most 8 per host). The first process of a slot to a host runs alone
+//! until its master's socket appears or it ends; at most one master per
+//! slot opens at a time, which also keeps the unauthenticated connections
+//! under sshd's `MaxStartups`.
 //!
-//! A process's host comes from a clone's URL or a fetch's `origin`; a
-//! process to another transport is left alone. A submodule's process,
-//! whose URL the tool does not read, shares (in a slot, without waiting)
-//! once an ssh process of the run has set sharing up: a run that reaches
-//! no ssh URL never asks git for its ssh settings.
+//! A process's host comes from a clone's URL or a fetch's `origin`. A
+//! submodule's process, whose URL the tool does not read, shares (without
+//! waiting) once an ssh process has set sharing up: a run that reaches no
+//! ssh URL never asks git for its ssh settings.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -142,13 +138,14 @@ impl Masters {
     /// of that slot opens the master to `host`.
     fn lease(&self, host: Option<String>) -> Lease<'_> {
         let mut slots = self.slots();
-        let slot = match slots.users.iter().position(|&n| n < SESSIONS_PER_MASTER) {
-            Some(slot) => slot,
-            None => {
+        let slot = slots
+            .users
+            .iter()
+            .position(|&n| n < SESSIONS_PER_MASTER)
+            .unwrap_or_else(|| {
                 slots.users.push(0);
                 slots.users.len() - 1
-            }
-        };
+            });
         slots.users[slot] += 1;
         let mut lease = Lease {
             masters: self,
@@ -293,18 +290,13 @@ impl Git {
             attempt += 1;
             let pause = Duration::from_millis(250 << (attempt - 1)) + jitter();
             if self.verbose {
+                let line = format!(
+                    "retrying in {} ms ({attempt}/{RETRIES}), {why}: {cmd}",
+                    pause.as_millis()
+                );
                 // Never a panic on a closed stderr; what the server said is
                 // shown escaped.
-                crate::process::stderr::errln!(
-                    "{}",
-                    crate::model::text::escape_control(
-                        &format!(
-                            "retrying in {} ms ({attempt}/{RETRIES}), {why}: {cmd}",
-                            pause.as_millis()
-                        ),
-                        false
-                    )
-                );
+                crate::process::stderr::errln!("{}", crate::model::text::escape_control(&line, false));
             }
             std::thread::sleep(pause);
         }

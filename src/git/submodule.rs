@@ -77,13 +77,9 @@ impl Git {
         repo: &Path,
         paths: &[String],
     ) -> GitResult<std::collections::BTreeMap<String, String>> {
+        // Exit 1: no such key at all.
         let list = |cmd: GitCommand| -> GitResult<Vec<(String, String)>> {
-            let out = self.spawn(&cmd)?;
-            match out.status.code() {
-                // 1: no such key at all.
-                Some(0) | Some(1) => Ok(parse_config_z(&String::from_utf8_lossy(&out.stdout))),
-                _ => Err(self.failure(&cmd, &out)),
-            }
+            Ok(parse_config_z(&self.answer(&cmd, 1)?.unwrap_or_default()))
         };
         let names = list(Self::submodule_paths_cmd(repo))?;
         let urls = list(Self::submodule_urls_cmd(repo))?;

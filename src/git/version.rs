@@ -36,19 +36,11 @@ impl Git {
     /// it is older than [`MIN_VERSION`].
     pub fn check_installed(&self) -> GitResult<()> {
         let cmd = Self::version_cmd();
-        let out = self.spawn(&cmd)?;
-        if !out.status.success() {
-            return Err(self.failure(&cmd, &out));
-        }
+        let out = self.raw(&cmd)?;
         let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
         let known = self.version.get_or_init(|| Some(version)).clone();
         match known.as_deref().and_then(too_old) {
-            Some(found) => Err(GitError {
-                dir: cmd.dir.clone(),
-                command: cmd.command_line(),
-                stderr: String::new(),
-                kind: GitErrorKind::TooOld { found },
-            }),
+            Some(found) => Err(GitError::of(&cmd, String::new(), GitErrorKind::TooOld { found })),
             None => Ok(()),
         }
     }

@@ -80,12 +80,7 @@ impl Git {
     /// looked at).
     pub fn index_holds_tree_of(&self, repo: &Path, commit: &CommitId) -> GitResult<bool> {
         let cmd = Self::index_differs_cmd(repo, commit);
-        let out = self.spawn(&cmd)?;
-        match out.status.code() {
-            Some(0) => Ok(true),
-            Some(1) => Ok(false),
-            _ => Err(self.failure(&cmd, &out)),
-        }
+        Ok(self.answer(&cmd, 1)?.is_some())
     }
 
     /// The blob id each regular file at `paths` (relative to the top of
@@ -98,10 +93,7 @@ impl Git {
             return Ok(Vec::new());
         }
         let cmd = Self::hash_paths_cmd(repo);
-        let out = self.spawn_with_input(&cmd, stdin_paths_input(paths))?;
-        if !out.status.success() {
-            return Err(self.failure(&cmd, &out));
-        }
+        let out = self.run_with_input(&cmd, stdin_paths_input(paths))?;
         let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
             .lines()
             .map(|l| l.trim().to_string())
@@ -132,12 +124,8 @@ impl Git {
             return Ok(());
         }
         let cmd = Self::restore_from_index_cmd(repo);
-        let out = self.spawn_with_input(&cmd, nul_paths_input(paths))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(self.failure(&cmd, &out))
-        }
+        self.run_with_input(&cmd, nul_paths_input(paths))?;
+        Ok(())
     }
 
     /// Detaches HEAD at `to` if it is at `from`, changing neither index nor
