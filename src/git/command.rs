@@ -92,7 +92,9 @@ pub struct GrepOptions {
 
 /// A command in `dir` whose first arguments are `words`, split at each
 /// space; an argument that holds a space is added with [`GitCommand::arg`].
-fn git(dir: &Path, words: &str) -> GitCommand {
+/// `words` is a literal: nothing read from a repository or the user is
+/// split into arguments.
+fn git(dir: &Path, words: &'static str) -> GitCommand {
     debug_assert!(
         !words.split(' ').any(str::is_empty),
         "an empty argument in {words:?}"
