@@ -144,22 +144,14 @@ struct ActionEntry {
 /// Loads the layers named in `sources` over the embedded default.
 pub fn load(sources: &Sources) -> Result<Registry> {
     let mut layers: Vec<(Layer, RegistryFile)> = Vec::new();
-    for (layer, path) in [
-        (
-            sources
-                .workspace_file
-                .as_ref()
-                .map(|p| Layer::Workspace(p.clone())),
-            &sources.workspace_file,
-        ),
-        (
-            sources.explicit_file.as_ref().map(|p| Layer::Explicit(p.clone())),
-            &sources.explicit_file,
-        ),
-    ] {
-        if let (Some(layer), Some(path)) = (layer, path) {
-            let text = read_registry_file(path, &layer)?;
-            let file = parse_file(&text, &layer)?;
+    let files: [(&Option<PathBuf>, fn(PathBuf) -> Layer); 2] = [
+        (&sources.workspace_file, Layer::Workspace),
+        (&sources.explicit_file, Layer::Explicit),
+    ];
+    for (path, layer) in files {
+        if let Some(path) = path {
+            let layer = layer(path.clone());
+            let file = parse_file(&read_registry_file(path, &layer)?, &layer)?;
             layers.push((layer, file));
         }
     }
@@ -227,16 +219,12 @@ fn from_layers(layers: Vec<(Layer, RegistryFile)>) -> Result<Registry> {
     let mut projects: BTreeMap<RepoName, Project> = BTreeMap::new();
     for (layer, file) in layers {
         for (name, entry) in file.repos {
-            let project = validate_entry(&name, entry, &layer)?;
-            let replaced = match projects.remove(&project.name) {
-                Some(old) => {
-                    let mut r = old.replaced;
-                    r.push(old.layer);
-                    r
-                }
-                None => Vec::new(),
-            };
-            projects.insert(project.name.clone(), Project { replaced, ..project });
+            let mut project = validate_entry(&name, entry, &layer)?;
+            if let Some(old) = projects.remove(&project.name) {
+                project.replaced = old.replaced;
+                project.replaced.push(old.layer);
+            }
+            projects.insert(project.name.clone(), project);
         }
     }
     let registry = Registry { projects };
@@ -246,7 +234,9 @@ fn from_layers(layers: Vec<(Layer, RegistryFile)>) -> Result<Registry> {
 
 fn validate_entry(name: &str, entry: RepoEntry, layer: &Layer) -> Result<Project> {
     let file = layer.file_label();
-    let key = |field: &str| format!("repos.{name}.{field}");
+    let invalid = |field: &str, problem: &dyn fmt::Display| {
+        anyhow!("invalid registry {file}: repos.{name}.{field}: {problem}")
+    };
     let repo_name =
         RepoName::new(name).map_err(|e| anyhow!("invalid registry {file}: [repos.{name}]: {e}"))?;
     if let Some(own) = crate::model::workspace::own_file_named(&repo_name) {
@@ -255,48 +245,39 @@ fn validate_entry(name: &str, entry: RepoEntry, layer: &Layer) -> Result<Project
              workspace's own file {own}; rename the project"
         );
     }
-    let url = |field: &str, value: &str| {
-        RemoteUrl::new(value).map_err(|e| anyhow!("invalid registry {file}: {}: {e}", key(field)))
-    };
-    let ro_url = url("ro_url", &entry.ro_url)?;
+    let ro_url = RemoteUrl::new(&entry.ro_url).map_err(|e| invalid("ro_url", &e))?;
     let rw_url = match &entry.rw_url {
-        Some(u) => url("rw_url", u)?,
+        Some(u) => RemoteUrl::new(u).map_err(|e| invalid("rw_url", &e))?,
         None => ro_url.clone(),
     };
     let mut deps = Vec::new();
     for dep in &entry.deps {
-        let dep_name =
-            RepoName::new(dep).map_err(|e| anyhow!("invalid registry {file}: {}: {e}", key("deps")))?;
+        let dep_name = RepoName::new(dep).map_err(|e| invalid("deps", &e))?;
         if dep_name == repo_name {
-            bail!(
-                "invalid registry {file}: {}: '{name}' depends on itself",
-                key("deps")
-            );
+            return Err(invalid("deps", &format!("'{name}' depends on itself")));
         }
         if deps.contains(&dep_name) {
-            bail!(
-                "invalid registry {file}: {}: '{dep}' is listed twice",
-                key("deps")
-            );
+            return Err(invalid("deps", &format!("'{dep}' is listed twice")));
         }
         deps.push(dep_name);
     }
     let tracking_branch = BranchName::new(entry.tracking_branch.as_deref().unwrap_or("main"))
-        .map_err(|e| anyhow!("invalid registry {file}: {}: {e}", key("tracking_branch")))?;
+        .map_err(|e| invalid("tracking_branch", &e))?;
     let mut schedules = BTreeMap::new();
     for (schedule, actions) in entry.schedules {
-        let skey = format!("repos.{name}.schedules.{schedule}");
-        if !schedule
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            || schedule.is_empty()
-        {
-            bail!("invalid registry {file}: {skey}: schedule names use ASCII letters, digits, '-' and '_'");
+        let key = format!("schedules.{schedule}");
+        let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if schedule.is_empty() || !schedule.chars().all(allowed) {
+            return Err(invalid(
+                &key,
+                &"schedule names use ASCII letters, digits, '-' and '_'",
+            ));
         }
         let mut parsed = Vec::new();
         for (i, action) in actions.into_iter().enumerate() {
-            let akey = format!("{skey}[{i}]");
-            parsed.push(validate_action(action, &deps, &file, &akey)?);
+            let at =
+                |field: &str, problem: &dyn fmt::Display| invalid(&format!("{key}[{i}]{field}"), problem);
+            parsed.push(validate_action(action, &deps, &at)?);
         }
         schedules.insert(schedule, parsed);
     }
@@ -313,50 +294,36 @@ fn validate_entry(name: &str, entry: RepoEntry, layer: &Layer) -> Result<Project
     })
 }
 
-fn validate_action(action: ActionEntry, deps: &[RepoName], file: &str, key: &str) -> Result<RollAction> {
+/// Validates one action of a schedule; `invalid(".FIELD", problem)` is the
+/// error for a field of the action (`""`: the action itself).
+fn validate_action(
+    action: ActionEntry,
+    deps: &[RepoName],
+    invalid: &dyn Fn(&str, &dyn fmt::Display) -> anyhow::Error,
+) -> Result<RollAction> {
     match (action.git_head, action.py_package) {
         (Some(dep), None) => {
             if action.pip_flags.is_some() || action.update_requirements.is_some() {
-                bail!("invalid registry {file}: {key}: pip_flags and update_requirements go with py_package, not git_head");
+                let problem = "pip_flags and update_requirements go with py_package, not git_head";
+                return Err(invalid("", &problem));
             }
-            let dep =
-                RepoName::new(&dep).map_err(|e| anyhow!("invalid registry {file}: {key}.git_head: {e}"))?;
+            let dep = RepoName::new(&dep).map_err(|e| invalid(".git_head", &e))?;
             if !deps.contains(&dep) {
-                bail!("invalid registry {file}: {key}.git_head: '{dep}' is not one of this project's deps");
+                let problem = format!("'{dep}' is not one of this project's deps");
+                return Err(invalid(".git_head", &problem));
             }
             Ok(RollAction::GitHead(dep))
         }
         (None, Some(package)) => {
             if !is_python_package_name(&package) {
-                bail!(
-                    "invalid registry {file}: {key}.py_package: '{}' is not a valid Python package name",
-                    package.escape_debug()
-                );
+                let problem = format!("'{}' is not a valid Python package name", package.escape_debug());
+                return Err(invalid(".py_package", &problem));
             }
-            let mut files = Vec::new();
-            for f in action.update_requirements.unwrap_or_default() {
-                if let Some(c) = f.chars().find(|&c| crate::model::text::needs_escape(c)) {
-                    bail!(
-                        "invalid registry {file}: {key}.update_requirements: '{}' holds the control or invisible \
-                         character U+{:04X}; paths cannot hold them",
-                        crate::model::text::escape_control(&f, false),
-                        c as u32
-                    );
-                }
-                let path = PathBuf::from(&f);
-                // A file inside the project: `.` alone (the project folder
-                // itself) names no file.
-                let inside = matches!(path.components().next_back(), Some(Component::Normal(_)))
-                    && path
-                        .components()
-                        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
-                if !inside {
-                    bail!("invalid registry {file}: {key}.update_requirements: '{}' must be a relative path inside the project", f.escape_debug());
-                }
-                files.push(path);
-            }
+            let files = (action.update_requirements.unwrap_or_default().iter())
+                .map(|f| requirements_path(f).map_err(|e| invalid(".update_requirements", &e)))
+                .collect::<Result<_>>()?;
             let pip_flags = PipFlags::parse(&action.pip_flags.unwrap_or_default())
-                .map_err(|e| anyhow!("invalid registry {file}: {key}.pip_flags: {e}"))?;
+                .map_err(|e| invalid(".pip_flags", &e))?;
             Ok(RollAction::PyPackage {
                 name: package,
                 pip_flags,
@@ -364,12 +331,39 @@ fn validate_action(action: ActionEntry, deps: &[RepoName], file: &str, key: &str
             })
         }
         (Some(_), Some(_)) => {
-            bail!("invalid registry {file}: {key}: an action has either git_head or py_package, not both")
+            let problem = "an action has either git_head or py_package, not both";
+            Err(invalid("", &problem))
         }
-        (None, None) => bail!(
-            "invalid registry {file}: {key}: an action needs git_head = \"DEP\" or py_package = \"NAME\""
-        ),
+        (None, None) => {
+            let problem = "an action needs git_head = \"DEP\" or py_package = \"NAME\"";
+            Err(invalid("", &problem))
+        }
     }
+}
+
+/// An `update_requirements` entry: a relative path to a file inside the
+/// project, with no control or invisible characters.
+fn requirements_path(f: &str) -> Result<PathBuf, String> {
+    if let Some(c) = f.chars().find(|&c| crate::model::text::needs_escape(c)) {
+        return Err(format!(
+            "'{}' holds the control or invisible character U+{:04X}; paths cannot hold them",
+            crate::model::text::escape_control(f, false),
+            c as u32
+        ));
+    }
+    let path = PathBuf::from(f);
+    // `.` alone (the project folder itself) names no file.
+    let inside = matches!(path.components().next_back(), Some(Component::Normal(_)))
+        && path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    if !inside {
+        return Err(format!(
+            "'{}' must be a relative path inside the project",
+            f.escape_debug()
+        ));
+    }
+    Ok(path)
 }
 
 /// A name pip would accept for a distribution (PEP 508).
