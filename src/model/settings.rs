@@ -122,20 +122,28 @@ impl Key {
     }
 }
 
-/// The settings a workspace keeps; `None` where it keeps none.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The settings a workspace keeps; `None` where it keeps none. Written to
+/// the file with each key set, in the order of [`Key`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Stored {
     /// `registry`: an absolute path.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub registry: Option<PathBuf>,
     /// `ro`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ro: Option<bool>,
     /// `filter`; `Some(None)` is `none` (full clones, said explicitly).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "filter_as_text")]
     pub filter: Option<Option<Filter>>,
     /// `depth` (0: full history).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub depth: Option<u32>,
     /// `jobs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jobs: Option<u16>,
     /// `cache-dir`: an absolute path.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cache_dir: Option<PathBuf>,
 }
 
@@ -187,34 +195,11 @@ impl Stored {
     }
 }
 
-/// The settings file as written: each key set, in the order of [`Key`].
-#[derive(serde::Serialize)]
-struct FileOut<'a> {
-    settings: StoredOut<'a>,
-    roots: &'a [RepoName],
-}
-
-#[derive(serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-struct StoredOut<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    registry: Option<&'a Path>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ro: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    filter: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    depth: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    jobs: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cache_dir: Option<&'a Path>,
-}
-
 /// What the settings file of a workspace holds.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct WorkspaceSettings {
     /// The settings.
+    #[serde(rename = "settings")]
     pub stored: Stored,
     /// The projects checked out by name, in the order first named.
     pub roots: Vec<RepoName>,
@@ -250,22 +235,10 @@ impl WorkspaceSettings {
     /// Writes the settings of the workspace at `root`, atomically.
     pub fn save(&self, root: &Path) -> Result<()> {
         let path = root.join(FILE);
-        let stored = &self.stored;
-        let doc = FileOut {
-            settings: StoredOut {
-                registry: stored.registry.as_deref(),
-                ro: stored.ro,
-                filter: stored.filter.map(filter_text),
-                depth: stored.depth,
-                jobs: stored.jobs,
-                cache_dir: stored.cache_dir.as_deref(),
-            },
-            roots: &self.roots,
-        };
         let failed = || format!("could not write the workspace settings {}", path.display());
         // A path that is not UTF-8 (from a working folder that is not) is
         // refused here rather than written changed.
-        let mut text = serde_json::to_string_pretty(&doc).with_context(failed)?;
+        let mut text = serde_json::to_string_pretty(self).with_context(failed)?;
         text.push('\n');
         crate::model::atomic::write_atomically(&path, text.as_bytes()).with_context(failed)
     }
@@ -406,6 +379,10 @@ fn check_path(key: Key, path: &Path) -> Result<(), String> {
 
 fn filter_text(filter: Option<Filter>) -> String {
     filter.map_or("none", Filter::as_str).to_string()
+}
+
+fn filter_as_text<S: serde::Serializer>(filter: &Option<Option<Filter>>, to: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&filter.map(filter_text), to)
 }
 
 /// `true`/`false` (also `yes`/`no`, `1`/`0`, `on`/`off`).
