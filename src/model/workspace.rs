@@ -124,6 +124,7 @@ impl Workspace {
             .filter(|dir| dir.join(MARKER).is_file())
             .collect();
         let mut ignored = Vec::new();
+        let mut workspace = None;
         for (i, dir) in markers.iter().enumerate() {
             match came_with_a_repository(dir, &markers[i + 1..], tracks_marker) {
                 Some(reason) => ignored.push(IgnoredMarker {
@@ -131,20 +132,14 @@ impl Workspace {
                     reason,
                 }),
                 None => {
-                    let workspace = Some(Workspace {
-                        root: dir.to_path_buf(),
-                    });
-                    return Ok(Search {
-                        start: start.clone(),
-                        workspace,
-                        ignored,
-                    });
+                    workspace = Some(Workspace::at(dir));
+                    break;
                 }
             }
         }
         Ok(Search {
             start,
-            workspace: None,
+            workspace,
             ignored,
         })
     }
