@@ -303,57 +303,38 @@ fn parse(bytes: &[u8], lenient: Option<Key>) -> Result<WorkspaceSettings, String
 }
 
 fn read_value(stored: &mut Stored, key: Key, value: &Value) -> Result<(), String> {
-    let found = || {
+    let expected = |what: &str| {
+        let found = value.to_string();
         format!(
-            "found {}",
-            crate::model::text::escape_control(&value.to_string(), false)
+            "expected {what}, found {}",
+            crate::model::text::escape_control(&found, false)
         )
     };
+    let path = || {
+        let path = (value.as_str())
+            .filter(|p| Path::new(p).is_absolute())
+            .ok_or_else(|| expected("an absolute path"))?;
+        check_path(key, Path::new(path))?;
+        Ok::<_, String>(Some(PathBuf::from(path)))
+    };
     match key {
-        Key::Registry | Key::CacheDir => {
-            let path = value
-                .as_str()
-                .filter(|p| Path::new(p).is_absolute())
-                .ok_or_else(|| format!("expected an absolute path, {}", found()))?;
-            check_path(key, Path::new(path))?;
-            let path = Some(PathBuf::from(path));
-            if key == Key::Registry {
-                stored.registry = path;
-            } else {
-                stored.cache_dir = path;
-            }
-        }
-        Key::Ro => {
-            stored.ro = Some(
-                value
-                    .as_bool()
-                    .ok_or_else(|| format!("expected true or false, {}", found()))?,
-            )
-        }
+        Key::Registry => stored.registry = path()?,
+        Key::CacheDir => stored.cache_dir = path()?,
+        Key::Ro => stored.ro = Some(value.as_bool().ok_or_else(|| expected("true or false"))?),
         Key::Filter => {
-            let text = value
-                .as_str()
-                .ok_or_else(|| format!("expected a string, {}", found()))?;
+            let text = value.as_str().ok_or_else(|| expected("a string"))?;
             stored.filter = Some(Filter::parse(text)?);
         }
         Key::Depth => {
-            let depth = value
-                .as_u64()
-                .and_then(|d| u32::try_from(d).ok())
-                .ok_or_else(|| {
-                    format!(
-                        "expected a whole number of commits (0: full history), {}",
-                        found()
-                    )
-                })?;
-            stored.depth = Some(depth);
+            let depth = value.as_u64().and_then(|d| u32::try_from(d).ok());
+            let expected_depth = || expected("a whole number of commits (0: full history)");
+            stored.depth = Some(depth.ok_or_else(expected_depth)?);
         }
         Key::Jobs => {
-            let jobs = value
-                .as_u64()
-                .filter(|j| (1..=u64::from(MAX_JOBS)).contains(j))
-                .ok_or_else(|| format!("expected a whole number from 1 to {MAX_JOBS}, {}", found()))?;
-            stored.jobs = Some(jobs as u16);
+            let jobs = value.as_u64().and_then(|j| u16::try_from(j).ok());
+            let jobs = jobs.filter(|j| (1..=MAX_JOBS).contains(j));
+            let expected_jobs = || expected(&format!("a whole number from 1 to {MAX_JOBS}"));
+            stored.jobs = Some(jobs.ok_or_else(expected_jobs)?);
         }
     }
     Ok(())
