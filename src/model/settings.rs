@@ -406,8 +406,9 @@ fn absolute(cwd: &Path, path: &Path) -> PathBuf {
     }
 }
 
-/// Where a value in effect comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where a value in effect comes from (as `--json` names it, in lower case).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Source {
     /// The command line.
     Flag,
@@ -417,18 +418,6 @@ pub enum Source {
     Workspace,
     /// The tool's default.
     Default,
-}
-
-impl Source {
-    /// As `--json` names it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Source::Flag => "flag",
-            Source::Env => "env",
-            Source::Workspace => "workspace",
-            Source::Default => "default",
-        }
-    }
 }
 
 /// One setting in effect and where it comes from.
@@ -587,7 +576,7 @@ impl InEffect {
     /// The settings for a `--json` document: `{KEY: {"value": ..., "source": ...}}`.
     pub fn to_json(&self) -> Value {
         let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
-        let entry = |value: Value, source: Source| json!({"value": value, "source": source.name()});
+        let entry = |value: Value, source: Source| json!({"value": value, "source": source});
         json!({
             "registry": entry(json!(path(&self.registry.value)), self.registry.source),
             "ro": entry(json!(self.ro.value), self.ro.source),
