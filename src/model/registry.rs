@@ -2,7 +2,7 @@
 //! file, `--registry` file) merged per project name and validated into
 //! [`Registry`]. Only this module knows the TOML format.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
@@ -414,24 +414,19 @@ impl Registry {
         with_deps: bool,
         excluded: impl Fn(&RepoName) -> bool,
     ) -> Vec<RepoName> {
-        let mut seen = BTreeSet::new();
-        let mut order = Vec::new();
-        let mut queue: VecDeque<RepoName> = roots.iter().cloned().collect();
-        for root in roots {
-            seen.insert(root.clone());
-        }
-        while let Some(name) = queue.pop_front() {
-            order.push(name.clone());
-            if !with_deps {
-                continue;
-            }
-            if let Some(project) = self.projects.get(&name) {
+        // `order` is also the queue: `next` is the first name whose deps are not yet queued.
+        let mut order = roots.to_vec();
+        let mut seen: BTreeSet<RepoName> = roots.iter().cloned().collect();
+        let mut next = 0;
+        while with_deps && next < order.len() {
+            if let Some(project) = self.projects.get(&order[next]) {
                 for dep in &project.deps {
                     if !excluded(dep) && seen.insert(dep.clone()) {
-                        queue.push_back(dep.clone());
+                        order.push(dep.clone());
                     }
                 }
             }
+            next += 1;
         }
         order
     }
@@ -448,77 +443,74 @@ impl Registry {
                 }
             }
         }
-        // Depth-first search for a cycle, reporting its path.
-        #[derive(Clone, Copy, PartialEq)]
-        enum Mark {
-            Visiting,
-            Done,
-        }
-        fn visit<'a>(
-            reg: &'a Registry,
-            name: &'a RepoName,
-            marks: &mut BTreeMap<&'a RepoName, Mark>,
-            stack: &mut Vec<&'a RepoName>,
-        ) -> Result<()> {
-            match marks.get(name) {
-                Some(Mark::Done) => return Ok(()),
-                Some(Mark::Visiting) => {
-                    let start = stack.iter().position(|n| *n == name).unwrap_or(0);
-                    let members = &stack[start..];
-                    // Blame the member from the latest layer: a cycle spanning
-                    // files is closed by the one layered last.
-                    let rank = |p: &Project| match p.layer {
-                        Layer::Default => 0,
-                        Layer::Workspace(_) => 1,
-                        Layer::Explicit(_) => 2,
-                    };
-                    let blamed = (0..members.len())
-                        .max_by_key(|&i| (rank(&reg.projects[members[i]]), std::cmp::Reverse(i)))
-                        .unwrap_or(0);
-                    let mut cycle: Vec<String> = members[blamed..]
-                        .iter()
-                        .chain(&members[..blamed])
-                        .map(|n| n.to_string())
-                        .collect();
-                    cycle.push(members[blamed].to_string());
-                    let first = &reg.projects[members[blamed]];
-                    let others: BTreeSet<String> = members
-                        .iter()
-                        .map(|n| &reg.projects[*n].layer)
-                        .filter(|l| **l != first.layer)
-                        .map(|l| l.file_label())
-                        .collect();
-                    let elsewhere = if others.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            " (the rest of the cycle is defined in {})",
-                            others.into_iter().collect::<Vec<_>>().join(", ")
-                        )
-                    };
-                    bail!(
-                        "invalid registry {}: repos.{}.deps: dependency cycle {}{elsewhere}",
-                        first.layer.file_label(),
-                        first.name,
-                        cycle.join(" -> ")
-                    );
-                }
-                None => {}
-            }
-            marks.insert(name, Mark::Visiting);
-            stack.push(name);
-            for dep in &reg.projects[name].deps {
-                visit(reg, dep, marks, stack)?;
-            }
-            stack.pop();
-            marks.insert(name, Mark::Done);
-            Ok(())
-        }
-        let mut marks = BTreeMap::new();
+        let mut done = BTreeSet::new();
         for name in self.projects.keys() {
-            visit(self, name, &mut marks, &mut Vec::new())?;
+            self.find_cycle(name, &mut done, &mut Vec::new())?;
         }
         Ok(())
+    }
+
+    /// Depth-first search from `name` (reached through `stack`) for a
+    /// dependency cycle; `done` holds the projects known to lead to none.
+    fn find_cycle<'a>(
+        &'a self,
+        name: &'a RepoName,
+        done: &mut BTreeSet<&'a RepoName>,
+        stack: &mut Vec<&'a RepoName>,
+    ) -> Result<()> {
+        if done.contains(name) {
+            return Ok(());
+        }
+        if let Some(start) = stack.iter().position(|n| *n == name) {
+            return Err(self.cycle_error(&stack[start..]));
+        }
+        stack.push(name);
+        for dep in &self.projects[name].deps {
+            self.find_cycle(dep, done, stack)?;
+        }
+        stack.pop();
+        done.insert(name);
+        Ok(())
+    }
+
+    /// The error for the cycle through `members`, blamed on the member from
+    /// the latest layer: a cycle spanning files is closed by the one layered last.
+    fn cycle_error(&self, members: &[&RepoName]) -> anyhow::Error {
+        let rank = |name: &RepoName| match self.projects[name].layer {
+            Layer::Default => 0,
+            Layer::Workspace(_) => 1,
+            Layer::Explicit(_) => 2,
+        };
+        let blamed = (0..members.len())
+            .max_by_key(|&i| (rank(members[i]), std::cmp::Reverse(i)))
+            .unwrap_or(0);
+        let mut cycle: Vec<&str> = members[blamed..]
+            .iter()
+            .chain(&members[..blamed])
+            .map(|n| n.as_str())
+            .collect();
+        cycle.push(members[blamed].as_str());
+        let first = &self.projects[members[blamed]];
+        let others: BTreeSet<String> = members
+            .iter()
+            .map(|n| &self.projects[*n].layer)
+            .filter(|l| **l != first.layer)
+            .map(Layer::file_label)
+            .collect();
+        let elsewhere = if others.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (the rest of the cycle is defined in {})",
+                others.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        };
+        anyhow!(
+            "invalid registry {}: repos.{}.deps: dependency cycle {}{elsewhere}",
+            first.layer.file_label(),
+            first.name,
+            cycle.join(" -> ")
+        )
     }
 }
 
