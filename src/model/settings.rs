@@ -112,11 +112,10 @@ impl Key {
     /// The key named `name`, or an error listing the keys.
     pub fn parse(name: &str) -> Result<Key, String> {
         Key::ALL.into_iter().find(|k| k.name() == name).ok_or_else(|| {
-            let names: Vec<&str> = Key::ALL.iter().map(|k| k.name()).collect();
+            let names = NAMES.map(|(name, _, _)| name).join(", ");
             format!(
-                "unknown setting '{}'; the settings are: {}",
-                name.escape_debug(),
-                names.join(", ")
+                "unknown setting '{}'; the settings are: {names}",
+                name.escape_debug()
             )
         })
     }

@@ -28,9 +28,7 @@ impl RepoName {
                 truncate_for_display(s, 40)
             ));
         }
-        let mut chars = s.chars();
-        let first = chars.next().unwrap_or(' ');
-        if !first.is_ascii_alphanumeric() {
+        if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
             return Err(format!(
                 "project name '{}' must start with an ASCII letter or digit",
                 s.escape_debug()
