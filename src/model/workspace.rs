@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 
 use crate::model::types::RepoName;
 
@@ -95,13 +95,12 @@ pub struct Search {
 impl Search {
     /// The workspace found, or the error for a folder in none.
     pub fn into_workspace(self) -> Result<Workspace> {
-        match self.workspace {
-            Some(workspace) => Ok(workspace),
-            None => bail!(
+        self.workspace.ok_or_else(|| {
+            anyhow!(
                 "No workspace found in a directory enclosing {}\n  run `openxla-workspace init` in the folder that should hold your checkouts",
                 self.start.display()
-            ),
-        }
+            )
+        })
     }
 }
 
