@@ -144,11 +144,11 @@ struct ActionEntry {
 /// Loads the layers named in `sources` over the embedded default.
 pub fn load(sources: &Sources) -> Result<Registry> {
     let mut layers: Vec<(Layer, RegistryFile)> = Vec::new();
-    let files: [(&Option<PathBuf>, fn(PathBuf) -> Layer); 2] = [
-        (&sources.workspace_file, Layer::Workspace),
+    let workspace_layer: fn(PathBuf) -> Layer = Layer::Workspace;
+    for (path, layer) in [
+        (&sources.workspace_file, workspace_layer),
         (&sources.explicit_file, Layer::Explicit),
-    ];
-    for (path, layer) in files {
+    ] {
         if let Some(path) = path {
             let layer = layer(path.clone());
             let file = parse_file(&read_registry_file(path, &layer)?, &layer)?;
