@@ -268,10 +268,8 @@ fn validate_entry(name: &str, entry: RepoEntry, layer: &Layer) -> Result<Project
         let key = format!("schedules.{schedule}");
         let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
         if schedule.is_empty() || !schedule.chars().all(allowed) {
-            return Err(invalid(
-                &key,
-                &"schedule names use ASCII letters, digits, '-' and '_'",
-            ));
+            let problem = "schedule names use ASCII letters, digits, '-' and '_'";
+            return Err(invalid(&key, &problem));
         }
         let mut parsed = Vec::new();
         for (i, action) in actions.into_iter().enumerate() {
@@ -319,7 +317,9 @@ fn validate_action(
                 let problem = format!("'{}' is not a valid Python package name", package.escape_debug());
                 return Err(invalid(".py_package", &problem));
             }
-            let files = (action.update_requirements.unwrap_or_default().iter())
+            let requirements = action.update_requirements.unwrap_or_default();
+            let files = requirements
+                .iter()
                 .map(|f| requirements_path(f).map_err(|e| invalid(".update_requirements", &e)))
                 .collect::<Result<_>>()?;
             let pip_flags = PipFlags::parse(&action.pip_flags.unwrap_or_default())

@@ -310,7 +310,8 @@ fn read_value(stored: &mut Stored, key: Key, value: &Value) -> Result<(), String
         )
     };
     let path = || {
-        let path = (value.as_str())
+        let path = value
+            .as_str()
             .filter(|p| Path::new(p).is_absolute())
             .ok_or_else(|| expected("an absolute path"))?;
         check_path(key, Path::new(path))?;
@@ -361,6 +362,7 @@ fn filter_text(filter: Option<Filter>) -> String {
     filter.map_or("none", Filter::as_str).to_string()
 }
 
+/// `filter` as the file writes it: the spec, or `none`.
 fn filter_as_text<S: serde::Serializer>(filter: &Option<Option<Filter>>, to: S) -> Result<S::Ok, S::Error> {
     serde::Serialize::serialize(&filter.map(filter_text), to)
 }
