@@ -15,25 +15,19 @@ use crate::model::workspace::Workspace;
 
 /// Candidates for a project of the registry (`checkout NAME`, `--exclude-dep`).
 pub fn registry_projects(current: &OsStr) -> Vec<CompletionCandidate> {
-    let Some(context) = Typed::read() else {
-        return Vec::new();
-    };
-    matching(current, context.registry_names())
+    matching(current, Typed::read().map(|t| t.registry_names()))
 }
 
 /// Candidates for a project checked out in the workspace (`--repo`), or of
 /// the registry when there is no workspace.
 pub fn checked_out_projects(current: &OsStr) -> Vec<CompletionCandidate> {
-    let Some(context) = Typed::read() else {
-        return Vec::new();
-    };
-    let names = match &context.workspace {
+    let names = Typed::read().map(|typed| match &typed.workspace {
         Some(workspace) => crate::model::workspace::project_folders(workspace)
             .iter()
             .map(|n| n.to_string())
             .collect(),
-        None => context.registry_names(),
-    };
+        None => typed.registry_names(),
+    });
     matching(current, names)
 }
 
@@ -41,30 +35,7 @@ pub fn checked_out_projects(current: &OsStr) -> Vec<CompletionCandidate> {
 /// names on the line, else of the one holding the current folder, else of
 /// every project.
 pub fn schedules(current: &OsStr) -> Vec<CompletionCandidate> {
-    let Some(context) = Typed::read() else {
-        return Vec::new();
-    };
-    let Some(registry) = &context.registry else {
-        return Vec::new();
-    };
-    let project = context
-        .value_of("--repo")
-        .and_then(|name| RepoName::new(&name.to_string_lossy()).ok())
-        .or_else(|| {
-            let cwd = std::env::current_dir().ok()?;
-            context.workspace.as_ref()?.project_containing(&cwd)
-        })
-        .and_then(|name| registry.get(&name).cloned());
-    let mut names: Vec<String> = match project {
-        Some(project) => project.schedules.keys().cloned().collect(),
-        None => registry
-            .projects()
-            .flat_map(|p| p.schedules.keys().cloned())
-            .collect(),
-    };
-    names.sort();
-    names.dedup();
-    matching(current, names)
+    matching(current, Typed::read().map(|t| t.schedules()))
 }
 
 /// Candidates for a setting of `config` (its name, with what it sets).
@@ -118,6 +89,30 @@ impl Typed {
         Some(typed)
     }
 
+    fn schedules(&self) -> Vec<String> {
+        let Some(registry) = &self.registry else {
+            return Vec::new();
+        };
+        let project = self
+            .value_of("--repo")
+            .and_then(|name| RepoName::new(&name.to_string_lossy()).ok())
+            .or_else(|| {
+                let cwd = std::env::current_dir().ok()?;
+                self.workspace.as_ref()?.project_containing(&cwd)
+            })
+            .and_then(|name| registry.get(&name));
+        let mut names: Vec<String> = match project {
+            Some(project) => project.schedules.keys().cloned().collect(),
+            None => registry
+                .projects()
+                .flat_map(|p| p.schedules.keys().cloned())
+                .collect(),
+        };
+        names.sort();
+        names.dedup();
+        names
+    }
+
     fn registry_names(&self) -> Vec<String> {
         self.registry
             .iter()
@@ -145,10 +140,12 @@ impl Typed {
     }
 }
 
-fn matching(current: &OsStr, names: Vec<String>) -> Vec<CompletionCandidate> {
+/// The `names` that start with what was typed (none when the context could not be read).
+fn matching(current: &OsStr, names: Option<Vec<String>>) -> Vec<CompletionCandidate> {
     let current = current.to_string_lossy();
     names
         .into_iter()
+        .flatten()
         .filter(|n| n.starts_with(current.as_ref()))
         .map(CompletionCandidate::new)
         .collect()

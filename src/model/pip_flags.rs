@@ -96,11 +96,7 @@ impl PipFlags {
         let mut tokens = Vec::new();
         for flag in &self.0 {
             tokens.push(flag.name.to_string());
-            match &flag.value {
-                None => {}
-                Some(PipSource::Url(url)) => tokens.push(url.clone()),
-                Some(PipSource::ProjectPath(path)) => tokens.push(path.display().to_string()),
-            }
+            tokens.extend(flag.value.as_ref().map(PipSource::as_written));
         }
         tokens
     }
@@ -143,22 +139,19 @@ impl PipFlags {
 impl fmt::Display for PipFlags {
     /// The flags as the registry wrote them (`--pre -f URL`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, flag) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(" ")?;
-            }
-            f.write_str(flag.name)?;
-            match &flag.value {
-                None => {}
-                Some(PipSource::Url(url)) => write!(f, " {url}")?,
-                Some(PipSource::ProjectPath(path)) => write!(f, " {}", path.display())?,
-            }
-        }
-        Ok(())
+        f.write_str(&self.tokens().join(" "))
     }
 }
 
 impl PipSource {
+    /// The value as the registry wrote it.
+    fn as_written(&self) -> String {
+        match self {
+            PipSource::Url(url) => url.clone(),
+            PipSource::ProjectPath(path) => path.display().to_string(),
+        }
+    }
+
     /// A URL with a scheme pip reads versions from and a host (or a
     /// `file://` path), in printable ASCII (no white space, no control or
     /// invisible characters); or a relative path of portable characters

@@ -2,7 +2,7 @@
 //! file, `--registry` file) merged per project name and validated into
 //! [`Registry`]. Only this module knows the TOML format.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
@@ -144,22 +144,14 @@ struct ActionEntry {
 /// Loads the layers named in `sources` over the embedded default.
 pub fn load(sources: &Sources) -> Result<Registry> {
     let mut layers: Vec<(Layer, RegistryFile)> = Vec::new();
-    for (layer, path) in [
-        (
-            sources
-                .workspace_file
-                .as_ref()
-                .map(|p| Layer::Workspace(p.clone())),
-            &sources.workspace_file,
-        ),
-        (
-            sources.explicit_file.as_ref().map(|p| Layer::Explicit(p.clone())),
-            &sources.explicit_file,
-        ),
+    let workspace_layer: fn(PathBuf) -> Layer = Layer::Workspace;
+    for (path, layer) in [
+        (&sources.workspace_file, workspace_layer),
+        (&sources.explicit_file, Layer::Explicit),
     ] {
-        if let (Some(layer), Some(path)) = (layer, path) {
-            let text = read_registry_file(path, &layer)?;
-            let file = parse_file(&text, &layer)?;
+        if let Some(path) = path {
+            let layer = layer(path.clone());
+            let file = parse_file(&read_registry_file(path, &layer)?, &layer)?;
             layers.push((layer, file));
         }
     }
@@ -227,16 +219,12 @@ fn from_layers(layers: Vec<(Layer, RegistryFile)>) -> Result<Registry> {
     let mut projects: BTreeMap<RepoName, Project> = BTreeMap::new();
     for (layer, file) in layers {
         for (name, entry) in file.repos {
-            let project = validate_entry(&name, entry, &layer)?;
-            let replaced = match projects.remove(&project.name) {
-                Some(old) => {
-                    let mut r = old.replaced;
-                    r.push(old.layer);
-                    r
-                }
-                None => Vec::new(),
-            };
-            projects.insert(project.name.clone(), Project { replaced, ..project });
+            let mut project = validate_entry(&name, entry, &layer)?;
+            if let Some(old) = projects.remove(&project.name) {
+                project.replaced = old.replaced;
+                project.replaced.push(old.layer);
+            }
+            projects.insert(project.name.clone(), project);
         }
     }
     let registry = Registry { projects };
@@ -246,7 +234,9 @@ fn from_layers(layers: Vec<(Layer, RegistryFile)>) -> Result<Registry> {
 
 fn validate_entry(name: &str, entry: RepoEntry, layer: &Layer) -> Result<Project> {
     let file = layer.file_label();
-    let key = |field: &str| format!("repos.{name}.{field}");
+    let invalid = |field: &str, problem: &dyn fmt::Display| {
+        anyhow!("invalid registry {file}: repos.{name}.{field}: {problem}")
+    };
     let repo_name =
         RepoName::new(name).map_err(|e| anyhow!("invalid registry {file}: [repos.{name}]: {e}"))?;
     if let Some(own) = crate::model::workspace::own_file_named(&repo_name) {
@@ -255,48 +245,37 @@ fn validate_entry(name: &str, entry: RepoEntry, layer: &Layer) -> Result<Project
              workspace's own file {own}; rename the project"
         );
     }
-    let url = |field: &str, value: &str| {
-        RemoteUrl::new(value).map_err(|e| anyhow!("invalid registry {file}: {}: {e}", key(field)))
-    };
-    let ro_url = url("ro_url", &entry.ro_url)?;
+    let ro_url = RemoteUrl::new(&entry.ro_url).map_err(|e| invalid("ro_url", &e))?;
     let rw_url = match &entry.rw_url {
-        Some(u) => url("rw_url", u)?,
+        Some(u) => RemoteUrl::new(u).map_err(|e| invalid("rw_url", &e))?,
         None => ro_url.clone(),
     };
     let mut deps = Vec::new();
     for dep in &entry.deps {
-        let dep_name =
-            RepoName::new(dep).map_err(|e| anyhow!("invalid registry {file}: {}: {e}", key("deps")))?;
+        let dep_name = RepoName::new(dep).map_err(|e| invalid("deps", &e))?;
         if dep_name == repo_name {
-            bail!(
-                "invalid registry {file}: {}: '{name}' depends on itself",
-                key("deps")
-            );
+            return Err(invalid("deps", &format!("'{name}' depends on itself")));
         }
         if deps.contains(&dep_name) {
-            bail!(
-                "invalid registry {file}: {}: '{dep}' is listed twice",
-                key("deps")
-            );
+            return Err(invalid("deps", &format!("'{dep}' is listed twice")));
         }
         deps.push(dep_name);
     }
     let tracking_branch = BranchName::new(entry.tracking_branch.as_deref().unwrap_or("main"))
-        .map_err(|e| anyhow!("invalid registry {file}: {}: {e}", key("tracking_branch")))?;
+        .map_err(|e| invalid("tracking_branch", &e))?;
     let mut schedules = BTreeMap::new();
     for (schedule, actions) in entry.schedules {
-        let skey = format!("repos.{name}.schedules.{schedule}");
-        if !schedule
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            || schedule.is_empty()
-        {
-            bail!("invalid registry {file}: {skey}: schedule names use ASCII letters, digits, '-' and '_'");
+        let key = format!("schedules.{schedule}");
+        let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if schedule.is_empty() || !schedule.chars().all(allowed) {
+            let problem = "schedule names use ASCII letters, digits, '-' and '_'";
+            return Err(invalid(&key, &problem));
         }
         let mut parsed = Vec::new();
         for (i, action) in actions.into_iter().enumerate() {
-            let akey = format!("{skey}[{i}]");
-            parsed.push(validate_action(action, &deps, &file, &akey)?);
+            let at =
+                |field: &str, problem: &dyn fmt::Display| invalid(&format!("{key}[{i}]{field}"), problem);
+            parsed.push(validate_action(action, &deps, &at)?);
         }
         schedules.insert(schedule, parsed);
     }
@@ -313,50 +292,38 @@ fn validate_entry(name: &str, entry: RepoEntry, layer: &Layer) -> Result<Project
     })
 }
 
-fn validate_action(action: ActionEntry, deps: &[RepoName], file: &str, key: &str) -> Result<RollAction> {
+/// Validates one action of a schedule; `invalid(".FIELD", problem)` is the
+/// error for a field of the action (`""`: the action itself).
+fn validate_action(
+    action: ActionEntry,
+    deps: &[RepoName],
+    invalid: &dyn Fn(&str, &dyn fmt::Display) -> anyhow::Error,
+) -> Result<RollAction> {
     match (action.git_head, action.py_package) {
         (Some(dep), None) => {
             if action.pip_flags.is_some() || action.update_requirements.is_some() {
-                bail!("invalid registry {file}: {key}: pip_flags and update_requirements go with py_package, not git_head");
+                let problem = "pip_flags and update_requirements go with py_package, not git_head";
+                return Err(invalid("", &problem));
             }
-            let dep =
-                RepoName::new(&dep).map_err(|e| anyhow!("invalid registry {file}: {key}.git_head: {e}"))?;
+            let dep = RepoName::new(&dep).map_err(|e| invalid(".git_head", &e))?;
             if !deps.contains(&dep) {
-                bail!("invalid registry {file}: {key}.git_head: '{dep}' is not one of this project's deps");
+                let problem = format!("'{dep}' is not one of this project's deps");
+                return Err(invalid(".git_head", &problem));
             }
             Ok(RollAction::GitHead(dep))
         }
         (None, Some(package)) => {
             if !is_python_package_name(&package) {
-                bail!(
-                    "invalid registry {file}: {key}.py_package: '{}' is not a valid Python package name",
-                    package.escape_debug()
-                );
+                let problem = format!("'{}' is not a valid Python package name", package.escape_debug());
+                return Err(invalid(".py_package", &problem));
             }
-            let mut files = Vec::new();
-            for f in action.update_requirements.unwrap_or_default() {
-                if let Some(c) = f.chars().find(|&c| crate::model::text::needs_escape(c)) {
-                    bail!(
-                        "invalid registry {file}: {key}.update_requirements: '{}' holds the control or invisible \
-                         character U+{:04X}; paths cannot hold them",
-                        crate::model::text::escape_control(&f, false),
-                        c as u32
-                    );
-                }
-                let path = PathBuf::from(&f);
-                // A file inside the project: `.` alone (the project folder
-                // itself) names no file.
-                let inside = matches!(path.components().next_back(), Some(Component::Normal(_)))
-                    && path
-                        .components()
-                        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
-                if !inside {
-                    bail!("invalid registry {file}: {key}.update_requirements: '{}' must be a relative path inside the project", f.escape_debug());
-                }
-                files.push(path);
-            }
+            let requirements = action.update_requirements.unwrap_or_default();
+            let files = requirements
+                .iter()
+                .map(|f| requirements_path(f).map_err(|e| invalid(".update_requirements", &e)))
+                .collect::<Result<_>>()?;
             let pip_flags = PipFlags::parse(&action.pip_flags.unwrap_or_default())
-                .map_err(|e| anyhow!("invalid registry {file}: {key}.pip_flags: {e}"))?;
+                .map_err(|e| invalid(".pip_flags", &e))?;
             Ok(RollAction::PyPackage {
                 name: package,
                 pip_flags,
@@ -364,12 +331,39 @@ fn validate_action(action: ActionEntry, deps: &[RepoName], file: &str, key: &str
             })
         }
         (Some(_), Some(_)) => {
-            bail!("invalid registry {file}: {key}: an action has either git_head or py_package, not both")
+            let problem = "an action has either git_head or py_package, not both";
+            Err(invalid("", &problem))
         }
-        (None, None) => bail!(
-            "invalid registry {file}: {key}: an action needs git_head = \"DEP\" or py_package = \"NAME\""
-        ),
+        (None, None) => {
+            let problem = "an action needs git_head = \"DEP\" or py_package = \"NAME\"";
+            Err(invalid("", &problem))
+        }
     }
+}
+
+/// An `update_requirements` entry: a relative path to a file inside the
+/// project, with no control or invisible characters.
+fn requirements_path(f: &str) -> Result<PathBuf, String> {
+    if let Some(c) = f.chars().find(|&c| crate::model::text::needs_escape(c)) {
+        return Err(format!(
+            "'{}' holds the control or invisible character U+{:04X}; paths cannot hold them",
+            crate::model::text::escape_control(f, false),
+            c as u32
+        ));
+    }
+    let path = PathBuf::from(f);
+    // `.` alone (the project folder itself) names no file.
+    let inside = matches!(path.components().next_back(), Some(Component::Normal(_)))
+        && path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    if !inside {
+        return Err(format!(
+            "'{}' must be a relative path inside the project",
+            f.escape_debug()
+        ));
+    }
+    Ok(path)
 }
 
 /// A name pip would accept for a distribution (PEP 508).
@@ -420,24 +414,19 @@ impl Registry {
         with_deps: bool,
         excluded: impl Fn(&RepoName) -> bool,
     ) -> Vec<RepoName> {
-        let mut seen = BTreeSet::new();
-        let mut order = Vec::new();
-        let mut queue: VecDeque<RepoName> = roots.iter().cloned().collect();
-        for root in roots {
-            seen.insert(root.clone());
-        }
-        while let Some(name) = queue.pop_front() {
-            order.push(name.clone());
-            if !with_deps {
-                continue;
-            }
-            if let Some(project) = self.projects.get(&name) {
+        // `order` is also the queue: `next` is the first name whose deps are not yet queued.
+        let mut order = roots.to_vec();
+        let mut seen: BTreeSet<RepoName> = roots.iter().cloned().collect();
+        let mut next = 0;
+        while with_deps && next < order.len() {
+            if let Some(project) = self.projects.get(&order[next]) {
                 for dep in &project.deps {
                     if !excluded(dep) && seen.insert(dep.clone()) {
-                        queue.push_back(dep.clone());
+                        order.push(dep.clone());
                     }
                 }
             }
+            next += 1;
         }
         order
     }
@@ -454,77 +443,74 @@ impl Registry {
                 }
             }
         }
-        // Depth-first search for a cycle, reporting its path.
-        #[derive(Clone, Copy, PartialEq)]
-        enum Mark {
-            Visiting,
-            Done,
-        }
-        fn visit<'a>(
-            reg: &'a Registry,
-            name: &'a RepoName,
-            marks: &mut BTreeMap<&'a RepoName, Mark>,
-            stack: &mut Vec<&'a RepoName>,
-        ) -> Result<()> {
-            match marks.get(name) {
-                Some(Mark::Done) => return Ok(()),
-                Some(Mark::Visiting) => {
-                    let start = stack.iter().position(|n| *n == name).unwrap_or(0);
-                    let members = &stack[start..];
-                    // Blame the member from the latest layer: a cycle spanning
-                    // files is closed by the one layered last.
-                    let rank = |p: &Project| match p.layer {
-                        Layer::Default => 0,
-                        Layer::Workspace(_) => 1,
-                        Layer::Explicit(_) => 2,
-                    };
-                    let blamed = (0..members.len())
-                        .max_by_key(|&i| (rank(&reg.projects[members[i]]), std::cmp::Reverse(i)))
-                        .unwrap_or(0);
-                    let mut cycle: Vec<String> = members[blamed..]
-                        .iter()
-                        .chain(&members[..blamed])
-                        .map(|n| n.to_string())
-                        .collect();
-                    cycle.push(members[blamed].to_string());
-                    let first = &reg.projects[members[blamed]];
-                    let others: BTreeSet<String> = members
-                        .iter()
-                        .map(|n| &reg.projects[*n].layer)
-                        .filter(|l| **l != first.layer)
-                        .map(|l| l.file_label())
-                        .collect();
-                    let elsewhere = if others.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            " (the rest of the cycle is defined in {})",
-                            others.into_iter().collect::<Vec<_>>().join(", ")
-                        )
-                    };
-                    bail!(
-                        "invalid registry {}: repos.{}.deps: dependency cycle {}{elsewhere}",
-                        first.layer.file_label(),
-                        first.name,
-                        cycle.join(" -> ")
-                    );
-                }
-                None => {}
-            }
-            marks.insert(name, Mark::Visiting);
-            stack.push(name);
-            for dep in &reg.projects[name].deps {
-                visit(reg, dep, marks, stack)?;
-            }
-            stack.pop();
-            marks.insert(name, Mark::Done);
-            Ok(())
-        }
-        let mut marks = BTreeMap::new();
+        let mut done = BTreeSet::new();
         for name in self.projects.keys() {
-            visit(self, name, &mut marks, &mut Vec::new())?;
+            self.find_cycle(name, &mut done, &mut Vec::new())?;
         }
         Ok(())
+    }
+
+    /// Depth-first search from `name` (reached through `stack`) for a
+    /// dependency cycle; `done` holds the projects known to lead to none.
+    fn find_cycle<'a>(
+        &'a self,
+        name: &'a RepoName,
+        done: &mut BTreeSet<&'a RepoName>,
+        stack: &mut Vec<&'a RepoName>,
+    ) -> Result<()> {
+        if done.contains(name) {
+            return Ok(());
+        }
+        if let Some(start) = stack.iter().position(|n| *n == name) {
+            return Err(self.cycle_error(&stack[start..]));
+        }
+        stack.push(name);
+        for dep in &self.projects[name].deps {
+            self.find_cycle(dep, done, stack)?;
+        }
+        stack.pop();
+        done.insert(name);
+        Ok(())
+    }
+
+    /// The error for the cycle through `members`, blamed on the member from
+    /// the latest layer: a cycle spanning files is closed by the one layered last.
+    fn cycle_error(&self, members: &[&RepoName]) -> anyhow::Error {
+        let rank = |name: &RepoName| match self.projects[name].layer {
+            Layer::Default => 0,
+            Layer::Workspace(_) => 1,
+            Layer::Explicit(_) => 2,
+        };
+        let blamed = (0..members.len())
+            .max_by_key(|&i| (rank(members[i]), std::cmp::Reverse(i)))
+            .unwrap_or(0);
+        let mut cycle: Vec<&str> = members[blamed..]
+            .iter()
+            .chain(&members[..blamed])
+            .map(|n| n.as_str())
+            .collect();
+        cycle.push(members[blamed].as_str());
+        let first = &self.projects[members[blamed]];
+        let others: BTreeSet<String> = members
+            .iter()
+            .map(|n| &self.projects[*n].layer)
+            .filter(|l| **l != first.layer)
+            .map(Layer::file_label)
+            .collect();
+        let elsewhere = if others.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (the rest of the cycle is defined in {})",
+                others.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        };
+        anyhow!(
+            "invalid registry {}: repos.{}.deps: dependency cycle {}{elsewhere}",
+            first.layer.file_label(),
+            first.name,
+            cycle.join(" -> ")
+        )
     }
 }
 

@@ -22,7 +22,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context as _, Result};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::model::types::{Filter, RepoName};
 
@@ -61,6 +61,16 @@ pub enum Key {
     CacheDir,
 }
 
+/// Each key's name, environment variable and flag, in the order of [`Key`]'s variants.
+const NAMES: [(&str, &str, &str); 6] = [
+    ("registry", "OPENXLA_WORKSPACE_REGISTRY", "--registry"),
+    ("ro", "OPENXLA_WORKSPACE_RO", "--ro"),
+    ("filter", "OPENXLA_WORKSPACE_FILTER", "--filter"),
+    ("depth", "OPENXLA_WORKSPACE_DEPTH", "--depth"),
+    ("jobs", "OPENXLA_WORKSPACE_JOBS", "--jobs"),
+    ("cache-dir", "OPENXLA_WORKSPACE_CACHE", "--cache-dir"),
+];
+
 impl Key {
     /// Every key, in the order they are shown.
     pub const ALL: [Key; 6] = [
@@ -74,14 +84,7 @@ impl Key {
 
     /// The key as `config` and the file name it.
     pub fn name(self) -> &'static str {
-        match self {
-            Key::Registry => "registry",
-            Key::Ro => "ro",
-            Key::Filter => "filter",
-            Key::Depth => "depth",
-            Key::Jobs => "jobs",
-            Key::CacheDir => "cache-dir",
-        }
+        NAMES[self as usize].0
     }
 
     /// What the key sets, for `config --help` and completions.
@@ -98,55 +101,48 @@ impl Key {
 
     /// The environment variable that overrides it for one run.
     pub fn env(self) -> &'static str {
-        match self {
-            Key::Registry => "OPENXLA_WORKSPACE_REGISTRY",
-            Key::Ro => "OPENXLA_WORKSPACE_RO",
-            Key::Filter => "OPENXLA_WORKSPACE_FILTER",
-            Key::Depth => "OPENXLA_WORKSPACE_DEPTH",
-            Key::Jobs => "OPENXLA_WORKSPACE_JOBS",
-            Key::CacheDir => "OPENXLA_WORKSPACE_CACHE",
-        }
+        NAMES[self as usize].1
     }
 
     /// The command-line option that overrides it for one run.
     pub fn flag(self) -> &'static str {
-        match self {
-            Key::Registry => "--registry",
-            Key::Ro => "--ro",
-            Key::Filter => "--filter",
-            Key::Depth => "--depth",
-            Key::Jobs => "--jobs",
-            Key::CacheDir => "--cache-dir",
-        }
+        NAMES[self as usize].2
     }
 
     /// The key named `name`, or an error listing the keys.
     pub fn parse(name: &str) -> Result<Key, String> {
         Key::ALL.into_iter().find(|k| k.name() == name).ok_or_else(|| {
-            let names: Vec<&str> = Key::ALL.iter().map(|k| k.name()).collect();
+            let names = NAMES.map(|(name, _, _)| name).join(", ");
             format!(
-                "unknown setting '{}'; the settings are: {}",
-                name.escape_debug(),
-                names.join(", ")
+                "unknown setting '{}'; the settings are: {names}",
+                name.escape_debug()
             )
         })
     }
 }
 
-/// The settings a workspace keeps; `None` where it keeps none.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The settings a workspace keeps; `None` where it keeps none. Written to
+/// the file with each key set, in the order of [`Key`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Stored {
     /// `registry`: an absolute path.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub registry: Option<PathBuf>,
     /// `ro`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ro: Option<bool>,
     /// `filter`; `Some(None)` is `none` (full clones, said explicitly).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "filter_as_text")]
     pub filter: Option<Option<Filter>>,
     /// `depth` (0: full history).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub depth: Option<u32>,
     /// `jobs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jobs: Option<u16>,
     /// `cache-dir`: an absolute path.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cache_dir: Option<PathBuf>,
 }
 
@@ -198,34 +194,11 @@ impl Stored {
     }
 }
 
-/// The settings file as written: each key set, in the order of [`Key`].
-#[derive(serde::Serialize)]
-struct FileOut<'a> {
-    settings: StoredOut<'a>,
-    roots: &'a [RepoName],
-}
-
-#[derive(serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-struct StoredOut<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    registry: Option<&'a Path>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ro: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    filter: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    depth: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    jobs: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cache_dir: Option<&'a Path>,
-}
-
 /// What the settings file of a workspace holds.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct WorkspaceSettings {
     /// The settings.
+    #[serde(rename = "settings")]
     pub stored: Stored,
     /// The projects checked out by name, in the order first named.
     pub roots: Vec<RepoName>,
@@ -261,25 +234,12 @@ impl WorkspaceSettings {
     /// Writes the settings of the workspace at `root`, atomically.
     pub fn save(&self, root: &Path) -> Result<()> {
         let path = root.join(FILE);
-        let stored = &self.stored;
-        let doc = FileOut {
-            settings: StoredOut {
-                registry: stored.registry.as_deref(),
-                ro: stored.ro,
-                filter: stored.filter.map(filter_text),
-                depth: stored.depth,
-                jobs: stored.jobs,
-                cache_dir: stored.cache_dir.as_deref(),
-            },
-            roots: &self.roots,
-        };
+        let failed = || format!("could not write the workspace settings {}", path.display());
         // A path that is not UTF-8 (from a working folder that is not) is
         // refused here rather than written changed.
-        let mut text = serde_json::to_string_pretty(&doc)
-            .with_context(|| format!("could not write the workspace settings {}", path.display()))?;
+        let mut text = serde_json::to_string_pretty(self).with_context(failed)?;
         text.push('\n');
-        crate::model::atomic::write_atomically(&path, text.as_bytes())
-            .with_context(|| format!("could not write the workspace settings {}", path.display()))
+        crate::model::atomic::write_atomically(&path, text.as_bytes()).with_context(failed)
     }
 
     /// Adds `names` to the roots (those not there yet, in order); returns
@@ -327,9 +287,7 @@ fn parse(bytes: &[u8], lenient: Option<Key>) -> Result<WorkspaceSettings, String
                         .as_str()
                         .ok_or_else(|| format!("key `roots`: expected project names, found {name}"))
                         .and_then(|n| RepoName::new(n).map_err(|e| format!("key `roots`: {e}")))?;
-                    if !out.roots.contains(&root) {
-                        out.roots.push(root);
-                    }
+                    out.add_roots(&[root]);
                 }
             }
             other => {
@@ -344,57 +302,39 @@ fn parse(bytes: &[u8], lenient: Option<Key>) -> Result<WorkspaceSettings, String
 }
 
 fn read_value(stored: &mut Stored, key: Key, value: &Value) -> Result<(), String> {
-    let found = || {
+    let expected = |what: &str| {
+        let found = value.to_string();
         format!(
-            "found {}",
-            crate::model::text::escape_control(&value.to_string(), false)
+            "expected {what}, found {}",
+            crate::model::text::escape_control(&found, false)
         )
     };
+    let path = || {
+        let path = value
+            .as_str()
+            .filter(|p| Path::new(p).is_absolute())
+            .ok_or_else(|| expected("an absolute path"))?;
+        check_path(key, Path::new(path))?;
+        Ok::<_, String>(Some(PathBuf::from(path)))
+    };
     match key {
-        Key::Registry | Key::CacheDir => {
-            let path = value
-                .as_str()
-                .filter(|p| Path::new(p).is_absolute())
-                .ok_or_else(|| format!("expected an absolute path, {}", found()))?;
-            check_path(key, Path::new(path))?;
-            let path = Some(PathBuf::from(path));
-            if key == Key::Registry {
-                stored.registry = path;
-            } else {
-                stored.cache_dir = path;
-            }
-        }
-        Key::Ro => {
-            stored.ro = Some(
-                value
-                    .as_bool()
-                    .ok_or_else(|| format!("expected true or false, {}", found()))?,
-            )
-        }
+        Key::Registry => stored.registry = path()?,
+        Key::CacheDir => stored.cache_dir = path()?,
+        Key::Ro => stored.ro = Some(value.as_bool().ok_or_else(|| expected("true or false"))?),
         Key::Filter => {
-            let text = value
-                .as_str()
-                .ok_or_else(|| format!("expected a string, {}", found()))?;
+            let text = value.as_str().ok_or_else(|| expected("a string"))?;
             stored.filter = Some(Filter::parse(text)?);
         }
         Key::Depth => {
-            let depth = value
-                .as_u64()
-                .and_then(|d| u32::try_from(d).ok())
-                .ok_or_else(|| {
-                    format!(
-                        "expected a whole number of commits (0: full history), {}",
-                        found()
-                    )
-                })?;
-            stored.depth = Some(depth);
+            let depth = value.as_u64().and_then(|d| u32::try_from(d).ok());
+            let expected_depth = || expected("a whole number of commits (0: full history)");
+            stored.depth = Some(depth.ok_or_else(expected_depth)?);
         }
         Key::Jobs => {
-            let jobs = value
-                .as_u64()
-                .filter(|j| (1..=u64::from(MAX_JOBS)).contains(j))
-                .ok_or_else(|| format!("expected a whole number from 1 to {MAX_JOBS}, {}", found()))?;
-            stored.jobs = Some(jobs as u16);
+            let jobs = value.as_u64().and_then(|j| u16::try_from(j).ok());
+            let jobs = jobs.filter(|j| (1..=MAX_JOBS).contains(j));
+            let expected_jobs = || expected(&format!("a whole number from 1 to {MAX_JOBS}"));
+            stored.jobs = Some(jobs.ok_or_else(expected_jobs)?);
         }
     }
     Ok(())
@@ -420,6 +360,11 @@ fn check_path(key: Key, path: &Path) -> Result<(), String> {
 
 fn filter_text(filter: Option<Filter>) -> String {
     filter.map_or("none", Filter::as_str).to_string()
+}
+
+/// `filter` as the file writes it: the spec, or `none`.
+fn filter_as_text<S: serde::Serializer>(filter: &Option<Option<Filter>>, to: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&filter.map(filter_text), to)
 }
 
 /// `true`/`false` (also `yes`/`no`, `1`/`0`, `on`/`off`).
@@ -462,8 +407,9 @@ fn absolute(cwd: &Path, path: &Path) -> PathBuf {
     }
 }
 
-/// Where a value in effect comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where a value in effect comes from (as `--json` names it, in lower case).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Source {
     /// The command line.
     Flag,
@@ -473,18 +419,6 @@ pub enum Source {
     Workspace,
     /// The tool's default.
     Default,
-}
-
-impl Source {
-    /// As `--json` names it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Source::Flag => "flag",
-            Source::Env => "env",
-            Source::Workspace => "workspace",
-            Source::Default => "default",
-        }
-    }
 }
 
 /// One setting in effect and where it comes from.
@@ -539,61 +473,49 @@ impl InEffect {
     /// lookup) and the workspace's `stored` settings. A bad value in an
     /// environment variable is an error naming it.
     pub fn resolve(given: &Given, env: &dyn Fn(&str) -> Option<String>, stored: &Stored) -> Result<InEffect> {
-        fn pick<T: Clone>(candidates: [Option<(T, Source)>; 3], default: T) -> Setting<T> {
-            match candidates.into_iter().flatten().next() {
-                Some((value, source)) => Setting { value, source },
-                None => Setting {
-                    value: default,
-                    source: Source::Default,
-                },
-            }
+        /// The flag's or environment variable's value, else the workspace's, else `default`.
+        fn pick<T>(
+            given: Option<(T, Source)>,
+            env: Option<(T, Source)>,
+            stored: Option<T>,
+            default: T,
+        ) -> Setting<T> {
+            let (value, source) = given
+                .or(env)
+                .or(stored.map(|v| (v, Source::Workspace)))
+                .unwrap_or((default, Source::Default));
+            Setting { value, source }
         }
-        let from_env = |key: Key| env(key.env()).filter(|v| !v.is_empty());
-        let bad = |key: Key, e: String| anyhow!("${}: {e}", key.env());
-        let ro_env = match from_env(Key::Ro) {
-            Some(v) => Some((parse_bool(&v).map_err(|e| bad(Key::Ro, e))?, Source::Env)),
-            None => None,
-        };
-        let filter_env = match from_env(Key::Filter) {
-            Some(v) => Some((Filter::parse(&v).map_err(|e| bad(Key::Filter, e))?, Source::Env)),
-            None => None,
-        };
-        let depth_env = match from_env(Key::Depth) {
-            Some(v) => Some((parse_depth(&v).map_err(|e| bad(Key::Depth, e))?, Source::Env)),
-            None => None,
-        };
-        let ws = Source::Workspace;
-        let depth = pick(
-            [
-                given.depth.map(|d| (d, Source::Flag)),
-                depth_env,
-                stored.depth.map(|d| (d, ws)),
-            ],
-            0,
-        );
-        Ok(InEffect {
-            registry: pick(
-                [
-                    given.registry.clone().map(|(p, s)| (Some(p), s)),
-                    None,
-                    stored.registry.clone().map(|p| (Some(p), ws)),
-                ],
+        fn from_env<T>(
+            env: &dyn Fn(&str) -> Option<String>,
+            key: Key,
+            parse: fn(&str) -> Result<T, String>,
+        ) -> Result<Option<(T, Source)>> {
+            let Some(text) = env(key.env()).filter(|v| !v.is_empty()) else {
+                return Ok(None);
+            };
+            let value = parse(&text).map_err(|e| anyhow!("${}: {e}", key.env()))?;
+            Ok(Some((value, Source::Env)))
+        }
+        let ro_env = from_env(env, Key::Ro, parse_bool)?;
+        let filter_env = from_env(env, Key::Filter, Filter::parse)?;
+        let depth_env = from_env(env, Key::Depth, parse_depth)?;
+        let path = |given: &Option<(PathBuf, Source)>, stored: &Option<PathBuf>| {
+            pick(
+                given.clone().map(|(p, s)| (Some(p), s)),
                 None,
-            ),
-            ro: pick(
-                [
-                    given.ro.then_some((true, Source::Flag)),
-                    ro_env,
-                    stored.ro.map(|b| (b, ws)),
-                ],
-                false,
-            ),
+                stored.clone().map(Some),
+                None,
+            )
+        };
+        let depth = pick(given.depth.map(|d| (d, Source::Flag)), depth_env, stored.depth, 0);
+        Ok(InEffect {
+            registry: path(&given.registry, &stored.registry),
+            ro: pick(given.ro.then_some((true, Source::Flag)), ro_env, stored.ro, false),
             filter: pick(
-                [
-                    given.filter.map(|f| (f, Source::Flag)),
-                    filter_env,
-                    stored.filter.map(|f| (f, ws)),
-                ],
+                given.filter.map(|f| (f, Source::Flag)),
+                filter_env,
+                stored.filter,
                 None,
             ),
             depth: Setting {
@@ -601,21 +523,12 @@ impl InEffect {
                 source: depth.source,
             },
             jobs: pick(
-                [
-                    given.jobs.map(|(j, s)| (usize::from(j), s)),
-                    None,
-                    stored.jobs.map(|j| (usize::from(j), ws)),
-                ],
+                given.jobs.map(|(j, s)| (usize::from(j), s)),
+                None,
+                stored.jobs.map(usize::from),
                 DEFAULT_JOBS,
             ),
-            cache_dir: pick(
-                [
-                    given.cache_dir.clone().map(|(p, s)| (Some(p), s)),
-                    None,
-                    stored.cache_dir.clone().map(|p| (Some(p), ws)),
-                ],
-                None,
-            ),
+            cache_dir: path(&given.cache_dir, &stored.cache_dir),
         })
     }
 
@@ -628,7 +541,7 @@ impl InEffect {
             (Key::Filter, filter_text(self.filter.value), self.filter.source),
             (
                 Key::Depth,
-                self.depth.value.map_or("0".to_string(), |d| d.to_string()),
+                self.depth.value.unwrap_or(0).to_string(),
                 self.depth.source,
             ),
             (Key::Jobs, self.jobs.value.to_string(), self.jobs.source),
@@ -651,61 +564,28 @@ impl InEffect {
             };
             out.push_str(&format!("  {:<9}  {value:<width$}  ({from})\n", key.name()));
         }
-        let roots: Vec<&str> = roots.iter().map(|r| r.as_str()).collect();
-        out.push_str(&format!(
-            "Roots: {}\n",
-            if roots.is_empty() {
-                "(none)".to_string()
-            } else {
-                roots.join(", ")
-            }
-        ));
+        let roots: Vec<&str> = roots.iter().map(RepoName::as_str).collect();
+        let roots = if roots.is_empty() {
+            "(none)".to_string()
+        } else {
+            roots.join(", ")
+        };
+        out.push_str(&format!("Roots: {roots}\n"));
         out
     }
 
     /// The settings for a `--json` document: `{KEY: {"value": ..., "source": ...}}`.
     pub fn to_json(&self) -> Value {
         let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
-        let document = InEffectDocument {
-            registry: Entry::of(path(&self.registry.value), self.registry.source),
-            ro: Entry::of(self.ro.value, self.ro.source),
-            filter: Entry::of(
-                self.filter.value.map(|f| f.as_str().to_string()),
-                self.filter.source,
-            ),
-            depth: Entry::of(self.depth.value.unwrap_or(0), self.depth.source),
-            jobs: Entry::of(self.jobs.value, self.jobs.source),
-            cache_dir: Entry::of(path(&self.cache_dir.value), self.cache_dir.source),
-        };
-        serde_json::to_value(document).unwrap_or(Value::Null)
-    }
-}
-
-/// The settings in effect as `--json` shows them, key by key.
-#[derive(serde::Serialize)]
-struct InEffectDocument {
-    registry: Entry<Option<String>>,
-    ro: Entry<bool>,
-    filter: Entry<Option<String>>,
-    depth: Entry<u32>,
-    jobs: Entry<usize>,
-    #[serde(rename = "cache-dir")]
-    cache_dir: Entry<Option<String>>,
-}
-
-/// One setting's value and where it came from.
-#[derive(serde::Serialize)]
-struct Entry<T> {
-    value: T,
-    source: &'static str,
-}
-
-impl<T> Entry<T> {
-    fn of(value: T, source: Source) -> Entry<T> {
-        Entry {
-            value,
-            source: source.name(),
-        }
+        let entry = |value: Value, source: Source| json!({"value": value, "source": source});
+        json!({
+            "registry": entry(json!(path(&self.registry.value)), self.registry.source),
+            "ro": entry(json!(self.ro.value), self.ro.source),
+            "filter": entry(json!(self.filter.value.map(Filter::as_str)), self.filter.source),
+            "depth": entry(json!(self.depth.value.unwrap_or(0)), self.depth.source),
+            "jobs": entry(json!(self.jobs.value), self.jobs.source),
+            "cache-dir": entry(json!(path(&self.cache_dir.value)), self.cache_dir.source),
+        })
     }
 }
 

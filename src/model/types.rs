@@ -28,9 +28,7 @@ impl RepoName {
                 truncate_for_display(s, 40)
             ));
         }
-        let mut chars = s.chars();
-        let first = chars.next().unwrap_or(' ');
-        if !first.is_ascii_alphanumeric() {
+        if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
             return Err(format!(
                 "project name '{}' must start with an ASCII letter or digit",
                 s.escape_debug()
@@ -143,10 +141,9 @@ impl RemoteUrl {
         // is installed, even when ADDRESS is itself a URL
         // (`https::https://...`).
         if let Some(helper) = remote_helper(s) {
+            let helper = crate::model::text::escape_control(helper, false);
             return Err(format!(
-                "URL '{shown}' names a remote helper ('{}::ADDRESS'), which makes git run git-remote-{}; use https, ssh or file URLs",
-                crate::model::text::escape_control(helper, false),
-                crate::model::text::escape_control(helper, false)
+                "URL '{shown}' names a remote helper ('{helper}::ADDRESS'), which makes git run git-remote-{helper}; use https, ssh or file URLs"
             ));
         }
         if let Some(c) = s.chars().find(|&c| crate::model::text::is_invisible_format(c)) {
@@ -162,23 +159,19 @@ impl RemoteUrl {
                 c
             ));
         }
-        if let Some(pos) = s.find("://") {
-            // `ssh://-oProxyCommand=...`: a host or user that starts with '-'
-            // would reach ssh as an option.
-            let authority = &s[pos + 3..];
-            let authority = authority.split('/').next().unwrap_or("");
-            if authority.starts_with('-') || authority.split('@').any(|p| p.starts_with('-')) {
-                return Err(format!(
-                    "URL '{shown}' names a host or user starting with '-', which ssh would read as an option"
-                ));
-            }
-        } else if let Some(colon) = s.find(':').filter(|&c| !s[..c].contains('/')) {
-            // scp-like `user@host:path`: the same danger as above.
-            if s[..colon].split('@').any(|p| p.starts_with('-')) {
-                return Err(format!(
-                    "URL '{shown}' names a host or user starting with '-', which ssh would read as an option"
-                ));
-            }
+        // `ssh://-oProxyCommand=...`, scp-like `-user@host:path`: a host or
+        // user that starts with '-' would reach ssh as an option.
+        let user_and_host = match s.find("://") {
+            Some(pos) => s[pos + 3..].split('/').next().unwrap_or(""),
+            None => s
+                .find(':')
+                .filter(|&c| !s[..c].contains('/'))
+                .map_or("", |c| &s[..c]),
+        };
+        if user_and_host.split('@').any(|p| p.starts_with('-')) {
+            return Err(format!(
+                "URL '{shown}' names a host or user starting with '-', which ssh would read as an option"
+            ));
         }
         Ok(RemoteUrl(s.to_string()))
     }

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 
 use crate::model::types::RepoName;
 
@@ -95,13 +95,12 @@ pub struct Search {
 impl Search {
     /// The workspace found, or the error for a folder in none.
     pub fn into_workspace(self) -> Result<Workspace> {
-        match self.workspace {
-            Some(workspace) => Ok(workspace),
-            None => bail!(
+        self.workspace.ok_or_else(|| {
+            anyhow!(
                 "No workspace found in a directory enclosing {}\n  run `openxla-workspace init` in the folder that should hold your checkouts",
                 self.start.display()
-            ),
-        }
+            )
+        })
     }
 }
 
@@ -124,6 +123,7 @@ impl Workspace {
             .filter(|dir| dir.join(MARKER).is_file())
             .collect();
         let mut ignored = Vec::new();
+        let mut workspace = None;
         for (i, dir) in markers.iter().enumerate() {
             match came_with_a_repository(dir, &markers[i + 1..], tracks_marker) {
                 Some(reason) => ignored.push(IgnoredMarker {
@@ -131,20 +131,14 @@ impl Workspace {
                     reason,
                 }),
                 None => {
-                    let workspace = Some(Workspace {
-                        root: dir.to_path_buf(),
-                    });
-                    return Ok(Search {
-                        start: start.clone(),
-                        workspace,
-                        ignored,
-                    });
+                    workspace = Some(Workspace::at(dir));
+                    break;
                 }
             }
         }
         Ok(Search {
             start,
-            workspace: None,
+            workspace,
             ignored,
         })
     }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::LazyLock;
 
 use regex::Regex;
 
@@ -101,15 +101,15 @@ pub fn parse(text: &str, file: &Path) -> Result<Pins, PinFileError> {
         line: 1,
     };
     let mut scanned_to = 0;
-    for name_match in top_level_name().find_iter(text) {
+    for name_match in TOP_LEVEL_NAME.find_iter(text) {
         if name_match.start() < scanned_to {
             continue;
         }
         let line = lines.line_at(name_match.start());
         let dict = Dict::from_name(name_match.as_str());
         let after_name = &text[name_match.end()..];
-        let Some(assignment) = dict_assignment().find(after_name) else {
-            if changes_value().is_match(after_name) {
+        let Some(assignment) = DICT_ASSIGNMENT.find(after_name) else {
+            if CHANGES_VALUE.is_match(after_name) {
                 return Err(PinFileError::new(
                     file,
                     line,
@@ -181,26 +181,19 @@ fn line_of_byte(bytes: &[u8], at: usize) -> usize {
 }
 
 /// A line that starts with one of the three names, at the top level.
-fn top_level_name() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"(?m)^(?:PINNED_VERSIONS|ORIGINS|SUBMODULES)\b").unwrap())
-}
+static TOP_LEVEL_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^(?:PINNED_VERSIONS|ORIGINS|SUBMODULES)\b").unwrap());
 
 /// After the name: `= {` (with an optional annotation), up to the brace.
-fn dict_assignment() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"^[ \t]*(?::[^=\n]*)?=[ \t]*\{").unwrap())
-}
+static DICT_ASSIGNMENT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[ \t]*(?::[^=\n]*)?=[ \t]*\{").unwrap());
 
 /// After the name: anything else that would change the dict at run time
 /// (`= dict(...)`, `[k] = v`, `.update(...)`, `|= ...`), which we could only
 /// silently ignore.
-fn changes_value() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"^[ \t]*(?:\[|\.[ \t]*[A-Za-z_]|(?:[-+*/%@&|^]|<<|>>|\*\*|//)?=(?:[^=]|$))").unwrap()
-    })
-}
+static CHANGES_VALUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[ \t]*(?:\[|\.[ \t]*[A-Za-z_]|(?:[-+*/%@&|^]|<<|>>|\*\*|//)?=(?:[^=]|$))").unwrap()
+});
 
 /// Validates each key as a project name and refuses repeated keys (Python
 /// would silently keep the last).
