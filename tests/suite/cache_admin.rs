@@ -138,6 +138,25 @@ fn cache_refresh_fetches_every_mirror() {
     assert_eq!(doc["mirrors"].as_array().unwrap().len(), 6);
 }
 
+/// A mirror no one borrows any more goes while the others stay borrowed:
+/// the check again under the mirror's lock is about that mirror only.
+#[test]
+fn cache_prune_removes_a_mirror_no_one_borrows_beside_borrowed_ones() {
+    let (fx, cache) = cached();
+    std::fs::remove_dir_all(fx.ws.join("libb")).unwrap();
+    let out = fx.ok(&with_cache(&cache, &["cache", "prune", "--unused-for", "0"]));
+    let removed = listed(&fx, &stdout(&out));
+    assert!(
+        removed.starts_with("removed file://ORG/ro/libb.git  SIZE"),
+        "{}",
+        text(&out)
+    );
+    assert!(!removed.contains("app.git"), "{}", text(&out));
+    let list = listed(&fx, &stdout(&fx.ok(&with_cache(&cache, &["cache", "list"]))));
+    assert!(list.contains("file://ORG/ro/app.git"), "{list}");
+    assert!(!list.contains("file://ORG/ro/libb.git"), "{list}");
+}
+
 #[test]
 fn cache_prune_keeps_what_a_workspace_borrows_and_removes_the_rest() {
     let (fx, cache) = cached();
