@@ -602,6 +602,31 @@ fn roll_of_an_unknown_schedule_lists_the_available_ones() {
     );
 }
 
+/// `list --json` shows each schedule's actions as the registry gives them,
+/// keys in the registry's order.
+#[test]
+fn list_json_shows_each_schedules_actions_in_order() {
+    let fx = Fixture::new();
+    let registry = registry_with(
+        &fx,
+        "[[repos.app.schedules.weekly]]\ngit_head = \"libb\"\n\n\
+         [[repos.app.schedules.weekly]]\npy_package = \"jaxlib\"\npip_flags = [\"--pre\", \"--no-index\"]\n\
+         update_requirements = [\"requirements.txt\", \"dev/r.txt\"]\n",
+    );
+    let out = fx.ok(&["--registry", registry.to_str().unwrap(), "list", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let app = doc["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "app")
+        .unwrap();
+    assert_eq!(
+        app["schedules"]["weekly"].to_string(),
+        r#"[{"git_head":"libb"},{"py_package":"jaxlib","pip_flags":["--pre","--no-index"],"update_requirements":["requirements.txt","dev/r.txt"]}]"#
+    );
+}
+
 #[test]
 fn roll_in_a_project_without_schedules_says_so() {
     let fx = Fixture::new();
