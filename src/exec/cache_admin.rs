@@ -235,6 +235,29 @@ pub fn human_size(size: u64) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_mirror_is_a_real_name_git_folder_with_a_head() {
+        let dir = tempfile::tempdir().unwrap();
+        let make = |name: &str, head: bool| {
+            let path = dir.path().join(name);
+            std::fs::create_dir(&path).unwrap();
+            if head {
+                std::fs::write(path.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+            }
+            path
+        };
+        assert!(is_mirror(&make("a.git", true)));
+        assert!(!is_mirror(&make("b.git.partial", true)));
+        assert!(!is_mirror(&make("c", true)));
+        assert!(!is_mirror(&make("d.git", false)));
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("e.git");
+            std::os::unix::fs::symlink(dir.path().join("a.git"), &link).unwrap();
+            assert!(!is_mirror(&link), "the link an adopted mirror left");
+        }
+    }
+
     fn mirror(last_fetched: Option<u64>, borrowers: usize) -> Mirror {
         Mirror {
             path: PathBuf::from("/c/x.git"),
