@@ -152,7 +152,7 @@ fn alternates_of(workspace: &Workspace) -> Vec<PathBuf> {
 }
 
 /// Adds the alternates of the repository in `git_dir` and of those under
-/// its `modules/` (submodules, nested up to a few levels).
+/// its `modules/` (submodules, and theirs).
 fn collect_alternates(git_dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
     let file = git_dir.join("objects/info/alternates");
     if let Ok(bytes) = crate::model::atomic::read_regular_file(&file, 64 * 1024) {
@@ -171,10 +171,16 @@ fn collect_alternates(git_dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
     collect_modules(&git_dir.join("modules"), depth, found);
 }
 
+/// How many folders deep [`collect_modules`] walks: each part of a
+/// submodule's path is one (`third_party/llvm-project` two), and so is each
+/// level of nesting. The walk follows no links, so it cannot loop; the
+/// bound only stops a tree no repository has.
+const MODULES_DEPTH: usize = 64;
+
 /// Walks a `modules/` folder: a folder holding `HEAD` is a submodule's
 /// repository; any other is a part of a submodule's path (`third_party/`).
 fn collect_modules(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
-    if depth > 8 {
+    if depth > MODULES_DEPTH {
         return;
     }
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -234,6 +240,48 @@ pub fn human_size(size: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Prune must see every mirror a workspace borrows from: before, the
+    /// walk stopped 8 folders down, so submodules nested 4 deep with
+    /// two-part paths (`third_party/m1`) were not seen.
+    #[test]
+    fn alternates_are_found_in_submodules_nested_ten_deep() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("project/.git");
+        let mut git_dir = root.clone();
+        let mut objects = Vec::new();
+        for level in 1..=10 {
+            git_dir = git_dir.join(format!("modules/third_party/m{level}"));
+            std::fs::create_dir_all(git_dir.join("objects/info")).unwrap();
+            std::fs::write(git_dir.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+            let borrowed = dir.path().join(format!("mirror{level}.git/objects"));
+            std::fs::create_dir_all(&borrowed).unwrap();
+            let line = format!("{}\n", borrowed.display());
+            std::fs::write(git_dir.join("objects/info/alternates"), line).unwrap();
+            objects.push(borrowed.canonicalize().unwrap());
+        }
+        let mut found = Vec::new();
+        collect_alternates(&root, 0, &mut found);
+        assert_eq!(found, objects);
+    }
+
+    #[test]
+    fn the_modules_walk_stops_past_its_depth() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("modules/m");
+        std::fs::create_dir_all(repo.join("objects/info")).unwrap();
+        std::fs::write(repo.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+        let borrowed = dir.path().join("mirror.git/objects");
+        std::fs::create_dir_all(&borrowed).unwrap();
+        let line = format!("{}\n", borrowed.display());
+        std::fs::write(repo.join("objects/info/alternates"), line).unwrap();
+        let mut found = Vec::new();
+        collect_modules(&dir.path().join("modules"), MODULES_DEPTH, &mut found);
+        assert_eq!(found.len(), 1);
+        found.clear();
+        collect_modules(&dir.path().join("modules"), MODULES_DEPTH + 1, &mut found);
+        assert!(found.is_empty());
+    }
 
     #[test]
     fn a_mirror_is_a_real_name_git_folder_with_a_head() {
