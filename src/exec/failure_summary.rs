@@ -322,6 +322,31 @@ mod tests {
         }
     }
 
+    /// A repository not found is fixed where its URL came from: the
+    /// project's .gitmodules, the checkout's origin, or the registry.
+    #[test]
+    fn a_missing_repository_s_fix_names_where_its_url_came_from() {
+        let sub = submodule("third_party/one", false);
+        let mut origin = submodule("liba", false);
+        origin.source = UrlSource::Origin;
+        let mut registry = submodule("liba", false);
+        registry.source = UrlSource::Registry;
+        let fix = |members: &[&FetchFailure]| hint(Cause::NotFound, None, members);
+        assert!(
+            fix(&[&sub]).contains("in the project's .gitmodules"),
+            "{}",
+            fix(&[&sub])
+        );
+        assert!(
+            fix(&[&origin]).contains("git remote set-url origin URL"),
+            "{}",
+            fix(&[&origin])
+        );
+        assert!(fix(&[&registry]).contains("in the registry file named above"));
+        // Mixed sources: the registry's fix, the one that names no single place.
+        assert!(fix(&[&sub, &origin]).contains("in the registry file named above"));
+    }
+
     #[test]
     fn submodules_of_one_dead_host_are_one_block_with_the_fix() {
         let failure = Failure {
