@@ -129,6 +129,15 @@ fn roll_commit_commits_the_rolled_files_with_the_message_and_then_has_nothing_to
         "{stderr}"
     );
     assert_eq!(fx.head("app"), head);
+    // Nor is there a message to print.
+    let out = roll(&fx, &registry, None, &["nightly", "--message"]);
+    let (code, stdout, stderr) = outcome(&fx, &out);
+    assert_eq!(code, Some(0));
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.ends_with("nothing changed: no commit message\n"),
+        "{stderr}"
+    );
 }
 
 #[test]
