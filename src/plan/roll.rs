@@ -264,6 +264,15 @@ mod tests {
     }
 
     #[test]
+    fn a_log_of_exactly_the_limit_is_shown_whole_with_no_more_line() {
+        let whole = dep_paragraph(&roll("iree", History::Forward(entries(LOG_LIMIT))));
+        assert_eq!(whole.lines().count(), 1 + LOG_LIMIT, "{whole}");
+        assert!(!whole.contains("more"), "{whole}");
+        let capped = dep_paragraph(&roll("iree", History::Forward(entries(LOG_LIMIT + 1))));
+        assert!(capped.ends_with("\n  and 1 more"), "{capped}");
+    }
+
+    #[test]
     fn a_message_tells_each_dep_and_package_and_caps_long_logs() {
         let story = RollStory {
             schedule: "nightly".into(),
