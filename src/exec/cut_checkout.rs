@@ -680,17 +680,23 @@ mod tests {
         );
     }
 
+    /// Asserts that the repair of `from` -> `to` in `dir` finds nothing to
+    /// do and changes no file.
+    fn assert_leaves_alone(dir: &Path, from: &CommitId, to: &CommitId) {
+        let files = tree(dir);
+        assert_eq!(
+            repair(&Git::new(false), dir, &intent(from, to), &any_time()).unwrap(),
+            Repair::Nothing
+        );
+        assert_eq!(tree(dir), files);
+    }
+
     #[test]
     fn a_checkout_cut_before_it_wrote_anything_leaves_nothing_to_say() {
         // `from` has a folder `dir` where `to` has a file: untouched, the
         // folder is `from`'s, not a file someone changed.
         let (_tmp, dir, from, to) = repository();
-        let files = tree(&dir);
-        assert_eq!(
-            repair(&Git::new(false), &dir, &intent(&from, &to), &any_time()).unwrap(),
-            Repair::Nothing
-        );
-        assert_eq!(tree(&dir), files);
+        assert_leaves_alone(&dir, &from, &to);
     }
 
     #[test]
@@ -698,12 +704,7 @@ mod tests {
         let (_tmp, dir, from, to) = repository();
         write_all_of_to(&dir, &from, &to);
         std::fs::remove_file(dir.join(".git/index")).unwrap();
-        let files = tree(&dir);
-        assert_eq!(
-            repair(&Git::new(false), &dir, &intent(&from, &to), &any_time()).unwrap(),
-            Repair::Nothing
-        );
-        assert_eq!(tree(&dir), files);
+        assert_leaves_alone(&dir, &from, &to);
     }
 
     #[test]
@@ -731,11 +732,6 @@ mod tests {
         write_all_of_to(&dir, &from, &to);
         let other = CommitId::new(&git(&dir, &["commit-tree", "-m", "x", "HEAD^{tree}"])).unwrap();
         git(&dir, &["update-ref", "--no-deref", "HEAD", other.as_str()]);
-        let files = tree(&dir);
-        assert_eq!(
-            repair(&Git::new(false), &dir, &intent(&from, &to), &any_time()).unwrap(),
-            Repair::Nothing
-        );
-        assert_eq!(tree(&dir), files);
+        assert_leaves_alone(&dir, &from, &to);
     }
 }
