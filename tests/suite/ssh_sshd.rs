@@ -427,9 +427,17 @@ fn the_generated_sync_deps_py_shares_one_connection_too() {
         std::fs::remove_dir_all(server.root.join(format!("ws/p{i:02}"))).unwrap();
     }
     let before = server.handshakes();
+    // A temporary folder whose path (27 bytes) leaves too little room for a
+    // socket below it: the script must put its sockets elsewhere.
+    let short_tmp = tempfile::Builder::new()
+        .prefix("oxw-socket-room-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    assert_eq!(short_tmp.path().as_os_str().len(), 27);
     let out = hermetic(Command::new("python3"), &server.root.join("home"))
         .arg(server.root.join("ws/p00/sync_deps.py"))
         .args(["--jobs", "8"])
+        .env("TMPDIR", short_tmp.path())
         .env(
             "GIT_SSH_COMMAND",
             format!("ssh -F {}", server.root.join("sshd/ssh_config").display()),
