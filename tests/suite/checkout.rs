@@ -180,6 +180,32 @@ fn checkout_no_submodules_leaves_them_all_uninitialised() {
     assert!(status.lines().all(|l| l.starts_with('-')), "{status}");
 }
 
+/// A checkout made without its submodules gets them from a later
+/// `checkout` (not from one with `--no-submodules`), and a checkout that
+/// is complete plans nothing at all.
+#[test]
+fn checkout_completes_the_missing_submodules_of_an_existing_checkout_and_nothing_more() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--no-submodules", "liba"]);
+    let skips = "liba: skip (already exists)\nbase: skip (already exists)\n";
+    let dry = fx.ok(&["--dry-run", "checkout", "--no-submodules", "liba"]);
+    assert_eq!(stdout(&dry), skips, "{}", text(&dry));
+    let dry = fx.ok(&["--dry-run", "checkout", "liba"]);
+    assert!(
+        stdout(&dry).starts_with(skips) && stdout(&dry).contains(") git submodule update --quiet --init"),
+        "{}",
+        text(&dry)
+    );
+    let out = fx.ok(&["checkout", "liba"]);
+    assert!(stderr(&out).contains("liba: missing submodules cloned"), "{}", text(&out));
+    let status = fx.git(&fx.ws.join("liba"), &["submodule", "status"]);
+    assert_eq!(status.lines().count(), 2, "{status}");
+    // Each at its recorded commit (`fx.git` trims the first line's space).
+    assert!(!status.contains(['-', '+', 'U']), "{status}");
+    let dry = fx.ok(&["--dry-run", "checkout", "liba"]);
+    assert_eq!(stdout(&dry), skips, "{}", text(&dry));
+}
+
 #[test]
 fn checkout_skips_an_existing_checkout() {
     let fx = Fixture::new();
