@@ -197,7 +197,11 @@ fn checkout_completes_the_missing_submodules_of_an_existing_checkout_and_nothing
         text(&dry)
     );
     let out = fx.ok(&["checkout", "liba"]);
-    assert!(stderr(&out).contains("liba: missing submodules cloned"), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("liba: missing submodules cloned"),
+        "{}",
+        text(&out)
+    );
     let status = fx.git(&fx.ws.join("liba"), &["submodule", "status"]);
     assert_eq!(status.lines().count(), 2, "{status}");
     // Each at its recorded commit (`fx.git` trims the first line's space).

@@ -525,6 +525,27 @@ fn jobs_caps_the_git_processes_running_at_once_submodule_clones_included() {
     assert_eq!(std::fs::read_to_string(&max).unwrap(), "2\n");
 }
 
+/// The submodules of one project are cloned side by side, up to `--jobs`.
+#[test]
+fn one_projects_submodules_are_cloned_side_by_side_up_to_jobs() {
+    let fx = Fixture::new();
+    let (exec_path, max) = concurrency_exec_path(fx.tmp.path());
+    let out = fx
+        .cmd(&fx.ws)
+        .env("PATH", trust_support::path_with(&exec_path))
+        .env("GIT_EXEC_PATH", &exec_path)
+        .args(["-j", "4", "checkout", "--no-deps", "liba"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let status = fx.git(&fx.ws.join("liba"), &["submodule", "status"]);
+    assert_eq!(status.lines().count(), 2, "{status}");
+    assert!(!status.contains('-'), "{status}");
+    // liba has two submodules, and nothing else runs beside them.
+    assert_eq!(std::fs::read_to_string(&max).unwrap(), "2\n");
+}
+
 #[test]
 fn submodules_borrow_from_the_cache_so_a_second_workspace_fetches_no_object() {
     let fx = Fixture::new();

@@ -68,6 +68,25 @@ fn undo_refuses_over_uncommitted_changes_and_changes_nothing() {
     assert_eq!(fx.head("liba"), fx.id("LIBA_2"), "all or nothing");
 }
 
+/// A submodule the user has taken out since (`git submodule deinit`) is
+/// not a checkout to move, and stops nothing: undo moves the rest and
+/// leaves it out.
+#[test]
+fn undo_leaves_a_submodule_taken_out_since_and_moves_the_rest() {
+    let fx = synced_from_branches();
+    let liba = fx.ws.join("liba");
+    fx.git(&liba, &["submodule", "deinit", "-q", "-f", "third_party/suby"]);
+    let out = fx.ok(&["undo"]);
+    assert_eq!(fx.head("liba"), fx.id("LIBA_D1"), "{}", text(&out));
+    assert_eq!(branch(&fx, "liba"), "daily");
+    assert_eq!(
+        fx.git(&liba.join("third_party/subx"), &["rev-parse", "HEAD"]),
+        fx.id("SUBX_3")
+    );
+    let status = fx.git(&liba, &["submodule", "status", "third_party/suby"]);
+    assert!(status.starts_with('-'), "{status}");
+}
+
 #[test]
 fn undo_refuses_while_a_rebase_is_under_way() {
     let fx = synced_from_branches();
