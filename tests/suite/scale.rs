@@ -525,6 +525,59 @@ fn jobs_caps_the_git_processes_running_at_once_submodule_clones_included() {
     assert_eq!(std::fs::read_to_string(&max).unwrap(), "2\n");
 }
 
+/// Off a terminal nobody can be asked for a password, so no clone waits
+/// for a slow one from the same host to end: the others start once the
+/// first has had its grace to show the host shut (`git/hosts.rs`), while
+/// it still runs. (On a terminal the first clone for each host runs to
+/// its end alone, so that at most one prompt is ever on screen.)
+#[test]
+fn off_a_terminal_a_slow_first_clone_holds_up_no_other_from_its_host_past_the_grace() {
+    use std::os::unix::fs::PermissionsExt;
+    let fx = Fixture::new();
+    let registry = fx.tmp.path().join("ssh.toml");
+    let mut text_ = String::from("include_default = false\n");
+    for name in ["liba", "libb", "base"] {
+        text_.push_str(&format!(
+            "[repos.{name}]\nro_url = \"ssh://git@git.example.org{}\"\n",
+            fx.remote(name).display()
+        ));
+    }
+    std::fs::write(&registry, text_).unwrap();
+    // An ssh that serves from the organisation's folders (the URL's path
+    // is theirs), logging when each transfer starts and ends; the first
+    // takes 2 s, longer than the grace.
+    let log = fx.tmp.path().join("ssh.log");
+    let ssh = fx.tmp.path().join("local-ssh");
+    std::fs::write(
+        &ssh,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = -G ] && exit 255\nfor last; do :; done\necho start >> '{log}'\n\
+             if mkdir '{log}.first' 2>/dev/null; then sleep 2; else sleep 1; fi\n\
+             sh -c \"$last\"\nrc=$?\necho end >> '{log}'\nexit $rc\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&ssh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = fx
+        .cmd(&fx.ws)
+        .env("OPENXLA_WORKSPACE_REGISTRY", &registry)
+        .env("GIT_SSH_COMMAND", &ssh)
+        // Not OpenSSH by git's rules: no connection sharing, whose first
+        // connection per host the others wait for.
+        .env("GIT_SSH_VARIANT", "simple")
+        .args(["-j", "4", "checkout", "--ro", "liba", "libb", "base"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    for name in ["liba", "libb", "base"] {
+        assert_eq!(fx.head(name), fx.git(&fx.remote(name), &["rev-parse", "main"]));
+    }
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(log, "start\nstart\nstart\nend\nend\nend\n");
+}
+
 /// The submodules of one project are cloned side by side, up to `--jobs`.
 #[test]
 fn one_projects_submodules_are_cloned_side_by_side_up_to_jobs() {
