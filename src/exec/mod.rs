@@ -526,4 +526,21 @@ mod tests {
         // One worker: the start order is the queue's order.
         assert_eq!(started.into_inner().unwrap(), [3, 6, 1, 2, 4, 5]);
     }
+
+    #[test]
+    fn remove_partial_removes_only_the_tools_own_temporary_folders() {
+        let tmp = tempfile::tempdir().unwrap();
+        let theirs = tmp.path().join("liba");
+        let ours = tmp.path().join(format!("{PARTIAL_PREFIX}liba"));
+        for dir in [&theirs, &ours] {
+            std::fs::create_dir_all(dir.join(".git")).unwrap();
+        }
+        remove_partial(&theirs);
+        assert!(theirs.join(".git").is_dir());
+        remove_partial(&ours);
+        assert!(!ours.exists());
+        // Gone already: nothing to do, nothing else touched.
+        remove_partial(&ours);
+        assert!(theirs.join(".git").is_dir());
+    }
 }
