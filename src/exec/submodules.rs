@@ -602,5 +602,15 @@ mod tests {
         assert!(!root.join("a/b").exists());
         assert!(root.join("a/keep").exists());
         assert!(root.exists());
+        // The root stays even when it is left empty; nothing outside it
+        // is looked at.
+        let empty = dir.path().join("empty");
+        std::fs::create_dir_all(empty.join("x/y")).unwrap();
+        std::fs::remove_dir(empty.join("x/y")).unwrap();
+        remove_empty_parents(&empty, &empty.join("x/y"));
+        assert!(empty.is_dir() && !empty.join("x").exists());
+        std::fs::create_dir_all(dir.path().join("outside/z")).unwrap();
+        remove_empty_parents(&root, &dir.path().join("outside/z/gone"));
+        assert!(dir.path().join("outside/z").is_dir());
     }
 }

@@ -258,6 +258,12 @@ fn an_ssh_server_refusing_the_key_keeps_its_hint_in_one_block() {
 /// Pushes to liba's main a commit whose `.gitmodules` points three
 /// submodules at the dead host; returns it.
 fn liba_with_dead_submodules(fx: &Fixture) -> String {
+    liba_with_submodules_at(fx, |name| format!("https://{DEAD}/{name}.git"))
+}
+
+/// Pushes to liba's main a commit whose `.gitmodules` points three
+/// submodules, `one`, `two` and `three`, at `url(name)`; returns it.
+fn liba_with_submodules_at(fx: &Fixture, url: impl Fn(&str) -> String) -> String {
     let work = fx.tmp.path().join("liba-work");
     let w = work.to_str().unwrap();
     fx.git(
@@ -282,7 +288,8 @@ fn liba_with_dead_submodules(fx: &Fixture) -> String {
             ],
         );
         gitmodules.push_str(&format!(
-            "[submodule \"{path}\"]\n\tpath = {path}\n\turl = https://{DEAD}/{name}.git\n"
+            "[submodule \"{path}\"]\n\tpath = {path}\n\turl = {}\n",
+            url(name)
         ));
     }
     std::fs::write(work.join(".gitmodules"), gitmodules).unwrap();
@@ -290,6 +297,27 @@ fn liba_with_dead_submodules(fx: &Fixture) -> String {
     fx.git(&work, &["commit", "-q", "-m", "submodules on a dead host"]);
     fx.git(&work, &["push", "-q", "origin", "HEAD:main"]);
     fx.git(&work, &["rev-parse", "HEAD"])
+}
+
+/// Submodule clones that fail side by side for one cause are told in the
+/// order of their paths, whichever ended first: the example of what git
+/// said is the first path's.
+#[test]
+fn submodule_failures_of_one_cause_are_told_in_path_order() {
+    let fx = Fixture::new();
+    let org = fx.org.display().to_string();
+    liba_with_submodules_at(&fx, |name| format!("file://{org}/git/gone-{name}.git"));
+    let registry = fx.registry();
+    let out = run(&fx, &registry, &["-j", "3", "checkout", "liba", "--no-deps"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let shown = fx.normalise(&stderr(&out));
+    assert!(
+        shown.contains(
+            "  not cloned: liba:third_party/one, liba:third_party/three, liba:third_party/two\n  \
+             git said: fatal: 'ORG/git/gone-one.git' does not appear to be a git repository\n"
+        ),
+        "{shown}"
+    );
 }
 
 #[test]
