@@ -112,6 +112,58 @@ fn ten_daily_syncs_through_moving_pins_need_no_force_and_end_at_every_recorded_c
     common::assert_unchanged(&before, &fx.snapshot());
 }
 
+/// A server that refuses a fetch by id (protocol v0, for a commit that is
+/// no branch tip): a shallow submodule moved back to such a commit is
+/// fetched whole from its origin instead, and the sync ends at every
+/// recorded commit.
+#[test]
+fn a_submodule_whose_origin_refuses_a_fetch_by_id_is_fetched_whole_instead() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--sync", "app"]);
+    // LIBA_D1 moves suby back to SUBY_1, which no branch has at its tip.
+    pin_app(&fx, fx.id("LIBA_D1"), fx.id("LIBB_2"));
+    let out = fx
+        .cmd(&fx.ws.join("app"))
+        .env("GIT_CONFIG_COUNT", "2")
+        .env("GIT_CONFIG_KEY_1", "protocol.version")
+        .env("GIT_CONFIG_VALUE_1", "0")
+        .arg("sync")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let expected = [
+        ("liba", fx.id("LIBA_D1")),
+        ("libb", fx.id("LIBB_2")),
+        ("base", fx.id("BASE_2")),
+    ];
+    assert_all_at(&fx, &expected, 2);
+    let suby = fx.ws.join("liba/third_party/suby");
+    assert_eq!(fx.git(&suby, &["rev-parse", "--is-shallow-repository"]), "false");
+}
+
+/// A submodule taken out with `git submodule deinit` keeps its repository
+/// in `.git/modules`, with the work committed there; the checkout that
+/// brings the submodule back uses that repository, and nothing is lost.
+#[test]
+fn a_submodule_taken_out_and_brought_back_keeps_the_work_in_its_repository() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--no-deps", "liba"]);
+    let liba = fx.ws.join("liba");
+    let subx = liba.join("third_party/subx");
+    let recorded = fx.git(&subx, &["rev-parse", "HEAD"]);
+    fx.git(&subx, &["checkout", "-q", "-b", "mine"]);
+    let mine = commit_files(&fx, &subx, &[("mine.txt", "mine\n")], "mine");
+    fx.git(&liba, &["submodule", "deinit", "-q", "-f", "third_party/subx"]);
+    let out = fx.ok(&["checkout", "liba"]);
+    assert!(
+        stderr(&out).contains("liba: missing submodules cloned"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(fx.git(&subx, &["rev-parse", "HEAD"]), recorded);
+    assert_eq!(fx.git(&subx, &["rev-parse", "mine"]), mine);
+}
+
 /// A dep made by `sync --depth 1` from its pinned commit alone (no branch,
 /// no remote-tracking ref) and a pin fetched by id off every branch into a
 /// full clone are both commits the tool checked out: the next pin moves
