@@ -164,6 +164,39 @@ fn a_submodule_taken_out_and_brought_back_keeps_the_work_in_its_repository() {
     assert_eq!(fx.git(&subx, &["rev-parse", "mine"]), mine);
 }
 
+/// The folder of a submodule the superproject dropped is removed only
+/// when it is that submodule's own (its `.git` points into liba's
+/// `.git/modules`): a repository of the user's at the same path, with a
+/// commit no remote has, is left alone.
+#[test]
+fn a_repository_of_the_users_where_a_dropped_submodule_was_is_left_alone() {
+    let fx = Fixture::new();
+    fx.ok(&["checkout", "--sync", "app"]);
+    let app = fx.ws.join("app");
+    let suby = fx.ws.join("liba/third_party/suby");
+    // LIBA_D4 drops suby: its folder goes, its repository stays.
+    pin_app(&fx, fx.id("LIBA_D4"), fx.id("LIBB_2"));
+    let out = fx.run(&app, &["sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!suby.exists(), "{}", text(&out));
+    fx.git(
+        fx.tmp.path(),
+        &[
+            "clone",
+            "-q",
+            fx.remote("subx").to_str().unwrap(),
+            suby.to_str().unwrap(),
+        ],
+    );
+    let mine = commit_files(&fx, &suby, &[("mine.txt", "mine\n")], "mine");
+    // LIBA_D5 has no suby either.
+    pin_app(&fx, fx.id("LIBA_D5"), fx.id("LIBB_2"));
+    let out = fx.run(&app, &["sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(fx.head("liba"), fx.id("LIBA_D5"));
+    assert_eq!(fx.git(&suby, &["rev-parse", "HEAD"]), mine, "{}", text(&out));
+}
+
 /// A dep made by `sync --depth 1` from its pinned commit alone (no branch,
 /// no remote-tracking ref) and a pin fetched by id off every branch into a
 /// full clone are both commits the tool checked out: the next pin moves
