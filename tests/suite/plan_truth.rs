@@ -548,6 +548,28 @@ fn a_dry_run_through_the_cache_prints_the_mirror_refresh_it_runs() {
     );
 }
 
+/// A partial checkout: the dry run prints the filter on the project's clone
+/// and on its submodules' clones, as the run then clones them.
+#[test]
+fn a_dry_run_of_a_blobless_checkout_prints_the_filter_of_every_clone() {
+    let fx = Fixture::new();
+    // Servers that serve partial clones, as GitHub does.
+    for name in ["liba", "subx", "suby"] {
+        fx.git(&fx.remote(name), &["config", "uploadpack.allowFilter", "true"]);
+    }
+    let args = ["checkout", "--filter", "blob:none", "--no-deps", "liba"];
+    let commands = dry_run_then_run(&fx, &fx.ws, &args, &[]);
+    let filtered: Vec<&String> = commands
+        .iter()
+        .filter(|c| c.contains("--filter=blob:none"))
+        .collect();
+    assert!(
+        filtered.iter().any(|c| c.contains(" clone "))
+            && filtered.iter().any(|c| c.contains(" submodule update ")),
+        "{commands:#?}"
+    );
+}
+
 /// `cache refresh`: each mirror's refresh (its tips kept, then a fetch) is
 /// printed as the git commands the refresh then runs.
 #[test]
