@@ -22,7 +22,7 @@ use super::progress::{progress_report, ProgressSink};
 use super::{Git, GitResult};
 use crate::model::types::CommitId;
 use crate::process::cap::{Permit, ProcessCap};
-use crate::process::children::Running;
+use crate::process::children::{Running, Start};
 use crate::process::env::{in_c_locale, without_repository_env};
 use crate::ui::prompt::answers::MAX_REFUSALS;
 use crate::ui::prompt::{Ticket, Verdict};
@@ -40,6 +40,14 @@ impl Git {
             return Err(self.spawn_error(cmd, error));
         }
         Ok(())
+    }
+
+    /// Leave to start `cmd`'s process, to hand to [`Running::new`] once it
+    /// has started; none once the run is interrupted.
+    fn may_start(&self, cmd: &GitCommand) -> GitResult<Start> {
+        self.not_interrupted(cmd)?;
+        crate::process::children::may_start()
+            .ok_or_else(|| self.spawn_error(cmd, std::io::Error::other("interrupted; not started")))
     }
 
     /// Runs a command, discarding stdout.
@@ -120,10 +128,10 @@ impl Git {
         // Sharing may wait (for a master, or git's probe of the ssh): the
         // interrupt is checked after it.
         let (expr, _ssh) = self.share_ssh(cmd, expr);
-        self.not_interrupted(cmd)?;
+        let start = self.may_start(cmd)?;
         let started = crate::process::children::starting(&cmd.dir);
         let handle = expr.start().map_err(|e| self.spawn_error(cmd, e))?;
-        let _running = Running::new(handle.pids(), cmd.lets_finish, &cmd.dir, started);
+        let _running = Running::new(handle.pids(), cmd.lets_finish, &cmd.dir, started, start);
         let out = handle.into_output().map_err(|e| self.spawn_error(cmd, e))?;
         checkouts_ended(cmd, &out.status, &out.stderr);
         Ok(out)
@@ -205,7 +213,7 @@ impl Git {
     /// it runs.
     pub(super) fn start_reading(&self, cmd: &GitCommand, input: Vec<u8>) -> GitResult<Reading<'_>> {
         let permit = self.permit();
-        self.not_interrupted(cmd)?;
+        let start = self.may_start(cmd)?;
         let started = crate::process::children::starting(&cmd.dir);
         let reader = self
             .start(cmd, &cmd.args, Ticket::UNTRACKED)
@@ -213,7 +221,7 @@ impl Git {
             .stderr_capture()
             .reader()
             .map_err(|e| self.spawn_error(cmd, e))?;
-        let running = Running::new(reader.pids(), false, &cmd.dir, started);
+        let running = Running::new(reader.pids(), false, &cmd.dir, started, start);
         Ok(Reading {
             reader,
             _running: running,
@@ -257,10 +265,10 @@ impl Git {
         self.not_interrupted(cmd)?;
         let expr = self.start(cmd, &args, ticket).stdin_null().stderr_to_stdout();
         let (expr, _ssh) = self.share_ssh(cmd, expr);
-        self.not_interrupted(cmd)?;
+        let start = self.may_start(cmd)?;
         let started = crate::process::children::starting(&cmd.dir);
         let reader = expr.reader().map_err(|e| self.spawn_error(cmd, e))?;
-        let _running = Running::new(reader.pids(), false, &cmd.dir, started);
+        let _running = Running::new(reader.pids(), false, &cmd.dir, started, start);
         let mut all = Vec::new();
         let mut pending = Vec::new();
         let mut buf = [0u8; 4096];

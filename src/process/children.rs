@@ -5,7 +5,7 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::time::SystemTime;
 
 /// The git processes running now, for [`end_children`].
@@ -16,8 +16,25 @@ static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 static FINISHING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
 /// The signal [`end_children`] is ending the run's processes with (0 while
-/// it is not): a process listed after it looked gets it on being listed.
+/// it is not): no process starts once it is set.
 static ENDING: AtomicI32 = AtomicI32::new(0);
+
+/// Held, shared, by each process from just before it starts until it is
+/// listed ([`Start`]), and taken exclusively by [`end_children`] to set
+/// [`ENDING`]: every process that started is listed by then, and none
+/// starts after.
+static STARTING: RwLock<()> = RwLock::new(());
+
+/// Leave to start one child process, held until [`Running::new`] lists it.
+pub struct Start {
+    _gate: RwLockReadGuard<'static, ()>,
+}
+
+/// Leave to start a child process; `None` once the run is being ended.
+pub fn may_start() -> Option<Start> {
+    let gate = STARTING.read().unwrap_or_else(|e| e.into_inner());
+    (ENDING.load(Ordering::SeqCst) == 0).then_some(Start { _gate: gate })
+}
 
 /// Told of every child process twice: just before it is started (`None`,
 /// with the time and its folder), and once started (its pid, the same time
@@ -57,8 +74,9 @@ pub fn starting(dir: &Path) -> SystemTime {
 pub struct Running(Vec<u32>);
 
 impl Running {
-    /// Lists `pids`, started in `dir` no earlier than `started`.
-    pub fn new(pids: Vec<u32>, lets_finish: bool, dir: &Path, started: SystemTime) -> Running {
+    /// Lists `pids`, started in `dir` no earlier than `started` with leave
+    /// `_start`, which ends here.
+    pub fn new(pids: Vec<u32>, lets_finish: bool, dir: &Path, started: SystemTime, _start: Start) -> Running {
         for &pid in &pids {
             observe(Some(pid), started, dir);
         }
@@ -66,14 +84,6 @@ impl Running {
             lock(&FINISHING).extend(&pids);
         }
         lock(&CHILDREN).extend(&pids);
-        // Started while the run was being ended, after `end_children` took
-        // its list: ended here, as it would have been there.
-        let signal = ENDING.load(Ordering::SeqCst);
-        if signal != 0 && !lets_finish {
-            for &pid in &pids {
-                send_raw(pid, signal);
-            }
-        }
         Running(pids)
     }
 }
@@ -83,16 +93,6 @@ impl Drop for Running {
         lock(&CHILDREN).retain(|pid| !self.0.contains(pid));
         lock(&FINISHING).retain(|pid| !self.0.contains(pid));
     }
-}
-
-/// Sends signal number `signal` to process `pid`.
-fn send_raw(pid: u32, signal: i32) {
-    #[cfg(unix)]
-    if let Some(signal) = rustix::process::Signal::from_named_raw(signal) {
-        send(pid, signal);
-    }
-    #[cfg(not(unix))]
-    let _ = (pid, signal);
 }
 
 /// Sends `signal` to process `pid`, one of the run's children: listed until
@@ -119,9 +119,12 @@ pub fn end_children(signal: i32, grace: std::time::Duration) -> bool {
     let Some(first) = Signal::from_named_raw(signal) else {
         return false;
     };
-    // Before the list is read: a process listed after this gets the signal
-    // on being listed (see `Running::new`).
-    ENDING.store(signal, Ordering::SeqCst);
+    // Once every process that started is listed, and before the list is
+    // read: none starts after (see `may_start`).
+    {
+        let _all_listed = STARTING.write().unwrap_or_else(|e| e.into_inner());
+        ENDING.store(signal, Ordering::SeqCst);
+    }
     let ended = || super::wait::wait_until(grace, || lock(&CHILDREN).is_empty());
     // Sends `to_others` to each git not let finish, `to_finishing` (if any)
     // to the rest; whether there were any of the former.
@@ -156,8 +159,9 @@ pub fn end_children(signal: i32, grace: std::time::Duration) -> bool {
 /// so that an interrupt ends it as it ends git, and told to the spawn
 /// observer.
 pub fn run_listed(expr: &duct::Expression, dir: &Path) -> std::io::Result<std::process::Output> {
+    let start = may_start().ok_or_else(|| std::io::Error::other("interrupted; not started"))?;
     let started = starting(dir);
     let handle = expr.start()?;
-    let _running = Running::new(handle.pids(), false, dir, started);
+    let _running = Running::new(handle.pids(), false, dir, started, start);
     handle.wait().cloned()
 }
