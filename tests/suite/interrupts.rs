@@ -439,8 +439,7 @@ fn sync_moving_deps_and_submodules_killed_at_any_git_process_heals_with_one_reru
 
 fn sync_killed_heals(sweep: Sweep) {
     let started = Instant::now();
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     // LIBA_D3 moves subx and suby back (fetched by id into the shallow
     // submodules) and adds subz; base moves with liba's pin.
     pin_app(&fx, &fx.ws.join("app"), fx.id("LIBA_D3"), fx.id("LIBB_2"));
@@ -588,8 +587,7 @@ fn ctrl_c_on_a_terminal_takes_the_live_display_away_and_exits_130() {
 /// after it as after a killed run.
 #[test]
 fn a_git_that_ignores_ctrl_c_is_killed_and_the_next_run_cleans_up_after_it() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     pin_app(&fx, &fx.ws.join("app"), fx.id("LIBA_3"), fx.id("LIBB_2"));
     let left = fx.ws.join("liba/.git/index.lock");
     let grace = common::TEST_GRACE_MS.to_string();
@@ -645,8 +643,7 @@ fn touch_at(path: &Path, when: std::time::SystemTime) {
 /// killed run started, not one outside the repositories the tool manages.
 #[test]
 fn git_lock_files_a_killed_run_left_are_removed_by_the_next_run_and_no_others() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     let app = fx.ws.join("app");
     // The times here are this test's own clock, not what the run wrote:
     // the rule must hold for when the run really started.
@@ -736,8 +733,7 @@ fn git_lock_files_a_killed_run_left_are_removed_by_the_next_run_and_no_others() 
 /// nothing, and leaves the killed run's information for the run after.
 #[test]
 fn a_run_whose_git_processes_still_run_is_left_alone_until_they_end() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     let mut child = std::process::Command::new("true").spawn().unwrap();
     let dead = child.id();
     child.wait().unwrap();

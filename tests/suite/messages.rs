@@ -54,8 +54,7 @@ fn an_unknown_name_lists_the_closest_names_first() {
 
 #[test]
 fn quiet_pin_and_sync_print_only_their_summaries() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     let app = fx.ws.join("app");
     fx.git(&fx.ws.join("libb"), &["checkout", "--quiet", fx.id("LIBB_3")]);
     let out = fx.run(&app, &["-q", "pin"]);
@@ -96,8 +95,7 @@ fn quiet_pin_and_sync_print_only_their_summaries() {
 
 #[test]
 fn sync_says_when_a_dep_leaves_a_local_branch() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     let libb = fx.ws.join("libb");
     fx.git(&libb, &["checkout", "--quiet", "-b", "feature", fx.id("LIBB_3")]);
     let out = fx.run(&fx.ws.join("app"), &["sync"]);

@@ -25,8 +25,7 @@ fn with_closed_stdout(mut cmd: Command) -> (Option<i32>, String) {
 
 #[test]
 fn a_reader_that_went_away_ends_nothing_and_the_run_keeps_its_exit_status() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "app"]);
+    let fx = Fixture::after(&["checkout", "app"]);
     let app = fx.ws.join("app");
     let times = regex::Regex::new(r"in \d+\.\ds").unwrap();
     for args in [
@@ -73,8 +72,7 @@ fn a_reader_that_went_away_ends_nothing_and_the_run_keeps_its_exit_status() {
 
 #[test]
 fn a_stdout_that_cannot_be_written_is_said_once_and_the_run_goes_on() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "app"]);
+    let fx = Fixture::after(&["checkout", "app"]);
     let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
     let out = fx
         .cmd(&fx.ws.join("app"))

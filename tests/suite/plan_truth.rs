@@ -210,8 +210,7 @@ fn record_line(dir: &str, commit: &str) -> String {
 /// liba, libb and base; the dry run shows the same fetches and moves.
 #[test]
 fn a_dry_run_prints_the_fetches_and_checkouts_that_the_sync_then_runs() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     let new_libb = push_upstream(&fx, "libb", &[("NEWS", "libb news\n")]);
     let new_base = push_upstream(&fx, "base", &[("NEWS", "base news\n")]);
     // In liba, a commit (kept on a branch) that pins base at new_base;
@@ -267,8 +266,7 @@ fn a_dry_run_prints_the_fetches_and_checkouts_that_the_sync_then_runs() {
 /// with just the pin fetched, checked out there and renamed into place.
 #[test]
 fn a_dry_run_prints_the_repository_made_for_a_missing_pin_as_the_sync_makes_it() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     std::fs::remove_dir_all(fx.ws.join("libb")).unwrap();
     let commands = dry_run_then_run(
         &fx,
@@ -302,8 +300,7 @@ fn a_dry_run_prints_the_repository_made_for_a_missing_pin_as_the_sync_makes_it()
 /// apply phase writes once, at the pin.
 #[test]
 fn a_dry_run_prints_the_clone_of_a_missing_dep_as_the_sync_makes_it() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     std::fs::remove_dir_all(fx.ws.join("base")).unwrap();
     let commands = dry_run_then_run(
         &fx,
@@ -467,8 +464,7 @@ fn checkout_line_overwriting_with_record(dir: &str, commit: &str) -> [String; 2]
 /// the sync runs inside each submodule.
 #[test]
 fn a_dry_run_of_a_sync_after_a_submodule_bump_prints_the_commands_run_in_the_submodules() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     let app = fx.ws.join("app");
     let pins = app.join("sync_deps.py");
     let text_ = std::fs::read_to_string(&pins)
@@ -500,8 +496,7 @@ fn a_dry_run_of_a_sync_after_a_submodule_bump_prints_the_commands_run_in_the_sub
 /// (the ancestry checks after them only read).
 #[test]
 fn a_dry_run_of_pin_require_upstream_prints_the_fetches_it_runs() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     let commands = dry_run_then_run(&fx, &fx.ws.join("app"), &["pin", "--require-upstream"], &[]);
     assert_eq!(
         commands,
@@ -597,8 +592,7 @@ fn a_dry_run_of_cache_refresh_prints_the_fetches_it_runs() {
 /// to write, is printed with those pins as placeholders.
 #[test]
 fn a_dry_run_of_roll_sync_prints_the_sync_to_the_rolled_pins() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     let app = fx.ws.join("app");
     let dry = fx.run(&app, &["--dry-run", "roll", "nightly"]);
     assert!(dry.status.success(), "{}", text(&dry));

@@ -384,8 +384,7 @@ fn a_bad_value_in_the_settings_file_names_the_file_and_key_and_config_can_repair
 
 #[test]
 fn sync_at_the_top_syncs_every_root_together_and_reports_conflicts_between_them() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "app"]);
+    let fx = Fixture::after(&["checkout", "app"]);
     // libb, a dep of app, is checked out by name too: both are roots.
     let out = fx.ok(&["checkout", "libb"]);
     assert_eq!(

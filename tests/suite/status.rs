@@ -18,8 +18,7 @@ fn state_of(table: &str, name: &str) -> String {
 
 #[test]
 fn status_shows_every_state() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     // liba: 1 ahead of its pin (its tip is LIBA_3, the pin LIBA_2).
     fx.git(&fx.ws.join("liba"), &["checkout", "--quiet", fx.id("LIBA_3")]);
     // libb: behind its pin, and dirty.
@@ -72,8 +71,7 @@ fn status_shows_every_state() {
 
 #[test]
 fn status_json_is_a_versioned_document_with_states_as_names_and_counts_as_numbers() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     // liba one ahead of its pin, libb dirty at its pin.
     fx.git(&fx.ws.join("liba"), &["checkout", "--quiet", fx.id("LIBA_3")]);
     std::fs::write(fx.ws.join("libb/README.md"), "edited\n").unwrap();
@@ -132,8 +130,7 @@ fn status_json_is_a_versioned_document_with_states_as_names_and_counts_as_number
 
 #[test]
 fn status_exit_code_is_1_exactly_when_a_pinned_dep_is_off_its_pin() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     let app = fx.ws.join("app");
     let code = |args: &[&str]| {
         let out = fx.run(&app, args);
@@ -191,8 +188,7 @@ fn status_exit_code_is_1_exactly_when_a_pinned_dep_is_off_its_pin() {
 
 #[test]
 fn status_exit_code_flags_a_pin_file_that_cannot_be_read() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     // liba's pin file at its pinned commit becomes unreadable: a new commit
     // with a broken file, pinned by app.
     let liba = fx.ws.join("liba");
@@ -235,8 +231,7 @@ fn status_exit_code_flags_a_pin_file_that_cannot_be_read() {
 
 #[test]
 fn status_is_read_only() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     let before = fx.snapshot();
     fx.ok(&["status", "--repo", "app"]);
     common::assert_unchanged(&before, &fx.snapshot());
@@ -292,8 +287,7 @@ fn verbose_echoes_each_git_command_with_its_folder() {
 
 #[test]
 fn pin_dry_run_says_what_it_would_write_and_changes_nothing() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     fx.git(&fx.ws.join("libb"), &["checkout", "--quiet", fx.id("LIBB_3")]);
     let before = fx.snapshot();
     let out = fx.ok(&["--dry-run", "pin", "--repo", "app", "--require-upstream"]);

@@ -80,8 +80,7 @@ fn assert_all_at(fx: &Fixture, expected: &[(&str, &str)], day: usize) {
 
 #[test]
 fn ten_daily_syncs_through_moving_pins_need_no_force_and_end_at_every_recorded_commit() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     let id = |k: &str| fx.id(k).to_string();
     // (liba, libb, base that wins: liba's pin, nearer in app's dep order)
     let days = [
@@ -118,8 +117,7 @@ fn ten_daily_syncs_through_moving_pins_need_no_force_and_end_at_every_recorded_c
 /// recorded commit.
 #[test]
 fn a_submodule_whose_origin_refuses_a_fetch_by_id_is_fetched_whole_instead() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     // LIBA_D1 moves suby back to SUBY_1, which no branch has at its tip.
     pin_app(&fx, fx.id("LIBA_D1"), fx.id("LIBB_2"));
     let out = fx
@@ -170,8 +168,7 @@ fn a_submodule_taken_out_and_brought_back_keeps_the_work_in_its_repository() {
 /// commit no remote has, is left alone.
 #[test]
 fn a_repository_of_the_users_where_a_dropped_submodule_was_is_left_alone() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     let app = fx.ws.join("app");
     let suby = fx.ws.join("liba/third_party/suby");
     // LIBA_D4 drops suby: its folder goes, its repository stays.
@@ -268,8 +265,7 @@ fn deps_at_pins_no_ref_contains_move_to_the_next_pins_without_force() {
 /// risk when a commit of the superproject records it: the bump moves it.
 #[test]
 fn a_submodule_commit_the_superproject_recorded_is_not_at_risk_even_on_no_branch() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     let subx = fx.ws.join("liba/third_party/subx");
     fx.git(&subx, &["fetch", "-q", "--unshallow", "origin"]);
     for name in fx.git(&subx, &["for-each-ref", "--format=%(refname)"]).lines() {
@@ -291,8 +287,7 @@ fn a_submodule_commit_the_superproject_recorded_is_not_at_risk_even_on_no_branch
 /// dep, and one in a submodule, whatever the superproject records.
 #[test]
 fn real_local_work_in_a_dep_and_in_a_submodule_is_still_refused() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     let subx = fx.ws.join("liba/third_party/subx");
     let mine_in_subx = commit_files(&fx, &subx, &[("mine.txt", "my work\n")], "my work in subx");
     let base = fx.ws.join("base");
@@ -440,8 +435,7 @@ fn a_hostile_gitmodules_update_mode_never_rebases_or_merges_the_users_branch() {
 
 #[test]
 fn a_hostile_gitmodules_update_none_still_brings_the_recorded_commit() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     let hostile = push_liba_with_gitmodules(&fx, "hostile-none", "\tupdate = none\n");
     pin_app(&fx, &hostile, fx.id("LIBB_2"));
     fx.ok(&["sync", "--repo", "app"]);
@@ -452,8 +446,7 @@ fn a_hostile_gitmodules_update_none_still_brings_the_recorded_commit() {
 
 #[test]
 fn an_ignored_file_in_a_submodule_is_never_overwritten() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     let subx = fx.ws.join("liba/third_party/subx");
     // SUBX_3 adds src/extra.txt; the user has an ignored file there.
     let git_dir = fx.git(&subx, &["rev-parse", "--absolute-git-dir"]);
@@ -489,8 +482,7 @@ fn an_ignored_file_in_a_submodule_is_never_overwritten() {
 
 #[test]
 fn a_submodule_with_uncommitted_changes_or_a_branch_ahead_is_reported_and_not_moved() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     // subx: an edit git could carry to the new commit (README.md is the
     // same in SUBX_2 and SUBX_3); suby: a branch with a commit of its own.
     let subx = fx.ws.join("liba/third_party/subx");
@@ -526,8 +518,7 @@ fn a_submodule_with_uncommitted_changes_or_a_branch_ahead_is_reported_and_not_mo
 /// submodules by the side door of `git checkout`.
 #[test]
 fn a_users_submodule_recurse_setting_does_not_move_submodules_behind_the_checks() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     std::fs::write(fx.home.join(".gitconfig"), "[submodule]\n\trecurse = true\n").unwrap();
     let subx = fx.ws.join("liba/third_party/subx");
     let mine = commit_files(&fx, &subx, &[("mine.txt", "my work\n")], "my work in subx");

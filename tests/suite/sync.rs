@@ -223,8 +223,7 @@ fn pin_of_a_dep_that_is_not_checked_out_names_it() {
 
 #[test]
 fn a_pinned_commit_absent_upstream_stops_sync_before_any_working_tree_changes() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "app"]);
+    let fx = Fixture::after(&["checkout", "app"]);
     let app = fx.ws.join("app");
     let pins = app.join("sync_deps.py");
     let missing = "1234567890abcdef1234567890abcdef12345678";
@@ -249,8 +248,7 @@ fn a_pinned_commit_absent_upstream_stops_sync_before_any_working_tree_changes() 
 
 #[test]
 fn a_dirty_dep_whose_change_conflicts_is_reported_and_keeps_its_change() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "app"]);
+    let fx = Fixture::after(&["checkout", "app"]);
     let base = fx.ws.join("base");
     std::fs::write(base.join("base.txt"), "my uncommitted work\n").unwrap();
     let out = fx.run(&fx.ws.join("app"), &["sync"]);
@@ -295,8 +293,7 @@ fn sync_refuses_to_orphan_a_detached_commit_unless_forced() {
 
 #[test]
 fn sync_exclude_dep_applies_at_every_level() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "app"]);
+    let fx = Fixture::after(&["checkout", "app"]);
     fx.ok(&["sync", "--repo", "app", "--exclude-dep", "^base$"]);
     assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
     assert_eq!(fx.head("base"), fx.id("BASE_4"), "excluded at level 2");
@@ -317,8 +314,7 @@ fn sync_exclude_submodule_leaves_it_uninitialised() {
 /// scripts call the original tool so), and each exclusion is one line.
 #[test]
 fn sync_exclude_flags_take_several_values_and_each_exclusion_is_reported() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "app"]);
+    let fx = Fixture::after(&["checkout", "app"]);
     let out = fx.run(
         &fx.ws.join("app"),
         &[
@@ -406,8 +402,7 @@ fn checkout_sync_reports_each_exclusion_once_on_a_terminal_too() {
 
 #[test]
 fn sync_dry_run_prints_the_resolution_and_changes_nothing() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "app"]);
+    let fx = Fixture::after(&["checkout", "app"]);
     let before = fx.snapshot();
     let out = fx.ok(&["--dry-run", "sync", "--repo", "app"]);
     let plan = stdout(&out);

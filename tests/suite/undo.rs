@@ -9,8 +9,7 @@ use common::{assert_unchanged, short, stderr, stdout, text, Fixture};
 /// `checkout app`, liba put on a branch `daily` at LIBA_D1 (submodules
 /// subx at SUBX_3, suby at SUBY_1), then `sync` in app.
 fn synced_from_branches() -> Fixture {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "app"]);
+    let fx = Fixture::after(&["checkout", "app"]);
     let liba = fx.ws.join("liba");
     fx.git(&liba, &["checkout", "-q", "-b", "daily", fx.id("LIBA_D1")]);
     fx.git(&liba, &["submodule", "update", "-q"]);
@@ -121,8 +120,7 @@ fn undo_refuses_to_put_back_a_branch_that_moved() {
 
 #[test]
 fn undo_names_the_projects_the_run_cloned_and_leaves_them() {
-    let fx = Fixture::new();
-    fx.ok(&["checkout", "--sync", "app"]);
+    let fx = Fixture::synced();
     let out = fx.ok(&["undo"]);
     assert!(
         stderr(&out).contains("app, liba, libb, base cloned by that run: left in place"),
