@@ -308,17 +308,55 @@ pub fn start_blocked_with(
 }
 
 impl Blocked {
-    /// `kill -9` the tool, then wait until the fake git has noticed and
-    /// exited too, so no process of the test outlives it.
+    /// `kill -9` the tool, then wait until every git process it had
+    /// running (the blocked one, and any started beside it) has ended too,
+    /// so that none of them outlives it into the next run. The tool is
+    /// stopped first, so that it starts none while they are listed.
     pub fn kill_9(mut self) {
+        let tool = self.child.id();
+        // SAFETY: signals the tool this test started, which it has not
+        // waited for yet.
+        unsafe {
+            libc::kill(tool as libc::pid_t, libc::SIGSTOP);
+        }
+        let mut gits = children_of(tool);
+        gits.push(self.git_pid);
         self.child.kill().unwrap(); // SIGKILL
         self.child.wait().unwrap();
-        let proc = PathBuf::from(format!("/proc/{}", self.git_pid));
         let started = Instant::now();
-        while proc.exists() && started.elapsed() < Duration::from_secs(10) {
-            std::thread::sleep(Duration::from_millis(20));
+        for pid in gits {
+            while runs(pid) && started.elapsed() < Duration::from_secs(10) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
     }
+}
+
+/// Whether process `pid` exists and has not ended (a zombie has).
+fn runs(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .is_some_and(|state| state != "Z")
+}
+
+/// The processes whose parent is `pid` (from `/proc/*/stat`).
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // After the command, which is in parentheses: state, then parent.
+        let parent = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1));
+        if parent == Some(pid.to_string().as_str()) {
+            found.push(child);
+        }
+    }
+    found
 }
 
 /// Runs `args` in `dir` with `var=value` settings added.
