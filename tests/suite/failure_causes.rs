@@ -318,6 +318,28 @@ fn submodule_failures_of_one_cause_are_told_in_path_order() {
         ),
         "{shown}"
     );
+    // With -v, each failure is told whole too, in the same order.
+    let out = run(
+        &fx,
+        &registry,
+        &["-v", "-j", "3", "checkout", "liba", "--no-deps"],
+        &[],
+    );
+    let shown = fx.normalise(&stderr(&out));
+    let whole: Vec<&str> = shown
+        .lines()
+        .skip_while(|l| *l != "error: liba: 3 submodules could not be cloned:")
+        .filter_map(|l| l.strip_prefix("submodule "))
+        .map(|l| {
+            l.split_once(": `git submodule update ")
+                .map_or(l, |(path, _)| path)
+        })
+        .collect();
+    assert_eq!(
+        whole,
+        ["third_party/one", "third_party/three", "third_party/two"],
+        "{shown}"
+    );
 }
 
 #[test]
