@@ -132,6 +132,29 @@ fn undo_names_the_projects_the_run_cloned_and_leaves_them() {
     }
 }
 
+/// One run that clones a missing dep and moves the others: undo puts the
+/// moved ones back and names the one it cloned.
+#[test]
+fn undo_after_a_checkout_sync_that_cloned_one_dep_puts_the_others_back() {
+    let fx = Fixture::after(&["checkout", "app"]);
+    let tips = [("liba", fx.head("liba")), ("base", fx.head("base"))];
+    std::fs::remove_dir_all(fx.ws.join("libb")).unwrap();
+    fx.ok(&["checkout", "--sync", "app"]);
+    assert_eq!(fx.head("liba"), fx.id("LIBA_2"));
+    assert_eq!(fx.head("base"), fx.id("BASE_2"));
+    let out = fx.ok(&["undo"]);
+    for (name, tip) in &tips {
+        assert_eq!(fx.head(name), *tip, "{name}: {}", text(&out));
+        assert_eq!(branch(&fx, name), "main");
+    }
+    assert_eq!(stdout(&out), "liba: put back\nbase: put back\n");
+    assert!(
+        stderr(&out).contains("libb cloned by that run: left in place"),
+        "{}",
+        text(&out)
+    );
+}
+
 #[test]
 fn undo_dry_run_prints_the_git_commands_and_moves_nothing() {
     let fx = synced_from_branches();
