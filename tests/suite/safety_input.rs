@@ -515,6 +515,40 @@ fn the_workspace_lock_is_not_opened_through_a_symlink() {
     );
 }
 
+/// Something other than a file where the lock file goes, a folder or a
+/// FIFO (opening one for reading would wait for a writer), is refused at
+/// once, saying what it is, and nothing is cloned.
+#[test]
+fn a_folder_or_fifo_where_the_lock_file_goes_is_refused_at_once() {
+    let fx = Fixture::new();
+    let lock = fx.ws.join(".openxla_workspace.lock");
+    std::fs::create_dir(&lock).unwrap();
+    let out = fx.run(&fx.ws, &["checkout", "app"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stderr(&out).starts_with(&format!(
+            "error: could not open the lock file {}: ",
+            lock.display()
+        )),
+        "{}",
+        text(&out)
+    );
+    std::fs::remove_dir(&lock).unwrap();
+    let made = std::process::Command::new("mkfifo").arg(&lock).status().unwrap();
+    assert!(made.success());
+    let out = fx.run(&fx.ws, &["checkout", "app"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: {} is not a regular file, so it cannot be the workspace's lock file; remove it, then run \
+             again\n",
+            lock.display()
+        )
+    );
+    assert!(!fx.ws.join("app").exists());
+}
+
 // ---- 15: sync_deps.py skips what climbs out, refuses one URL, not all -------
 
 /// Pushes to liba's branch `branch` a commit whose .gitmodules (liba's at
