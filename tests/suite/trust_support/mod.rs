@@ -230,7 +230,10 @@ esac
 if [ -n "$TRUST_GIT_LEAVE_LOCK" ]; then : > "$TRUST_GIT_LEAVE_LOCK"; fi
 if [ -n "$TRUST_GIT_IGNORE_INT" ]; then trap '' INT TERM; fi
 echo $$ > "$TRUST_GIT_SIGNAL.tmp" && mv "$TRUST_GIT_SIGNAL.tmp" "$TRUST_GIT_SIGNAL"
-while kill -0 $PPID 2>/dev/null; do sleep 0.05; done
+# Until the tool is gone: its parent is then another process (the pid
+# alone could be another's by then).
+parent() {{ read -r _ _ _ ppid _ < /proc/$$/stat; echo "$ppid"; }}
+while [ "$(parent)" = "$PPID" ]; do sleep 0.05; done
 exit 1
 "#,
         real = real_git().display()
