@@ -46,7 +46,9 @@ fn kill_sync_in_liba_checkout(fx: &Fixture) -> PathBuf {
 fn recovery_removes_the_lock_its_killed_run_left_but_not_one_taken_after_or_held_open() {
     let fx = liba_off_its_pin();
     // A process of the user's holding a lock file open since before the
-    // run: not stale, whoever made it.
+    // run: not stale, whoever made it, even when its time alone would make
+    // it the run's (set to the run's last stamp below: whether its making
+    // and the run's start fall in one second is left to chance otherwise).
     let held = fx.ws.join("libb/.git/index.lock");
     let mut holder = std::process::Command::new("sleep")
         .arg("60")
@@ -54,6 +56,16 @@ fn recovery_removes_the_lock_its_killed_run_left_but_not_one_taken_after_or_held
         .spawn()
         .unwrap();
     let ours = kill_sync_in_liba_checkout(&fx);
+    let stamp = std::fs::metadata(fx.ws.join(".openxla_workspace.lock"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&held)
+        .unwrap()
+        .set_modified(stamp)
+        .unwrap();
     // The user's own git takes a lock in base after the run stopped.
     std::thread::sleep(AFTER_THE_RUN);
     let users = fx.ws.join("base/.git/index.lock");
