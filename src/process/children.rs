@@ -15,15 +15,38 @@ static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 /// [`CHILDREN`]), which an interrupt lets finish.
 static FINISHING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
-/// The signal [`end_children`] is ending the run's processes with (0 while
-/// it is not): no process starts once it is set.
-static ENDING: AtomicI32 = AtomicI32::new(0);
+/// The run's leave to start processes: no process starts unseen by
+/// [`end_children`], which closes it.
+static GATE: Gate = Gate::new();
 
 /// Held, shared, by each process from just before it starts until it is
-/// listed ([`Start`]), and taken exclusively by [`end_children`] to set
-/// [`ENDING`]: every process that started is listed by then, and none
-/// starts after.
-static STARTING: RwLock<()> = RwLock::new(());
+/// listed ([`Start`]), and taken exclusively to close it: every process
+/// that started is listed by then, and none starts after.
+struct Gate {
+    starting: RwLock<()>,
+    /// The signal the run's processes are being ended with (0 while open).
+    ending: AtomicI32,
+}
+
+impl Gate {
+    const fn new() -> Gate {
+        Gate {
+            starting: RwLock::new(()),
+            ending: AtomicI32::new(0),
+        }
+    }
+
+    fn may_start(&'static self) -> Option<Start> {
+        let gate = self.starting.read().unwrap_or_else(|e| e.into_inner());
+        (self.ending.load(Ordering::SeqCst) == 0).then_some(Start { _gate: gate })
+    }
+
+    /// Closes the gate once every [`Start`] given has ended.
+    fn close(&self, signal: i32) {
+        let _all_listed = self.starting.write().unwrap_or_else(|e| e.into_inner());
+        self.ending.store(signal, Ordering::SeqCst);
+    }
+}
 
 /// Leave to start one child process, held until [`Running::new`] lists it.
 pub struct Start {
@@ -32,8 +55,7 @@ pub struct Start {
 
 /// Leave to start a child process; `None` once the run is being ended.
 pub fn may_start() -> Option<Start> {
-    let gate = STARTING.read().unwrap_or_else(|e| e.into_inner());
-    (ENDING.load(Ordering::SeqCst) == 0).then_some(Start { _gate: gate })
+    GATE.may_start()
 }
 
 /// Told of every child process twice: just before it is started (`None`,
@@ -121,10 +143,7 @@ pub fn end_children(signal: i32, grace: std::time::Duration) -> bool {
     };
     // Once every process that started is listed, and before the list is
     // read: none starts after (see `may_start`).
-    {
-        let _all_listed = STARTING.write().unwrap_or_else(|e| e.into_inner());
-        ENDING.store(signal, Ordering::SeqCst);
-    }
+    GATE.close(signal);
     let ended = || super::wait::wait_until(grace, || lock(&CHILDREN).is_empty());
     // Sends `to_others` to each git not let finish, `to_finishing` (if any)
     // to the rest; whether there were any of the former.
@@ -164,4 +183,34 @@ pub fn run_listed(expr: &duct::Expression, dir: &Path) -> std::io::Result<std::p
     let handle = expr.start()?;
     let _running = Running::new(handle.pids(), false, dir, started, start);
     handle.wait().cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+    use std::time::Duration;
+
+    #[test]
+    fn the_gate_closes_only_once_every_start_given_is_listed() {
+        static GATE: Gate = Gate::new();
+        static LISTED: AtomicBool = AtomicBool::new(false);
+        let (given, taken) = std::sync::mpsc::channel();
+        let starting = std::thread::spawn(move || {
+            let start = GATE.may_start().expect("open");
+            given.send(()).unwrap();
+            // A process started, and not yet listed, for a while.
+            std::thread::sleep(Duration::from_millis(200));
+            LISTED.store(true, Ordering::SeqCst);
+            drop(start);
+        });
+        taken.recv().unwrap();
+        GATE.close(15);
+        assert!(
+            LISTED.load(Ordering::SeqCst),
+            "closed while a start was under way"
+        );
+        assert!(GATE.may_start().is_none(), "a start after closing");
+        starting.join().unwrap();
+    }
 }
